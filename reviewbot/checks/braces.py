@@ -1,0 +1,123 @@
+"""Braces around a single simple statement (Documentation/process/coding-style.rst §3)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from reviewbot.engine.context import Hit
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from reviewbot.cmap.filemap import MappedFragment
+    from reviewbot.engine.context import FileContext, PatchContext
+    from reviewbot.engine.schema import Rule
+
+SIMPLE = ("expression_statement", "return_statement", "break_statement",
+          "continue_statement", "goto_statement")
+LOOPS = ("for_statement", "while_statement", "do_statement")
+_FOR_EACH = re.compile(r"(for_each|_foreach\b|^for_|_for_)")
+
+
+def _single_simple(block: Node | None) -> bool:
+    """A ``{ }`` holding exactly one simple statement, no comment, no preprocessor line."""
+    if block is None or block.type != "compound_statement" or block.has_error:
+        return False
+    named = [c for c in block.named_children]
+    if len(named) != 1 or named[0].type not in SIMPLE:
+        return False
+    return b"{" not in (named[0].text or b"")
+
+
+def _braced(node: Node | None) -> bool:
+    return node is not None and node.type == "compound_statement"
+
+
+def _needs_braces(body: Node | None) -> bool:
+    """A branch that is braced for a reason: several statements, a comment, a nested block."""
+    return _braced(body) and not _single_simple(body)
+
+
+def _if_chain(node: Node) -> list[Node | None]:
+    """Bodies of an if / else if / else chain, in order."""
+    bodies: list[Node | None] = []
+    cur: Node | None = node
+    while cur is not None and cur.type == "if_statement":
+        bodies.append(cur.child_by_field_name("consequence"))
+        alt = cur.child_by_field_name("alternative")
+        cur = None
+        if alt is not None:
+            inner = alt.named_children[0] if alt.type == "else_clause" and alt.named_children \
+                else alt
+            if inner.type == "if_statement":
+                cur = inner
+            else:
+                bodies.append(inner)
+    return bodies
+
+
+def _candidates(root: Node) -> Iterator[tuple[Node, str]]:
+    """(node whose first line is flagged, construct) for every single-statement block."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        kind = node.type
+        if kind == "if_statement":
+            parent = node.parent
+            if parent is not None and parent.type == "else_clause":
+                continue  # handled with the chain it belongs to
+            bodies = _if_chain(node)
+            if any(_needs_braces(b) for b in bodies):
+                continue
+            braced_single = [b for b in bodies if _single_simple(b)]
+            if braced_single and all(_single_simple(b) or not _braced(b) for b in bodies):
+                # report the first braced branch: its keyword line
+                first = braced_single[0]
+                assert first is not None
+                yield (node if first is bodies[0] else first, "if")
+        elif kind in LOOPS:
+            if _single_simple(node.child_by_field_name("body")):
+                yield node, kind.split("_")[0]
+        elif kind == "expression_statement":
+            nxt = node.next_sibling
+            call = node.named_children[0] if node.named_children else None
+            if (nxt is not None and call is not None and call.type == "call_expression"
+                    and _single_simple(nxt)):
+                fn = call.child_by_field_name("function")
+                name = (fn.text or b"").decode() if fn is not None else ""
+                if _FOR_EACH.search(name) and nxt.start_point[0] == node.end_point[0]:
+                    yield node, name
+
+
+def _flag_row(node: Node) -> int:
+    if node.type == "compound_statement" and node.parent is not None \
+            and node.parent.type == "else_clause":
+        return node.parent.start_point[0]
+    return node.start_point[0]
+
+
+def _hits(mf: MappedFragment, fc: FileContext) -> Iterable[Hit]:
+    assert fc.map is not None
+    for node, construct in _candidates(mf.root):
+        line = mf.line_of(_flag_row(node))
+        if line is None or line not in fc.map.added:
+            continue
+        yield Hit(fc.path, line, (("construct", construct),))
+
+
+def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+    """Flag ``if``/``else``/loop bodies braced around exactly one simple statement."""
+    del ctx, rule
+    if fc.map is None:
+        return []
+    seen: set[int] = set()
+    out: list[Hit] = []
+    for mf in fc.map.fragments:
+        for hit in _hits(mf, fc):
+            if hit.line not in seen:
+                seen.add(hit.line)
+                out.append(hit)
+    return out

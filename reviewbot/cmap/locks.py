@@ -1,0 +1,106 @@
+"""Lock regions inside a function, from the lines themselves (robust to ERROR nodes)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from reviewbot.cmap.model import LockRegion
+
+ACQUIRE = (
+    "spin_lock", "spin_lock_irq", "spin_lock_irqsave", "spin_lock_bh", "spin_lock_nested",
+    "raw_spin_lock", "raw_spin_lock_irq", "raw_spin_lock_irqsave", "raw_spin_lock_bh",
+    "mutex_lock", "mutex_lock_nested", "mutex_lock_interruptible", "mutex_lock_killable",
+    "read_lock", "read_lock_irq", "read_lock_irqsave", "read_lock_bh",
+    "write_lock", "write_lock_irq", "write_lock_irqsave", "write_lock_bh",
+    "down_read", "down_write", "down_read_killable", "down_write_killable",
+    "mmap_read_lock", "mmap_write_lock", "rcu_read_lock", "spin_trylock", "mutex_trylock",
+)
+RELEASE = {
+    "spin_unlock": "spin_lock", "spin_unlock_irq": "spin_lock",
+    "spin_unlock_irqrestore": "spin_lock", "spin_unlock_bh": "spin_lock",
+    "raw_spin_unlock": "raw_spin_lock", "raw_spin_unlock_irq": "raw_spin_lock",
+    "raw_spin_unlock_irqrestore": "raw_spin_lock", "raw_spin_unlock_bh": "raw_spin_lock",
+    "mutex_unlock": "mutex_lock", "read_unlock": "read_lock", "read_unlock_irq": "read_lock",
+    "read_unlock_irqrestore": "read_lock", "read_unlock_bh": "read_lock",
+    "write_unlock": "write_lock", "write_unlock_irq": "write_lock",
+    "write_unlock_irqrestore": "write_lock", "write_unlock_bh": "write_lock",
+    "up_read": "down_read", "up_write": "down_write",
+    "mmap_read_unlock": "mmap_read_lock", "mmap_write_unlock": "mmap_write_lock",
+    "rcu_read_unlock": "rcu_read_lock",
+}
+_CALL = re.compile(
+    r"\b(" + "|".join(sorted({*ACQUIRE, *RELEASE}, key=len, reverse=True)) + r")\s*\(([^;]*)"
+)
+_GUARD = re.compile(r"\b(scoped_guard|guard)\s*\(\s*(\w+)\s*\)?\s*[(,]\s*([^;{]*)")
+
+
+def normalize_lock(arg: str, call: str = "") -> str:
+    """``&zone->lock`` -> ``zone->lock``; ``mm`` for mmap_*lock -> ``mm->mmap_lock``."""
+    depth = 0
+    end = len(arg)
+    for i, c in enumerate(arg):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            if depth == 0:
+                end = i
+                break
+            depth -= 1
+        elif c == "," and depth == 0:
+            end = i
+            break
+    expr = "".join(arg[:end].split())
+    expr = expr.lstrip("&")
+    if expr.startswith("(") and expr.endswith(")"):
+        expr = expr[1:-1].lstrip("&")
+    if call.startswith("mmap_"):
+        expr = f"{expr}->mmap_lock"
+    if call.startswith("rcu_"):
+        expr = "rcu"
+    return expr
+
+
+def lock_regions(lines: Sequence[tuple[int, str]], function: str | None,
+                 last_known: bool) -> list[LockRegion]:
+    """Regions in one function; ``lines`` are (line number, code without comments).
+
+    An unlock with no lock before it means the lock was taken above the visible lines;
+    ``last_known`` says whether the function's end is visible.
+    """
+    if not lines:
+        return []
+    regions: list[LockRegion] = []
+    open_: dict[str, tuple[str, int]] = {}
+    depth = 0
+    guards: list[tuple[str, str, int, int]] = []  # lock, call, start, depth
+    first, last = lines[0][0], lines[-1][0]
+    for number, code in lines:
+        for m in _GUARD.finditer(code):
+            kind, arg = m.group(2), m.group(3)
+            lock = normalize_lock(arg.rstrip(") "))
+            guards.append((lock, f"{m.group(1)}({kind})", number,
+                           depth + (1 if m.group(1) == "scoped_guard" else 0)))
+        for m in _CALL.finditer(code):
+            name = m.group(1)
+            if name in RELEASE:
+                base = RELEASE[name]
+                lock = normalize_lock(m.group(2), base)
+                if lock in open_:
+                    call, start = open_.pop(lock)
+                    regions.append(LockRegion(lock, call, start, number, function))
+                else:
+                    regions.append(LockRegion(lock, base, first, number, function,
+                                              start_known=False))
+            else:
+                lock = normalize_lock(m.group(2), name)
+                open_[lock] = (name, number)
+        depth += code.count("{") - code.count("}")
+        while guards and depth < guards[-1][3]:
+            lock, call, start, _ = guards.pop()
+            regions.append(LockRegion(lock, call, start, number, function))
+    for lock, (call, start) in open_.items():
+        regions.append(LockRegion(lock, call, start, last, function, end_known=last_known))
+    for lock, call, start, _ in guards:
+        regions.append(LockRegion(lock, call, start, last, function, end_known=last_known))
+    return regions

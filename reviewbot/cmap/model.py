@@ -1,0 +1,46 @@
+"""What the C mapping tells rules: functions, lock regions, declarations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SpanSource = Literal["tree-sitter", "heading", "heuristic"]
+
+
+@dataclass(frozen=True)
+class FunctionSpan:
+    """A function's name and its span in post-image line numbers (inclusive).
+
+    ``complete`` is False when the view shows only part of the function (a hunk that
+    starts or ends inside it).
+    """
+
+    name: str
+    start: int
+    end: int
+    source: SpanSource
+    complete: bool
+
+
+@dataclass(frozen=True)
+class LockRegion:
+    """Lines ``start``..``end`` run with ``lock`` held (acquired by ``call``)."""
+
+    lock: str  # normalised lock expression, e.g. "hugetlb_lock", "zone->lock"
+    call: str  # "spin_lock", "guard(mutex)", ...
+    start: int
+    end: int
+    function: str | None
+    start_known: bool = True  # False when the acquire is outside the visible lines
+    end_known: bool = True
+
+
+@dataclass(frozen=True)
+class Decl:
+    """A declared local or parameter: ``struct page *from`` is Decl("from", "struct page", 1)."""
+
+    name: str
+    type: str
+    pointer: int
+    line: int  # 0 when it came from a hunk heading (a parameter outside the view)

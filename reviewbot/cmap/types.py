@@ -1,0 +1,69 @@
+"""Declared types of parameters and locals (which names are ``struct page *``)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from reviewbot.cmap.model import Decl
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_WRAPPERS = ("init_declarator", "array_declarator", "parenthesized_declarator",
+             "attributed_declarator")
+_DECL_NODES = ("declaration", "parameter_declaration", "field_declaration")
+_HEADING_PARAM = re.compile(
+    r"(?:^|[(,])\s*(?:const\s+)?((?:struct|union|enum)\s+\w+|\w+)\s*(\*+)\s*(\w+)"
+    r"\s*(?=[,)]|$)"
+)
+
+
+def _type_text(node: Node) -> str:
+    t = node.child_by_field_name("type")
+    if t is None or t.text is None:
+        return ""
+    return " ".join(t.text.decode("utf-8", "replace").split())
+
+
+def _declarator_name(node: Node) -> tuple[str, int] | None:
+    """(name, pointer depth) of a declarator; None for function declarators."""
+    pointer = 0
+    cur: Node | None = node
+    while cur is not None:
+        kind = cur.type
+        if kind == "identifier":
+            return (cur.text or b"").decode("utf-8", "replace"), pointer
+        if kind == "pointer_declarator":
+            pointer += 1
+        elif kind not in _WRAPPERS:
+            return None  # a function declarator, or something unexpected
+        cur = cur.child_by_field_name("declarator")
+    return None
+
+
+def declarations(root: Node, rows: tuple[int | None, ...]) -> list[Decl]:
+    """Every declared name under ``root``; line numbers come from ``rows``."""
+    out: list[Decl] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in _DECL_NODES:
+            type_text = _type_text(node)
+            row = node.start_point[0]
+            line = rows[row] if row < len(rows) else None
+            for child in node.children_by_field_name("declarator"):
+                named = _declarator_name(child)
+                if named and type_text:
+                    out.append(Decl(named[0], type_text, named[1], line or 0))
+        stack.extend(reversed(node.children))
+    return out
+
+
+def heading_params(section: str) -> list[Decl]:
+    """Pointer parameters visible in a hunk heading (``static int f(struct page *p,``)."""
+    paren = section.find("(")
+    if paren < 0:
+        return []
+    return [Decl(m.group(3), " ".join(m.group(1).split()), len(m.group(2)), 0)
+            for m in _HEADING_PARAM.finditer(section[paren:])]

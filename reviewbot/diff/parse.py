@@ -1,0 +1,113 @@
+"""Split a patch body into commit message and diff, and parse the diff with unidiff."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reviewbot.diff.model import FileDiff, Hunk, Line, LineKind
+
+_DIFF_START = re.compile(r"^(diff --git |Index: |--- \S)", re.MULTILINE)
+
+
+class DiffError(ValueError):
+    """The diff part of a patch does not parse."""
+
+
+@dataclass(frozen=True)
+class SplitBody:
+    """A patch body cut into its parts; ``diff_line`` is the 0-based body line of the diff."""
+
+    message: str
+    diff: str
+    diff_line: int
+
+
+def split_body(body: str) -> SplitBody:
+    """Cut a patch body into commit message (above ``---``) and diff text."""
+    for match in _DIFF_START.finditer(body):
+        start = match.start()
+        if match.group(1).startswith("--- "):
+            # a bare unified diff: "--- a" must be followed by "+++ b"
+            rest = body[match.end():]
+            nl = rest.find("\n")
+            if nl < 0 or not rest[nl + 1:].startswith("+++ "):
+                continue
+        head = body[:start]
+        diff_line = head.count("\n")
+        message = head
+        sep = re.search(r"^---[ \t]*$", head, re.MULTILINE)
+        if sep:
+            message = head[: sep.start()]
+        return SplitBody(message.rstrip("\n") + "\n" if message.strip() else "", body[start:],
+                         diff_line)
+    return SplitBody(body, "", -1)
+
+
+def _strip_prefix(path: str | None) -> str | None:
+    if path is None:
+        return None
+    path = path.strip()
+    if path == "/dev/null" or path.endswith("/dev/null"):
+        return None
+    if path.startswith(('"a/', '"b/')) and path.endswith('"'):
+        path = path[1:-1]
+    if path.startswith(("a/", "b/")):
+        return path[2:]
+    return path
+
+
+def parse_diff(text: str, first_line: int = 1) -> tuple[FileDiff, ...]:
+    """Parse unified-diff ``text``; ``first_line`` is the email line of its first line.
+
+    Raises DiffError with unidiff's reason when the text does not parse.
+    """
+    from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet  # small, but only needed here
+
+    try:
+        patchset = PatchSet(text)
+    except (UnidiffParseError, ValueError, IndexError) as exc:
+        raise DiffError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    offset = first_line - 1
+    files: list[FileDiff] = []
+    for pfile in patchset:
+        old = _strip_prefix(pfile.source_file)
+        new = _strip_prefix(pfile.target_file)
+        if pfile.is_added_file:
+            old = None
+        if pfile.is_removed_file:
+            new = None
+        hunks: list[Hunk] = []
+        for h in pfile:
+            lines: list[Line] = []
+            for ln in h:
+                kind: str = ln.line_type
+                if kind not in ("+", "-", " "):
+                    continue  # "\ No newline at end of file"
+                value: str = ln.value
+                if value.endswith("\n"):
+                    value = value[:-1]
+                if value.endswith("\r"):
+                    value = value[:-1]
+                k: LineKind = "+" if kind == "+" else "-" if kind == "-" else " "
+                lines.append(Line(k, value, ln.source_line_no, ln.target_line_no,
+                                  int(ln.diff_line_no or 0) + offset))
+            header_line = (lines[0].patch_line - 1) if lines else offset
+            hunks.append(Hunk(h.source_start, h.source_length, h.target_start,
+                              h.target_length, (h.section_header or "").strip(),
+                              tuple(lines), header_line))
+        patch_line = _file_header_line(text, pfile.path, offset)
+        files.append(FileDiff(old, new, tuple(hunks), bool(pfile.is_binary_file),
+                              bool(pfile.is_rename), patch_line))
+    return tuple(files)
+
+
+def _file_header_line(text: str, path: str, offset: int) -> int:
+    needle = f"diff --git a/{path} "
+    pos = text.find(needle)
+    if pos < 0:
+        pos = text.find(f"+++ b/{path}")
+    if pos < 0:
+        return offset + 1
+    return text.count("\n", 0, pos) + 1 + offset

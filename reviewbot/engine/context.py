@@ -1,0 +1,59 @@
+"""What a rule sees: the series, the patch, each file's diff and C map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from reviewbot.cmap.filemap import FileMap
+from reviewbot.diff.model import FileDiff, Line
+from reviewbot.series.model import Patch, Series
+
+if TYPE_CHECKING:
+    from reviewbot.cmap.parser import CParser
+
+
+@dataclass(frozen=True)
+class FileContext:
+    diff: FileDiff
+    map: FileMap | None  # None for non-C and binary files
+
+    @property
+    def path(self) -> str:
+        return self.diff.path
+
+    def added_lines(self) -> tuple[Line, ...]:
+        return tuple(ln for h in self.diff.hunks for ln in h.lines if ln.kind == "+")
+
+    def new_line(self, number: int) -> Line | None:
+        """The visible post-image line ``number`` (added or context)."""
+        for h in self.diff.hunks:
+            if h.new_start <= number < h.new_start + max(h.new_len, 1):
+                for ln in h.lines:
+                    if ln.new == number:
+                        return ln
+        return None
+
+
+@dataclass(frozen=True)
+class PatchContext:
+    series: Series
+    patch: Patch
+    files: tuple[FileContext, ...]
+    parser: CParser = field(repr=False)
+
+    @property
+    def earlier(self) -> tuple[Patch, ...]:
+        """The patches of the series that come before this one (those in the input)."""
+        return tuple(p for p in self.series.patches if p.index < self.patch.index)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a match engine or a check reports: a line and the values for the wording."""
+
+    file: str
+    line: int
+    values: tuple[tuple[str, str], ...] = ()
+    side: Literal["new", "old"] = "new"
+    old_line: int | None = None  # for side == "old": the removed line's old number

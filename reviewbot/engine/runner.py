@@ -1,0 +1,158 @@
+"""Run rules over one patch: path and keyword filters, the three engines, suppression."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import string
+from collections.abc import Iterable, Sequence
+
+from reviewbot.diff.model import Line
+from reviewbot.engine.context import FileContext, Hit, PatchContext
+from reviewbot.engine.schema import Rule
+from reviewbot.findings import Finding
+
+
+def path_matches(rule: Rule, path: str) -> bool:
+    def hit(globs: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], g)
+                   for g in globs)
+
+    return hit(rule.paths) and not hit(rule.exclude_paths)
+
+
+def _keywords_present(rule: Rule, fc: FileContext) -> bool:
+    if not rule.keywords:
+        return True
+    texts = [ln.text for ln in fc.added_lines()]
+    return any(k in t for t in texts for k in rule.keywords)
+
+
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """``{name}`` placeholders filled from ``values``; unknown ones stay as they are."""
+    try:
+        return string.Formatter().vformat(template, (), _Values(values))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+def _regex_hits(rule: Rule, fc: FileContext) -> Iterable[Hit]:
+    pattern = re.compile(rule.match.pattern)
+    exclude = re.compile(rule.match.not_pattern) if rule.match.not_pattern else None
+    kind = {"added": "+", "removed": "-", "context": " "}[rule.match.scope]
+    for hunk in fc.diff.hunks:
+        for ln in hunk.lines:
+            if ln.kind != kind:
+                continue
+            m = pattern.search(ln.text)
+            if m is None or (exclude is not None and exclude.search(ln.text)):
+                continue
+            values = {k: v for k, v in m.groupdict().items() if v is not None}
+            values.setdefault("match", m.group(0))
+            if kind == "-":
+                yield Hit(fc.path, _removed_position(hunk.lines, ln), tuple(values.items()),
+                          "old", ln.old)
+            elif ln.new is not None:
+                yield Hit(fc.path, ln.new, tuple(values.items()))
+
+
+def _removed_position(lines: Sequence[Line], removed: Line) -> int:
+    """Where a removed line was, in post-image numbers: the next post-image line."""
+    after = False
+    last_new = 0
+    for ln in lines:
+        if ln is removed:
+            after = True
+            continue
+        if ln.new is not None:
+            last_new = ln.new
+            if after:
+                return ln.new
+    return last_new + 1
+
+
+def _query_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]:
+    if fc.map is None:
+        return
+    for mf in fc.map.fragments:
+        for _, captures in ctx.parser.matches(rule.match.query, mf.root):
+            targets = captures.get(rule.match.capture)
+            if not targets:
+                continue
+            line = mf.line_of(targets[0].start_point[0])
+            if line is None:
+                continue
+            values = {name: (nodes[0].text or b"").decode("utf-8", "replace")
+                      for name, nodes in captures.items() if nodes}
+            yield Hit(fc.path, line, tuple(values.items()))
+
+
+def _hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]:
+    engine = rule.match.engine
+    if engine == "regex":
+        return _regex_hits(rule, fc)
+    if engine == "query":
+        return _query_hits(ctx, rule, fc)
+    from reviewbot.checks import CHECKS
+
+    return CHECKS[rule.match.check](ctx, fc, rule)
+
+
+def _finding(rule: Rule, fc: FileContext, hit: Hit) -> Finding | None:
+    if hit.side == "old":
+        line = next((ln for h in fc.diff.hunks for ln in h.lines
+                     if ln.kind == "-" and ln.old == hit.old_line), None)
+    else:
+        line = fc.new_line(hit.line)
+        if line is None or (line.kind != "+" and rule.match.scope == "added"):
+            return None
+    if line is None:
+        return None
+    fn = fc.map.function_at(hit.line) if fc.map is not None else None
+    values = dict(hit.values)
+    values.setdefault("line", line.text.strip())
+    values.setdefault("function", fn.name if fn else "")
+    values.setdefault("file", fc.path)
+    return Finding(
+        rule=rule.id, name=rule.name, cls=rule.cls, severity=rule.severity,
+        confidence=rule.confidence, file=fc.path, line=hit.line, text=line.text,
+        function=fn.name if fn else None, message=render(rule.message, values),
+        reply=render(rule.reply, values).strip(), patch_line=line.patch_line,
+        side=hit.side,
+    )
+
+
+def run_rules(rules: Sequence[Rule], ctx: PatchContext) -> list[Finding]:
+    """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order."""
+    findings: list[Finding] = []
+    for rule in rules:
+        seen: set[tuple[str, int, str]] = set()
+        for fc in ctx.files:
+            if fc.diff.is_binary or not path_matches(rule, fc.path):
+                continue
+            if not _keywords_present(rule, fc):
+                continue
+            for hit in _hits(ctx, rule, fc):
+                key = (hit.file, hit.line, hit.side)
+                if key in seen:
+                    continue
+                seen.add(key)
+                f = _finding(rule, fc, hit)
+                if f is not None:
+                    findings.append(f)
+    return _suppress(rules, findings)
+
+
+def _suppress(rules: Sequence[Rule], findings: list[Finding]) -> list[Finding]:
+    by_id = {r.id: r for r in rules}
+    covered: set[tuple[str, str, int]] = set()
+    for f in findings:
+        for other in by_id[f.rule].supersedes if f.rule in by_id else ():
+            covered.add((other, f.file, f.line))
+    kept = [f for f in findings if (f.rule, f.file, f.line) not in covered]
+    return sorted(kept, key=lambda f: (f.patch_line, f.rule))

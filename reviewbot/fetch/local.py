@@ -1,0 +1,114 @@
+"""Read local input into raw RFC 822 messages: mbox, Maildir, patch files, stdin."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewbot.errors import InputError, LimitError
+
+DEFAULT_MAX_INPUT = 256 * 1024 * 1024  # bytes read from one source, in all
+PATCH_SUFFIXES = (".patch", ".eml", ".diff", ".mbox", ".txt")
+
+_FROM_LINE = re.compile(rb"^From [^\n]*\n", re.MULTILINE)
+_MBOXRD_ESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
+_STRICT_FROM = re.compile(rb"From \S+ +\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\r?\n")
+_HEADER = re.compile(rb"^[A-Za-z0-9-]{1,76}:")
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as bytes, with where it came from (for error messages)."""
+
+    data: bytes
+    origin: str
+
+
+def split_mbox(data: bytes, origin: str) -> list[RawMessage]:
+    """Split an mbox (mboxo or mboxrd) into messages, undoing ``>From`` escaping."""
+    starts = [m.start() for m in _FROM_LINE.finditer(data)
+              if m.start() == 0 or data[m.start() - 2:m.start()] == b"\n\n"
+              or _STRICT_FROM.match(data, m.start())]
+    if not starts:
+        return [RawMessage(data, origin)]
+    out: list[RawMessage] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(data)
+        chunk = data[start:end]
+        nl = chunk.find(b"\n")
+        body = chunk[nl + 1:] if nl >= 0 else b""
+        body = _MBOXRD_ESCAPE.sub(rb"\1", body)
+        if body.strip():
+            out.append(RawMessage(body, f"{origin} (message {i + 1})"))
+    return out
+
+
+def looks_like_mail(data: bytes) -> bool:
+    """True when ``data`` starts like an RFC 822 message or an mbox."""
+    head = data.lstrip(b"\r\n")[:1000]
+    return head.startswith(b"From ") or bool(_HEADER.match(head))
+
+
+def diff_as_mail(data: bytes, name: str) -> bytes:
+    """Wrap a bare diff (no headers) into a minimal message so the pipeline can take it."""
+    subject = f"[PATCH] {name}".encode("utf-8", "replace")
+    return b"Subject: " + subject + b"\n\n" + data
+
+
+def _read_limited(path: Path, budget: list[int]) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > budget[0]:
+            raise LimitError(f"{path}: input larger than the limit of {DEFAULT_MAX_INPUT} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    budget[0] -= len(data)
+    return data
+
+
+def _from_bytes(data: bytes, origin: str, name: str) -> list[RawMessage]:
+    if b"\x00" in data[:4096] and not looks_like_mail(data):
+        raise InputError(f"{origin}: binary data, not an email or a patch")
+    if not data.strip():
+        return []
+    if looks_like_mail(data):
+        return split_mbox(data, origin)
+    if b"\n+++ " in data or data.startswith(b"diff --git"):
+        return [RawMessage(diff_as_mail(data, name), origin)]
+    raise InputError(f"{origin}: not an email, an mbox or a diff")
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def read_source(source: str, max_bytes: int = DEFAULT_MAX_INPUT) -> list[RawMessage]:
+    """Read every message of a local source: ``-``, a file, a Maildir or a directory."""
+    budget = [max_bytes]
+    if source == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise LimitError(f"stdin: input larger than the limit of {max_bytes} bytes")
+        messages = _from_bytes(data, "stdin", "stdin")
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{source}: no such file or directory")
+        if path.is_dir():
+            messages = []
+            if _is_maildir(path):
+                files = sorted(p for sub in ("cur", "new") for p in (path / sub).iterdir()
+                               if p.is_file() and not p.name.startswith("."))
+            else:
+                files = sorted(p for p in path.iterdir()
+                               if p.is_file() and p.suffix.lower() in PATCH_SUFFIXES)
+            for file in files:
+                messages.extend(_from_bytes(_read_limited(file, budget), str(file), file.stem))
+        else:
+            messages = _from_bytes(_read_limited(path, budget), source, path.stem)
+    if not messages:
+        raise InputError(f"{'stdin' if source == '-' else source}: empty input, no message found")
+    return messages

@@ -1,0 +1,59 @@
+"""Findings and review results: what the engine hands to the reports (frozen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from reviewbot.engine.schema import Confidence, RuleClass, Severity
+from reviewbot.series.model import Patch, Series
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem on one line of one patch."""
+
+    rule: str  # the rule id, e.g. "STY001"
+    name: str  # the rule name, e.g. "braces-single-statement"
+    cls: RuleClass
+    severity: Severity
+    confidence: Confidence
+    file: str
+    line: int  # post-image line number (for a removed line: where it was)
+    text: str  # the line's text without the diff marker
+    function: str | None
+    message: str  # terse, one line
+    reply: str  # the comment for the email, in a reviewer's words
+    patch_line: int  # line number inside the patch email
+    side: Literal["new", "old"] = "new"  # "old": the finding is about a removed line
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A hunk (or line) the C mapping could not place: reported, never dropped."""
+
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class PatchReview:
+    patch: Patch
+    findings: tuple[Finding, ...]
+    unmapped: tuple[Unmapped, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeriesReview:
+    series: Series
+    patches: tuple[PatchReview, ...]
+
+
+@dataclass(frozen=True)
+class Review:
+    series: tuple[SeriesReview, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for s in self.series for p in s.patches for f in p.findings)

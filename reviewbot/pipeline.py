@@ -1,0 +1,78 @@
+"""The one composition point: messages -> series -> diff -> C map -> rules -> Review."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.parser import CParser
+from reviewbot.config import Settings
+from reviewbot.diff.model import FileDiff
+from reviewbot.engine.context import FileContext, PatchContext
+from reviewbot.engine.loader import load_rules
+from reviewbot.engine.runner import run_rules
+from reviewbot.engine.schema import Rule
+from reviewbot.fetch.local import RawMessage
+from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
+from reviewbot.series.build import build_series
+from reviewbot.series.mail import parse_mail
+from reviewbot.series.model import Mail, Patch, Series
+
+# Tree mode: gives the whole post-image text of a file after a patch, or None.
+FullText = Callable[[Patch, FileDiff], "str | None"]
+
+
+def select_rules(rules: Sequence[Rule], settings: Settings) -> list[Rule]:
+    """The rules this run uses: stable ones (and preview ones with --preview), filtered."""
+    def named(rule: Rule, keys: Sequence[str]) -> bool:
+        return any(k in (rule.id, rule.name, rule.cls, rule.category) for k in keys)
+
+    out = []
+    for rule in rules:
+        explicitly = bool(settings.select) and named(rule, settings.select)
+        if rule.status == "preview" and not (settings.preview or explicitly):
+            continue
+        if settings.select and not explicitly:
+            continue
+        if named(rule, settings.ignore):
+            continue
+        out.append(rule)
+    return out
+
+
+def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
+                 full_text: FullText | None = None) -> PatchReview:
+    if patch.skipped:
+        return PatchReview(patch, ())
+    files: list[FileContext] = []
+    unmapped: list[Unmapped] = []
+    for fdiff in patch.files:
+        fmap = None
+        if fdiff.is_c and not fdiff.is_binary and not fdiff.is_deleted and fdiff.hunks:
+            text = full_text(patch, fdiff) if full_text is not None else None
+            fmap = map_file(fdiff, parser, text)
+            unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)
+        files.append(FileContext(fdiff, fmap))
+    ctx = PatchContext(series, patch, tuple(files), parser)
+    return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped))
+
+
+def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
+                  full_text: FullText | None = None) -> SeriesReview:
+    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text)
+                                      for p in series.patches))
+
+
+def parse_messages(raw: Sequence[RawMessage]) -> list[Mail]:
+    return [parse_mail(m.data) for m in raw]
+
+
+def review_messages(raw: Sequence[RawMessage], settings: Settings,
+                    rules: Sequence[Rule] | None = None, parser: CParser | None = None,
+                    full_text: FullText | None = None) -> Review:
+    """Review every series found in ``raw`` (newest revision, or ``settings.version``)."""
+    if rules is None:
+        rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+    parser = parser or CParser()
+    series = build_series(parse_messages(raw), settings.version)
+    return Review(tuple(review_series(s, rules, parser, full_text) for s in series))

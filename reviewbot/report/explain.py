@@ -1,0 +1,35 @@
+"""``reviewbot explain ID``: a rule's documentation and examples as plain text."""
+
+from __future__ import annotations
+
+import textwrap
+
+from reviewbot.engine.schema import Rule
+
+
+def _para(title: str, text: str) -> list[str]:
+    body = " ".join(text.split())
+    return [title, *textwrap.wrap(body, 72, initial_indent="  ", subsequent_indent="  "), ""]
+
+
+def render_explain(rule: Rule) -> str:
+    out = [f"{rule.id} {rule.name} ({rule.category}, class {rule.cls})",
+           f"severity {rule.severity}, confidence {rule.confidence}, status {rule.status}, "
+           f"since {rule.since}", f"applies to: {', '.join(rule.paths)}", "",
+           *_para("What it flags", rule.docs.what), *_para("Why", rule.docs.why),
+           *_para("How to fix", rule.docs.fix),
+           *_para("False positives", rule.docs.false_positives)]
+    if rule.docs.references:
+        out += ["References", *(f"  - {r}" for r in rule.docs.references), ""]
+    for n, ex in enumerate(rule.examples, start=1):
+        note = f": {ex.note}" if ex.note else ""
+        out.append(f"Example {n} ({ex.kind}, {ex.path}){note}")
+        for spec in ex.patches:
+            text = spec.code or spec.after or spec.diff or ""
+            if spec.before is not None:
+                out.append("  before:")
+                out += ["    " + ln for ln in spec.before.strip("\n").splitlines()]
+                out.append("  after:")
+            out += ["    " + ln for ln in text.strip("\n").splitlines()]
+        out.append("")
+    return "\n".join(out)

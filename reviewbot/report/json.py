@@ -1,0 +1,65 @@
+"""The JSON report: a stable schema (documented in README.md, "JSON output")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewbot.findings import Finding, Review
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "name": f.name,
+        "class": f.cls,
+        "severity": f.severity,
+        "confidence": f.confidence,
+        "file": f.file,
+        "line": f.line,
+        "side": f.side,
+        "text": f.text,
+        "function": f.function,
+        "message": f.message,
+        "reply": f.reply,
+        "patch_line": f.patch_line,
+    }
+
+
+def review_dict(review: Review) -> dict[str, Any]:
+    series = []
+    patches = []
+    for sr in review.series:
+        s = sr.series
+        series.append({
+            "id": s.id,
+            "subject": s.subject,
+            "version": s.version,
+            "total": s.total,
+            "missing": list(s.missing),
+            "cover": s.cover.msgid if s.cover else None,
+            "other_versions": list(s.other_versions),
+        })
+        for pr in sr.patches:
+            p = pr.patch
+            patches.append({
+                "series": s.id,
+                "index": p.index,
+                "total": p.total,
+                "version": p.version,
+                "subject": p.subject,
+                "msgid": p.msgid,
+                "author": p.mail.author.formatted() if p.mail.author else None,
+                "skipped": p.skipped,
+                "files": [f.path for f in p.files],
+                "unmapped": [{"file": u.file, "line": u.line, "reason": u.reason}
+                             for u in pr.unmapped],
+                "findings": [finding_dict(f) for f in pr.findings],
+            })
+    return {"schema": SCHEMA_VERSION, "series": series, "patches": patches}
+
+
+def render_json(review: Review) -> str:
+    return json.dumps(review_dict(review), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,39 @@
+"""The terminal report: findings grouped per patch, one line each."""
+
+from __future__ import annotations
+
+from reviewbot.findings import Review
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
+_RESET = "\033[0m"
+
+
+def render_text(review: Review, colour: bool = False) -> str:
+    lines: list[str] = []
+    for sr in review.series:
+        s = sr.series
+        if s.missing:
+            lines.append(f"series v{s.version} <{s.id}>: patches not in the input: "
+                         + ", ".join(str(i) for i in s.missing))
+        for pr in sr.patches:
+            p = pr.patch
+            header = p.label
+            if p.skipped:
+                lines.append(f"{header}\n  skipped: {p.skipped}")
+                continue
+            if not pr.findings and not pr.unmapped:
+                continue
+            lines.append(header)
+            for f in pr.findings:
+                sev: str = f.severity
+                if colour:
+                    sev = f"{_COLOURS.get(sev, '')}{sev}{_RESET}"
+                where = f" (in {f.function}())" if f.function else ""
+                lines.append(f"  {f.file}:{f.line}: {f.rule} {sev}: {f.message}{where}")
+            for u in pr.unmapped:
+                lines.append(f"  {u.file}:{u.line}: note: not mapped to C: {u.reason}")
+    total = len(review.findings)
+    npatches = sum(len(s.patches) for s in review.series)
+    lines.append(f"{total} finding{'s' if total != 1 else ''} in {npatches} "
+                 f"patch{'es' if npatches != 1 else ''}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,179 @@
+"""Group mails into series: threads, revisions, order, cover letter, missing patches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reviewbot.diff.parse import DiffError, parse_diff, split_body
+from reviewbot.errors import InputError
+from reviewbot.series.model import Mail, Patch, Series
+
+MAX_LINES_PER_PATCH = 200_000
+MAX_PATCHES_PER_SERIES = 1_000
+_BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
+_HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
+
+
+@dataclass
+class _Group:
+    key: tuple[object, ...]
+    root: str | None
+    version: int
+    total: int
+    cover: Mail | None
+    patches: dict[int, Mail]
+    first_seen: int
+    first_time: float | None
+    other_versions: tuple[int, ...] = ()
+
+    def titles(self) -> set[str]:
+        mails = list(self.patches.values()) + ([self.cover] if self.cover else [])
+        return {m.subject.title.lower() for m in mails}
+
+    def author(self) -> str | None:
+        for m in ([self.cover] if self.cover else []) + list(self.patches.values()):
+            if m.author:
+                return m.author.email.lower()
+        return None
+
+
+def is_patch_mail(mail: Mail) -> bool:
+    """A mail that carries a patch (or is a cover letter), not a reply to one."""
+    if mail.subject.is_reply:
+        return False
+    if mail.subject.is_patch:
+        return True
+    return bool(_HAS_DIFF.search(mail.body))
+
+
+def make_patch(mail: Mail, index: int, total: int, version: int,
+               max_lines: int = MAX_LINES_PER_PATCH) -> Patch:
+    """Parse one patch mail's commit message and diff; problems become ``skipped``."""
+    base = _BASE_COMMIT.search(mail.body)
+    base_commit = base.group(1) if base else None
+    if mail.error:
+        return Patch(mail, index, total, version, "", (), skipped=mail.error)
+    parts = split_body(mail.body)
+    if not parts.diff:
+        return Patch(mail, index, total, version, parts.message, (),
+                     skipped="no diff found in the message", base_commit=base_commit)
+    if parts.diff.count("\n") > max_lines:
+        return Patch(mail, index, total, version, parts.message, (),
+                     skipped=f"diff longer than {max_lines} lines", base_commit=base_commit)
+    try:
+        files = parse_diff(parts.diff, mail.body_line_offset + parts.diff_line)
+    except DiffError as exc:
+        return Patch(mail, index, total, version, parts.message, (),
+                     skipped=f"the diff does not parse: {exc}", base_commit=base_commit)
+    if not files:
+        return Patch(mail, index, total, version, parts.message, (),
+                     skipped="no file changes in the diff", base_commit=base_commit)
+    return Patch(mail, index, total, version, parts.message, files, base_commit=base_commit)
+
+
+def _group_key(mail: Mail) -> tuple[tuple[object, ...], str | None]:
+    subj = mail.subject
+    total = subj.total or 1
+    root = mail.thread_root
+    if root is None and subj.index in (0, 1):
+        root = mail.msgid
+    if root is not None:
+        return ("thread", root, subj.version, total), root
+    if total > 1:
+        author = mail.author.email.lower() if mail.author else None
+        tags = tuple(t.upper() for t in subj.tags if t.upper() != "RESEND")
+        return ("author", author, subj.version, total, tags), None
+    return ("single", mail.msgid), None
+
+
+def _families(groups: list[_Group]) -> list[list[_Group]]:
+    """Revisions of the same series: same thread root, or same author and a shared title."""
+    parent = list(range(len(groups)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(groups):
+        for j in range(i + 1, len(groups)):
+            b = groups[j]
+            same_root = a.root is not None and a.root == b.root
+            shared = a.author() == b.author() and bool(a.titles() & b.titles())
+            if (same_root or shared) and a.version != b.version:
+                parent[find(j)] = find(i)
+    fams: dict[int, list[_Group]] = {}
+    for i, g in enumerate(groups):
+        fams.setdefault(find(i), []).append(g)
+    return list(fams.values())
+
+
+def build_series(mails: Sequence[Mail], version: int | None = None) -> list[Series]:
+    """All series in ``mails``, newest revision of each (or ``version``), in date order."""
+    groups: dict[tuple[object, ...], _Group] = {}
+    for n, mail in enumerate(mails):
+        if not is_patch_mail(mail):
+            continue
+        key, root = _group_key(mail)
+        subj = mail.subject
+        group = groups.get(key)
+        if group is None:
+            group = _Group(key, root, subj.version, subj.total or 1, None, {}, n, mail.timestamp)
+            groups[key] = group
+        if mail.timestamp is not None and (group.first_time is None
+                                           or mail.timestamp < group.first_time):
+            group.first_time = mail.timestamp
+        index = subj.index if subj.index is not None else 1
+        if index == 0:
+            if not _HAS_DIFF.search(mail.body):
+                group.cover = _later(group.cover, mail)
+                continue
+            index = 1  # a "0/N" that carries a diff is reviewed as a patch
+        group.patches[index] = _later(group.patches.get(index), mail)
+    chosen: list[_Group] = []
+    for family in _families(list(groups.values())):
+        if version is None:
+            best = max(g.version for g in family)
+        elif any(g.version == version for g in family):
+            best = version
+        else:
+            continue
+        chosen.extend(g for g in family if g.version == best)
+        others = sorted({g.version for g in family if g.version != best})
+        for g in family:
+            if g.version == best:
+                g.other_versions = tuple(others)
+    if version is not None and not chosen:
+        raise InputError(f"no series with version {version} in the input")
+    chosen.sort(key=lambda g: (g.first_time is None, g.first_time or 0.0, g.first_seen))
+    return [_to_series(g) for g in chosen]
+
+
+def _later(old: Mail | None, new: Mail) -> Mail:
+    """Of two copies of the same patch (a resend), keep the later one."""
+    if old is None:
+        return new
+    if new.timestamp is not None and old.timestamp is not None and new.timestamp < old.timestamp:
+        return old
+    return new
+
+
+def _to_series(group: _Group) -> Series:
+    total = group.total
+    if len(group.patches) > MAX_PATCHES_PER_SERIES:
+        raise InputError(f"series has {len(group.patches)} patches, more than the limit of "
+                         f"{MAX_PATCHES_PER_SERIES}")
+    patches = tuple(make_patch(group.patches[i], i, total, group.version)
+                    for i in sorted(group.patches))
+    missing = tuple(i for i in range(1, total + 1) if i not in group.patches)
+    if group.cover is not None:
+        sid = group.cover.msgid
+    elif group.root is not None:
+        sid = group.root
+    else:
+        sid = patches[0].msgid if patches else "unknown"
+    return Series(sid, group.version, total, group.cover, patches, missing,
+                  group.other_versions)

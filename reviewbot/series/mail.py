@@ -1,0 +1,127 @@
+"""Turn one RFC 822 message (bytes) into a Mail, degrading on missing headers."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import hashlib
+import re
+from email.message import Message
+
+from reviewbot.series.model import Mail, Person
+from reviewbot.series.subject import parse_subject
+
+_MSGID = re.compile(r"<([^<>\s]{1,995})>")
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_header(value: object) -> str:
+    """A header value as one line: folded whitespace, no control characters."""
+    text = str(value) if value is not None else ""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _CTRL.sub("", " ".join(text.split()))
+
+
+def _msgids(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(_MSGID.findall(value))
+
+
+def _people(msg: Message, name: str) -> tuple[Person, ...]:
+    values = [clean_header(v) for v in msg.get_all(name, [])]
+    out: list[Person] = []
+    for display, addr in email.utils.getaddresses(values):
+        if addr and "@" in addr:
+            out.append(Person(clean_header(display), clean_header(addr)))
+    return tuple(out)
+
+
+def _decode_part(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:  # unknown charset name
+        return payload.decode("utf-8", errors="replace")
+
+
+def _body(msg: Message) -> str:
+    """The text that carries the patch: the plain-text body or a patch attachment."""
+    if not msg.is_multipart():
+        return _decode_part(msg)
+    texts: list[str] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        filename = (part.get_filename() or "").lower()
+        if (ctype.startswith("text/") and ctype != "text/html") or filename.endswith(
+            (".patch", ".diff")
+        ) or (ctype in ("application/x-patch", "application/octet-stream") and filename):
+            texts.append(_decode_part(part))
+    return "\n".join(texts)
+
+
+def _header_lines(raw: bytes) -> int:
+    """How many lines the header block of ``raw`` takes (before the blank line)."""
+    for sep in (b"\n\n", b"\r\n\r\n"):
+        pos = raw.find(sep)
+        if pos >= 0:
+            return raw.count(b"\n", 0, pos) + 1
+    return 0
+
+
+def parse_mail(raw: bytes) -> Mail:
+    """Parse one message. Never raises for bad input: the problem goes to ``Mail.error``."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    error: str | None = None
+    subject = parse_subject(clean_header(_decode_header(msg.get("Subject", ""))))
+    authors = _people(msg, "From")
+    date = clean_header(msg.get("Date")) or None
+    timestamp: float | None = None
+    if date:
+        try:
+            parsed = email.utils.parsedate_to_datetime(date)
+            timestamp = parsed.timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            timestamp = None
+    ids = _msgids(clean_header(msg.get("Message-ID", "")))
+    msgid = ids[0] if ids else "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
+    try:
+        body = _body(msg)
+    except (LookupError, ValueError, AssertionError, TypeError) as exc:
+        body, error = "", f"cannot decode the body: {exc}"
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    header_lines = _header_lines(raw)
+    return Mail(
+        msgid=msgid,
+        subject=subject,
+        author=authors[0] if authors else None,
+        date=date,
+        timestamp=timestamp,
+        to=_people(msg, "To"),
+        cc=_people(msg, "Cc"),
+        in_reply_to=(_msgids(clean_header(msg.get("In-Reply-To", ""))) or (None,))[0],
+        references=_msgids(clean_header(msg.get("References", ""))),
+        body=body,
+        body_line_offset=header_lines + 2 if header_lines else 1,
+        raw=raw,
+        error=error,
+    )
+
+
+def _decode_header(value: object) -> str:
+    """RFC 2047 decoding of an encoded-word header; falls back to the raw text."""
+    from email.header import decode_header, make_header
+
+    text = str(value)
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
+        return text

@@ -1,0 +1,133 @@
+"""C mapping on hunk fragments: functions, lock regions, declarations."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.fragment import heading_function
+from reviewbot.cmap.locks import normalize_lock
+from reviewbot.cmap.parser import CParser
+from reviewbot.diff.parse import parse_diff
+
+
+@pytest.fixture(scope="module")
+def parser() -> CParser:
+    return CParser()
+
+
+HUNK_IN_FUNCTION = """\
+diff --git a/mm/x.c b/mm/x.c
+--- a/mm/x.c
++++ b/mm/x.c
+@@ -100,6 +100,13 @@ static struct page *get_tail(unsigned int order, int node)
+ 	unsigned long pfn;
+ 	struct page *tail, *p;
+ 
++	pfn = NODE_DATA(node)->tails[order];
++	spin_lock(&hugetlb_lock);
++	if (!NODE_DATA(node)->tails[order])
++		NODE_DATA(node)->tails[order] = pfn;
++	spin_unlock(&hugetlb_lock);
++	list_for_each_entry(p, &head, lru)
++		put_page(p);
+ 	return pfn_to_page(pfn);
+ }
+ 
+"""
+
+
+def test_function_from_heading_and_locks(parser: CParser) -> None:
+    fmap = map_file(parse_diff(HUNK_IN_FUNCTION)[0], parser)
+    fn = fmap.function_at(103)
+    assert fn is not None and fn.name == "get_tail" and not fn.complete
+    assert fmap.function_at(108) is fn
+    assert [r.lock for r in fmap.locks_at(105)] == ["hugetlb_lock"]
+    assert fmap.locks_at(103) == () and fmap.locks_at(107) == ()
+    d = fmap.decl("p", 108)
+    assert d is not None and d.type == "struct page" and d.pointer == 1
+    assert fmap.unmapped == ()
+
+
+WHOLE_FUNCTIONS = """\
+diff --git a/mm/y.c b/mm/y.c
+--- a/mm/y.c
++++ b/mm/y.c
+@@ -10,3 +10,18 @@ int other(void)
+ 	return 0;
+ }
+ 
++static __meminit unsigned long alloc_tail(struct page *start, int node)
++{
++	guard(mutex)(&tail_mutex);
++	return start->flags;
++}
++
++static void walk(struct zone *zone)
++{
++	unsigned long flags;
++
++	spin_lock_irqsave(&zone->lock, flags);
++	zone->nr = 0;
++	spin_unlock_irqrestore(&zone->lock, flags);
++	zone->x = 1;
++}
+"""
+
+
+def test_whole_functions_guard_and_irqsave(parser: CParser) -> None:
+    fmap = map_file(parse_diff(WHOLE_FUNCTIONS)[0], parser)
+    a = fmap.function_at(14)
+    assert a is not None and a.name == "alloc_tail" and a.complete
+    assert (a.start, a.end) == (13, 17)
+    assert [r.lock for r in fmap.locks_at(16)] == ["tail_mutex"]
+    w = fmap.function_at(24)
+    assert w is not None and w.name == "walk"
+    assert [r.lock for r in fmap.locks_at(24)] == ["zone->lock"]
+    assert fmap.locks_at(26) == ()
+    other = fmap.function_at(10)
+    assert other is not None and other.name == "other"
+    d = fmap.decl("start", 16)
+    assert d is not None and d.type == "struct page"
+
+
+def test_heading_function() -> None:
+    assert heading_function("static int __hugetlb_vmemmap_restore_folio(const struct "
+                            "hstate *h,") == "__hugetlb_vmemmap_restore_folio"
+    assert heading_function("static struct page *vmemmap_get_tail(unsigned int order,") \
+        == "vmemmap_get_tail"
+    assert heading_function("struct memory_failure_stats {") is None
+    assert heading_function("") is None
+    assert heading_function("static int x = foo(3);") is None
+
+
+def test_normalize_lock() -> None:
+    assert normalize_lock("&hugetlb_lock)") == "hugetlb_lock"
+    assert normalize_lock("&zone->lock, flags)") == "zone->lock"
+    assert normalize_lock("mm)", "mmap_read_lock") == "mm->mmap_lock"
+    assert normalize_lock("&vma->vm_mm->page_table_lock)") == "vma->vm_mm->page_table_lock"
+
+
+def test_kernel_macros_do_not_drop_hunks(parser: CParser) -> None:
+    diff = """\
+diff --git a/k.c b/k.c
+--- a/k.c
++++ b/k.c
+@@ -1,2 +1,9 @@
+ #include <x.h>
+ 
++static DEFINE_SPINLOCK(lock);
++SYSCALL_DEFINE2(frob, int, a, int, b)
++{
++	scoped_guard(spinlock, &lock) {
++		a++;
++	}
++}
+"""
+    fmap = map_file(parse_diff(diff)[0], parser)
+    assert fmap.function_at(7) is not None
+    assert [r.lock for r in fmap.locks_at(7)] == ["lock"]
+    # every added line is either mapped to a function or reported as unmapped
+    for n in fmap.added:
+        assert fmap.function_at(n) is not None or n < 4 or any(
+            u.line == n for u in fmap.unmapped)

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from reviewbot.diff.parse import parse_diff, split_body
+from reviewbot.series.build import make_patch
+from reviewbot.series.mail import parse_mail
+
+DIFF = """\
+diff --git a/mm/a.c b/mm/a.c
+index 111..222 100644
+--- a/mm/a.c
++++ b/mm/a.c
+@@ -10,3 +10,4 @@ static int foo(struct page *page)
+ 	int a;
+-	int b;
++	long b;
++	long c;
+ 	return a;
+diff --git a/new.c b/new.c
+new file mode 100644
+--- /dev/null
++++ b/new.c
+@@ -0,0 +1,2 @@
++int x;
++int y;
+\\ No newline at end of file
+diff --git a/gone.h b/gone.h
+deleted file mode 100644
+--- a/gone.h
++++ /dev/null
+@@ -1 +0,0 @@
+-#define X 1
+diff --git a/old.c b/renamed.c
+similarity index 100%
+rename from old.c
+rename to renamed.c
+diff --git a/logo.png b/logo.png
+index 333..444 100644
+Binary files a/logo.png and b/logo.png differ
+"""
+
+
+def test_line_numbers_and_kinds() -> None:
+    files = parse_diff(DIFF, first_line=100)
+    a = files[0]
+    assert a.path == "mm/a.c" and not a.is_new and not a.is_deleted
+    hunk = a.hunks[0]
+    assert hunk.section == "static int foo(struct page *page)"
+    assert [(ln.kind, ln.old, ln.new) for ln in hunk.lines] == [
+        (" ", 10, 10), ("-", 11, None), ("+", None, 11), ("+", None, 12), (" ", 12, 13)]
+    assert hunk.lines[0].patch_line == 100 + 5
+    assert hunk.patch_line == 100 + 4
+    assert [ln.text for ln in hunk.added] == ["\tlong b;", "\tlong c;"]
+
+
+def test_new_deleted_renamed_binary() -> None:
+    files = {f.path: f for f in parse_diff(DIFF)}
+    assert files["new.c"].is_new and [ln.text for ln in files["new.c"].hunks[0].added] == [
+        "int x;", "int y;"]
+    assert files["gone.h"].is_deleted
+    assert files["renamed.c"].is_rename and files["renamed.c"].old_path == "old.c"
+    assert files["logo.png"].is_binary
+
+
+def test_split_body() -> None:
+    body = "Subject line body\n\nSigned-off-by: A <a@b>\n---\n a.c | 1 +\n\n" + DIFF
+    parts = split_body(body)
+    assert parts.message.startswith("Subject line body")
+    assert "a.c | 1" not in parts.message
+    assert parts.diff.startswith("diff --git a/mm/a.c")
+    assert parts.diff_line == 6
+
+
+def test_lying_hunk_counts_mark_patch_skipped() -> None:
+    raw = ("Subject: [PATCH] x\nMessage-ID: <a@b>\n\nmsg\n---\n"
+           "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1,9 +1,9 @@\n a\n-b\n+c\n")
+    patch = make_patch(parse_mail(raw.encode()), 1, 1, 1)
+    assert patch.skipped is not None and "does not parse" in patch.skipped
+
+
+def test_no_diff_is_skipped() -> None:
+    patch = make_patch(parse_mail(b"Subject: [PATCH] x\n\njust words\n"), 1, 1, 1)
+    assert patch.skipped == "no diff found in the message"
+
+
+def test_base64_and_quoted_printable_bodies() -> None:
+    import base64
+
+    diff = "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+\u00e9\n"
+    b64 = base64.encodebytes(("msg\n---\n" + diff).encode()).decode()
+    raw = ("Subject: [PATCH] x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+           "Content-Transfer-Encoding: base64\n\n" + b64)
+    patch = make_patch(parse_mail(raw.encode()), 1, 1, 1)
+    assert patch.files[0].hunks[0].added[0].text == "\u00e9"
+    qp = ("Subject: [PATCH] x\nContent-Type: text/plain; charset=iso-8859-1\n"
+          "Content-Transfer-Encoding: quoted-printable\n\nmsg\n---\n"
+          "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+=E9=3D\n")
+    patch = make_patch(parse_mail(qp.encode()), 1, 1, 1)
+    assert patch.files[0].hunks[0].added[0].text == "\u00e9="
+
+
+def test_patch_as_attachment() -> None:
+    raw = ("Subject: [PATCH] x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; "
+           "boundary=XX\n\n--XX\nContent-Type: text/plain\n\nPlease apply.\n--XX\n"
+           "Content-Type: text/x-patch\nContent-Disposition: attachment; filename=a.patch\n\n"
+           "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n--XX--\n")
+    patch = make_patch(parse_mail(raw.encode()), 1, 1, 1)
+    assert patch.skipped is None and patch.files[0].path == "a.c"
