@@ -67,6 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
     explain.add_argument("rule", help="rule id or name")
     _add_rule_options(explain)
+
+    watch = sub.add_parser("watch", help="review every new series arriving in a Maildir or "
+                                         "on a lore list, once")
+    watch.add_argument("--maildir", action="append", metavar="DIR",
+                       help="a Maildir that mail is delivered into (repeatable; never modified)")
+    watch.add_argument("--lore-list", action="append", metavar="URL",
+                       help="a public-inbox list to follow, e.g. https://lore.kernel.org/linux-mm "
+                            "(repeatable)")
+    watch.add_argument("--outbox", metavar="DIR",
+                       help="Maildir for reply drafts (created when missing)")
+    watch.add_argument("--policy", metavar="FILE", help="policy file (TOML)")
+    watch.add_argument("--state", metavar="FILE",
+                       help="state database (default: $XDG_STATE_HOME/reviewbot/watch.sqlite)")
+    watch.add_argument("--once", action="store_true",
+                       help="process what is there, then exit")
+    watch.add_argument("--grace", type=float, metavar="SECONDS",
+                       help="review an incomplete series after this long (default: policy, 900)")
+    watch.add_argument("--interval", type=float, metavar="SECONDS",
+                       help="poll interval (default: policy, 30)")
+    watch.add_argument("--status", action="store_true",
+                       help="print the queue and the last errors, then exit")
     return parser
 
 
@@ -132,7 +153,57 @@ def cmd_explain(args: argparse.Namespace) -> int:
     raise ReviewbotError(f"no rule {args.rule!r} (see 'reviewbot rules')")
 
 
-HANDLERS = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain}
+def cmd_watch(args: argparse.Namespace) -> int:
+    import dataclasses
+    import logging
+    import signal
+    import threading
+
+    from reviewbot.bot.log import LOGGER, BarAwareHandler, BarProgress
+    from reviewbot.bot.policy import load_policy
+    from reviewbot.bot.run import WatchOptions, default_state_path, run_watch, status_text
+
+    policy = load_policy(Path(args.policy) if args.policy else None)
+    if args.grace is not None:
+        if args.grace < 0:
+            raise ReviewbotError("--grace must be >= 0")
+        policy = dataclasses.replace(policy, grace=args.grace)
+    if args.interval is not None:
+        if args.interval <= 0:
+            raise ReviewbotError("--interval must be > 0")
+        policy = dataclasses.replace(policy, poll_interval=args.interval)
+    state = Path(args.state) if args.state else default_state_path()
+    if args.status:
+        sys.stdout.write(status_text(state, policy))
+        return EXIT_CLEAN
+    if not args.outbox:
+        raise ReviewbotError("watch needs --outbox DIR (the Maildir where reply drafts go)")
+    options = WatchOptions(tuple(Path(p) for p in args.maildir or ()),
+                           tuple(u.rstrip("/") for u in args.lore_list or ()),
+                           Path(args.outbox), state, args.once)
+    bar = BarProgress(sys.stderr) if sys.stderr.isatty() else None
+    logger = logging.getLogger(LOGGER)
+    handler = BarAwareHandler(sys.stderr, bar)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if os.environ.get("REVIEWBOT_DEBUG") else logging.INFO)
+    logger.propagate = False
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_watch(options, policy, stop, progress=bar)
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+        logger.removeHandler(handler)
+    return EXIT_CLEAN
+
+
+HANDLERS = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "watch": cmd_watch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,213 @@
+"""Deliver recorded replies exactly once: drafts into the outbox, or SMTP when the policy
+says so, within the policy's embargo, quiet hours and hourly cap.
+
+The order of writes is what makes a crash harmless:
+
+- a reply is recorded (``pending``, with its outbox file name) before anything leaves;
+- a draft is written under that name, then marked ``drafted``: a crash in between is
+  found on restart because the name is already in the outbox;
+- an SMTP send is marked ``sending`` before the transaction starts and ``sent`` after
+  the server accepted it. A reply still ``sending`` on restart may or may not have been
+  delivered: it is never sent again; it becomes ``uncertain`` and a copy goes into the
+  outbox for a human to check.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import smtplib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reviewbot.bot.log import EventLog
+from reviewbot.bot.outbox import Outbox, set_headers
+from reviewbot.bot.policy import Policy
+from reviewbot.bot.state import ReplyRow, ReplyStatus, Store
+from reviewbot.errors import ReviewbotError
+from reviewbot.series.model import Person
+
+Sender = Callable[[ReplyRow], None]  # raises ReviewbotError when the send failed
+MAX_SEND_ATTEMPTS = 4
+RETRY_DELAY = 60.0  # seconds, doubled after every failed attempt
+FINAL = ("drafted", "sent", "uncertain", "failed")
+
+
+def address_header(people: tuple[Person, ...]) -> str | None:
+    if not people:
+        return None
+    return ", ".join(email.utils.formataddr((p.name, p.email), "utf-8") for p in people)
+
+
+def _not_delivered(exc: BaseException) -> bool:
+    """True when a send error proves the message was not accepted (safe to retry).
+
+    A refused connection, a rejected sender or recipient, or an error reply to the data
+    means the server did not take it. A timeout or a dropped connection after the data
+    was sent does not prove anything.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError):
+            return False
+        if isinstance(cause, ConnectionRefusedError | smtplib.SMTPConnectError
+                      | smtplib.SMTPHeloError | smtplib.SMTPSenderRefused
+                      | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError
+                      | smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError
+                      | socket.gaierror):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+@dataclass
+class Delivery:
+    store: Store
+    outbox: Outbox
+    policy: Policy
+    sender: Sender | None
+    clock: Callable[[], float]
+    log: EventLog
+
+    # -- on start -----------------------------------------------------------------------
+    def reconcile(self) -> None:
+        """Settle what a previous run left half done (see the module docstring)."""
+        for reply in self.store.replies_in(["sending"]):
+            now = self.clock()
+            note = ("sending was interrupted; this reply may already have been delivered "
+                    "- check before sending it")
+            self.outbox.write(reply.filename, set_headers(
+                reply.data, {}, {"X-Reviewbot-Uncertain": note}))
+            with self.store.transaction():
+                self.store.set_reply(reply.id, "uncertain", now, reason=note)
+                self.store.add_error("reply", reply.msgid, note, now)
+                self._settle(reply.series_id, now)
+            self.log.event(now, "reply", logging.WARNING, decision="uncertain",
+                           series=reply.series_id, msgid=reply.msgid, outbox=reply.filename)
+        for row in self.store.series_in(["reviewed"]):
+            now = self.clock()
+            with self.store.transaction():
+                state = self._settle(row.id, now)
+            if state:
+                self._log_settled(row.id, state, now)
+
+    # -- every cycle --------------------------------------------------------------------
+    def deliver(self, stop: Callable[[], bool]) -> int:
+        """Deliver what may go now; returns how many replies went out."""
+        done = 0
+        for reply in self.store.replies_in(["pending"]):
+            if stop():
+                break
+            if reply.channel == "draft":
+                self._draft(reply)
+                done += 1
+            elif self._gate(reply) and self._send(reply):
+                done += 1
+        return done
+
+    def _draft(self, reply: ReplyRow) -> None:
+        now = self.clock()
+        written = self.outbox.write(reply.filename, reply.data)
+        with self.store.transaction():
+            self.store.set_reply(reply.id, "drafted", now)
+            state = self._settle(reply.series_id, now)
+        self.log.event(now, "reply", decision="drafted", series=reply.series_id,
+                       msgid=reply.msgid, outbox=reply.filename,
+                       note=None if written else "already in the outbox")
+        if state:
+            self._log_settled(reply.series_id, state, now)
+
+    def _gate(self, reply: ReplyRow) -> bool:
+        """True when the reply may be sent now; else record (and log once) why not."""
+        now = self.clock()
+        held: str | None = None
+        if now < reply.not_before:
+            held = f"embargo until {email.utils.formatdate(reply.not_before, usegmt=True)}"
+        elif self.policy.is_quiet(now):
+            held = "quiet hours"
+        elif self.store.sent_since(now - 3600) >= self.policy.max_per_hour:
+            held = f"hourly cap of {self.policy.max_per_hour} replies reached"
+        if held != reply.held:
+            with self.store.transaction():
+                self.store.set_held(reply.id, held)
+            if held:
+                self.log.event(now, "reply", decision="held", series=reply.series_id,
+                               msgid=reply.msgid, reason=held)
+        return held is None
+
+    def _send(self, reply: ReplyRow) -> bool:
+        if self.sender is None:
+            raise ReviewbotError("the policy sends replies but no SMTP sender is configured")
+        now = self.clock()
+        attempts = reply.attempts + 1
+        with self.store.transaction():
+            self.store.set_reply(reply.id, "sending", now, attempts=attempts)
+        try:
+            self.sender(reply)
+        except ReviewbotError as exc:
+            self._send_failed(reply, attempts, exc)
+            return False
+        now = self.clock()
+        with self.store.transaction():
+            self.store.set_reply(reply.id, "sent", now)
+            state = self._settle(reply.series_id, now)
+        self.log.event(now, "reply", decision="sent", series=reply.series_id,
+                       msgid=reply.msgid, to=address_header(reply.to),
+                       cc=address_header(reply.cc))
+        if state:
+            self._log_settled(reply.series_id, state, now)
+        return True
+
+    def _send_failed(self, reply: ReplyRow, attempts: int, exc: ReviewbotError) -> None:
+        now = self.clock()
+        reason = str(exc)
+        if _not_delivered(exc) and attempts < MAX_SEND_ATTEMPTS:
+            retry = now + RETRY_DELAY * 2 ** (attempts - 1)
+            with self.store.transaction():
+                self.store.set_reply(reply.id, "pending", now, reason=reason, not_before=retry)
+                self.store.add_error("reply", reply.msgid, f"send failed, will retry: {reason}",
+                                     now)
+            self.log.event(now, "reply", logging.WARNING, decision="retry",
+                           series=reply.series_id, msgid=reply.msgid, attempt=attempts,
+                           reason=reason)
+            return
+        status: ReplyStatus = "failed" if _not_delivered(exc) else "uncertain"
+        note = (f"not sent after {attempts} attempts: {reason}" if status == "failed" else
+                f"sending failed in a way that does not tell whether it was delivered: "
+                f"{reason}; not retried - check before sending it")
+        self.outbox.write(reply.filename, set_headers(
+            reply.data, {}, {"X-Reviewbot-Not-Sent" if status == "failed"
+                             else "X-Reviewbot-Uncertain": " ".join(note.split())}))
+        with self.store.transaction():
+            self.store.set_reply(reply.id, status, now, reason=note)
+            self.store.add_error("reply", reply.msgid, note, now)
+            self._settle(reply.series_id, now)
+        self.log.event(now, "reply", logging.ERROR, decision=status, series=reply.series_id,
+                       msgid=reply.msgid, reason=note, outbox=reply.filename)
+
+    def _settle(self, series_id: int, now: float) -> str | None:
+        """Move a reviewed series on once all its replies are final; the new state."""
+        row = self.store.get_series(series_id)
+        if row.state != "reviewed":
+            return None
+        replies = self.store.series_replies(series_id)
+        if any(r.status not in FINAL for r in replies):
+            return None
+        bad = [r for r in replies if r.status in ("uncertain", "failed")]
+        if bad:
+            reason = f"{len(bad)} of {len(replies)} replies not delivered for sure " \
+                     f"({', '.join(sorted({r.status for r in bad}))}); copies in the outbox"
+            self.store.set_state(series_id, "failed", reason, now)
+            self.store.add_error("series", row.subject, reason, now)
+            return "failed"
+        self.store.set_state(series_id, "replied", None, now)
+        return "replied"
+
+    def _log_settled(self, series_id: int, state: str, now: float) -> None:
+        row = self.store.get_series(series_id)
+        self.log.event(now, "series", logging.INFO if state == "replied" else logging.ERROR,
+                       decision=state, series=series_id, subject=row.subject,
+                       reason=row.reason)

@@ -1,0 +1,89 @@
+"""Build a watcher from command-line options (the CLI's only entry into ``bot``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewbot.bot.delivery import Sender
+from reviewbot.bot.log import EventLog, NoProgress, Progress
+from reviewbot.bot.outbox import Outbox
+from reviewbot.bot.policy import Policy
+from reviewbot.bot.sources import MaildirSource, Source
+from reviewbot.bot.state import ReplyRow, Store
+from reviewbot.bot.watch import Totals, Watcher
+from reviewbot.errors import ConfigError
+
+
+def default_state_path() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "reviewbot" / "watch.sqlite"
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    maildirs: tuple[Path, ...]
+    lore_lists: tuple[str, ...]
+    outbox: Path
+    state: Path
+    once: bool = False
+
+
+def smtp_sender(policy: Policy) -> Sender:
+    """Send through the reply module's SMTP client with the policy's ``[smtp]`` table."""
+    from reviewbot.report.reply import Reply
+    from reviewbot.report.smtp import send, smtp_settings
+
+    settings = smtp_settings(policy.smtp)
+
+    def sender(row: ReplyRow) -> None:
+        send(Reply(patch=None, msgid=row.msgid, in_reply_to=row.in_reply_to, to=row.to,
+                   cc=row.cc, subject=row.subject, data=row.data), settings)
+
+    return sender
+
+
+def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
+    sources: list[Source] = [MaildirSource(p) for p in options.maildirs]
+    if options.lore_lists:
+        from reviewbot.bot.lore import LoreSource
+
+        sources.extend(LoreSource(url) for url in options.lore_lists)
+    if not sources:
+        raise ConfigError("watch needs at least one --maildir DIR or --lore-list URL")
+    return sources
+
+
+def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
+              log: EventLog | None = None, progress: Progress | None = None,
+              sender: Sender | None = None) -> Totals:
+    sources = make_sources(options, policy)
+    outbox = Outbox(options.outbox)
+    if policy.send and sender is None:
+        sender = smtp_sender(policy)
+    store = Store(options.state)
+    try:
+        store.lock()
+        watcher = Watcher(store, sources, outbox, policy, sender=sender, clock=time.time,
+                          log=log or EventLog(), progress=progress or NoProgress(), stop=stop)
+        return watcher.run(once=options.once)
+    finally:
+        store.close()
+
+
+def status_text(state: Path, policy: Policy, now: float | None = None) -> str:
+    from reviewbot.bot.status import render_status
+
+    store = Store(state, readonly=True)
+    try:
+        return render_status(store, time.time() if now is None else now, policy.grace)
+    finally:
+        store.close()
+
+
+def parse_lists(values: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(v.rstrip("/") for v in values or ())

@@ -1,0 +1,141 @@
+"""Which series a message belongs to, and when a series is ready to be reviewed.
+
+A message is classified once, when it arrives: a patch or a cover letter joins a series
+group keyed like ``reviewbot.series.build`` groups (thread root, revision, patch count;
+by author when there is no thread), everything else is recorded and ignored. A group is
+due when it is complete (all T patches, plus the cover letter when T > 1) or when its
+grace period has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Literal
+
+from reviewbot.series.build import is_patch_mail
+from reviewbot.series.mail import parse_mail
+from reviewbot.series.model import Mail
+
+Kind = Literal["patch", "cover", "ignored", "bad"]
+_HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
+_LIST_ID = re.compile(r"<([^<>\s]+)>")
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """What makes messages one series: same thread (or author), revision and size."""
+
+    key: str  # stable text form, unique per group
+    root: str | None
+    version: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One arriving message, classified."""
+
+    kind: Kind
+    reason: str | None  # why it is ignored or bad; a decoding problem for a patch
+    msgid: str
+    subject: str
+    title: str  # the subject without prefixes, lower case (to recognise a resend)
+    author: str | None  # address, lower case
+    index: int  # 0 for the cover letter
+    date: float | None
+    recipients: tuple[str, ...]  # To, Cc and List-Id addresses, lower case
+    group: GroupKey | None
+
+
+def group_key(mail: Mail) -> GroupKey:
+    """The series group of a patch or cover mail (same rules as ``build_series``)."""
+    subj = mail.subject
+    total = subj.total or 1
+    root = mail.thread_root
+    if root is None and subj.index in (0, 1):
+        root = mail.msgid
+    author = mail.author.email.lower() if mail.author else None
+    if root is not None:
+        parts: list[object] = ["thread", root, subj.version, total]
+    elif total > 1:
+        tags = sorted(t.upper() for t in subj.tags if t.upper() != "RESEND")
+        parts = ["author", author, subj.version, total, tags]
+    else:
+        parts = ["single", mail.msgid]
+    return GroupKey(json.dumps(parts, separators=(",", ":")), root, subj.version, total)
+
+
+def _recipients(mail: Mail) -> tuple[str, ...]:
+    addrs = [p.email.lower() for p in (*mail.to, *mail.cc)]
+    head = BytesHeaderParser(policy=compat32).parsebytes(mail.raw[:65536])
+    for value in head.get_all("List-Id", []):
+        addrs.extend(m.lower() for m in _LIST_ID.findall(str(value)))
+    return tuple(dict.fromkeys(addrs))
+
+
+def classify(raw: bytes, max_bytes: int) -> Incoming:
+    """Classify one message; never raises (a problem makes it ``bad``)."""
+    if len(raw) > max_bytes:
+        return bad_message(f"message larger than {max_bytes} bytes", raw)
+    if b"\x00" in raw[:4096]:
+        return bad_message("binary data, not an email", raw)
+    try:
+        mail = parse_mail(raw)
+    except Exception as exc:  # a mail the email package cannot take must not stop the bot
+        return bad_message(f"unparsable message: {type(exc).__name__}: {exc}", raw)
+    if not mail.subject.raw and not mail.body.strip():
+        return bad_message("no subject and no body: not an email", raw, mail)
+    if mail.subject.is_reply:
+        return _incoming(mail, "ignored", "a reply", 0, None)
+    if not is_patch_mail(mail):
+        return _incoming(mail, "ignored", "not a patch", 0, None)
+    index = mail.subject.index if mail.subject.index is not None else 1
+    kind: Kind = "patch"
+    if index == 0:
+        if _HAS_DIFF.search(mail.body):
+            index = 1  # a "0/N" carrying a diff is reviewed as patch 1 (as build_series does)
+        else:
+            kind = "cover"
+    return _incoming(mail, kind, mail.error, index, group_key(mail))
+
+
+def _incoming(mail: Mail, kind: Kind, reason: str | None, index: int,
+              group: GroupKey | None) -> Incoming:
+    return Incoming(kind, reason, mail.msgid, mail.subject.raw, mail.subject.title.lower(),
+                    mail.author.email.lower() if mail.author else None, index,
+                    mail.timestamp, _recipients(mail), group)
+
+
+def bad_message(reason: str, raw: bytes = b"", mail: Mail | None = None) -> Incoming:
+    """A message recorded as bad (and skipped) with ``reason``."""
+    import hashlib
+
+    msgid = mail.msgid if mail else "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
+    return Incoming("bad", reason, msgid, mail.subject.raw if mail else "", "", None, 0,
+                    None, (), None)
+
+
+def is_complete(total: int, indices: set[int]) -> bool:
+    """All ``total`` patches are there, plus the cover letter (index 0) when total > 1."""
+    need = set(range(1, total + 1)) | ({0} if total > 1 else set())
+    return need <= indices
+
+
+def due_reason(total: int, indices: set[int], last_seen: float, last_date: float | None,
+               now: float, grace: float) -> str | None:
+    """``"complete"``, ``"grace"`` (incomplete but waited long enough), or None (wait).
+
+    The grace period runs from the newest message of the series: from when it was sent
+    (its Date) or when the bot saw it, whichever is earlier, so a backlog of old mail is
+    not held back while a Date in the future cannot hold a series forever.
+    """
+    if is_complete(total, indices):
+        return "complete"
+    newest = min(last_seen, last_date) if last_date is not None else last_seen
+    if now - newest >= grace:
+        return "grace"
+    return None

@@ -1,0 +1,264 @@
+"""The watch loop: read new messages, review the series that are due, deliver replies.
+
+Every step is recorded in the state before the next one starts, so the loop can be
+stopped at any point (SIGINT/SIGTERM between steps, or kill -9 anywhere) and resumed:
+a message is ingested in the same transaction that marks it seen; a series is reviewed
+again only if its replies were never recorded; delivery is described in ``delivery``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reviewbot.bot.delivery import Delivery, Sender, address_header
+from reviewbot.bot.log import EventLog, NoProgress, Progress
+from reviewbot.bot.outbox import Outbox, draft_name, set_headers
+from reviewbot.bot.policy import Policy
+from reviewbot.bot.review import SeriesReviewer
+from reviewbot.bot.sources import Arrival, Entry, Source
+from reviewbot.bot.state import NewReply, SeriesRow, SeriesState, Store
+from reviewbot.bot.trigger import Incoming, bad_message, classify, due_reason
+from reviewbot.errors import ReviewbotError
+
+MAX_REVIEW_ATTEMPTS = 5  # a series whose review kills the process this often is failed
+BATCH = 200  # messages ingested per transaction
+
+
+@dataclass
+class Totals:
+    """What one run did (for the final log line and the benchmark)."""
+
+    messages: int = 0
+    series_reviewed: int = 0
+    replies: int = 0
+    cycles: int = 0
+
+
+@dataclass
+class Watcher:
+    store: Store
+    sources: Sequence[Source]
+    outbox: Outbox
+    policy: Policy
+    sender: Sender | None = None
+    clock: Callable[[], float] = time.time
+    log: EventLog = field(default_factory=EventLog)
+    progress: Progress = field(default_factory=NoProgress)
+    stop: threading.Event = field(default_factory=threading.Event)
+    totals: Totals = field(default_factory=Totals)
+
+    def __post_init__(self) -> None:
+        self.seen = self.store.seen_keys()
+        self.reviewer = SeriesReviewer(self.policy)
+        self.delivery = Delivery(self.store, self.outbox, self.policy, self.sender,
+                                 self.clock, self.log)
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self, once: bool = False) -> Totals:
+        self.log.event(self.clock(), "start", once=once, sources=len(self.sources),
+                       mode="send" if self.policy.send else "drafts")
+        self.delivery.reconcile()
+        while not self.stop.is_set():
+            self.cycle()
+            if once:
+                break
+            self.stop.wait(self.policy.poll_interval)
+        t = self.totals
+        self.log.event(self.clock(), "stop", messages=t.messages, reviewed=t.series_reviewed,
+                       replies=t.replies, interrupted=self.stop.is_set() or None)
+        return t
+
+    def cycle(self) -> None:
+        self.totals.cycles += 1
+        for source in self.sources:
+            if self.stop.is_set():
+                return
+            self.ingest(source)
+        if not self.stop.is_set():
+            self.review_due()
+        if not self.stop.is_set():
+            self.totals.replies += self.delivery.deliver(self.stop.is_set)
+
+    # -- ingest -------------------------------------------------------------------------
+    def ingest(self, source: Source) -> None:
+        try:
+            entries = source.pending(self.seen)
+        except ReviewbotError as exc:
+            now = self.clock()
+            with self.store.transaction():
+                self.store.add_error("source", source.name, str(exc), now)
+            self.log.event(now, "source", logging.ERROR, source=source.name, error=str(exc))
+            return
+        if not entries:
+            return
+        self.progress.start("reading messages", len(entries))
+        try:
+            for start in range(0, len(entries), BATCH):
+                if self.stop.is_set():
+                    break
+                chunk = entries[start:start + BATCH]
+                arrivals = [source.read(e, self.policy.max_message_bytes) for e in chunk]
+                done: list[str] = []
+                logs: list[Callable[[], None]] = []
+                with self.store.transaction():
+                    for arrival in arrivals:
+                        if arrival is not None:
+                            logs.extend(self._ingest_one(arrival))
+                            done.append(arrival.entry.key)
+                self.seen.update(done)
+                self.totals.messages += len(done)
+                for emit in logs:
+                    emit()
+                self.progress.advance(len(chunk))
+        finally:
+            self.progress.finish()
+
+    def _ingest_one(self, arrival: Arrival) -> list[Callable[[], None]]:
+        """Record one message (inside the caller's transaction); log calls for later."""
+        now = self.clock()
+        entry = arrival.entry
+        if arrival.data is None:
+            reason = arrival.problem or "unreadable"
+            inc = bad_message(reason)
+            self.store.add_message(entry.key, inc, "bad", reason, None, None, now)
+            self.store.add_error("message", entry.locator, reason, now)
+            return [self._logger(now, "message", logging.WARNING, decision="bad",
+                                 key=entry.key, reason=reason)]
+        inc = classify(arrival.data, self.policy.max_message_bytes)
+        if inc.kind == "bad":
+            self.store.add_message(entry.key, inc, "bad", inc.reason, None, None, now)
+            self.store.add_error("message", entry.locator, inc.reason or "bad message", now)
+            return [self._logger(now, "message", logging.WARNING, decision="bad",
+                                 key=entry.key, msgid=inc.msgid, reason=inc.reason)]
+        if inc.kind == "ignored" or inc.group is None:
+            self.store.add_message(entry.key, inc, "ignored", inc.reason, None, None, now)
+            return []
+        if self.store.msgid_status(inc.msgid) is not None:
+            self.store.add_message(entry.key, inc, "duplicate", "Message-ID seen before",
+                                   None, None, now)
+            return []
+        return self._join_series(entry, inc, arrival.data, now)
+
+    def _join_series(self, entry: Entry, inc: Incoming, raw: bytes,
+                     now: float) -> list[Callable[[], None]]:
+        assert inc.group is not None
+        logs: list[Callable[[], None]] = []
+        series = self.store.series_by_key(inc.group.key)
+        if series is None:
+            series = self.store.get_series(self.store.new_series(inc, now))
+            logs.append(self._logger(now, "series", decision="new", series=series.id,
+                                     version=series.version, total=series.total,
+                                     subject=inc.subject))
+        if series.state != "waiting":
+            self.store.add_message(entry.key, inc, "late", f"series already {series.state}",
+                                   series.id, None, now)
+            logs.append(self._logger(now, "message", decision="late", series=series.id,
+                                     msgid=inc.msgid, state=series.state))
+            return logs
+        self.store.add_part(series, inc, now)
+        self.store.add_message(entry.key, inc, inc.kind, inc.reason, series.id, raw, now)
+        return logs
+
+    def _logger(self, now: float, event: str, level: int = logging.INFO,
+                **fields: object) -> Callable[[], None]:
+        return lambda: self.log.event(now, event, level, **fields)
+
+    # -- review -------------------------------------------------------------------------
+    def review_due(self) -> None:
+        now = self.clock()
+        due = [(row, why) for row in self.store.waiting()
+               if (why := due_reason(row.total, set(row.parts), row.last_seen, row.last_date,
+                                     now, self.policy.grace))]
+        if not due:
+            return
+        self.progress.start("reviewing series", len(due))
+        try:
+            for row, why in due:
+                if self.stop.is_set():
+                    break
+                self.review_one(row, why)
+                self.progress.advance()
+        finally:
+            self.progress.finish()
+
+    def _decide(self, row: SeriesRow, state: SeriesState, reason: str | None, now: float,
+                level: int = logging.INFO, findings: int | None = None,
+                **fields: object) -> None:
+        with self.store.transaction():
+            self.store.set_state(row.id, state, reason, now, findings=findings)
+            if state == "failed":
+                self.store.add_error("series", row.subject, reason or "failed", now)
+        self.log.event(now, "series", level, decision=state, series=row.id,
+                       subject=row.subject, version=row.version, reason=reason,
+                       findings=findings, **fields)
+
+    def review_one(self, row: SeriesRow, why: str) -> None:
+        """Review one due series and record its replies (nothing is delivered here)."""
+        now = self.clock()
+        with self.store.transaction():
+            attempts = self.store.bump_attempts(row.id)
+        if attempts > MAX_REVIEW_ATTEMPTS:
+            self._decide(row, "failed", f"the review did not finish in {MAX_REVIEW_ATTEMPTS} "
+                         "attempts (the process died while reviewing it)", now, logging.ERROR)
+            return
+        reason = self.policy.skip_reason(row.author, row.subject, row.recipients)
+        if reason is None and (twin := self.store.twin(row)) is not None:
+            reason = f"resend of series {twin.id} ({twin.state})"
+        if reason is not None:
+            self._decide(row, "skipped", reason, now)
+            return
+        try:
+            verdict = self.reviewer.review(self.store.raw_messages(row.id), row.version)
+            if verdict.skipped is not None:
+                self._decide(row, "skipped", verdict.skipped, now)
+                return
+            assert verdict.review is not None
+            if verdict.findings == 0 and not self.policy.summary:
+                self._decide(row, "clean", None, now, findings=0, trigger=why,
+                             patches=f"{verdict.patches}/{row.total}")
+                return
+            replies = self.reviewer.render(verdict.review, now)
+        except ReviewbotError as exc:
+            self._decide(row, "failed", str(exc), now, logging.ERROR)
+            return
+        except Exception as exc:  # a bug on one series must not block the queue
+            logging.getLogger(__name__).debug("review of series %s failed", row.id,
+                                              exc_info=True)
+            self._decide(row, "failed", f"internal error: {type(exc).__name__}: {exc}", now,
+                         logging.ERROR)
+            return
+        kept = replies[: self.policy.max_per_series]
+        if not kept:
+            self._decide(row, "clean", "no reply rendered", now, findings=verdict.findings)
+            return
+        records = [self._record(row, n, r, now) for n, r in enumerate(kept, 1)]
+        with self.store.transaction():
+            for rec in records:
+                self.store.add_reply(row.id, rec, now)
+            self.store.set_state(row.id, "reviewed", None, now, findings=verdict.findings)
+        self.totals.series_reviewed += 1
+        self.log.event(now, "series", decision="reviewed", series=row.id, subject=row.subject,
+                       version=row.version, trigger=why, patches=f"{verdict.patches}/{row.total}",
+                       missing=",".join(map(str, verdict.missing)) or None,
+                       findings=verdict.findings, replies=len(kept),
+                       dropped=len(replies) - len(kept) or None,
+                       channel="smtp" if self.policy.send else "draft")
+
+    def _record(self, row: SeriesRow, seq: int, reply: object, now: float) -> NewReply:
+        """A rendered reply as it will be stored: recipients cut down for SMTP."""
+        from reviewbot.report.reply import Reply
+
+        assert isinstance(reply, Reply)
+        to, cc, data = reply.to, reply.cc, reply.data
+        if self.policy.send:
+            lists = {x.lower() for x in self.policy.cc_lists}
+            cc = tuple(p for p in reply.cc if p.email.lower() in lists)
+            data = set_headers(data, {"To": address_header(to), "Cc": address_header(cc)})
+        posted = min(row.first_seen, row.first_date) if row.first_date else row.first_seen
+        return NewReply(seq, reply.msgid, reply.in_reply_to, reply.subject, to, cc,
+                        "smtp" if self.policy.send else "draft",
+                        draft_name(reply.msgid, now), data, posted + self.policy.embargo)
