@@ -219,7 +219,8 @@ class Watcher:
             assert verdict.review is not None
             if verdict.findings == 0 and not self.policy.summary:
                 self._decide(row, "clean", None, now, findings=0, trigger=why,
-                             patches=f"{verdict.patches}/{row.total}")
+                             patches=f"{verdict.patches}/{row.total}",
+                             missing=",".join(map(str, verdict.missing)) or None)
                 return
             replies = self.reviewer.render(verdict.review, now)
         except ReviewbotError as exc:

@@ -1,0 +1,95 @@
+"""``reviewbot watch`` from the command line: options, errors, --status, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reviewbot.cli import main
+from tests import mailgen
+from tests.conftest import ROOT
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    md = mailgen.make_maildir(tmp_path / "md")
+    state = str(tmp_path / "s.sqlite")
+    code, _, err = run(capsys, "watch", "--maildir", str(md), "--state", state)
+    assert code == 2 and err.strip() == ("reviewbot: error: watch needs --outbox DIR (the "
+                                         "Maildir where reply drafts go)")
+    code, _, err = run(capsys, "watch", "--outbox", str(tmp_path / "o"), "--state", state)
+    assert code == 2 and "at least one --maildir DIR or --lore-list URL" in err
+    code, _, err = run(capsys, "watch", "--maildir", str(tmp_path), "--outbox",
+                       str(tmp_path / "o"), "--state", state)
+    assert code == 2 and "not a Maildir" in err
+    bad = tmp_path / "p.toml"
+    bad.write_text("[reply]\nsend = 1\n")
+    code, _, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(tmp_path / "o"),
+                       "--policy", str(bad), "--state", state)
+    assert code == 2 and "send: expected true or false" in err and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "watch", "--status", "--state", str(tmp_path / "none.sqlite"))
+    assert code == 2 and "no watch state" in err
+    code, _, err = run(capsys, "watch", "--grace", "-1", "--status")
+    assert code == 2 and "--grace" in err
+
+
+def test_once_then_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    md = mailgen.make_maildir(tmp_path / "md")
+    mailgen.deliver(md, mailgen.series("clean", total=2, findings=False)
+                    + mailgen.series("part", total=3, findings=False)[:2]
+                    + [mailgen.noise(2, __import__("random").Random(1))])
+    state = str(tmp_path / "s.sqlite")
+    code, out, err = run(capsys, "watch", "--maildir", str(md), "--outbox",
+                         str(tmp_path / "out"), "--state", state, "--once", "--grace", "1e9")
+    assert code == 0 and out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith("ts=") and "event=start" in lines[0] and "mode=drafts" in lines[0]
+    assert any("event=series decision=clean" in ln and "[PATCH 0/2] clean: fixes" in ln
+               for ln in lines)
+    assert "event=stop" in lines[-1] and "messages=6" in lines[-1]
+    assert (tmp_path / "out" / "new").is_dir()  # the outbox Maildir is created
+    code, out, _ = run(capsys, "watch", "--status", "--state", state, "--grace", "1e9")
+    assert code == 0
+    assert "series: waiting 1, clean 1" in out
+    assert "[PATCH 0/3] part: fixes" in out and "1/3 patches, cover" in out
+    assert "last errors (1):" in out and "binary data, not an email" in out
+
+
+def test_sigterm_stops_the_loop_cleanly(tmp_path: Path) -> None:
+    md = mailgen.make_maildir(tmp_path / "md")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewbot", "watch", "--maildir", str(md), "--outbox",
+         str(tmp_path / "out"), "--state", str(tmp_path / "s.sqlite"), "--interval", "0.1"],
+        stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 20
+        # wait for the first cycle (the state exists), then add mail while it runs
+        while not (tmp_path / "s.sqlite").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        mailgen.deliver(md, mailgen.series("live", total=1, findings=False))
+        while time.monotonic() < deadline:
+            if subprocess.run([sys.executable, "-m", "reviewbot", "watch", "--status",
+                               "--state", str(tmp_path / "s.sqlite")], env=env,
+                              capture_output=True, text=True).stdout.count("clean 1"):
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "decision=clean" in err and "event=stop" in err and "interrupted=True" in err
+    assert "Traceback" not in err
