@@ -53,7 +53,8 @@ def diff_body(tag: str, n: int, findings: bool) -> str:
             f"<ada@example.org>\n---\n {path} | {len(added)} +\n\n"
             f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n"
             f"--- a/{path}\n+++ b/{path}\n"
-            f"@@ -10,6 +10,{6 + len(added)} @@ static int {tag}_set(struct frob_dev *dev, int val)\n"
+            f"@@ -10,6 +10,{6 + len(added)} @@ static int {tag}_set(struct frob_dev *dev, "
+            "int val)\n"
             "\tif (!dev)\n\t\treturn -EINVAL;\n \n" + "\n".join(added) + "\n"
             "\tdev->val = val;\n\treturn 0;\n }\n-- \n2.39.5\n").replace("\n\t", "\n \t")
 
