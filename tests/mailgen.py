@@ -128,3 +128,53 @@ def deliver(maildir: Path, msgs: list[Msg], start: int = 0) -> list[Path]:
         os.rename(tmp, maildir / "new" / name)
         out.append(maildir / "new" / name)
     return out
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A day of list traffic and what the bot must make of it."""
+
+    messages: list[Msg]
+    series: int  # distinct series (revisions) that must be reviewed once
+    resends: int  # resends of an already posted revision: skipped
+    patches_with_findings: int  # replies expected (one per patch with a finding)
+    duplicates: int  # the same Message-ID delivered again
+
+
+def backlog(n: int, seed: int = 0, huge: int = 300_000) -> Backlog:
+    """At least ``n`` messages: series (1-5 patches, half with findings, some v2 and
+    resends), replies to them, noise and duplicate deliveries, shuffled a little (a
+    series' messages stay roughly in order, as they arrive from a list)."""
+    rng = random.Random(seed)
+    msgs: list[Msg] = []
+    series_count = resends = expected = dups = 0
+    k = 0
+    while len(msgs) < n:
+        k += 1
+        total = rng.choice((1, 1, 2, 3, 3, 4, 5))
+        findings = rng.random() < 0.5
+        date = BASE_DATE + k * 100
+        author = (f"Dev {k % 37}", f"dev{k % 37}@example.org")
+        s = series(f"s{k}", total=total, findings=findings, date=date, author=author)
+        msgs.extend(s)
+        series_count += 1
+        expected += total if findings else 0
+        roll = rng.random()
+        if roll < 0.15:  # a v2 in the same thread
+            v2 = series(f"s{k}", version=2, total=total, findings=findings, date=date + 50,
+                        author=author, in_reply_to=s[0].msgid)
+            msgs.extend(v2)
+            series_count += 1
+            expected += total if findings else 0
+        elif roll < 0.22:  # a resend of the same revision
+            msgs.extend(series(f"s{k}", total=total, findings=findings, date=date + 60,
+                               author=author, resend=True))
+            resends += 1
+        for r in range(rng.randrange(0, 3)):
+            msgs.append(reply_to(rng.choice(s), r, date + 70 + r))
+        if rng.random() < 0.3:
+            msgs.append(noise(k, rng, huge))
+        if rng.random() < 0.05:
+            msgs.append(rng.choice(s))
+            dups += 1
+    return Backlog(msgs, series_count, resends, expected, dups)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import smtplib
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +26,7 @@ from reviewbot.bot.state import ReplyRow, ReplyStatus, Store
 from reviewbot.errors import ReviewbotError
 from reviewbot.series.model import Person
 
-Sender = Callable[[ReplyRow], None]  # raises ReviewbotError when the send failed
+Sender = Callable[[ReplyRow], None]  # raises NotSent, or ReviewbotError when unsure
 MAX_SEND_ATTEMPTS = 4
 RETRY_DELAY = 60.0  # seconds, doubled after every failed attempt
 FINAL = ("drafted", "sent", "uncertain", "failed")
@@ -40,27 +38,13 @@ def address_header(people: tuple[Person, ...]) -> str | None:
     return ", ".join(email.utils.formataddr((p.name, p.email), "utf-8") for p in people)
 
 
-def _not_delivered(exc: BaseException) -> bool:
-    """True when a send error proves the message was not accepted (safe to retry).
+class NotSent(ReviewbotError):
+    """A send failed and the reply certainly did not go out (safe to try again, unless
+    ``permanent``). Any other error from a Sender leaves it unknown."""
 
-    A refused connection, a rejected sender or recipient, or an error reply to the data
-    means the server did not take it. A timeout or a dropped connection after the data
-    was sent does not prove anything.
-    """
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError):
-            return False
-        if isinstance(cause, ConnectionRefusedError | smtplib.SMTPConnectError
-                      | smtplib.SMTPHeloError | smtplib.SMTPSenderRefused
-                      | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError
-                      | smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError
-                      | socket.gaierror):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass
@@ -163,8 +147,9 @@ class Delivery:
 
     def _send_failed(self, reply: ReplyRow, attempts: int, exc: ReviewbotError) -> None:
         now = self.clock()
-        reason = str(exc)
-        if _not_delivered(exc) and attempts < MAX_SEND_ATTEMPTS:
+        reason = " ".join(str(exc).split())
+        not_sent = isinstance(exc, NotSent)
+        if isinstance(exc, NotSent) and not exc.permanent and attempts < MAX_SEND_ATTEMPTS:
             retry = now + RETRY_DELAY * 2 ** (attempts - 1)
             with self.store.transaction():
                 self.store.set_reply(reply.id, "pending", now, reason=reason, not_before=retry)
@@ -174,19 +159,23 @@ class Delivery:
                            series=reply.series_id, msgid=reply.msgid, attempt=attempts,
                            reason=reason)
             return
-        status: ReplyStatus = "failed" if _not_delivered(exc) else "uncertain"
-        note = (f"not sent after {attempts} attempts: {reason}" if status == "failed" else
-                f"sending failed in a way that does not tell whether it was delivered: "
-                f"{reason}; not retried - check before sending it")
-        self.outbox.write(reply.filename, set_headers(
-            reply.data, {}, {"X-Reviewbot-Not-Sent" if status == "failed"
-                             else "X-Reviewbot-Uncertain": " ".join(note.split())}))
+        status: ReplyStatus = "failed" if not_sent else "uncertain"
+        if not_sent:
+            note = f"not sent ({attempts} attempt{'s' if attempts > 1 else ''}): {reason}"
+            header = "X-Reviewbot-Not-Sent"
+        else:
+            note = (f"sending failed without telling whether the server took it: {reason}; "
+                    "not sent again - check before sending it")
+            header = "X-Reviewbot-Uncertain"
+        self.outbox.write(reply.filename, set_headers(reply.data, {}, {header: note}))
         with self.store.transaction():
             self.store.set_reply(reply.id, status, now, reason=note)
             self.store.add_error("reply", reply.msgid, note, now)
-            self._settle(reply.series_id, now)
+            state = self._settle(reply.series_id, now)
         self.log.event(now, "reply", logging.ERROR, decision=status, series=reply.series_id,
                        msgid=reply.msgid, reason=note, outbox=reply.filename)
+        if state:
+            self._log_settled(reply.series_id, state, now)
 
     def _settle(self, series_id: int, now: float) -> str | None:
         """Move a reviewed series on once all its replies are final; the new state."""

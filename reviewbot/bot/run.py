@@ -14,7 +14,7 @@ from reviewbot.bot.log import EventLog, NoProgress, Progress
 from reviewbot.bot.outbox import Outbox
 from reviewbot.bot.policy import Policy
 from reviewbot.bot.sources import MaildirSource, Source
-from reviewbot.bot.state import ReplyRow, Store
+from reviewbot.bot.state import Store
 from reviewbot.bot.watch import Totals, Watcher
 from reviewbot.errors import ConfigError
 
@@ -31,20 +31,6 @@ class WatchOptions:
     outbox: Path
     state: Path
     once: bool = False
-
-
-def smtp_sender(policy: Policy) -> Sender:
-    """Send through the reply module's SMTP client with the policy's ``[smtp]`` table."""
-    from reviewbot.report.reply import Reply
-    from reviewbot.report.smtp import send, smtp_settings
-
-    settings = smtp_settings(policy.smtp)
-
-    def sender(row: ReplyRow) -> None:
-        send(Reply(patch=None, msgid=row.msgid, in_reply_to=row.in_reply_to, to=row.to,
-                   cc=row.cc, subject=row.subject, data=row.data), settings)
-
-    return sender
 
 
 def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
@@ -64,6 +50,8 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
     sources = make_sources(options, policy)
     outbox = Outbox(options.outbox)
     if policy.send and sender is None:
+        from reviewbot.bot.send import smtp_sender
+
         sender = smtp_sender(policy)
     store = Store(options.state)
     try:
