@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,13 +57,22 @@ class Env:
         mailgen.deliver(self.maildir, msgs, self.delivered)
         self.delivered += len(msgs)
 
-    def run(self, cycles: int = 1) -> Watcher:
+    def run(self, cycles: int = 1,
+            prepare: Callable[[Watcher], None] | None = None) -> Watcher:
+        """Start a watcher (as after a restart: reconcile first) and run ``cycles``."""
+        sender = self.sender
+        if sender is None and self.policy.send:
+            from reviewbot.bot.send import smtp_sender
+
+            sender = smtp_sender(self.policy)
         store = Store(self.state)
         store.lock()
         try:
             watcher = Watcher(store, [MaildirSource(self.maildir)], Outbox(self.outbox_dir),
-                              self.policy, sender=self.sender, clock=self.clock,
+                              self.policy, sender=sender, clock=self.clock,
                               log=EventLog(self.logger))
+            if prepare is not None:
+                prepare(watcher)
             watcher.delivery.reconcile()
             for _ in range(cycles):
                 watcher.cycle()

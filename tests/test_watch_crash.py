@@ -1,0 +1,159 @@
+"""kill -9 at random points, restart, and every patch with findings still gets exactly
+one reply; a backlog of 1,000+ messages is processed without duplicates."""
+
+from __future__ import annotations
+
+import email
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reviewbot.bot.policy import Policy
+from reviewbot.bot.state import Store
+from tests import mailgen
+from tests.conftest import ROOT
+from tests.watch_smtp import SmtpServer
+from tests.watchenv import Env
+
+SEED = 20240607
+KILLS = 14  # SIGKILLs per crash test
+
+
+def _drafts(outbox: Path) -> list[email.message.Message]:
+    return [email.message_from_bytes(p.read_bytes())
+            for sub in ("new", "cur") if (outbox / sub).is_dir()
+            for p in sorted((outbox / sub).iterdir())]
+
+
+def _watch(tmp: Path, policy: Path) -> list[str]:
+    return [sys.executable, "-m", "reviewbot", "watch", "--maildir", str(tmp / "inbox"),
+            "--outbox", str(tmp / "outbox"), "--state", str(tmp / "state.sqlite"),
+            "--policy", str(policy), "--once"]
+
+
+def _crash_run(tmp: Path, policy_text: str, rng: random.Random) -> int:
+    """Run watch --once over the backlog and SIGKILL it KILLS times at random points of
+    its work (after a random number of its log lines, plus a random few milliseconds),
+    then let it finish. Returns how many kills hit a running process."""
+    policy = tmp / "policy.toml"
+    policy.write_text(policy_text)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = _watch(tmp, policy)
+    hits = 0
+    for _ in range(KILLS):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=env)
+        assert proc.stderr is not None
+        for _ in range(rng.randrange(1, 12)):
+            if not proc.stderr.readline():
+                break
+        time.sleep(rng.uniform(0, 0.03))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            hits += 1
+        proc.wait()
+        proc.stderr.close()
+    final = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert final.returncode == 0, final.stderr
+    assert "Traceback" not in final.stderr
+    return hits
+
+
+def _backlog(tmp: Path) -> mailgen.Backlog:
+    b = mailgen.backlog(110, seed=SEED, huge=200_000)
+    mailgen.deliver(mailgen.make_maildir(tmp / "inbox"), b.messages)
+    return b
+
+
+def _expected(b: mailgen.Backlog) -> set[str]:
+    """The Message-IDs of the patches with findings (each must get exactly one reply)."""
+    out = set()
+    for m in b.messages:
+        text = m.data.decode("utf-8", "replace")
+        if "RESEND" not in text.split("\n\n", 1)[0] and "{\n+\t\treturn -ERANGE;" in text:
+            out.add(m.msgid)
+    return out
+
+
+def test_sigkill_anywhere_drafts_exactly_once(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    b = _backlog(tmp_path)
+    hits = _crash_run(tmp_path, "[review]\ngrace = 0\n", rng)
+    assert hits >= KILLS * 2 // 3, "the kills must land while the bot works"
+    counts = Counter(str(m["In-Reply-To"]).strip("<>") for m in _drafts(tmp_path / "outbox"))
+    assert set(counts) == _expected(b)
+    assert max(counts.values()) == 1
+    assert sum(counts.values()) == b.patches_with_findings
+    store = Store(tmp_path / "state.sqlite", readonly=True)
+    try:
+        states = store.state_counts()
+        assert "waiting" not in states and "reviewed" not in states and "failed" not in states
+        assert store.replies_in(["pending", "sending"]) == []
+    finally:
+        store.close()
+
+
+def test_sigkill_during_smtp_never_duplicates_never_loses(tmp_path: Path) -> None:
+    rng = random.Random(SEED + 1)
+    b = _backlog(tmp_path)
+    with SmtpServer() as smtp:
+        smtp.recorder.delay = 0.01  # a send takes a little while: kills land inside some
+        table = smtp.policy_table()
+        hits = _crash_run(
+            tmp_path, "[review]\ngrace = 0\n[reply]\nsend = true\nmax_per_hour = 100000\n"
+            f'[smtp]\nserver = "127.0.0.1"\nport = {table["port"]}\n', rng)
+        delivered = smtp.recorder.by_header("In-Reply-To")
+    assert hits >= KILLS * 2 // 3
+    uncertain = Counter(str(m["In-Reply-To"]).strip("<>") for m in _drafts(tmp_path / "outbox")
+                        if m["X-Reviewbot-Uncertain"])
+    assert all(n == 1 for n in delivered.values()), "a reply was sent twice"
+    assert all(n == 1 for n in uncertain.values())
+    # every reply went out once, or (killed mid-send) is in the outbox for a human
+    assert set(delivered) | set(uncertain) == _expected(b)
+    assert not set(uncertain) - _expected(b)
+    assert len(delivered) >= len(_expected(b)) - KILLS
+
+
+def test_load_1000_messages_without_duplicates(tmp_path: Path) -> None:
+    b = mailgen.backlog(1000, seed=SEED)
+    assert len(b.messages) >= 1000
+    env = Env(tmp_path, policy=Policy(grace=0))
+    env.deliver(b.messages)
+    start = time.monotonic()
+    env.run()
+    elapsed = time.monotonic() - start
+    counts = Counter(str(m["In-Reply-To"]).strip("<>") for m in env.drafts())
+    assert max(counts.values()) == 1 and sum(counts.values()) == b.patches_with_findings
+    store = env.store()
+    try:
+        messages = store.message_counts()
+        states = store.state_counts()
+    finally:
+        store.close()
+    assert sum(messages.values()) == len(b.messages)
+    assert messages["duplicate"] == b.duplicates
+    assert states.get("waiting", 0) == 0 and states.get("failed", 0) == 0
+    assert sum(v for k, v in states.items() if k in ("replied", "clean")) >= b.series
+    assert states["skipped"] == b.resends
+    env.run()  # a second pass finds nothing new
+    assert len(env.drafts()) == b.patches_with_findings
+    assert elapsed < 60, f"{len(b.messages)} messages took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("n", [200])
+def test_benchmark_measure_is_importable(n: int) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import watch_throughput
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    result = watch_throughput.measure(n)
+    assert result["messages"] >= n and result["messages_per_s"] > 0
+    assert result["replies"] > 0
