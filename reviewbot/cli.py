@@ -19,6 +19,7 @@ from reviewbot.errors import ReviewbotError
 from reviewbot.findings import Review
 
 if TYPE_CHECKING:
+    from reviewbot.fetch.lore import LoreOptions
     from reviewbot.report.reply import Reply
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -52,9 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin)")
+    check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin, "
+                                         "or a Message-ID / lore URL)")
     check.add_argument("source", help="an mbox, a Maildir, a directory of patches, a "
-                                      ".patch/.eml file, or - for stdin")
+                                      ".patch/.eml file, - for stdin, or a Message-ID or "
+                                      "lore URL whose thread is fetched")
     check.add_argument("--format", choices=FORMATS, default=None,
                        help="output format (default: text on a terminal, else reply)")
     check.add_argument("--reply", dest="format", action="store_const", const="reply",
@@ -64,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
                        help="exit 1 when a finding is at least this severe (default: info)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    lore = check.add_argument_group("fetching a Message-ID or URL")
+    lore.add_argument("--lore-url", metavar="URL",
+                      help="public-inbox server to fetch from (default: config lore_url, "
+                           "else https://lore.kernel.org/all/)")
+    lore.add_argument("--timeout", type=float, metavar="SECONDS",
+                      help="give up fetching after this long (default: config "
+                           "lore_timeout, else 30)")
+    lore.add_argument("--no-cache", action="store_true",
+                      help="neither read nor write the thread cache")
+    lore.add_argument("--offline", action="store_true",
+                      help="use only the thread cache (any age), never the network")
     _add_rule_options(check)
     rep = check.add_argument_group("replies (--format reply)")
     rep.add_argument("--output", metavar="DIR", type=Path,
@@ -146,8 +160,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     fmt = _check_format(args)
     settings = _settings(args)
-    messages = read_input(args.source, settings.max_input_bytes)
-    review = review_messages(messages, settings)
+
+    def lore_options() -> LoreOptions:
+        from reviewbot.fetch.lore import lore_options
+
+        return lore_options(args.lore_url, args.timeout, args.no_cache, args.offline,
+                            settings.max_input_bytes)
+
+    got = read_input(args.source, settings.max_input_bytes, lore_options, settings.version)
+    for note in got.notes:
+        print(f"reviewbot: {note}", file=sys.stderr)
+    review = got.finish(review_messages(got.messages, settings))
     status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.pi_server import public_inbox, public_inbox_bin
+
+__all__ = ["public_inbox", "public_inbox_bin"]  # session fixtures: a public-inbox server
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("REVIEWBOT_CORPUS", ROOT.parent / "shared" / "corpus"))
 FIXTURES = ROOT / "fixtures"
