@@ -50,6 +50,7 @@ class Policy:
     grace: float = DEFAULT_GRACE
     max_message_bytes: int = DEFAULT_MAX_MESSAGE
     poll_interval: float = 30.0
+    lore_interval: float = 300.0  # seconds between two polls of a lore list
     # [rules]: what is reported
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -122,7 +123,7 @@ class Policy:
 
 _SECTIONS: dict[str, set[str]] = {
     "review": {"lists", "paths", "authors", "skip_authors", "skip_subjects", "grace",
-               "max_message_bytes", "poll_interval"},
+               "max_message_bytes", "poll_interval", "lore_interval"},
     "rules": {"select", "ignore", "preview", "rules_dirs", "min_severity", "min_confidence"},
     "reply": {"from", "signature", "summary", "all_patches", "send", "cc_lists",
               "max_per_series", "max_per_hour", "embargo", "quiet_hours", "timezone"},
@@ -249,6 +250,7 @@ def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
         grace=review.number("grace", DEFAULT_GRACE),
         max_message_bytes=review.integer("max_message_bytes", DEFAULT_MAX_MESSAGE, 1024),
         poll_interval=review.number("poll_interval", 30.0, 0.05),
+        lore_interval=review.number("lore_interval", 300.0, 0.05),
         select=rules.strings("select"),
         ignore=rules.strings("ignore"),
         preview=rules.flag("preview", False),

@@ -38,7 +38,8 @@ def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
     if options.lore_lists:
         from reviewbot.bot.lore import LoreSource
 
-        sources.extend(LoreSource(url) for url in options.lore_lists)
+        sources.extend(LoreSource(url, interval=policy.lore_interval)
+                       for url in options.lore_lists)
     if not sources:
         raise ConfigError("watch needs at least one --maildir DIR or --lore-list URL")
     return sources

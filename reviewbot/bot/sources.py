@@ -43,6 +43,10 @@ class Source(Protocol):
         """The message; None when it is gone for now (it will be listed again)."""
         ...
 
+    def drain_notes(self) -> list[str]:
+        """Problems met since the last call that did not stop the source (logged)."""
+        ...
+
 
 class MaildirSource:
     """A Maildir that mail is delivered into (lei, fetchmail, procmail, an MDA)."""
@@ -82,3 +86,6 @@ class MaildirSource:
             return None  # moved (new/ -> cur/) or deleted since listed
         except OSError as exc:
             return Arrival(entry, None, f"cannot read: {exc.strerror or exc}")
+
+    def drain_notes(self) -> list[str]:
+        return []

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reviewbot.bot.delivery import Delivery, Sender, address_header
 from reviewbot.bot.log import EventLog, NoProgress, Progress
@@ -23,6 +24,9 @@ from reviewbot.bot.sources import Arrival, Entry, Source
 from reviewbot.bot.state import NewReply, SeriesRow, SeriesState, Store
 from reviewbot.bot.trigger import Incoming, bad_message, classify, due_reason
 from reviewbot.errors import ReviewbotError
+
+if TYPE_CHECKING:
+    from reviewbot.report.reply import Reply
 
 MAX_REVIEW_ATTEMPTS = 5  # a series whose review kills the process this often is failed
 BATCH = 200  # messages ingested per transaction
@@ -88,11 +92,11 @@ class Watcher:
         try:
             entries = source.pending(self.seen)
         except ReviewbotError as exc:
-            now = self.clock()
-            with self.store.transaction():
-                self.store.add_error("source", source.name, str(exc), now)
-            self.log.event(now, "source", logging.ERROR, source=source.name, error=str(exc))
+            self._source_problem(source, str(exc))
             return
+        finally:
+            for note in source.drain_notes():
+                self._source_problem(source, note)
         if not entries:
             return
         self.progress.start("reading messages", len(entries))
@@ -116,6 +120,12 @@ class Watcher:
                 self.progress.advance(len(chunk))
         finally:
             self.progress.finish()
+
+    def _source_problem(self, source: Source, problem: str) -> None:
+        now = self.clock()
+        with self.store.transaction():
+            self.store.add_error("source", source.name, problem, now)
+        self.log.event(now, "source", logging.ERROR, source=source.name, error=problem)
 
     def _ingest_one(self, arrival: Arrival) -> list[Callable[[], None]]:
         """Record one message (inside the caller's transaction); log calls for later."""
@@ -249,11 +259,8 @@ class Watcher:
                        dropped=len(replies) - len(kept) or None,
                        channel="smtp" if self.policy.send else "draft")
 
-    def _record(self, row: SeriesRow, seq: int, reply: object, now: float) -> NewReply:
+    def _record(self, row: SeriesRow, seq: int, reply: Reply, now: float) -> NewReply:
         """A rendered reply as it will be stored: recipients cut down for SMTP."""
-        from reviewbot.report.reply import Reply
-
-        assert isinstance(reply, Reply)
         to, cc, data = reply.to, reply.cc, reply.data
         if self.policy.send:
             lists = {x.lower() for x in self.policy.cc_lists}
