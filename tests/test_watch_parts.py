@@ -254,3 +254,41 @@ def test_state_schema_version_is_checked(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StateError, match="unknown state schema"):
         Store(path)
+
+
+# -- operations output ----------------------------------------------------------------
+
+
+def test_log_lines_are_logfmt() -> None:
+    from reviewbot.bot.log import logfmt
+
+    line = logfmt({"ts": "2026-01-01T00:00:00Z", "event": "series", "decision": "skipped",
+                   "series": 3, "reason": 'resend of "x"', "note": None, "empty": ""})
+    assert line == ('ts=2026-01-01T00:00:00Z event=series decision=skipped series=3 '
+                    'reason="resend of \\"x\\"" empty=""')
+    assert logfmt({"subject": "a\nb"}) == 'subject="a\\nb"'
+
+
+def test_progress_bar_only_for_a_backlog() -> None:
+    import io
+    import logging
+
+    from reviewbot.bot.log import BarAwareHandler, BarProgress
+
+    out = io.StringIO()
+    bar = BarProgress(out, width=10, minimum=20)
+    bar.start("reading messages", 5)
+    bar.advance(5)
+    bar.finish()
+    assert out.getvalue() == ""  # a handful of messages: no bar
+    bar.start("reading messages", 40)
+    bar.advance(20)
+    handler = BarAwareHandler(out, bar)
+    record = logging.LogRecord("x", logging.INFO, "", 0, "event=series", None, None)
+    handler.emit(record)
+    bar.advance(20)
+    bar.finish()
+    text = out.getvalue()
+    assert "\rreading messages [..........] 0/40" in text
+    assert "\r\033[Kevent=series\n\rreading messages [#####.....] 20/40" in text
+    assert text.endswith("[##########] 40/40\n")

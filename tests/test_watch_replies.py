@@ -200,8 +200,8 @@ def test_crash_after_the_draft_was_written(tmp_path: Path, monkeypatch: Any) -> 
     env.deliver(msgs)
     real = Outbox.write
 
-    def write_then_die(self: Outbox, name: str, data: bytes) -> bool:
-        real(self, name, data)
+    def write_then_die(self: Outbox, name: str, data: bytes, sync: bool = True) -> bool:
+        real(self, name, data, sync)
         raise Crash
 
     monkeypatch.setattr(Outbox, "write", write_then_die)

@@ -30,6 +30,7 @@ Sender = Callable[[ReplyRow], None]  # raises NotSent, or ReviewbotError when un
 MAX_SEND_ATTEMPTS = 4
 RETRY_DELAY = 60.0  # seconds, doubled after every failed attempt
 FINAL = ("drafted", "sent", "uncertain", "failed")
+DRAFT_BATCH = 100  # drafts made durable and marked together
 
 
 def address_header(people: tuple[Person, ...]) -> str | None:
@@ -82,27 +83,39 @@ class Delivery:
     def deliver(self, stop: Callable[[], bool]) -> int:
         """Deliver what may go now; returns how many replies went out."""
         done = 0
-        for reply in self.store.replies_in(["pending"]):
+        pending = self.store.replies_in(["pending"])
+        drafts = [r for r in pending if r.channel == "draft"]
+        for start in range(0, len(drafts), DRAFT_BATCH):
+            if stop():
+                return done
+            done += self._drafts(drafts[start:start + DRAFT_BATCH])
+        for reply in pending:
             if stop():
                 break
-            if reply.channel == "draft":
-                self._draft(reply)
-                done += 1
-            elif self._gate(reply) and self._send(reply):
+            if reply.channel == "smtp" and self._gate(reply) and self._send(reply):
                 done += 1
         return done
 
-    def _draft(self, reply: ReplyRow) -> None:
+    def _drafts(self, replies: list[ReplyRow]) -> int:
+        """Write drafts, make them durable, then mark them (one transaction)."""
+        written = {r.id: self.outbox.write(r.filename, r.data, sync=False) for r in replies}
+        self.outbox.sync()
         now = self.clock()
-        written = self.outbox.write(reply.filename, reply.data)
+        settled: dict[int, str] = {}
         with self.store.transaction():
-            self.store.set_reply(reply.id, "drafted", now)
-            state = self._settle(reply.series_id, now)
-        self.log.event(now, "reply", decision="drafted", series=reply.series_id,
-                       msgid=reply.msgid, outbox=reply.filename,
-                       note=None if written else "already in the outbox")
-        if state:
-            self._log_settled(reply.series_id, state, now)
+            for reply in replies:
+                self.store.set_reply(reply.id, "drafted", now)
+            for series_id in dict.fromkeys(r.series_id for r in replies):
+                state = self._settle(series_id, now)
+                if state:
+                    settled[series_id] = state
+        for reply in replies:
+            self.log.event(now, "reply", decision="drafted", series=reply.series_id,
+                           msgid=reply.msgid, outbox=reply.filename,
+                           note=None if written[reply.id] else "already in the outbox")
+        for series_id, state in settled.items():
+            self._log_settled(series_id, state, now)
+        return len(replies)
 
     def _gate(self, reply: ReplyRow) -> bool:
         """True when the reply may be sent now; else record (and log once) why not."""

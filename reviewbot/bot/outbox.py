@@ -51,9 +51,13 @@ class Outbox:
         except OSError:
             return False
 
-    def write(self, name: str, data: bytes) -> bool:
-        """Write the draft ``name`` once; False when it was already there."""
-        if "/" in name or name.startswith("."):
+    def write(self, name: str, data: bytes, sync: bool = True) -> bool:
+        """Write the draft ``name`` once; False when it was already there.
+
+        With ``sync=False`` the caller calls ``sync()`` before relying on it (the file
+        itself is always fsynced before the rename).
+        """
+        if "/" in name or name.startswith(".") or not name:
             raise OutboxError(f"bad draft name {name!r}")
         if self.contains(name):
             return False
@@ -64,15 +68,24 @@ class Outbox:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.rename(tmp, self.path / "new" / name)
+        except OSError as exc:
+            raise OutboxError(f"cannot write a draft into {self.path}: "
+                              f"{exc.strerror or exc}") from exc
+        if sync:
+            self.sync()
+        return True
+
+    def sync(self) -> None:
+        """Make the renames into ``new/`` durable."""
+        try:
             dir_fd = os.open(self.path / "new", os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
         except OSError as exc:
-            raise OutboxError(f"cannot write a draft into {self.path}: "
+            raise OutboxError(f"cannot sync the outbox {self.path}: "
                               f"{exc.strerror or exc}") from exc
-        return True
 
 
 def _split_head(data: bytes) -> tuple[list[bytes], bytes, bytes]:
