@@ -93,12 +93,13 @@ def reply_to(msg: Msg, n: int, date: float = BASE_DATE) -> Msg:
                 references=(msg.msgid,))
 
 
-def noise(n: int, rng: random.Random, huge: int = 0) -> Msg:
+def noise(n: int | str, rng: random.Random, huge: int = 0) -> Msg:
     """A message that is not a patch: discussion, broken MIME, binary junk, or huge."""
-    kind = n % 4
+    num = int(str(n).rsplit("-", 1)[-1])
+    kind = num % 4
     if kind == 0:
         return mail(msgid=f"chat{n}@example.org", subject=f"question about frob {n}",
-                    body="How do I frob?\n", date=BASE_DATE + n)
+                    body="How do I frob?\n", date=BASE_DATE + num)
     if kind == 1:  # multipart with a boundary that never appears, bad base64
         body = "--nope\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n"
         return Msg(f"broken{n}@example.org", (
@@ -109,7 +110,7 @@ def noise(n: int, rng: random.Random, huge: int = 0) -> Msg:
         return Msg(f"junk{n}", bytes(rng.randrange(256) for _ in range(600)))
     size = huge or 300_000
     return mail(msgid=f"huge{n}@example.org", subject=f"[PATCH] huge {n}",
-                body="x" * size + "\n", date=BASE_DATE + n)
+                body="x" * size + "\n", date=BASE_DATE + num)
 
 
 def make_maildir(path: Path) -> Path:
@@ -141,7 +142,7 @@ class Backlog:
     duplicates: int  # the same Message-ID delivered again
 
 
-def backlog(n: int, seed: int = 0, huge: int = 300_000) -> Backlog:
+def backlog(n: int, seed: int = 0, huge: int = 300_000, prefix: str = "") -> Backlog:
     """At least ``n`` messages: series (1-5 patches, half with findings, some v2 and
     resends), replies to them, noise and duplicate deliveries, shuffled a little (a
     series' messages stay roughly in order, as they arrive from a list)."""
@@ -155,25 +156,25 @@ def backlog(n: int, seed: int = 0, huge: int = 300_000) -> Backlog:
         findings = rng.random() < 0.5
         date = BASE_DATE + k * 100
         author = (f"Dev {k % 37}", f"dev{k % 37}@example.org")
-        s = series(f"s{k}", total=total, findings=findings, date=date, author=author)
+        s = series(f"{prefix}s{k}", total=total, findings=findings, date=date, author=author)
         msgs.extend(s)
         series_count += 1
         expected += total if findings else 0
         roll = rng.random()
         if roll < 0.15:  # a v2 in the same thread
-            v2 = series(f"s{k}", version=2, total=total, findings=findings, date=date + 50,
+            v2 = series(f"{prefix}s{k}", version=2, total=total, findings=findings, date=date + 50,
                         author=author, in_reply_to=s[0].msgid)
             msgs.extend(v2)
             series_count += 1
             expected += total if findings else 0
         elif roll < 0.22:  # a resend of the same revision
-            msgs.extend(series(f"s{k}", total=total, findings=findings, date=date + 60,
+            msgs.extend(series(f"{prefix}s{k}", total=total, findings=findings, date=date + 60,
                                author=author, resend=True))
             resends += 1
         for r in range(rng.randrange(0, 3)):
             msgs.append(reply_to(rng.choice(s), r, date + 70 + r))
         if rng.random() < 0.3:
-            msgs.append(noise(k, rng, huge))
+            msgs.append(noise(f"{prefix}-{k}" if prefix else k, rng, huge))
         if rng.random() < 0.05:
             msgs.append(rng.choice(s))
             dups += 1

@@ -105,7 +105,6 @@ def test_lore_list_new_series_and_revisions_reviewed_once(lore: PublicInboxServe
         store.close()
 
 
-@pytest.mark.slow  # 26 deliveries through public-inbox-mda take ~15 s
 def test_thread_fills_what_the_feed_window_misses(lore: PublicInboxServer,
                                                   tmp_path: Path) -> None:
     big = mailgen.series("wbig", total=26, findings=False, date=mailgen.BASE_DATE + 30)
