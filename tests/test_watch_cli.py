@@ -38,6 +38,9 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path:
     code, _, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(tmp_path / "o"),
                        "--policy", str(bad), "--state", state)
     assert code == 2 and "send: expected true or false" in err and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(md) + "/",
+                       "--state", state)
+    assert code == 2 and "is also a --maildir" in err
     code, _, err = run(capsys, "watch", "--status", "--state", str(tmp_path / "none.sqlite"))
     assert code == 2 and "no watch state" in err
     code, _, err = run(capsys, "watch", "--grace", "-1", "--status")

@@ -267,3 +267,17 @@ def test_reply_rows_keep_the_recipients(tmp_path: Path, smtp: SmtpServer) -> Non
     assert len(rows) == 1 and rows[0].channel == "smtp" and rows[0].cc == ()
     assert rows[0].to == (Person("Ada Example", "ada@example.org"),)
     assert b"\nCc:" not in rows[0].data.split(b"\n\n")[0]
+
+
+def test_replies_queued_for_smtp_become_drafts_when_sending_is_turned_off(
+        tmp_path: Path, smtp: SmtpServer) -> None:
+    env = Env(tmp_path, policy=sending(smtp, embargo=10**9))
+    msgs = mailgen.series("frob", total=1)
+    env.deliver(msgs)
+    env.run()
+    assert smtp.recorder.delivered == [] and env.drafts() == []
+    env.policy = Policy(grace=600)  # the operator turned sending off
+    env.run()
+    assert smtp.recorder.delivered == []
+    assert reply_counts(env) == {msgs[0].msgid: 1}
+    assert any("decision=to-draft" in e for e in env.events("reply"))

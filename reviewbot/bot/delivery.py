@@ -84,6 +84,9 @@ class Delivery:
         """Deliver what may go now; returns how many replies went out."""
         done = 0
         pending = self.store.replies_in(["pending"])
+        if self.sender is None and any(r.channel == "smtp" for r in pending):
+            self._unsend(pending)
+            pending = self.store.replies_in(["pending"])
         drafts = [r for r in pending if r.channel == "draft"]
         for start in range(0, len(drafts), DRAFT_BATCH):
             if stop():
@@ -95,6 +98,19 @@ class Delivery:
             if reply.channel == "smtp" and self._gate(reply) and self._send(reply):
                 done += 1
         return done
+
+    def _unsend(self, pending: list[ReplyRow]) -> None:
+        """Replies queued for SMTP while the policy no longer sends: they become drafts."""
+        now = self.clock()
+        with self.store.transaction():
+            for reply in pending:
+                if reply.channel == "smtp":
+                    self.store.set_channel(reply.id, "draft")
+        for reply in pending:
+            if reply.channel == "smtp":
+                self.log.event(now, "reply", logging.WARNING, decision="to-draft",
+                               series=reply.series_id, msgid=reply.msgid,
+                               reason="queued for SMTP, but the policy does not send")
 
     def _drafts(self, replies: list[ReplyRow]) -> int:
         """Write drafts, make them durable, then mark them (one transaction)."""
@@ -136,8 +152,7 @@ class Delivery:
         return held is None
 
     def _send(self, reply: ReplyRow) -> bool:
-        if self.sender is None:
-            raise ReviewbotError("the policy sends replies but no SMTP sender is configured")
+        assert self.sender is not None  # deliver() turned SMTP replies into drafts
         now = self.clock()
         attempts = reply.attempts + 1
         with self.store.transaction():

@@ -48,6 +48,11 @@ def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
 def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
               log: EventLog | None = None, progress: Progress | None = None,
               sender: Sender | None = None) -> Totals:
+    outbox_dir = options.outbox.resolve()
+    for maildir in options.maildirs:
+        if maildir.resolve() == outbox_dir:
+            raise ConfigError(f"--outbox {options.outbox} is also a --maildir: the drafts "
+                              "must go to a Maildir of their own")
     sources = make_sources(options, policy)
     outbox = Outbox(options.outbox)
     if policy.send and sender is None:

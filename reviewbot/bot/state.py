@@ -398,6 +398,10 @@ class Store:
             " delivered=coalesce(?, delivered) WHERE id=?",
             (status, reason, not_before, attempts, delivered, reply_id))
 
+    def set_channel(self, reply_id: int, channel: Channel) -> None:
+        self.db.execute("UPDATE replies SET channel=?, held=NULL WHERE id=?",
+                        (channel, reply_id))
+
     def set_held(self, reply_id: int, held: str | None) -> None:
         self.db.execute("UPDATE replies SET held=? WHERE id=?", (held, reply_id))
 
