@@ -111,3 +111,21 @@ def test_bad_messages_are_recorded_and_never_block_the_queue(tmp_path: Path) -> 
     assert "last errors (5):" in status and "binary data" in status
     # broken-MIME "[PATCH]"s are single-patch series whose patch is skipped: clean, no reply
     assert sum(s == "clean" for s in env.series_states().values()) == 3
+
+
+def test_same_author_same_cover_title_other_patches_is_not_a_resend(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    first = mailgen.series("frob", total=2, findings=False)
+    other = mailgen.series("knob", total=2, findings=False, date=mailgen.BASE_DATE + 500)
+    # the same generic cover title ("frob: fixes") on a series with other patches
+    cover = mailgen.mail(msgid=other[0].msgid, subject="[PATCH 0/2] frob: fixes",
+                         body="More.\n", date=mailgen.BASE_DATE + 500)
+    env.deliver(first)
+    env.run()
+    env.deliver([cover, *other[1:]])
+    env.run()
+    store = env.store()
+    try:
+        assert store.state_counts() == {"clean": 2}
+    finally:
+        store.close()

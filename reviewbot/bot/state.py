@@ -345,7 +345,8 @@ class Store:
 
     def twin(self, series: SeriesRow) -> SeriesRow | None:
         """An already reviewed copy of the same revision (a resend), if there is one:
-        same author, version and patch count, and a patch title at the same index."""
+        same author, version and patch count, and a patch (not cover) title at the same
+        index."""
         if series.author is None:
             return None
         marks = ",".join("?" * len(DONE_STATES))
@@ -353,8 +354,8 @@ class Store:
             f"SELECT s.id FROM series s JOIN messages o ON o.series_id = s.id"
             f" JOIN messages m ON m.series_id = ? AND m.idx = o.idx AND m.title = o.title"
             f" WHERE s.id != ? AND s.author = ? AND s.version = ? AND s.total = ?"
-            f" AND s.state IN ({marks}) AND m.status IN ('patch','cover')"
-            f" AND o.status IN ('patch','cover') AND m.title != '' LIMIT 1",
+            f" AND s.state IN ({marks}) AND m.status = 'patch' AND o.status = 'patch'"
+            f" AND m.title != '' LIMIT 1",
             (series.id, series.id, series.author, series.version, series.total,
              *DONE_STATES)).fetchone()
         return None if row is None else self.get_series(int(row[0]))
