@@ -9,9 +9,10 @@ Cases, most specific first (one finding per line):
 - ``double``: two or more blank lines in a row.
 - ``brace_open`` / ``brace_close``: an added blank line right after ``{`` or right before
   ``}``.
-- ``unrelated``: whitespace-only changes (blank lines, indentation, wrapping) in code the
-  patch does not otherwise touch: a hunk made only of them, or one blank line inserted or
-  removed between two unchanged lines. Quiet in a patch whose purpose is layout.
+- ``unrelated_hunk`` / ``unrelated_blank``: whitespace-only changes (blank lines,
+  indentation, wrapping) in code the patch does not otherwise touch: a hunk made only of
+  them, or blank lines inserted or removed between two unchanged lines, away from the
+  patch's real changes. Quiet in a patch whose purpose is layout.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
 
-CASES = ("use", "double", "brace_open", "brace_close", "unrelated")
+CASES = ("use", "double", "brace_open", "brace_close", "unrelated_hunk", "unrelated_blank")
 # Calls that wrap a result check without changing what is checked.
 _CHECK_WRAPPERS = frozenset({"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "IS_ERR",
                              "IS_ERR_OR_NULL", "IS_ERR_VALUE", "WARN"})
@@ -224,16 +225,21 @@ def _blank_hits(hunk: Hunk) -> Iterator[tuple[int, str]]:
             yield ln.new, "brace_close"
 
 
-def _unrelated(ctx: PatchContext, fc: FileContext) -> Iterator[Hit]:
+def _unrelated(ctx: PatchContext, fc: FileContext) -> Iterator[tuple[Hit, str]]:
     """Whitespace-only hunks, and blank lines inserted or removed in unchanged code."""
     if layout_changes_expected(ctx.patch):
         return
     for hunk in fc.diff.hunks:
         for change in layout_changes(hunk):
-            if change.whole_hunk or (change.blank_only and change.between_unchanged):
-                h = hit_for(fc.path, change, ())
-                if h is not None:
-                    yield h
+            if change.whole_hunk:
+                case = "unrelated_hunk"
+            elif change.blank_only and change.between_unchanged:
+                case = "unrelated_blank"
+            else:
+                continue
+            h = hit_for(fc.path, change, ())
+            if h is not None:
+                yield h, case
 
 
 def _removed_double(fc: FileContext) -> Iterator[Hit]:
@@ -278,6 +284,7 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
             add(hit(line, case, {}))
     for h in _removed_double(fc):
         add(hit(h.line, "double", {}, h.side, h.old_line))
-    for h in _unrelated(ctx, fc):
-        add(hit(h.line, "unrelated", {}, h.side, h.old_line))
+    for h, case in _unrelated(ctx, fc):
+        done = "removed" if h.side == "old" else "added"
+        add(hit(h.line, case, {"done": done}, h.side, h.old_line))
     return sorted(out.values(), key=lambda h: (h.line, h.side))

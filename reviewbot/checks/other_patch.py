@@ -87,8 +87,8 @@ def _size(change: LayoutChange) -> str:
 def _candidates(fc: FileContext) -> Iterator[LayoutChange]:
     for hunk in fc.diff.hunks:
         for change in layout_changes(hunk):
-            if not change.whole_hunk and change.reindent_only:
-                continue  # re-indented by a structural change in the same hunk
+            if not change.whole_hunk and (change.reindent_only or change.touches_code):
+                continue  # re-indented or re-aligned for a change in the same hunk
             yield change
 
 

@@ -38,7 +38,7 @@ EditKind = Literal["same", "layout", "code"]
 
 def squash(text: str) -> str:
     """``text`` without layout: whitespace dropped except one space between two words."""
-    return _SPACE.sub("", _WORD_GAP.sub(" ", text))
+    return _SPACE.sub("", _WORD_GAP.sub("\x01", text)).replace("\x01", " ")
 
 
 def is_blank(line: Line) -> bool:
