@@ -343,3 +343,74 @@ def test_every_case_has_its_wording() -> None:
     params = RULES["SER001"].params
     assert {"numbered_message", "numbered_reply", "unnumbered_message",
             "unnumbered_reply"} <= set(params)
+
+
+def test_hunk_starting_inside_a_comment_keeps_its_statements_in_the_function() -> None:
+    """The fragment builder opens the synthetic function before the comment it resumes,
+    so statements after the comment are children of a block (STY002 needs siblings)."""
+    from reviewbot.cmap.filemap import map_file
+
+    diff = """\
+diff --git a/mm/x.c b/mm/x.c
+--- a/mm/x.c
++++ b/mm/x.c
+@@ -10,3 +10,6 @@ static int frob(struct frob *f)
+ 	 */
+ 	frob_prepare(f);
++	p = frob_alloc(f);
++
++	if (!p)
+ 		return -ENOMEM;
+"""
+    fmap = map_file(parse_diff(diff, 1)[0], PARSER)
+    (mf,) = fmap.fragments
+    assert mf.fragment.text.splitlines()[:2] == ["void frob(void) {", "/*"]
+    assert not mf.root.has_error
+    (f,) = review(mail("[PATCH] frob: alloc", diff))
+    assert (f.line, f.reply) == (13, "Do not add a new line here.")
+
+
+def test_ser001_needs_distinctive_evidence() -> None:
+    """A blank line removed between ``}`` and ``return 0;`` elsewhere in the file is not
+    tied to patch 1 just because patch 1 also added ``}``, a blank line, ``return 0;``."""
+    first = """\
+diff --git a/drivers/frob.c b/drivers/frob.c
+--- a/drivers/frob.c
++++ b/drivers/frob.c
+@@ -10,3 +10,9 @@ static int frob_a(struct frob *f)
+ 	int i;
+ 
++	for (i = 0; i < f->n; i++) {
++		f->v[i] = 0;
++		f->w[i] = 0;
++	}
++
++	return 0;
+ }
+"""
+    second = """\
+diff --git a/drivers/frob.c b/drivers/frob.c
+--- a/drivers/frob.c
++++ b/drivers/frob.c
+@@ -80,7 +80,6 @@ static int frob_b(struct frob *f)
+ 		f->x[i] = 1;
+ 		f->y[i] = 1;
+ 	}
+-
+ 	return 0;
+ }
+ 
+@@ -120,6 +119,7 @@ static void frob_c(struct frob *f)
+ {
+ 	frob_hw_stop(f);
+ 	f->running = false;
++	f->stopped = true;
+ }
+ 
+ static int frob_status(struct frob *f)
+"""
+    mails = [mail("[PATCH 1/2] frob: a", first, 1, "c3@example.org"),
+             mail("[PATCH 2/2] frob: b", second, 2, "c3@example.org")]
+    assert review(*mails, rules=("SER001",)) == []
+    (f,) = review(*mails)
+    assert (f.rule, f.side, f.reply) == ("STY002", "old", "Unrelated whitespace change?")

@@ -26,8 +26,14 @@ if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, Hit, PatchContext
     from reviewbot.engine.schema import Rule
 
+MIN_DISTINCTIVE = 10  # characters of squashed text
 _COUNTS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
            "ten")
+
+
+def _distinctive(text: str | None) -> bool:
+    """Squashed text long enough to identify a line (not ``}``, ``return 0;``, blank)."""
+    return text is not None and len(text) >= MIN_DISTINCTIVE
 
 
 def _matches_at(texts: list[str], added: list[bool], i: int, change: LayoutChange) -> bool:
@@ -45,11 +51,13 @@ def _matches_at(texts: list[str], added: list[bool], i: int, change: LayoutChang
         return texts[pos] == want and (n > 0 or added[pos])
 
     prev, nxt = neighbour(i - 1, before), neighbour(i + n, after)
+    # Blank lines, braces and "return 0;" are everywhere: text that short is no evidence.
+    framed = prev is True and nxt is True and (_distinctive(before) or _distinctive(after))
     if n == 0:  # an insertion between two lines the earlier patch added
-        return prev is True and nxt is True
+        return framed
     if prev is False or nxt is False:
         return False
-    return any(replaced) or (prev is True and nxt is True)
+    return _distinctive("".join(replaced)) or framed
 
 
 def added_by(fdiff: FileDiff, change: LayoutChange) -> bool:
