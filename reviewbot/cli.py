@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run every rule's examples and report failures")
     _add_rule_options(rules)
 
+    ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
+                                     "reviews (a directory with manifest.json)")
+    ev.add_argument("directory", help="corpus directory: manifest.json and the patch files "
+                                      "it names")
+    ev.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    ev.add_argument("--per-patch", action="store_true",
+                    help="review every patch file alone instead of together with the "
+                         "other patches of its series in the corpus")
+    _add_rule_options(ev)
+
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
     explain.add_argument("rule", help="rule id or name")
     _add_rule_options(explain)
@@ -120,6 +130,24 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from reviewbot.engine.loader import load_rules
+    from reviewbot.evaluate.corpus import load_corpus
+    from reviewbot.evaluate.report import render_eval_json, render_eval_text
+    from reviewbot.evaluate.run import review_corpus
+    from reviewbot.evaluate.score import score
+    from reviewbot.pipeline import select_rules
+
+    args.version_n = None
+    settings = _settings(args)
+    corpus = load_corpus(args.directory)
+    rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+    result = score(corpus, review_corpus(corpus, settings, rules, per_patch=args.per_patch))
+    render = render_eval_json if args.format == "json" else render_eval_text
+    sys.stdout.write(render(result))
+    return EXIT_CLEAN
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from reviewbot.engine.loader import load_rules
     from reviewbot.report.explain import render_explain
@@ -132,7 +160,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     raise ReviewbotError(f"no rule {args.rule!r} (see 'reviewbot rules')")
 
 
-HANDLERS = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain}
+HANDLERS = {"check": cmd_check, "rules": cmd_rules, "eval": cmd_eval,
+            "explain": cmd_explain}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
