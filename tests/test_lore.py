@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +55,6 @@ def archive(public_inbox: PublicInboxServer, corpus: Path) -> PublicInboxServer:
                         + [(m.data, "linux-misc", other) for m in v2])
     server.update_all()
     return server
-
-
-@pytest.fixture(autouse=True)
-def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("REVIEWBOT_CONFIG", raising=False)
-    yield
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -228,7 +219,7 @@ def test_second_check_comes_from_the_cache(capsys: pytest.CaptureFixture[str],
 def test_no_cache_writes_nothing(capsys: pytest.CaptureFixture[str],
                                  archive: PublicInboxServer, tmp_path: Path) -> None:
     check_json(capsys, "--lore-url", archive.all_url, V2_P1, "--no-cache")
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "xdg-cache").exists()
 
 
 def test_young_thread_expires_soon_old_thread_later(
@@ -243,7 +234,7 @@ def test_young_thread_expires_soon_old_thread_later(
     archive.update_all()
     check_json(capsys, "--lore-url", archive.all_url, young)
     check_json(capsys, "--lore-url", archive.all_url, V2_P1)
-    store = ThreadCache(tmp_path / "cache" / "reviewbot" / "lore")
+    store = ThreadCache(tmp_path / "xdg-cache" / "reviewbot" / "lore")
     young_entry = store.get(archive.all_url, young)
     old_entry = store.get(archive.all_url, V2_P1)
     assert young_entry is not None and old_entry is not None
@@ -269,7 +260,7 @@ def test_damaged_cache_entry_is_refetched(capsys: pytest.CaptureFixture[str],
                                           archive: PublicInboxServer,
                                           tmp_path: Path) -> None:
     first, _ = check_json(capsys, "--lore-url", archive.all_url, V2_P1)
-    [path] = (tmp_path / "cache" / "reviewbot" / "lore").iterdir()
+    [path] = (tmp_path / "xdg-cache" / "reviewbot" / "lore").iterdir()
     path.write_bytes(path.read_bytes()[:-200])  # cut short, as by a full disk
     second, _ = check_json(capsys, "--lore-url", archive.all_url, V2_P1)
     assert second == first
