@@ -47,8 +47,9 @@ def archive(public_inbox: PublicInboxServer, corpus: Path) -> PublicInboxServer:
     hvo = split_mbox((corpus / "hvo-v4-subset.mbox").read_bytes(), "hvo")
     v1 = split_mbox(GADGET_V1.read_bytes(), "v1")
     v2 = split_mbox(GADGET_V2.read_bytes(), "v2")
-    # v1 went to linux-gadget, v2 to linux-misc (its patch 2 cross-posted to both:
-    # /all/ has two copies of it); /all/ joins them into one thread
+    # v1 went to linux-gadget, v2 to linux-misc, v2's patch 2 cross-posted to both
+    # (two copies in the archive; /all/ must show it once); /all/ joins the lists
+    # into one thread
     server.deliver_many([(m.data, "linux-mm", HVO_AUTHOR) for m in hvo]
                         + [(m.data, "linux-gadget", other) for m in v1]
                         + [(v2[2].data, "linux-gadget", other)]

@@ -20,7 +20,7 @@ from reviewbot.fetch.http import HttpPolicy, NotFoundError, http_get
 from reviewbot.fetch.thread import Selection, newest_date, select_series, split_thread
 
 DEFAULT_LORE_URL = "https://lore.kernel.org/all/"
-DEFAULT_MAX_THREAD = 128 * 1024 * 1024  # bytes of one thread, decompressed
+DEFAULT_MAX_THREAD = 64 * 1024 * 1024  # bytes of one thread, decompressed
 
 
 @dataclass(frozen=True)
