@@ -115,7 +115,7 @@ def fetch_thread(base: str, msgid: str, opts: LoreOptions) -> Thread:
                          "forbids fetching it")
     try:
         mbox, raws = _download(base, msgid, opts)
-    except FetchError as exc:
+    except (FetchError, LimitError) as exc:
         if entry is None or isinstance(exc, UnknownMessageError):
             raise
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.fetched))
