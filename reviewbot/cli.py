@@ -10,12 +10,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot import __version__
 from reviewbot.config import Settings
 from reviewbot.engine.schema import SEVERITIES
 from reviewbot.errors import ReviewbotError
 from reviewbot.findings import Review
+
+if TYPE_CHECKING:
+    from reviewbot.fetch.lore import LoreOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json")
@@ -47,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin)")
+    check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin, "
+                                         "or a Message-ID / lore URL)")
     check.add_argument("source", help="an mbox, a Maildir, a directory of patches, a "
-                                      ".patch/.eml file, or - for stdin")
+                                      ".patch/.eml file, - for stdin, or a Message-ID or "
+                                      "lore URL whose thread is fetched")
     check.add_argument("--format", choices=FORMATS, default=None,
                        help="output format (default: text)")
     check.add_argument("-v", "--series-version", dest="version_n", type=int, metavar="N",
@@ -57,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
                        help="exit 1 when a finding is at least this severe (default: info)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    lore = check.add_argument_group("fetching a Message-ID or URL")
+    lore.add_argument("--lore-url", metavar="URL",
+                      help="public-inbox server to fetch from (default: config lore_url, "
+                           "else https://lore.kernel.org/all/)")
+    lore.add_argument("--timeout", type=float, metavar="SECONDS",
+                      help="give up fetching after this long (default: config "
+                           "lore_timeout, else 30)")
+    lore.add_argument("--no-cache", action="store_true",
+                      help="neither read nor write the thread cache")
+    lore.add_argument("--offline", action="store_true",
+                      help="use only the thread cache (any age), never the network")
     _add_rule_options(check)
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -93,8 +110,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     from reviewbot.pipeline import review_messages
 
     settings = _settings(args)
-    messages = read_input(args.source, settings.max_input_bytes)
-    review = review_messages(messages, settings)
+
+    def lore_options() -> LoreOptions:
+        from reviewbot.fetch.lore import lore_options
+
+        return lore_options(args.lore_url, args.timeout, args.no_cache, args.offline,
+                            settings.max_input_bytes)
+
+    got = read_input(args.source, settings.max_input_bytes, lore_options, settings.version)
+    for note in got.notes:
+        print(f"reviewbot: {note}", file=sys.stderr)
+    review = got.finish(review_messages(got.messages, settings))
     fmt = args.format or "text"
     if fmt == "json":
         from reviewbot.report.json import render_json

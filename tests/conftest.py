@@ -7,10 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.pi_server import public_inbox, public_inbox_bin
+
+__all__ = ["public_inbox", "public_inbox_bin"]  # session fixtures: a public-inbox server
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("REVIEWBOT_CORPUS", ROOT.parent / "shared" / "corpus"))
 FIXTURES = ROOT / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's config, writes the user's cache, or reaches the real lore:
+    the default server becomes a closed port on 127.0.0.1."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("REVIEWBOT_CONFIG", raising=False)
+    monkeypatch.setattr("reviewbot.fetch.lore.DEFAULT_LORE_URL", "http://127.0.0.1:9/all/")
 
 
 @pytest.fixture(scope="session")
