@@ -183,8 +183,14 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
     if not args.output:
         from reviewbot.report.mbox import mbox_bytes
 
-        sys.stdout.buffer.write(mbox_bytes(replies))
-        sys.stdout.flush()
+        data = mbox_bytes(replies)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (tests, embedding)
+            sys.stdout.write(data.decode("utf-8", "replace"))
     return 0
 
 

@@ -153,7 +153,7 @@ def frob_replies() -> list[Reply]:
 def test_library_send_refuses_lists(smtpd: Server) -> None:
     reply = frob_replies()[0]
     settings = SmtpSettings("127.0.0.1", smtpd.port)
-    with pytest.raises(ListRefused, match="linux-kernel@vger.kernel.org"):
+    with pytest.raises(ListRefused, match=r"linux-kernel@vger\.kernel\.org"):
         send(reply, settings)
     assert smtpd.messages == []
     send(author_only(reply), settings)
@@ -219,7 +219,7 @@ def test_password_from_the_credential_helper(git: GitConfig, tmp_path: Path,
         assert "-- store" in text  # approved after a successful login, as git does
         # a wrong password from the config: one line per reply, exit 2, nothing sent
         git("sendemail.smtpPass", "wrong")
-        code, out, err = run(capsys, "--send")
+        code, _out, err = run(capsys, "--send")
         assert code == 2 and len(server.messages) == 2
         lines = err.strip().split("\n")
         assert len(lines) == 2 and all(ln.startswith("reviewbot: error: Re: [PATCH")
