@@ -108,7 +108,8 @@ def _exit_status(review: Review, fail_on: str) -> int:
 
 def _check_format(args: argparse.Namespace) -> str:
     """The output format, after checking that the reply options fit together."""
-    wants_reply = [o for o in REPLY_ONLY if getattr(args, o)]
+    wants_reply = [o for o in REPLY_ONLY if getattr(args, o)
+                   and not (o == "summary" and args.b4_review)]
     fmt: str = args.format or ("reply" if wants_reply or not sys.stdout.isatty() else "text")
     if wants_reply and fmt != "reply":
         raise ReviewbotError(f"--{wants_reply[0].replace('_', '-')} needs --format reply")
@@ -163,12 +164,8 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
     replies = [r for sr in review.series for r in render_replies(sr, config)]
     if args.b4_review:
         from reviewbot.report.b4review import write_b4_review
-        from reviewbot.report.reply import summary_lines
 
-        note = None
-        if args.summary and review.series:
-            note = "\n".join(summary_lines(review.series[0]))
-        paths = write_b4_review(review, identity, series_note=note)
+        paths = write_b4_review(review, identity, summary=args.summary)
         _status(f"wrote {len(paths)} file(s) for 'b4 review' to {paths[0].parent}")
     if not as_reply:
         return 0

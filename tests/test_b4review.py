@@ -131,3 +131,17 @@ def test_b4_review_mismatches_are_refused(review_branch: tuple[Path, dict[str, A
     code = main(["check", str(other), "--b4-review", "--format", "text", "--from", ME])
     _, err = capsys.readouterr()
     assert code == 2 and "none of the reviewed patches" in err
+
+
+def test_b4_review_summary_note(review_branch: tuple[Path, dict[str, Any]],
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    repo, _ = review_branch
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    code = main(["check", str(FROB), "--b4-review", "--summary", "--format", "json",
+                 "--from", ME])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert json.loads(out)["patches"]
+    note = (repo / ".git" / "b4-review" / tip / "series.txt").read_text()
+    assert note.startswith("reviewbot reviewed 3 of the 3 patches of this series (v2)")
+    assert "  1/3 frob: reject negative values (1 comment)\n" in note

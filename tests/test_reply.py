@@ -375,3 +375,15 @@ def test_property_quotes_are_patch_lines_and_comments_follow(case: tuple[bytes, 
         assert q is None or q in patch_lines, line
     check_structure(reply.data, patch, findings)
     assert reply_body(reply.data) == body  # parses the same every time
+
+
+def test_mail_without_message_id_is_not_threaded() -> None:
+    raw = (b"From: Ann <ann@example.org>\nSubject: [PATCH] x: y\n\nmsg\n---\n"
+           b"diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,4 @@\n f(void)\n {\n"
+           b"+\tif (a) {\n+\t\tb();\n+\t}\n")
+    review = review_messages([RawMessage(raw, "x")], Settings())
+    reply = render_replies(review.series[0], ReplyConfig(IDENTITY, DATE, all_patches=True))[0]
+    msg = parsed(reply)
+    assert msg["In-Reply-To"] is None and msg["References"] is None
+    assert msg["To"] == "Ann <ann@example.org>" and msg["Subject"] == "Re: [PATCH] x: y"
+    assert reply_body(reply.data).startswith("Ann wrote:\n")

@@ -96,11 +96,18 @@ def _reply(patch: Patch | None, mail: Mail, body_lines: list[str],
     body = "\n".join(body_lines) + "\n"
     to, cc = _headers_for(mail, config.identity)
     subject = reply_subject(mail.subject.raw)
-    refs = references(mail.references, mail.msgid)
+    # a mail without a Message-ID gets a made-up one from the parser: not threaded to
+    synthetic = mail.msgid.startswith("reviewbot-") and mail.msgid.endswith("@local")
+    if not synthetic:
+        refs = references(mail.references, mail.msgid)
+    elif mail.references:
+        refs = references(mail.references[:-1], mail.references[-1])
+    else:
+        refs = ()
     msgid = make_msgid(config.identity, mail.msgid, config.date.isoformat(), body)
     data = build_message(identity=config.identity, to=to, cc=cc, subject=subject,
-                         in_reply_to=mail.msgid, refs=refs, msgid=msgid, date=config.date,
-                         body=body)
+                         in_reply_to=None if synthetic else mail.msgid, refs=refs,
+                         msgid=msgid, date=config.date, body=body)
     return Reply(patch, msgid, mail.msgid, to, cc, subject, data)
 
 
