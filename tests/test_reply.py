@@ -387,3 +387,36 @@ def test_mail_without_message_id_is_not_threaded() -> None:
     assert msg["In-Reply-To"] is None and msg["References"] is None
     assert msg["To"] == "Ann <ann@example.org>" and msg["Subject"] == "Re: [PATCH] x: y"
     assert reply_body(reply.data).startswith("Ann wrote:\n")
+
+
+def test_layout_of_the_six_seed_comments(corpus: Path) -> None:
+    """With a finding on each of the six lines the seed reviewer commented on (the
+    corpus manifest, the reviewer's words as the comment), every comment sits under
+    the same line as in the real review, and only lines the reviewer quoted are quoted.
+    This pins the layout independently of which rules exist."""
+    review = review_of(corpus / "hvo-v4-subset.mbox")
+    sr = review.series[0]
+    patch = next(p for p in sr.patches if p.patch.index == 9).patch
+    manifest = [m for m in json.loads((corpus / "manifest.json").read_text())
+                if m["patch_file"].startswith("01-hvo-v4-09")]
+    assert len(manifest) == 6
+    findings = []
+    for n, m in enumerate(manifest):
+        ln = next(ln for fd in patch.files if fd.path == m["file"] for h in fd.hunks
+                  for ln in h.lines if ln.new == m["lines"][0] and ln.kind != "-")
+        findings.append(Finding(f"SEED{n:03d}", m["id"], m["category"], "warning", "high",
+                                m["file"], m["lines"][0], ln.text, None, "m",
+                                m["reviewer_comment"], ln.patch_line))
+    review9 = SeriesReview(sr.series, (PatchReview(patch, tuple(findings)),))
+    reply = render_replies(review9, CONFIG)[0]
+    check_structure(reply.data, patch, findings)
+    human_quoted, human_comments = _human_quotes(
+        (corpus / "01-hvo-v4-09-remove-fake-head.reply.txt").read_text())
+    quoted, comments = analyse(reply_body(reply.data), patch)
+    lines = patch.mail.body.split("\n")
+    assert all(_norm(lines[i]) in human_quoted for i in quoted)
+    for f in findings:
+        above = next(a for t, a in human_comments if t.startswith(_norm(f.reply)[:25]))
+        ours = next(c for c in comments if c.text.startswith(_norm(f.reply)[:40]))
+        assert ours.after is not None and _norm(lines[ours.after]) == above, f.name
+    assert len(quoted) < len([ln for ln in lines if ln.strip()]) / 2  # trimmed, not all
