@@ -420,3 +420,26 @@ def test_layout_of_the_six_seed_comments(corpus: Path) -> None:
         ours = next(c for c in comments if c.text.startswith(_norm(f.reply)[:40]))
         assert ours.after is not None and _norm(lines[ours.after]) == above, f.name
     assert len(quoted) < len([ln for ln in lines if ln.strip()]) / 2  # trimmed, not all
+
+
+def test_in_body_author_and_in_reply_to_only(corpus: Path) -> None:
+    """A corpus patch with no From header (the author is the in-body "From:" line) and
+    In-Reply-To without References."""
+    path = corpus / "02-sed-opal-discovery-braces.patch"
+    review = review_messages([RawMessage(path.read_bytes(), str(path))], Settings())
+    reply = render_replies(review.series[0], CONFIG)[0]
+    msg = parsed(reply)
+    assert msg["To"] == "Greg Joyce <gjoyce@linux.vnet.ibm.com>" and msg["Cc"] is None
+    assert msg["References"].split() == ["<20220718210156.1535955-1-gjoyce@linux.vnet.ibm.com>",
+                                         "<20220718210156.1535955-2-gjoyce@linux.vnet.ibm.com>"]
+    assert reply_body(reply.data).startswith("On Mon, 18 Jul 2022 16:01:53 -0500, Greg Joyce "
+                                             "wrote:\n")
+    # a patch sent on behalf of someone else: reply to the sender, Cc the author
+    raw = FROB.read_bytes().split(b"\nFrom ")[1].split(b"\n", 1)[1]
+    raw = raw.replace(b"\n\nA negative value", b"\n\nFrom: Bob Coder <bob@example.org>\n\n"
+                      b"A negative value", 1)
+    sent = render_replies(review_messages([RawMessage(raw, "x")], Settings()).series[0],
+                          CONFIG)[0]
+    assert [p.email for p in sent.to] == ["ada@example.org"]
+    assert [p.email for p in sent.cc] == ["bob@example.org", "maint@example.org",
+                                          "linux-kernel@vger.kernel.org"]

@@ -9,7 +9,9 @@ review and the config: the same input, identity and date give the same bytes.
 from __future__ import annotations
 
 import contextlib
+import email.header
 import email.utils
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,8 +55,9 @@ NBSP = "\u00a0"
 def attribution(mail: Mail) -> str:
     """``On <date>, <name> wrote:`` from the original's Date and From (cleaned)."""
     who = "the author"
-    if mail.author is not None:
-        who = clean(mail.author.name, 200) or clean(mail.author.email, 254) or who
+    author = mail.author or in_body_author(mail)
+    if author is not None:
+        who = clean(author.name, 200) or clean(author.email, 254) or who
     when = clean(mail.date, 100)
     if mail.date:
         with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
@@ -88,10 +91,31 @@ def footer(rule_ids: Sequence[str], signature: str | None) -> list[str]:
     return out
 
 
+_IN_BODY_FROM = re.compile(r"\A\s*From:[ \t]*([^\n]{1,300})\n")
+
+
+def in_body_author(mail: Mail) -> Person | None:
+    """The ``From:`` line that opens a patch body (git format-patch --from), if any."""
+    m = _IN_BODY_FROM.match(mail.body)
+    if not m:
+        return None
+    name, addr = email.utils.parseaddr(m.group(1))
+    if not addr or "@" not in addr:
+        return None
+    if "=?" in name:
+        with contextlib.suppress(ValueError, LookupError, UnicodeDecodeError):
+            name = str(email.header.make_header(email.header.decode_header(name)))
+    return Person(clean(name, 200), clean(addr, 254))
+
+
 def _headers_for(mail: Mail, identity: Person) -> tuple[tuple[Person, ...],
                                                           tuple[Person, ...]]:
-    to = recipients([mail.author], exclude=[identity.email])
-    cc = recipients([*mail.to, *mail.cc], exclude=[identity.email, *(p.email for p in to)])
+    """To: the sender (the in-body author when there is no From header); Cc: the
+    in-body author when someone else sent the patch, then the original To and Cc."""
+    body_author = in_body_author(mail)
+    to = recipients([mail.author or body_author], exclude=[identity.email])
+    cc = recipients([body_author, *mail.to, *mail.cc],
+                    exclude=[identity.email, *(p.email for p in to)])
     return to, cc
 
 
@@ -102,10 +126,11 @@ def _reply(patch: Patch | None, mail: Mail, body_lines: list[str],
     subject = reply_subject(mail.subject.raw)
     # a mail without a Message-ID gets a made-up one from the parser: not threaded to
     synthetic = mail.msgid.startswith("reviewbot-") and mail.msgid.endswith("@local")
+    parents = mail.references or ((mail.in_reply_to,) if mail.in_reply_to else ())
     if not synthetic:
-        refs = references(mail.references, mail.msgid)
-    elif mail.references:
-        refs = references(mail.references[:-1], mail.references[-1])
+        refs = references(parents, mail.msgid)
+    elif parents:
+        refs = references(parents[:-1], parents[-1])
     else:
         refs = ()
     msgid = make_msgid(config.identity, mail.msgid, config.date.isoformat(), body)
