@@ -166,7 +166,10 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
         from reviewbot.report.b4review import write_b4_review
 
         paths = write_b4_review(review, identity, summary=args.summary)
-        _status(f"wrote {len(paths)} file(s) for 'b4 review' to {paths[0].parent}")
+        if paths:
+            _status(f"wrote {len(paths)} file(s) for 'b4 review' to {paths[0].parent}")
+        else:
+            _status("no comments to hand to 'b4 review'")
     if not as_reply:
         return 0
     if args.output:

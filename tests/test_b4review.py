@@ -145,3 +145,14 @@ def test_b4_review_summary_note(review_branch: tuple[Path, dict[str, Any]],
     note = (repo / ".git" / "b4-review" / tip / "series.txt").read_text()
     assert note.startswith("reviewbot reviewed 3 of the 3 patches of this series (v2)")
     assert "  1/3 frob: reject negative values (1 comment)\n" in note
+
+
+def test_b4_review_without_findings_writes_nothing(
+        review_branch: tuple[Path, dict[str, Any]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo, _ = review_branch
+    code = main(["check", str(FROB), "--b4-review", "--format", "text", "--from", ME,
+                 "--ignore", "STY001"])
+    _, err = capsys.readouterr()
+    assert code == 0 and "no comments to hand to 'b4 review'" in err
+    assert not (repo / ".git" / "b4-review").exists()

@@ -139,6 +139,8 @@ def write_b4_review(review: Review, identity: Person, cwd: Path | None = None,
             len(pr.findings), [f.rule for f in pr.findings], quoted, lost_lines)
     if summary:
         files["series.txt"] = "\n".join(summary_lines(series)) + "\n"
+    if len(files) == 1:
+        return []  # nothing to hand over: no directory for b4 to find
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         existing = outdir / "identity.txt"
