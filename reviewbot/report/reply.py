@@ -50,6 +50,7 @@ class Reply:
 
 
 NBSP = "\u00a0"
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def attribution(mail: Mail) -> str:
@@ -87,7 +88,7 @@ def footer(rule_ids: Sequence[str], signature: str | None) -> list[str]:
     out = ["", *(ln.replace(NBSP, " ") for ln in comment_lines(text, WIDTH))]
     sig = (signature or "").replace("\r\n", "\n").strip("\n")
     if sig.strip():
-        out += ["", "-- ", *(clean(line, 998) for line in sig.split("\n"))]
+        out += ["", "-- ", *(_CTRL.sub("", line).rstrip()[:998] for line in sig.split("\n"))]
     return out
 
 
