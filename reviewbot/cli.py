@@ -20,9 +20,11 @@ from reviewbot.findings import Review
 
 if TYPE_CHECKING:
     from reviewbot.fetch.lore import LoreOptions
+    from reviewbot.report.reply import Reply
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "reply")
+REPLY_ONLY = ("output", "send", "all", "summary")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -57,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       ".patch/.eml file, - for stdin, or a Message-ID or "
                                       "lore URL whose thread is fetched")
     check.add_argument("--format", choices=FORMATS, default=None,
-                       help="output format (default: text)")
+                       help="output format (default: text on a terminal, else reply)")
+    check.add_argument("--reply", dest="format", action="store_const", const="reply",
+                       help="same as --format reply")
     check.add_argument("-v", "--series-version", dest="version_n", type=int, metavar="N",
                        help="review revision N of the series instead of the newest")
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
@@ -75,6 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     lore.add_argument("--offline", action="store_true",
                       help="use only the thread cache (any age), never the network")
     _add_rule_options(check)
+    rep = check.add_argument_group("replies (--format reply)")
+    rep.add_argument("--output", metavar="DIR", type=Path,
+                     help="write one .eml per reply and replies.mbox into DIR")
+    rep.add_argument("--send", action="store_true",
+                     help="send the replies over SMTP (git config sendemail.*)")
+    rep.add_argument("--dry-run", action="store_true",
+                     help="with --send: print what would be sent, send nothing")
+    rep.add_argument("--to-lists", action="store_true",
+                     help="with --send: reply to everyone the patch went to, mailing lists "
+                          "included (default: the author alone)")
+    rep.add_argument("--all", action="store_true",
+                     help="also reply to patches without findings (a short note)")
+    rep.add_argument("--summary", action="store_true",
+                     help="also reply to the cover letter with a summary")
+    rep.add_argument("--b4-review", action="store_true",
+                     help="write the comments to .git/b4-review/<tip>/ for 'b4 review'")
+    rep.add_argument("--from", dest="sender", metavar="'NAME <ADDR>'",
+                     help="reviewer identity (default: config file, then git user.*)")
+    rep.add_argument("--date", metavar="DATE",
+                     help="Date of the replies, ISO 8601 or RFC 2822 (default: "
+                          "$REVIEWBOT_DATE, then now)")
 
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--check", action="store_true",
@@ -105,10 +130,25 @@ def _exit_status(review: Review, fail_on: str) -> int:
     return EXIT_FINDINGS if worst and max(worst) >= threshold else EXIT_CLEAN
 
 
+def _check_format(args: argparse.Namespace) -> str:
+    """The output format, after checking that the reply options fit together."""
+    wants_reply = [o for o in REPLY_ONLY if getattr(args, o)
+                   and not (o == "summary" and args.b4_review)]
+    fmt: str = args.format or ("reply" if wants_reply or not sys.stdout.isatty() else "text")
+    if wants_reply and fmt != "reply":
+        raise ReviewbotError(f"--{wants_reply[0].replace('_', '-')} needs --format reply")
+    if args.dry_run and not args.send:
+        raise ReviewbotError("--dry-run only applies to --send")
+    if args.to_lists and not args.send:
+        raise ReviewbotError("--to-lists only applies to --send")
+    return fmt
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from reviewbot.fetch.resolve import read_input
     from reviewbot.pipeline import review_messages
 
+    fmt = _check_format(args)
     settings = _settings(args)
 
     def lore_options() -> LoreOptions:
@@ -121,19 +161,100 @@ def cmd_check(args: argparse.Namespace) -> int:
     for note in got.notes:
         print(f"reviewbot: {note}", file=sys.stderr)
     review = got.finish(review_messages(got.messages, settings))
-    fmt = args.format or "text"
+    status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json
 
-        out = render_json(review)
-    else:
+        sys.stdout.write(render_json(review))
+    elif fmt == "text":
         from reviewbot.report.text import render_text
 
         colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                             and not os.environ.get("NO_COLOR"))
-        out = render_text(review, colour)
-    sys.stdout.write(out)
-    return _exit_status(review, args.fail_on)
+        sys.stdout.write(render_text(review, colour))
+    if fmt == "reply" or args.b4_review:
+        failures = _replies(args, review, fmt == "reply")
+        if failures:
+            return EXIT_ERROR
+    return status
+
+
+def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
+    """Render, write, send and hand off the replies; the number of failed sends."""
+    from reviewbot.config import load_config
+    from reviewbot.report.reply import ReplyConfig, render_replies
+    from reviewbot.userconfig import reply_date, reply_options, reviewer_identity
+
+    cfg = load_config()
+    options = reply_options(dict(cfg.values), str(cfg.path))
+    identity = reviewer_identity(args.sender, options)
+    config = ReplyConfig(identity, reply_date(args.date), options.signature, args.all,
+                         args.summary)
+    replies = [r for sr in review.series for r in render_replies(sr, config)]
+    if args.b4_review:
+        from reviewbot.report.b4review import write_b4_review
+
+        paths = write_b4_review(review, identity, summary=args.summary)
+        if paths:
+            _status(f"wrote {len(paths)} file(s) for 'b4 review' to {paths[0].parent}")
+        else:
+            _status("no comments to hand to 'b4 review'")
+    if not as_reply:
+        return 0
+    if args.output:
+        from reviewbot.report.mbox import write_output
+
+        written = write_output(args.output, replies)
+        _status(f"wrote {len(replies)} repl{'y' if len(replies) == 1 else 'ies'} to "
+                f"{args.output} ({len(written)} files)")
+    if args.send:
+        return _send(args, review, options.lists, replies)
+    if not args.output:
+        from reviewbot.report.mbox import mbox_bytes
+
+        data = mbox_bytes(replies)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (tests, embedding)
+            sys.stdout.write(data.decode("utf-8", "replace"))
+    return 0
+
+
+def _send(args: argparse.Namespace, review: Review, lists: Sequence[str],
+          replies: Sequence[Reply]) -> int:
+    from reviewbot.report.lists import ListMatcher, list_ids
+    from reviewbot.report.smtp import author_only, describe, send, smtp_settings
+
+    ids = [a for sr in review.series
+           for m in ([sr.series.cover] if sr.series.cover else []) + [p.mail for p in
+                                                                      sr.series.patches]
+           for a in list_ids(m.raw)]
+    matcher = ListMatcher().with_addresses([*lists, *ids])
+    settings = smtp_settings(to_lists=args.to_lists, lists=matcher,
+                             need_server=not args.dry_run)
+    if not replies:
+        _status("nothing to send")
+    failures = 0
+    for reply in replies:
+        out = reply if args.to_lists else author_only(reply)
+        try:
+            if args.dry_run:
+                sys.stdout.write(describe(out, settings) + "\n")
+            else:
+                send(out, settings)
+                _status(f"sent {out.subject!r} to "
+                        + ", ".join(p.email for p in (*out.to, *out.cc)))
+        except ReviewbotError as exc:
+            print(f"reviewbot: error: {exc}", file=sys.stderr)
+            failures += 1
+    return failures
+
+
+def _status(text: str) -> None:
+    print(f"reviewbot: {text}", file=sys.stderr)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

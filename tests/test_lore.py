@@ -173,9 +173,10 @@ def test_a_list_url_fetches_from_that_list(capsys: pytest.CaptureFixture[str],
 
 def test_missing_patches_reported_in_text(capsys: pytest.CaptureFixture[str],
                                           archive: PublicInboxServer) -> None:
-    code, out, _ = run(capsys, "check", "--lore-url", archive.all_url, HVO_09)
+    code, out, _ = run(capsys, "check", "--format", "text", "--lore-url", archive.all_url,
+                       HVO_09)
     assert code == 1
-    assert "patches not in the input: 1, 2, 3, 4, 7, 10, 11, 12, 13, 14" in out
+    assert "missing patches: 1, 2, 3, 4, 7, 10, 11, 12, 13, 14" in out
 
 
 def test_unknown_message_id(capsys: pytest.CaptureFixture[str],
@@ -280,9 +281,11 @@ def imported(argv: list[str], env_dir: Path) -> set[str]:
 
 
 def test_local_check_does_not_import_b4(archive: PublicInboxServer, tmp_path: Path) -> None:
-    local = imported(["check", str(FIXTURES / "series" / "frob-v2.mbox")], tmp_path)
+    local = imported(["check", "--format", "json", str(FIXTURES / "series" / "frob-v2.mbox")],
+                     tmp_path)
     assert "reviewbot.pipeline" in local  # the run did review something
     heavy = {"b4", "liblore", "requests", "urllib3", "reviewbot.fetch.lore"}
     assert not heavy & local, heavy & local
-    remote = imported(["check", "--lore-url", archive.all_url, V2_P1], tmp_path)
+    remote = imported(["check", "--format", "json", "--lore-url", archive.all_url, V2_P1],
+                      tmp_path)
     assert heavy <= remote  # the same probe sees them when they are used

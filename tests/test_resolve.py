@@ -143,7 +143,7 @@ def test_local_check_ignores_a_broken_config(tmp_path: Path, monkeypatch: pytest
     path = tmp_path / "c.toml"
     path.write_text("this is not toml\n")
     monkeypatch.setenv("REVIEWBOT_CONFIG", str(path))
-    assert main(["check", str(FIXTURES / "series" / "frob-v2.mbox")]) == 1
+    assert main(["check", "--format", "text", str(FIXTURES / "series" / "frob-v2.mbox")]) == 1
 
 
 def test_config_getters() -> None:

@@ -1,0 +1,191 @@
+"""Build a reply as an RFC 822 message: safe headers, threading, encoding, Message-ID.
+
+Nothing taken from the original email reaches a header unchecked: values lose CR, LF
+and every other control character, addresses must be plain ASCII ``local@domain``
+(others are dropped), names are RFC 2047-encoded when they are not ASCII (by
+``email.headerregistry``), and Message-IDs must look like one.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from email import quoprimime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from reviewbot.errors import ConfigError
+from reviewbot.series.model import Person
+
+POLICY = email.policy.default.clone(linesep="\n", max_line_length=78)
+MAX_REFERENCES = 30
+_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ADDR = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}"
+                   r"[A-Za-z0-9])?$")
+_MSGID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$")  # printable ASCII, no < > or space
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def clean(text: str | None, limit: int = 900) -> str:
+    """One line: control characters (CR, LF, ...) gone, whitespace folded, bounded."""
+    if not text:
+        return ""
+    return " ".join(_CTRL.sub(" ", text).split())[:limit]
+
+
+def valid_address(addr: str) -> bool:
+    return bool(_ADDR.match(addr)) and ".." not in addr
+
+
+def valid_msgid(msgid: str) -> bool:
+    return bool(_MSGID.match(msgid))
+
+
+def clean_person(p: Person) -> Person | None:
+    """``p`` with a safe name, or None when its address is not a plain address."""
+    addr = clean(p.email, 254).strip("<>")
+    if not valid_address(addr):
+        return None
+    return Person(clean(p.name, 200), addr)
+
+
+def recipients(people: Iterable[Person | None],
+               exclude: Iterable[str] = ()) -> tuple[Person, ...]:
+    """Cleaned, de-duplicated (by address, case-insensitively), ``exclude`` removed."""
+    seen = {e.lower() for e in exclude}
+    out: list[Person] = []
+    for p in people:
+        c = clean_person(p) if p is not None else None
+        if c is None or c.email.lower() in seen:
+            continue
+        seen.add(c.email.lower())
+        out.append(c)
+    return tuple(out)
+
+
+def reply_subject(original: str) -> str:
+    """``Re: <original>``, never ``Re: Re:`` (also drops ``AW:``, ``SV:``, ``Re[2]:``)."""
+    rest = _REPLY_PREFIX.sub("", clean(original))
+    return f"Re: {rest}" if rest else "Re: your patch"
+
+
+def references(refs: Sequence[str], msgid: str) -> tuple[str, ...]:
+    """The References of a reply: the original's, then its Message-ID; valid, unique,
+    at most MAX_REFERENCES (the thread root and the newest ones are kept)."""
+    ids = [r for r in dict.fromkeys([*refs, msgid]) if valid_msgid(r)]
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1):]]
+    return tuple(ids)
+
+
+def make_msgid(identity: Person, *parts: str) -> str:
+    """A Message-ID (without <>) derived from the identity and the input: stable."""
+    digest = hashlib.sha256("\0".join([identity.formatted(), *parts]).encode(
+        "utf-8", "surrogatepass")).hexdigest()[:32]
+    domain = identity.email.rsplit("@", 1)[-1].lower()
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?", domain):
+        domain = "reviewbot.invalid"
+    return f"reviewbot.{digest}@{domain}"
+
+
+def _address(p: Person) -> Address:
+    local, domain = p.email.rsplit("@", 1)
+    return Address(display_name=p.name, username=local, domain=domain)
+
+
+def _transfer_encoding(body: str) -> str:
+    raw = body.encode("utf-8")
+    if any(len(line) > 998 for line in raw.split(b"\n")):
+        return "quoted-printable"
+    return "7bit" if raw.isascii() else "8bit"
+
+
+def build_message(*, identity: Person, to: Sequence[Person], cc: Sequence[Person],
+                  subject: str, in_reply_to: str | None, refs: Sequence[str], msgid: str,
+                  date: datetime, body: str) -> bytes:
+    """The complete message (LF line ends, as in an mbox or a .eml file).
+
+    Every value is cleaned here again (the builder trusts no caller): names and the
+    subject lose control characters, invalid addresses and Message-IDs are dropped.
+    """
+    me = clean_person(identity)
+    if me is None:
+        raise ConfigError(f"the reviewer address {identity.email!r} is not a mail address")
+    to = recipients(to)
+    cc = recipients(cc, exclude=[p.email for p in to])
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = _address(me)
+    if to:
+        msg["To"] = [_address(p) for p in to]
+    if cc:
+        msg["Cc"] = [_address(p) for p in cc]
+    msg["Subject"] = clean(subject)
+    msg["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
+    msg["Message-ID"] = f"<{msgid}>"
+    if in_reply_to and valid_msgid(in_reply_to):
+        msg["In-Reply-To"] = f"<{in_reply_to}>"
+    refs = [r for r in refs if valid_msgid(r)]
+    if refs:
+        msg["References"] = " ".join(f"<{r}>" for r in refs)
+    msg["User-Agent"] = "reviewbot"
+    text = body if body.endswith("\n") else body + "\n"
+    msg.set_content(text, charset="utf-8", cte=_transfer_encoding(text))
+    data = msg.as_bytes()
+    head, sep, rest = data.partition(b"\n\n")
+    # one Message-ID per line even when long: folding before the first id is legal
+    # but trips simple parsers (git send-email reads "In-Reply-To: (.*)" unfolded only)
+    head = _FOLDED_ID.sub(rb"\1: <", head)
+    return head + sep + rest
+
+
+_FOLDED_ID = re.compile(rb"^(Message-ID|In-Reply-To|References):\n <", re.MULTILINE)
+_FROM_START = re.compile(rb"^>*From [^\n]*", re.MULTILINE)
+
+
+def header_value(data: bytes, name: str) -> str | None:
+    """The (unfolded) value of header ``name`` in a message we built."""
+    head = data.partition(b"\n\n")[0].decode("ascii", "replace")
+    m = re.search(rf"^{re.escape(name)}:(.*(?:\n[ \t].*)*)", head, re.MULTILINE | re.IGNORECASE)
+    return " ".join(m.group(1).split()) if m else None
+
+
+def drop_header(data: bytes, name: str) -> bytes:
+    """``data`` without header ``name`` (and its continuation lines)."""
+    head, sep, body = data.partition(b"\n\n")
+    pattern = re.compile(rb"^" + re.escape(name.encode()) + rb":[^\n]*\n?(?:[ \t][^\n]*\n?)*",
+                         re.MULTILINE | re.IGNORECASE)
+    head = pattern.sub(b"", head + b"\n").rstrip(b"\n")
+    return head + sep + body
+
+
+def _escape_from_lines(encoded: bytes) -> bytes:
+    def fix(m: re.Match[bytes]) -> bytes:
+        line = m.group(0)
+        return (b"=3E" if line.startswith(b">") else b"=46") + line[1:]
+
+    return _FROM_START.sub(fix, encoded)
+
+
+def as_quoted_printable(data: bytes) -> bytes:
+    """The same message with its body quoted-printable and the first character of
+    every ``>*From `` line encoded (``=46rom``): the decoded text is unchanged, and no
+    mbox reader can mistake or ``>``-escape such a line."""
+    head, _sep, body = data.partition(b"\n\n")
+    cte = (header_value(data, "Content-Transfer-Encoding") or "7bit").lower()
+    if cte != "quoted-printable":
+        text = body.decode("utf-8", "surrogateescape")
+        body = quoprimime.body_encode(text, maxlinelen=76, eol="\n").encode(
+            "utf-8", "surrogateescape")
+        head = drop_header(head + b"\n\n", "Content-Transfer-Encoding").rstrip(b"\n")
+        head += b"\nContent-Transfer-Encoding: quoted-printable"
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    return head + b"\n\n" + _escape_from_lines(body)
+
+
+def has_from_line(data: bytes) -> bool:
+    return bool(_FROM_START.search(data.partition(b"\n\n")[2]))
