@@ -106,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run every rule's examples and report failures")
     _add_rule_options(rules)
 
+    ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
+                                     "reviews (a directory with manifest.json)")
+    ev.add_argument("directory", help="corpus directory: manifest.json and the patch files "
+                                      "it names")
+    ev.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    ev.add_argument("--per-patch", action="store_true",
+                    help="review every patch file alone instead of together with the "
+                         "other patches of its series in the corpus")
+    _add_rule_options(ev)
+
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
     explain.add_argument("rule", help="rule id or name")
     _add_rule_options(explain)
@@ -143,7 +153,8 @@ def _exit_status(review: Review, fail_on: str) -> int:
 
 def _check_format(args: argparse.Namespace) -> str:
     """The output format, after checking that the reply options fit together."""
-    wants_reply = [o for o in REPLY_ONLY if getattr(args, o)]
+    wants_reply = [o for o in REPLY_ONLY if getattr(args, o)
+                   and not (o == "summary" and args.b4_review)]
     fmt: str = args.format or ("reply" if wants_reply or not sys.stdout.isatty() else "text")
     if wants_reply and fmt != "reply":
         raise ReviewbotError(f"--{wants_reply[0].replace('_', '-')} needs --format reply")
@@ -191,29 +202,24 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
     """Render, write, send and hand off the replies; the number of failed sends."""
+    from reviewbot.config import load_config
     from reviewbot.report.reply import ReplyConfig, render_replies
-    from reviewbot.userconfig import (
-        config_path,
-        load_config,
-        reply_date,
-        reply_options,
-        reviewer_identity,
-    )
+    from reviewbot.userconfig import reply_date, reply_options, reviewer_identity
 
-    options = reply_options(load_config(), str(config_path()))
+    cfg = load_config()
+    options = reply_options(dict(cfg.values), str(cfg.path))
     identity = reviewer_identity(args.sender, options)
     config = ReplyConfig(identity, reply_date(args.date), options.signature, args.all,
                          args.summary)
     replies = [r for sr in review.series for r in render_replies(sr, config)]
     if args.b4_review:
         from reviewbot.report.b4review import write_b4_review
-        from reviewbot.report.reply import summary_lines
 
-        note = None
-        if args.summary and review.series:
-            note = "\n".join(summary_lines(review.series[0]))
-        paths = write_b4_review(review, identity, series_note=note)
-        _status(f"wrote {len(paths)} file(s) for 'b4 review' to {paths[0].parent}")
+        paths = write_b4_review(review, identity, summary=args.summary)
+        if paths:
+            _status(f"wrote {len(paths)} file(s) for 'b4 review' to {paths[0].parent}")
+        else:
+            _status("no comments to hand to 'b4 review'")
     if not as_reply:
         return 0
     if args.output:
@@ -227,8 +233,14 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
     if not args.output:
         from reviewbot.report.mbox import mbox_bytes
 
-        sys.stdout.buffer.write(mbox_bytes(replies))
-        sys.stdout.flush()
+        data = mbox_bytes(replies)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (tests, embedding)
+            sys.stdout.write(data.decode("utf-8", "replace"))
     return 0
 
 
@@ -283,6 +295,24 @@ def cmd_rules(args: argparse.Namespace) -> int:
     width = max((len(r.name) for r in rules), default=4)
     for r in rules:
         print(f"{r.id}  {r.name:<{width}}  {r.cls:<12} {r.severity:<8} {r.status}")
+    return EXIT_CLEAN
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from reviewbot.engine.loader import load_rules
+    from reviewbot.evaluate.corpus import load_corpus
+    from reviewbot.evaluate.report import render_eval_json, render_eval_text
+    from reviewbot.evaluate.run import review_corpus
+    from reviewbot.evaluate.score import score
+    from reviewbot.pipeline import select_rules
+
+    args.version_n = None
+    settings = _settings(args)
+    corpus = load_corpus(args.directory)
+    rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+    result = score(corpus, review_corpus(corpus, settings, rules, per_patch=args.per_patch))
+    render = render_eval_json if args.format == "json" else render_eval_text
+    sys.stdout.write(render(result))
     return EXIT_CLEAN
 
 
@@ -348,7 +378,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-HANDLERS = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "watch": cmd_watch}
+HANDLERS = {"check": cmd_check, "rules": cmd_rules, "eval": cmd_eval,
+            "explain": cmd_explain, "watch": cmd_watch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

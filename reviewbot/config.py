@@ -18,6 +18,7 @@ from reviewbot.errors import ConfigError
 from reviewbot.fetch.local import DEFAULT_MAX_INPUT
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"  # a path to use instead of the XDG location
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,14 @@ def load_config(path: Path | None = None) -> ConfigFile:
 
     path = path or config_path()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return ConfigFile(path)
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
     try:
         values = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -16,20 +16,18 @@ from __future__ import annotations
 import email.utils
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reviewbot.config import config_path
 from reviewbot.errors import ConfigError
 from reviewbot.gitconfig import git_config
 from reviewbot.series.model import Person
 
-CONFIG_ENV = "REVIEWBOT_CONFIG"
 FROM_ENV = "REVIEWBOT_FROM"
 DATE_ENV = "REVIEWBOT_DATE"
-_MAX_CONFIG = 1024 * 1024
 _ADDR = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9.-]+$")
 
 
@@ -41,32 +39,6 @@ class ReplyOptions:
     email: str | None = None
     signature: str | None = None
     lists: tuple[str, ...] = ()  # addresses or fnmatch globs treated as mailing lists
-
-
-def config_path() -> Path:
-    explicit = os.environ.get(CONFIG_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "reviewbot" / "config.toml"
-
-
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    """The parsed config file; ``{}`` when it does not exist."""
-    path = path or config_path()
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(_MAX_CONFIG + 1)
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > _MAX_CONFIG:
-        raise ConfigError(f"{path}: larger than {_MAX_CONFIG} bytes")
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
 
 
 def _opt_str(table: dict[str, Any], key: str, where: str) -> str | None:

@@ -17,6 +17,16 @@ FIXTURES = ROOT / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's config, writes the user's cache, or reaches the real lore:
+    the default server becomes a closed port on 127.0.0.1."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("REVIEWBOT_CONFIG", raising=False)
+    monkeypatch.setattr("reviewbot.fetch.lore.DEFAULT_LORE_URL", "http://127.0.0.1:9/all/")
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "manifest.json").is_file():

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,22 +47,15 @@ def archive(public_inbox: PublicInboxServer, corpus: Path) -> PublicInboxServer:
     hvo = split_mbox((corpus / "hvo-v4-subset.mbox").read_bytes(), "hvo")
     v1 = split_mbox(GADGET_V1.read_bytes(), "v1")
     v2 = split_mbox(GADGET_V2.read_bytes(), "v2")
-    # v1 went to linux-gadget, v2 to linux-misc (its patch 2 cross-posted to both:
-    # /all/ has two copies of it); /all/ joins them into one thread
+    # v1 went to linux-gadget, v2 to linux-misc, v2's patch 2 cross-posted to both
+    # (two copies in the archive; /all/ must show it once); /all/ joins the lists
+    # into one thread
     server.deliver_many([(m.data, "linux-mm", HVO_AUTHOR) for m in hvo]
                         + [(m.data, "linux-gadget", other) for m in v1]
                         + [(v2[2].data, "linux-gadget", other)]
                         + [(m.data, "linux-misc", other) for m in v2])
     server.update_all()
     return server
-
-
-@pytest.fixture(autouse=True)
-def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("REVIEWBOT_CONFIG", raising=False)
-    yield
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -184,7 +176,7 @@ def test_missing_patches_reported_in_text(capsys: pytest.CaptureFixture[str],
     code, out, _ = run(capsys, "check", "--format", "text", "--lore-url", archive.all_url,
                        HVO_09)
     assert code == 1
-    assert "patches not in the input: 1, 2, 3, 4, 7, 10, 11, 12, 13, 14" in out
+    assert "missing patches: 1, 2, 3, 4, 7, 10, 11, 12, 13, 14" in out
 
 
 def test_unknown_message_id(capsys: pytest.CaptureFixture[str],
@@ -229,7 +221,7 @@ def test_second_check_comes_from_the_cache(capsys: pytest.CaptureFixture[str],
 def test_no_cache_writes_nothing(capsys: pytest.CaptureFixture[str],
                                  archive: PublicInboxServer, tmp_path: Path) -> None:
     check_json(capsys, "--lore-url", archive.all_url, V2_P1, "--no-cache")
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "xdg-cache").exists()
 
 
 def test_young_thread_expires_soon_old_thread_later(
@@ -244,7 +236,7 @@ def test_young_thread_expires_soon_old_thread_later(
     archive.update_all()
     check_json(capsys, "--lore-url", archive.all_url, young)
     check_json(capsys, "--lore-url", archive.all_url, V2_P1)
-    store = ThreadCache(tmp_path / "cache" / "reviewbot" / "lore")
+    store = ThreadCache(tmp_path / "xdg-cache" / "reviewbot" / "lore")
     young_entry = store.get(archive.all_url, young)
     old_entry = store.get(archive.all_url, V2_P1)
     assert young_entry is not None and old_entry is not None
@@ -270,7 +262,7 @@ def test_damaged_cache_entry_is_refetched(capsys: pytest.CaptureFixture[str],
                                           archive: PublicInboxServer,
                                           tmp_path: Path) -> None:
     first, _ = check_json(capsys, "--lore-url", archive.all_url, V2_P1)
-    [path] = (tmp_path / "cache" / "reviewbot" / "lore").iterdir()
+    [path] = (tmp_path / "xdg-cache" / "reviewbot" / "lore").iterdir()
     path.write_bytes(path.read_bytes()[:-200])  # cut short, as by a full disk
     second, _ = check_json(capsys, "--lore-url", archive.all_url, V2_P1)
     assert second == first
@@ -289,11 +281,11 @@ def imported(argv: list[str], env_dir: Path) -> set[str]:
 
 
 def test_local_check_does_not_import_b4(archive: PublicInboxServer, tmp_path: Path) -> None:
-    local = imported(["check", "--format", "text",
-                      str(FIXTURES / "series" / "frob-v2.mbox")], tmp_path)
+    local = imported(["check", "--format", "json", str(FIXTURES / "series" / "frob-v2.mbox")],
+                     tmp_path)
     assert "reviewbot.pipeline" in local  # the run did review something
     heavy = {"b4", "liblore", "requests", "urllib3", "reviewbot.fetch.lore"}
     assert not heavy & local, heavy & local
-    remote = imported(["check", "--format", "text", "--lore-url", archive.all_url, V2_P1],
+    remote = imported(["check", "--format", "json", "--lore-url", archive.all_url, V2_P1],
                       tmp_path)
     assert heavy <= remote  # the same probe sees them when they are used

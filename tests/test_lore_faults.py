@@ -25,13 +25,6 @@ from tests.fault_server import THREAD_MSGID, FaultServer, closed_port, fault_ser
 __all__ = ["fault_server"]
 
 
-@pytest.fixture(autouse=True)
-def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("REVIEWBOT_CONFIG", raising=False)
-
-
 def check(capsys: pytest.CaptureFixture[str], url: str, *extra: str,
           msgid: str = THREAD_MSGID) -> tuple[int, str, str]:
     code = main(["check", "--lore-url", url, msgid, "--format", "json", *extra])
@@ -49,7 +42,7 @@ def assert_one_line_error(code: int, out: str, err: str, *words: str) -> None:
 
 
 def cache_files(tmp_path: Path) -> list[Path]:
-    root = tmp_path / "cache" / "reviewbot" / "lore"
+    root = tmp_path / "xdg-cache" / "reviewbot" / "lore"
     return [p for p in root.iterdir()] if root.is_dir() else []
 
 

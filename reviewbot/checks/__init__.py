@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from reviewbot.checks import braces
+from reviewbot.checks import blank_line, braces, other_patch
 
 if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, Hit, PatchContext
@@ -20,4 +20,6 @@ Check = Callable[["PatchContext", "FileContext", "Rule"], Iterable["Hit"]]
 
 CHECKS: dict[str, Check] = {
     "braces_single_statement": braces.check,
+    "stray_blank_line": blank_line.check,
+    "change_belongs_in_other_patch": other_patch.check,
 }

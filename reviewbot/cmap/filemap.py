@@ -238,11 +238,26 @@ def _locks(functions: list[FunctionSpan], text: dict[int, str]) -> list[LockRegi
     return regions
 
 
+def _code_lines(mf: MappedFragment) -> set[int]:
+    """Post-image lines of a fragment that hold code (not blank, comment or preprocessor)."""
+    texts = mf.fragment.text.split("\n")
+    out: set[int] = set()
+    for row, s in enumerate(scan_lines(texts)):
+        line = mf.line_of(row)
+        code = s.code.strip()
+        if line is not None and code and not code.startswith("#"):
+            out.add(line)
+    return out
+
+
 def _unmapped(fragments: list[MappedFragment], functions: list[FunctionSpan],
               added: frozenset[int]) -> list[Unmapped]:
     out: list[Unmapped] = []
     for mf in fragments:
-        bad = sorted(n for n in mf.error_lines if n in added)
+        if not mf.error_lines:
+            continue
+        code = _code_lines(mf)
+        bad = sorted(n for n in mf.error_lines if n in added and n in code)
         for n in bad:
             if not any(fn.start <= n <= fn.end for fn in functions):
                 out.append(Unmapped(n, "tree-sitter could not parse this line and no "

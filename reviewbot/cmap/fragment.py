@@ -86,13 +86,13 @@ def build_fragment(texts: list[str], numbers: list[int], section: str) -> Fragme
     fn = heading_function(section)
     depth = _start_depth(texts, fn)
     pre: list[str] = []
-    if starts_in_comment(texts):
-        pre.append("/*")
     if depth == 0 and fn is not None and _continues_signature(texts):
         pre.append(section)  # the hunk starts inside the function's parameter list
     if depth > 0:
         pre.append(f"void {fn or SYNTHETIC}(void) {{")
         pre.extend("{" for _ in range(depth - 1))
+    if starts_in_comment(texts):
+        pre.append("/*")  # innermost: the comment is inside the function, not around it
     scanned = scan_lines(texts, starts_in_comment(texts))
     end_depth = depth + sum(s.opens - s.closes for s in scanned)
     tail_comment = bool(scanned) and scanned[-1].in_comment_after

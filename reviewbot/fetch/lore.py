@@ -20,7 +20,7 @@ from reviewbot.fetch.http import HttpPolicy, NotFoundError, http_get
 from reviewbot.fetch.thread import Selection, newest_date, select_series, split_thread
 
 DEFAULT_LORE_URL = "https://lore.kernel.org/all/"
-DEFAULT_MAX_THREAD = 128 * 1024 * 1024  # bytes of one thread, decompressed
+DEFAULT_MAX_THREAD = 64 * 1024 * 1024  # bytes of one thread, decompressed
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def fetch_thread(base: str, msgid: str, opts: LoreOptions) -> Thread:
                          "forbids fetching it")
     try:
         mbox, raws = _download(base, msgid, opts)
-    except FetchError as exc:
+    except (FetchError, LimitError) as exc:
         if entry is None or isinstance(exc, UnknownMessageError):
             raise
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.fetched))

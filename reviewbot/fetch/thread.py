@@ -126,7 +126,7 @@ def select_series(raws: list[bytes], msgid: str, version: int | None,
     asked = box.msgid_map.get(msgid)
     if asked is not None and not asked.reply and asked.msgid not in chosen and (
             asked.revision != revision):
-        notes.append(f"<{msgid}> is part of v{asked.revision}; reviewing v{revision}"
+        notes.append(f"note: <{msgid}> is part of v{asked.revision}; reviewing v{revision}"
                      + (" (the newest in the thread)" if version is None else ""))
     return Selection(messages, revision, tuple(r for r in revisions if r != revision),
                      tuple(notes))

@@ -25,6 +25,7 @@ from reviewbot.errors import ReviewbotError
 from reviewbot.findings import Review, SeriesReview
 from reviewbot.gitconfig import run_git
 from reviewbot.report.quote import comment_lines, quoted_diff
+from reviewbot.report.reply import summary_lines
 from reviewbot.series.model import Person
 
 MARKER = "--- b4-review-tracking ---"
@@ -113,8 +114,11 @@ def patch_file(findings_count: int, rules: Sequence[str], quoted: list[str],
 
 
 def write_b4_review(review: Review, identity: Person, cwd: Path | None = None,
-                    series_note: str | None = None) -> list[Path]:
-    """Write the hand-off files for the series checked out at ``cwd``; their paths."""
+                    summary: bool = False) -> list[Path]:
+    """Write the hand-off files for the series checked out at ``cwd``; their paths.
+
+    With ``summary``, also ``series.txt``: which patches have comments.
+    """
     branch = read_branch(cwd)
     series, numbers = _pick_series(review, branch)
     gitdir = branch.toplevel / ".git"
@@ -133,8 +137,10 @@ def write_b4_review(review: Review, identity: Person, cwd: Path | None = None,
             lost_lines += ["", f"{f.file}:{f.line}:", *comment_lines(f.reply or f.message)]
         files[f"{numbers[pr.patch.index]:04d}.txt"] = patch_file(
             len(pr.findings), [f.rule for f in pr.findings], quoted, lost_lines)
-    if series_note:
-        files["series.txt"] = series_note.rstrip("\n") + "\n"
+    if summary:
+        files["series.txt"] = "\n".join(summary_lines(series)) + "\n"
+    if len(files) == 1:
+        return []  # nothing to hand over: no directory for b4 to find
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         existing = outdir / "identity.txt"

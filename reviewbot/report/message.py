@@ -18,6 +18,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from reviewbot.errors import ConfigError
 from reviewbot.series.model import Person
 
 POLICY = email.policy.default.clone(linesep="\n", max_line_length=78)
@@ -106,9 +107,18 @@ def _transfer_encoding(body: str) -> str:
 def build_message(*, identity: Person, to: Sequence[Person], cc: Sequence[Person],
                   subject: str, in_reply_to: str | None, refs: Sequence[str], msgid: str,
                   date: datetime, body: str) -> bytes:
-    """The complete message (LF line ends, as in an mbox or a .eml file)."""
+    """The complete message (LF line ends, as in an mbox or a .eml file).
+
+    Every value is cleaned here again (the builder trusts no caller): names and the
+    subject lose control characters, invalid addresses and Message-IDs are dropped.
+    """
+    me = clean_person(identity)
+    if me is None:
+        raise ConfigError(f"the reviewer address {identity.email!r} is not a mail address")
+    to = recipients(to)
+    cc = recipients(cc, exclude=[p.email for p in to])
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = _address(identity)
+    msg["From"] = _address(me)
     if to:
         msg["To"] = [_address(p) for p in to]
     if cc:
@@ -118,6 +128,7 @@ def build_message(*, identity: Person, to: Sequence[Person], cc: Sequence[Person
     msg["Message-ID"] = f"<{msgid}>"
     if in_reply_to and valid_msgid(in_reply_to):
         msg["In-Reply-To"] = f"<{in_reply_to}>"
+    refs = [r for r in refs if valid_msgid(r)]
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
     msg["User-Agent"] = "reviewbot"

@@ -339,7 +339,9 @@ def quoted_body(patch: Patch, findings: Sequence[Finding]) -> list[str]:
 
 
 def quoted_diff(patch: Patch, findings: Sequence[Finding]) -> tuple[list[str], list[Finding]]:
-    """The whole diff quoted, each comment under its line (b4's review file layout).
+    """The whole diff quoted, each comment directly under the flagged line (b4's
+    review file layout: b4 attaches a comment to the quoted line right above it, so
+    the comment lands on the finding's own line rather than on the statement's end).
 
     Returns the lines and the findings that could not be placed in the diff.
     """
@@ -353,7 +355,7 @@ def quoted_diff(patch: Patch, findings: Sequence[Finding]) -> tuple[list[str], l
         if p.region.kind == "message":
             lost.append(p.finding)
         else:
-            at.setdefault(p.end, []).append(p)
+            at.setdefault(p.index, []).append(p)
     out: list[str] = []
     for i in range(start, end + 1):
         out.append(quote_line(pt.lines[i]))

@@ -13,7 +13,7 @@ def render_text(review: Review, colour: bool = False) -> str:
     for sr in review.series:
         s = sr.series
         if s.missing:
-            lines.append(f"series v{s.version} <{s.id}>: patches not in the input: "
+            lines.append(f"series v{s.version} <{s.id}>: missing patches: "
                          + ", ".join(str(i) for i in s.missing))
         for pr in sr.patches:
             p = pr.patch

@@ -34,7 +34,7 @@ def _people(msg: Message, name: str) -> tuple[Person, ...]:
     out: list[Person] = []
     for display, addr in email.utils.getaddresses(values):
         if addr and "@" in addr:
-            out.append(Person(clean_header(display), clean_header(addr)))
+            out.append(Person(clean_header(_decode_header(display)), clean_header(addr)))
     return tuple(out)
 
 

@@ -1,0 +1,128 @@
+"""A layout-only change to lines an earlier patch of the same series added (SER001).
+
+A whitespace-only change group (blank lines, indentation, alignment, wrapping; see
+``wschange``) whose removed lines were added by an earlier patch of the series in the
+input, compared whitespace-insensitively together with the unchanged lines around them,
+belongs in that earlier patch: the series should not add code in one patch and re-format
+it in the next. When earlier patches of the series are not in the input, a hunk made only
+of whitespace changes is still reported, without a patch number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from reviewbot.checks.wschange import (
+    LayoutChange,
+    hit_for,
+    layout_changes,
+    layout_changes_expected,
+    squash,
+)
+
+if TYPE_CHECKING:
+    from reviewbot.diff.model import FileDiff
+    from reviewbot.engine.context import FileContext, Hit, PatchContext
+    from reviewbot.engine.schema import Rule
+
+MIN_DISTINCTIVE = 10  # characters of squashed text
+_COUNTS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+           "ten")
+
+
+def _distinctive(text: str | None) -> bool:
+    """Squashed text long enough to identify a line (not ``}``, ``return 0;``, blank)."""
+    return text is not None and len(text) >= MIN_DISTINCTIVE
+
+
+def _matches_at(texts: list[str], added: list[bool], i: int, change: LayoutChange) -> bool:
+    replaced = [squash(ln.text) for ln in change.pre]
+    n = len(replaced)
+    if texts[i:i + n] != replaced or not all(added[i:i + n]):
+        return False
+    before = squash(change.before.text) if change.before is not None else None
+    after = squash(change.after.text) if change.after is not None else None
+
+    def neighbour(pos: int, want: str | None) -> bool | None:
+        """True/False when the neighbour can be compared, None when it cannot."""
+        if want is None or not 0 <= pos < len(texts):
+            return None
+        return texts[pos] == want and (n > 0 or added[pos])
+
+    prev, nxt = neighbour(i - 1, before), neighbour(i + n, after)
+    # Blank lines, braces and "return 0;" are everywhere: text that short is no evidence.
+    framed = prev is True and nxt is True and (_distinctive(before) or _distinctive(after))
+    if n == 0:  # an insertion between two lines the earlier patch added
+        return framed
+    if prev is False or nxt is False:
+        return False
+    return _distinctive("".join(replaced)) or framed
+
+
+def added_by(fdiff: FileDiff, change: LayoutChange) -> bool:
+    """``fdiff`` (an earlier patch's change to the same file) added the lines ``change``
+    re-formats: they appear there as added lines, between the same neighbours."""
+    n = len(change.pre)
+    for hunk in fdiff.hunks:
+        post = hunk.post_image
+        texts = [squash(ln.text) for ln in post]
+        added = [ln.kind == "+" for ln in post]
+        start = 1 if n == 0 else 0
+        if any(_matches_at(texts, added, i, change) for i in range(start, len(post) - n + 1)):
+            return True
+    return False
+
+
+def source_patch(ctx: PatchContext, fc: FileContext, change: LayoutChange) -> int | None:
+    """The index of the latest earlier patch in the input that added the changed lines."""
+    names = {fc.diff.new_path, fc.diff.old_path} - {None}
+    for earlier in reversed(ctx.earlier):
+        if earlier.skipped:
+            continue
+        for fdiff in earlier.files:
+            if fdiff.new_path in names and added_by(fdiff, change):
+                return earlier.index
+    return None
+
+
+def _size(change: LayoutChange) -> str:
+    n = change.size
+    word = _COUNTS[n] if n < len(_COUNTS) else str(n)
+    return f"This {word}-line change" if n == 1 else f"Those {word}-line changes"
+
+
+def _candidates(fc: FileContext) -> Iterator[LayoutChange]:
+    for hunk in fc.diff.hunks:
+        for change in layout_changes(hunk):
+            if not change.whole_hunk and (change.reindent_only or change.touches_code):
+                continue  # re-indented or re-aligned for a change in the same hunk
+            yield change
+
+
+def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+    """Flag layout-only changes to lines an earlier patch of the series added."""
+    from reviewbot.engine.runner import render
+
+    params = rule.params
+    present = {p.index for p in ctx.series.patches}
+    earlier_missing = any(i not in present for i in range(1, ctx.patch.index))
+    unnumbered_ok = earlier_missing and not layout_changes_expected(ctx.patch)
+    out: list[Hit] = []
+    for change in _candidates(fc):
+        number = source_patch(ctx, fc, change)
+        if number is not None:
+            values = {"patch": str(number), "change": _size(change)}
+            msg, reply = params.get("numbered_message", ""), params.get("numbered_reply", "")
+        elif change.whole_hunk and unnumbered_ok:
+            values = {"change": _size(change)}
+            msg, reply = params.get("unnumbered_message", ""), params.get(
+                "unnumbered_reply", "")
+        else:
+            continue
+        values["message"] = render(str(msg), values)
+        values["reply"] = render(str(reply), values)
+        hit = hit_for(fc.path, change, tuple(values.items()))
+        if hit is not None:
+            out.append(hit)
+    return out

@@ -1,0 +1,1 @@
+"""``reviewbot eval DIR``: measure reviewbot against real reviews (a manifest.json corpus)."""
