@@ -96,3 +96,30 @@ def test_sigterm_stops_the_loop_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "decision=clean" in err and "event=stop" in err and "interrupted=True" in err
     assert "Traceback" not in err
+
+
+def test_reply_identity_from_the_policy_else_like_check(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("REVIEWBOT_CONFIG", raising=False)
+    monkeypatch.setenv("REVIEWBOT_FROM", "Rev Iewer <rev@example.org>")
+    md = mailgen.make_maildir(tmp_path / "md")
+    mailgen.deliver(md, mailgen.series("who", total=1))
+    args = ["watch", "--maildir", str(md), "--outbox", str(tmp_path / "out"), "--once"]
+    code, _, err = run(capsys, *args, "--state", str(tmp_path / "a.sqlite"))
+    assert code == 0, err
+    [draft] = list((tmp_path / "out" / "new").iterdir())
+    assert b"From: Rev Iewer <rev@example.org>" in draft.read_bytes()
+    # sending needs a real identity: none configured anywhere is an error
+    monkeypatch.delenv("REVIEWBOT_FROM")
+    policy = tmp_path / "send.toml"
+    policy.write_text('[reply]\nsend = true\n[smtp]\nserver = "127.0.0.1"\n')
+    code, _, err = run(capsys, *args, "--policy", str(policy), "--state",
+                       str(tmp_path / "b.sqlite"))
+    assert code == 2 and "the policy sends replies but has no [reply] from" in err
+    code, _, err = run(capsys, *args, "--state", str(tmp_path / "c.sqlite"))
+    assert code == 0  # drafts: a placeholder From that the human replaces

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from datetime import time
 from pathlib import Path
@@ -57,7 +58,7 @@ server = "127.0.0.1"
 
 def test_default_policy_is_the_careful_one() -> None:
     p = load_policy(None)
-    assert p.send is False and p.cc_lists == ()
+    assert p.send is False and p.cc_lists == () and p.identity is None
     assert p.lists == () and p.authors == ()  # review everything
     assert p.min_severity == "info" and p.quiet_hours is None and p.embargo == 0
 
@@ -292,3 +293,33 @@ def test_progress_bar_only_for_a_backlog() -> None:
     assert "\rreading messages [..........] 0/40" in text
     assert "\r\033[Kevent=series\n\rreading messages [#####.....] 20/40" in text
     assert text.endswith("[##########] 40/40\n")
+
+
+def test_smtp_table_is_checked() -> None:
+    from reviewbot.bot.send import settings_from
+
+    ok = settings_from({"server": "127.0.0.1", "port": 2525, "encryption": "tls",
+                        "user": "me"}, to_lists=False)
+    assert (ok.server, ok.port, ok.encryption, ok.user) == ("127.0.0.1", 2525, "tls", "me")
+    for table, needle in (({"server": "x", "password": "p"}, "unknown key(s) password"),
+                          ({"server": "/usr/sbin/sendmail"}, "expected a host name"),
+                          ({"server": "x", "port": 0}, "port"),
+                          ({"server": "x", "encryption": "starttls"}, "encryption"),
+                          ({"server": "x", "timeout": -1}, "timeout"),
+                          ({"server": "x", "user": 5}, "user")):
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            settings_from(table, to_lists=False)
+
+
+def test_which_send_failures_prove_nothing_was_delivered() -> None:
+    import smtplib
+
+    from reviewbot.bot.send import _refused_before_data
+
+    assert _refused_before_data(smtplib.SMTPDataError(451, b"try later")) == (True, False)
+    assert _refused_before_data(smtplib.SMTPDataError(550, b"no")) == (True, True)
+    assert _refused_before_data(ConnectionRefusedError()) == (True, False)
+    assert _refused_before_data(smtplib.SMTPRecipientsRefused({})) == (True, True)
+    assert _refused_before_data(smtplib.SMTPServerDisconnected()) is None  # after DATA?
+    assert _refused_before_data(TimeoutError()) is None
+    assert _refused_before_data(OSError("weird")) is None

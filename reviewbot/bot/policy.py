@@ -59,7 +59,7 @@ class Policy:
     min_severity: Severity = "info"
     min_confidence: Confidence = "low"
     # [reply]: who receives what, and when
-    identity: Person = DEFAULT_IDENTITY
+    identity: Person | None = None  # None: the reviewer identity of `check --reply`
     signature: str | None = None
     summary: bool = False
     all_patches: bool = False
@@ -183,15 +183,15 @@ class _Reader:
         return str(value)
 
 
-def _identity(text: str | None, problems: list[str]) -> Person:
+def _identity(text: str | None, problems: list[str]) -> Person | None:
     if text is None:
-        return DEFAULT_IDENTITY
+        return None
     import email.utils
 
     name, addr = email.utils.parseaddr(text)
     if "@" not in addr:
         problems.append(f"[reply] from: {text!r} is not a mail address")
-        return DEFAULT_IDENTITY
+        return None
     return Person(name, addr)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reviewbot.bot.policy import Policy
+from reviewbot.bot.policy import DEFAULT_IDENTITY, Policy
 from reviewbot.config import Settings
 from reviewbot.errors import InputError
 from reviewbot.findings import SeriesReview
@@ -82,7 +82,7 @@ class SeriesReviewer:
         from reviewbot.report.reply import ReplyConfig, render_replies
 
         p = self.policy
-        config = ReplyConfig(identity=p.identity,
+        config = ReplyConfig(identity=p.identity or DEFAULT_IDENTITY,
                              date=datetime.fromtimestamp(now, p.zone()).astimezone(p.zone()),
                              signature=p.signature, all_patches=p.all_patches,
                              summary=p.summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 from reviewbot.bot.delivery import Sender
 from reviewbot.bot.log import EventLog, NoProgress, Progress
 from reviewbot.bot.outbox import Outbox
-from reviewbot.bot.policy import Policy
+from reviewbot.bot.policy import DEFAULT_IDENTITY, Policy
 from reviewbot.bot.sources import MaildirSource, Source
 from reviewbot.bot.state import Store
 from reviewbot.bot.watch import Totals, Watcher
@@ -31,6 +32,26 @@ class WatchOptions:
     outbox: Path
     state: Path
     once: bool = False
+
+
+def with_identity(policy: Policy) -> Policy:
+    """The policy with the replies' From: set: ``[reply] from``, else who `check --reply`
+    signs as (REVIEWBOT_FROM, the config file, git user.*); drafts fall back to a
+    placeholder, sending needs a real address."""
+    if policy.identity is not None:
+        return policy
+    from reviewbot.config import load_config
+    from reviewbot.userconfig import reply_options, reviewer_identity
+
+    try:
+        cfg = load_config()
+        identity = reviewer_identity(None, reply_options(dict(cfg.values), str(cfg.path)))
+    except ConfigError as exc:
+        if policy.send:
+            raise ConfigError(f"the policy sends replies but has no [reply] from, and {exc}"
+                              ) from exc
+        identity = DEFAULT_IDENTITY
+    return dataclasses.replace(policy, identity=identity)
 
 
 def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
@@ -53,6 +74,7 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
         if maildir.resolve() == outbox_dir:
             raise ConfigError(f"--outbox {options.outbox} is also a --maildir: the drafts "
                               "must go to a Maildir of their own")
+    policy = with_identity(policy)
     sources = make_sources(options, policy)
     outbox = Outbox(options.outbox)
     if policy.send and sender is None:
