@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from reviewbot.checks import braces
+from reviewbot.checks import braces, page_offset
 
 if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, Hit, PatchContext
@@ -20,4 +20,5 @@ Check = Callable[["PatchContext", "FileContext", "Rule"], Iterable["Hit"]]
 
 CHECKS: dict[str, Check] = {
     "braces_single_statement": braces.check,
+    "struct_page_magic_offset": page_offset.check,
 }
