@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from reviewbot.checks import braces, page_offset
+from reviewbot.checks import braces, lock_publish, lockless_read, page_offset
 
 if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, Hit, PatchContext
@@ -21,4 +21,6 @@ Check = Callable[["PatchContext", "FileContext", "Rule"], Iterable["Hit"]]
 CHECKS: dict[str, Check] = {
     "braces_single_statement": braces.check,
     "struct_page_magic_offset": page_offset.check,
+    "lockless_read_needs_read_once": lockless_read.check,
+    "contended_lock_for_publish": lock_publish.check,
 }
