@@ -100,8 +100,7 @@ class PageTypes:
             return None
         kind = node.type
         if kind == "parenthesized_expression":
-            inner = node.named_children[0] if node.named_children else None
-            return self.level(inner)
+            return self.level(node.named_children[0] if node.named_children else None)
         if kind == "cast_expression":
             t = node.child_by_field_name("type")
             m = _CAST.match(node_text(t)) if t is not None else None
@@ -122,13 +121,13 @@ class PageTypes:
             if op.type == "&":
                 if arg.type == "field_expression" and self._member(arg):
                     return 1
-                inner = self.level(arg)
-                return inner + 1 if inner is not None else None
-            inner = self.level(arg)
-            return inner - 1 if inner is not None and inner > 1 else None
+                below = self.level(arg)
+                return below + 1 if below is not None else None
+            above = self.level(arg)
+            return above - 1 if above is not None and above > 1 else None
         if kind == "subscript_expression":
-            inner = self.level(node.child_by_field_name("argument"))
-            return inner - 1 if inner is not None and inner > 1 else None
+            above = self.level(node.child_by_field_name("argument"))
+            return above - 1 if above is not None and above > 1 else None
         if kind == "binary_expression":
             op = node.child_by_field_name("operator")
             if op is None or op.type not in ("+", "-"):

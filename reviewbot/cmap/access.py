@@ -13,19 +13,24 @@ its name (``NODE_DATA(node)`` and ``NODE_DATA(nid)`` are the same kind of object
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from reviewbot.cmap.locks import ACQUIRE, RELEASE
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import FileMap, MappedFragment
 
-AccessKind = Literal["read", "write", "marked_read", "marked_write", "address"]
+AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
 LVALUES = ("field_expression", "subscript_expression")
 _SKIP_PARENTS = ("parenthesized_expression",)
 _UNEVALUATED = ("sizeof_expression", "alignof_expression", "offsetof_expression")
+# Calls whose argument is a lock, not data: lock/unlock, init, assertions, pte_unmap_unlock.
+_LOCK_CALL = re.compile(r"lock|mutex|^(down|up)(_|$)|^sem_")
 _STATEMENT_END = ("expression_statement", "declaration", "return_statement", "if_statement",
                   "while_statement", "for_statement", "do_statement", "switch_statement",
                   "compound_statement", "init_declarator")
@@ -146,9 +151,18 @@ def _enclosing_call(node: Node) -> tuple[Node, int] | None:
     return call, index
 
 
+def _is_lock_call(name: str) -> bool:
+    return bool(name) and (name in ACQUIRE or name in RELEASE
+                           or _LOCK_CALL.search(name) is not None)
+
+
 def classify(node: Node, marked_reads: Collection[str],
              marked_writes: Collection[str]) -> tuple[AccessKind, str] | None:
-    """How the location expression ``node`` is used; None where it is not evaluated."""
+    """How the location expression ``node`` is used; None where it is not evaluated.
+
+    ``lock``: the location is handed to a lock primitive (it *is* a lock, or a pointer to
+    one); ``address``: only its address is taken.
+    """
     anc = node.parent
     while anc is not None and anc.type not in _STATEMENT_END:
         if anc.type in _UNEVALUATED:
@@ -171,10 +185,14 @@ def classify(node: Node, marked_reads: Collection[str],
             call = _enclosing_call(addr)
             if call is not None and call[1] == 0 and call_name(call[0]) in marked_writes:
                 return "marked_write", call_name(call[0])
+            if call is not None and _is_lock_call(call_name(call[0])):
+                return "lock", call_name(call[0])
             return "address", ""
     call = _enclosing_call(cur)
     if call is not None and call[1] == 0 and call_name(call[0]) in marked_writes:
         return "marked_write", call_name(call[0])
+    if call is not None and _is_lock_call(call_name(call[0])):
+        return "lock", call_name(call[0])
     return "read", ""
 
 

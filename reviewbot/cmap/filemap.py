@@ -69,6 +69,14 @@ class FileMap:
                 best = fn
         return best
 
+    def adds(self, fn: FunctionSpan) -> bool:
+        """True when the patch adds ``fn``: the line naming it in its header is added."""
+        name = re.compile(rf"\b{re.escape(fn.name)}\s*\(")
+        for n in range(fn.start, min(fn.end, fn.start + 3) + 1):
+            if n in self.text and name.search(self.text[n]):
+                return n in self.added
+        return False
+
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
         """Lock regions that hold at ``line`` (the acquire line itself excluded)."""
         return tuple(r for r in self.locks if r.start < line < r.end
