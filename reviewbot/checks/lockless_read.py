@@ -206,11 +206,14 @@ def _caller_holds_lock(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> bool
     return bool(know.held_by_caller.search(fn.signature) or know.held_by_caller.search(body))
 
 
-def _paired(know: Knowledge, found: list[Evidence]) -> str:
+def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
+    """The WRITE_ONCE() hint for a plain store under a lock (marked stores need none)."""
     plain = next((e for e in found if e.how == "lock"), None)
     if plain is None or not know.paired_store:
         return ""
-    return " " + render(know.paired_store, {"lock": plain.lock, "function": plain.function})
+    here = plain.function == r.function.name and plain.file == r.path
+    where = "" if here else f" in {plain.function}()"
+    return " " + render(know.paired_store, {"lock": plain.lock, "where": where})
 
 
 def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
@@ -241,5 +244,5 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
         reported.add((fn.name, a.key))
         out.append(Hit(fc.path, a.line, (("location", a.text),
                                          ("evidence", found[0].describe(fc.path)),
-                                         ("paired", _paired(know, found)))))
+                                         ("paired", _paired(know, found, reader)))))
     return out
