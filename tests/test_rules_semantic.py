@@ -330,3 +330,34 @@ def test_bad_params_are_a_rule_error(tmp_path: Path) -> None:
     code = patch_email("mm/a.c", "void f(struct x *p)\n{\n\tuse(p->a);\n}")
     with pytest.raises(RuleError, match="kind must be rmw or store"):
         review_text(code, broken)
+
+
+@pytest.mark.parametrize(("test", "then", "other", "flagged"), [
+    ("!f->p", "f->p = v;", "", True),
+    ("f->p == NULL", "f->p = v;", "", True),
+    ("NULL == f->p", "f->p = v;", "", True),
+    ("f->p", "t = f->p;", "f->p = v;", True),
+    ("f->p != OLD", "t = f->p;", "f->p = v;", True),
+    ("!(f->p == OLD)", "t = f->p;", "f->p = v;", True),
+    ("f->p != OLD", "f->p = v;", "", False),        # store on inequality: not one cmpxchg
+    ("f->p", "f->p = v;", "", False),
+    ("!f->p", "f->p = v;", "f->p = w;", False),     # two stores
+    ("READ_ONCE(f->p) == OLD", "WRITE_ONCE(f->p, v);", "", True),
+])
+def test_con002_store_must_happen_on_equality(test: str, then: str, other: str,
+                                               flagged: bool) -> None:
+    alt = f"\n\telse\n\t\t{other}" if other else ""
+    code = f"""
+static void *f(struct frob *f, void *v, void *w)
+{{
+	void *t = NULL;
+
+	spin_lock(&f->lock);
+	if ({test})
+		{then}{alt}
+	spin_unlock(&f->lock);
+	return t;
+}}
+"""
+    found = review_text(patch_email("mm/a.c", code), [rule("CON002")])
+    assert [f.line for f in found] == ([5] if flagged else [])

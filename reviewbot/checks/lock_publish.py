@@ -1,8 +1,9 @@
 """A lock taken only to test one location and conditionally store it (CON002).
 
 The critical section between an exclusive acquire and its release (same block) must
-hold exactly one ``if`` whose condition tests a shared location LOC (``!LOC``, ``LOC``,
-``LOC == x``, ``LOC != x``), whose branches together store LOC exactly once, and
+hold exactly one ``if`` whose condition compares a shared location LOC (``!LOC``,
+``LOC``, ``LOC == x``, ``LOC != x``), whose branches together store LOC exactly once, in
+the branch that runs when LOC equals the compared value (what one cmpxchg() does), and
 otherwise only assign local variables from *pure* expressions (locals, constants, LOC
 itself, and calls the rule lists as pure conversions). Assignments of locals from pure
 expressions may also stand before the ``if``. Anything else — a second shared location,
@@ -47,6 +48,8 @@ class Knowledge:
     contended: tuple[ContendedLock, ...]
     pure_calls: frozenset[str]
     pure_pattern: re.Pattern[str] | None
+    marked_loads: frozenset[str]
+    marked_stores: frozenset[str]
     contended_note: str
     other_note: str
 
@@ -65,6 +68,7 @@ def knowledge(rule: Rule) -> Knowledge:
     pattern = params.text(rule, "pure_call_pattern")
     return Knowledge(locks, params.names(rule, "pure_calls"),
                      _regex(rule, "pure_call_pattern", pattern) if pattern else None,
+                     params.names(rule, "marked_loads"), params.names(rule, "marked_stores"),
                      params.text(rule, "contended_note"), params.text(rule, "other_note"))
 
 
@@ -104,9 +108,26 @@ class _Analyzer:
         node = strip_parens(node)
         return node.type in LVALUES or self.is_global(node)
 
+    def unmark(self, node: Node, names: frozenset[str]) -> Node:
+        """``READ_ONCE(x)`` / ``smp_load_acquire(&x)`` (for ``names``) -> ``x``."""
+        node = strip_parens(node)
+        if call_name(node) not in names:
+            return node
+        args = node.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        if first is None:
+            return node
+        first = strip_parens(first)
+        if first.type == "pointer_expression":
+            op = first.child_by_field_name("operator")
+            inner = first.child_by_field_name("argument")
+            if op is not None and op.type == "&" and inner is not None:
+                return strip_parens(inner)
+        return first
+
     def pure(self, node: Node, loc: Node) -> bool:
         """No side effect and no shared state other than ``loc`` itself."""
-        node = strip_parens(node)
+        node = self.unmark(node, self.know.marked_loads)
         if compact(node) == compact(loc):
             return True
         kind = node.type
@@ -129,31 +150,48 @@ class _Analyzer:
         return all(self.pure(c, loc) for c in node.named_children
                    if c is not None and c.type != "comment")
 
-    def tested(self, cond: Node) -> Node | None:
-        """The location an ``if`` condition tests, or None."""
+    def tested(self, cond: Node) -> tuple[Node, bool] | None:
+        """(the location an ``if`` condition compares, whether the *then* branch runs
+        when it equals the compared value); None for any other condition.
+
+        ``!x`` and ``x == k`` run the then branch on equality, ``x`` and ``x != k`` the
+        else branch: only a store made on equality is what one cmpxchg() does.
+        """
         node = strip_parens(cond)
+        equal = False  # a bare ``x`` means ``x != 0``
         while node.type == "unary_expression" and (
                 (op := node.child_by_field_name("operator")) is not None and op.type == "!"):
             arg = node.child_by_field_name("argument")
             if arg is None:
                 return None
             node = strip_parens(arg)
+            equal = not equal
         if node.type == "binary_expression":
             op = node.child_by_field_name("operator")
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if op is None or op.type not in ("==", "!=") or left is None or right is None:
                 return None
+            equal = (op.type == "==") != equal  # a leading "!" flips the comparison
             for a, b in ((left, right), (right, left)):
+                a = self.unmark(a, self.know.marked_loads)
                 if self.is_location(a) and self.pure(b, a) and not self.is_location(b):
-                    return strip_parens(a)
+                    return a, equal
             return None
-        return node if self.is_location(node) else None
+        node = self.unmark(node, self.know.marked_loads)
+        return (node, equal) if self.is_location(node) else None
 
     def assignment(self, stmt: Node) -> tuple[Node, Node] | None:
-        """(left, right) of a plain ``a = b;`` statement."""
+        """(left, right) of an ``a = b;`` or ``WRITE_ONCE(a, b);`` statement."""
         if stmt.type != "expression_statement" or stmt.named_child_count != 1:
             return None
         expr = stmt.named_children[0]
+        if expr is not None and call_name(expr) in self.know.marked_stores:
+            args = expr.child_by_field_name("arguments")
+            named = [a for a in args.named_children if a is not None and a.type != "comment"] \
+                if args is not None else []
+            if len(named) != 2:
+                return None
+            return self.unmark(expr, self.know.marked_stores), named[1]
         if expr is None or expr.type != "assignment_expression":
             return None
         op = expr.child_by_field_name("operator")
@@ -177,27 +215,26 @@ class _Analyzer:
             return None
         stmt = ifs[0]
         cond = stmt.child_by_field_name("condition")
-        loc = self.tested(cond) if cond is not None else None
-        if loc is None:
+        test = self.tested(cond) if cond is not None else None
+        if test is None:
             return None
+        loc, then_on_equal = test
         if not all(s is stmt or self.local_assignment(s, loc) for s in body):
             return None
-        branches = [stmt.child_by_field_name("consequence")]
+        then = stmt.child_by_field_name("consequence")
         alt = stmt.child_by_field_name("alternative")
-        if alt is not None:
-            inner = alt.named_children[0] if alt.type == "else_clause" and \
-                alt.named_children else alt
-            branches.append(inner)
-        store_count = 0
-        for branch in branches:
+        other = (alt.named_children[0] if alt is not None and alt.type == "else_clause"
+                 and alt.named_children else alt)
+        stores: list[bool] = []  # per store: made on equality?
+        for branch, on_equal in ((then, then_on_equal), (other, not then_on_equal)):
             if branch is None:
-                return None
+                continue
             for s in _statements(branch):
                 if self.stores(s, loc):
-                    store_count += 1
+                    stores.append(on_equal)
                 elif not self.local_assignment(s, loc):
                     return None
-        return _Section(loc) if store_count == 1 else None
+        return _Section(loc) if stores == [True] else None
 
 
 def _statements(node: Node) -> list[Node]:
