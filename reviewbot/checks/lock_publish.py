@@ -35,6 +35,14 @@ if TYPE_CHECKING:
     from reviewbot.engine.schema import Rule
 
 
+# Acquires that exclude every other holder (not read sides, not trylocks).
+_EXCLUSIVE = frozenset(
+    ["spin_lock", "spin_lock_irq", "spin_lock_irqsave", "spin_lock_bh", "spin_lock_nested",
+     "raw_spin_lock", "raw_spin_lock_irq", "raw_spin_lock_irqsave", "raw_spin_lock_bh",
+     "mutex_lock", "mutex_lock_nested", "mutex_lock_interruptible", "mutex_lock_killable",
+     "write_lock", "write_lock_irq", "write_lock_irqsave", "write_lock_bh",
+     "down_write", "down_write_killable", "mmap_write_lock"])
+
 
 @dataclass(frozen=True)
 class ContendedLock:
@@ -71,12 +79,6 @@ def knowledge(rule: Rule) -> Knowledge:
                      params.names(rule, "marked_loads"), params.names(rule, "marked_stores"),
                      params.text(rule, "contended_note"), params.text(rule, "other_note"))
 
-
-@dataclass(frozen=True)
-class _Section:
-    """What the statements of one critical section do."""
-
-    location: Node  # the tested and stored location
 
 
 class _Analyzer:
@@ -209,7 +211,8 @@ class _Analyzer:
         return (pair is not None and compact(pair[0]) == compact(loc)
                 and self.pure(pair[1], loc))
 
-    def section(self, body: list[Node]) -> _Section | None:
+    def section(self, body: list[Node]) -> Node | None:
+        """The location the section tests and publishes, when that is all it does."""
         ifs = [s for s in body if s.type == "if_statement"]
         if len(ifs) != 1:
             return None
@@ -234,7 +237,7 @@ class _Analyzer:
                     stores.append(on_equal)
                 elif not self.local_assignment(s, loc):
                     return None
-        return _Section(loc) if stores == [True] else None
+        return loc if stores == [True] else None
 
 
 def _statements(node: Node) -> list[Node]:
@@ -307,17 +310,8 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
                 body = _body(acquire, region, mf)
                 if not body:
                     continue
-                found = _Analyzer(fmap, mf, know).section(body)
-                if found is not None:
-                    out.append(Hit(fc.path, region.start,
-                                   _values(region, found.location, know)))
+                loc = _Analyzer(fmap, mf, know).section(body)
+                if loc is not None:
+                    out.append(Hit(fc.path, region.start, _values(region, loc, know)))
     return out
 
-
-# Acquires that exclude every other holder (not read sides, not trylocks).
-_EXCLUSIVE = frozenset(
-    ["spin_lock", "spin_lock_irq", "spin_lock_irqsave", "spin_lock_bh", "spin_lock_nested",
-     "raw_spin_lock", "raw_spin_lock_irq", "raw_spin_lock_irqsave", "raw_spin_lock_bh",
-     "mutex_lock", "mutex_lock_nested", "mutex_lock_interruptible", "mutex_lock_killable",
-     "write_lock", "write_lock_irq", "write_lock_irqsave", "write_lock_bh",
-     "down_write", "down_write_killable", "mmap_write_lock"])
