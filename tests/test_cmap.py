@@ -243,3 +243,26 @@ diff --git a/mm/a.c b/mm/a.c
     d = fmap.decl("head", 12)
     assert d is not None and d.type == "struct page" and d.level == 1
     assert fmap.unmapped == ()
+
+
+def test_lock_arguments_are_not_data(parser: CParser) -> None:
+    from reviewbot.cmap.access import accesses
+
+    diff = """\
+diff --git a/mm/k.c b/mm/k.c
+--- a/mm/k.c
++++ b/mm/k.c
+@@ -1,1 +1,8 @@
+ #include <x.h>
++void f(struct frob *p)
++{
++	spin_lock_init(&p->lk);
++	pte_unmap_unlock(pte, p->ptl);
++	block_write(p->blocks);
++	clock_set(&p->clock);
++}
+"""
+    fmap = map_file(parse_diff(diff)[0], parser)
+    kinds = [(a.text, a.kind) for mf in fmap.fragments for a in accesses(fmap, mf, (), ())]
+    assert kinds == [("p->lk", "lock"), ("p->ptl", "lock"), ("p->blocks", "read"),
+                     ("p->clock", "address")]

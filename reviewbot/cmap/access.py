@@ -30,7 +30,7 @@ LVALUES = ("field_expression", "subscript_expression")
 _SKIP_PARENTS = ("parenthesized_expression",)
 _UNEVALUATED = ("sizeof_expression", "alignof_expression", "offsetof_expression")
 # Calls whose argument is a lock, not data: lock/unlock, init, assertions, pte_unmap_unlock.
-_LOCK_CALL = re.compile(r"lock|mutex|^(down|up)(_|$)|^sem_")
+_LOCK_CALL = re.compile(r"(^|_)(un)?lock(dep)?(_|$)|mutex|rwsem|^(down|up)(_|$)|(^|_)sem_")
 _STATEMENT_END = ("expression_statement", "declaration", "return_statement", "if_statement",
                   "while_statement", "for_statement", "do_statement", "switch_statement",
                   "compound_statement", "init_declarator")
