@@ -185,7 +185,9 @@ def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]
             continue
         if types.level(expr) != 1:
             continue
-        yield Hit(fc.path, line, (("offset", compact(literal)), ("expr", node_text(expr))))
+        text = node_text(expr)
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        yield Hit(fc.path, line, (("offset", compact(literal)), ("expr", shown)))
 
 
 def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
