@@ -131,3 +131,138 @@ diff --git a/k.c b/k.c
     for n in fmap.added:
         assert fmap.function_at(n) is not None or n < 4 or any(
             u.line == n for u in fmap.unmapped)
+
+
+ARRAYS_AND_HEADERS = """\
+diff --git a/mm/z.c b/mm/z.c
+--- a/mm/z.c
++++ b/mm/z.c
+@@ -40,6 +40,22 @@ static int __init early_thing(struct zone *zone,
+ 	int a;
+ 	struct page *pages[4], *one, **pp;
+ 
++	return 0;
++}
++
++static __meminit struct page *
++get_tail(unsigned int order, struct zone *zone)
++{
++	struct frob st;
++
++	st.x = zone->tails[order];
++	spin_lock(&zone->lock);
++	WRITE_ONCE(zone->tails[order], NULL);
++	zone->nr++;
++	spin_unlock(&zone->lock);
++	return READ_ONCE(zone->tails[order]) + sizeof(zone->tails[0]);
++}
++
+ int other(void)
+ {
+ 	return 1;
+"""
+
+
+def test_array_dimensions_and_levels(parser: CParser) -> None:
+    fmap = map_file(parse_diff(ARRAYS_AND_HEADERS)[0], parser)
+    pages, one, pp = (fmap.decl(n, 43) for n in ("pages", "one", "pp"))
+    assert pages is not None and (pages.pointer, pages.array, pages.level) == (1, 1, 2)
+    assert one is not None and (one.pointer, one.array, one.level) == (1, 0, 1)
+    assert pp is not None and pp.level == 2
+
+
+def test_function_headers_and_added_functions(parser: CParser) -> None:
+    fmap = map_file(parse_diff(ARRAYS_AND_HEADERS)[0], parser)
+    early = fmap.function_at(42)
+    assert early is not None and early.name == "early_thing" and not early.complete
+    # the header is above the hunk: the hunk heading stands in for it
+    assert "__init" in early.signature and not fmap.adds(early)
+    tail = fmap.function_at(50)
+    assert tail is not None and tail.name == "get_tail" and fmap.adds(tail)
+    assert tail.signature.startswith("static __meminit struct page * get_tail(")
+    other = fmap.function_at(59)
+    assert other is not None and other.name == "other" and not fmap.adds(other)
+
+
+def test_accesses_keys_and_kinds(parser: CParser) -> None:
+    from reviewbot.cmap.access import accesses
+
+    fmap = map_file(parse_diff(ARRAYS_AND_HEADERS)[0], parser)
+    found = [(a.line, a.text, a.key, a.kind, a.via, a.local)
+             for mf in fmap.fragments
+             for a in accesses(fmap, mf, {"READ_ONCE"}, {"WRITE_ONCE"})]
+    assert found == [
+        (51, "st.x", "<struct frob>.x", "write", "", True),
+        (51, "zone->tails[order]", "<struct zone*>->tails[]", "read", "", False),
+        (52, "zone->lock", "<struct zone*>->lock", "lock", "spin_lock", False),
+        (53, "zone->tails[order]", "<struct zone*>->tails[]", "marked_write", "WRITE_ONCE",
+         False),
+        (54, "zone->nr", "<struct zone*>->nr", "write", "", False),
+        (55, "zone->lock", "<struct zone*>->lock", "lock", "spin_unlock", False),
+        (56, "zone->tails[order]", "<struct zone*>->tails[]", "marked_read", "READ_ONCE",
+         False),
+    ]  # sizeof(zone->tails[0]) is not evaluated: no access
+
+
+def test_location_key_of_calls_and_unknown_names(parser: CParser) -> None:
+    from reviewbot.cmap.access import accesses
+
+    diff = """\
+diff --git a/mm/k.c b/mm/k.c
+--- a/mm/k.c
++++ b/mm/k.c
+@@ -1,1 +1,6 @@
+ #include <x.h>
++void f(int node, int nid)
++{
++	a = NODE_DATA(node)->tails[idx];
++	b = NODE_DATA(nid) -> tails[ 3 ] + glob.x;
++}
+"""
+    fmap = map_file(parse_diff(diff)[0], parser)
+    keys = [(a.text, a.key) for mf in fmap.fragments for a in accesses(fmap, mf, (), ())]
+    assert keys == [("NODE_DATA(node)->tails[idx]", "NODE_DATA()->tails[]"),
+                    ("NODE_DATA(nid) -> tails[ 3 ]", "NODE_DATA()->tails[]"),
+                    ("glob.x", "glob.x")]
+
+
+def test_hunk_starting_at_the_body_brace_keeps_the_parameters(parser: CParser) -> None:
+    diff = """\
+diff --git a/mm/a.c b/mm/a.c
+--- a/mm/a.c
++++ b/mm/a.c
+@@ -10,3 +10,4 @@ static void f(struct page *head)
+ {
+ 	clear(head + 4);
++	clear(head + 5);
+ }
+"""
+    fmap = map_file(parse_diff(diff)[0], parser)
+    fn = fmap.function_at(12)
+    assert fn is not None and fn.name == "f" and fn.signature.startswith("static void f(")
+    d = fmap.decl("head", 12)
+    assert d is not None and d.type == "struct page" and d.level == 1
+    assert fmap.unmapped == ()
+
+
+def test_lock_arguments_are_not_data(parser: CParser) -> None:
+    from reviewbot.cmap.access import accesses
+
+    diff = """\
+diff --git a/mm/k.c b/mm/k.c
+--- a/mm/k.c
++++ b/mm/k.c
+@@ -1,1 +1,8 @@
+ #include <x.h>
++void f(struct frob *p)
++{
++	spin_lock_init(&p->lk);
++	pte_unmap_unlock(pte, p->ptl);
++	block_write(p->blocks);
++	clock_set(&p->clock);
++}
+"""
+    fmap = map_file(parse_diff(diff)[0], parser)
+    kinds = [(a.text, a.kind) for mf in fmap.fragments for a in accesses(fmap, mf, (), ())]
+    assert kinds == [("p->lk", "lock"), ("p->ptl", "lock"), ("p->blocks", "read"),
+                     ("p->clock", "address")]

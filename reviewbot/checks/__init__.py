@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from reviewbot.checks import blank_line, braces, other_patch
+from reviewbot.checks import (
+    blank_line,
+    braces,
+    lock_publish,
+    lockless_read,
+    other_patch,
+    page_offset,
+)
 
 if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, Hit, PatchContext
@@ -22,4 +29,7 @@ CHECKS: dict[str, Check] = {
     "braces_single_statement": braces.check,
     "stray_blank_line": blank_line.check,
     "change_belongs_in_other_patch": other_patch.check,
+    "struct_page_magic_offset": page_offset.check,
+    "lockless_read_needs_read_once": lockless_read.check,
+    "contended_lock_for_publish": lock_publish.check,
 }

@@ -69,6 +69,14 @@ class FileMap:
                 best = fn
         return best
 
+    def adds(self, fn: FunctionSpan) -> bool:
+        """True when the patch adds ``fn``: the line naming it in its header is added."""
+        name = re.compile(rf"\b{re.escape(fn.name)}\s*\(")
+        for n in range(fn.start, min(fn.end, fn.start + 3) + 1):
+            if n in self.text and name.search(self.text[n]):
+                return n in self.added
+        return False
+
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
         """Lock regions that hold at ``line`` (the acquire line itself excluded)."""
         return tuple(r for r in self.locks if r.start < line < r.end
@@ -102,7 +110,17 @@ def _function_name(node: Node) -> str | None:
     return None
 
 
-def _tree_functions(mf: MappedFragment) -> list[FunctionSpan]:
+def _header(mf: MappedFragment, node: Node) -> str:
+    """A function definition's text up to its body: type, annotations, name, parameters."""
+    body = node.child_by_field_name("body")
+    end = body.start_byte if body is not None else node.end_byte
+    raw = mf.fragment.text.encode("utf-8", "surrogateescape")[node.start_byte:end]
+    return " ".join(raw.decode("utf-8", "replace").split())
+
+
+def _tree_functions(mf: MappedFragment, section: str) -> list[FunctionSpan]:
+    """Functions tree-sitter found; ``section`` (the hunk heading) stands in for a header
+    that is above the visible lines."""
     out: list[FunctionSpan] = []
     rows = mf.fragment.rows
     stack = [mf.root]
@@ -115,16 +133,19 @@ def _tree_functions(mf: MappedFragment) -> list[FunctionSpan]:
             if name and name != SYNTHETIC and real:
                 first, last = rows[real[0]], rows[real[-1]]
                 assert first is not None and last is not None
-                complete = rows[node.start_point[0]] is not None and (
+                start_seen = rows[node.start_point[0]] is not None
+                complete = start_seen and (
                     node.end_point[0] < len(rows) and rows[node.end_point[0]] is not None)
-                out.append(FunctionSpan(name, first, last, "tree-sitter", complete))
+                signature = _header(mf, node) if start_seen else section
+                out.append(FunctionSpan(name, first, last, "tree-sitter", complete,
+                                        signature))
             continue
         stack.extend(node.children)
     return out
 
 
 def _scan_functions(texts: list[str], numbers: list[int], start_depth: int,
-                    heading_fn: str | None) -> list[FunctionSpan]:
+                    heading_fn: str | None, section: str = "") -> list[FunctionSpan]:
     """Kernel-style fallback: functions open with ``{`` and close with ``}`` at column 0."""
     out: list[FunctionSpan] = []
     scanned = scan_lines(texts, starts_in_comment(texts))
@@ -132,24 +153,26 @@ def _scan_functions(texts: list[str], numbers: list[int], start_depth: int,
     current: str | None = heading_fn if start_depth > 0 else None
     start = numbers[0] if numbers else 0
     complete_start = False
-    candidate: tuple[str, int] | None = None
-    for number, s in zip(numbers, scanned, strict=True):
+    candidate: tuple[str, int, int] | None = None
+    header = section
+    for i, (number, s) in enumerate(zip(numbers, scanned, strict=True)):
         if depth == 0:
             m = _COL0_FUNC.match(s.code)
             if m and not s.code.rstrip().endswith(";"):
-                candidate = (m.group(1), number)
+                candidate = (m.group(1), number, i)
             if s.code.startswith("{") and candidate is not None:
-                current, start = candidate
+                current, start, first = candidate
+                header = " ".join(" ".join(texts[first:i]).split())
                 complete_start = True
         depth += s.opens - s.closes
         if depth <= 0 and current is not None:
             out.append(FunctionSpan(current, start, number, "heuristic"
-                                    if complete_start else "heading", complete_start))
+                                    if complete_start else "heading", complete_start, header))
             current, candidate, complete_start = None, None, False
             depth = 0
     if current is not None and numbers:
         out.append(FunctionSpan(current, start, numbers[-1],
-                                "heuristic" if complete_start else "heading", False))
+                                "heuristic" if complete_start else "heading", False, header))
     return out
 
 
@@ -198,9 +221,10 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None) -> 
         tree = parser.parse(frag.text)
         mf = MappedFragment(frag, tree, _error_lines(tree, frag.rows), hunk_index)
         fragments.append(mf)
-        found = _tree_functions(mf)
+        found = _tree_functions(mf, section)
         covered = {n for fn in found for n in range(fn.start, fn.end + 1)}
-        for fn in _scan_functions(texts, numbers, frag.start_depth, frag.heading_function):
+        for fn in _scan_functions(texts, numbers, frag.start_depth, frag.heading_function,
+                                  section):
             if not any(n in covered for n in range(fn.start, fn.end + 1) if n in added):
                 found.append(fn)
         functions.extend(found)

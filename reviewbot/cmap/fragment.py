@@ -68,16 +68,15 @@ def _start_depth(texts: list[str], heading_fn: str | None) -> int:
 
 
 def _continues_signature(texts: list[str]) -> bool:
-    """Indented lines, then ``{`` at column 0: the rest of a multi-line signature."""
-    seen_indented = False
+    """Indented lines (the rest of a multi-line signature), or nothing, then ``{`` at
+    column 0: the hunk starts inside the header or right at the body's opening brace."""
     for text in texts:
         if not text.strip():
             continue
         if text.startswith("{"):
-            return seen_indented
+            return True
         if text[:1] not in (" ", "\t"):
             return False
-        seen_indented = True
     return False
 
 

@@ -21,6 +21,9 @@ class FunctionSpan:
     end: int
     source: SpanSource
     complete: bool
+    # The function's header as far as it is visible (return type, annotations such as
+    # ``__init``, name, parameters), or the hunk heading when the header is not visible.
+    signature: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,19 @@ class LockRegion:
 
 @dataclass(frozen=True)
 class Decl:
-    """A declared local or parameter: ``struct page *from`` is Decl("from", "struct page", 1)."""
+    """A declared local or parameter: ``struct page *from`` is Decl("from", "struct page", 1).
+
+    ``array`` counts array dimensions: ``struct page *pages[4]`` is pointer 1, array 1 (an
+    array of pointers, so ``pages[2]`` is a ``struct page *`` and ``pages`` is not).
+    """
 
     name: str
     type: str
     pointer: int
     line: int  # 0 when it came from a hunk heading (a parameter outside the view)
+    array: int = 0
+
+    @property
+    def level(self) -> int:
+        """Indirection of the name's value: pointers plus (decaying) array dimensions."""
+        return self.pointer + self.array

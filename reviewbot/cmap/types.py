@@ -26,16 +26,18 @@ def _type_text(node: Node) -> str:
     return " ".join(t.text.decode("utf-8", "replace").split())
 
 
-def _declarator_name(node: Node) -> tuple[str, int] | None:
-    """(name, pointer depth) of a declarator; None for function declarators."""
-    pointer = 0
+def _declarator_name(node: Node) -> tuple[str, int, int] | None:
+    """(name, pointer depth, array dimensions) of a declarator; None for functions."""
+    pointer = array = 0
     cur: Node | None = node
     while cur is not None:
         kind = cur.type
         if kind == "identifier":
-            return (cur.text or b"").decode("utf-8", "replace"), pointer
+            return (cur.text or b"").decode("utf-8", "replace"), pointer, array
         if kind == "pointer_declarator":
             pointer += 1
+        elif kind == "array_declarator":
+            array += 1
         elif kind not in _WRAPPERS:
             return None  # a function declarator, or something unexpected
         cur = cur.child_by_field_name("declarator")
@@ -55,7 +57,7 @@ def declarations(root: Node, rows: tuple[int | None, ...]) -> list[Decl]:
             for child in node.children_by_field_name("declarator"):
                 named = _declarator_name(child)
                 if named and type_text:
-                    out.append(Decl(named[0], type_text, named[1], line or 0))
+                    out.append(Decl(named[0], type_text, named[1], line or 0, named[2]))
         stack.extend(reversed(node.children))
     return out
 

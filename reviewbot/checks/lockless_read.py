@@ -1,0 +1,248 @@
+"""A lockless plain read of a location that is written concurrently (CON001).
+
+Evidence of concurrency (see ``reviewbot.cmap.access`` for locations and their keys):
+
+- ``lock``: the location is stored while a lock is held;
+- ``rmw``: it is updated with an atomic read-modify-write (cmpxchg, xchg, ...);
+- ``store``: it is stored with a marked store (WRITE_ONCE, smp_store_release).
+
+An added line that reads the location with a plain access, outside any lock region, is
+flagged when it races with one of those stores (see ``relevant``): the double-checked
+"read, then lock or cmpxchg, then store" pattern inside one function, or a store in
+another function that the patch adds, when the reading function provably runs without
+the store's lock (it takes that lock itself elsewhere) or reads under RCU, or when the
+store is an atomic RMW.
+
+It is not flagged when the read is marked (``marked_reads``) or sits in an assertion
+(``diagnostic_reads``: WARN_ON(), BUG_ON()...), when its base object is one the reading
+task owns (``own_bases``: ``current``), when the function runs
+single-threaded (``single_threaded`` annotations) or documents that its caller holds a
+lock (``held_by_caller``, or a ``_locked`` name), or when the location is a lock, an RCU
+pointer (stored with ``rcu_writes``; its readers need rcu_dereference()) or a member of a
+local non-pointer variable. Only the first such read per function and location is
+reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from reviewbot.checks import params
+from reviewbot.cmap.access import Access, accesses
+from reviewbot.engine.context import Hit
+from reviewbot.engine.runner import render
+from reviewbot.errors import RuleError
+
+if TYPE_CHECKING:
+    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.cmap.model import FunctionSpan
+    from reviewbot.engine.context import FileContext, PatchContext
+    from reviewbot.engine.schema import Rule
+
+How = Literal["lock", "rmw", "store"]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    marked_reads: frozenset[str]
+    diagnostic_reads: frozenset[str]
+    own_bases: frozenset[str]
+    rmw_writes: frozenset[str]
+    store_writes: frozenset[str]
+    rcu_writes: frozenset[str]
+    single_threaded: frozenset[str]
+    held_by_caller: re.Pattern[str] | None
+    unprotecting_locks: frozenset[str]  # regions that do not exclude writers (rcu)
+    paired_store: str
+
+    @property
+    def all_writes(self) -> frozenset[str]:
+        return self.rmw_writes | self.store_writes | self.rcu_writes
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A store that shows a location is shared: how, and where."""
+
+    how: How
+    via: str  # the lock ("hugetlb_lock") or the macro ("cmpxchg")
+    lock: str  # the lock held at the store ("" when none is visible)
+    function: str
+    line: int
+    file: str
+    added_function: bool  # the store is in a function the patch adds
+
+    def describe(self, here: str) -> str:
+        what = f"under {self.via}" if self.how == "lock" else f"with {self.via}()"
+        where = f"{what} in {self.function}()"
+        return where if self.file == here else f"{where} ({self.file})"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The plain read being judged, and what its function shows about locking."""
+
+    access: Access
+    function: FunctionSpan
+    path: str
+    acquires: frozenset[str]  # locks the function takes itself (so it is not called with them)
+    in_rcu: bool  # the read is inside an RCU read-side section: a lockless reader
+
+
+def knowledge(rule: Rule) -> Knowledge:
+    pattern = params.text(rule, "held_by_caller")
+    try:
+        held = re.compile(pattern) if pattern else None
+    except re.error as exc:
+        raise RuleError(f"{rule.source}: params.held_by_caller: {exc}") from exc
+    writes = params.tables(rule, "marked_writes", ("name", "kind", "reason"))
+    bad = [e["name"] for e in writes if e["kind"] not in ("rmw", "store")]
+    if bad:
+        raise RuleError(f"{rule.source}: params.marked_writes: kind must be rmw or store "
+                        f"({', '.join(bad)})")
+    return Knowledge(
+        marked_reads=params.names(rule, "marked_reads"),
+        diagnostic_reads=params.names(rule, "diagnostic_reads"),
+        own_bases=params.names(rule, "own_bases"),
+        rmw_writes=frozenset(e["name"] for e in writes if e["kind"] == "rmw"),
+        store_writes=frozenset(e["name"] for e in writes if e["kind"] == "store"),
+        rcu_writes=params.names(rule, "rcu_writes"),
+        single_threaded=params.names(rule, "single_threaded"),
+        held_by_caller=held,
+        unprotecting_locks=frozenset(params.strings(rule, "unprotecting_locks")),
+        paired_store=params.text(rule, "paired_store"),
+    )
+
+
+def _held(fmap: FileMap, line: int, know: Knowledge) -> list[str]:
+    return [r.lock for r in fmap.locks_at(line) if r.lock not in know.unprotecting_locks]
+
+
+def _file_accesses(fmap: FileMap, know: Knowledge) -> list[Access]:
+    return [a for mf in fmap.fragments
+            for a in accesses(fmap, mf, know.marked_reads | know.diagnostic_reads,
+                              know.all_writes)]
+
+
+def evidence(ctx: PatchContext, know: Knowledge) -> dict[str, list[Evidence]]:
+    """Per location key: the stores in the patch's visible code that show sharing."""
+    out: dict[str, list[Evidence]] = {}
+    excluded: set[str] = set()
+    for fc in ctx.files:
+        fmap = fc.map
+        if fmap is None:
+            continue
+        for a in _file_accesses(fmap, know):
+            if a.kind == "lock" or (a.kind == "marked_write" and a.via in know.rcu_writes):
+                excluded.add(a.key)
+            if a.local or a.kind not in ("write", "marked_write"):
+                continue
+            fn = fmap.function_at(a.line)
+            if fn is None:
+                continue
+            held = _held(fmap, a.line, know)
+            lock = held[0] if held else ""
+            how: How
+            if a.kind == "marked_write":
+                how, via = ("rmw" if a.via in know.rmw_writes else "store"), a.via
+            elif lock:
+                how, via = "lock", lock
+            else:
+                continue
+            out.setdefault(a.key, []).append(
+                Evidence(how, via, lock, fn.name, a.line, fc.path, fmap.adds(fn)))
+    return {k: v for k, v in out.items() if k not in excluded}
+
+
+def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
+    """The stores this plain read races with (empty: no evidence that it does).
+
+    - an atomic RMW races with every reader: one later in the same function (read, then
+      cmpxchg), or in another function the patch adds;
+    - a store under lock L races with a reader whose function takes L itself (so it does
+      not run with L held) and reads outside L: later in the same function (read, lock,
+      store: the double-checked pattern), or in another function the patch adds;
+    - any store in another added function races with a read in an RCU read-side section.
+
+    A function that stores the location with a marked store and no visible lock is the
+    serialised updater: its own plain reads are fine.
+    """
+    fn, read = r.function, r.access
+    found = list(found)
+    same = [e for e in found if e.function == fn.name and e.file == r.path]
+    if any(e.how == "store" and not e.lock for e in same):
+        return []
+    out: list[Evidence] = []
+    for e in found:
+        mine = e.function == fn.name and e.file == r.path
+        if mine and e.line <= read.line:
+            continue
+        if not mine and not e.added_function:
+            continue
+        if e.how == "rmw" or (e.lock and e.lock in r.acquires) or (not mine and r.in_rcu):
+            out.append(e)
+    return out
+
+
+def _acquires(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> frozenset[str]:
+    return frozenset(r.lock for r in fmap.locks if r.start_known and fn.start <= r.start
+                     <= fn.end and r.lock not in know.unprotecting_locks)
+
+
+def _single_threaded(fn: FunctionSpan, know: Knowledge) -> bool:
+    words = set(re.findall(r"\w+", fn.signature))
+    return bool(words & know.single_threaded)
+
+
+def _caller_holds_lock(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> bool:
+    if fn.name.endswith("_locked"):
+        return True
+    if know.held_by_caller is None:
+        return False
+    body = "\n".join(fmap.text[n] for n in range(fn.start, fn.end + 1) if n in fmap.text)
+    return bool(know.held_by_caller.search(fn.signature) or know.held_by_caller.search(body))
+
+
+def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
+    """The WRITE_ONCE() hint for a plain store under a lock (marked stores need none)."""
+    plain = next((e for e in found if e.how == "lock"), None)
+    if plain is None or not know.paired_store:
+        return ""
+    here = plain.function == r.function.name and plain.file == r.path
+    where = "" if here else f" in {plain.function}()"
+    return " " + render(know.paired_store, {"lock": plain.lock, "where": where})
+
+
+def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+    """Flag the first plain lockless read per function of a concurrently written location."""
+    fmap = fc.map
+    if fmap is None:
+        return []
+    know = knowledge(rule)
+    shared = evidence(ctx, know)
+    if not shared:
+        return []
+    out: list[Hit] = []
+    reported: set[tuple[str, str]] = set()
+    for a in _file_accesses(fmap, know):
+        if a.kind != "read" or a.local or a.line not in fmap.added or a.key not in shared:
+            continue
+        base = re.match(r"\w+", a.key)
+        if base is not None and base.group(0) in know.own_bases:
+            continue
+        fn = fmap.function_at(a.line)
+        if fn is None or (fn.name, a.key) in reported or _held(fmap, a.line, know):
+            continue
+        reader = Reader(a, fn, fc.path, _acquires(fmap, fn, know),
+                        any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
+        found = relevant(shared[a.key], reader)
+        if not found or _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know):
+            continue
+        reported.add((fn.name, a.key))
+        out.append(Hit(fc.path, a.line, (("location", a.text),
+                                         ("evidence", found[0].describe(fc.path)),
+                                         ("paired", _paired(know, found, reader)))))
+    return out

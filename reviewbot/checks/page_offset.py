@@ -1,0 +1,205 @@
+"""Hard-coded offset into an array of ``struct page`` (MEM001).
+
+An expression is a ``struct page *`` when it is a cast to it, a name declared so (a
+parameter, local, or a global listed in the rule), a call of an accessor listed in the
+rule (or of a function the patch defines with that return type), ``&obj->member`` for a
+member listed in the rule, or pointer arithmetic on one of these. Adding an integer
+literal above the rule's ``max_quiet_offset`` to it, or indexing it with one, is flagged
+on the literal's line. Literals inside ``#define`` bodies are never parsed as code, so
+a macro's own definition stays quiet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reviewbot.checks import params
+from reviewbot.cmap.access import call_name, compact, node_text
+from reviewbot.engine.context import Hit
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.engine.context import FileContext, PatchContext
+    from reviewbot.engine.schema import Rule
+
+PAGE = "struct page"
+_CAST = re.compile(r"^(?:const\s+)?struct\s+page\s*((?:\*\s*(?:const\s*)?)+)$")
+_INT = re.compile(r"^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uUlL]*$")
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the rule's params say returns or holds a ``struct page *``."""
+
+    accessors: frozenset[str]
+    names: frozenset[str]
+    members: tuple[tuple[str, str], ...]  # (struct type, member)
+    max_quiet: int
+
+
+def knowledge(ctx: PatchContext, rule: Rule) -> Knowledge:
+    own = {fn.name for fc in ctx.files if fc.map is not None for fn in fc.map.functions
+           if re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
+    quiet = rule.params.get("max_quiet_offset", 1)
+    if not isinstance(quiet, int):
+        quiet = 1
+    members = tuple((e["of"], e["member"]) for e in params.tables(
+        rule, "page_members", ("of", "member", "reason")))
+    return Knowledge(params.names(rule, "page_accessors") | frozenset(own),
+                     params.names(rule, "page_globals"), members, quiet)
+
+
+def int_literal(node: Node | None) -> int | None:
+    """The value of an integer literal node (``4``, ``0x10``, ``8UL``), else None."""
+    if node is None or node.type != "number_literal":
+        return None
+    m = _INT.match(compact(node))
+    if m is None:
+        return None
+    digits = m.group(1)
+    if digits.lower().startswith("0x"):
+        return int(digits, 16)
+    return int(digits, 8) if len(digits) > 1 and digits.startswith("0") else int(digits)
+
+
+class PageTypes:
+    """Indirection level of expressions of type ``struct page`` (1 = ``struct page *``)."""
+
+    def __init__(self, fmap: FileMap, mf: MappedFragment, know: Knowledge) -> None:
+        self.fmap, self.mf, self.know = fmap, mf, know
+
+    def _line(self, node: Node) -> int | None:
+        return self.mf.line_of(node.start_point[0])
+
+    def _member(self, node: Node) -> bool:
+        """``obj->member`` / ``obj.member`` for a listed (struct type, member)."""
+        arg = node.child_by_field_name("argument")
+        field = node.child_by_field_name("field")
+        if arg is None or field is None or arg.type != "identifier":
+            return False
+        line = self._line(arg)
+        d = self.fmap.decl(compact(arg), line) if line is not None else None
+        for of, member in self.know.members:
+            if compact(field) != member:
+                continue
+            if d is not None and d.type == of:
+                return True
+            # the declaration is not visible: the conventional name (folio for a folio)
+            if d is None and compact(arg) == of.split()[-1]:
+                return True
+        return False
+
+    def level(self, node: Node | None) -> int | None:
+        """1 for a ``struct page *``, 2 for ``struct page **``...; None when unknown."""
+        if node is None:
+            return None
+        kind = node.type
+        if kind == "parenthesized_expression":
+            return self.level(node.named_children[0] if node.named_children else None)
+        if kind == "cast_expression":
+            t = node.child_by_field_name("type")
+            m = _CAST.match(node_text(t)) if t is not None else None
+            return m.group(1).count("*") if m else None
+        if kind == "identifier":
+            line = self._line(node)
+            d = self.fmap.decl(compact(node), line) if line is not None else None
+            if d is not None:
+                return d.level if d.type == PAGE and d.level > 0 else None
+            return 1 if compact(node) in self.know.names else None
+        if kind == "call_expression":
+            return 1 if call_name(node) in self.know.accessors else None
+        if kind == "pointer_expression":
+            op = node.child_by_field_name("operator")
+            arg = node.child_by_field_name("argument")
+            if op is None or arg is None:
+                return None
+            if op.type == "&":
+                if arg.type == "field_expression" and self._member(arg):
+                    return 1
+                below = self.level(arg)
+                return below + 1 if below is not None else None
+            above = self.level(arg)
+            return above - 1 if above is not None and above > 1 else None
+        if kind == "subscript_expression":
+            above = self.level(node.child_by_field_name("argument"))
+            return above - 1 if above is not None and above > 1 else None
+        if kind == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is None or op.type not in ("+", "-"):
+                return None
+            left = self.level(node.child_by_field_name("left"))
+            right = self.level(node.child_by_field_name("right"))
+            if left is not None and right is None:
+                return left
+            if op.type == "+" and right is not None and left is None:
+                return right
+            return None
+        if kind == "assignment_expression":
+            return self.level(node.child_by_field_name("left"))
+        return None
+
+
+def _offsets(node: Node) -> Iterator[tuple[Node, Node]]:
+    """(page expression, literal) pairs: ``E + N``, ``N + E``, ``E - N``, ``E[N]``,
+    ``E += N`` and ``E -= N`` anywhere under ``node``."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        stack.extend(reversed(cur.children))
+        kind = cur.type
+        if kind == "binary_expression":
+            op = cur.child_by_field_name("operator")
+            left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+            if op is None or left is None or right is None:
+                continue
+            if op.type in ("+", "-") and right.type == "number_literal":
+                yield left, right
+            elif op.type == "+" and left.type == "number_literal":
+                yield right, left
+        elif kind == "subscript_expression":
+            arg, index = cur.child_by_field_name("argument"), cur.child_by_field_name("index")
+            if arg is not None and index is not None and index.type == "number_literal":
+                yield arg, index
+        elif kind == "assignment_expression":
+            op = cur.child_by_field_name("operator")
+            left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+            if (op is not None and op.type in ("+=", "-=") and left is not None
+                    and right is not None and right.type == "number_literal"):
+                yield left, right
+
+
+def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
+    assert fc.map is not None
+    types = PageTypes(fc.map, mf, know)
+    for expr, literal in _offsets(mf.root):
+        value = int_literal(literal)
+        if value is None or value <= know.max_quiet:
+            continue
+        line = mf.line_of(literal.start_point[0])
+        if line is None or line not in fc.map.added:
+            continue
+        if types.level(expr) != 1:
+            continue
+        text = node_text(expr)
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        yield Hit(fc.path, line, (("offset", compact(literal)), ("expr", shown)))
+
+
+def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+    """Flag ``struct page *`` arithmetic or indexing with a literal above max_quiet_offset."""
+    if fc.map is None:
+        return []
+    know = knowledge(ctx, rule)
+    out: list[Hit] = []
+    seen: set[int] = set()
+    for mf in fc.map.fragments:
+        for hit in _hits(fc, mf, know):
+            if hit.line not in seen:
+                seen.add(hit.line)
+                out.append(hit)
+    return out

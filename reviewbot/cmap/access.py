@@ -1,0 +1,227 @@
+"""Memory accesses in mapped C: which field/array locations a line reads or writes.
+
+A *location* is a member or array access (``p->x``, ``s.a.b``, ``NODE_DATA(n)->tails[i]``):
+the shapes through which two CPUs can share data. Plain identifiers are left out on
+purpose: a hunk rarely shows whether a name is a local or a global.
+
+Each location gets a *key* that stays the same wherever the location is named: blanks are
+dropped, array subscripts become ``[]``, a base name declared in the function is replaced
+by its declared type (``zone->tails[idx]`` in one function and ``z->tails[i]`` in another,
+both ``struct zone *``, share the key ``<struct zone*>->tails[]``) and a call is reduced to
+its name (``NODE_DATA(node)`` and ``NODE_DATA(nid)`` are the same kind of object).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from reviewbot.cmap.locks import ACQUIRE, RELEASE
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from reviewbot.cmap.filemap import FileMap, MappedFragment
+
+AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
+LVALUES = ("field_expression", "subscript_expression")
+_SKIP_PARENTS = ("parenthesized_expression",)
+_UNEVALUATED = ("sizeof_expression", "alignof_expression", "offsetof_expression")
+# Calls whose argument is a lock, not data: lock/unlock, init, assertions, pte_unmap_unlock.
+_LOCK_CALL = re.compile(r"(^|_)(un)?lock(dep)?(_|$)|mutex|rwsem|^(down|up)(_|$)|(^|_)sem_")
+_STATEMENT_END = ("expression_statement", "declaration", "return_statement", "if_statement",
+                  "while_statement", "for_statement", "do_statement", "switch_statement",
+                  "compound_statement", "init_declarator")
+
+
+@dataclass(frozen=True)
+class Access:
+    """One mention of a location on one post-image line."""
+
+    text: str  # as written, blanks collapsed: "NODE_DATA(node)->vmemmap_tails[idx]"
+    key: str  # the location's key (see the module docstring)
+    line: int
+    kind: AccessKind
+    via: str  # the marking macro (READ_ONCE, cmpxchg, ...) or "" for a plain access
+    local: bool  # storage of a local non-pointer variable (a stack struct or array)
+
+
+def node_text(node: Node) -> str:
+    return " ".join((node.text or b"").decode("utf-8", "replace").split())
+
+
+def compact(node: Node) -> str:
+    """The node's text without any blanks (for comparing expressions)."""
+    return "".join((node.text or b"").decode("utf-8", "replace").split())
+
+
+def call_name(node: Node | None) -> str:
+    """The called name of a ``call_expression`` (``""`` for calls through pointers)."""
+    if node is None or node.type != "call_expression":
+        return ""
+    fn = node.child_by_field_name("function")
+    return (fn.text or b"").decode("utf-8", "replace") if fn is not None \
+        and fn.type == "identifier" else ""
+
+
+def strip_parens(node: Node) -> Node:
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        inner = node.named_children[0]
+        if inner is None:
+            break
+        node = inner
+    return node
+
+
+def _base(node: Node) -> Node:
+    """The innermost object of a member/subscript chain (``p`` in ``p->a.b[i]``)."""
+    cur = node
+    while cur.type in LVALUES or cur.type in _SKIP_PARENTS:
+        nxt = cur.child_by_field_name("argument") if cur.type in LVALUES else (
+            cur.named_children[0] if cur.named_children else None)
+        if nxt is None:
+            break
+        cur = nxt
+    return cur
+
+
+def location_key(node: Node, fmap: FileMap, line: int) -> str:
+    """The key of a location expression (see the module docstring)."""
+    kind = node.type
+    if kind == "parenthesized_expression" and node.named_children:
+        inner = node.named_children[0]
+        return location_key(inner, fmap, line) if inner is not None else compact(node)
+    if kind == "field_expression":
+        arg = node.child_by_field_name("argument")
+        op = node.child_by_field_name("operator")
+        field = node.child_by_field_name("field")
+        if arg is None or field is None:
+            return compact(node)
+        sep = (op.text or b"->").decode() if op is not None else "->"
+        return f"{location_key(arg, fmap, line)}{sep}{compact(field)}"
+    if kind == "subscript_expression":
+        arg = node.child_by_field_name("argument")
+        return f"{location_key(arg, fmap, line)}[]" if arg is not None else compact(node)
+    if kind == "call_expression":
+        name = call_name(node)
+        return f"{name}()" if name else compact(node)
+    if kind == "cast_expression":
+        value = node.child_by_field_name("value")
+        return location_key(value, fmap, line) if value is not None else compact(node)
+    if kind == "identifier":
+        name = compact(node)
+        d = fmap.decl(name, line)
+        fn = fmap.function_at(line)
+        if d is not None and fn is not None and (d.line == 0 or fn.start <= d.line <= fn.end):
+            return f"<{d.type}{'*' * d.level}>"
+        return name
+    return compact(node)
+
+
+def _is_local_storage(node: Node, fmap: FileMap, line: int) -> bool:
+    """``s.x`` or ``arr[i]`` where ``s``/``arr`` is a non-pointer local of the function."""
+    base = _base(node)
+    if base.type != "identifier" or "->" in compact(node):
+        return False
+    d = fmap.decl(compact(base), line)
+    fn = fmap.function_at(line)
+    return (d is not None and fn is not None and d.pointer == 0 and d.line != 0
+            and fn.start <= d.line <= fn.end)
+
+
+def _outer(node: Node) -> tuple[Node, Node | None]:
+    """(the node behind any parentheses, its parent)."""
+    cur, parent = node, node.parent
+    while parent is not None and parent.type in _SKIP_PARENTS:
+        cur, parent = parent, parent.parent
+    return cur, parent
+
+
+def _enclosing_call(node: Node) -> tuple[Node, int] | None:
+    """(call, argument index) when ``node`` is directly an argument of a call."""
+    parent = node.parent
+    if parent is None or parent.type != "argument_list":
+        return None
+    call = parent.parent
+    if call is None or call.type != "call_expression":
+        return None
+    index = [c.id for c in parent.named_children if c is not None].index(node.id)
+    return call, index
+
+
+def _is_lock_call(name: str) -> bool:
+    return bool(name) and (name in ACQUIRE or name in RELEASE
+                           or _LOCK_CALL.search(name) is not None)
+
+
+def classify(node: Node, marked_reads: Collection[str],
+             marked_writes: Collection[str]) -> tuple[AccessKind, str] | None:
+    """How the location expression ``node`` is used; None where it is not evaluated.
+
+    ``lock``: the location is handed to a lock primitive (it *is* a lock, or a pointer to
+    one); ``address``: only its address is taken.
+    """
+    anc = node.parent
+    while anc is not None and anc.type not in _STATEMENT_END:
+        if anc.type in _UNEVALUATED:
+            return None
+        name = call_name(anc)
+        if name in marked_reads:
+            return "marked_read", name
+        anc = anc.parent
+    cur, parent = _outer(node)
+    if parent is None:
+        return "read", ""
+    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == cur:
+        return "write", ""
+    if parent.type == "update_expression":
+        return "write", ""
+    if parent.type == "pointer_expression":
+        op = parent.child_by_field_name("operator")
+        if op is not None and op.type == "&":
+            addr, _ = _outer(parent)
+            call = _enclosing_call(addr)
+            if call is not None and call[1] == 0 and call_name(call[0]) in marked_writes:
+                return "marked_write", call_name(call[0])
+            if call is not None and _is_lock_call(call_name(call[0])):
+                return "lock", call_name(call[0])
+            return "address", ""
+    call = _enclosing_call(cur)
+    if call is not None and call[1] == 0 and call_name(call[0]) in marked_writes:
+        return "marked_write", call_name(call[0])
+    if call is not None and _is_lock_call(call_name(call[0])):
+        return "lock", call_name(call[0])
+    return "read", ""
+
+
+def location_nodes(root: Node) -> Iterator[Node]:
+    """Every outermost member/subscript expression under ``root``."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in LVALUES:
+            parent = node.parent
+            inner_of_chain = (parent is not None and parent.type in LVALUES
+                              and parent.child_by_field_name("argument") == node)
+            if not inner_of_chain:
+                yield node
+        stack.extend(reversed(node.children))
+
+
+def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
+             marked_writes: Collection[str]) -> list[Access]:
+    """Every evaluated location mention in one fragment, in source order."""
+    out: list[Access] = []
+    for node in location_nodes(mf.root):
+        line = mf.line_of(node.start_point[0])
+        if line is None:
+            continue
+        use = classify(node, marked_reads, marked_writes)
+        if use is None:
+            continue
+        kind, via = use
+        out.append(Access(node_text(node), location_key(node, fmap, line), line, kind, via,
+                          _is_local_storage(node, fmap, line)))
+    return out
