@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from reviewbot import __version__
 from reviewbot.config import Settings
@@ -17,8 +19,12 @@ from reviewbot.engine.schema import SEVERITIES
 from reviewbot.errors import ReviewbotError
 from reviewbot.findings import Review
 
+if TYPE_CHECKING:
+    from reviewbot.fetch.local import RawMessage
+    from reviewbot.tree.git import GitTree
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "checkpatch", "b4-json")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -47,11 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin)")
-    check.add_argument("source", help="an mbox, a Maildir, a directory of patches, a "
-                                      ".patch/.eml file, or - for stdin")
+    check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin, "
+                                          "git range)")
+    check.add_argument("source", nargs="?",
+                       help="an mbox, a Maildir, a directory of patches, a .patch/.eml "
+                            "file, - for stdin, or a git range such as HEAD~3..")
+    check.add_argument("--git", metavar="RANGE",
+                       help="review the commits of RANGE (A..B, A.., or A for A..HEAD) as "
+                            "the series git format-patch would make")
+    tree = check.add_mutually_exclusive_group()
+    tree.add_argument("--tree", metavar="PATH",
+                      help="kernel tree to apply the series in for whole-file context "
+                           "(default: the current directory when it is a kernel tree, "
+                           "else 'tree' in the config file)")
+    tree.add_argument("--no-tree", action="store_true",
+                      help="review from the patches alone")
+    check.add_argument("--base", metavar="COMMIT",
+                       help="apply the series on COMMIT instead of its base-commit or HEAD")
     check.add_argument("--format", choices=FORMATS, default=None,
-                       help="output format (default: text)")
+                       help="output format (default: text); checkpatch and b4-json are "
+                            "what b4's check commands read")
     check.add_argument("-v", "--series-version", dest="version_n", type=int, metavar="N",
                        help="review revision N of the series instead of the newest")
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
@@ -78,18 +99,54 @@ def _exit_status(review: Review, fail_on: str) -> int:
     return EXIT_FINDINGS if worst and max(worst) >= threshold else EXIT_CLEAN
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _messages_and_tree(args: argparse.Namespace, settings: Settings
+                       ) -> tuple[list[RawMessage], GitTree | None, str | None]:
+    """What to review, in which tree (None: patch-only), on which base."""
+    from reviewbot.fetch.git import looks_like_range
+
+    cwd = Path.cwd()
+    spec = args.git
+    if spec is None and args.source and args.source != "-" and not Path(args.source).exists() \
+            and looks_like_range(args.source):
+        spec = args.source
+    elif spec is not None and args.source:
+        raise ReviewbotError("give either SOURCE or --git RANGE, not both")
+    if spec is not None:
+        from reviewbot.fetch.git import read_git_range
+        from reviewbot.tree.locate import find_repo
+
+        repo = find_repo(args.tree, cwd)
+        messages, rng = read_git_range(repo, spec)
+        return messages, None if args.no_tree else repo, args.base or rng.base
+    if not args.source:
+        raise ReviewbotError("nothing to review: give SOURCE (a file, a directory, - for "
+                             "stdin, or a git range) or --git RANGE")
     from reviewbot.fetch.resolve import read_input
+    from reviewbot.tree.locate import find_tree
+
+    messages = read_input(args.source, settings.max_input_bytes)
+    return messages, find_tree(args.tree, args.no_tree, cwd), args.base
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     from reviewbot.pipeline import review_messages
 
     settings = _settings(args)
-    messages = read_input(args.source, settings.max_input_bytes)
-    review = review_messages(messages, settings)
+    messages, tree, base = _messages_and_tree(args, settings)
+    review = review_messages(messages, settings, tree=tree, base=base)
     fmt = args.format or "text"
     if fmt == "json":
         from reviewbot.report.json import render_json
 
         out = render_json(review)
+    elif fmt == "checkpatch":
+        from reviewbot.report.checkpatch import render_checkpatch
+
+        out = render_checkpatch(review)
+    elif fmt == "b4-json":
+        from reviewbot.report.b4json import render_b4_json
+
+        out = render_b4_json(review)
     else:
         from reviewbot.report.text import render_text
 
@@ -135,9 +192,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
 HANDLERS = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain}
 
 
+def _terminated(signum: int, frame: object) -> NoReturn:
+    """SIGTERM unwinds like an exception, so temporary trees are removed."""
+    del frame
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:  # the real command line, not a test calling main() in process
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return HANDLERS[args.command](args)
     except ReviewbotError as exc:

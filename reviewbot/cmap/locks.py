@@ -32,7 +32,15 @@ RELEASE = {
 _CALL = re.compile(
     r"\b(" + "|".join(sorted({*ACQUIRE, *RELEASE}, key=len, reverse=True)) + r")\s*\(([^;]*)"
 )
+_HINTS = ("lock", "down_", "up_", "guard")  # every name above holds one of these
 _GUARD = re.compile(r"\b(scoped_guard|guard)\s*\(\s*(\w+)\s*\)?\s*[(,]\s*([^;{]*)")
+
+
+def mentions_lock(text: str) -> bool:
+    """True when ``text`` holds a lock call or guard (a cheap prefilter)."""
+    if not any(k in text for k in _HINTS):
+        return False
+    return _CALL.search(text) is not None or _GUARD.search(text) is not None
 
 
 def normalize_lock(arg: str, call: str = "") -> str:

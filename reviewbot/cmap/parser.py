@@ -51,6 +51,12 @@ class CParser:
             self._queries[source] = q
         return q
 
+    def captures(self, source: str, node: Node) -> dict[str, list[Node]]:
+        """Every capture of query ``source`` under ``node``, by capture name."""
+        cursor: Any = self._ts.QueryCursor(self.query(source))
+        result: dict[str, list[Node]] = cursor.captures(node)
+        return result
+
     def matches(self, source: str, node: Node) -> list[tuple[int, dict[str, list[Node]]]]:
         cursor: Any = self._ts.QueryCursor(self.query(source))
         result: list[tuple[int, dict[str, list[Node]]]] = cursor.matches(node)
