@@ -99,9 +99,9 @@ class FileMap:
                 continue
             if best is None or d.line >= best.line:
                 best = d
-        if best is None and fn is not None:
+        if best is None:  # tree mode: a file-scope declaration made before the line
             for d in self.globals:
-                if d.name == name and (best is None or best.line < d.line <= line):
+                if d.name == name and d.line <= line and (best is None or best.line < d.line):
                     best = d
         return best
 

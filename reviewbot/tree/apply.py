@@ -4,13 +4,15 @@ Nothing of the user's is touched: the index is a temporary file (``GIT_INDEX_FIL
 the blobs ``git apply --cached`` creates go to a temporary object directory that uses
 the tree's objects as an alternate; the directory is removed on every exit path.
 
-Order of preference for each file's post-image:
-1. the series applied patch by patch on its ``base-commit`` (when the tree has it) or
-   on ``HEAD``;
+Where each file's post-image comes from:
+0. when the tree already holds every post-image blob the patches name in their
+   ``index`` lines (a series made from this tree's commits: ``--git``, ``b4 prep``, a
+   ``sendemail-validate`` hook), those blobs: exact, and nothing needs applying;
+1. otherwise the series applied patch by patch on its ``base-commit`` (when the tree has
+   it) or on ``HEAD``;
 2. for a patch that does not apply (and the ones after it): the post-image blob named in
-   the patch's ``index`` line, when the tree has that blob (a series made from commits
-   of this tree: ``b4 prep``, ``--git``);
-3. nothing: the file is reviewed from the patch alone.
+   its ``index`` line when the tree has it;
+3. else nothing: the file is reviewed from the patch alone.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class _PatchPlan:
 
     @property
     def where(self) -> str:
-        return f"patch {self.patch.index}/{self.patch.total} ({self.patch.subject})"
+        return (f"patch {self.patch.index}/{self.patch.total} "
+                f"({self.patch.mail.subject.title})")
 
 
 def series_base_commit(series: Series) -> str | None:
@@ -180,12 +183,21 @@ def apply_series(tree: GitTree, series: Series, base: str | None = None) -> Seri
     Raises UnsafePathError (before anything is written) for a path outside the tree.
     """
     plans = [_plan(p) for p in series.patches if not p.skipped and p.files]
-    if not plans:
+    wanted = {(plan.patch.index, fd.path) for plan in plans for fd, _ in plan.files
+              if _wants_image(fd)}
+    if not wanted:
         return SeriesTree(tree.top, None, {}, ())
     base_id, how, notes = _resolve_base(tree, series, base)
+    if base_id is not None:
+        _check_symlinks(tree, base_id, plans)
+    known = _index_line_blobs(tree, plans)
+    if wanted <= known.keys():
+        texts = tree.read_blobs({b for b, _, _ in known.values()})
+        return SeriesTree(tree.top, base_id, _images(known, texts), (
+            f"kernel tree {tree.top}: the tree holds every post-image the patches name "
+            "(their index lines); nothing to apply",))
     if base_id is None:
         return SeriesTree(tree.top, None, {}, tuple(notes))
-    _check_symlinks(tree, base_id, plans)
     blobs: dict[tuple[int, str], tuple[str, str, ImageSource]] = {}
     failed: int | None = None
     with tempfile.TemporaryDirectory(prefix="reviewbot-tree-") as tmp:
@@ -206,18 +218,22 @@ def apply_series(tree: GitTree, series: Series, base: str | None = None) -> Seri
             applied += 1
             blobs.update(_staged_blobs(tree, plan, env))
         if failed is not None:
-            rest = [p for p in plans if p.patch.index >= failed]
-            found = _index_line_blobs(tree, rest)
+            found = {k: v for k, v in known.items() if k[0] >= failed}
             blobs.update(found)
             if found:
                 notes.append(f"{len({k[0] for k in found})} of those patches use the "
                              "post-images named in their index lines (the tree has them)")
         texts = tree.read_blobs({b for b, _, _ in blobs.values()}, env)
-    images = {key: FileImage(path, blob, texts[blob].decode("utf-8", "replace"), source)
-              for key, (blob, path, source) in blobs.items() if blob in texts}
+    images = _images(blobs, texts)
     notes.insert(0, f"kernel tree {tree.top}: {applied} of {len(plans)} patches applied on "
                     f"{base_id[:12]} ({how})")
     return SeriesTree(tree.top, base_id, images, tuple(notes), failed)
+
+
+def _images(blobs: Mapping[tuple[int, str], tuple[str, str, ImageSource]],
+            texts: Mapping[str, bytes]) -> dict[tuple[int, str], FileImage]:
+    return {key: FileImage(path, blob, texts[blob].decode("utf-8", "replace"), source)
+            for key, (blob, path, source) in blobs.items() if blob in texts}
 
 
 def _seed_index(tree: GitTree, base: str, plans: Sequence[_PatchPlan],
