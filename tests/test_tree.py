@@ -251,6 +251,15 @@ def test_whole_file_map_sees_functions_locks_and_declarations(tmp_path: Path) ->
     names = [f.name for f in full.functions]
     assert names == ["frob_pool_init", "frob_over_limit", "frob_take", "frob_set_limit",
                      "frob_limit", "frob_put"]
+    # functions the patch does not touch: their locks and declarations, when asked
+    put = full.function("frob_put")
+    assert put is not None and put not in [full.function_at(line)]
+    inside = next(n for n, t in full.lines_of(put) if "pool->nr_free++" in t)
+    assert [r.lock for r in full.locks_at(inside)] == ["pool->lock"]
+    assert [r.lock for r in full.locks] == ["pool->lock"]  # frob_take's, computed eagerly
+    param = full.decl("page", inside)
+    assert param is not None and param.line == put.start and param.type == "struct page"
+    assert hunks.locks_at(inside) == ()
     writer = full.function("frob_set_limit")
     assert writer is not None and hunks.function("frob_set_limit") is None
     assert [n for n, _, f in full.search(r"WRITE_ONCE\(pool->limit")] == [writer.start + 2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,16 @@ class FileMap:
     full_file: bool = False  # tree mode: the whole post-image file is mapped
     globals: tuple[Decl, ...] = ()  # file-scope declarations (tree mode)
     whole: WholeFile | None = field(default=None, repr=False, compare=False)
+    # tree mode: lock regions and declarations of a function the patch does not touch
+    # (``locks`` and ``decls`` hold the touched ones), worked out when asked
+    expand: Callable[[FunctionSpan], tuple[tuple[LockRegion, ...], tuple[Decl, ...]]] | None \
+        = field(default=None, repr=False, compare=False)
+
+    def _extra(self, fn: FunctionSpan | None) -> tuple[tuple[LockRegion, ...],
+                                                       tuple[Decl, ...]]:
+        if self.expand is None or fn is None:
+            return (), ()
+        return self.expand(fn)
 
     def function_at(self, line: int) -> FunctionSpan | None:
         """The innermost known function whose span holds ``line``."""
@@ -85,14 +96,15 @@ class FileMap:
 
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
         """Lock regions that hold at ``line`` (the acquire line itself excluded)."""
-        return tuple(r for r in self.locks if r.start < line < r.end
+        regions = self.locks + self._extra(self.function_at(line))[0]
+        return tuple(r for r in regions if r.start < line < r.end
                      or (r.start == line and not r.start_known))
 
     def decl(self, name: str, line: int) -> Decl | None:
         """The declaration of ``name`` in scope at ``line``, nearest first."""
         fn = self.function_at(line)
         best: Decl | None = None
-        for d in self.decls:
+        for d in self.decls + self._extra(fn)[1]:
             if d.name != name or d.line > line:
                 continue
             if fn is not None and d.line and not fn.start <= d.line <= fn.end:

@@ -10,19 +10,39 @@ if TYPE_CHECKING:
 
 # Kernel annotations that tree-sitter-c does not know; they are blanked out (same width,
 # so columns stay put) before parsing, because they turn declarations into ERROR nodes.
-_ANNOTATIONS = re.compile(
-    r"\b(__init|__exit|__meminit|__meminitdata|__initdata|__initconst|__ref|__cold|__hot|"
-    r"__weak|__always_inline|__noinline|noinline|__must_check|__maybe_unused|__used|"
-    r"__sched|__noreturn|__pure|__user|__iomem|__rcu|__percpu|__force|__bitwise|"
-    r"__kprobes|notrace|__latent_entropy|__ro_after_init|__read_mostly|__visible|"
-    r"__attribute_const__|__always_unused|__nocfi|__noclone|__net_exit|__net_init|"
-    r"__acquires\([^()]*\)|__releases\([^()]*\)|__must_hold\([^()]*\))\b"
-)
+_ANNOTATION_WORDS = frozenset((
+    "__init", "__exit", "__meminit", "__meminitdata", "__initdata", "__initconst", "__ref",
+    "__cold", "__hot", "__weak", "__always_inline", "__noinline", "noinline", "__must_check",
+    "__maybe_unused", "__used", "__sched", "__noreturn", "__pure", "__user", "__iomem",
+    "__rcu", "__percpu", "__force", "__bitwise", "__kprobes", "notrace", "__latent_entropy",
+    "__ro_after_init", "__read_mostly", "__visible", "__attribute_const__",
+    "__always_unused", "__nocfi", "__noclone", "__net_exit", "__net_init",
+))
+# Patterns with a literal prefix (fast to scan for) find the candidates; the set decides.
+_WITH_ARGS = re.compile(r"__(?:acquires|releases|must_hold)\([^()]*\)")
+_UNDERSCORED = re.compile(r"__\w+")
+_PLAIN = re.compile(r"\b(?:noinline|notrace)\b")
+
+
+def _in_word(m: re.Match[str]) -> bool:
+    start = m.start()
+    return start > 0 and (m.string[start - 1].isalnum() or m.string[start - 1] == "_")
+
+
+def _spaces(m: re.Match[str]) -> str:
+    return m.group(0) if _in_word(m) else " " * len(m.group(0))
+
+
+def _word(m: re.Match[str]) -> str:
+    word = m.group(0)
+    return " " * len(word) if word in _ANNOTATION_WORDS and not _in_word(m) else word
 
 
 def blank_annotations(text: str) -> str:
     """Replace kernel annotations by spaces of the same length."""
-    return _ANNOTATIONS.sub(lambda m: " " * len(m.group(0)), text)
+    if "__" in text:
+        text = _UNDERSCORED.sub(_word, _WITH_ARGS.sub(_spaces, text))
+    return _PLAIN.sub(_spaces, text)
 
 
 class CParser:

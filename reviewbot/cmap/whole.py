@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from reviewbot.cmap.parser import CParser
 
 _DECL_QUERY = "[(declaration) (parameter_declaration)] @decl"
-_FILE_SCOPE_CONTAINERS = ("translation_unit", "preproc_if", "preproc_ifdef", "preproc_else",
-                          "preproc_elif", "preproc_elifdef", "linkage_specification")
+_FUNC_QUERY = "(function_definition) @f"
+_FILE_SCOPE_CONTAINERS = ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
+                          "preproc_elifdef", "linkage_specification", "declaration_list")
 
 
 def blob_id(text: str) -> str:
@@ -40,11 +41,12 @@ class WholeFile:
     """One file text parsed with tree-sitter; everything in the file's line numbers.
 
     A cache entry: built once per blob, read by every patch of the series whose
-    post-image it is. The fallback scan is computed only when a patch needs it.
+    post-image it is. Lock regions and declarations are worked out per function, when a
+    patch (or a rule) asks about that function; the fallback scan only when needed.
     """
 
     def __init__(self, text: str, parser: CParser, blob: str | None = None) -> None:
-        from reviewbot.cmap.filemap import MappedFragment, _error_lines, _tree_functions
+        from reviewbot.cmap.filemap import _error_lines
 
         lines = text.split("\n")
         if lines and lines[-1] == "":
@@ -52,42 +54,74 @@ class WholeFile:
         self.blob = blob or blob_id(text)
         self.lines: tuple[str, ...] = tuple(lines)
         self.text = "\n".join(lines) + "\n"
-        ident = tuple(range(1, len(lines) + 1))
+        self.parser = parser
         self.tree: Tree = parser.parse(self.text)
-        self.error_lines = _error_lines(self.tree, ident)
-        probe = MappedFragment(Fragment(self.text, ident, 0, None), self.tree, frozenset(),
-                               None)
-        self.functions: tuple[FunctionSpan, ...] = tuple(
-            sorted(_tree_functions(probe), key=lambda f: (f.start, f.end)))
-        self.locks: tuple[LockRegion, ...] = tuple(
-            r for fn in self.functions for r in self._fn_locks(fn))
-        self.decls, self.globals = self._declarations(parser)
+        self.error_lines = _error_lines(self.tree, tuple(range(1, len(lines) + 1)))
+        self.nodes: dict[int, Node] = {}  # function start line -> function_definition
+        self.functions: tuple[FunctionSpan, ...] = self._functions()
+        self.globals: tuple[Decl, ...] = self._globals()
+        self._locks: dict[tuple[int, int], tuple[LockRegion, ...]] = {}
+        self._decls: dict[tuple[int, int], tuple[Decl, ...]] = {}
         self._scanned: tuple[FunctionSpan, ...] | None = None
 
-    def _fn_locks(self, fn: FunctionSpan) -> list[LockRegion]:
-        body = self.lines[fn.start - 1:fn.end]
-        if not mentions_lock("\n".join(body)):
-            return []
-        scanned = scan_lines(list(body))
-        return lock_regions([(fn.start + i, s.code) for i, s in enumerate(scanned)],
-                            fn.name, fn.complete)
+    def _functions(self) -> tuple[FunctionSpan, ...]:
+        from reviewbot.cmap.filemap import _function_name
+        from reviewbot.cmap.fragment import SYNTHETIC
 
-    def _declarations(self, parser: CParser) -> tuple[tuple[Decl, ...], tuple[Decl, ...]]:
-        """(locals and parameters, file-scope declarations); struct fields are neither."""
-        local: list[Decl] = []
-        file_scope: list[Decl] = []
-        for node in parser.captures(_DECL_QUERY, self.tree.root_node).get("decl", []):
-            type_text = _type_text(node)
-            if not type_text:
-                continue
-            line = node.start_point[0] + 1
-            at_file = node.type == "declaration" and _at_file_scope(node)
-            for child in node.children_by_field_name("declarator"):
-                named = _declarator_name(child)
-                if named:
-                    (file_scope if at_file else local).append(
-                        Decl(named[0], type_text, named[1], line))
-        return tuple(local), tuple(file_scope)
+        out: list[FunctionSpan] = []
+        for node in self.parser.captures(_FUNC_QUERY, self.tree.root_node).get("f", []):
+            parent = node.parent
+            while parent is not None and parent.type != "function_definition":
+                parent = parent.parent
+            if parent is not None:
+                continue  # error recovery nested one function in another
+            name = _function_name(node)
+            if name and name != SYNTHETIC:
+                start = node.start_point[0] + 1
+                self.nodes[start] = node
+                out.append(FunctionSpan(name, start, node.end_point[0] + 1, "tree-sitter",
+                                        True))
+        return tuple(sorted(out, key=lambda f: (f.start, f.end)))
+
+    def _globals(self) -> tuple[Decl, ...]:
+        """File-scope declarations (not struct fields, not function locals)."""
+        out: list[Decl] = []
+        stack = list(reversed(self.tree.root_node.children))
+        while stack:
+            node = stack.pop()
+            if node.type in _FILE_SCOPE_CONTAINERS:
+                stack.extend(reversed(node.children))
+            elif node.type == "declaration":
+                out.extend(_decls_of(node))
+        return tuple(out)
+
+    def fn_locks(self, fn: FunctionSpan) -> tuple[LockRegion, ...]:
+        """Lock regions of one function (computed once)."""
+        key = (fn.start, fn.end)
+        found = self._locks.get(key)
+        if found is None:
+            body = self.lines[fn.start - 1:fn.end]
+            found = ()
+            if mentions_lock("\n".join(body)):
+                scanned = scan_lines(list(body))
+                found = tuple(lock_regions([(fn.start + i, s.code)
+                                            for i, s in enumerate(scanned)],
+                                           fn.name, fn.complete))
+            self._locks[key] = found
+        return found
+
+    def fn_decls(self, fn: FunctionSpan) -> tuple[Decl, ...]:
+        """Parameters and locals of one function (computed once; none for a function
+        tree-sitter did not find)."""
+        key = (fn.start, fn.end)
+        found = self._decls.get(key)
+        if found is None:
+            node = self.nodes.get(fn.start) if fn.source == "tree-sitter" else None
+            found = () if node is None else tuple(
+                d for n in self.parser.captures(_DECL_QUERY, node).get("decl", [])
+                for d in _decls_of(n))
+            self._decls[key] = found
+        return found
 
     def scanned_functions(self) -> tuple[FunctionSpan, ...]:
         """Functions found by kernel layout (``{``/``}`` at column 0), computed once."""
@@ -101,18 +135,20 @@ class WholeFile:
 
     def function_node(self, fn: FunctionSpan) -> Node | None:
         """The ``function_definition`` node of a tree-sitter function (file numbering)."""
-        node = self.tree.root_node.descendant_for_point_range((fn.start - 1, 0),
-                                                              (fn.start - 1, 0))
-        while node is not None and node.type != "function_definition":
-            node = node.parent
-        return node
+        return self.nodes.get(fn.start)
 
 
-def _at_file_scope(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None and parent.type in _FILE_SCOPE_CONTAINERS[1:]:
-        parent = parent.parent
-    return parent is None or parent.type == "translation_unit"
+def _decls_of(node: Node) -> list[Decl]:
+    type_text = _type_text(node)
+    if not type_text:
+        return []
+    line = node.start_point[0] + 1
+    out = []
+    for child in node.children_by_field_name("declarator"):
+        named = _declarator_name(child)
+        if named:
+            out.append(Decl(named[0], type_text, named[1], line))
+    return out
 
 
 class ParseCache:
@@ -145,7 +181,11 @@ def _span(rows: tuple[int | None, ...], start: int, end: int) -> tuple[int, int]
 
 
 def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
-    """The FileMap of ``fdiff`` seen through its whole post-image ``whole``."""
+    """The FileMap of ``fdiff`` seen through its whole post-image ``whole``.
+
+    ``locks`` and ``decls`` hold the functions the patch touches; ``locks_at`` and
+    ``decl`` answer for any other function too, worked out when asked.
+    """
     from reviewbot.cmap.filemap import FileMap, MappedFragment, Unmapped
 
     rows = lm.rows()
@@ -155,39 +195,47 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
     real_of = {} if ident else lm.to_real()
     added_real = set(added) if ident else {real_of[d] for d in added if d in real_of}
 
-    def covered(fns: tuple[FunctionSpan, ...]) -> set[int]:
-        return {r for r in added_real for fn in fns if fn.start <= r <= fn.end}
-
     functions = list(whole.functions)
-    locks = list(whole.locks)
-    seen = covered(whole.functions)
+    seen = {r for r in added_real for fn in functions if fn.start <= r <= fn.end}
     if added_real - seen:
         for fn in whole.scanned_functions():
             mine = {r for r in added_real if fn.start <= r <= fn.end}
             if mine and not mine & seen:
                 functions.append(fn)
-                locks.extend(whole._fn_locks(fn))
+    touched = [fn for fn in functions if any(fn.start <= r <= fn.end for r in added_real)]
 
     def span(start: int, end: int) -> tuple[int, int] | None:
         return (start, end) if ident else _span(rows, start, end)
 
-    out_fns: list[FunctionSpan] = []
-    for fn in functions:
-        s = span(fn.start, fn.end)
-        if s is not None:
-            out_fns.append(FunctionSpan(fn.name, s[0], s[1], fn.source, fn.complete))
-    out_locks: list[LockRegion] = []
-    for lr in locks:
-        s = span(lr.start, lr.end)
-        if s is not None:
-            out_locks.append(LockRegion(lr.lock, lr.call, s[0], s[1], lr.function,
-                                        lr.start_known, lr.end_known))
+    def moved_locks(regions: tuple[LockRegion, ...]) -> tuple[LockRegion, ...]:
+        out = []
+        for lr in regions:
+            s = span(lr.start, lr.end)
+            if s is not None:
+                out.append(LockRegion(lr.lock, lr.call, s[0], s[1], lr.function,
+                                      lr.start_known, lr.end_known))
+        return tuple(out)
 
     def moved(decls: tuple[Decl, ...]) -> tuple[Decl, ...]:
         if ident:
             return decls
         return tuple(Decl(d.name, d.type, d.pointer, n) for d in decls
                      if (n := rows[d.line - 1]) is not None)
+
+    pairs: list[tuple[FunctionSpan, FunctionSpan]] = []  # (patch numbering, file numbering)
+    for fn in functions:
+        s = span(fn.start, fn.end)
+        if s is not None:
+            pairs.append((FunctionSpan(fn.name, s[0], s[1], fn.source, fn.complete), fn))
+    pairs.sort(key=lambda p: (p[0].start, p[0].end))
+    out_fns = tuple(p[0] for p in pairs)
+
+    def expand(fn: FunctionSpan) -> tuple[tuple[LockRegion, ...], tuple[Decl, ...]]:
+        """Lock regions and declarations of a function the patch does not touch."""
+        real = next((r for d, r in pairs if d == fn), None)
+        if real is None or real in touched:
+            return (), ()
+        return moved_locks(whole.fn_locks(real)), moved(whole.fn_decls(real))
 
     error_lines = frozenset(n for r in whole.error_lines if (n := rows[r - 1]) is not None)
     frag = MappedFragment(Fragment(whole.text, rows, 0, None), whole.tree, error_lines, None,
@@ -199,9 +247,10 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
             unmapped.append(Unmapped(n, "tree-sitter could not parse this line and no "
                                         "enclosing function was found"))
             break
-    out_fns.sort(key=lambda f: (f.start, f.end))
-    return FileMap(fdiff.path, (frag,), tuple(out_fns), tuple(out_locks), moved(whole.decls),
-                   text, added, tuple(unmapped), True, moved(whole.globals), whole)
+    locks = tuple(r for fn in touched for r in moved_locks(whole.fn_locks(fn)))
+    decls = tuple(d for fn in touched for d in moved(whole.fn_decls(fn)))
+    return FileMap(fdiff.path, (frag,), out_fns, locks, decls, text, added, tuple(unmapped),
+                   True, moved(whole.globals), whole, expand)
 
 
 def _focus(fdiff: FileDiff, real_of: dict[int, int], ident: bool
