@@ -430,3 +430,26 @@ def test_locate_identity_offsets_and_collisions() -> None:
     assert numbers == sorted(set(numbers)) and min(numbers) >= 1
     assert rows[0] is None  # "0" would be line 0
     assert locate(fd, ["nothing", "like", "it"]) is None
+
+
+def test_incremental_parse_equals_a_fresh_parse(tmp_path: Path) -> None:
+    """Patch 3 changes mm/frob.c again: its post-image is parsed incrementally from
+    patch 1's tree, and must give what a fresh parse gives."""
+    from reviewbot.cmap.whole import WholeFile
+
+    repo = make_tree(tmp_path)
+    mbox = series_mbox(repo, tmp_path)
+    series = build_series(parse_messages(read_source(str(mbox))))[0]
+    applied = apply_series(GitTree.open(repo), series)
+    parser = CParser()
+    cache = ParseCache(parser)
+    texts = [applied.full_text(p, f) for p in (series.patches[0], series.patches[2])
+             for f in p.files]
+    assert all(texts) and texts[0] != texts[1]
+    first = cache.get(texts[0] or "", path="mm/frob.c")
+    again = cache.get(texts[1] or "", path="mm/frob.c")
+    fresh = WholeFile(texts[1] or "", parser)
+    assert str(again.tree.root_node) == str(fresh.tree.root_node)
+    assert again.functions == fresh.functions and again.globals == fresh.globals
+    assert str(first.tree.root_node) == str(WholeFile(texts[0] or "", parser).tree.root_node)
+    assert cache.parses == 2

@@ -254,7 +254,7 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
     if full_text is not None:
         from reviewbot.cmap.whole import ParseCache, map_whole
 
-        whole = (cache or ParseCache(parser)).get(full_text, blob)
+        whole = (cache or ParseCache(parser)).get(full_text, blob, fdiff.path)
         lm = locate(fdiff, whole.lines)
         if lm is not None:
             return map_whole(fdiff, whole, lm)

@@ -58,7 +58,16 @@ class CParser:
         self._queries: dict[str, Query] = {}
 
     def parse(self, text: str) -> Tree:
-        return self._parser.parse(blank_annotations(text).encode("utf-8", "surrogateescape"))
+        return self._parser.parse(self.source(text))
+
+    @staticmethod
+    def source(text: str) -> bytes:
+        """The bytes tree-sitter parses for ``text`` (annotations blanked)."""
+        return blank_annotations(text).encode("utf-8", "surrogateescape")
+
+    def reparse(self, source: bytes, old: Tree) -> Tree:
+        """Parse ``source`` reusing ``old`` (already ``edit()``-ed to match it)."""
+        return self._parser.parse(source, old)
 
     def query(self, source: str) -> Query:
         """A compiled query (cached); raises ValueError when it does not compile."""

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from reviewbot.cmap.parser import CParser
 
 _DECL_QUERY = "[(declaration) (parameter_declaration)] @decl"
-_FUNC_QUERY = "(function_definition) @f"
 _FILE_SCOPE_CONTAINERS = ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                           "preproc_elifdef", "linkage_specification", "declaration_list")
 
@@ -45,7 +44,10 @@ class WholeFile:
     patch (or a rule) asks about that function; the fallback scan only when needed.
     """
 
-    def __init__(self, text: str, parser: CParser, blob: str | None = None) -> None:
+    def __init__(self, text: str, parser: CParser, blob: str | None = None,
+                 previous: WholeFile | None = None) -> None:
+        """Parse ``text``; with ``previous`` (an earlier version of the same file) the
+        parse is incremental: tree-sitter reuses the unchanged parts of its tree."""
         from reviewbot.cmap.filemap import _error_lines
 
         lines = text.split("\n")
@@ -55,7 +57,9 @@ class WholeFile:
         self.lines: tuple[str, ...] = tuple(lines)
         self.text = "\n".join(lines) + "\n"
         self.parser = parser
-        self.tree: Tree = parser.parse(self.text)
+        self.source = parser.source(self.text)
+        self.tree: Tree = parser.parse(self.text) if previous is None else parser.reparse(
+            self.source, _edited(previous.tree, previous.source, self.source))
         self.error_lines = _error_lines(self.tree, tuple(range(1, len(lines) + 1)))
         self.nodes: dict[int, Node] = {}  # function start line -> function_definition
         self.functions: tuple[FunctionSpan, ...] = self._functions()
@@ -65,16 +69,19 @@ class WholeFile:
         self._scanned: tuple[FunctionSpan, ...] | None = None
 
     def _functions(self) -> tuple[FunctionSpan, ...]:
+        """Functions at file scope (inside #if blocks and parse errors too)."""
         from reviewbot.cmap.filemap import _function_name
         from reviewbot.cmap.fragment import SYNTHETIC
 
         out: list[FunctionSpan] = []
-        for node in self.parser.captures(_FUNC_QUERY, self.tree.root_node).get("f", []):
-            parent = node.parent
-            while parent is not None and parent.type != "function_definition":
-                parent = parent.parent
-            if parent is not None:
-                continue  # error recovery nested one function in another
+        stack = list(reversed(self.tree.root_node.children))
+        while stack:
+            node = stack.pop()
+            if node.type in _FILE_SCOPE_CONTAINERS or node.type == "ERROR":
+                stack.extend(reversed(node.children))
+                continue
+            if node.type != "function_definition":
+                continue
             name = _function_name(node)
             if name and name != SYNTHETIC:
                 start = node.start_point[0] + 1
@@ -151,21 +158,53 @@ def _decls_of(node: Node) -> list[Decl]:
     return out
 
 
+def _common_prefix(a: bytes, b: bytes) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    va, vb = memoryview(a), memoryview(b)
+    while lo < hi:  # binary search with C-speed slice comparisons
+        mid = (lo + hi + 1) // 2
+        if va[:mid] == vb[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _edited(tree: Tree, old: bytes, new: bytes) -> Tree:
+    """A copy of ``tree`` (parsed from ``old``) told that ``new`` replaced one span."""
+    start = _common_prefix(old, new)
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    copy = tree.copy()
+    copy.edit(start_byte=start, old_end_byte=len(old) - tail, new_end_byte=len(new) - tail,
+              start_point=_point(old, start), old_end_point=_point(old, len(old) - tail),
+              new_end_point=_point(new, len(new) - tail))
+    return copy
+
+
 class ParseCache:
-    """WholeFile by blob id: each distinct file text is parsed once per series."""
+    """WholeFile by blob id: each distinct file text is parsed once per series; a later
+    version of a file already parsed (same path) is parsed incrementally."""
 
     def __init__(self, parser: CParser) -> None:
         self.parser = parser
         self._files: dict[str, WholeFile] = {}
+        self._by_path: dict[str, WholeFile] = {}
         self.parses = 0
 
-    def get(self, text: str, blob: str | None = None) -> WholeFile:
+    def get(self, text: str, blob: str | None = None, path: str | None = None) -> WholeFile:
         key = blob or blob_id(text)
         whole = self._files.get(key)
         if whole is None:
-            whole = WholeFile(text, self.parser, key)
+            previous = self._by_path.get(path) if path is not None else None
+            whole = WholeFile(text, self.parser, key, previous)
             self._files[key] = whole
             self.parses += 1
+        if path is not None:
+            self._by_path[path] = whole
         return whole
 
 
