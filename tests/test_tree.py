@@ -453,3 +453,65 @@ def test_incremental_parse_equals_a_fresh_parse(tmp_path: Path) -> None:
     assert again.functions == fresh.functions and again.globals == fresh.globals
     assert str(first.tree.root_node) == str(WholeFile(texts[0] or "", parser).tree.root_node)
     assert cache.parses == 2
+
+
+# --- lock regions over whole functions ---------------------------------------------------
+
+def _regions(body: str) -> list[tuple[str, str, int, int, bool]]:
+    from reviewbot.cmap.locks import lock_regions
+
+    lines = list(enumerate(body.strip("\n").split("\n"), start=1))
+    return [(r.lock, r.call, r.start, r.end, r.start_known)
+            for r in lock_regions(lines, "f", True)]
+
+
+def test_lock_taken_by_a_helper_starts_there() -> None:
+    """mm/vmalloc.c alloc_vmap_area(): preload_this_cpu_lock() takes the lock that
+    spin_unlock() releases; the lines above it do not hold it."""
+    body = """
+static struct vmap_area *alloc_vmap_area(unsigned long size)
+{
+	if (unlikely(!size))
+		return ERR_PTR(-EINVAL);
+	spin_lock_init(&free_vmap_area_lock);
+	lockdep_assert_not_held(&free_vmap_area_lock);
+	preload_this_cpu_lock(&free_vmap_area_lock, gfp_mask, node);
+	addr = __alloc_vmap_area(&free_vmap_area_root, size);
+	spin_unlock(&free_vmap_area_lock);
+	return va;
+}
+"""
+    assert _regions(body) == [("free_vmap_area_lock", "preload_this_cpu_lock", 7, 9, True)]
+
+
+def test_second_unlock_on_another_path_belongs_to_the_same_lock() -> None:
+    body = """
+static int f(struct zone *zone)
+{
+	int ret = 0;
+
+	spin_lock(&zone->lock);
+	if (!zone->free) {
+		spin_unlock(&zone->lock);
+		return -ENOMEM;
+	}
+	zone->free--;
+	spin_unlock(&zone->lock);
+	return ret;
+}
+"""
+    assert _regions(body) == [("zone->lock", "spin_lock", 5, 7, True),
+                              ("zone->lock", "spin_lock", 5, 11, True)]
+
+
+def test_unlock_of_a_lock_the_caller_holds() -> None:
+    body = """
+static void g(struct zone *zone)
+	__releases(&zone->lock)
+{
+	lockdep_assert_held(&zone->lock);
+	zone->free++;
+	spin_unlock(&zone->lock);
+}
+"""
+    assert _regions(body) == [("zone->lock", "spin_lock", 1, 6, False)]
