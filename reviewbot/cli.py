@@ -125,7 +125,22 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings
     from reviewbot.tree.locate import find_tree
 
     messages = read_input(args.source, settings.max_input_bytes)
-    return messages, find_tree(args.tree, args.no_tree, cwd), args.base
+    tree = find_tree(args.tree, args.no_tree, cwd)
+    tracking = os.environ.get("B4_TRACKING_FILE")
+    if args.format == "b4-json" and tracking:
+        from reviewbot.fetch.b4review import has_patch, tracked_series
+        from reviewbot.tree.locate import find_repo
+
+        if not has_patch(messages):  # b4's series check: the cover letter alone
+            from reviewbot.tree.git import TreeError
+
+            try:
+                found = tracked_series(tree or find_repo(None, cwd), Path(tracking))
+            except TreeError:
+                found = None
+            if found is not None:
+                return found[0], tree, args.base or found[1].base
+    return messages, tree, args.base
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -141,3 +141,50 @@ def test_b4_review_check_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     # the series command gets the cover letter alone: nothing to report, nothing stored
     assert checks.run_series_checks((cover["message-id"].strip("<>"), cover), [cmd],
                                     str(repo)) == []
+
+
+def test_b4_review_series_check_reads_the_review_branch(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The series check gets the cover letter and B4_TRACKING_FILE; the series is the
+    review branch b4 made (patches, then an empty tracking commit)."""
+    from b4.review import checks
+
+    env = b4_env(tmp_path)
+    repo = make_tree(tmp_path)
+    base = run(["git", "rev-parse", "HEAD"], repo, env).stdout.strip()
+    change_id = "20260121-frob-failed-1a2b3c4d5e6f"
+    assert run(["git", "checkout", "-q", "-b", f"b4/review/{change_id}"], repo,
+               env).returncode == 0
+    commits = add_series(repo)
+    tracking = {"series": {"change-id": change_id, "revision": 1, "base-commit": base,
+                           "first-patch-commit": commits[0], "subject": "frob: failures"},
+                "followups": [], "patches": [], "known-revisions": []}
+    message = ("[PATCH 0/3] frob: failures\n\n--- b4-review-tracking ---\n"
+               "# This section is used internally by b4 review\n" + json.dumps(tracking))
+    assert run(["git", "commit", "-q", "--allow-empty", "-m", message], repo,
+               env).returncode == 0
+    assert run(["git", "checkout", "-q", "master"], repo, env).returncode == 0
+    tracking_file = tmp_path / "b4-tracking.json"
+    tracking_file.write_text(json.dumps(tracking, indent=2))
+    cover_mbox = tmp_path / "cover.mbox"
+    cover_mbox.write_text("From x@y Thu Jan  1 00:00:00 1970\n"
+                          "From: Ada Example <ada@example.org>\n"
+                          "Subject: [PATCH 0/3] frob: failures\n"
+                          "Message-ID: <cover@example.org>\n\nThree patches.\n")
+    (cover,) = _messages(cover_mbox)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    cmd = shlex.join([*REVIEWBOT, "--format", "b4-json", "-"])
+    results = checks.run_series_checks(("cover@example.org", cover), [cmd], str(repo),
+                                       extra_env={"B4_TRACKING_FILE": str(tracking_file)})
+    assert [(r["tool"], r["status"], r["summary"]) for r in results] == [
+        ("reviewbot", "fail", "2 errors, 2 warnings")]
+    details = json.loads(results[0]["details"])
+    assert [d["description"].split(": ")[0] for d in details] == [
+        "[PATCH 1/3] frob", "[PATCH 1/3] frob", "[PATCH 3/3] frob", "[PATCH 3/3] frob"]
+    assert "mm/frob.c:95: TRE001 error" in details[3]["description"]
+    # no tracking data, or a branch that is not there: nothing to say
+    assert checks.run_series_checks(("cover@example.org", cover), [cmd], str(repo)) == []
+    tracking_file.write_text(json.dumps({"series": {"change-id": "nope", "base-commit": base}}))
+    assert checks.run_series_checks(("cover@example.org", cover), [cmd], str(repo),
+                                    extra_env={"B4_TRACKING_FILE": str(tracking_file)}) == []

@@ -515,3 +515,19 @@ static void g(struct zone *zone)
 }
 """
     assert _regions(body) == [("zone->lock", "spin_lock", 1, 6, False)]
+
+
+def test_git_range_with_an_empty_commit_is_numbered_in_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_tree(tmp_path)
+    add_series(repo)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "an empty commit")
+    commit(repo, "widget: one more line", ("drivers/misc/widget.c", "gone", "removed"))
+    monkeypatch.chdir(repo)
+    _, data = review_json(capsys, "HEAD~5..")
+    patches = data["patches"]
+    assert isinstance(patches, list)
+    assert [(p["index"], p["total"], p["skipped"]) for p in patches] == [
+        (1, 4, None), (2, 4, None), (3, 4, None), (4, 4, None)]
+    assert data["series"][0]["missing"] == []  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from reviewbot.errors import InputError
@@ -11,6 +12,7 @@ from reviewbot.tree.git import GitTree
 MAX_COMMITS = 1000
 # Options that make the output independent of the user's format.* / diff.* settings.
 _FORMAT_PATCH = ["format-patch", "--stdout", "--numbered", "--thread=shallow",
+                 "--subject-prefix=PATCH",
                  "--no-cover-letter", "--no-signature", "--no-notes", "--no-attach",
                  "--src-prefix=a/", "--dst-prefix=b/", "--no-color"]
 
@@ -62,7 +64,22 @@ def read_git_range(repo: GitTree, spec: str) -> tuple[list[RawMessage], GitRange
         res = repo.git([*_FORMAT_PATCH, f"{rng.since}..{rng.until}"])
     if res.code != 0:
         raise InputError(f"git format-patch {spec} failed: {res.first_error}")
-    messages = split_mbox(res.out, f"git {spec}")
+    messages = _renumber(split_mbox(res.out, f"git {spec}"))
     if not messages:
         raise InputError(f"{spec}: git format-patch gave no patches")
     return messages, rng
+
+
+_NUMBERED = re.compile(rb"^Subject: \[PATCH \d+/\d+\]", re.MULTILINE)
+
+
+def _renumber(messages: list[RawMessage]) -> list[RawMessage]:
+    """format-patch leaves empty commits out but still counts them in ``k/N``: number
+    the patches it gave 1..N again."""
+    total = len(messages)
+    out = []
+    for i, m in enumerate(messages, start=1):
+        head, sep, body = m.data.partition(b"\n\n")
+        head = _NUMBERED.sub(b"Subject: [PATCH %d/%d]" % (i, total), head, count=1)
+        out.append(RawMessage(head + sep + body, m.origin))
+    return out

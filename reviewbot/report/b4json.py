@@ -36,7 +36,8 @@ def _summary(findings: tuple[Finding, ...], skipped: int) -> str:
 
 
 def b4_results(review: Review) -> list[dict[str, str]]:
-    """One result for the input: [] when it held no patch (a cover letter alone)."""
+    """One result for the input (a patch, or a whole series for the series check):
+    [] when it held no patch (a cover letter with no review branch to read)."""
     patches = [pr for sr in review.series for pr in sr.patches]
     if not patches:
         return []
@@ -46,7 +47,10 @@ def b4_results(review: Review) -> list[dict[str, str]]:
         if _ORDER[STATUS[f.severity]] > _ORDER[status]:
             status = STATUS[f.severity]
     skipped = [pr for pr in patches if pr.patch.skipped]
-    details = [{"status": STATUS[f.severity], "description": _describe(f)} for f in findings]
+    label = len(patches) > 1  # a series check: say which patch
+    details = [{"status": STATUS[f.severity],
+                "description": (f"{pr.patch.label}: " if label else "") + _describe(f)}
+               for pr in patches for f in pr.findings]
     details.extend({"status": "pass", "description": f"{pr.patch.label}: not reviewed: "
                     f"{pr.patch.skipped}"} for pr in skipped)
     return [{"tool": TOOL, "status": status, "summary": _summary(findings, len(skipped)),
