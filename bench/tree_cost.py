@@ -92,7 +92,8 @@ def make_series(kernel: Path, work: Path) -> tuple[Path, Path]:
                     if nxt < 0:
                         break
                     pos = nxt
-                text = (text[:pos + 1] + f"\tif (unlikely(!{k}))\n\t\tbarrier();\n"
+                # braces around one statement: STY001 fires, so the rules run too
+                text = (text[:pos + 1] + f"\tif (unlikely(!{k})) {{\n\t\tbarrier();\n\t}}\n"
                         + text[pos + 1:])
             file.write_text(text, encoding="utf-8", errors="surrogateescape")
         git(clone, "add", "-A")

@@ -531,3 +531,89 @@ def test_git_range_with_an_empty_commit_is_numbered_in_order(
     assert [(p["index"], p["total"], p["skipped"]) for p in patches] == [
         (1, 4, None), (2, 4, None), (3, 4, None), (4, 4, None)]
     assert data["series"][0]["missing"] == []  # type: ignore[index]
+
+
+def test_colour_on_a_terminal_only(tmp_path: Path) -> None:
+    """Run as a user would, on a pseudo-terminal and through a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    repo = make_tree(tmp_path)
+    add_series(repo)
+    exe = str(Path(sys.executable).parent / "reviewbot")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GIT_DIR")}
+    master, slave = pty.openpty()
+    proc = subprocess.run([exe, "check", "HEAD~3.."], cwd=repo, env=env, stdout=slave,
+                          stderr=subprocess.PIPE, timeout=60, check=False)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    shown = b"".join(chunks).decode()
+    assert proc.returncode == 1
+    assert "\033[1;33mwarning\033[0m: braces {} are not necessary" in shown
+    piped = subprocess.run([exe, "check", "HEAD~3.."], cwd=repo, env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert piped.returncode == 1 and "\033[" not in piped.stdout
+    assert "STY001 warning: braces {} are not necessary" in piped.stdout
+
+
+@pytest.mark.parametrize("chunk", [4, 1 << 16])
+def test_common_prefix_and_suffix(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edit handed to tree-sitter for an incremental parse: the changed span."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import reviewbot.cmap.whole as whole
+
+    monkeypatch.setattr(whole, "_CHUNK", chunk)
+
+    def naive(a: bytes, b: bytes) -> int:
+        n = 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return n
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.binary(max_size=80), st.binary(max_size=8), st.binary(max_size=8),
+           st.binary(max_size=80))
+    def check(head: bytes, x: bytes, y: bytes, tail: bytes) -> None:
+        a, b = head + x + tail, head + y + tail
+        start = whole._common_prefix(a, b, min(len(a), len(b)))
+        assert start == naive(a, b)
+        end = whole._common_suffix(a, b, min(len(a), len(b)) - start)
+        assert end == naive(a[start:][::-1], b[start:][::-1])
+
+    check()
+
+
+def test_rule_that_needs_the_whole_function(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """TRE001 (fixtures/rules-tree) matches a function's parameter list and a branch in
+    its body: a hunk deep in the function shows only the branch."""
+    from tests.conftest import FIXTURES, ROOT
+
+    repo = make_tree(tmp_path)
+    add_series(repo)
+    monkeypatch.chdir(repo)
+    rules = ["--rules-dir", str(ROOT / "rules"), "--rules-dir", str(FIXTURES / "rules-tree")]
+    _, tree_mode = review_json(capsys, "HEAD~3..", *rules)
+    _, patch_only = review_json(capsys, "HEAD~3..", *rules, "--no-tree")
+
+    def found(data: dict[str, object]) -> list[tuple[int, str, int]]:
+        patches = data["patches"]
+        assert isinstance(patches, list)
+        return [(p["index"], f["rule"], f["line"]) for p in patches for f in p["findings"]]
+
+    assert found(tree_mode) == [(1, "STY001", 65), (1, "TRE001", 65), (3, "STY001", 95),
+                                (3, "TRE001", 95)]
+    assert found(patch_only) == [(1, "STY001", 65), (3, "STY001", 95)]

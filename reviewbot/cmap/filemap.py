@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,17 @@ class MappedFragment:
     @property
     def root(self) -> Node:
         return self.tree.root_node
+
+    def nodes(self) -> Iterator[Node]:
+        """Every node of the tree that overlaps the focus rows, parents first. In tree
+        mode this skips the parts of the file no hunk touches: walk with this."""
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if not self.touches(node):
+                continue
+            yield node
+            stack.extend(reversed(node.children))
 
     def touches(self, node: Node) -> bool:
         """Whether ``node`` overlaps the focus rows (always, without a focus)."""

@@ -86,7 +86,12 @@ class CParser:
         result: dict[str, list[Node]] = cursor.captures(node)
         return result
 
-    def matches(self, source: str, node: Node) -> list[tuple[int, dict[str, list[Node]]]]:
+    def matches(self, source: str, node: Node, rows: tuple[int, int] | None = None
+                ) -> list[tuple[int, dict[str, list[Node]]]]:
+        """Matches of query ``source`` under ``node``; with ``rows`` (first, last: 0-based)
+        only those overlapping those rows."""
         cursor: Any = self._ts.QueryCursor(self.query(source))
+        if rows is not None:
+            cursor.set_point_range((rows[0], 0), (rows[1] + 1, 0))
         result: list[tuple[int, dict[str, list[Node]]]] = cursor.matches(node)
         return result

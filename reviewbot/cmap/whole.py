@@ -158,12 +158,35 @@ def _decls_of(node: Node) -> list[Decl]:
     return out
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    va, vb = memoryview(a), memoryview(b)
-    while lo < hi:  # binary search with C-speed slice comparisons
+_CHUNK = 1 << 16
+
+
+def _common_prefix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common prefix of ``a`` and ``b`` (at most ``limit``): whole chunks
+    first, then a binary search inside the first chunk that differs."""
+    i = 0
+    while i + _CHUNK <= limit and a[i:i + _CHUNK] == b[i:i + _CHUNK]:
+        i += _CHUNK
+    lo, hi = i, min(i + _CHUNK, limit)
+    while lo < hi:
         mid = (lo + hi + 1) // 2
-        if va[:mid] == vb[:mid]:
+        if a[i:mid] == b[i:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common suffix (at most ``limit``), the same way from the end."""
+    la, lb = len(a), len(b)
+    i = 0
+    while i + _CHUNK <= limit and a[la - i - _CHUNK:la - i] == b[lb - i - _CHUNK:lb - i]:
+        i += _CHUNK
+    lo, hi = i, min(i + _CHUNK, limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid:la - i] == b[lb - mid:lb - i]:
             lo = mid
         else:
             hi = mid - 1
@@ -176,8 +199,8 @@ def _point(data: bytes, offset: int) -> tuple[int, int]:
 
 def _edited(tree: Tree, old: bytes, new: bytes) -> Tree:
     """A copy of ``tree`` (parsed from ``old``) told that ``new`` replaced one span."""
-    start = _common_prefix(old, new)
-    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    start = _common_prefix(old, new, min(len(old), len(new)))
+    tail = _common_suffix(old, new, min(len(old), len(new)) - start)
     copy = tree.copy()
     copy.edit(start_byte=start, old_end_byte=len(old) - tail, new_end_byte=len(new) - tail,
               start_point=_point(old, start), old_end_point=_point(old, len(old) - tail),
