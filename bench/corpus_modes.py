@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     args = ap.parse_args()
     manifest = json.loads((args.corpus / "manifest.json").read_text())
-    sources = sorted(args.corpus.glob("*.patch")) + [args.corpus / "hvo-v4-subset.mbox"]
+    sources = [*sorted(args.corpus.glob("*.patch")), args.corpus / "hvo-v4-subset.mbox"]
     found = {"patch": Counter[str](), "tree": Counter[str]()}
     total = Counter(c["category"] for c in manifest if c["category"] != "negative")
     counts = {"patch": 0, "tree": 0}

@@ -111,8 +111,8 @@ def timed(args: list[str], cwd: Path, runs: int) -> tuple[float, float, str]:
     out = ""
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run([str(BIN / "reviewbot"), "check", *args], cwd=cwd, capture_output=True,
-                              text=True, check=False)
+        proc = subprocess.run([str(BIN / "reviewbot"), "check", *args], cwd=cwd,
+                              capture_output=True, text=True, check=False)
         times.append(time.perf_counter() - t0)
         if proc.returncode not in (0, 1):
             sys.exit(f"reviewbot {' '.join(args)} failed: {proc.stderr}")
