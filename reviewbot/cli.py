@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from reviewbot import __version__
 from reviewbot.config import Settings
@@ -20,10 +21,12 @@ from reviewbot.findings import Review
 
 if TYPE_CHECKING:
     from reviewbot.fetch.lore import LoreOptions
+    from reviewbot.fetch.resolve import Input
     from reviewbot.report.reply import Reply
+    from reviewbot.tree.git import GitTree
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "reply")
+FORMATS = ("text", "json", "reply", "checkpatch", "b4-json")
 REPLY_ONLY = ("output", "send", "all", "summary")
 
 
@@ -54,12 +57,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="review a series (mbox, Maildir, patches, stdin, "
-                                         "or a Message-ID / lore URL)")
-    check.add_argument("source", help="an mbox, a Maildir, a directory of patches, a "
-                                      ".patch/.eml file, - for stdin, or a Message-ID or "
-                                      "lore URL whose thread is fetched")
+                                         "a git range, or a Message-ID / lore URL)")
+    check.add_argument("source", nargs="?",
+                       help="an mbox, a Maildir, a directory of patches, a .patch/.eml "
+                            "file, - for stdin, a git range such as HEAD~3.., or a "
+                            "Message-ID or lore URL whose thread is fetched")
+    check.add_argument("--git", metavar="RANGE",
+                       help="review the commits of RANGE (A..B, A.., or A for A..HEAD) as "
+                            "the series git format-patch would make")
+    tree = check.add_mutually_exclusive_group()
+    tree.add_argument("--tree", metavar="PATH",
+                      help="kernel tree to apply the series in for whole-file context "
+                           "(default: the current directory when it is a kernel tree, "
+                           "else 'tree' in the config file)")
+    tree.add_argument("--no-tree", action="store_true",
+                      help="review from the patches alone")
+    check.add_argument("--base", metavar="COMMIT",
+                       help="apply the series on COMMIT instead of its base-commit or HEAD")
     check.add_argument("--format", choices=FORMATS, default=None,
-                       help="output format (default: text on a terminal, else reply)")
+                       help="output format (default: text on a terminal, else reply); "
+                            "checkpatch and b4-json are what b4's check commands read")
     check.add_argument("--reply", dest="format", action="store_const", const="reply",
                        help="same as --format reply")
     check.add_argument("-v", "--series-version", dest="version_n", type=int, metavar="N",
@@ -110,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "reviews (a directory with manifest.json)")
     ev.add_argument("directory", help="corpus directory: manifest.json and the patch files "
                                       "it names")
-    ev.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    ev.add_argument("--format", choices=("text", "json"), default="text",
+                    help="output format")
     ev.add_argument("--per-patch", action="store_true",
                     help="review every patch file alone instead of together with the "
                          "other patches of its series in the corpus")
@@ -165,12 +183,31 @@ def _check_format(args: argparse.Namespace) -> str:
     return fmt
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from reviewbot.fetch.resolve import read_input
-    from reviewbot.pipeline import review_messages
+def _messages_and_tree(args: argparse.Namespace, settings: Settings
+                       ) -> tuple[Input, GitTree | None, str | None]:
+    """What to review, in which tree (None: patch-only), on which base."""
+    from reviewbot.fetch.git import looks_like_range
 
-    fmt = _check_format(args)
-    settings = _settings(args)
+    cwd = Path.cwd()
+    spec = args.git
+    if spec is None and args.source and args.source != "-" and not Path(args.source).exists() \
+            and looks_like_range(args.source):
+        spec = args.source
+    elif spec is not None and args.source:
+        raise ReviewbotError("give either SOURCE or --git RANGE, not both")
+    if spec is not None:
+        from reviewbot.fetch.git import read_git_range
+        from reviewbot.fetch.resolve import Input
+        from reviewbot.tree.locate import find_repo
+
+        repo = find_repo(args.tree, cwd)
+        messages, rng = read_git_range(repo, spec)
+        return Input(tuple(messages)), None if args.no_tree else repo, args.base or rng.base
+    if not args.source:
+        raise ReviewbotError("nothing to review: give SOURCE (a file, a directory, - for "
+                             "stdin, or a git range) or --git RANGE")
+    from reviewbot.fetch.resolve import Input, read_input
+    from reviewbot.tree.locate import find_tree
 
     def lore_options() -> LoreOptions:
         from reviewbot.fetch.lore import lore_options
@@ -179,14 +216,46 @@ def cmd_check(args: argparse.Namespace) -> int:
                             settings.max_input_bytes)
 
     got = read_input(args.source, settings.max_input_bytes, lore_options, settings.version)
+    tree = find_tree(args.tree, args.no_tree, cwd)
+    tracking = os.environ.get("B4_TRACKING_FILE")
+    if args.format == "b4-json" and tracking:
+        from reviewbot.fetch.b4review import has_patch, tracked_series
+        from reviewbot.tree.locate import find_repo
+
+        if not has_patch(list(got.messages)):  # b4's series check: the cover letter alone
+            from reviewbot.tree.git import TreeError
+
+            try:
+                found = tracked_series(tree or find_repo(None, cwd), Path(tracking))
+            except TreeError:
+                found = None
+            if found is not None:
+                return Input(tuple(found[0])), tree, args.base or found[1].base
+    return got, tree, args.base
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from reviewbot.pipeline import review_messages
+
+    fmt = _check_format(args)
+    settings = _settings(args)
+    got, tree, base = _messages_and_tree(args, settings)
     for note in got.notes:
         print(f"reviewbot: {note}", file=sys.stderr)
-    review = got.finish(review_messages(got.messages, settings))
+    review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
     status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json
 
         sys.stdout.write(render_json(review))
+    elif fmt == "checkpatch":
+        from reviewbot.report.checkpatch import render_checkpatch
+
+        sys.stdout.write(render_checkpatch(review))
+    elif fmt == "b4-json":
+        from reviewbot.report.b4json import render_b4_json
+
+        sys.stdout.write(render_b4_json(review))
     elif fmt == "text":
         from reviewbot.report.text import render_text
 
@@ -382,9 +451,17 @@ HANDLERS = {"check": cmd_check, "rules": cmd_rules, "eval": cmd_eval,
             "explain": cmd_explain, "watch": cmd_watch}
 
 
+def _terminated(signum: int, frame: object) -> NoReturn:
+    """SIGTERM unwinds like an exception, so temporary trees are removed."""
+    del frame
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:  # the real command line, not a test calling main() in process
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return HANDLERS[args.command](args)
     except ReviewbotError as exc:

@@ -74,6 +74,13 @@ class ConfigFile:
         value = self._get(key, (int, float), "a number")
         return float(value) if isinstance(value, int | float) else None
 
+    def path_setting(self, key: str) -> Path | None:
+        """A non-empty string naming a path (``~`` expanded)."""
+        value = self._get(key, (str,), "a path (a non-empty string)")
+        if value == "":
+            raise ConfigError(f"{self.path}: {key} must be a path (a non-empty string)")
+        return Path(value).expanduser() if isinstance(value, str) else None
+
     def boolean(self, key: str) -> bool | None:
         value = self._get(key, (bool,), "true or false")
         return value if isinstance(value, bool) else None

@@ -42,12 +42,15 @@ class PatchReview:
     patch: Patch
     findings: tuple[Finding, ...]
     unmapped: tuple[Unmapped, ...] = ()
+    full_files: tuple[str, ...] = ()  # C files mapped from their whole post-image (tree)
+    notes: tuple[str, ...] = ()  # e.g. why a file had no tree context
 
 
 @dataclass(frozen=True)
 class SeriesReview:
     series: Series
     patches: tuple[PatchReview, ...]
+    notes: tuple[str, ...] = ()  # tree mode: where the series was applied, what failed
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from reviewbot.cmap.filemap import map_file
 from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.whole import ParseCache
 from reviewbot.config import Settings
 from reviewbot.diff.model import FileDiff
 from reviewbot.engine.context import FileContext, PatchContext
@@ -17,6 +19,9 @@ from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
+
+if TYPE_CHECKING:
+    from reviewbot.tree.git import GitTree
 
 # Tree mode: gives the whole post-image text of a file after a patch, or None.
 FullText = Callable[[Patch, FileDiff], "str | None"]
@@ -41,26 +46,38 @@ def select_rules(rules: Sequence[Rule], settings: Settings) -> list[Rule]:
 
 
 def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
-                 full_text: FullText | None = None) -> PatchReview:
+                 full_text: FullText | None = None,
+                 cache: ParseCache | None = None) -> PatchReview:
     if patch.skipped:
         return PatchReview(patch, ())
     files: list[FileContext] = []
     unmapped: list[Unmapped] = []
+    full: list[str] = []
+    notes: list[str] = []
     for fdiff in patch.files:
         fmap = None
         if fdiff.is_c and not fdiff.is_binary and not fdiff.is_deleted and fdiff.hunks:
             text = full_text(patch, fdiff) if full_text is not None else None
-            fmap = map_file(fdiff, parser, text)
+            fmap = map_file(fdiff, parser, text, cache)
             unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)
+            if fmap.full_file:
+                full.append(fdiff.path)
+            elif text is not None:
+                notes.append(f"{fdiff.path}: the tree's file does not hold this patch's "
+                             "hunks; mapped from the patch alone")
         files.append(FileContext(fdiff, fmap))
     ctx = PatchContext(series, patch, tuple(files), parser)
-    return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped))
+    return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped), tuple(full),
+                       tuple(notes))
 
 
 def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
-                  full_text: FullText | None = None) -> SeriesReview:
-    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text)
-                                      for p in series.patches))
+                  full_text: FullText | None = None,
+                  notes: Sequence[str] = ()) -> SeriesReview:
+    """Review every patch; whole files (tree mode) are parsed once per blob."""
+    cache = ParseCache(parser)
+    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text, cache)
+                                      for p in series.patches), tuple(notes))
 
 
 def parse_messages(raw: Sequence[RawMessage]) -> list[Mail]:
@@ -69,10 +86,24 @@ def parse_messages(raw: Sequence[RawMessage]) -> list[Mail]:
 
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     rules: Sequence[Rule] | None = None, parser: CParser | None = None,
-                    full_text: FullText | None = None) -> Review:
-    """Review every series found in ``raw`` (newest revision, or ``settings.version``)."""
+                    full_text: FullText | None = None, tree: GitTree | None = None,
+                    base: str | None = None) -> Review:
+    """Review every series found in ``raw`` (newest revision, or ``settings.version``).
+
+    With ``tree`` (kernel-tree mode) each series is applied there first (on ``base``,
+    else its base-commit, else HEAD) and files are mapped from their whole post-image.
+    """
     if rules is None:
         rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
     parser = parser or CParser()
     series = build_series(parse_messages(raw), settings.version)
-    return Review(tuple(review_series(s, rules, parser, full_text) for s in series))
+    reviews = []
+    for s in series:
+        if tree is None:
+            reviews.append(review_series(s, rules, parser, full_text))
+            continue
+        from reviewbot.tree.apply import apply_series
+
+        applied = apply_series(tree, s, base)
+        reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes))
+    return Review(tuple(reviews))

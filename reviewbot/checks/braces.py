@@ -58,12 +58,10 @@ def _if_chain(node: Node) -> list[Node | None]:
     return bodies
 
 
-def _candidates(root: Node) -> Iterator[tuple[Node, str]]:
-    """(node whose first line is flagged, construct) for every single-statement block."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+def _candidates(mf: MappedFragment) -> Iterator[tuple[Node, str]]:
+    """(node whose first line is flagged, construct) for every single-statement block
+    (in tree mode, only in the parts of the file the hunks touch)."""
+    for node in mf.nodes():
         kind = node.type
         if kind == "if_statement":
             parent = node.parent
@@ -101,7 +99,7 @@ def _flag_row(node: Node) -> int:
 
 def _hits(mf: MappedFragment, fc: FileContext) -> Iterable[Hit]:
     assert fc.map is not None
-    for node, construct in _candidates(mf.root):
+    for node, construct in _candidates(mf):
         line = mf.line_of(_flag_row(node))
         if line is None or line not in fc.map.added:
             continue

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.fragment import SYNTHETIC, Fragment, build_fragment, heading_function
+from reviewbot.cmap.linemap import locate
 from reviewbot.cmap.locks import lock_regions
 from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
 from reviewbot.cmap.scan import scan_lines, starts_in_comment
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
     from reviewbot.cmap.parser import CParser
+    from reviewbot.cmap.whole import ParseCache, WholeFile
 
 _COL0_FUNC = re.compile(r"^(?:[A-Za-z_][\w\s\*]*?[\s\*])?([A-Za-z_]\w*)\s*\(")
 
@@ -30,10 +33,31 @@ class MappedFragment:
     tree: Tree
     error_lines: frozenset[int]
     hunk_index: int | None
+    # 0-based row ranges worth looking at (the hunks, in a whole-file fragment); None:
+    # every row. Checks walking the tree skip subtrees outside them (``touches``).
+    focus: tuple[tuple[int, int], ...] | None = None
 
     @property
     def root(self) -> Node:
         return self.tree.root_node
+
+    def nodes(self) -> Iterator[Node]:
+        """Every node of the tree that overlaps the focus rows, parents first. In tree
+        mode this skips the parts of the file no hunk touches: walk with this."""
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if not self.touches(node):
+                continue
+            yield node
+            stack.extend(reversed(node.children))
+
+    def touches(self, node: Node) -> bool:
+        """Whether ``node`` overlaps the focus rows (always, without a focus)."""
+        if self.focus is None:
+            return True
+        first, last = node.start_point[0], node.end_point[0]
+        return any(first <= hi and last >= lo for lo, hi in self.focus)
 
     def line_of(self, row: int) -> int | None:
         rows = self.fragment.rows
@@ -58,7 +82,19 @@ class FileMap:
     text: dict[int, str] = field(repr=False)  # visible post-image lines by number
     added: frozenset[int]
     unmapped: tuple[Unmapped, ...]
-    full_file: bool = False
+    full_file: bool = False  # tree mode: the whole post-image file is mapped
+    globals: tuple[Decl, ...] = ()  # file-scope declarations (tree mode)
+    whole: WholeFile | None = field(default=None, repr=False, compare=False)
+    # tree mode: lock regions and declarations of a function the patch does not touch
+    # (``locks`` and ``decls`` hold the touched ones), worked out when asked
+    expand: Callable[[FunctionSpan], tuple[tuple[LockRegion, ...], tuple[Decl, ...]]] | None \
+        = field(default=None, repr=False, compare=False)
+
+    def _extra(self, fn: FunctionSpan | None) -> tuple[tuple[LockRegion, ...],
+                                                       tuple[Decl, ...]]:
+        if self.expand is None or fn is None:
+            return (), ()
+        return self.expand(fn)
 
     def function_at(self, line: int) -> FunctionSpan | None:
         """The innermost known function whose span holds ``line``."""
@@ -79,21 +115,65 @@ class FileMap:
 
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
         """Lock regions that hold at ``line`` (the acquire line itself excluded)."""
-        return tuple(r for r in self.locks if r.start < line < r.end
+        regions = self.locks + self._extra(self.function_at(line))[0]
+        return tuple(r for r in regions if r.start < line < r.end
                      or (r.start == line and not r.start_known))
 
     def decl(self, name: str, line: int) -> Decl | None:
         """The declaration of ``name`` in scope at ``line``, nearest first."""
         fn = self.function_at(line)
         best: Decl | None = None
-        for d in self.decls:
+        for d in self.decls + self._extra(fn)[1]:
             if d.name != name or d.line > line:
                 continue
             if fn is not None and d.line and not fn.start <= d.line <= fn.end:
                 continue
             if best is None or d.line >= best.line:
                 best = d
+        if best is None:  # tree mode: a file-scope declaration made before the line
+            for d in self.globals:
+                if d.name == name and d.line <= line and (best is None or best.line < d.line):
+                    best = d
         return best
+
+    # Whole-file queries: in tree mode they see every function of the file; from the
+    # patch alone, only what the hunks show.
+    def function(self, name: str) -> FunctionSpan | None:
+        """The (first) function called ``name`` in the view."""
+        return next((fn for fn in self.functions if fn.name == name), None)
+
+    def other_functions(self, line: int) -> tuple[FunctionSpan, ...]:
+        """Every function of the view except the one holding ``line``."""
+        here = self.function_at(line)
+        return tuple(fn for fn in self.functions if fn != here)
+
+    def lines_of(self, fn: FunctionSpan) -> list[tuple[int, str]]:
+        """The visible (line number, text) pairs of a function."""
+        return [(n, self.text[n]) for n in range(fn.start, fn.end + 1) if n in self.text]
+
+    def search(self, pattern: str | re.Pattern[str]) -> list[tuple[int, str, str | None]]:
+        """Visible lines matching ``pattern``: (line, text, enclosing function name)."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        out = []
+        for n in sorted(self.text):
+            if rx.search(self.text[n]):
+                fn = self.function_at(n)
+                out.append((n, self.text[n], fn.name if fn else None))
+        return out
+
+    def function_node(self, fn: FunctionSpan) -> tuple[MappedFragment, Node] | None:
+        """The fragment and ``function_definition`` node of ``fn``, when tree-sitter has it."""
+        for mf in self.fragments:
+            rows = mf.fragment.rows
+            for row, number in enumerate(rows):
+                if number == fn.start:
+                    node = mf.root.descendant_for_point_range((row, 0), (row, 0))
+                    while node is not None and node.type != "function_definition":
+                        node = node.parent
+                    if node is not None:
+                        return mf, node
+                    break
+        return None
 
 
 def _function_name(node: Node) -> str | None:
@@ -195,29 +275,37 @@ def _error_lines(mf_tree: Tree, rows: tuple[int | None, ...]) -> frozenset[int]:
     return frozenset(out)
 
 
-def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None) -> FileMap:
-    """Map a C file's changed lines. ``full_text`` (tree mode) is the whole post-image."""
+def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
+             cache: ParseCache | None = None, blob: str | None = None) -> FileMap:
+    """Map a C file's changed lines.
+
+    ``full_text`` (tree mode) is the whole post-image: it is parsed once per blob
+    (``cache``, keyed by ``blob`` or the text's git blob id) and every function, lock
+    region and declaration of the file is known. A post-image that does not hold the
+    patch's hunks is ignored (the map is then built from the hunks alone). A patch
+    applied at an offset keeps its own line numbers (see ``cmap.linemap``).
+    """
+    if full_text is not None:
+        from reviewbot.cmap.whole import ParseCache, map_whole
+
+        whole = (cache or ParseCache(parser)).get(full_text, blob, fdiff.path)
+        lm = locate(fdiff, whole.lines)
+        if lm is not None:
+            return map_whole(fdiff, whole, lm)
     added = frozenset(ln.new for h in fdiff.hunks for ln in h.lines
                       if ln.kind == "+" and ln.new is not None)
-    pieces: list[tuple[list[str], list[int], str, int | None]] = []
-    if full_text is not None:
-        texts = full_text.split("\n")
-        if texts and texts[-1] == "":
-            texts.pop()
-        pieces.append((texts, list(range(1, len(texts) + 1)), "", None))
-    else:
-        for i, hunk in enumerate(fdiff.hunks):
-            post = [ln for ln in hunk.lines if ln.kind != "-" and ln.new is not None]
-            pieces.append(([ln.text for ln in post], [ln.new for ln in post if ln.new],
-                           hunk.section, i))
+    pieces: list[tuple[list[str], list[int], str, int]] = []
+    for i, hunk in enumerate(fdiff.hunks):
+        post = [ln for ln in hunk.lines if ln.kind != "-" and ln.new is not None]
+        pieces.append(([ln.text for ln in post], [ln.new for ln in post if ln.new],
+                       hunk.section, i))
     fragments: list[MappedFragment] = []
     functions: list[FunctionSpan] = []
     decls: list[Decl] = []
     text: dict[int, str] = {}
     for texts, numbers, section, hunk_index in pieces:
         text.update(zip(numbers, texts, strict=True))
-        frag = build_fragment(texts, numbers, section) if full_text is None else Fragment(
-            "\n".join(texts) + "\n", tuple(numbers), 0, None)
+        frag = build_fragment(texts, numbers, section)
         tree = parser.parse(frag.text)
         mf = MappedFragment(frag, tree, _error_lines(tree, frag.rows), hunk_index)
         fragments.append(mf)
@@ -235,7 +323,7 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None) -> 
     locks = _locks(functions, text)
     unmapped = _unmapped(fragments, functions, added)
     return FileMap(fdiff.path, tuple(fragments), tuple(_dedupe(functions)), tuple(locks),
-                   tuple(decls), text, added, tuple(unmapped), full_text is not None)
+                   tuple(decls), text, added, tuple(unmapped))
 
 
 def _dedupe(functions: list[FunctionSpan]) -> list[FunctionSpan]:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from reviewbot.cmap.scan import scan_lines, starts_in_comment
 
 _FUNC_HEADING = re.compile(r"(?:^|[\s*])([A-Za-z_]\w*)\s*\(")
-_NOT_FUNC = re.compile(r"^\s*(struct|union|enum|typedef|#|static\s+const\s+struct)\b")
+# typedefs, preprocessor lines, and struct/union/enum definitions ("struct x {"); a
+# function returning "struct page *" is a function (variables are told apart by "=").
+_NOT_FUNC = re.compile(r"^\s*(?:typedef\b|#)|^\s*(?:struct|union|enum)\s+\w+\s*\{?\s*$")
 _LABEL = re.compile(r"^[A-Za-z_]\w*:\s*$")
 SYNTHETIC = "__reviewbot_fragment"
 

@@ -32,7 +32,15 @@ RELEASE = {
 _CALL = re.compile(
     r"\b(" + "|".join(sorted({*ACQUIRE, *RELEASE}, key=len, reverse=True)) + r")\s*\(([^;]*)"
 )
+_HINTS = ("lock", "down_", "up_", "guard")  # every name above holds one of these
 _GUARD = re.compile(r"\b(scoped_guard|guard)\s*\(\s*(\w+)\s*\)?\s*[(,]\s*([^;{]*)")
+
+
+def mentions_lock(text: str) -> bool:
+    """True when ``text`` holds a lock call or guard (a cheap prefilter)."""
+    if not any(k in text for k in _HINTS):
+        return False
+    return _CALL.search(text) is not None or _GUARD.search(text) is not None
 
 
 def normalize_lock(arg: str, call: str = "") -> str:
@@ -61,21 +69,55 @@ def normalize_lock(arg: str, call: str = "") -> str:
     return expr
 
 
+# calls that name a lock without taking it
+_NOT_TAKING = re.compile(r"\b(__acquires|__releases|__must_hold|lockdep_\w+|"
+                         r"assert_spin_locked|might_lock\w*|\w*_init|init_\w+|"
+                         r"WARN_ON\w*|BUG_ON|VM_BUG_ON\w*|VM_WARN_ON\w*)\s*\(")
+_CALLEE = re.compile(r"([A-Za-z_]\w*)\((?:[^()]*,)?$")
+_KEYWORDS = frozenset(("if", "while", "for", "switch", "return", "sizeof"))
+
+
+def _helper_acquire(lines: Sequence[tuple[int, str]], lock: str) -> tuple[str, int] | None:
+    """(call, line) of the latest line in ``lines`` passing ``lock`` to a call that does
+    not just name it (an assertion, an initialiser): a helper that takes the lock."""
+    if lock == "rcu" or not lock:
+        return None
+    named = re.compile(r"(?<![\w.>])&?\(?" + re.escape(lock) + r"(?![\w\[])")
+    for number, code in reversed(lines):
+        squeezed = "".join(code.split())
+        m = named.search(squeezed)
+        if m is None:
+            continue
+        callee = _CALLEE.search(squeezed[:m.start()])
+        if callee is None or callee.group(1) in _KEYWORDS or _NOT_TAKING.match(
+                squeezed[callee.start():]):
+            continue
+        return callee.group(1), number
+    return None
+
+
 def lock_regions(lines: Sequence[tuple[int, str]], function: str | None,
                  last_known: bool) -> list[LockRegion]:
     """Regions in one function; ``lines`` are (line number, code without comments).
 
-    An unlock with no lock before it means the lock was taken above the visible lines;
-    ``last_known`` says whether the function's end is visible.
+    An unlock with no lock open before it: when an earlier lock of the same lock was
+    already released (an error path that unlocks, then the main path), the region starts
+    at that lock; else at the latest earlier call that names the lock (a helper that
+    takes it, like ``preload_this_cpu_lock(&free_vmap_area_lock, ...)``); else the lock
+    was taken above the visible lines (or by the caller) and the region starts at the
+    first line with ``start_known`` False. ``last_known`` says whether the function's
+    end is visible.
     """
     if not lines:
         return []
     regions: list[LockRegion] = []
     open_: dict[str, tuple[str, int]] = {}
+    taken: dict[str, tuple[str, int]] = {}  # the last acquire of each lock, even released
+    released: dict[str, int] = {}  # index in ``lines`` after the last release of a lock
     depth = 0
     guards: list[tuple[str, str, int, int]] = []  # lock, call, start, depth
     first, last = lines[0][0], lines[-1][0]
-    for number, code in lines:
+    for index, (number, code) in enumerate(lines):
         for m in _GUARD.finditer(code):
             kind, arg = m.group(2), m.group(3)
             lock = normalize_lock(arg.rstrip(") "))
@@ -89,12 +131,21 @@ def lock_regions(lines: Sequence[tuple[int, str]], function: str | None,
                 if lock in open_:
                     call, start = open_.pop(lock)
                     regions.append(LockRegion(lock, call, start, number, function))
+                elif lock in taken:
+                    call, start = taken[lock]
+                    regions.append(LockRegion(lock, call, start, number, function))
                 else:
-                    regions.append(LockRegion(lock, base, first, number, function,
-                                              start_known=False))
+                    helper = _helper_acquire(lines[released.get(lock, 0):index], lock)
+                    if helper is not None:
+                        regions.append(LockRegion(lock, helper[0], helper[1], number,
+                                                  function))
+                    else:
+                        regions.append(LockRegion(lock, base, first, number, function,
+                                                  start_known=False))
+                released[lock] = index + 1
             else:
                 lock = normalize_lock(m.group(2), name)
-                open_[lock] = (name, number)
+                open_[lock] = taken[lock] = (name, number)
         depth += code.count("{") - code.count("}")
         while guards and depth < guards[-1][3]:
             lock, call, start, _ = guards.pop()

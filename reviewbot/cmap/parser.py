@@ -10,19 +10,39 @@ if TYPE_CHECKING:
 
 # Kernel annotations that tree-sitter-c does not know; they are blanked out (same width,
 # so columns stay put) before parsing, because they turn declarations into ERROR nodes.
-_ANNOTATIONS = re.compile(
-    r"\b(__init|__exit|__meminit|__meminitdata|__initdata|__initconst|__ref|__cold|__hot|"
-    r"__weak|__always_inline|__noinline|noinline|__must_check|__maybe_unused|__used|"
-    r"__sched|__noreturn|__pure|__user|__iomem|__rcu|__percpu|__force|__bitwise|"
-    r"__kprobes|notrace|__latent_entropy|__ro_after_init|__read_mostly|__visible|"
-    r"__attribute_const__|__always_unused|__nocfi|__noclone|__net_exit|__net_init|"
-    r"__acquires\([^()]*\)|__releases\([^()]*\)|__must_hold\([^()]*\))\b"
-)
+_ANNOTATION_WORDS = frozenset((
+    "__init", "__exit", "__meminit", "__meminitdata", "__initdata", "__initconst", "__ref",
+    "__cold", "__hot", "__weak", "__always_inline", "__noinline", "noinline", "__must_check",
+    "__maybe_unused", "__used", "__sched", "__noreturn", "__pure", "__user", "__iomem",
+    "__rcu", "__percpu", "__force", "__bitwise", "__kprobes", "notrace", "__latent_entropy",
+    "__ro_after_init", "__read_mostly", "__visible", "__attribute_const__",
+    "__always_unused", "__nocfi", "__noclone", "__net_exit", "__net_init",
+))
+# Patterns with a literal prefix (fast to scan for) find the candidates; the set decides.
+_WITH_ARGS = re.compile(r"__(?:acquires|releases|must_hold)\([^()]*\)")
+_UNDERSCORED = re.compile(r"__\w+")
+_PLAIN = re.compile(r"\b(?:noinline|notrace)\b")
+
+
+def _in_word(m: re.Match[str]) -> bool:
+    start = m.start()
+    return start > 0 and (m.string[start - 1].isalnum() or m.string[start - 1] == "_")
+
+
+def _spaces(m: re.Match[str]) -> str:
+    return m.group(0) if _in_word(m) else " " * len(m.group(0))
+
+
+def _word(m: re.Match[str]) -> str:
+    word = m.group(0)
+    return " " * len(word) if word in _ANNOTATION_WORDS and not _in_word(m) else word
 
 
 def blank_annotations(text: str) -> str:
     """Replace kernel annotations by spaces of the same length."""
-    return _ANNOTATIONS.sub(lambda m: " " * len(m.group(0)), text)
+    if "__" in text:
+        text = _UNDERSCORED.sub(_word, _WITH_ARGS.sub(_spaces, text))
+    return _PLAIN.sub(_spaces, text)
 
 
 class CParser:
@@ -38,7 +58,16 @@ class CParser:
         self._queries: dict[str, Query] = {}
 
     def parse(self, text: str) -> Tree:
-        return self._parser.parse(blank_annotations(text).encode("utf-8", "surrogateescape"))
+        return self._parser.parse(self.source(text))
+
+    @staticmethod
+    def source(text: str) -> bytes:
+        """The bytes tree-sitter parses for ``text`` (annotations blanked)."""
+        return blank_annotations(text).encode("utf-8", "surrogateescape")
+
+    def reparse(self, source: bytes, old: Tree) -> Tree:
+        """Parse ``source`` reusing ``old`` (already ``edit()``-ed to match it)."""
+        return self._parser.parse(source, old)
 
     def query(self, source: str) -> Query:
         """A compiled query (cached); raises ValueError when it does not compile."""
@@ -51,7 +80,18 @@ class CParser:
             self._queries[source] = q
         return q
 
-    def matches(self, source: str, node: Node) -> list[tuple[int, dict[str, list[Node]]]]:
+    def captures(self, source: str, node: Node) -> dict[str, list[Node]]:
+        """Every capture of query ``source`` under ``node``, by capture name."""
         cursor: Any = self._ts.QueryCursor(self.query(source))
+        result: dict[str, list[Node]] = cursor.captures(node)
+        return result
+
+    def matches(self, source: str, node: Node, rows: tuple[int, int] | None = None
+                ) -> list[tuple[int, dict[str, list[Node]]]]:
+        """Matches of query ``source`` under ``node``; with ``rows`` (first, last: 0-based)
+        only those overlapping those rows."""
+        cursor: Any = self._ts.QueryCursor(self.query(source))
+        if rows is not None:
+            cursor.set_point_range((rows[0], 0), (rows[1] + 1, 0))
         result: list[tuple[int, dict[str, list[Node]]]] = cursor.matches(node)
         return result

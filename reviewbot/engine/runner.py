@@ -80,7 +80,10 @@ def _query_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]
     if fc.map is None:
         return
     for mf in fc.map.fragments:
-        for _, captures in ctx.parser.matches(rule.match.query, mf.root):
+        ranges = mf.focus if mf.focus is not None else (None,)  # tree mode: the hunks
+        matches = [m for rows in ranges
+                   for m in ctx.parser.matches(rule.match.query, mf.root, rows)]
+        for _, captures in matches:
             targets = captures.get(rule.match.capture)
             if not targets:
                 continue

@@ -105,11 +105,11 @@ class Input:
         """Put what the archive knows (other revisions) into the review."""
         if self.other_versions is None:
             return review
-        from reviewbot.findings import Review, SeriesReview
+        from reviewbot.findings import Review
 
-        return Review(tuple(SeriesReview(replace(sr.series,
-                                                 other_versions=self.other_versions),
-                                         sr.patches) for sr in review.series))
+        return Review(tuple(replace(sr, series=replace(sr.series,
+                                                       other_versions=self.other_versions))
+                            for sr in review.series))
 
 
 def read_input(source: str, max_bytes: int,

@@ -41,6 +41,7 @@ def review_dict(review: Review) -> dict[str, Any]:
             "missing": list(s.missing),
             "cover": s.cover.msgid if s.cover else None,
             "other_versions": list(s.other_versions),
+            "notes": list(sr.notes),
         })
         for pr in sr.patches:
             p = pr.patch
@@ -57,6 +58,8 @@ def review_dict(review: Review) -> dict[str, Any]:
                 "unmapped": [{"file": u.file, "line": u.line, "reason": u.reason}
                              for u in pr.unmapped],
                 "findings": [finding_dict(f) for f in pr.findings],
+                "full_files": list(pr.full_files),
+                "notes": list(pr.notes),
             })
     return {"schema": SCHEMA_VERSION, "series": series, "patches": patches}
 

@@ -15,15 +15,17 @@ def render_text(review: Review, colour: bool = False) -> str:
         if s.missing:
             lines.append(f"series v{s.version} <{s.id}>: missing patches: "
                          + ", ".join(str(i) for i in s.missing))
+        lines.extend(f"note: {n}" for n in sr.notes)
         for pr in sr.patches:
             p = pr.patch
             header = p.label
             if p.skipped:
                 lines.append(f"{header}\n  skipped: {p.skipped}")
                 continue
-            if not pr.findings and not pr.unmapped:
+            if not pr.findings and not pr.unmapped and not pr.notes:
                 continue
             lines.append(header)
+            lines.extend(f"  note: {n}" for n in pr.notes)
             for f in pr.findings:
                 sev: str = f.severity
                 if colour:

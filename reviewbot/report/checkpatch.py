@@ -1,0 +1,24 @@
+"""checkpatch-style terse lines, for ``b4 prep --check`` / ``b4 am --check``.
+
+One line per finding, ``FILE:LINE: LEVEL:RULE: message`` (checkpatch's ``--terse
+--showfile --show-types`` shape). b4 treats a line holding ``ERROR:`` as a failure and
+any other line as a warning; no output (and exit 0) is a pass, so nothing else is
+printed: no summary, no notes.
+"""
+
+from __future__ import annotations
+
+from reviewbot.findings import Finding, Review
+
+LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "CHECK"}
+
+
+def checkpatch_line(f: Finding) -> str:
+    where = f" (in {f.function}())" if f.function else ""
+    message = " ".join(f"{f.message}{where}".split())
+    return f"{f.file}:{f.line}: {LEVELS[f.severity]}:{f.rule}: {message}"
+
+
+def render_checkpatch(review: Review) -> str:
+    lines = [checkpatch_line(f) for f in review.findings]
+    return "".join(f"{line}\n" for line in lines)

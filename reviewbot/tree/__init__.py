@@ -1,0 +1,1 @@
+"""Kernel-tree mode: find the tree, apply a series in a temporary index, read post-images."""

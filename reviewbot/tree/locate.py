@@ -1,0 +1,59 @@
+"""Which kernel tree to use: ``--tree``, the current directory, or the config file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from reviewbot.config import ConfigFile, load_config
+from reviewbot.tree.git import GitTree, TreeError, run_git
+
+KERNEL_MARKERS = ("MAINTAINERS", "Kbuild")
+
+
+def work_tree_top(path: Path) -> Path | None:
+    """The top of the git work tree holding ``path``, or None."""
+    if not path.is_dir():
+        return None
+    res = run_git(path, ["rev-parse", "--show-toplevel"])
+    if res.code != 0 or not res.out.strip():
+        return None
+    return Path(res.out.decode("utf-8", "surrogateescape").rstrip("\n"))
+
+
+def is_kernel_top(top: Path) -> bool:
+    return any((top / m).is_file() for m in KERNEL_MARKERS)
+
+
+def find_tree(option: str | None, no_tree: bool, cwd: Path,
+              config: Callable[[], ConfigFile] = load_config) -> GitTree | None:
+    """The tree for tree mode, or None for patch-only review.
+
+    ``--no-tree`` wins; then ``--tree PATH``; then the current directory when it is a
+    git work tree with MAINTAINERS or Kbuild at its top; then ``tree`` in the config.
+    """
+    if no_tree:
+        return None
+    if option:
+        return GitTree.open(Path(option).expanduser())
+    top = work_tree_top(cwd)
+    if top is not None and is_kernel_top(top):
+        return GitTree.open(top)
+    conf = config()
+    tree = conf.path_setting("tree")
+    if tree is not None:
+        try:
+            return GitTree.open(tree)
+        except TreeError as exc:
+            raise TreeError(f"{exc} (the 'tree' set in {conf.path})") from exc
+    return None
+
+
+def find_repo(option: str | None, cwd: Path) -> GitTree:
+    """The repository ``--git`` reads commits from: ``--tree PATH`` or the current one."""
+    if option:
+        return GitTree.open(Path(option).expanduser())
+    top = work_tree_top(cwd)
+    if top is None:
+        raise TreeError(f"{cwd}: not inside a git work tree (--git needs one, or --tree)")
+    return GitTree.open(top)
