@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from reviewbot.cmap.fragment import SYNTHETIC, Fragment, build_fragment, heading_function
 from reviewbot.cmap.locks import lock_regions
 from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
-from reviewbot.cmap.scan import scan_lines, starts_in_comment
+from reviewbot.cmap.scan import ScannedLine, scan_lines, starts_in_comment
 from reviewbot.cmap.types import declarations, heading_params
 from reviewbot.diff.model import FileDiff
 
@@ -123,11 +123,10 @@ def _tree_functions(mf: MappedFragment) -> list[FunctionSpan]:
     return out
 
 
-def _scan_functions(texts: list[str], numbers: list[int], start_depth: int,
+def _scan_functions(scanned: list[ScannedLine], numbers: list[int], start_depth: int,
                     heading_fn: str | None) -> list[FunctionSpan]:
     """Kernel-style fallback: functions open with ``{`` and close with ``}`` at column 0."""
     out: list[FunctionSpan] = []
-    scanned = scan_lines(texts, starts_in_comment(texts))
     depth = start_depth
     current: str | None = heading_fn if start_depth > 0 else None
     start = numbers[0] if numbers else 0
@@ -191,24 +190,28 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None) -> 
     functions: list[FunctionSpan] = []
     decls: list[Decl] = []
     text: dict[int, str] = {}
+    code: dict[int, str] = {}  # the same lines, comments and literals blanked
     for texts, numbers, section, hunk_index in pieces:
         text.update(zip(numbers, texts, strict=True))
-        frag = build_fragment(texts, numbers, section) if full_text is None else Fragment(
-            "\n".join(texts) + "\n", tuple(numbers), 0, None)
+        # scanned once here, shared by the fragment builder, the function scan and locks
+        scanned = scan_lines(texts, starts_in_comment(texts))
+        code.update(zip(numbers, (s.code for s in scanned), strict=True))
+        frag = build_fragment(texts, numbers, section, scanned) if full_text is None \
+            else Fragment("\n".join(texts) + "\n", tuple(numbers), 0, None)
         tree = parser.parse(frag.text)
         mf = MappedFragment(frag, tree, _error_lines(tree, frag.rows), hunk_index)
         fragments.append(mf)
         found = _tree_functions(mf)
         covered = {n for fn in found for n in range(fn.start, fn.end + 1)}
-        for fn in _scan_functions(texts, numbers, frag.start_depth, frag.heading_function):
+        for fn in _scan_functions(scanned, numbers, frag.start_depth, frag.heading_function):
             if not any(n in covered for n in range(fn.start, fn.end + 1) if n in added):
                 found.append(fn)
         functions.extend(found)
-        decls.extend(declarations(tree.root_node, frag.rows))
+        decls.extend(declarations(tree.root_node, frag.rows, parser))
         hf = heading_function(section)
         if hf and frag.start_depth > 0:
             decls.extend(heading_params(section))
-    locks = _locks(functions, text)
+    locks = _locks(functions, code)
     unmapped = _unmapped(fragments, functions, added)
     return FileMap(fdiff.path, tuple(fragments), tuple(_dedupe(functions)), tuple(locks),
                    tuple(decls), text, added, tuple(unmapped), full_text is not None)
@@ -225,15 +228,14 @@ def _dedupe(functions: list[FunctionSpan]) -> list[FunctionSpan]:
     return out
 
 
-def _locks(functions: list[FunctionSpan], text: dict[int, str]) -> list[LockRegion]:
-    numbers = sorted(text)
+def _locks(functions: list[FunctionSpan], code: dict[int, str]) -> list[LockRegion]:
+    """Lock regions per function, over the visible lines' code (comments blanked)."""
+    numbers = sorted(code)
     regions: list[LockRegion] = []
     for fn in _dedupe(functions):
         lo = bisect.bisect_left(numbers, fn.start)
         hi = bisect.bisect_right(numbers, fn.end)
-        visible = numbers[lo:hi]
-        scanned = scan_lines([text[n] for n in visible])
-        lines = [(n, s.code) for n, s in zip(visible, scanned, strict=True)]
+        lines = [(n, code[n]) for n in numbers[lo:hi]]
         regions.extend(lock_regions(lines, fn.name, fn.complete))
     return regions
 
