@@ -89,7 +89,13 @@ def _group_key(mail: Mail) -> tuple[tuple[object, ...], str | None]:
 
 
 def _families(groups: list[_Group]) -> list[list[_Group]]:
-    """Revisions of the same series: same thread root, or same author and a shared title."""
+    """Revisions of the same series: same thread root, or same author and a shared title.
+
+    Two groups are joined when they share such a key and differ in version. Groups are
+    bucketed by key (linear, not all pairs: a day of list traffic has thousands); in a
+    bucket with at least two versions every member is joined to every member of another
+    version, so the whole bucket is one family.
+    """
     parent = list(range(len(groups)))
 
     def find(i: int) -> int:
@@ -98,13 +104,18 @@ def _families(groups: list[_Group]) -> list[list[_Group]]:
             i = parent[i]
         return i
 
-    for i, a in enumerate(groups):
-        for j in range(i + 1, len(groups)):
-            b = groups[j]
-            same_root = a.root is not None and a.root == b.root
-            shared = a.author() == b.author() and bool(a.titles() & b.titles())
-            if (same_root or shared) and a.version != b.version:
-                parent[find(j)] = find(i)
+    buckets: dict[tuple[object, ...], list[int]] = {}
+    for i, g in enumerate(groups):
+        if g.root is not None:
+            buckets.setdefault(("root", g.root), []).append(i)
+        author = g.author()
+        for title in g.titles():
+            buckets.setdefault(("title", author, title), []).append(i)
+    for members in buckets.values():
+        if len({groups[i].version for i in members}) < 2:
+            continue
+        for i in members[1:]:
+            parent[find(i)] = find(members[0])
     fams: dict[int, list[_Group]] = {}
     for i, g in enumerate(groups):
         fams.setdefault(find(i), []).append(g)
