@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.fragment import SYNTHETIC, Fragment, build_fragment, heading_function
@@ -60,13 +61,28 @@ class FileMap:
     unmapped: tuple[Unmapped, ...]
     full_file: bool = False
 
+    @cached_property
+    def _by_start(self) -> tuple[list[FunctionSpan], list[int], list[int]]:
+        """Functions sorted by start, their starts, and the running maximum of their
+        ends (so a search can stop once no earlier function reaches the line)."""
+        fns = sorted(self.functions, key=lambda f: (f.start, f.end))
+        reach: list[int] = []
+        for fn in fns:
+            reach.append(max(fn.end, reach[-1]) if reach else fn.end)
+        return fns, [f.start for f in fns], reach
+
     def function_at(self, line: int) -> FunctionSpan | None:
-        """The innermost known function whose span holds ``line``."""
+        """The innermost known function whose span holds ``line`` (the first of equal
+        spans, in order of start)."""
+        fns, starts, reach = self._by_start
         best: FunctionSpan | None = None
-        for fn in self.functions:
-            if fn.start <= line <= fn.end and (best is None or fn.end - fn.start
-                                                 < best.end - best.start):
+        i = bisect.bisect_right(starts, line) - 1
+        while i >= 0 and reach[i] >= line:
+            fn = fns[i]
+            if fn.end >= line and (best is None or fn.end - fn.start
+                                   <= best.end - best.start):
                 best = fn
+            i -= 1
         return best
 
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
@@ -204,7 +220,8 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None) -> 
         found = _tree_functions(mf)
         covered = {n for fn in found for n in range(fn.start, fn.end + 1)}
         for fn in _scan_functions(scanned, numbers, frag.start_depth, frag.heading_function):
-            if not any(n in covered for n in range(fn.start, fn.end + 1) if n in added):
+            # (set operations: a Python loop over each span was 0.3 s on a 50k-line file)
+            if covered.isdisjoint(added.intersection(range(fn.start, fn.end + 1))):
                 found.append(fn)
         functions.extend(found)
         decls.extend(declarations(tree.root_node, frag.rows, parser))
