@@ -199,9 +199,11 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None) -> 
         pieces.append((texts, list(range(1, len(texts) + 1)), "", None))
     else:
         for i, hunk in enumerate(fdiff.hunks):
-            post = [ln for ln in hunk.lines if ln.kind != "-" and ln.new is not None]
-            pieces.append(([ln.text for ln in post], [ln.new for ln in post if ln.new],
-                           hunk.section, i))
+            post = [(ln.text, ln.new) for ln in hunk.lines
+                    if ln.kind != "-" and ln.new is not None]
+            # (a hunk "@@ -0,0 +0,1 @@" numbers its line 0: filtering on truth dropped it
+            # from the numbers but not from the texts, and zip(strict=True) raised)
+            pieces.append(([t for t, _ in post], [n for _, n in post], hunk.section, i))
     fragments: list[MappedFragment] = []
     functions: list[FunctionSpan] = []
     decls: list[Decl] = []

@@ -19,8 +19,8 @@ class ScannedLine(NamedTuple):
 _SPECIAL = re.compile(r"[{}\"'/]")
 _BRACES = re.compile(r"[{}]")
 # The rest of a string or char literal after its opening quote (linear: the two
-# alternatives start with different characters; a lone trailing backslash is taken).
-_LITERAL = {'"': re.compile(r'(?:[^"\\]|\\.?)*'), "'": re.compile(r"(?:[^'\\]|\\.?)*")}
+# alternatives start with different characters; a lone trailing backslash is taken last).
+_LITERAL = {'"': re.compile(r'(?:[^"\\]|\\.)*\\?'), "'": re.compile(r"(?:[^'\\]|\\.)*\\?")}
 
 
 def _braces(text: str) -> tuple[int, int, int]:
