@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from reviewbot.cmap.filemap import FileMap
 from reviewbot.diff.model import FileDiff, Line
+from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.series.model import Patch, Series
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ class PatchContext:
     patch: Patch
     files: tuple[FileContext, ...]
     parser: CParser = field(repr=False)
+    # rule regexes under a time limit; one guard per run (pipeline.review_messages)
+    regex: RegexGuard = field(default_factory=RegexGuard, repr=False, compare=False)
 
     @property
     def earlier(self) -> tuple[Patch, ...]:
