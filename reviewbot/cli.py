@@ -22,12 +22,17 @@ FORMATS = ("text", "json")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from reviewbot.limits import parse_limits
+
+    limits = parse_limits(getattr(args, "limit", None) or ())
     return Settings(
         rules_dirs=tuple(Path(d) for d in args.rules_dir or ()),
         select=tuple(x for s in args.select or () for x in s.split(",") if x),
         ignore=tuple(x for s in args.ignore or () for x in s.split(",") if x),
         preview=args.preview,
         version=args.version_n,
+        max_input_bytes=limits.input_bytes,
+        limits=limits,
     )
 
 
@@ -57,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
                        help="exit 1 when a finding is at least this severe (default: info)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                       help="change a size limit (input-bytes, message-bytes, "
+                            "patches-per-series, lines-per-patch, line-length; see README)")
     _add_rule_options(check)
 
     rules = sub.add_parser("rules", help="list the rules")

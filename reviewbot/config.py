@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewbot.fetch.local import DEFAULT_MAX_INPUT
+from reviewbot.limits import DEFAULT_MAX_INPUT, Limits
 
 
 @dataclass(frozen=True)
@@ -15,4 +15,5 @@ class Settings:
     ignore: tuple[str, ...] = ()
     preview: bool = False  # also run rules with status = "preview"
     version: int | None = None  # review this revision instead of the newest
-    max_input_bytes: int = DEFAULT_MAX_INPUT
+    max_input_bytes: int = DEFAULT_MAX_INPUT  # = limits.input_bytes (cli sets both)
+    limits: Limits = field(default_factory=Limits)  # size limits (reviewbot/limits.py)

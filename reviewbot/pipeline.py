@@ -10,10 +10,12 @@ from reviewbot.config import Settings
 from reviewbot.diff.model import FileDiff
 from reviewbot.engine.context import FileContext, PatchContext
 from reviewbot.engine.loader import load_rules
+from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.engine.runner import run_rules
 from reviewbot.engine.schema import Rule
 from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
+from reviewbot.limits import Limits
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
@@ -41,7 +43,8 @@ def select_rules(rules: Sequence[Rule], settings: Settings) -> list[Rule]:
 
 
 def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
-                 full_text: FullText | None = None) -> PatchReview:
+                 full_text: FullText | None = None,
+                 guard: RegexGuard | None = None) -> PatchReview:
     if patch.skipped:
         return PatchReview(patch, ())
     files: list[FileContext] = []
@@ -53,18 +56,21 @@ def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CP
             fmap = map_file(fdiff, parser, text)
             unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)
         files.append(FileContext(fdiff, fmap))
-    ctx = PatchContext(series, patch, tuple(files), parser)
+    ctx = PatchContext(series, patch, tuple(files), parser, guard or RegexGuard())
     return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped))
 
 
 def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
-                  full_text: FullText | None = None) -> SeriesReview:
-    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text)
+                  full_text: FullText | None = None,
+                  guard: RegexGuard | None = None) -> SeriesReview:
+    guard = guard or RegexGuard()
+    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text, guard)
                                       for p in series.patches))
 
 
-def parse_messages(raw: Sequence[RawMessage]) -> list[Mail]:
-    return [parse_mail(m.data) for m in raw]
+def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> list[Mail]:
+    max_bytes = (limits or Limits()).message_bytes
+    return [parse_mail(m.data, max_bytes) for m in raw]
 
 
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
@@ -74,5 +80,7 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     if rules is None:
         rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
     parser = parser or CParser()
-    series = build_series(parse_messages(raw), settings.version)
-    return Review(tuple(review_series(s, rules, parser, full_text) for s in series))
+    series = build_series(parse_messages(raw, settings.limits), settings.version,
+                          settings.limits)
+    guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
+    return Review(tuple(review_series(s, rules, parser, full_text, guard) for s in series))
