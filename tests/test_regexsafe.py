@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 import reviewbot
 from reviewbot.cmap.parser import CParser
 from reviewbot.engine.loader import load_rules
-from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout, risky_regex
+from reviewbot.engine.regexcheck import risky_regex
+from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
 from reviewbot.errors import RuleError
 from reviewbot.pipeline import review_series
 from reviewbot.series.build import build_series

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from reviewbot.engine.regexsafe import risky_regex
 from reviewbot.engine.schema import (
     CLASSES,
     CONFIDENCES,
@@ -109,6 +108,8 @@ def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str]) -> Match
             except (re.error, RecursionError, OverflowError) as exc:
                 errs.add(path, f"match.{key}", f"bad regular expression: {exc}")
                 continue
+            from reviewbot.engine.regexcheck import risky_regex  # only for regex rules
+
             problem = risky_regex(text)
             if problem:
                 errs.add(path, f"match.{key}", problem)
