@@ -8,7 +8,7 @@ from reviewbot.series.model import Subject
 
 # (linear: no two adjacent quantifiers can take the same characters)
 _REPLY = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)\s*(?:\[\d+\]\s*)?:\s*)+", re.IGNORECASE)
-_BRACKET = re.compile(r"\s*\[([^\]]{0,200})\]")
+_BRACKET = re.compile(r"\[([^\]]{0,200})\]")
 MAX_BRACKETS = 16  # [PATCH] [RFC] [net-next] ...: more is not a prefix
 _VERSION = re.compile(r"^v(\d{1,4})$", re.IGNORECASE)
 _PATCHV = re.compile(r"^patch-?v(\d{1,4})$", re.IGNORECASE)
@@ -28,7 +28,7 @@ def parse_subject(raw: str) -> Subject:
     tokens: list[str] = []
     pos = 0  # (matching at a position: slicing the rest each time was quadratic)
     for _ in range(MAX_BRACKETS):
-        m = _BRACKET.match(rest, pos)
+        m = _BRACKET.match(rest, pos + (rest[pos:pos + 1] == " "))  # whitespace is single
         if not m:
             break
         tokens.extend(m.group(1).replace(",", " ").split())
