@@ -375,8 +375,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "at most 3 for the synthetic inputs; default 5)")
     ap.add_argument("--patches", type=int, default=2000,
                     help="patches in the synthetic mbox (default 2000)")
-    ap.add_argument("--sample", type=int, default=50,
-                    help="synthetic patches also run through checkpatch (default 50)")
+    ap.add_argument("--sample", type=int, default=200,
+                    help="synthetic patches also run through checkpatch, in one process "
+                         "each (default 200; checkpatch needs about 40 ms a patch)")
     ap.add_argument("--growth-checkpatch", action="store_true",
                     help="run checkpatch on the 10k and 50k line patches too (minutes)")
     ap.add_argument("--watch-messages", type=int, default=500,
