@@ -31,12 +31,17 @@ REPLY_ONLY = ("output", "send", "all", "summary")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from reviewbot.limits import parse_limits
+
+    limits = parse_limits(getattr(args, "limit", None) or ())
     return Settings(
         rules_dirs=tuple(Path(d) for d in args.rules_dir or ()),
         select=tuple(x for s in args.select or () for x in s.split(",") if x),
         ignore=tuple(x for s in args.ignore or () for x in s.split(",") if x),
         preview=args.preview,
         version=args.version_n,
+        max_input_bytes=limits.input_bytes,
+        limits=limits,
     )
 
 
@@ -95,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="neither read nor write the thread cache")
     lore.add_argument("--offline", action="store_true",
                       help="use only the thread cache (any age), never the network")
+    check.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                       help="change a size limit (input-bytes, message-bytes, "
+                            "patches-per-series, lines-per-patch, line-length; see README)")
     _add_rule_options(check)
     rep = check.add_argument_group("replies (--format reply)")
     rep.add_argument("--output", metavar="DIR", type=Path,

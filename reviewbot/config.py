@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.errors import ConfigError
-from reviewbot.fetch.local import DEFAULT_MAX_INPUT
+from reviewbot.limits import DEFAULT_MAX_INPUT, Limits
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"  # a path to use instead of the XDG location
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -28,7 +28,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     preview: bool = False  # also run rules with status = "preview"
     version: int | None = None  # review this revision instead of the newest
-    max_input_bytes: int = DEFAULT_MAX_INPUT
+    max_input_bytes: int = DEFAULT_MAX_INPUT  # = limits.input_bytes (cli sets both)
+    limits: Limits = field(default_factory=Limits)  # size limits (reviewbot/limits.py)
 
 
 def xdg_dir(kind: str, fallback: str, env: Mapping[str, str] | None = None) -> Path:

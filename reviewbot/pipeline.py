@@ -12,10 +12,12 @@ from reviewbot.config import Settings
 from reviewbot.diff.model import FileDiff
 from reviewbot.engine.context import FileContext, PatchContext
 from reviewbot.engine.loader import load_rules
+from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.engine.runner import run_rules
 from reviewbot.engine.schema import Rule
 from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
+from reviewbot.limits import Limits
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
@@ -47,7 +49,8 @@ def select_rules(rules: Sequence[Rule], settings: Settings) -> list[Rule]:
 
 def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
                  full_text: FullText | None = None,
-                 cache: ParseCache | None = None) -> PatchReview:
+                 cache: ParseCache | None = None,
+                 guard: RegexGuard | None = None) -> PatchReview:
     if patch.skipped:
         return PatchReview(patch, ())
     files: list[FileContext] = []
@@ -66,22 +69,26 @@ def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CP
                 notes.append(f"{fdiff.path}: the tree's file does not hold this patch's "
                              "hunks; mapped from the patch alone")
         files.append(FileContext(fdiff, fmap))
-    ctx = PatchContext(series, patch, tuple(files), parser)
+    ctx = PatchContext(series, patch, tuple(files), parser, guard or RegexGuard())
     return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped), tuple(full),
                        tuple(notes))
 
 
 def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
                   full_text: FullText | None = None,
-                  notes: Sequence[str] = ()) -> SeriesReview:
+                  notes: Sequence[str] = (),
+                  guard: RegexGuard | None = None) -> SeriesReview:
     """Review every patch; whole files (tree mode) are parsed once per blob."""
     cache = ParseCache(parser)
-    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text, cache)
+    guard = guard or RegexGuard()
+    return SeriesReview(series, tuple(review_patch(series, p, rules, parser, full_text, cache,
+                                                   guard)
                                       for p in series.patches), tuple(notes))
 
 
-def parse_messages(raw: Sequence[RawMessage]) -> list[Mail]:
-    return [parse_mail(m.data) for m in raw]
+def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> list[Mail]:
+    max_bytes = (limits or Limits()).message_bytes
+    return [parse_mail(m.data, max_bytes) for m in raw]
 
 
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
@@ -96,14 +103,17 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     if rules is None:
         rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
     parser = parser or CParser()
-    series = build_series(parse_messages(raw), settings.version)
+    series = build_series(parse_messages(raw, settings.limits), settings.version,
+                          settings.limits)
+    guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
     reviews = []
     for s in series:
         if tree is None:
-            reviews.append(review_series(s, rules, parser, full_text))
+            reviews.append(review_series(s, rules, parser, full_text, guard=guard))
             continue
         from reviewbot.tree.apply import apply_series
 
         applied = apply_series(tree, s, base)
-        reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes))
+        reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
+                                     guard))
     return Review(tuple(reviews))

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import MappedFragment
+    from reviewbot.cmap.parser import CParser
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
 
@@ -58,10 +59,15 @@ def _if_chain(node: Node) -> list[Node | None]:
     return bodies
 
 
-def _candidates(mf: MappedFragment) -> Iterator[tuple[Node, str]]:
+_KINDS = ("if_statement", *LOOPS, "expression_statement")
+
+
+def _candidates(mf: MappedFragment, parser: CParser) -> Iterator[tuple[Node, str]]:
     """(node whose first line is flagged, construct) for every single-statement block
     (in tree mode, only in the parts of the file the hunks touch)."""
-    for node in mf.nodes():
+    for node in parser.find(mf.root, _KINDS):
+        if not mf.touches(node):
+            continue
         kind = node.type
         if kind == "if_statement":
             parent = node.parent
@@ -97,9 +103,9 @@ def _flag_row(node: Node) -> int:
     return node.start_point[0]
 
 
-def _hits(mf: MappedFragment, fc: FileContext) -> Iterable[Hit]:
+def _hits(mf: MappedFragment, fc: FileContext, parser: CParser) -> Iterable[Hit]:
     assert fc.map is not None
-    for node, construct in _candidates(mf):
+    for node, construct in _candidates(mf, parser):
         line = mf.line_of(_flag_row(node))
         if line is None or line not in fc.map.added:
             continue
@@ -108,13 +114,13 @@ def _hits(mf: MappedFragment, fc: FileContext) -> Iterable[Hit]:
 
 def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     """Flag ``if``/``else``/loop bodies braced around exactly one simple statement."""
-    del ctx, rule
+    del rule
     if fc.map is None:
         return []
     seen: set[int] = set()
     out: list[Hit] = []
     for mf in fc.map.fragments:
-        for hit in _hits(mf, fc):
+        for hit in _hits(mf, fc, ctx.parser):
             if hit.line not in seen:
                 seen.add(hit.line)
                 out.append(hit)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reviewbot.cmap.scan import scan_lines, starts_in_comment
+from reviewbot.cmap.scan import ScannedLine, scan_lines, starts_in_comment
 
 _FUNC_HEADING = re.compile(r"(?:^|[\s*])([A-Za-z_]\w*)\s*\(")
 # typedefs, preprocessor lines, and struct/union/enum definitions ("struct x {"); a
@@ -45,8 +45,8 @@ def heading_function(section: str) -> str | None:
     return name
 
 
-def _start_depth(texts: list[str], heading_fn: str | None) -> int:
-    scanned = scan_lines(texts, starts_in_comment(texts))
+def _start_depth(texts: list[str], heading_fn: str | None,
+                 scanned: list[ScannedLine]) -> int:
     rel = 0
     low = 0
     for s in scanned:
@@ -82,19 +82,26 @@ def _continues_signature(texts: list[str]) -> bool:
     return False
 
 
-def build_fragment(texts: list[str], numbers: list[int], section: str) -> Fragment:
-    """Wrap the post-image lines ``texts`` (numbered ``numbers``) into parseable C."""
+def build_fragment(texts: list[str], numbers: list[int], section: str,
+                   scanned: list[ScannedLine] | None = None) -> Fragment:
+    """Wrap the post-image lines ``texts`` (numbered ``numbers``) into parseable C.
+
+    ``scanned`` is ``scan_lines(texts, starts_in_comment(texts))`` when the caller has
+    it already (the scan is the costly part; map_file does it once per hunk).
+    """
     fn = heading_function(section)
-    depth = _start_depth(texts, fn)
+    in_comment = starts_in_comment(texts)
+    if scanned is None:
+        scanned = scan_lines(texts, in_comment)
+    depth = _start_depth(texts, fn, scanned)
     pre: list[str] = []
     if depth == 0 and fn is not None and _continues_signature(texts):
         pre.append(section)  # the hunk starts inside the function's parameter list
     if depth > 0:
         pre.append(f"void {fn or SYNTHETIC}(void) {{")
         pre.extend("{" for _ in range(depth - 1))
-    if starts_in_comment(texts):
+    if in_comment:
         pre.append("/*")  # innermost: the comment is inside the function, not around it
-    scanned = scan_lines(texts, starts_in_comment(texts))
     end_depth = depth + sum(s.opens - s.closes for s in scanned)
     tail_comment = bool(scanned) and scanned[-1].in_comment_after
     post: list[str] = (["*/"] if tail_comment else []) + ["}" for _ in range(max(0, end_depth))]

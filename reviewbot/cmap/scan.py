@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ScannedLine:
+class ScannedLine(NamedTuple):
+    """One scanned line (a NamedTuple: built once per line, it must be cheap)."""
+
     code: str  # the line with comments and string/char literals blanked
     opens: int
     closes: int
@@ -14,49 +16,80 @@ class ScannedLine:
     in_comment_after: bool
 
 
+_SPECIAL = re.compile(r"[{}\"'/]")
+_BRACES = re.compile(r"[{}]")
+# The rest of a string or char literal after its opening quote (linear: the two
+# alternatives start with different characters; a lone trailing backslash is taken last).
+_LITERAL = {'"': re.compile(r'(?:[^"\\]|\\.)*\\?'), "'": re.compile(r"(?:[^'\\]|\\.)*\\?")}
+
+
+def _braces(text: str) -> tuple[int, int, int]:
+    """(opens, closes, lowest depth) of the braces in ``text``."""
+    closes = text.count("}")
+    if not closes:
+        return text.count("{"), 0, 0
+    depth = low = opens = 0
+    for c in _BRACES.findall(text):
+        if c == "{":
+            opens += 1
+            depth += 1
+        else:
+            depth -= 1
+            low = min(low, depth)
+    return opens, closes, low
+
+
 def scan_line(text: str, in_comment: bool) -> ScannedLine:
-    """Blank comments and literals of one line; count braces."""
+    """Blank comments and literals of one line; count braces.
+
+    Plain code (most lines) takes a fast path; otherwise the line is walked from one
+    special character (``/ " ' { }``) to the next with a regex, never char by char.
+    """
+    if not in_comment and "/" not in text and '"' not in text and "'" not in text:
+        opens, closes, low = _braces(text)
+        return ScannedLine(text, opens, closes, low, False)
     out: list[str] = []
     i, n = 0, len(text)
-    depth = low = opens = closes = 0
     while i < n:
-        c = text[i]
         if in_comment:
             end = text.find("*/", i)
             if end < 0:
                 out.append(" " * (n - i))
-                i = n
                 break
             out.append(" " * (end + 2 - i))
             i = end + 2
             in_comment = False
             continue
-        if c == "/" and i + 1 < n and text[i + 1] == "*":
-            in_comment = True
-            out.append("  ")
-            i += 2
-            continue
-        if c == "/" and i + 1 < n and text[i + 1] == "/":
-            out.append(" " * (n - i))
+        m = _SPECIAL.search(text, i)
+        if m is None:
+            out.append(text[i:])
             break
-        if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            out.append(c + " " * max(0, j - i - 2) + (c if j - i >= 2 else ""))
-            i = j
-            continue
-        if c == "{":
-            opens += 1
-            depth += 1
-        elif c == "}":
-            closes += 1
-            depth -= 1
-            low = min(low, depth)
-        out.append(c)
-        i += 1
-    return ScannedLine("".join(out)[:n], opens, closes, low, in_comment)
+        j = m.start()
+        out.append(text[i:j])
+        c = text[j]
+        if c == "/":
+            nxt = text[j + 1:j + 2]
+            if nxt == "*":
+                in_comment = True
+                out.append("  ")
+                i = j + 2
+            elif nxt == "/":
+                out.append(" " * (n - j))
+                break
+            else:
+                out.append(c)
+                i = j + 1
+        elif c in "\"'":
+            k = _LITERAL[c].match(text, j + 1).end()  # type: ignore[union-attr]
+            end = k + 1 if k < n else n
+            out.append(c + " " * max(0, end - j - 2) + (c if end - j >= 2 else ""))
+            i = end
+        else:
+            out.append(c)
+            i = j + 1
+    code = "".join(out)[:n]
+    opens, closes, low = _braces(code)
+    return ScannedLine(code, opens, closes, low, in_comment)
 
 
 def scan_lines(lines: list[str], in_comment: bool = False) -> list[ScannedLine]:

@@ -134,10 +134,12 @@ class WholeFile:
         """Functions found by kernel layout (``{``/``}`` at column 0), computed once."""
         if self._scanned is None:
             from reviewbot.cmap.filemap import _scan_functions
+            from reviewbot.cmap.scan import starts_in_comment
 
             lines = list(self.lines)
-            self._scanned = tuple(_scan_functions(lines, list(range(1, len(lines) + 1)), 0,
-                                                  None))
+            scanned = scan_lines(lines, starts_in_comment(lines))
+            self._scanned = tuple(_scan_functions(lines, scanned,
+                                                  list(range(1, len(lines) + 1)), 0, None))
         return self._scanned
 
     def function_node(self, fn: FunctionSpan) -> Node | None:

@@ -28,10 +28,10 @@ def split_body(body: str) -> SplitBody:
     for match in _DIFF_START.finditer(body):
         start = match.start()
         if match.group(1).startswith("--- "):
-            # a bare unified diff: "--- a" must be followed by "+++ b"
-            rest = body[match.end():]
-            nl = rest.find("\n")
-            if nl < 0 or not rest[nl + 1:].startswith("+++ "):
+            # a bare unified diff: "--- a" must be followed by "+++ b" (looked up in place:
+            # copying the rest of the body for each "--- x" line was quadratic)
+            nl = body.find("\n", match.end())
+            if nl < 0 or not body.startswith("+++ ", nl + 1):
                 continue
         head = body[:start]
         diff_line = head.count("\n")

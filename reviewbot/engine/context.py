@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.cmap.filemap import FileMap
 from reviewbot.diff.model import FileDiff, Line
+from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.series.model import Patch, Series
 
 if TYPE_CHECKING:
@@ -25,14 +27,20 @@ class FileContext:
     def added_lines(self) -> tuple[Line, ...]:
         return tuple(ln for h in self.diff.hunks for ln in h.lines if ln.kind == "+")
 
+    @cached_property
+    def _by_new(self) -> dict[int, Line]:
+        """Visible post-image lines by number (built on first use, once per file: a
+        search per finding made a 50k-line patch with 800 findings quadratic)."""
+        out: dict[int, Line] = {}
+        for h in self.diff.hunks:
+            for ln in h.lines:
+                if ln.new is not None:
+                    out.setdefault(ln.new, ln)
+        return out
+
     def new_line(self, number: int) -> Line | None:
         """The visible post-image line ``number`` (added or context)."""
-        for h in self.diff.hunks:
-            if h.new_start <= number < h.new_start + max(h.new_len, 1):
-                for ln in h.lines:
-                    if ln.new == number:
-                        return ln
-        return None
+        return self._by_new.get(number)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class PatchContext:
     patch: Patch
     files: tuple[FileContext, ...]
     parser: CParser = field(repr=False)
+    # rule regexes under a time limit; one guard per run (pipeline.review_messages)
+    regex: RegexGuard = field(default_factory=RegexGuard, repr=False, compare=False)
 
     @property
     def earlier(self) -> tuple[Patch, ...]:

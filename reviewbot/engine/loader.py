@@ -105,24 +105,17 @@ def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str]) -> Match
         if text:
             try:
                 re.compile(text)
-            except re.error as exc:
+            except (re.error, RecursionError, OverflowError) as exc:
                 errs.add(path, f"match.{key}", f"bad regular expression: {exc}")
+                continue
+            from reviewbot.engine.regexcheck import risky_regex  # only for regex rules
+
             problem = risky_regex(text)
             if problem:
                 errs.add(path, f"match.{key}", problem)
     if engine == "check" and m.check and m.check not in set(checks):
         errs.add(path, "match.check", f"no Python check named {m.check!r}")
     return m
-
-
-_NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
-
-
-def risky_regex(pattern: str) -> str | None:
-    """A reason when ``pattern`` has a nested quantifier (catastrophic backtracking)."""
-    if _NESTED_QUANT.search(pattern):
-        return "nested quantifier (like (a+)+) can backtrack catastrophically"
-    return None
 
 
 def _examples(data: Any, path: Path, errs: _Errors) -> tuple[Example, ...]:

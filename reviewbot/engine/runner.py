@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from reviewbot.diff.model import Line
 from reviewbot.engine.context import FileContext, Hit, PatchContext
+from reviewbot.engine.regexsafe import RegexTimeout
 from reviewbot.engine.schema import Rule
 from reviewbot.findings import Finding
 
@@ -41,16 +41,25 @@ def render(template: str, values: dict[str, str]) -> str:
         return template
 
 
-def _regex_hits(rule: Rule, fc: FileContext) -> Iterable[Hit]:
-    pattern = re.compile(rule.match.pattern)
-    exclude = re.compile(rule.match.not_pattern) if rule.match.not_pattern else None
+def _regex_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterator[Hit]:
+    """Lines of the rule's scope that match ``pattern`` and not ``not_pattern``.
+
+    Searches run under the guard's time limit: a line that takes too long is skipped,
+    and a rule that keeps timing out is dropped for the rest of the run."""
+    guard = ctx.regex
     kind = {"added": "+", "removed": "-", "context": " "}[rule.match.scope]
     for hunk in fc.diff.hunks:
         for ln in hunk.lines:
             if ln.kind != kind:
                 continue
-            m = pattern.search(ln.text)
-            if m is None or (exclude is not None and exclude.search(ln.text)):
+            if not guard.active(rule.id):
+                return
+            try:
+                m = guard.search(rule.id, rule.match.pattern, ln.text)
+                if m is None or (rule.match.not_pattern and guard.search(
+                        rule.id, rule.match.not_pattern, ln.text)):
+                    continue
+            except RegexTimeout:
                 continue
             values = {k: v for k, v in m.groupdict().items() if v is not None}
             values.setdefault("match", m.group(0))
@@ -98,7 +107,7 @@ def _query_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]
 def _hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]:
     engine = rule.match.engine
     if engine == "regex":
-        return _regex_hits(rule, fc)
+        return _regex_hits(ctx, rule, fc)
     if engine == "query":
         return _query_hits(ctx, rule, fc)
     from reviewbot.checks import CHECKS

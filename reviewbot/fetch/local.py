@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.errors import InputError, LimitError
+from reviewbot.limits import DEFAULT_MAX_INPUT
 
-DEFAULT_MAX_INPUT = 256 * 1024 * 1024  # bytes read from one source, in all
+# Compressed input (an mbox.gz from an archive, a patch.xz): decompressed in memory, never
+# past the input limit, so a small bomb cannot fill the memory.
+_MAGIC = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"BZh": "bz2"}
 PATCH_SUFFIXES = (".patch", ".eml", ".diff", ".mbox", ".txt")
 
 _FROM_LINE = re.compile(rb"^From [^\n]*\n", re.MULTILINE)
@@ -57,16 +60,61 @@ def diff_as_mail(data: bytes, name: str) -> bytes:
     return b"Subject: " + subject + b"\n\n" + data
 
 
-def _read_limited(path: Path, budget: list[int]) -> bytes:
+def _too_big(origin: str, max_bytes: int, what: str = "input") -> LimitError:
+    return LimitError(f"{origin}: {what} larger than the limit of {max_bytes} bytes "
+                      "(--limit input-bytes=N)")
+
+
+def decompress(data: bytes, origin: str, max_bytes: int) -> bytes:
+    """``data`` itself, or its gzip/xz/bzip2 content (at most ``max_bytes``)."""
+    kind = next((k for magic, k in _MAGIC.items() if data.startswith(magic)), None)
+    if kind is None:
+        return data
+    import io
+
+    def open_stream(raw: io.BytesIO) -> io.BufferedIOBase:
+        if kind == "gzip":
+            import gzip
+
+            return gzip.GzipFile(fileobj=raw)
+        if kind == "xz":
+            import lzma
+
+            return lzma.LZMAFile(raw)
+        import bz2
+
+        return bz2.BZ2File(raw)
+
+    try:
+        with open_stream(io.BytesIO(data)) as stream:
+            out = stream.read(max_bytes + 1)
+    except (OSError, EOFError, ValueError) as exc:  # corrupt or truncated archive
+        # (lzma.LZMAError and gzip.BadGzipFile are OSError subclasses)
+        raise InputError(f"{origin}: cannot decompress ({kind}): {exc}") from exc
+    if len(out) > max_bytes:
+        raise _too_big(origin, max_bytes, f"decompressed {kind} input")
+    return out
+
+
+def _read_limited(path: Path, budget: list[int], max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > budget[0]:
-            raise LimitError(f"{path}: input larger than the limit of {DEFAULT_MAX_INPUT} bytes")
+            raise _too_big(str(path), max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    data = decompress(data, str(path), budget[0])
     budget[0] -= len(data)
     return data
+
+
+def read_bytes(data: bytes, origin: str, name: str,
+               max_bytes: int = DEFAULT_MAX_INPUT) -> list[RawMessage]:
+    """Messages in ``data`` (an mbox, one message, a bare diff; possibly compressed)."""
+    if len(data) > max_bytes:
+        raise _too_big(origin, max_bytes)
+    return _from_bytes(decompress(data, origin, max_bytes), origin, name)
 
 
 def _from_bytes(data: bytes, origin: str, name: str) -> list[RawMessage]:
@@ -89,10 +137,8 @@ def read_source(source: str, max_bytes: int = DEFAULT_MAX_INPUT) -> list[RawMess
     """Read every message of a local source: ``-``, a file, a Maildir or a directory."""
     budget = [max_bytes]
     if source == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise LimitError(f"stdin: input larger than the limit of {max_bytes} bytes")
-        messages = _from_bytes(data, "stdin", "stdin")
+        messages = read_bytes(sys.stdin.buffer.read(max_bytes + 1), "stdin", "stdin",
+                              max_bytes)
     else:
         path = Path(source)
         if not path.exists():
@@ -106,9 +152,11 @@ def read_source(source: str, max_bytes: int = DEFAULT_MAX_INPUT) -> list[RawMess
                 files = sorted(p for p in path.iterdir()
                                if p.is_file() and p.suffix.lower() in PATCH_SUFFIXES)
             for file in files:
-                messages.extend(_from_bytes(_read_limited(file, budget), str(file), file.stem))
+                messages.extend(_from_bytes(_read_limited(file, budget, max_bytes),
+                                            str(file), file.stem))
         else:
-            messages = _from_bytes(_read_limited(path, budget), source, path.stem)
+            messages = _from_bytes(_read_limited(path, budget, max_bytes), source,
+                                   path.stem)
     if not messages:
         raise InputError(f"{'stdin' if source == '-' else source}: empty input, no message found")
     return messages

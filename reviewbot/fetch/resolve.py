@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from reviewbot.findings import Review
 
 # RFC 5322 msg-id: dot-atom-text or no-fold-literal on the right; be liberal on the left
-_BARE_MSGID = re.compile(r"[^\s<>@/\\\"]+@[^\s<>@/\\\"]+")
+# (only ever fullmatch()ed; the lookbehind keeps a search() linear too)
+_BARE_MSGID = re.compile(r"(?<![^\s<>@/\\\"])[^\s<>@/\\\"]+@[^\s<>@/\\\"]+")
 _BRACKETED = re.compile(r"<([^\s<>]+@[^\s<>]+)>")
 _ID_PREFIX = re.compile(r"^(?:id|mid|msgid):", re.IGNORECASE)
 _MSGID_LINK_HOSTS = ("patch.msgid.link", "msgid.link")

@@ -27,7 +27,9 @@ _CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ADDR = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}"
                    r"[A-Za-z0-9])?$")
 _MSGID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$")  # printable ASCII, no < > or space
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# (one \s* on each side of the optional "[2]": two adjacent ones backtrack quadratically)
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*(?:\[\d+\]\s*)?:\s*)+",
+                           re.IGNORECASE)
 
 
 def clean(text: str | None, limit: int = 900) -> str:

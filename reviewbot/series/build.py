@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reviewbot.diff.parse import DiffError, parse_diff, split_body
-from reviewbot.errors import InputError
+from reviewbot.errors import InputError, LimitError
+from reviewbot.limits import Limits
 from reviewbot.series.model import Mail, Patch, Series
 
-MAX_LINES_PER_PATCH = 200_000
-MAX_PATCHES_PER_SERIES = 1_000
+MAX_LINES_PER_PATCH = Limits().lines_per_patch
+MAX_PATCHES_PER_SERIES = Limits().patches_per_series
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 _HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
 
@@ -48,8 +49,19 @@ def is_patch_mail(mail: Mail) -> bool:
     return bool(_HAS_DIFF.search(mail.body))
 
 
+def _long_line(diff: str, max_length: int) -> tuple[int, int] | None:
+    """(1-based line, length) of the first diff line longer than ``max_length``."""
+    if len(diff) <= max_length:
+        return None
+    for number, line in enumerate(diff.split("\n"), 1):
+        if len(line) > max_length:
+            return number, len(line)
+    return None
+
+
 def make_patch(mail: Mail, index: int, total: int, version: int,
-               max_lines: int = MAX_LINES_PER_PATCH) -> Patch:
+               max_lines: int = MAX_LINES_PER_PATCH,
+               max_line_length: int = Limits().line_length) -> Patch:
     """Parse one patch mail's commit message and diff; problems become ``skipped``."""
     base = _BASE_COMMIT.search(mail.body)
     base_commit = base.group(1) if base else None
@@ -61,7 +73,14 @@ def make_patch(mail: Mail, index: int, total: int, version: int,
                      skipped="no diff found in the message", base_commit=base_commit)
     if parts.diff.count("\n") > max_lines:
         return Patch(mail, index, total, version, parts.message, (),
-                     skipped=f"diff longer than {max_lines} lines", base_commit=base_commit)
+                     skipped=f"diff longer than {max_lines} lines (--limit lines-per-patch=N)",
+                     base_commit=base_commit)
+    long = _long_line(parts.diff, max_line_length)
+    if long is not None:
+        return Patch(mail, index, total, version, parts.message, (),
+                     skipped=f"diff line {long[0]} is {long[1]} characters long, over the "
+                             f"limit of {max_line_length} (--limit line-length=N)",
+                     base_commit=base_commit)
     try:
         files = parse_diff(parts.diff, mail.body_line_offset + parts.diff_line)
     except DiffError as exc:
@@ -89,7 +108,13 @@ def _group_key(mail: Mail) -> tuple[tuple[object, ...], str | None]:
 
 
 def _families(groups: list[_Group]) -> list[list[_Group]]:
-    """Revisions of the same series: same thread root, or same author and a shared title."""
+    """Revisions of the same series: same thread root, or same author and a shared title.
+
+    Two groups are joined when they share such a key and differ in version. Groups are
+    bucketed by key (linear, not all pairs: a day of list traffic has thousands); in a
+    bucket with at least two versions every member is joined to every member of another
+    version, so the whole bucket is one family.
+    """
     parent = list(range(len(groups)))
 
     def find(i: int) -> int:
@@ -98,21 +123,28 @@ def _families(groups: list[_Group]) -> list[list[_Group]]:
             i = parent[i]
         return i
 
-    for i, a in enumerate(groups):
-        for j in range(i + 1, len(groups)):
-            b = groups[j]
-            same_root = a.root is not None and a.root == b.root
-            shared = a.author() == b.author() and bool(a.titles() & b.titles())
-            if (same_root or shared) and a.version != b.version:
-                parent[find(j)] = find(i)
+    buckets: dict[tuple[object, ...], list[int]] = {}
+    for i, g in enumerate(groups):
+        if g.root is not None:
+            buckets.setdefault(("root", g.root), []).append(i)
+        author = g.author()
+        for title in g.titles():
+            buckets.setdefault(("title", author, title), []).append(i)
+    for members in buckets.values():
+        if len({groups[i].version for i in members}) < 2:
+            continue
+        for i in members[1:]:
+            parent[find(i)] = find(members[0])
     fams: dict[int, list[_Group]] = {}
     for i, g in enumerate(groups):
         fams.setdefault(find(i), []).append(g)
     return list(fams.values())
 
 
-def build_series(mails: Sequence[Mail], version: int | None = None) -> list[Series]:
+def build_series(mails: Sequence[Mail], version: int | None = None,
+                 limits: Limits | None = None) -> list[Series]:
     """All series in ``mails``, newest revision of each (or ``version``), in date order."""
+    limits = limits or Limits()
     groups: dict[tuple[object, ...], _Group] = {}
     for n, mail in enumerate(mails):
         if not is_patch_mail(mail):
@@ -149,7 +181,7 @@ def build_series(mails: Sequence[Mail], version: int | None = None) -> list[Seri
     if version is not None and not chosen:
         raise InputError(f"no series with version {version} in the input")
     chosen.sort(key=lambda g: (g.first_time is None, g.first_time or 0.0, g.first_seen))
-    return [_to_series(g) for g in chosen]
+    return [_to_series(g, limits) for g in chosen]
 
 
 def _later(old: Mail | None, new: Mail) -> Mail:
@@ -161,12 +193,13 @@ def _later(old: Mail | None, new: Mail) -> Mail:
     return new
 
 
-def _to_series(group: _Group) -> Series:
+def _to_series(group: _Group, limits: Limits) -> Series:
     total = group.total
-    if len(group.patches) > MAX_PATCHES_PER_SERIES:
-        raise InputError(f"series has {len(group.patches)} patches, more than the limit of "
-                         f"{MAX_PATCHES_PER_SERIES}")
-    patches = tuple(make_patch(group.patches[i], i, total, group.version)
+    if len(group.patches) > limits.patches_per_series:
+        raise LimitError(f"series has {len(group.patches)} patches, more than the limit of "
+                         f"{limits.patches_per_series} (--limit patches-per-series=N)")
+    patches = tuple(make_patch(group.patches[i], i, total, group.version,
+                               limits.lines_per_patch, limits.line_length)
                     for i in sorted(group.patches))
     missing = tuple(i for i in range(1, total + 1) if i not in group.patches)
     if group.cover is not None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
-import email.policy
 import email.utils
-import hashlib
 import re
 from email.message import Message
 
@@ -32,7 +31,11 @@ def _msgids(value: str | None) -> tuple[str, ...]:
 def _people(msg: Message, name: str) -> tuple[Person, ...]:
     values = [clean_header(v) for v in msg.get_all(name, [])]
     out: list[Person] = []
-    for display, addr in email.utils.getaddresses(values):
+    try:
+        pairs = email.utils.getaddresses(values)
+    except (RecursionError, ValueError, IndexError):  # "From: ((((..." recurses per "("
+        return ()
+    for display, addr in pairs:
         if addr and "@" in addr:
             out.append(Person(clean_header(_decode_header(display)), clean_header(addr)))
     return tuple(out)
@@ -75,9 +78,23 @@ def _header_lines(raw: bytes) -> int:
     return 0
 
 
-def parse_mail(raw: bytes) -> Mail:
-    """Parse one message. Never raises for bad input: the problem goes to ``Mail.error``."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+HEAD_BYTES = 64 * 1024  # of an oversized message, only this much is read for its headers
+
+
+def parse_mail(raw: bytes, max_bytes: int | None = None) -> Mail:
+    """Parse one message. Never raises for bad input: the problem goes to ``Mail.error``.
+
+    A message longer than ``max_bytes`` is not parsed: its headers are read from the
+    first ``HEAD_BYTES`` and ``error`` says why the body was left out (a patch mail is
+    then skipped with that reason)."""
+    if max_bytes is not None and len(raw) > max_bytes:
+        head = raw[:HEAD_BYTES].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+        mail = parse_mail(head + b"\n\n")
+        return dataclasses.replace(
+            mail, raw=raw, error=f"message is {len(raw)} bytes, over the limit of "
+                                 f"{max_bytes} (--limit message-bytes=N)")
+    # the default policy is compat32; importing email.policy would cost ~10 ms at start-up
+    msg = email.message_from_bytes(raw)
     error: str | None = None
     subject = parse_subject(clean_header(_decode_header(msg.get("Subject", ""))))
     authors = _people(msg, "From")
@@ -90,7 +107,7 @@ def parse_mail(raw: bytes) -> Mail:
         except (TypeError, ValueError, IndexError, OverflowError):
             timestamp = None
     ids = _msgids(clean_header(msg.get("Message-ID", "")))
-    msgid = ids[0] if ids else "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
+    msgid = ids[0] if ids else _local_msgid(raw)
     try:
         body = _body(msg)
     except (LookupError, ValueError, AssertionError, TypeError) as exc:
@@ -112,6 +129,13 @@ def parse_mail(raw: bytes) -> Mail:
         raw=raw,
         error=error,
     )
+
+
+def _local_msgid(raw: bytes) -> str:
+    """A stable id for a message without a Message-ID (hashlib is imported only here)."""
+    import hashlib
+
+    return "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
 
 
 def _decode_header(value: object) -> str:

@@ -6,8 +6,10 @@ import re
 
 from reviewbot.series.model import Subject
 
-_REPLY = re.compile(r"^\s*((re|aw|sv|fwd?)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_BRACKET = re.compile(r"^\s*\[([^\]]{0,200})\]")
+# (linear: no two adjacent quantifiers can take the same characters)
+_REPLY = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)\s*(?:\[\d+\]\s*)?:\s*)+", re.IGNORECASE)
+_BRACKET = re.compile(r"\[([^\]]{0,200})\]")
+MAX_BRACKETS = 16  # [PATCH] [RFC] [net-next] ...: more is not a prefix
 _VERSION = re.compile(r"^v(\d{1,4})$", re.IGNORECASE)
 _PATCHV = re.compile(r"^patch-?v(\d{1,4})$", re.IGNORECASE)
 _COUNT = re.compile(r"^(\d{1,5})/(\d{1,5})$")
@@ -24,12 +26,14 @@ def parse_subject(raw: str) -> Subject:
     is_reply = bool(_REPLY.match(subject))
     rest = _REPLY.sub("", subject, count=1) if is_reply else subject
     tokens: list[str] = []
-    while True:
-        m = _BRACKET.match(rest)
+    pos = 0  # (matching at a position: slicing the rest each time was quadratic)
+    for _ in range(MAX_BRACKETS):
+        m = _BRACKET.match(rest, pos + (rest[pos:pos + 1] == " "))  # whitespace is single
         if not m:
             break
         tokens.extend(m.group(1).replace(",", " ").split())
-        rest = rest[m.end():]
+        pos = m.end()
+    rest = rest[pos:]
     is_patch = False
     version = 1
     index: int | None = None

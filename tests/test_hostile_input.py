@@ -1,0 +1,309 @@
+"""Hostile input, stage by stage: always a review or a clear error, never a crash or a hang.
+
+Property tests (hypothesis) feed generated and damaged input to the email, series, diff and
+C-mapping stages, to the whole pipeline and to the command line; regression tests pin
+the slow paths and crashes that fuzzing found. Example counts are kept moderate; set
+REVIEWBOT_HYPOTHESIS_SCALE=20 for a deep run.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewbot.cli import main
+from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.scan import scan_line
+from reviewbot.config import Settings
+from reviewbot.diff.parse import DiffError, parse_diff, split_body
+from reviewbot.engine.loader import load_rules
+from reviewbot.errors import ReviewbotError
+from reviewbot.fetch.local import read_bytes
+from reviewbot.pipeline import review_messages, select_rules
+from reviewbot.report.json import render_json
+from reviewbot.report.text import render_text
+from reviewbot.series.build import build_series, make_patch
+from reviewbot.series.mail import parse_mail
+from reviewbot.series.subject import parse_subject
+from tests.strategies import c_line, diff_text, examples, mbox, nested_c, patch_email
+
+
+def hostile(n: int) -> settings:
+    """``n`` examples (times REVIEWBOT_HYPOTHESIS_SCALE) and a generous per-example
+    deadline: it catches a hang, not a slow CI machine."""
+    return settings(max_examples=examples(n), deadline=timedelta(seconds=20),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def parser() -> CParser:
+    return CParser()
+
+
+@pytest.fixture(scope="module")
+def rules() -> list[object]:
+    return list(select_rules(load_rules(None), Settings()))
+
+
+def _review(data: bytes, rules: list[object], parser: CParser) -> None:
+    """The whole path; a ReviewbotError is an acceptable (clear) outcome."""
+    try:
+        messages = read_bytes(data, "input", "input")
+        review = review_messages(messages, Settings(), rules, parser)  # type: ignore[arg-type]
+    except ReviewbotError as exc:
+        assert str(exc) and "\n" not in str(exc).strip()
+        return
+    text = render_text(review)
+    assert text.endswith("\n")
+    render_json(review)
+    for sr in review.series:
+        for pr in sr.patches:
+            assert pr.patch.skipped is None or pr.findings == ()
+
+
+# -- email stage ----------------------------------------------------------------------
+
+@hostile(150)
+@given(st.binary(max_size=3000))
+def test_parse_mail_takes_any_bytes(raw: bytes) -> None:
+    mail = parse_mail(raw)
+    assert isinstance(mail.body, str) and mail.body_line_offset >= 1
+    assert "\r" not in mail.body
+    assert mail.msgid
+
+
+@hostile(100)
+@given(patch_email())
+def test_parse_mail_takes_damaged_patch_mail(raw: bytes) -> None:
+    mail = parse_mail(raw)
+    assert isinstance(mail.body, str)
+    assert mail.subject.raw == " ".join(mail.subject.raw.split())  # one clean line
+
+
+@hostile(200)
+@given(st.text(max_size=300))
+def test_parse_subject_takes_any_text(raw: str) -> None:
+    s = parse_subject(raw)
+    if s.index is not None and s.total is not None:
+        assert 0 <= s.index <= s.total
+    assert s.version >= 0
+
+
+# -- series stage ---------------------------------------------------------------------
+
+@hostile(60)
+@given(st.lists(patch_email(), max_size=6), st.one_of(st.none(), st.integers(0, 5)))
+def test_build_series_takes_any_mails(raws: list[bytes], version: int | None) -> None:
+    mails = [parse_mail(r) for r in raws]
+    try:
+        series = build_series(mails, version)
+    except ReviewbotError as exc:  # only: no series with that version
+        assert version is not None and "version" in str(exc)
+        return
+    for s in series:
+        assert [p.index for p in s.patches] == sorted({p.index for p in s.patches})
+        for p in s.patches:
+            assert p.skipped is None or p.files == ()
+
+
+# -- diff stage -----------------------------------------------------------------------
+
+@hostile(150)
+@given(diff_text())
+def test_parse_diff_is_total(text: str) -> None:
+    parts = split_body(text)
+    try:
+        files = parse_diff(parts.diff or text, 10)
+    except DiffError as exc:
+        assert str(exc)
+        return
+    n_lines = text.count("\n") + 20
+    for f in files:
+        for h in f.hunks:
+            for ln in h.lines:
+                assert ln.kind in "+- " and "\n" not in ln.text
+                assert 0 <= ln.patch_line <= n_lines
+                assert (ln.old is None) == (ln.kind == "+")
+                assert (ln.new is None) == (ln.kind == "-")
+
+
+@hostile(100)
+@given(patch_email())
+def test_make_patch_never_raises(raw: bytes) -> None:
+    patch = make_patch(parse_mail(raw), 1, 1, 1)
+    assert patch.skipped is None or patch.files == ()
+
+
+# -- C mapping stage ------------------------------------------------------------------
+
+def _diff_of(lines: list[str], start: int = 10, heading: str = "int f(void)") -> str:
+    body = "".join(f"+{t}\n" for t in lines)
+    return (f"diff --git a/mm/x.c b/mm/x.c\n--- a/mm/x.c\n+++ b/mm/x.c\n"
+            f"@@ -{start},0 +{start},{len(lines)} @@ {heading}\n{body}")
+
+
+@hostile(120)
+@given(st.lists(c_line, min_size=1, max_size=40), st.sampled_from(
+    ["int f(void)", "", "struct x {", "static int g(struct page *p, int", "#define A("]))
+def test_map_file_takes_any_c(parser: CParser, lines: list[str], heading: str) -> None:
+    lines = [ln.replace("\n", " ").replace("\r", " ") for ln in lines]
+    (fdiff,) = parse_diff(_diff_of(lines, heading=heading))
+    fmap = map_file(fdiff, parser)
+    assert fmap.added <= set(fmap.text)
+    for fn in fmap.functions:
+        assert fn.start <= fn.end
+    for line in fmap.added:
+        fmap.function_at(line)
+        fmap.locks_at(line)
+
+
+@pytest.mark.parametrize("kind", ["blocks", "parens", "ifs"])
+def test_deep_nesting_is_mapped_quickly(parser: CParser, rules: list[object],
+                                        kind: str) -> None:
+    lines = nested_c(3000, kind).splitlines()
+    start = time.perf_counter()
+    (fdiff,) = parse_diff(_diff_of(lines, start=1, heading=""))
+    map_file(fdiff, parser)
+    mail = (b"Subject: [PATCH] deep\n\nx\n---\n" + _diff_of(lines, 1, "").encode())
+    _review(mail, rules, parser)
+    assert time.perf_counter() - start < 20
+
+
+# -- whole pipeline and command line --------------------------------------------------
+
+@hostile(120)
+@given(mbox())
+def test_pipeline_reviews_or_refuses_hostile_mbox(parser: CParser, rules: list[object],
+                                                  data: bytes) -> None:
+    _review(data, rules, parser)
+
+
+@hostile(80)
+@given(st.binary(max_size=2000))
+def test_pipeline_takes_arbitrary_bytes(parser: CParser, rules: list[object],
+                                        data: bytes) -> None:
+    _review(data, rules, parser)
+
+
+@hostile(40)
+@given(mbox())
+def test_cli_exit_status_and_one_line_errors(tmp_path_factory: pytest.TempPathFactory,
+                                             capsys: pytest.CaptureFixture[str],
+                                             data: bytes) -> None:
+    path = tmp_path_factory.mktemp("in") / "input.mbox"
+    path.write_bytes(data)
+    code = main(["check", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2)
+    assert "internal error" not in err and "Traceback" not in err
+    if code == 2:
+        assert err.startswith("reviewbot: error: ") and err.count("\n") == 1
+    else:
+        assert out.startswith("{") and err == ""
+
+
+# -- the scanner against a plain reference ---------------------------------------------
+
+def _reference_scan(text: str, in_comment: bool) -> tuple[str, int, int, int, bool]:
+    """The original character-by-character scanner (before the regex fast path)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    depth = low = opens = closes = 0
+    while i < n:
+        c = text[i]
+        if in_comment:
+            end = text.find("*/", i)
+            if end < 0:
+                out.append(" " * (n - i))
+                break
+            out.append(" " * (end + 2 - i))
+            i = end + 2
+            in_comment = False
+            continue
+        if c == "/" and i + 1 < n and text[i + 1] == "*":
+            in_comment = True
+            out.append("  ")
+            i += 2
+            continue
+        if c == "/" and i + 1 < n and text[i + 1] == "/":
+            out.append(" " * (n - i))
+            break
+        if c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+            out.append(c + " " * max(0, j - i - 2) + (c if j - i >= 2 else ""))
+            i = j
+            continue
+        if c == "{":
+            opens += 1
+            depth += 1
+        elif c == "}":
+            closes += 1
+            depth -= 1
+            low = min(low, depth)
+        out.append(c)
+        i += 1
+    return "".join(out)[:n], opens, closes, low, in_comment
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("a {}/*\"'\\x\t\x00é\r;(")), max_size=30),
+       st.booleans())
+def test_scan_line_matches_reference(text: str, in_comment: bool) -> None:
+    assert tuple(scan_line(text, in_comment)) == _reference_scan(text, in_comment)
+
+
+# -- regressions: slow paths found while hardening ------------------------------------
+
+def _fast(fn: object, limit: float = 2.0) -> None:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    assert time.perf_counter() - start < limit
+
+
+def test_guard_regex_is_linear() -> None:
+    from reviewbot.cmap.locks import lock_regions
+
+    # "\s*\)?\s*" took 50 s on this line; now linear
+    _fast(lambda: lock_regions([(1, "guard ( a" + " " * 50_000)], "f", True))
+
+
+def test_many_subject_brackets_are_linear() -> None:
+    _fast(lambda: parse_subject("[a]" * 100_000))  # sliced the rest per bracket: quadratic
+
+
+def test_many_bare_diff_candidates_are_linear() -> None:
+    _fast(lambda: split_body("--- x\n" * 200_000))  # copied the rest per "--- x": quadratic
+
+
+def test_findings_on_a_huge_patch_are_indexed(parser: CParser, rules: list[object]) -> None:
+    # 800 findings on a 20k-line patch: a line lookup per finding was quadratic
+    block = ["static void f@(int x)", "{", "\tif (x) {", "\t\tx++;", "\t}", "}"]
+    lines = [ln.replace("@", str(i)) for i in range(3400) for ln in block]
+    mail = b"Subject: [PATCH] big\n\nx\n---\n" + _diff_of(lines, 1, "").encode()
+    start = time.perf_counter()
+    review = review_messages(read_bytes(mail, "big", "big"), Settings(), rules,  # type: ignore[arg-type]
+                             parser)
+    assert len(review.findings) == 3400
+    assert time.perf_counter() - start < 30
+
+
+def test_nul_and_cr_only_input_is_a_clear_error(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "junk"
+    path.write_bytes(b"\x00\x01\x02" * 1000)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "binary data" in err
+    path.write_bytes(b"\r\r\r")
+    assert main(["check", str(path)]) == 2
+    assert "empty input" in capsys.readouterr().err
