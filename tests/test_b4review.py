@@ -87,7 +87,7 @@ def test_b4_reads_the_comments_onto_their_lines(review_branch: tuple[Path, dict[
     text = (outdir / "0001.txt").read_text()
     assert text.startswith("reviewbot (an automated review tool) left 1 comment")
     assert "\n> diff --git a/drivers/misc/frob.c b/drivers/misc/frob.c\n" in text
-    assert "> +\tif (val < 0) {\n\nFrom the code style" in text
+    assert "> +\tif (val < 0) {\n\nNo need for the braces here" in text
 
     import b4.review._review as b4review
 
@@ -99,7 +99,7 @@ def test_b4_reads_the_comments_onto_their_lines(review_branch: tuple[Path, dict[
     got = {n: [(c["path"], c["line"], c["text"]) for c in
                p.get("reviews", {}).get("rev@example.org", {}).get("comments", [])]
            for n, p in enumerate(patches, start=1)}
-    comment = 'From the code style, "{}" is not necessary for a one-statement block.'
+    comment = 'No need for the braces here: the block holds a single statement.'
     # b4 keeps the path as the diff names it ("b/..."), for its own comments as well
     assert got == {1: [("b/drivers/misc/frob.c", 13, comment)],
                    2: [("b/drivers/misc/frob.c", 29, comment)], 3: []}

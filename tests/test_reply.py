@@ -238,7 +238,8 @@ def test_body_quotes_exactly_and_comments_under_the_statement() -> None:
     reply = render_replies(sr, CONFIG)[0]
     body = reply_body(reply.data)
     assert ">  \tif (!dev)\n" in body  # a context line: marker space, then the tab
-    assert "> +\tif (val < 0) {\n> +\t\treturn -ERANGE;\n> +\t}\n\nFrom the code style" in body
+    assert ("> +\tif (val < 0) {\n> +\t\treturn -ERANGE;\n> +\t}\n\n"
+            "No need for the braces here") in body
     assert "> diff --git a/drivers/misc/frob.c b/drivers/misc/frob.c\n" in body
     assert "Signed-off-by" not in body and "1 file changed" not in body
     assert body.split("\n")[1] == ELISION  # the commit message is elided

@@ -93,9 +93,17 @@ def test_output_files_and_mbox_read_by_git_and_python(git: GitConfig, tmp_path: 
         theirs = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
         assert theirs["Message-ID"] == ours["Message-ID"]
         assert theirs.get_content() == ours.get_content()  # type: ignore[attr-defined]
-    # "From the code style, ..." starts a body line: the mbox copy is quoted-printable
-    data = mbox_path.read_bytes()
-    assert b"\nFrom the code style" not in data and b"\n=46rom the code style" in data
+    # a body line starting "From " is stored quoted-printable ("=46rom"), so no reader
+    # takes it for a separator; the decoded text is unchanged
+    first = emls[1].read_bytes()  # the reply to 1/3
+    tricky = first.replace(b"\n\nNo need for the braces",
+                           b"\n\nFrom here: no need for the braces")
+    assert tricky != first
+    entry = mbox_entry(tricky)
+    assert b"\nFrom here" not in entry and b"\n=46rom here" in entry
+    decoded = email.message_from_bytes(entry.split(b"\n", 1)[1], policy=email.policy.default)
+    text = decoded.get_content()  # type: ignore[attr-defined]
+    assert "\nFrom here: no need for the braces" in text
     # git mailsplit + mailinfo take the mbox apart and read each message
     split = tmp_path / "split"
     split.mkdir()

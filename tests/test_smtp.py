@@ -127,7 +127,8 @@ def test_send_goes_to_the_author_alone(smtpd: Server, git: GitConfig,
         body = msg.get_content()
         assert body.endswith("\n-- \nZoë, reviewing\n")
     first = parse(smtpd.messages[0]).get_content()
-    assert "> +\tif (val < 0) {\n> +\t\treturn -ERANGE;\n> +\t}\n\nFrom the code style" in first
+    assert ("> +\tif (val < 0) {\n> +\t\treturn -ERANGE;\n> +\t}\n\n"
+            "No need for the braces here") in first
 
 
 def test_send_to_lists_only_when_asked(smtpd: Server, git: GitConfig,

@@ -2,7 +2,7 @@
 
 The ``.eml`` files are the messages as built (what ``git send-email DIR/*.eml``
 sends). In the mbox, a message whose body has a line starting with ``From `` (a comment
-such as "From the code style, ...") is re-encoded quoted-printable with that ``F``
+such as "From the code style, ..." would) is re-encoded quoted-printable with that ``F``
 written ``=46``, so that no reader (mutt, git mailsplit, Python's mailbox, b4) can take
 it for a message separator or show it ``>From``-escaped; the decoded text is unchanged.
 """
