@@ -292,10 +292,15 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
     pairs.sort(key=lambda p: (p[0].start, p[0].end))
     out_fns = tuple(p[0] for p in pairs)
 
+    real_of_fn: dict[FunctionSpan, FunctionSpan] = {}
+    for d, r in pairs:
+        real_of_fn.setdefault(d, r)
+    touched_set = set(touched)
+
     def expand(fn: FunctionSpan) -> tuple[tuple[LockRegion, ...], tuple[Decl, ...]]:
         """Lock regions and declarations of a function the patch does not touch."""
-        real = next((r for d, r in pairs if d == fn), None)
-        if real is None or real in touched:
+        real = real_of_fn.get(fn)
+        if real is None or real in touched_set:
             return (), ()
         return moved_locks(whole.fn_locks(real)), moved(whole.fn_decls(real))
 
