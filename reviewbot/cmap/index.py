@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from itertools import compress, islice, repeat
+from operator import is_not, lt
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
 
@@ -40,14 +44,26 @@ def merge(ranges: Iterable[tuple[int, int]]) -> Rows:
     return tuple((lo, hi) for lo, hi in out)
 
 
+def in_rows(rows: Rows) -> Callable[[int, int], bool]:
+    """Whether a (first, last) row span overlaps ``rows`` (sorted, disjoint)."""
+    starts = [lo for lo, _ in rows]
+
+    def overlaps(first: int, last: int) -> bool:
+        i = bisect.bisect_right(starts, last) - 1
+        return i >= 0 and rows[i][1] >= first
+
+    return overlaps
+
+
 class _FragmentRows:
     """Row <-> line lookups for one fragment (rows map to increasing line numbers)."""
 
     def __init__(self, mf: MappedFragment) -> None:
-        pairs = [(n, r) for r, n in enumerate(mf.fragment.rows) if n is not None]
-        self.lines = [n for n, _ in pairs]
-        self.rows = [r for _, r in pairs]
-        self.monotonic = all(a < b for a, b in zip(self.lines, self.lines[1:], strict=False))
+        rows = mf.fragment.rows
+        numbered = list(map(is_not, rows, repeat(None)))
+        self.lines = cast("list[int]", list(compress(rows, numbered)))
+        self.rows = list(compress(range(len(rows)), numbered))
+        self.monotonic = all(map(lt, self.lines, islice(self.lines, 1, None)))
 
     def rows_of_span(self, first: int, last: int) -> tuple[int, int] | None:
         """The row range holding every row whose line is in first..last (None: none)."""
@@ -84,7 +100,7 @@ class FileIndex:
         self._adds: dict[FunctionSpan, bool] = {}
         self._frag_rows: dict[int, _FragmentRows] = {}
         self._added_rows: dict[int, Rows] = {}
-        self._sources: dict[int, tuple[bytes, int]] = {}
+        self._spelled: dict[tuple[int, str], list[Node]] = {}
 
     # functions
     def _build_innermost(self) -> list[FunctionSpan | None]:
@@ -94,12 +110,15 @@ class FileIndex:
         first = min(fn.start for fn in fns)
         last = max(fn.end for fn in fns)
         best: list[FunctionSpan | None] = [None] * max(0, last - first + 1)
-        for fn in fns:  # the first of the narrowest spans wins, as in a scan in order
-            width = fn.end - fn.start
-            for i in range(fn.start - first, fn.end - first + 1):
-                cur = best[i]
-                if cur is None or width < cur.end - cur.start:
-                    best[i] = fn
+        # the first of the narrowest spans holding a line wins (a scan in order keeps
+        # the first strictly narrower one): paint the widest first, later ones of a
+        # width before earlier ones
+        order = sorted(range(len(fns)), key=lambda i: (fns[i].end - fns[i].start, i),
+                       reverse=True)
+        for i in order:
+            fn = fns[i]
+            if fn.end >= fn.start:
+                best[fn.start - first:fn.end - first + 1] = [fn] * (fn.end - fn.start + 1)
         self._first = first
         return best
 
@@ -185,10 +204,14 @@ class FileIndex:
     def row_of(self, mf: MappedFragment, line: int) -> int | None:
         return self._rows(mf).row_of(line)
 
-    def source(self, mf: MappedFragment) -> tuple[bytes, int]:
-        """The parsed bytes under ``mf``'s root node and the byte offset they start at."""
-        found = self._sources.get(id(mf))
+    def locations_spelling(self, mf: MappedFragment, word: str) -> list[Node]:
+        """``access.locations_spelling`` for ``mf``, once per word."""
+        from reviewbot.cmap.access import locations_spelling
+
+        key = (id(mf), word)
+        found = self._spelled.get(key)
         if found is None:
             root = mf.root
-            found = self._sources[id(mf)] = (root.text or b"", root.start_byte)
+            found = self._spelled[key] = locations_spelling(root, root.text or b"",
+                                                            root.start_byte, word)
         return found
