@@ -10,7 +10,7 @@ from tree_sitter import Node
 
 from reviewbot.cmap.access import accesses, accesses_of_key, key_word, location_nodes
 from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import in_rows, merge
+from reviewbot.cmap.index import in_rows, merge, row_filter
 from reviewbot.cmap.model import Decl, FunctionSpan
 from reviewbot.cmap.parser import CParser
 from reviewbot.diff.parse import parse_diff
@@ -206,6 +206,15 @@ def test_rows_merge_and_overlap() -> None:
                                         (12, 20), (0, 100))] == [
         False, True, False, True, False, False, True, True]
     assert not in_rows(())(0, 100)
+
+
+def test_row_filter_is_none_when_every_row_is_wanted(parser: CParser) -> None:
+    root = parser.parse("int x;\nint y;\nint z;\n").root_node
+    assert row_filter(None, root) is None
+    assert row_filter(((0, 3),), root) is None
+    keep = row_filter(((1, 1),), root)
+    assert keep is not None and keep(1, 1) and not keep(2, 3)
+    assert row_filter(((0, 0), (2, 3)), root) is not None
 
 
 def _row(mf: MappedFragment, line: int) -> int:

@@ -28,7 +28,7 @@ from reviewbot.checks.wschange import (
     layout_changes_expected,
     squash,
 )
-from reviewbot.cmap.index import in_rows
+from reviewbot.cmap.index import row_filter
 from reviewbot.cmap.scan import scan_lines, starts_in_comment
 from reviewbot.engine.context import Hit
 
@@ -160,7 +160,7 @@ def _use_pairs(mf: MappedFragment, rows: Rows | None = None
     next assignment that uses the result. With ``rows`` (0-based row ranges) only the
     blocks overlapping them are looked at.
     """
-    overlaps = in_rows(rows) if rows is not None else None
+    overlaps = row_filter(rows, mf.root)
     stack = [mf.root]
     while stack:
         node = stack.pop()

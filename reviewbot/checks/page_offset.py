@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.checks import params
 from reviewbot.cmap.access import call_name, compact, node_text
-from reviewbot.cmap.index import in_rows
+from reviewbot.cmap.index import row_filter
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def _offsets(node: Node, rows: Rows | None = None) -> Iterator[tuple[Node, Node]
     """(page expression, literal) pairs: ``E + N``, ``N + E``, ``E - N``, ``E[N]``,
     ``E += N`` and ``E -= N`` anywhere under ``node``; with ``rows`` (0-based row
     ranges) only in the subtrees overlapping them."""
-    overlaps = in_rows(rows) if rows is not None else None
+    overlaps = row_filter(rows, node)
     stack = [node]
     while stack:
         cur = stack.pop()

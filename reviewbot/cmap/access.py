@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.cmap.index import in_rows
+from reviewbot.cmap.index import row_filter
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ def location_nodes(root: Node, rows: Rows | None = None) -> Iterator[Node]:
     """Every outermost member/subscript expression under ``root``, in source order; with
     ``rows`` (0-based row ranges) only those starting on one of those rows, and only the
     subtrees overlapping them are walked."""
-    overlaps = in_rows(rows) if rows is not None else None
+    overlaps = row_filter(rows, root)
     stack = [root]
     while stack:
         node = stack.pop()

@@ -55,6 +55,15 @@ def in_rows(rows: Rows) -> Callable[[int, int], bool]:
     return overlaps
 
 
+def row_filter(rows: Rows | None, root: Node) -> Callable[[int, int], bool] | None:
+    """``in_rows(rows)`` for a walk under ``root``; None (no filter) when ``rows`` is None
+    or holds every row of ``root``."""
+    if rows is None or (len(rows) == 1 and rows[0][0] <= root.start_point[0]
+                        and rows[0][1] >= root.end_point[0]):
+        return None
+    return in_rows(rows)
+
+
 class _FragmentRows:
     """Row <-> line lookups for one fragment (rows map to increasing line numbers)."""
 
