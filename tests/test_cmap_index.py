@@ -211,7 +211,8 @@ def test_rows_merge_and_overlap() -> None:
 def test_row_filter_is_none_when_every_row_is_wanted(parser: CParser) -> None:
     root = parser.parse("int x;\nint y;\nint z;\n").root_node
     assert row_filter(None, root) is None
-    assert row_filter(((0, 3),), root) is None
+    assert row_filter(((0, 3),), root) is None and row_filter(((0, 2),), root) is None
+    assert row_filter(((0, 1),), root) is not None  # the last line is left out
     keep = row_filter(((1, 1),), root)
     assert keep is not None and keep(1, 1) and not keep(2, 3)
     assert row_filter(((0, 0), (2, 3)), root) is not None

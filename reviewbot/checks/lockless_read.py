@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
-from reviewbot.cmap.access import Access, accesses, accesses_of_key
+from reviewbot.cmap.access import Access, accesses_of_key
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
 from reviewbot.errors import RuleError
@@ -160,7 +160,6 @@ class Sharing:
         self.ctx, self.know = ctx, know
         self._stores: dict[tuple[str, str], dict[str, list[Evidence]]] = {}
         self._excluded: dict[str, bool] = {}
-        self._all: dict[tuple[int, int], list[Access]] = {}
 
     def stores(self, path: str, function: str, key: str) -> list[Evidence]:
         """The stores of ``key`` that can race with a read in ``function`` of ``path``
@@ -184,7 +183,7 @@ class Sharing:
                 rows = fmap.index.rows_of_spans(mf, spans)
                 if not rows:
                     continue
-                for a in accesses(fmap, mf, *_marked(self.know), rows):
+                for a in fmap.index.accesses(mf, *_marked(self.know), rows):
                     e = _evidence(fmap, fc.path, a, self.know)
                     if e is not None:
                         out.setdefault(a.key, []).append(e)
@@ -204,10 +203,7 @@ class Sharing:
         found = accesses_of_key(fmap, mf, key, *_marked(self.know))
         if found is not None:
             return found
-        every = self._all.get((id(fmap), id(mf)))
-        if every is None:
-            every = self._all[(id(fmap), id(mf))] = accesses(fmap, mf, *_marked(self.know))
-        return [a for a in every if a.key == key]
+        return [a for a in fmap.index.accesses(mf, *_marked(self.know)) if a.key == key]
 
 
 def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
@@ -272,7 +268,7 @@ def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
 def _added_reads(fmap: FileMap, know: Knowledge) -> list[Access]:
     """Plain reads of shared-looking locations on added lines, in source order."""
     return [a for mf in fmap.fragments
-            for a in accesses(fmap, mf, *_marked(know), fmap.index.added_rows(mf))
+            for a in fmap.index.accesses(mf, *_marked(know), fmap.index.added_rows(mf))
             if a.kind == "read" and not a.local and a.line in fmap.added]
 
 
@@ -288,18 +284,24 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     sharing = Sharing(ctx, know)
     out: list[Hit] = []
     reported: set[tuple[str, str]] = set()
+    quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held
     for a in reads:
         base = re.match(r"\w+", a.key)
         if base is not None and base.group(0) in know.own_bases:
             continue
         fn = fmap.function_at(a.line)
-        if fn is None or (fn.name, a.key) in reported or _held(fmap, a.line, know):
+        if fn is None or (fn.name, a.key) in reported:
             continue
-        if _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know):
+        stores = sharing.stores(fc.path, fn.name, a.key)
+        if not stores or _held(fmap, a.line, know):
+            continue
+        if fn not in quiet:
+            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
+        if quiet[fn]:
             continue
         reader = Reader(a, fn, fc.path, _acquires(fmap, fn, know),
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
-        found = relevant(sharing.stores(fc.path, fn.name, a.key), reader)
+        found = relevant(stores, reader)
         if not found or sharing.excluded(a.key):
             continue
         reported.add((fn.name, a.key))

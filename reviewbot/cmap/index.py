@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from reviewbot.cmap.access import Access
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
 
@@ -55,11 +56,18 @@ def in_rows(rows: Rows) -> Callable[[int, int], bool]:
     return overlaps
 
 
+def covers(rows: Rows, root: Node) -> bool:
+    """``rows`` holds every row with text under ``root`` (a tree ends at column 0 of the
+    row after its last line: that row holds nothing a walk could be looking for)."""
+    end_row, end_column = root.end_point
+    last = end_row if end_column else end_row - 1
+    return len(rows) == 1 and rows[0][0] <= root.start_point[0] and rows[0][1] >= last
+
+
 def row_filter(rows: Rows | None, root: Node) -> Callable[[int, int], bool] | None:
     """``in_rows(rows)`` for a walk under ``root``; None (no filter) when ``rows`` is None
-    or holds every row of ``root``."""
-    if rows is None or (len(rows) == 1 and rows[0][0] <= root.start_point[0]
-                        and rows[0][1] >= root.end_point[0]):
+    or holds every row of ``root`` (``covers``)."""
+    if rows is None or covers(rows, root):
         return None
     return in_rows(rows)
 
@@ -110,6 +118,8 @@ class FileIndex:
         self._frag_rows: dict[int, _FragmentRows] = {}
         self._added_rows: dict[int, Rows] = {}
         self._spelled: dict[tuple[int, str], list[Node]] = {}
+        self._accesses: dict[tuple[int, Rows | None, frozenset[str], frozenset[str]],
+                             list[Access]] = {}
 
     # functions
     def _build_innermost(self) -> list[FunctionSpan | None]:
@@ -212,6 +222,20 @@ class FileIndex:
 
     def row_of(self, mf: MappedFragment, line: int) -> int | None:
         return self._rows(mf).row_of(line)
+
+    def accesses(self, mf: MappedFragment, marked_reads: frozenset[str],
+                 marked_writes: frozenset[str], rows: Rows | None = None) -> list[Access]:
+        """``access.accesses`` for ``mf``, once per set of rows and marks."""
+        from reviewbot.cmap.access import accesses
+
+        if rows is not None and covers(rows, mf.root):
+            rows = None
+        key = (id(mf), rows, marked_reads, marked_writes)
+        found = self._accesses.get(key)
+        if found is None:
+            found = self._accesses[key] = accesses(self._fmap, mf, marked_reads,
+                                                   marked_writes, rows)
+        return found
 
     def locations_spelling(self, mf: MappedFragment, word: str) -> list[Node]:
         """``access.locations_spelling`` for ``mf``, once per word."""
