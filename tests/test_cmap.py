@@ -266,3 +266,13 @@ diff --git a/mm/k.c b/mm/k.c
     kinds = [(a.text, a.kind) for mf in fmap.fragments for a in accesses(fmap, mf, (), ())]
     assert kinds == [("p->lk", "lock"), ("p->ptl", "lock"), ("p->blocks", "read"),
                      ("p->clock", "address")]
+
+
+def test_blank_annotations_only_whole_words() -> None:
+    from reviewbot.cmap.parser import blank_annotations
+
+    text = ("static noinline notrace int xnoinline(void) __must_hold(&l) __init;\n"
+            "int __initdata_x, a__init, noinline_y, nonotrace, notrace2;")
+    assert blank_annotations(text) == (
+        "static " + " " * 8 + " " + " " * 7 + " int xnoinline(void) " + " " * 15 + " "
+        + " " * 6 + ";\nint __initdata_x, a__init, noinline_y, nonotrace, notrace2;")

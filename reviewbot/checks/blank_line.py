@@ -28,6 +28,7 @@ from reviewbot.checks.wschange import (
     layout_changes_expected,
     squash,
 )
+from reviewbot.cmap.index import row_filter
 from reviewbot.cmap.scan import scan_lines, starts_in_comment
 from reviewbot.engine.context import Hit
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import MappedFragment
+    from reviewbot.cmap.index import Rows
     from reviewbot.diff.model import Hunk
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
@@ -149,16 +151,21 @@ def _one_step(stmts: list[Node], k: int) -> bool:
     return not rest or rest[0].start_point[0] > last.end_point[0] + 1
 
 
-def _use_pairs(mf: MappedFragment) -> Iterator[tuple[int, Node, Node]]:
+def _use_pairs(mf: MappedFragment, rows: Rows | None = None
+               ) -> Iterator[tuple[int, Node, Node]]:
     """(blank row, computing statement, consuming statement) with one blank row between.
 
     The consumer is the check of the computed result, or (when the computation is a lone
     one-line paragraph and the consumer one step with at most its own result check) the
-    next assignment that uses the result.
+    next assignment that uses the result. With ``rows`` (0-based row ranges) only the
+    blocks overlapping them are looked at.
     """
+    overlaps = row_filter(rows, mf.root)
     stack = [mf.root]
     while stack:
         node = stack.pop()
+        if overlaps is not None and not overlaps(node.start_point[0], node.end_point[0]):
+            continue
         stack.extend(node.named_children)
         if node.type not in _STATEMENT_PARENTS:
             continue
@@ -187,7 +194,8 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
     assert fc.map is not None
     out: dict[int, dict[str, str]] = {}
     for mf in fc.map.fragments:
-        for row, a, b in _use_pairs(mf):
+        # the blank row is an added line: only the blocks holding added lines
+        for row, a, b in _use_pairs(mf, fc.map.index.added_rows(mf)):
             line = mf.line_of(row)
             if line is None or line not in fc.map.added or fc.map.text.get(line, "x").strip():
                 continue

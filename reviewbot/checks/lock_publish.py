@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.checks import params
 from reviewbot.cmap.access import LVALUES, call_name, compact, node_text, strip_parens
+from reviewbot.cmap.index import in_rows
 from reviewbot.cmap.locks import RELEASE
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
@@ -253,11 +254,17 @@ def _call_statement(node: Node) -> str:
     return call_name(node.named_children[0])
 
 
-def _find(mf: MappedFragment, region: LockRegion) -> Iterator[Node]:
+def _find(fmap: FileMap, mf: MappedFragment, region: LockRegion) -> Iterator[Node]:
     """The acquire statement of ``region`` in this fragment."""
+    rows = fmap.index.rows_of_spans(mf, [(region.start, region.start)])
+    if not rows:
+        return
+    overlaps = in_rows(rows)
     stack = [mf.root]
     while stack:
         node = stack.pop()
+        if not overlaps(node.start_point[0], node.end_point[0]):
+            continue  # the statement starts on the acquire's row: only the nodes around it
         if node.type == "expression_statement":
             if mf.line_of(node.start_point[0]) == region.start and \
                     _call_statement(node) == region.call:
@@ -306,7 +313,7 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
         if region.call not in _EXCLUSIVE:
             continue
         for mf in fmap.fragments:
-            for acquire in _find(mf, region):
+            for acquire in _find(fmap, mf, region):
                 body = _body(acquire, region, mf)
                 if not body:
                     continue

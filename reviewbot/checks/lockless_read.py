@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
-from reviewbot.cmap.access import Access, accesses
+from reviewbot.cmap.access import Access, accesses_of_key
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
 from reviewbot.errors import RuleError
 
 if TYPE_CHECKING:
-    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
@@ -121,40 +121,89 @@ def _held(fmap: FileMap, line: int, know: Knowledge) -> list[str]:
     return [r.lock for r in fmap.locks_at(line) if r.lock not in know.unprotecting_locks]
 
 
-def _file_accesses(fmap: FileMap, know: Knowledge) -> list[Access]:
-    return [a for mf in fmap.fragments
-            for a in accesses(fmap, mf, know.marked_reads | know.diagnostic_reads,
-                              know.all_writes)]
+def _marked(know: Knowledge) -> tuple[frozenset[str], frozenset[str]]:
+    """The (reads, writes) ``accesses`` is told are marked."""
+    return know.marked_reads | know.diagnostic_reads, know.all_writes
 
 
-def evidence(ctx: PatchContext, know: Knowledge) -> dict[str, list[Evidence]]:
-    """Per location key: the stores in the patch's visible code that show sharing."""
-    out: dict[str, list[Evidence]] = {}
-    excluded: set[str] = set()
-    for fc in ctx.files:
-        fmap = fc.map
-        if fmap is None:
-            continue
-        for a in _file_accesses(fmap, know):
-            if a.kind == "lock" or (a.kind == "marked_write" and a.via in know.rcu_writes):
-                excluded.add(a.key)
-            if a.local or a.kind not in ("write", "marked_write"):
+def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence | None:
+    """The store ``a`` as evidence of sharing, if it is one."""
+    if a.local or a.kind not in ("write", "marked_write"):
+        return None
+    fn = fmap.function_at(a.line)
+    if fn is None:
+        return None
+    held = _held(fmap, a.line, know)
+    lock = held[0] if held else ""
+    how: How
+    if a.kind == "marked_write":
+        how, via = ("rmw" if a.via in know.rmw_writes else "store"), a.via
+    elif lock:
+        how, via = "lock", lock
+    else:
+        return None
+    return Evidence(how, via, lock, fn.name, a.line, path, fmap.adds(fn))
+
+
+class Sharing:
+    """The stores in the patch's visible code that show a location is shared, per
+    location key, worked out only as far as a reader needs them.
+
+    Every store of the patch's files counts, and a key is out when the location is
+    anywhere a lock or an RCU pointer. Only two kinds of store can make a read race
+    (see ``relevant``): one in a function of the reader's name and file, and one in a
+    function the patch adds; so only those functions are analysed for stores, and the
+    rest of the files only where a key that would be reported is spelled.
+    """
+
+    def __init__(self, ctx: PatchContext, know: Knowledge) -> None:
+        self.ctx, self.know = ctx, know
+        self._stores: dict[tuple[str, str], dict[str, list[Evidence]]] = {}
+        self._excluded: dict[str, bool] = {}
+
+    def stores(self, path: str, function: str, key: str) -> list[Evidence]:
+        """The stores of ``key`` that can race with a read in ``function`` of ``path``
+        (and maybe others), in patch order."""
+        found = self._stores.get((path, function))
+        if found is None:
+            found = self._stores[(path, function)] = self._scan(path, function)
+        return found.get(key, [])
+
+    def _scan(self, path: str, function: str) -> dict[str, list[Evidence]]:
+        out: dict[str, list[Evidence]] = {}
+        for fc in self.ctx.files:
+            fmap = fc.map
+            if fmap is None:
                 continue
-            fn = fmap.function_at(a.line)
-            if fn is None:
+            spans = [(fn.start, fn.end) for fn in fmap.functions
+                     if (fc.path == path and fn.name == function) or fmap.adds(fn)]
+            if not spans:
                 continue
-            held = _held(fmap, a.line, know)
-            lock = held[0] if held else ""
-            how: How
-            if a.kind == "marked_write":
-                how, via = ("rmw" if a.via in know.rmw_writes else "store"), a.via
-            elif lock:
-                how, via = "lock", lock
-            else:
-                continue
-            out.setdefault(a.key, []).append(
-                Evidence(how, via, lock, fn.name, a.line, fc.path, fmap.adds(fn)))
-    return {k: v for k, v in out.items() if k not in excluded}
+            for mf in fmap.fragments:
+                rows = fmap.index.rows_of_spans(mf, spans)
+                if not rows:
+                    continue
+                for a in fmap.index.accesses(mf, *_marked(self.know), rows):
+                    e = _evidence(fmap, fc.path, a, self.know)
+                    if e is not None:
+                        out.setdefault(a.key, []).append(e)
+        return out
+
+    def excluded(self, key: str) -> bool:
+        """The location is a lock, or an RCU pointer, somewhere in the patch's files."""
+        found = self._excluded.get(key)
+        if found is None:
+            found = self._excluded[key] = any(
+                a.kind == "lock" or (a.kind == "marked_write" and a.via in self.know.rcu_writes)
+                for fc in self.ctx.files if fc.map is not None
+                for mf in fc.map.fragments for a in self._of_key(fc.map, mf, key))
+        return found
+
+    def _of_key(self, fmap: FileMap, mf: MappedFragment, key: str) -> list[Access]:
+        found = accesses_of_key(fmap, mf, key, *_marked(self.know))
+        if found is not None:
+            return found
+        return [a for a in fmap.index.accesses(mf, *_marked(self.know)) if a.key == key]
 
 
 def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
@@ -216,30 +265,44 @@ def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
     return " " + render(know.paired_store, {"lock": plain.lock, "where": where})
 
 
+def _added_reads(fmap: FileMap, know: Knowledge) -> list[Access]:
+    """Plain reads of shared-looking locations on added lines, in source order."""
+    return [a for mf in fmap.fragments
+            for a in fmap.index.accesses(mf, *_marked(know), fmap.index.added_rows(mf))
+            if a.kind == "read" and not a.local and a.line in fmap.added]
+
+
 def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     """Flag the first plain lockless read per function of a concurrently written location."""
     fmap = fc.map
     if fmap is None:
         return []
     know = knowledge(rule)
-    shared = evidence(ctx, know)
-    if not shared:
+    reads = _added_reads(fmap, know)
+    if not reads:
         return []
+    sharing = Sharing(ctx, know)
     out: list[Hit] = []
     reported: set[tuple[str, str]] = set()
-    for a in _file_accesses(fmap, know):
-        if a.kind != "read" or a.local or a.line not in fmap.added or a.key not in shared:
-            continue
+    quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held
+    for a in reads:
         base = re.match(r"\w+", a.key)
         if base is not None and base.group(0) in know.own_bases:
             continue
         fn = fmap.function_at(a.line)
-        if fn is None or (fn.name, a.key) in reported or _held(fmap, a.line, know):
+        if fn is None or (fn.name, a.key) in reported:
+            continue
+        stores = sharing.stores(fc.path, fn.name, a.key)
+        if not stores or _held(fmap, a.line, know):
+            continue
+        if fn not in quiet:
+            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
+        if quiet[fn]:
             continue
         reader = Reader(a, fn, fc.path, _acquires(fmap, fn, know),
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
-        found = relevant(shared[a.key], reader)
-        if not found or _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know):
+        found = relevant(stores, reader)
+        if not found or sharing.excluded(a.key):
             continue
         reported.add((fn.name, a.key))
         out.append(Hit(fc.path, a.line, (("location", a.text),

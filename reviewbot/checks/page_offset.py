@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 
 from reviewbot.checks import params
 from reviewbot.cmap.access import call_name, compact, node_text
+from reviewbot.cmap.index import row_filter
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.cmap.index import Rows
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
 
@@ -44,7 +46,8 @@ class Knowledge:
 
 def knowledge(ctx: PatchContext, rule: Rule) -> Knowledge:
     own = {fn.name for fc in ctx.files if fc.map is not None for fn in fc.map.functions
-           if re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
+           if "page" in fn.signature and fn.name in fn.signature  # cheap filter first
+           and re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
     quiet = rule.params.get("max_quiet_offset", 1)
     if not isinstance(quiet, int):
         quiet = 1
@@ -144,12 +147,16 @@ class PageTypes:
         return None
 
 
-def _offsets(node: Node) -> Iterator[tuple[Node, Node]]:
+def _offsets(node: Node, rows: Rows | None = None) -> Iterator[tuple[Node, Node]]:
     """(page expression, literal) pairs: ``E + N``, ``N + E``, ``E - N``, ``E[N]``,
-    ``E += N`` and ``E -= N`` anywhere under ``node``."""
+    ``E += N`` and ``E -= N`` anywhere under ``node``; with ``rows`` (0-based row
+    ranges) only in the subtrees overlapping them."""
+    overlaps = row_filter(rows, node)
     stack = [node]
     while stack:
         cur = stack.pop()
+        if overlaps is not None and not overlaps(cur.start_point[0], cur.end_point[0]):
+            continue
         stack.extend(reversed(cur.children))
         kind = cur.type
         if kind == "binary_expression":
@@ -176,7 +183,8 @@ def _offsets(node: Node) -> Iterator[tuple[Node, Node]]:
 def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
     assert fc.map is not None
     types = PageTypes(fc.map, mf, know)
-    for expr, literal in _offsets(mf.root):
+    # a literal on an added line: only the parts of the tree holding added lines
+    for expr, literal in _offsets(mf.root, fc.map.index.added_rows(mf)):
         value = int_literal(literal)
         if value is None or value <= know.max_quiet:
             continue

@@ -18,12 +18,14 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from reviewbot.cmap.index import row_filter
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.cmap.index import Rows
 
 AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
 LVALUES = ("field_expression", "subscript_expression")
@@ -196,32 +198,103 @@ def classify(node: Node, marked_reads: Collection[str],
     return "read", ""
 
 
-def location_nodes(root: Node) -> Iterator[Node]:
-    """Every outermost member/subscript expression under ``root``."""
+def is_location(node: Node) -> bool:
+    """An outermost member/subscript expression (not the object of a longer chain)."""
+    if node.type not in LVALUES:
+        return False
+    parent = node.parent
+    return not (parent is not None and parent.type in LVALUES
+                and parent.child_by_field_name("argument") == node)
+
+
+def location_nodes(root: Node, rows: Rows | None = None) -> Iterator[Node]:
+    """Every outermost member/subscript expression under ``root``, in source order; with
+    ``rows`` (0-based row ranges) only those starting on one of those rows, and only the
+    subtrees overlapping them are walked."""
+    overlaps = row_filter(rows, root)
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.type in LVALUES:
-            parent = node.parent
-            inner_of_chain = (parent is not None and parent.type in LVALUES
-                              and parent.child_by_field_name("argument") == node)
-            if not inner_of_chain:
+        if overlaps is not None:
+            first = node.start_point[0]
+            if not overlaps(first, node.end_point[0]):
+                continue
+            if node.type in LVALUES and overlaps(first, first) and is_location(node):
                 yield node
+        elif node.type in LVALUES and is_location(node):
+            yield node
         stack.extend(reversed(node.children))
 
 
+def _access(fmap: FileMap, mf: MappedFragment, node: Node, marked_reads: Collection[str],
+            marked_writes: Collection[str]) -> Access | None:
+    line = mf.line_of(node.start_point[0])
+    if line is None:
+        return None
+    use = classify(node, marked_reads, marked_writes)
+    if use is None:
+        return None
+    kind, via = use
+    return Access(node_text(node), location_key(node, fmap, line), line, kind, via,
+                  _is_local_storage(node, fmap, line))
+
+
 def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
-             marked_writes: Collection[str]) -> list[Access]:
-    """Every evaluated location mention in one fragment, in source order."""
-    out: list[Access] = []
-    for node in location_nodes(mf.root):
-        line = mf.line_of(node.start_point[0])
-        if line is None:
+             marked_writes: Collection[str], rows: Rows | None = None) -> list[Access]:
+    """Every evaluated location mention in one fragment, in source order; with ``rows``
+    (0-based row ranges, see ``FileIndex``) only those starting on those rows."""
+    return [a for node in location_nodes(mf.root, rows)
+            if (a := _access(fmap, mf, node, marked_reads, marked_writes)) is not None]
+
+
+_KEY_WORD = re.compile(r"(?:^|->|\.)(\w+)(?:\(\))?(?:\[\])*$")
+
+
+def key_word(key: str) -> str | None:
+    """A word every mention of a location with this key spells out: its last member,
+    or the array or call it indexes (None for ``<struct page*>[]``: a typed base)."""
+    m = _KEY_WORD.search(key)
+    return m.group(1) if m else None
+
+
+def locations_spelling(root: Node, source: bytes, offset: int, word: str) -> list[Node]:
+    """The outermost member/subscript expressions (``location_nodes``) whose text spells
+    ``word`` as a whole word, in source order. ``source`` is the parsed text under
+    ``root``, starting at byte ``offset``."""
+    needle = word.encode("utf-8", "surrogateescape")
+    spelled = re.compile(re.escape(needle) + rb"(?![A-Za-z0-9_])")
+    found: dict[int, tuple[int, int, int, Node]] = {}  # by node id: (order..., node)
+    cursor = root.walk()
+    for m in spelled.finditer(source):
+        if m.start() and (source[m.start() - 1:m.start()].isalnum()
+                          or source[m.start() - 1] == 0x5F):  # "_": inside a longer word
             continue
-        use = classify(node, marked_reads, marked_writes)
-        if use is None:
-            continue
-        kind, via = use
-        out.append(Access(node_text(node), location_key(node, fmap, line), line, kind, via,
-                          _is_local_storage(node, fmap, line)))
-    return out
+        start, end = offset + m.start(), offset + m.end()
+        cursor.reset(root)
+        parent, depth = root, 0
+        # down through every node holding this spelling: the expressions around it
+        while cursor.goto_first_child_for_byte(start) is not None:
+            node = cursor.node
+            if node is None or node.start_byte > start or node.end_byte < end:
+                break
+            depth += 1
+            if node.type in LVALUES and node.id not in found and not (
+                    parent.type in LVALUES
+                    and parent.child_by_field_name("argument") == node):
+                found[node.id] = (node.start_byte, -node.end_byte, depth, node)
+            parent = node
+    return [entry[3] for entry in sorted(found.values(), key=lambda e: e[:3])]
+
+
+def accesses_of_key(fmap: FileMap, mf: MappedFragment, key: str,
+                    marked_reads: Collection[str], marked_writes: Collection[str]
+                    ) -> list[Access] | None:
+    """The accesses of ``accesses`` whose key is ``key``, in the same order, found from
+    the places the key's word (``key_word``) is spelled: the location expressions
+    around each. None when the key has no such word (ask ``accesses``)."""
+    word = key_word(key)
+    if word is None:
+        return None
+    return [a for node in fmap.index.locations_spelling(mf, word)
+            if (a := _access(fmap, mf, node, marked_reads, marked_writes)) is not None
+            and a.key == key]

@@ -20,6 +20,7 @@ from reviewbot.diff.model import FileDiff
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
+    from reviewbot.cmap.index import FileIndex
     from reviewbot.cmap.parser import CParser
     from reviewbot.cmap.whole import ParseCache, WholeFile
 
@@ -91,66 +92,30 @@ class FileMap:
     expand: Callable[[FunctionSpan], tuple[tuple[LockRegion, ...], tuple[Decl, ...]]] | None \
         = field(default=None, repr=False, compare=False)
 
-    def _extra(self, fn: FunctionSpan | None) -> tuple[tuple[LockRegion, ...],
-                                                       tuple[Decl, ...]]:
-        if self.expand is None or fn is None:
-            return (), ()
-        return self.expand(fn)
-
     @cached_property
-    def _by_start(self) -> tuple[list[FunctionSpan], list[int], list[int]]:
-        """Functions sorted by start, their starts, and the running maximum of their
-        ends (so a search can stop once no earlier function reaches the line)."""
-        fns = sorted(self.functions, key=lambda f: (f.start, f.end))
-        reach: list[int] = []
-        for fn in fns:
-            reach.append(max(fn.end, reach[-1]) if reach else fn.end)
-        return fns, [f.start for f in fns], reach
+    def index(self) -> FileIndex:
+        """Lookups built once for this map (``function_at``, ``decl``... use them)."""
+        from reviewbot.cmap.index import FileIndex
+
+        return FileIndex(self)
 
     def function_at(self, line: int) -> FunctionSpan | None:
-        """The innermost known function whose span holds ``line`` (the first of equal
-        spans, in order of start)."""
-        fns, starts, reach = self._by_start
-        best: FunctionSpan | None = None
-        i = bisect.bisect_right(starts, line) - 1
-        while i >= 0 and reach[i] >= line:
-            fn = fns[i]
-            if fn.end >= line and (best is None or fn.end - fn.start
-                                   <= best.end - best.start):
-                best = fn
-            i -= 1
-        return best
+        """The innermost known function whose span holds ``line``."""
+        return self.index.function_at(line)
 
     def adds(self, fn: FunctionSpan) -> bool:
         """True when the patch adds ``fn``: the line naming it in its header is added."""
-        name = re.compile(rf"\b{re.escape(fn.name)}\s*\(")
-        for n in range(fn.start, min(fn.end, fn.start + 3) + 1):
-            if n in self.text and name.search(self.text[n]):
-                return n in self.added
-        return False
+        return self.index.adds(fn)
 
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
         """Lock regions that hold at ``line`` (the acquire line itself excluded)."""
-        regions = self.locks + self._extra(self.function_at(line))[0]
+        regions = self.locks + self.index.extra(self.function_at(line))[0]
         return tuple(r for r in regions if r.start < line < r.end
                      or (r.start == line and not r.start_known))
 
     def decl(self, name: str, line: int) -> Decl | None:
         """The declaration of ``name`` in scope at ``line``, nearest first."""
-        fn = self.function_at(line)
-        best: Decl | None = None
-        for d in self.decls + self._extra(fn)[1]:
-            if d.name != name or d.line > line:
-                continue
-            if fn is not None and d.line and not fn.start <= d.line <= fn.end:
-                continue
-            if best is None or d.line >= best.line:
-                best = d
-        if best is None:  # tree mode: a file-scope declaration made before the line
-            for d in self.globals:
-                if d.name == name and d.line <= line and (best is None or best.line < d.line):
-                    best = d
-        return best
+        return self.index.decl(name, line)
 
     # Whole-file queries: in tree mode they see every function of the file; from the
     # patch alone, only what the hunks show.
@@ -180,15 +145,14 @@ class FileMap:
     def function_node(self, fn: FunctionSpan) -> tuple[MappedFragment, Node] | None:
         """The fragment and ``function_definition`` node of ``fn``, when tree-sitter has it."""
         for mf in self.fragments:
-            rows = mf.fragment.rows
-            for row, number in enumerate(rows):
-                if number == fn.start:
-                    node = mf.root.descendant_for_point_range((row, 0), (row, 0))
-                    while node is not None and node.type != "function_definition":
-                        node = node.parent
-                    if node is not None:
-                        return mf, node
-                    break
+            row = self.index.row_of(mf, fn.start)
+            if row is None:
+                continue
+            node = mf.root.descendant_for_point_range((row, 0), (row, 0))
+            while node is not None and node.type != "function_definition":
+                node = node.parent
+            if node is not None:
+                return mf, node
         return None
 
 

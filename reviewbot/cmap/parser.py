@@ -21,7 +21,9 @@ _ANNOTATION_WORDS = frozenset((
 # Patterns with a literal prefix (fast to scan for) find the candidates; the set decides.
 _WITH_ARGS = re.compile(r"__(?:acquires|releases|must_hold)\([^()]*\)")
 _UNDERSCORED = re.compile(r"__\w+")
-_PLAIN = re.compile(r"\b(?:noinline|notrace)\b")
+# no leading \b (it stops the regex engine from scanning for the literal): a match
+# inside a longer word is left alone by _spaces
+_PLAIN = re.compile(r"no(?:inline|trace)\b")
 
 
 def _in_word(m: re.Match[str]) -> bool:

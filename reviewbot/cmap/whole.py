@@ -8,6 +8,7 @@ post-image numbering (see ``linemap``).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -259,14 +260,20 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
     real_of = {} if ident else lm.to_real()
     added_real = set(added) if ident else {real_of[d] for d in added if d in real_of}
 
+    in_order = sorted(added_real)
+
+    def added_in(fn: FunctionSpan) -> list[int]:
+        return in_order[bisect.bisect_left(in_order, fn.start):
+                        bisect.bisect_right(in_order, fn.end)]
+
     functions = list(whole.functions)
-    seen = {r for r in added_real for fn in functions if fn.start <= r <= fn.end}
+    seen = {r for fn in functions for r in added_in(fn)}
     if added_real - seen:
         for fn in whole.scanned_functions():
-            mine = {r for r in added_real if fn.start <= r <= fn.end}
+            mine = set(added_in(fn))
             if mine and not mine & seen:
                 functions.append(fn)
-    touched = [fn for fn in functions if any(fn.start <= r <= fn.end for r in added_real)]
+    touched = [fn for fn in functions if added_in(fn)]
 
     def span(start: int, end: int) -> tuple[int, int] | None:
         return (start, end) if ident else _span(rows, start, end)
@@ -294,17 +301,23 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
     pairs.sort(key=lambda p: (p[0].start, p[0].end))
     out_fns = tuple(p[0] for p in pairs)
 
+    real_of_fn: dict[FunctionSpan, FunctionSpan] = {}
+    for d, r in pairs:
+        real_of_fn.setdefault(d, r)
+    touched_set = set(touched)
+
     def expand(fn: FunctionSpan) -> tuple[tuple[LockRegion, ...], tuple[Decl, ...]]:
         """Lock regions and declarations of a function the patch does not touch."""
-        real = next((r for d, r in pairs if d == fn), None)
-        if real is None or real in touched:
+        real = real_of_fn.get(fn)
+        if real is None or real in touched_set:
             return (), ()
         return moved_locks(whole.fn_locks(real)), moved(whole.fn_decls(real))
 
     error_lines = frozenset(n for r in whole.error_lines if (n := rows[r - 1]) is not None)
     frag = MappedFragment(Fragment(whole.text, rows, 0, None), whole.tree, error_lines, None,
                           _focus(fdiff, real_of, ident))
-    text = {n: t for n, t in zip(rows, whole.lines, strict=True) if n is not None}
+    text = dict(enumerate(whole.lines, start=1)) if ident else {
+        n: t for n, t in zip(rows, whole.lines, strict=True) if n is not None}
     unmapped = []
     for n in sorted(error_lines & added):
         if not any(fn.start <= n <= fn.end for fn in out_fns):
