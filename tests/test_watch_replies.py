@@ -233,6 +233,38 @@ def test_crash_during_review_retries_then_gives_up(tmp_path: Path) -> None:
     assert "did not finish in 5 attempts" in env2.events("series")[-2]
 
 
+def test_deaths_while_loading_the_rules_are_not_charged_to_a_series(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """The first review in a process also loads the rules and the C parser (most of a
+    short run's work). A process killed then, again and again, must not make the series
+    at the head of the queue look like it kills the bot: it is reviewed once the bot
+    gets through, and replied to once."""
+    import reviewbot.engine.loader
+
+    env = Env(tmp_path)
+    msgs = mailgen.series("frob", total=2)
+    env.deliver(msgs)
+    real = reviewbot.engine.loader.load_rules
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        raise Crash
+
+    monkeypatch.setattr(reviewbot.engine.loader, "load_rules", dying)
+    for _ in range(MAX_REVIEW_ATTEMPTS + 2):
+        with pytest.raises(Crash):
+            env.run()
+        assert env.series_states() == {"[PATCH 0/2] frob: fixes": "waiting"}
+    monkeypatch.setattr(reviewbot.engine.loader, "load_rules", real)
+    env.run()
+    assert env.series_states() == {"[PATCH 0/2] frob: fixes": "replied"}
+    assert reply_counts(env) == {m.msgid: 1 for m in msgs[1:]}
+    store = env.store()
+    try:
+        assert [s.attempts for s in store.series_in(["replied"])] == [1]
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("after", [False, True], ids=["before-server", "after-server"])
 def test_crash_during_send_never_sends_twice(tmp_path: Path, smtp: SmtpServer,
                                              after: bool) -> None:

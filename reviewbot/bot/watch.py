@@ -8,6 +8,7 @@ again only if its replies were never recorded; delivery is described in ``delive
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -185,6 +186,7 @@ class Watcher:
                                      now, self.policy.grace))]
         if not due:
             return
+        self._warm_up()
         self.progress.start("reviewing series", len(due))
         try:
             for row, why in due:
@@ -194,6 +196,18 @@ class Watcher:
                 self.progress.advance()
         finally:
             self.progress.finish()
+
+    def _warm_up(self) -> None:
+        """Load the rules and the C parser before any series is charged an attempt.
+
+        That start-up work is most of the first review in a process (ten times a later
+        one); done inside ``review_one`` it made every process that died early count as
+        an attempt of the series at the head of the queue, which is the same series again
+        after each restart, until it was marked failed (a lost review). A failure here is
+        not recorded: the review of each series meets it again and records it.
+        """
+        with contextlib.suppress(Exception):
+            self.reviewer.prepare()
 
     def _decide(self, row: SeriesRow, state: SeriesState, reason: str | None, now: float,
                 level: int = logging.INFO, findings: int | None = None,
