@@ -62,7 +62,12 @@ def _work_time(tmp: Path, policy_text: str, wave: mailgen.Backlog) -> float:
 def _crash_run(tmp: Path, policy_text: str, waves: list[mailgen.Backlog],
                rng: random.Random, after_probe: Callable[[], None] = lambda: None) -> int:
     """Deliver a wave, run watch --once, SIGKILL it at a random point of its work;
-    KILLS times; then let it finish. Returns how many kills hit a running process."""
+    KILLS times; then let it finish. Returns how many kills hit a running process.
+
+    The length of a run's work is first measured by a probe run; a run that finishes
+    before its kill gives a new measure. (One probe is one sample of a noisy time, and
+    the first process tends to be the slowest: under CPU load it took 1.0-1.1 s where
+    the runs took 0.6-0.9 s, so too many kills came after the run had ended.)"""
     work = _work_time(tmp / "probe", policy_text, waves[0])
     after_probe()
     policy = tmp / "policy.toml"
@@ -78,11 +83,15 @@ def _crash_run(tmp: Path, policy_text: str, waves: list[mailgen.Backlog],
                                 env=env)
         assert proc.stderr is not None
         proc.stderr.readline()  # "event=start": the imports are done, the work begins
-        time.sleep(rng.uniform(0, work))
-        if proc.poll() is None:
+        start = time.monotonic()
+        try:
+            proc.wait(timeout=rng.uniform(0, work))
+        except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             hits += 1
-        proc.wait()
+            proc.wait()
+        else:
+            work = time.monotonic() - start
         proc.stderr.close()
     final = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert final.returncode == 0, final.stderr
