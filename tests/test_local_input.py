@@ -67,6 +67,37 @@ def test_revisions_newest_by_default_and_pick(tmp_path: Path) -> None:
         build_series(msgs, version=7)
 
 
+def test_version_only_in_cover_letter(tmp_path: Path) -> None:
+    """``[PATCH v2 0/3]`` with ``[PATCH 1/3]``..: one v2 series of three patches."""
+    data = re.sub(rb"\[PATCH v2 ([1-9])/3\]", rb"[PATCH \1/3]", FROB.read_bytes())
+    assert data.count(b"[PATCH v2") == 1
+    path = tmp_path / "cover-only-v2.mbox"
+    path.write_bytes(data)
+    (s,) = build_series(parse_messages(read_source(str(path))))
+    assert s.version == 2 and s.cover is not None
+    assert [p.index for p in s.patches] == [1, 2, 3]
+    assert all(p.version == 2 and p.files for p in s.patches)
+    assert s.missing == ()
+
+
+def test_v2_in_reply_to_v1_stays_two_revisions(tmp_path: Path) -> None:
+    """A v2 (with its cover) posted in v1's thread is not merged into v1."""
+    v2 = FROB.read_bytes()
+    v1 = re.sub(rb"^(Message-I[dD]|In-Reply-To|References): <", rb"\1: <v1-",
+                v2.replace(b"[PATCH v2", b"[PATCH"), flags=re.MULTILINE)
+    v2 = re.sub(rb"^(In-Reply-To|References): <cover", rb"\1: <v1-cover", v2,
+                flags=re.MULTILINE)
+    v2 = v2.replace(b"Subject: [PATCH v2 0/3]",
+                    b"In-Reply-To: <v1-cover.1795644580.git.ada@example.org>\n"
+                    b"Subject: [PATCH v2 0/3]")
+    path = tmp_path / "threaded.mbox"
+    path.write_bytes(v1 + v2)
+    (s,) = build_series(parse_messages(read_source(str(path))))
+    assert s.version == 2 and s.other_versions == (1,)
+    assert [p.version for p in s.patches] == [2, 2, 2]
+    assert s.cover is not None and s.cover.subject.version == 2
+
+
 def test_missing_patches_and_replies_ignored(tmp_path: Path) -> None:
     msgs = split_mbox(FROB.read_bytes(), "frob")
     reply = (b"From: R <r@example.org>\nSubject: Re: [PATCH v2 2/3] frob: add\n"

@@ -166,7 +166,7 @@ def build_series(mails: Sequence[Mail], version: int | None = None,
             index = 1  # a "0/N" that carries a diff is reviewed as a patch
         group.patches[index] = _later(group.patches.get(index), mail)
     chosen: list[_Group] = []
-    for family in _families(list(groups.values())):
+    for family in _families(_adopt_uncovered(list(groups.values()))):
         if version is None:
             best = max(g.version for g in family)
         elif any(g.version == version for g in family):
@@ -182,6 +182,34 @@ def build_series(mails: Sequence[Mail], version: int | None = None,
         raise InputError(f"no series with version {version} in the input")
     chosen.sort(key=lambda g: (g.first_time is None, g.first_time or 0.0, g.first_seen))
     return [_to_series(g, limits) for g in chosen]
+
+
+def _adopt_uncovered(groups: list[_Group]) -> list[_Group]:
+    """Join a cover letter to its thread's patches when only the cover has the version.
+
+    ``[PATCH v2 0/3]`` sent with ``[PATCH 1/3]``..``[PATCH 3/3]`` (the version typed
+    into the cover letter alone) is one series, v2: the patches are in the cover's
+    thread and have its patch count. Joined only when that thread has exactly one
+    cover-only group and one group of patches without a cover of the same count, so
+    a v2 posted in reply to v1 (both with their covers) stays two revisions.
+    """
+    by_thread: dict[tuple[str, int], list[_Group]] = {}
+    for g in groups:
+        if g.root is not None:
+            by_thread.setdefault((g.root, g.total), []).append(g)
+    dropped: set[int] = set()
+    for members in by_thread.values():
+        covers = [g for g in members if g.cover is not None and not g.patches]
+        bare = [g for g in members if g.cover is None and g.patches]
+        if len(covers) != 1 or len(bare) != 1 or covers[0].version == bare[0].version:
+            continue
+        cover, patches = covers[0], bare[0]
+        cover.patches = dict(patches.patches)
+        cover.first_seen = min(cover.first_seen, patches.first_seen)
+        times = [t for t in (cover.first_time, patches.first_time) if t is not None]
+        cover.first_time = min(times) if times else None
+        dropped.add(id(patches))
+    return [g for g in groups if id(g) not in dropped]
 
 
 def _later(old: Mail | None, new: Mail) -> Mail:
