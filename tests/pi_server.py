@@ -204,6 +204,17 @@ class PublicInboxServer:
                 time.sleep(0.05)
         return False
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[PublicInboxServer]:
+        """Create the inboxes, index them, serve them; stop the server on the way out."""
+        self.create()
+        self.update_all()
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         if self.proc is None:
             return
@@ -229,11 +240,5 @@ def public_inbox_bin() -> None:
 def public_inbox(public_inbox_bin: None,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicInboxServer]:
     """A running public-inbox server with empty inboxes (see :data:`INBOXES`)."""
-    server = PublicInboxServer(tmp_path_factory.mktemp("public-inbox"))
-    server.create()
-    server.update_all()
-    server.start()
-    try:
+    with PublicInboxServer(tmp_path_factory.mktemp("public-inbox")).running() as server:
         yield server
-    finally:
-        server.stop()

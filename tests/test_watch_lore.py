@@ -30,14 +30,9 @@ INBOX = "linux-frob"
 def lore(public_inbox_bin: None,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicInboxServer]:
     """A public-inbox server of its own (one list), so the feed holds only our mail."""
-    server = PublicInboxServer(tmp_path_factory.mktemp("watch-lore"), {INBOX: mailgen.LIST})
-    server.create()
-    server.update_all()
-    server.start()
-    try:
+    with PublicInboxServer(tmp_path_factory.mktemp("watch-lore"),
+                           {INBOX: mailgen.LIST}).running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _run(env: Env, source: LoreSource) -> Watcher:
