@@ -260,6 +260,7 @@ def _find(fmap: FileMap, mf: MappedFragment, region: LockRegion) -> Iterator[Nod
     if not rows:
         return
     overlaps = in_rows(rows)
+    first, last = rows[0][0], rows[-1][1]
     stack = [mf.root]
     while stack:
         node = stack.pop()
@@ -270,7 +271,19 @@ def _find(fmap: FileMap, mf: MappedFragment, region: LockRegion) -> Iterator[Nod
                     _call_statement(node) == region.call:
                 yield node
             continue
-        stack.extend(node.children)
+        stack.extend(_children_on(node, first, last))
+
+
+def _children_on(node: Node, first: int, last: int) -> Iterator[Node]:
+    """The children of ``node`` that may hold rows ``first``..``last``, in order (found
+    by the cursor: a file's root has thousands of children, one per function)."""
+    cursor = node.walk()
+    if cursor.goto_first_child_for_point((first, 0)) is None:
+        return
+    while cursor.node is not None and cursor.node.start_point[0] <= last:
+        yield cursor.node
+        if not cursor.goto_next_sibling():
+            return
 
 
 def _body(acquire: Node, region: LockRegion, mf: MappedFragment) -> list[Node] | None:

@@ -25,6 +25,7 @@ reported.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
 from reviewbot.cmap.access import Access, accesses_of_key
+from reviewbot.cmap.index import Rows, subtract
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
 from reviewbot.errors import RuleError
@@ -145,6 +147,13 @@ def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence 
     return Evidence(how, via, lock, fn.name, a.line, path, fmap.adds(fn))
 
 
+# where a store stands in the patch, for putting stores back in patch order: (file,
+# fragment, line) in a fragment whose rows have increasing lines, else (file, fragment,
+# position in that fragment's list)
+Place = tuple[int, int, int]
+Stores = dict[str, list[tuple[Place, "Evidence"]]]
+
+
 class Sharing:
     """The stores in the patch's visible code that show a location is shared, per
     location key, worked out only as far as a reader needs them.
@@ -154,40 +163,91 @@ class Sharing:
     (see ``relevant``): one in a function of the reader's name and file, and one in a
     function the patch adds; so only those functions are analysed for stores, and the
     rest of the files only where a key that would be reported is spelled.
+
+    The stores of the added functions are the same for every reader: they are found
+    once, and each reader's own function adds only its other rows (a patch that adds
+    a thousand functions is not scanned a thousand times).
     """
 
     def __init__(self, ctx: PatchContext, know: Knowledge) -> None:
         self.ctx, self.know = ctx, know
-        self._stores: dict[tuple[str, str], dict[str, list[Evidence]]] = {}
+        self._added: Stores | None = None
+        self._named: dict[tuple[str, str], Stores] = {}
+        self._stores: dict[tuple[str, str, str], list[Evidence]] = {}
+        self._rows: dict[tuple[int, int], Rows] = {}
+        self._fns: dict[int, tuple[list[tuple[int, int]],
+                                   dict[str, list[FunctionSpan]]]] = {}
         self._excluded: dict[str, bool] = {}
 
     def stores(self, path: str, function: str, key: str) -> list[Evidence]:
         """The stores of ``key`` that can race with a read in ``function`` of ``path``
         (and maybe others), in patch order."""
-        found = self._stores.get((path, function))
+        found = self._stores.get((path, function, key))
         if found is None:
-            found = self._stores[(path, function)] = self._scan(path, function)
-        return found.get(key, [])
+            if self._added is None:
+                self._added = self._scan(None, None)
+            named = self._named.get((path, function))
+            if named is None:
+                named = self._named[(path, function)] = self._scan(path, function)
+            merged = heapq.merge(self._added.get(key, ()), named.get(key, ()),
+                                 key=lambda pe: pe[0])
+            found = self._stores[(path, function, key)] = [e for _, e in merged]
+        return found
 
-    def _scan(self, path: str, function: str) -> dict[str, list[Evidence]]:
-        out: dict[str, list[Evidence]] = {}
-        for fc in self.ctx.files:
+    def _scan(self, path: str | None, function: str | None) -> Stores:
+        """With no ``function``: the stores in the functions the patch adds. Else the
+        stores in ``function`` of ``path`` on rows no added function holds; a fragment
+        whose rows do not have increasing lines is scanned here whole (its added
+        functions included, so its stores keep their order)."""
+        out: Stores = {}
+        for i, fc in enumerate(self.ctx.files):
             fmap = fc.map
             if fmap is None:
                 continue
-            spans = [(fn.start, fn.end) for fn in fmap.functions
-                     if (fc.path == path and fn.name == function) or fmap.adds(fn)]
-            if not spans:
+            added, by_name = self._functions(i)
+            named = [] if function is None or fc.path != path else [
+                (fn.start, fn.end) for fn in by_name.get(function, ()) if not fmap.adds(fn)]
+            if not (added or named):
                 continue
-            for mf in fmap.fragments:
-                rows = fmap.index.rows_of_spans(mf, spans)
+            for j, mf in enumerate(fmap.fragments):
+                ordered = fmap.index.lines_increase(mf)
+                if function is None:
+                    rows = self._added_rows(i, j, added) if ordered else ()
+                elif ordered:
+                    rows = subtract(fmap.index.rows_of_spans(mf, named),
+                                    self._added_rows(i, j, added))
+                else:
+                    rows = fmap.index.rows_of_spans(mf, added + named)
                 if not rows:
                     continue
-                for a in fmap.index.accesses(mf, *_marked(self.know), rows):
+                found = fmap.index.accesses(mf, *_marked(self.know), rows)
+                for n, a in enumerate(found):
                     e = _evidence(fmap, fc.path, a, self.know)
                     if e is not None:
-                        out.setdefault(a.key, []).append(e)
+                        out.setdefault(a.key, []).append(((i, j, a.line if ordered else n), e))
         return out
+
+    def _functions(self, i: int) -> tuple[list[tuple[int, int]], dict[str, list[FunctionSpan]]]:
+        """File ``i``'s added functions' spans, and its functions by name (in order)."""
+        found = self._fns.get(i)
+        if found is None:
+            fmap = self.ctx.files[i].map
+            assert fmap is not None
+            by_name: dict[str, list[FunctionSpan]] = {}
+            for fn in fmap.functions:
+                by_name.setdefault(fn.name, []).append(fn)
+            found = self._fns[i] = ([(fn.start, fn.end) for fn in fmap.functions
+                                     if fmap.adds(fn)], by_name)
+        return found
+
+    def _added_rows(self, i: int, j: int, spans: list[tuple[int, int]]) -> Rows:
+        """The rows of fragment ``j`` of file ``i`` in functions the patch adds."""
+        found = self._rows.get((i, j))
+        if found is None:
+            fmap = self.ctx.files[i].map
+            assert fmap is not None
+            found = self._rows[(i, j)] = fmap.index.rows_of_spans(fmap.fragments[j], spans)
+        return found
 
     def excluded(self, key: str) -> bool:
         """The location is a lock, or an RCU pointer, somewhere in the patch's files."""
@@ -237,8 +297,8 @@ def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
 
 
 def _acquires(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> frozenset[str]:
-    return frozenset(r.lock for r in fmap.locks if r.start_known and fn.start <= r.start
-                     <= fn.end and r.lock not in know.unprotecting_locks)
+    return frozenset(r.lock for r in fmap.index.locks_starting(fn.start, fn.end)
+                     if r.start_known and r.lock not in know.unprotecting_locks)
 
 
 def _single_threaded(fn: FunctionSpan, know: Knowledge) -> bool:
@@ -285,6 +345,7 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     out: list[Hit] = []
     reported: set[tuple[str, str]] = set()
     quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held
+    acquires: dict[FunctionSpan, frozenset[str]] = {}
     for a in reads:
         base = re.match(r"\w+", a.key)
         if base is not None and base.group(0) in know.own_bases:
@@ -299,7 +360,9 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
             quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
         if quiet[fn]:
             continue
-        reader = Reader(a, fn, fc.path, _acquires(fmap, fn, know),
+        if fn not in acquires:
+            acquires[fn] = _acquires(fmap, fn, know)
+        reader = Reader(a, fn, fc.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
         found = relevant(stores, reader)
         if not found or sharing.excluded(a.key):

@@ -109,9 +109,12 @@ class FileMap:
 
     def locks_at(self, line: int) -> tuple[LockRegion, ...]:
         """Lock regions that hold at ``line`` (the acquire line itself excluded)."""
-        regions = self.locks + self.index.extra(self.function_at(line))[0]
-        return tuple(r for r in regions if r.start < line < r.end
-                     or (r.start == line and not r.start_known))
+        own = self.index.locks_at(line)
+        extra = self.index.extra(self.function_at(line))[0] if self.expand else ()
+        if not extra:
+            return own
+        return own + tuple(r for r in extra if r.start < line < r.end
+                           or (r.start == line and not r.start_known))
 
     def decl(self, name: str, line: int) -> Decl | None:
         """The declaration of ``name`` in scope at ``line``, nearest first."""

@@ -45,6 +45,30 @@ def merge(ranges: Iterable[tuple[int, int]]) -> Rows:
     return tuple((lo, hi) for lo, hi in out)
 
 
+def _holds(r: LockRegion, line: int) -> bool:
+    return r.start < line < r.end or (r.start == line and not r.start_known)
+
+
+def subtract(rows: Rows, other: Rows) -> Rows:
+    """The rows of ``rows`` that are not in ``other`` (both sorted and disjoint)."""
+    out: list[tuple[int, int]] = []
+    k = 0
+    for lo, hi in rows:
+        while k < len(other) and other[k][1] < lo:
+            k += 1
+        m = k
+        while lo <= hi:
+            if m >= len(other) or other[m][0] > hi:
+                out.append((lo, hi))
+                break
+            o_lo, o_hi = other[m]
+            if o_lo > lo:
+                out.append((lo, o_lo - 1))
+            lo = max(lo, o_hi + 1)
+            m += 1
+    return tuple(out)
+
+
 def in_rows(rows: Rows) -> Callable[[int, int], bool]:
     """Whether a (first, last) row span overlaps ``rows`` (sorted, disjoint)."""
     starts = [lo for lo, _ in rows]
@@ -115,6 +139,9 @@ class FileIndex:
         self._decls = _by_name(fmap.decls)
         self._globals = _by_name(fmap.globals)
         self._adds: dict[FunctionSpan, bool] = {}
+        self._held: dict[int, tuple[LockRegion, ...]] | None = None
+        self._starts: tuple[list[int], list[LockRegion]] | None = None
+        self._decl_lines: dict[str, tuple[list[int], list[Decl]]] = {}
         self._frag_rows: dict[int, _FragmentRows] = {}
         self._added_rows: dict[int, Rows] = {}
         self._spelled: dict[tuple[int, str], list[Node]] = {}
@@ -164,6 +191,43 @@ class FileIndex:
                     return n in self._fmap.added
         return False
 
+    # lock regions
+    def locks_at(self, line: int) -> tuple[LockRegion, ...]:
+        """The file's own lock regions (``FileMap.locks``) that hold at ``line``: inside
+        them, or on the acquire line of one whose acquire is not visible."""
+        if self._held is None:
+            self._held = self._paint_locks()
+        if self._held:
+            found = self._held.get(line)
+            return found if found is not None else ()
+        return tuple(r for r in self._fmap.locks if _holds(r, line))
+
+    def locks_starting(self, first: int, last: int) -> list[LockRegion]:
+        """The file's own lock regions acquired on lines ``first``..``last``, in order."""
+        if self._starts is None:
+            order = sorted(range(len(self._fmap.locks)),
+                           key=lambda i: (self._fmap.locks[i].start, i))
+            self._starts = ([self._fmap.locks[i].start for i in order],
+                            [self._fmap.locks[i] for i in order])
+        starts, regions = self._starts
+        lo, hi = bisect.bisect_left(starts, first), bisect.bisect_right(starts, last)
+        return regions[lo:hi]
+
+    def _paint_locks(self) -> dict[int, tuple[LockRegion, ...]]:
+        """Line -> the regions holding there, in ``FileMap.locks`` order; empty (scan
+        instead) when that would take more cells than the lines warrant."""
+        regions = self._fmap.locks
+        budget = 8 * (len(self._fmap.text) + len(regions)) + 4096
+        cells = sum(max(0, r.end - r.start + 1) for r in regions)
+        if not regions or cells > budget:
+            return {}
+        held: dict[int, list[LockRegion]] = {}
+        for r in regions:
+            first = r.start if not r.start_known else r.start + 1
+            for n in range(first, r.end):
+                held.setdefault(n, []).append(r)
+        return {n: tuple(rs) for n, rs in held.items()}
+
     # tree mode: what a function the patch does not touch holds
     def extra(self, fn: FunctionSpan | None) -> Extra:
         if self._fmap.expand is None or fn is None:
@@ -176,8 +240,8 @@ class FileIndex:
     def decl(self, name: str, line: int) -> Decl | None:
         """The declaration of ``name`` in scope at ``line``, nearest first."""
         fn = self.function_at(line)
-        best: Decl | None = None
-        for d in self._decl_candidates(name, fn):
+        best = self._own_decl(name, line, fn)
+        for d in self._extra_decl_candidates(name, fn):
             if d.line > line:
                 continue
             if fn is not None and d.line and not fn.start <= d.line <= fn.end:
@@ -190,15 +254,39 @@ class FileIndex:
                     best = d
         return best
 
-    def _decl_candidates(self, name: str, fn: FunctionSpan | None) -> list[Decl]:
-        mine = self._decls.get(name, [])
+    def _own_decl(self, name: str, line: int, fn: FunctionSpan | None) -> Decl | None:
+        """Of the map's declarations of ``name`` made by ``line`` (in ``fn``, or at line
+        0: parameters of an unknown line), the last one of the greatest line."""
+        found = self._decl_lines.get(name)
+        if found is None:
+            mine = self._decls.get(name, [])
+            order = sorted(range(len(mine)), key=lambda i: (mine[i].line, i))
+            found = self._decl_lines[name] = ([mine[i].line for i in order],
+                                              [mine[i] for i in order])
+        lines, decls = found
+        if fn is None:
+            k = bisect.bisect_right(lines, line) - 1
+            return decls[k] if k >= 0 else None
+        if fn.start <= 0:  # not a real span: the plain rule, line by line
+            best: Decl | None = None
+            for d in decls:
+                if d.line <= line and (not d.line or fn.start <= d.line <= fn.end):
+                    best = d if best is None or d.line >= best.line else best
+            return best
+        k = bisect.bisect_right(lines, min(line, fn.end)) - 1
+        if k >= 0 and lines[k] >= fn.start:
+            return decls[k]
+        k = bisect.bisect_right(lines, 0) - 1
+        return decls[k] if k >= 0 and lines[k] == 0 and line >= 0 else None
+
+    def _extra_decl_candidates(self, name: str, fn: FunctionSpan | None) -> list[Decl]:
+        """Tree mode: the declarations of ``name`` in an untouched function ``fn``."""
         if self._fmap.expand is None or fn is None:
-            return mine
+            return []
         extra = self._extra_decls.get(fn)
         if extra is None:
             extra = self._extra_decls[fn] = _by_name(self.extra(fn)[1])
-        more = extra.get(name)
-        return mine + more if more else mine
+        return extra.get(name, [])
 
     # rows of fragments
     def _rows(self, mf: MappedFragment) -> _FragmentRows:
@@ -222,6 +310,10 @@ class FileIndex:
 
     def row_of(self, mf: MappedFragment, line: int) -> int | None:
         return self._rows(mf).row_of(line)
+
+    def lines_increase(self, mf: MappedFragment) -> bool:
+        """Each numbered row of ``mf`` has a greater line than the rows before it."""
+        return self._rows(mf).monotonic
 
     def accesses(self, mf: MappedFragment, marked_reads: frozenset[str],
                  marked_writes: frozenset[str], rows: Rows | None = None) -> list[Access]:

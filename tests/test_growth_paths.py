@@ -1,0 +1,179 @@
+"""The lookups that keep a huge patch linear answer exactly what the plain scans did:
+lock regions at a line, regions acquired in a span, row subtraction, and CON001's
+stores per reader (found once for the added functions, merged back in patch order)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reviewbot.checks.lockless_read import Evidence, Knowledge, Sharing, _evidence, _marked
+from reviewbot.checks.lockless_read import knowledge as con001_knowledge
+from reviewbot.cmap.access import accesses
+from reviewbot.cmap.filemap import FileMap, map_file
+from reviewbot.cmap.index import merge, subtract
+from reviewbot.cmap.model import LockRegion
+from reviewbot.cmap.parser import CParser
+from reviewbot.engine.context import FileContext, PatchContext
+from reviewbot.engine.loader import load_rules
+from reviewbot.fetch.local import read_source
+from reviewbot.pipeline import parse_messages
+from reviewbot.series.build import build_series
+from tests.conftest import CORPUS, FIXTURES, ROOT
+
+
+@pytest.fixture(scope="module")
+def parser() -> CParser:
+    return CParser()
+
+
+def _sources(tmp: Path) -> list[Path]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import synth  # benchmarks/synth.py: the benchmark's generator
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    big = tmp / "big.patch"
+    big.write_text(synth.big_patch(1500), encoding="utf-8")
+    many = tmp / "synthetic.mbox"
+    many.write_text("\n".join(synth.messages(60)), encoding="utf-8")
+    mixed = tmp / "mixed.patch"
+    mixed.write_text(MIXED, encoding="utf-8")
+    return [*sorted(CORPUS.glob("*.patch")), CORPUS / "hvo-v4-subset.mbox",
+            *sorted((FIXTURES / "series").glob("*.mbox")), big, many, mixed]
+
+
+def _function(name: str, body: list[str], sign: str) -> list[str]:
+    return [f"{sign}static void {name}(struct frob *f)", f"{sign}{{",
+            *(f"{sign}\t{line}" for line in body), f"{sign}}}", f"{sign}"]
+
+
+def _hunk(old: int, new: int, lines: list[str]) -> str:
+    n_old = sum(not ln.startswith("+") for ln in lines)
+    n_new = sum(not ln.startswith("-") for ln in lines)
+    return f"@@ -{old},{n_old} +{new},{n_new} @@\n" + "\n".join(lines) + "\n"
+
+
+def _mixed_file(path: str) -> str:
+    """Added functions that store f->count before and after a changed old function
+    that stores it too (its stores are not the added ones: they must be merged)."""
+    locked = ["spin_lock(&f->lock);", "f->count = 1;", "f->other = 2;",
+              "spin_unlock(&f->lock);"]
+    first = _function("frob_new_a", locked, "+")
+    old_fn = [" static void frob_old(struct frob *f)", " {", "+\tif (f->count > 3)",
+              "+\t\treturn;", " \tspin_lock(&f->lock);", " \tf->count = 4;",
+              " \tf->other = f->count;", " \tspin_unlock(&f->lock);", " }", " "]
+    last = _function("frob_new_b", ["cmpxchg(&f->count, 0, 1);", "if (f->other)",
+                                    "\tf->other = 0;"], "+")
+    return (f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+            + _hunk(10, 10, [" ", *first])
+            + _hunk(40, 47, old_fn)
+            + _hunk(60, 69, [" ", *last]))
+
+
+MIXED = ("From: Ada <ada@example.org>\nSubject: [PATCH] frob: count\n\n"
+         "Count.\n---\n" + _mixed_file("drivers/frob/a.c") + _mixed_file("drivers/frob/b.c"))
+
+
+def _contexts(parser: CParser, tmp: Path) -> Iterator[PatchContext]:
+    for source in _sources(tmp):
+        for series in build_series(parse_messages(read_source(str(source)))):
+            for patch in series.patches:
+                files = tuple(FileContext(f, map_file(f, parser) if f.is_c and f.hunks
+                                          and not f.is_binary and not f.is_deleted else None)
+                              for f in patch.files)
+                yield PatchContext(series, patch, files, parser)
+
+
+def _maps(parser: CParser, tmp: Path) -> list[FileMap]:
+    return [fc.map for ctx in _contexts(parser, tmp) for fc in ctx.files
+            if fc.map is not None]
+
+
+def _holds(r: LockRegion, line: int) -> bool:
+    return r.start < line < r.end or (r.start == line and not r.start_known)
+
+
+def test_lock_lookups_answer_what_a_scan_answers(parser: CParser, tmp_path: Path) -> None:
+    maps = _maps(parser, tmp_path)
+    assert sum(len(m.locks) for m in maps) > 50  # the inputs do take locks
+    for fmap in maps:
+        last = max(fmap.text, default=0) + 2
+        for line in range(-1, last):
+            assert fmap.locks_at(line) == tuple(r for r in fmap.locks if _holds(r, line))
+        for fn in fmap.functions:
+            assert fmap.index.locks_starting(fn.start, fn.end) == [
+                r for r in sorted(fmap.locks, key=lambda r: r.start)
+                if fn.start <= r.start <= fn.end]
+
+
+def test_lock_lookup_falls_back_to_a_scan_for_huge_regions() -> None:
+    """Regions too long to paint line by line (unknown ends) are scanned instead."""
+    regions = (LockRegion("a", "spin_lock", 5, 10**6, "f"),
+               LockRegion("b", "mutex_lock", 7, 9, "f", start_known=False),
+               LockRegion("c", "spin_lock", 7, 8, "f"))
+    fmap = FileMap("x.c", (), (), regions, (), {n: "" for n in range(1, 20)}, frozenset(), ())
+    for line in (4, 5, 6, 7, 8, 9, 10, 999_999, 10**6):
+        assert fmap.locks_at(line) == tuple(r for r in regions if _holds(r, line)), line
+    assert fmap.index._held == {}  # it did not paint a million lines
+
+
+def test_subtract_rows() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        a = merge((lo, lo + rng.randrange(6)) for lo in rng.sample(range(60), 6))
+        b = merge((lo, lo + rng.randrange(6)) for lo in rng.sample(range(60), 6))
+        want = {r for lo, hi in a for r in range(lo, hi + 1)} - \
+            {r for lo, hi in b for r in range(lo, hi + 1)}
+        got = subtract(a, b)
+        assert {r for lo, hi in got for r in range(lo, hi + 1)} == want
+        assert got == merge(got) or got == ()  # sorted, disjoint, not adjacent
+
+
+def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str, function: str,
+                    key: str) -> list[Evidence]:
+    """CON001's stores as they were found before: a scan of the named function and
+    every added function for each reader."""
+    out = []
+    for fc in ctx.files:
+        fmap = fc.map
+        if fmap is None:
+            continue
+        spans = [(fn.start, fn.end) for fn in fmap.functions
+                 if (fc.path == path and fn.name == function) or fmap.adds(fn)]
+        if not spans:
+            continue
+        for mf in fmap.fragments:
+            rows = fmap.index.rows_of_spans(mf, spans)
+            if not rows:
+                continue
+            for a in accesses(fmap, mf, *_marked(know), rows):
+                e = _evidence(fmap, fc.path, a, know)
+                if e is not None and a.key == key:
+                    out.append(e)
+    return out
+
+
+def test_con001_stores_are_those_of_the_scan(parser: CParser, tmp_path: Path) -> None:
+    (rule,) = [r for r in load_rules() if r.id == "CON001"]
+    know = con001_knowledge(rule)
+    asked = found = 0
+    for ctx in _contexts(parser, tmp_path):
+        sharing = Sharing(ctx, know)
+        keys = sorted({a.key for fc in ctx.files if fc.map is not None
+                       for mf in fc.map.fragments
+                       for a in accesses(fc.map, mf, *_marked(know))})
+        for fc in ctx.files:
+            if fc.map is None:
+                continue
+            for name in sorted({fn.name for fn in fc.map.functions}):
+                for key in keys:
+                    want = _stores_by_scan(ctx, know, fc.path, name, key)
+                    assert sharing.stores(fc.path, name, key) == want, (fc.path, name, key)
+                    asked += 1
+                    found += bool(want)
+    assert asked > 1000 and found > 20  # the inputs have stores to find
