@@ -8,12 +8,20 @@ characters, repeated lines, blank lines), so a speed-up can never change a findi
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewbot.checks.wschange import _opcodes, _squash_re, squash
+from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
+from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
+from reviewbot.cmap.index import Rows, merge
+from reviewbot.cmap.parser import CParser
+from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.memo import derived
+from tests.conftest import CORPUS, FIXTURES
+from tests.test_cmap_index import _maps as tree_mode_maps
 
 # characters where str.split()/isalnum() and the regexes' \s/\w could disagree
 _TRICKY = ["a", "Z", "_", "1", " ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f",
@@ -56,3 +64,43 @@ def test_derived_is_built_once_per_object() -> None:
     assert derived(one, "n", lambda: calls.append(2) or 2) == 1  # kept
     assert derived(two, "n", lambda: calls.append(3) or 3) == 3  # per object
     assert calls == [1, 3]
+
+
+# -------------------------------------------------------------- C mapping (cmap)
+
+def _corpus_maps(parser: CParser) -> list[FileMap]:
+    maps = []
+    for path in sorted(CORPUS.glob("*.patch")) + sorted((FIXTURES / "series").glob("*.mbox")):
+        for part in path.read_text(encoding="utf-8", errors="replace").split("\nFrom "):
+            body = split_body(part)
+            if not body.diff:
+                continue
+            for fdiff in parse_diff(body.diff):
+                if fdiff.is_c and fdiff.hunks and not fdiff.is_deleted:
+                    maps.append(map_file(fdiff, parser))
+    return maps
+
+
+def _row_choices(fmap: FileMap, mf: MappedFragment) -> list[Rows | None]:
+    n = len(mf.fragment.rows)
+    return [None, fmap.index.added_rows(mf), ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
+            merge((r, r + 1) for r in range(0, n, 3)),
+            fmap.index.rows_of_spans(mf, [(fn.start, fn.end) for fn in fmap.functions[1:]])]
+
+
+def test_queried_locations_and_accesses_are_the_walks(corpus: Path) -> None:
+    parser = CParser()
+    maps = _corpus_maps(parser) + tree_mode_maps(parser)
+    assert len(maps) > 20 and any(m.full_file for m in maps)
+    marks = (frozenset({"READ_ONCE"}), frozenset({"WRITE_ONCE", "cmpxchg"}))
+    checked = 0
+    for fmap in maps:
+        assert fmap.parser is parser
+        for mf in fmap.fragments:
+            for rows in _row_choices(fmap, mf):
+                want = list(location_nodes(mf.root, rows))
+                assert find_location_nodes(parser, mf.root, rows) == want
+                assert fmap.index.accesses(mf, *marks, rows) == accesses(fmap, mf, *marks,
+                                                                         rows)
+                checked += len(want)
+    assert checked > 500

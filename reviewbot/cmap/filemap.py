@@ -91,6 +91,9 @@ class FileMap:
     # (``locks`` and ``decls`` hold the touched ones), worked out when asked
     expand: Callable[[FunctionSpan], tuple[tuple[LockRegion, ...], tuple[Decl, ...]]] | None \
         = field(default=None, repr=False, compare=False)
+    # the parser that made the trees: its compiled queries search them in C (None: the
+    # index walks the trees in Python instead)
+    parser: CParser | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def index(self) -> FileIndex:
@@ -310,7 +313,7 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
     locks = _locks(functions, code)
     unmapped = _unmapped(fragments, functions, added)
     return FileMap(fdiff.path, tuple(fragments), tuple(_dedupe(functions)), tuple(locks),
-                   tuple(decls), text, added, tuple(unmapped))
+                   tuple(decls), text, added, tuple(unmapped), parser=parser)
 
 
 def _dedupe(functions: list[FunctionSpan]) -> list[FunctionSpan]:
