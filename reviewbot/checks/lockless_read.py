@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
@@ -58,9 +59,14 @@ class Knowledge:
     unprotecting_locks: frozenset[str]  # regions that do not exclude writers (rcu)
     paired_store: str
 
-    @property
+    @cached_property
     def all_writes(self) -> frozenset[str]:
         return self.rmw_writes | self.store_writes | self.rcu_writes
+
+    @cached_property
+    def marked(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The (reads, writes) ``accesses`` is told are marked."""
+        return self.marked_reads | self.diagnostic_reads, self.all_writes
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def _held(fmap: FileMap, line: int, know: Knowledge) -> list[str]:
 
 def _marked(know: Knowledge) -> tuple[frozenset[str], frozenset[str]]:
     """The (reads, writes) ``accesses`` is told are marked."""
-    return know.marked_reads | know.diagnostic_reads, know.all_writes
+    return know.marked
 
 
 def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence | None:
@@ -277,7 +283,7 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     fmap = fc.map
     if fmap is None:
         return []
-    know = knowledge(rule)
+    know = params.per_rule(rule, "lockless_read", knowledge)
     reads = _added_reads(fmap, know)
     if not reads:
         return []

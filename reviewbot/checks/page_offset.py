@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reviewbot.checks import params
@@ -48,12 +48,18 @@ def knowledge(ctx: PatchContext, rule: Rule) -> Knowledge:
     own = {fn.name for fc in ctx.files if fc.map is not None for fn in fc.map.functions
            if "page" in fn.signature and fn.name in fn.signature  # cheap filter first
            and re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
+    know = params.per_rule(rule, "page_offset", _rule_knowledge)
+    return replace(know, accessors=know.accessors | frozenset(own)) if own else know
+
+
+def _rule_knowledge(rule: Rule) -> Knowledge:
+    """What the rule's params say (``knowledge`` adds the patch's own accessors)."""
     quiet = rule.params.get("max_quiet_offset", 1)
     if not isinstance(quiet, int):
         quiet = 1
     members = tuple((e["of"], e["member"]) for e in params.tables(
         rule, "page_members", ("of", "member", "reason")))
-    return Knowledge(params.names(rule, "page_accessors") | frozenset(own),
+    return Knowledge(params.names(rule, "page_accessors"),
                      params.names(rule, "page_globals"), members, quiet)
 
 
