@@ -29,7 +29,7 @@ from reviewbot.checks.wschange import (
     squash,
 )
 from reviewbot.cmap.index import row_filter
-from reviewbot.cmap.scan import scan_lines, starts_in_comment
+from reviewbot.cmap.scan import scan_post_image
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
@@ -211,8 +211,7 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
 def _blank_hits(hunk: Hunk) -> Iterator[tuple[int, str]]:
     """(post-image line, case) for the added blank lines of ``hunk`` by layout alone."""
     post = [ln for ln in hunk.lines if ln.kind != "-"]
-    texts = [ln.text for ln in post]
-    scanned = scan_lines(texts, starts_in_comment(texts))
+    scanned = scan_post_image(hunk)
     reported_run = False
     for i, ln in enumerate(post):
         if not is_blank(ln):
