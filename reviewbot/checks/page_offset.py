@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 PAGE = "struct page"
 _CAST = re.compile(r"^(?:const\s+)?struct\s+page\s*((?:\*\s*(?:const\s*)?)+)$")
+_DIGIT = re.compile(r"[0-9]")
 _INT = re.compile(r"^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uUlL]*$")
 
 
@@ -189,8 +190,11 @@ def _offsets(node: Node, rows: Rows | None = None) -> Iterator[tuple[Node, Node]
 def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
     assert fc.map is not None
     types = PageTypes(fc.map, mf, know)
-    # a literal on an added line: only the parts of the tree holding added lines
-    for expr, literal in _offsets(mf.root, fc.map.index.added_rows(mf)):
+    # a literal on an added line: only the parts of the tree holding added lines that
+    # have a digit (every number literal has one; blanking annotations adds none)
+    visible = fc.map.text
+    digits = [n for n in fc.map.added if _DIGIT.search(visible.get(n, "0"))]
+    for expr, literal in _offsets(mf.root, fc.map.index.rows_of_lines(mf, digits)):
         value = int_literal(literal)
         if value is None or value <= know.max_quiet:
             continue

@@ -218,6 +218,10 @@ class FileIndex:
             found = self._added_rows[id(mf)] = self._rows(mf).rows_of_lines(self._fmap.added)
         return found
 
+    def rows_of_lines(self, mf: MappedFragment, lines: Iterable[int]) -> Rows:
+        """The rows of ``mf`` holding the given lines."""
+        return self._rows(mf).rows_of_lines(lines)
+
     def rows_of_spans(self, mf: MappedFragment, spans: Iterable[tuple[int, int]]) -> Rows:
         """The rows of ``mf`` whose lines are in the (first, last) line spans."""
         rows = self._rows(mf)
