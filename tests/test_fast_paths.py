@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reviewbot.checks.wschange import _opcodes, _squash_re, squash
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
 from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import Rows, merge
+from reviewbot.cmap.index import Rows, intersect, merge
 from reviewbot.cmap.parser import CParser
 from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.memo import derived
@@ -104,3 +104,18 @@ def test_queried_locations_and_accesses_are_the_walks(corpus: Path) -> None:
                                                                          rows)
                 checked += len(want)
     assert checked > 500
+
+
+_RANGES = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), max_size=6).map(
+    lambda xs: merge((lo, lo + n) for lo, n in xs))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_RANGES, _RANGES)
+def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
+    def rows(r: Rows) -> set[int]:
+        return {x for lo, hi in r for x in range(lo, hi + 1)}
+
+    got = intersect(a, b)
+    assert rows(got) == rows(a) & rows(b)
+    assert got == merge(got)  # sorted, merged

@@ -33,12 +33,14 @@ from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
 from reviewbot.cmap.access import Access, accesses_of_key
+from reviewbot.cmap.index import intersect
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
 from reviewbot.errors import RuleError
 
 if TYPE_CHECKING:
     from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.cmap.index import Rows
     from reviewbot.cmap.model import FunctionSpan
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
@@ -166,6 +168,36 @@ class Sharing:
         self.ctx, self.know = ctx, know
         self._stores: dict[tuple[str, str], dict[str, list[Evidence]]] = {}
         self._excluded: dict[str, bool] = {}
+        self._store_rows: dict[int, Rows | None] = {}
+
+    def store_rows(self, fmap: FileMap, mf: MappedFragment) -> Rows | None:
+        """The rows of ``mf`` where ``_evidence`` can find a store (None: any row).
+
+        A store is evidence only when it is a marked write (its macro's name is then in
+        the fragment's text: any row) or made with a lock held: on a line strictly
+        inside a lock region, or on the first visible line of one taken above. Tree
+        mode adds regions per function (``expand``): any row there.
+        """
+        key = id(mf)
+        if key in self._store_rows:
+            return self._store_rows[key]
+        rows: Rows | None = None
+        text = mf.fragment.text
+        if fmap.expand is None and not any(w in text for w in self.know.all_writes):
+            lines: set[int] = set()
+            for r in fmap.locks:
+                if r.lock not in self.know.unprotecting_locks:
+                    lines.update(range(r.start + 1, r.end))
+                    if not r.start_known:
+                        lines.add(r.start)
+            rows = fmap.index.rows_of_lines(mf, lines)
+        self._store_rows[key] = rows
+        return rows
+
+    def none_possible(self) -> bool:
+        """No row of the patch's files can hold a store that is evidence."""
+        return all(self.store_rows(fc.map, mf) == () for fc in self.ctx.files
+                   if fc.map is not None for mf in fc.map.fragments)
 
     def stores(self, path: str, function: str, key: str) -> list[Evidence]:
         """The stores of ``key`` that can race with a read in ``function`` of ``path``
@@ -187,6 +219,9 @@ class Sharing:
                 continue
             for mf in fmap.fragments:
                 rows = fmap.index.rows_of_spans(mf, spans)
+                possible = self.store_rows(fmap, mf)
+                if possible is not None:
+                    rows = intersect(rows, possible)
                 if not rows:
                     continue
                 for a in fmap.index.accesses(mf, *_marked(self.know), rows):
@@ -284,10 +319,12 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     if fmap is None:
         return []
     know = params.per_rule(rule, "lockless_read", knowledge)
+    sharing = Sharing(ctx, know)
+    if sharing.none_possible():  # no store anywhere can make a read race
+        return []
     reads = _added_reads(fmap, know)
     if not reads:
         return []
-    sharing = Sharing(ctx, know)
     out: list[Hit] = []
     reported: set[tuple[str, str]] = set()
     quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held

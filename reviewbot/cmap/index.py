@@ -46,6 +46,21 @@ def merge(ranges: Iterable[tuple[int, int]]) -> Rows:
     return tuple((lo, hi) for lo, hi in out)
 
 
+def intersect(a: Rows, b: Rows) -> Rows:
+    """The rows in both ``a`` and ``b`` (each sorted and merged), merged."""
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return merge(out)
+
+
 def in_rows(rows: Rows) -> Callable[[int, int], bool]:
     """Whether a (first, last) row span overlaps ``rows`` (sorted, disjoint)."""
     starts = [lo for lo, _ in rows]
