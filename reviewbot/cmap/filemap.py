@@ -368,11 +368,16 @@ def _unmapped(fragments: list[MappedFragment], functions: list[FunctionSpan],
     for mf in fragments:
         if not mf.error_lines:
             continue
+        # the first added code line with an error outside every function; lines in a
+        # function are ruled out first, so the fragment is scanned for code only when
+        # some line is left
+        loose = sorted(n for n in mf.error_lines if n in added
+                       and not any(fn.start <= n <= fn.end for fn in functions))
+        if not loose:
+            continue
         code = _code_lines(mf)
-        bad = sorted(n for n in mf.error_lines if n in added and n in code)
-        for n in bad:
-            if not any(fn.start <= n <= fn.end for fn in functions):
-                out.append(Unmapped(n, "tree-sitter could not parse this line and no "
-                                       "enclosing function was found"))
-                break
+        n = next((n for n in loose if n in code), None)
+        if n is not None:
+            out.append(Unmapped(n, "tree-sitter could not parse this line and no "
+                                   "enclosing function was found"))
     return out
