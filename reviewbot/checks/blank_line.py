@@ -193,9 +193,18 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
     """Added blank lines that separate a computation from its consumer, by line number."""
     assert fc.map is not None
     out: dict[int, dict[str, str]] = {}
+    text = fc.map.text
+    blanks = [n for n in fc.map.added if not text.get(n, "x").strip()]
+    if not blanks:
+        return out
     for mf in fc.map.fragments:
-        # the blank row is an added line: only the blocks holding added lines
-        for row, a, b in _use_pairs(mf, fc.map.index.added_rows(mf)):
+        # the blank row is an added blank line, and the block whose two statements it
+        # separates holds it: only the blocks holding added blank lines (a blank row
+        # lies between two statements of one block at most)
+        rows = fc.map.index.rows_of_lines(mf, blanks)
+        if not rows:
+            continue
+        for row, a, b in _use_pairs(mf, rows):
             line = mf.line_of(row)
             if line is None or line not in fc.map.added or fc.map.text.get(line, "x").strip():
                 continue
