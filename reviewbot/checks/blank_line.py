@@ -29,7 +29,7 @@ from reviewbot.checks.wschange import (
     squash,
 )
 from reviewbot.cmap.index import row_filter
-from reviewbot.cmap.scan import scan_lines, starts_in_comment
+from reviewbot.cmap.scan import scan_post_image
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
@@ -193,9 +193,18 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
     """Added blank lines that separate a computation from its consumer, by line number."""
     assert fc.map is not None
     out: dict[int, dict[str, str]] = {}
+    text = fc.map.text
+    blanks = [n for n in fc.map.added if not text.get(n, "x").strip()]
+    if not blanks:
+        return out
     for mf in fc.map.fragments:
-        # the blank row is an added line: only the blocks holding added lines
-        for row, a, b in _use_pairs(mf, fc.map.index.added_rows(mf)):
+        # the blank row is an added blank line, and the block whose two statements it
+        # separates holds it: only the blocks holding added blank lines (a blank row
+        # lies between two statements of one block at most)
+        rows = fc.map.index.rows_of_lines(mf, blanks)
+        if not rows:
+            continue
+        for row, a, b in _use_pairs(mf, rows):
             line = mf.line_of(row)
             if line is None or line not in fc.map.added or fc.map.text.get(line, "x").strip():
                 continue
@@ -211,8 +220,7 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
 def _blank_hits(hunk: Hunk) -> Iterator[tuple[int, str]]:
     """(post-image line, case) for the added blank lines of ``hunk`` by layout alone."""
     post = [ln for ln in hunk.lines if ln.kind != "-"]
-    texts = [ln.text for ln in post]
-    scanned = scan_lines(texts, starts_in_comment(texts))
+    scanned = scan_post_image(hunk)
     reported_run = False
     for i, ln in enumerate(post):
         if not is_blank(ln):

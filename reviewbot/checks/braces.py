@@ -6,12 +6,14 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from reviewbot.cmap.index import in_rows
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import MappedFragment
+    from reviewbot.cmap.index import Rows
     from reviewbot.cmap.parser import CParser
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
@@ -62,11 +64,17 @@ def _if_chain(node: Node) -> list[Node | None]:
 _KINDS = ("if_statement", *LOOPS, "expression_statement")
 
 
-def _candidates(mf: MappedFragment, parser: CParser) -> Iterator[tuple[Node, str]]:
+def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
+                ) -> Iterator[tuple[Node, str]]:
     """(node whose first line is flagged, construct) for every single-statement block
-    (in tree mode, only in the parts of the file the hunks touch)."""
+    (in tree mode, only in the parts of the file the hunks touch); with ``rows``, only
+    constructs overlapping those rows (the flagged row is always inside the construct:
+    its keyword, or an ``else`` of its chain)."""
+    overlaps = in_rows(rows) if rows is not None else None
     for node in parser.find(mf.root, _KINDS):
         if not mf.touches(node):
+            continue
+        if overlaps is not None and not overlaps(node.start_point[0], node.end_point[0]):
             continue
         kind = node.type
         if kind == "if_statement":
@@ -105,7 +113,8 @@ def _flag_row(node: Node) -> int:
 
 def _hits(mf: MappedFragment, fc: FileContext, parser: CParser) -> Iterable[Hit]:
     assert fc.map is not None
-    for node, construct in _candidates(mf, parser):
+    # the flagged line must be added: only constructs overlapping added rows
+    for node, construct in _candidates(mf, parser, fc.map.index.added_rows(mf)):
         line = mf.line_of(_flag_row(node))
         if line is None or line not in fc.map.added:
             continue

@@ -318,7 +318,7 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     fmap = fc.map
     if fmap is None:
         return []
-    know = knowledge(rule)
+    know = params.per_rule(rule, "lock_publish", knowledge)
     out: list[Hit] = []
     for region in fmap.locks:
         if not (region.start_known and region.end_known) or region.start not in fmap.added:

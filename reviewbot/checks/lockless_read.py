@@ -29,17 +29,19 @@ import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
 from reviewbot.cmap.access import Access, accesses_of_key
-from reviewbot.cmap.index import Rows, subtract
+from reviewbot.cmap.index import Rows, intersect, subtract
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
 from reviewbot.errors import RuleError
 
 if TYPE_CHECKING:
     from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.cmap.index import Rows
     from reviewbot.cmap.model import FunctionSpan
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
@@ -60,9 +62,14 @@ class Knowledge:
     unprotecting_locks: frozenset[str]  # regions that do not exclude writers (rcu)
     paired_store: str
 
-    @property
+    @cached_property
     def all_writes(self) -> frozenset[str]:
         return self.rmw_writes | self.store_writes | self.rcu_writes
+
+    @cached_property
+    def marked(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The (reads, writes) ``accesses`` is told are marked."""
+        return self.marked_reads | self.diagnostic_reads, self.all_writes
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def _held(fmap: FileMap, line: int, know: Knowledge) -> list[str]:
 
 def _marked(know: Knowledge) -> tuple[frozenset[str], frozenset[str]]:
     """The (reads, writes) ``accesses`` is told are marked."""
-    return know.marked_reads | know.diagnostic_reads, know.all_writes
+    return know.marked
 
 
 def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence | None:
@@ -178,6 +185,43 @@ class Sharing:
         self._fns: dict[int, tuple[list[tuple[int, int]],
                                    dict[str, list[FunctionSpan]]]] = {}
         self._excluded: dict[str, bool] = {}
+        self._store_rows: dict[int, Rows | None] = {}
+        self._locked: dict[int, set[int]] = {}
+
+    def store_rows(self, fmap: FileMap, mf: MappedFragment) -> Rows | None:
+        """The rows of ``mf`` where ``_evidence`` can find a store (None: any row).
+
+        A store is evidence only when it is a marked write (its macro's name is then in
+        the fragment's text: any row) or made with a lock held: on a line strictly
+        inside a lock region, or on the first visible line of one taken above. Tree
+        mode adds regions per function (``expand``): any row there.
+        """
+        key = id(mf)
+        if key in self._store_rows:
+            return self._store_rows[key]
+        rows: Rows | None = None
+        text = mf.fragment.text
+        if fmap.expand is None and not any(w in text for w in self.know.all_writes):
+            rows = fmap.index.rows_of_lines(mf, self._locked_lines(fmap))
+        self._store_rows[key] = rows
+        return rows
+
+    def _locked_lines(self, fmap: FileMap) -> set[int]:
+        """The lines of ``fmap`` run with a (protecting) lock held, or taken above."""
+        found = self._locked.get(id(fmap))
+        if found is None:
+            found = self._locked[id(fmap)] = set()
+            for r in fmap.locks:
+                if r.lock not in self.know.unprotecting_locks:
+                    found.update(range(r.start + 1, r.end))
+                    if not r.start_known:
+                        found.add(r.start)
+        return found
+
+    def none_possible(self) -> bool:
+        """No row of the patch's files can hold a store that is evidence."""
+        return all(self.store_rows(fc.map, mf) == () for fc in self.ctx.files
+                   if fc.map is not None for mf in fc.map.fragments)
 
     def stores(self, path: str, function: str, key: str) -> list[Evidence]:
         """The stores of ``key`` that can race with a read in ``function`` of ``path``
@@ -218,6 +262,9 @@ class Sharing:
                                     self._added_rows(i, j, added))
                 else:
                     rows = fmap.index.rows_of_spans(mf, added + named)
+                possible = self.store_rows(fmap, mf)
+                if possible is not None:
+                    rows = intersect(rows, possible)
                 if not rows:
                     continue
                 found = fmap.index.accesses(mf, *_marked(self.know), rows)
@@ -337,11 +384,13 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     fmap = fc.map
     if fmap is None:
         return []
-    know = knowledge(rule)
+    know = params.per_rule(rule, "lockless_read", knowledge)
+    sharing = Sharing(ctx, know)
+    if sharing.none_possible():  # no store anywhere can make a read race
+        return []
     reads = _added_reads(fmap, know)
     if not reads:
         return []
-    sharing = Sharing(ctx, know)
     out: list[Hit] = []
     reported: set[tuple[str, str]] = set()
     quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held

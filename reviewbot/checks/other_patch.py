@@ -19,6 +19,7 @@ from reviewbot.checks.wschange import (
     layout_changes,
     layout_changes_expected,
     squash,
+    squashed,
 )
 
 if TYPE_CHECKING:
@@ -36,19 +37,27 @@ def _distinctive(text: str | None) -> bool:
     return text is not None and len(text) >= MIN_DISTINCTIVE
 
 
-def _matches_at(texts: list[str], added: list[bool], i: int, change: LayoutChange) -> bool:
-    replaced = [squash(ln.text) for ln in change.pre]
+class _Wanted:
+    """What ``added_by`` looks for: a change's replaced lines and neighbours, squashed."""
+
+    def __init__(self, change: LayoutChange) -> None:
+        self.replaced = [squash(ln.text) for ln in change.pre]
+        self.before = squash(change.before.text) if change.before is not None else None
+        self.after = squash(change.after.text) if change.after is not None else None
+
+
+def _matches_at(texts: list[str], added: list[bool], i: int, want: _Wanted) -> bool:
+    replaced = want.replaced
     n = len(replaced)
     if texts[i:i + n] != replaced or not all(added[i:i + n]):
         return False
-    before = squash(change.before.text) if change.before is not None else None
-    after = squash(change.after.text) if change.after is not None else None
+    before, after = want.before, want.after
 
-    def neighbour(pos: int, want: str | None) -> bool | None:
+    def neighbour(pos: int, expected: str | None) -> bool | None:
         """True/False when the neighbour can be compared, None when it cannot."""
-        if want is None or not 0 <= pos < len(texts):
+        if expected is None or not 0 <= pos < len(texts):
             return None
-        return texts[pos] == want and (n > 0 or added[pos])
+        return texts[pos] == expected and (n > 0 or added[pos])
 
     prev, nxt = neighbour(i - 1, before), neighbour(i + n, after)
     # Blank lines, braces and "return 0;" are everywhere: text that short is no evidence.
@@ -64,12 +73,12 @@ def added_by(fdiff: FileDiff, change: LayoutChange) -> bool:
     """``fdiff`` (an earlier patch's change to the same file) added the lines ``change``
     re-formats: they appear there as added lines, between the same neighbours."""
     n = len(change.pre)
+    want = _Wanted(change)
     for hunk in fdiff.hunks:
-        post = hunk.post_image
-        texts = [squash(ln.text) for ln in post]
-        added = [ln.kind == "+" for ln in post]
+        texts = [t for ln, t in zip(hunk.lines, squashed(hunk), strict=True) if ln.kind != "-"]
+        added = [ln.kind == "+" for ln in hunk.lines if ln.kind != "-"]
         start = 1 if n == 0 else 0
-        if any(_matches_at(texts, added, i, change) for i in range(start, len(post) - n + 1)):
+        if any(_matches_at(texts, added, i, want) for i in range(start, len(texts) - n + 1)):
             return True
     return False
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reviewbot.checks import params
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 PAGE = "struct page"
 _CAST = re.compile(r"^(?:const\s+)?struct\s+page\s*((?:\*\s*(?:const\s*)?)+)$")
+_DIGIT = re.compile(r"[0-9]")
 _INT = re.compile(r"^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uUlL]*$")
 
 
@@ -48,12 +49,18 @@ def knowledge(ctx: PatchContext, rule: Rule) -> Knowledge:
     own = {fn.name for fc in ctx.files if fc.map is not None for fn in fc.map.functions
            if "page" in fn.signature and fn.name in fn.signature  # cheap filter first
            and re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
+    know = params.per_rule(rule, "page_offset", _rule_knowledge)
+    return replace(know, accessors=know.accessors | frozenset(own)) if own else know
+
+
+def _rule_knowledge(rule: Rule) -> Knowledge:
+    """What the rule's params say (``knowledge`` adds the patch's own accessors)."""
     quiet = rule.params.get("max_quiet_offset", 1)
     if not isinstance(quiet, int):
         quiet = 1
     members = tuple((e["of"], e["member"]) for e in params.tables(
         rule, "page_members", ("of", "member", "reason")))
-    return Knowledge(params.names(rule, "page_accessors") | frozenset(own),
+    return Knowledge(params.names(rule, "page_accessors"),
                      params.names(rule, "page_globals"), members, quiet)
 
 
@@ -183,8 +190,11 @@ def _offsets(node: Node, rows: Rows | None = None) -> Iterator[tuple[Node, Node]
 def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
     assert fc.map is not None
     types = PageTypes(fc.map, mf, know)
-    # a literal on an added line: only the parts of the tree holding added lines
-    for expr, literal in _offsets(mf.root, fc.map.index.added_rows(mf)):
+    # a literal on an added line: only the parts of the tree holding added lines that
+    # have a digit (every number literal has one; blanking annotations adds none)
+    visible = fc.map.text
+    digits = [n for n in fc.map.added if _DIGIT.search(visible.get(n, "0"))]
+    for expr, literal in _offsets(mf.root, fc.map.index.rows_of_lines(mf, digits)):
         value = int_literal(literal)
         if value is None or value <= know.max_quiet:
             continue

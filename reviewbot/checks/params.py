@@ -6,12 +6,23 @@ file is a one-line error, never a traceback or a silently empty list.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from reviewbot.errors import RuleError
+from reviewbot.memo import derived
 
 if TYPE_CHECKING:
     from reviewbot.engine.schema import Rule
+
+T = TypeVar("T")
+
+
+def per_rule(rule: Rule, name: str, read: Callable[[Rule], T]) -> T:
+    """``read(rule)`` (a check's reading of the rule's params), worked out once per rule
+    object: rules do not change once loaded. A malformed table raises RuleError on every
+    use, as before (nothing is kept then)."""
+    return derived(rule, "params_" + name, lambda: read(rule))
 
 
 def _where(rule: Rule, key: str) -> str:

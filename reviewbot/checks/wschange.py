@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.engine.context import Hit
+from reviewbot.memo import derived
 from reviewbot.series.model import Patch
 
 _WORD_GAP = re.compile(r"(?<=\w)\s+(?=\w)")
@@ -36,9 +38,39 @@ _ANNOUNCED = re.compile(
 EditKind = Literal["same", "layout", "code"]
 
 
-def squash(text: str) -> str:
-    """``text`` without layout: whitespace dropped except one space between two words."""
+def _squash_re(text: str) -> str:
+    """``squash`` by regexes: the definition (``squash`` gives the same, faster)."""
     return _SPACE.sub("", _WORD_GAP.sub("\x01", text)).replace("\x01", " ")
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what ``\w`` matches in a str pattern
+
+
+def squash(text: str) -> str:
+    r"""``text`` without layout: whitespace dropped except one space between two words.
+
+    The same as ``_squash_re`` (``str.split`` and ``\s`` agree on what is whitespace,
+    ``str.isalnum`` and ``\w`` on word characters), without two regex passes per line.
+    """
+    parts = text.split()
+    if "\x01" in text:  # the regexes' placeholder already in the text: keep their result
+        return _squash_re(text)
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    out = [parts[0]]
+    prev = parts[0]
+    for part in parts[1:]:
+        if _word_char(prev[-1]) and _word_char(part[0]):
+            out.append(" ")
+        out.append(part)
+        prev = part
+    return "".join(out)
+
+
+def squashed(hunk: Hunk) -> tuple[str, ...]:
+    """``squash`` of every line of ``hunk``, in order (worked out once per hunk)."""
+    return derived(hunk, "squashed", lambda: tuple(squash(ln.text) for ln in hunk.lines))
 
 
 def is_blank(line: Line) -> bool:
@@ -61,15 +93,32 @@ class Edit:
     post: tuple[Line, ...]  # lines of the post-image (context or added)
 
 
-def hunk_edits(hunk: Hunk) -> list[Edit]:
-    """The hunk as same/layout/code edits, in order."""
-    pre = [ln for ln in hunk.lines if ln.kind != "+"]
-    post = [ln for ln in hunk.lines if ln.kind != "-"]
-    a = [squash(ln.text) for ln in pre]
-    b = [squash(ln.text) for ln in post]
+def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
+    """The hunk as same/layout/code edits, in order (worked out once per hunk)."""
+    return derived(hunk, "edits", lambda: _hunk_edits(hunk))
+
+
+def _opcodes(a: list[str], b: list[str]) -> Sequence[tuple[str, int, int, int, int]]:
+    """``SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``."""
+    if a == b:  # the whole of a is the one longest match: one "equal" run (none if empty)
+        return [("equal", 0, len(a), 0, len(b))] if a else []
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+
+
+def _hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
+    pre: list[Line] = []
+    post: list[Line] = []
+    a: list[str] = []
+    b: list[str] = []
+    for ln, sq in zip(hunk.lines, squashed(hunk), strict=True):
+        if ln.kind != "+":
+            pre.append(ln)
+            a.append(sq)
+        if ln.kind != "-":
+            post.append(ln)
+            b.append(sq)
     edits: list[Edit] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(a, b):
         if op == "equal":
             for p, q in zip(pre[i1:i2], post[j1:j2], strict=True):
                 edits.append(Edit("same" if p.text == q.text else "layout", (p,), (q,)))
@@ -77,7 +126,7 @@ def hunk_edits(hunk: Hunk) -> list[Edit]:
         olds, news = pre[i1:i2], post[j1:j2]
         layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])
         edits.append(Edit("layout" if layout else "code", tuple(olds), tuple(news)))
-    return edits
+    return tuple(edits)
 
 
 @dataclass(frozen=True)
@@ -142,7 +191,12 @@ def _blank_neighbour(change: LayoutChange) -> Line | None:
         (ln for ln in run if ln.kind == "-"), None)
 
 
-def layout_changes(hunk: Hunk) -> list[LayoutChange]:
+def layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
+    """The hunk's layout changes, in order (worked out once per hunk)."""
+    return derived(hunk, "layout_changes", lambda: _layout_changes(hunk))
+
+
+def _layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
     edits = hunk_edits(hunk)
     whole = not any(e.kind == "code" for e in edits)
     out: list[LayoutChange] = []
@@ -166,7 +220,7 @@ def layout_changes(hunk: Hunk) -> list[LayoutChange]:
             whole_hunk=whole,
         ))
         i = j
-    return out
+    return tuple(out)
 
 
 def changes_code(patch: Patch) -> bool:
@@ -180,8 +234,10 @@ def announces_layout(patch: Patch) -> bool:
 
 
 def layout_changes_expected(patch: Patch) -> bool:
-    """Whitespace changes are the patch's purpose, so none of them is 'unrelated'."""
-    return not changes_code(patch) or announces_layout(patch)
+    """Whitespace changes are the patch's purpose, so none of them is 'unrelated'
+    (worked out once per patch)."""
+    return derived(patch, "layout_changes_expected",
+                   lambda: not changes_code(patch) or announces_layout(patch))
 
 
 def hit_for(path: str, change: LayoutChange,

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.cmap.index import row_filter
+from reviewbot.cmap.index import covers, row_filter
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.index import Rows
+    from reviewbot.cmap.parser import CParser
 
 AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
 LVALUES = ("field_expression", "subscript_expression")
@@ -226,8 +227,33 @@ def location_nodes(root: Node, rows: Rows | None = None) -> Iterator[Node]:
         stack.extend(reversed(node.children))
 
 
-def _access(fmap: FileMap, mf: MappedFragment, node: Node, marked_reads: Collection[str],
-            marked_writes: Collection[str]) -> Access | None:
+LOCATION_QUERY = "[(field_expression) (subscript_expression)] @n"
+
+
+def find_location_nodes(parser: CParser, root: Node, rows: Rows | None = None) -> list[Node]:
+    """``list(location_nodes(root, rows))``, found by a tree-sitter query (in C) instead
+    of a walk in Python: the candidates on the rows, outermost ones kept, in source
+    order (start, then the longer first: a parent before its children)."""
+    if rows is not None and covers(rows, root):
+        rows = None
+    seen: dict[int, Node] = {}
+    if rows is None:
+        for n in parser.captures(LOCATION_QUERY, root).get("n", []):
+            if n.id not in seen and is_location(n):
+                seen[n.id] = n
+    for lo, hi in rows or ():
+        # every node starting on rows lo..hi intersects that point range
+        for n in parser.captures(LOCATION_QUERY, root, (lo, hi)).get("n", []):
+            if lo <= n.start_point[0] <= hi and n.id not in seen and is_location(n):
+                seen[n.id] = n
+    return sorted(seen.values(), key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def make_access(fmap: FileMap, mf: MappedFragment, node: Node,
+                marked_reads: Collection[str], marked_writes: Collection[str]
+                ) -> Access | None:
+    """The access the location expression ``node`` makes (None: not evaluated, or not
+    on a mapped line)."""
     line = mf.line_of(node.start_point[0])
     if line is None:
         return None
@@ -244,7 +270,7 @@ def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
     """Every evaluated location mention in one fragment, in source order; with ``rows``
     (0-based row ranges, see ``FileIndex``) only those starting on those rows."""
     return [a for node in location_nodes(mf.root, rows)
-            if (a := _access(fmap, mf, node, marked_reads, marked_writes)) is not None]
+            if (a := make_access(fmap, mf, node, marked_reads, marked_writes)) is not None]
 
 
 _KEY_WORD = re.compile(r"(?:^|->|\.)(\w+)(?:\(\))?(?:\[\])*$")
@@ -295,6 +321,7 @@ def accesses_of_key(fmap: FileMap, mf: MappedFragment, key: str,
     word = key_word(key)
     if word is None:
         return None
+    reads, writes = frozenset(marked_reads), frozenset(marked_writes)
     return [a for node in fmap.index.locations_spelling(mf, word)
-            if (a := _access(fmap, mf, node, marked_reads, marked_writes)) is not None
+            if (a := fmap.index.access_of(mf, node, reads, writes)) is not None
             and a.key == key]

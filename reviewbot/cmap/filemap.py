@@ -13,7 +13,12 @@ from reviewbot.cmap.fragment import SYNTHETIC, Fragment, build_fragment, heading
 from reviewbot.cmap.linemap import locate
 from reviewbot.cmap.locks import lock_regions
 from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
-from reviewbot.cmap.scan import ScannedLine, scan_lines, starts_in_comment
+from reviewbot.cmap.scan import (
+    ScannedLine,
+    scan_lines,
+    scan_post_image,
+    starts_in_comment,
+)
 from reviewbot.cmap.types import declarations, heading_params
 from reviewbot.diff.model import FileDiff
 
@@ -91,6 +96,9 @@ class FileMap:
     # (``locks`` and ``decls`` hold the touched ones), worked out when asked
     expand: Callable[[FunctionSpan], tuple[tuple[LockRegion, ...], tuple[Decl, ...]]] | None \
         = field(default=None, repr=False, compare=False)
+    # the parser that made the trees: its compiled queries search them in C (None: the
+    # index walks the trees in Python instead)
+    parser: CParser | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def index(self) -> FileIndex:
@@ -277,22 +285,28 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
             return map_whole(fdiff, whole, lm)
     added = frozenset(ln.new for h in fdiff.hunks for ln in h.lines
                       if ln.kind == "+" and ln.new is not None)
-    pieces: list[tuple[list[str], list[int], str, int]] = []
+    pieces: list[tuple[list[str], list[int], str, int, list[ScannedLine] | None]] = []
     for i, hunk in enumerate(fdiff.hunks):
         post = [(ln.text, ln.new) for ln in hunk.lines
                 if ln.kind != "-" and ln.new is not None]
         # (a hunk "@@ -0,0 +0,1 @@" numbers its line 0: filtering on truth dropped it
         # from the numbers but not from the texts, and zip(strict=True) raised)
-        pieces.append(([t for t, _ in post], [n for _, n in post], hunk.section, i))
+        texts = [t for t, _ in post]
+        # the hunk's own scan (shared with the checks) when every post-image line is
+        # numbered, as the diff parser makes them
+        numbered = len(post) == sum(1 for ln in hunk.lines if ln.kind != "-")
+        pieces.append((texts, [n for _, n in post], hunk.section, i,
+                       list(scan_post_image(hunk)) if numbered else None))
     fragments: list[MappedFragment] = []
     functions: list[FunctionSpan] = []
     decls: list[Decl] = []
     text: dict[int, str] = {}
     code: dict[int, str] = {}  # the same lines, comments and literals blanked
-    for texts, numbers, section, hunk_index in pieces:
+    for texts, numbers, section, hunk_index, hunk_scan in pieces:
         text.update(zip(numbers, texts, strict=True))
         # scanned once here, shared by the fragment builder, the function scan and locks
-        scanned = scan_lines(texts, starts_in_comment(texts))
+        scanned = hunk_scan if hunk_scan is not None else scan_lines(
+            texts, starts_in_comment(texts))
         code.update(zip(numbers, (s.code for s in scanned), strict=True))
         frag = build_fragment(texts, numbers, section, scanned)
         tree = parser.parse(frag.text)
@@ -313,7 +327,7 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
     locks = _locks(functions, code)
     unmapped = _unmapped(fragments, functions, added)
     return FileMap(fdiff.path, tuple(fragments), tuple(_dedupe(functions)), tuple(locks),
-                   tuple(decls), text, added, tuple(unmapped))
+                   tuple(decls), text, added, tuple(unmapped), parser=parser)
 
 
 def _dedupe(functions: list[FunctionSpan]) -> list[FunctionSpan]:
@@ -357,11 +371,16 @@ def _unmapped(fragments: list[MappedFragment], functions: list[FunctionSpan],
     for mf in fragments:
         if not mf.error_lines:
             continue
+        # the first added code line with an error outside every function; lines in a
+        # function are ruled out first, so the fragment is scanned for code only when
+        # some line is left
+        loose = sorted(n for n in mf.error_lines if n in added
+                       and not any(fn.start <= n <= fn.end for fn in functions))
+        if not loose:
+            continue
         code = _code_lines(mf)
-        bad = sorted(n for n in mf.error_lines if n in added and n in code)
-        for n in bad:
-            if not any(fn.start <= n <= fn.end for fn in functions):
-                out.append(Unmapped(n, "tree-sitter could not parse this line and no "
-                                       "enclosing function was found"))
-                break
+        n = next((n for n in loose if n in code), None)
+        if n is not None:
+            out.append(Unmapped(n, "tree-sitter could not parse this line and no "
+                                   "enclosing function was found"))
     return out

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from reviewbot.cmap.access import Access
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
+    from reviewbot.cmap.parser import CParser
 
 Rows = tuple[tuple[int, int], ...]  # merged, sorted 0-based (first, last) row ranges
 Extra = tuple[tuple["LockRegion", ...], tuple["Decl", ...]]
@@ -67,6 +68,21 @@ def subtract(rows: Rows, other: Rows) -> Rows:
             lo = max(lo, o_hi + 1)
             m += 1
     return tuple(out)
+
+
+def intersect(a: Rows, b: Rows) -> Rows:
+    """The rows in both ``a`` and ``b`` (each sorted and merged), merged."""
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return merge(out)
 
 
 def in_rows(rows: Rows) -> Callable[[int, int], bool]:
@@ -147,6 +163,9 @@ class FileIndex:
         self._spelled: dict[tuple[int, str], list[Node]] = {}
         self._accesses: dict[tuple[int, Rows | None, frozenset[str], frozenset[str]],
                              list[Access]] = {}
+        self._locations: dict[int, tuple[list[int], list[Node]]] = {}
+        self._access_of: dict[tuple[int, int, frozenset[str], frozenset[str]],
+                              Access | None] = {}
 
     # functions
     def _build_innermost(self) -> list[FunctionSpan | None]:
@@ -302,6 +321,10 @@ class FileIndex:
             found = self._added_rows[id(mf)] = self._rows(mf).rows_of_lines(self._fmap.added)
         return found
 
+    def rows_of_lines(self, mf: MappedFragment, lines: Iterable[int]) -> Rows:
+        """The rows of ``mf`` holding the given lines."""
+        return self._rows(mf).rows_of_lines(lines)
+
     def rows_of_spans(self, mf: MappedFragment, spans: Iterable[tuple[int, int]]) -> Rows:
         """The rows of ``mf`` whose lines are in the (first, last) line spans."""
         rows = self._rows(mf)
@@ -318,16 +341,55 @@ class FileIndex:
     def accesses(self, mf: MappedFragment, marked_reads: frozenset[str],
                  marked_writes: frozenset[str], rows: Rows | None = None) -> list[Access]:
         """``access.accesses`` for ``mf``, once per set of rows and marks."""
-        from reviewbot.cmap.access import accesses
-
         if rows is not None and covers(rows, mf.root):
             rows = None
         key = (id(mf), rows, marked_reads, marked_writes)
         found = self._accesses.get(key)
         if found is None:
-            found = self._accesses[key] = accesses(self._fmap, mf, marked_reads,
-                                                   marked_writes, rows)
+            found = self._accesses[key] = self._find_accesses(mf, marked_reads,
+                                                              marked_writes, rows)
         return found
+
+    def _find_accesses(self, mf: MappedFragment, marked_reads: frozenset[str],
+                       marked_writes: frozenset[str], rows: Rows | None) -> list[Access]:
+        from reviewbot.cmap.access import accesses
+
+        parser = self._fmap.parser
+        if parser is None:
+            return accesses(self._fmap, mf, marked_reads, marked_writes, rows)
+        # the same nodes in the same order as ``accesses`` (``location_nodes``), each
+        # node's access worked out once whatever rows it is asked for
+        return [a for node in self._location_nodes(parser, mf, rows)
+                if (a := self.access_of(mf, node, marked_reads, marked_writes)) is not None]
+
+    def access_of(self, mf: MappedFragment, node: Node, marked_reads: frozenset[str],
+                  marked_writes: frozenset[str]) -> Access | None:
+        """``access.make_access`` for a location node of ``mf``, worked out once."""
+        akey = (id(mf), node.id, marked_reads, marked_writes)
+        if akey in self._access_of:
+            return self._access_of[akey]
+        from reviewbot.cmap.access import make_access
+
+        found = self._access_of[akey] = make_access(self._fmap, mf, node, marked_reads,
+                                                    marked_writes)
+        return found
+
+    def _location_nodes(self, parser: CParser, mf: MappedFragment,
+                        rows: Rows | None) -> list[Node]:
+        """``location_nodes(mf.root, rows)``: a hunk's fragment is searched once and
+        its nodes filtered by row; a whole file (tree mode) only on the rows asked."""
+        from reviewbot.cmap.access import find_location_nodes
+
+        if mf.focus is not None:
+            return find_location_nodes(parser, mf.root, rows)
+        found = self._locations.get(id(mf))
+        if found is None:
+            nodes = find_location_nodes(parser, mf.root)
+            found = self._locations[id(mf)] = ([n.start_point[0] for n in nodes], nodes)
+        if rows is None:
+            return found[1]
+        inside = in_rows(rows)
+        return [n for r, n in zip(*found, strict=True) if inside(r, r)]
 
     def locations_spelling(self, mf: MappedFragment, word: str) -> list[Node]:
         """``access.locations_spelling`` for ``mf``, once per word."""

@@ -92,9 +92,13 @@ class CParser:
         found.sort(key=lambda n: (n.start_byte, -n.end_byte))
         return found
 
-    def captures(self, source: str, node: Node) -> dict[str, list[Node]]:
-        """Every capture of query ``source`` under ``node``, by capture name."""
+    def captures(self, source: str, node: Node, rows: tuple[int, int] | None = None
+                 ) -> dict[str, list[Node]]:
+        """Every capture of query ``source`` under ``node``, by capture name; with ``rows``
+        (first, last: 0-based) only those overlapping those rows."""
         cursor: Any = self._ts.QueryCursor(self.query(source))
+        if rows is not None:
+            cursor.set_point_range((rows[0], 0), (rows[1] + 1, 0))
         result: dict[str, list[Node]] = cursor.captures(node)
         return result
 

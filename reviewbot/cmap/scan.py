@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from reviewbot.memo import derived
+
+if TYPE_CHECKING:
+    from reviewbot.diff.model import Hunk
 
 
 class ScannedLine(NamedTuple):
@@ -113,3 +118,14 @@ def starts_in_comment(lines: list[str]) -> bool:
         if stripped:
             return stripped == "*" or stripped.startswith(("* ", "*\t"))
     return False
+
+
+def scan_post_image(hunk: Hunk) -> tuple[ScannedLine, ...]:
+    """``scan_lines`` of the hunk's post-image (context and added lines), starting in a
+    comment when ``starts_in_comment`` says so: worked out once per hunk (the C mapping
+    and STY002 both need it)."""
+    def scan() -> tuple[ScannedLine, ...]:
+        texts = [ln.text for ln in hunk.lines if ln.kind != "-"]
+        return tuple(scan_lines(texts, starts_in_comment(texts)))
+
+    return derived(hunk, "post_scan", scan)

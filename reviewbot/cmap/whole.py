@@ -327,7 +327,7 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
     locks = tuple(r for fn in touched for r in moved_locks(whole.fn_locks(fn)))
     decls = tuple(d for fn in touched for d in moved(whole.fn_decls(fn)))
     return FileMap(fdiff.path, (frag,), out_fns, locks, decls, text, added, tuple(unmapped),
-                   True, moved(whole.globals), whole, expand)
+                   True, moved(whole.globals), whole, expand, whole.parser)
 
 
 def _focus(fdiff: FileDiff, real_of: dict[int, int], ident: bool

@@ -1,0 +1,121 @@
+"""Fast paths give exactly what the slow definitions they replace give.
+
+Each optimised helper is compared with its plain definition on generated inputs built
+from the characters and shapes that decide the answer (Unicode spaces and word
+characters, repeated lines, blank lines), so a speed-up can never change a finding.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewbot.checks.wschange import _opcodes, _squash_re, squash
+from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
+from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
+from reviewbot.cmap.index import Rows, intersect, merge
+from reviewbot.cmap.parser import CParser
+from reviewbot.diff.parse import parse_diff, split_body
+from reviewbot.memo import derived
+from tests.conftest import CORPUS, FIXTURES
+from tests.test_cmap_index import _maps as tree_mode_maps
+
+# characters where str.split()/isalnum() and the regexes' \s/\w could disagree
+_TRICKY = ["a", "Z", "_", "1", " ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f",
+           "\x85", "\xa0", "\u2028", "\u3000", "é", "²", "٣", "Ⅷ", "\u0300", "ª", "+", "(",
+           ";", "\x01", '"', "-", ">"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY), max_size=14).map("".join))
+def test_squash_is_the_regex_definition(text: str) -> None:
+    assert squash(text) == _squash_re(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_squash_on_any_text(text: str) -> None:
+    assert squash(text) == _squash_re(text)
+
+
+_LINES = st.lists(st.sampled_from(["", "}", "{", "return 0;", "x = 1;", "y = 2;"]),
+                  max_size=8)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_LINES, _LINES, st.booleans())
+def test_opcodes_are_difflibs(a: list[str], b: list[str], same: bool) -> None:
+    if same:
+        b = list(a)
+    want = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    assert _opcodes(a, b) == want
+
+
+def test_derived_is_built_once_per_object() -> None:
+    class Box:
+        pass
+
+    calls: list[int] = []
+    one, two = Box(), Box()
+    assert derived(one, "n", lambda: calls.append(1) or 1) == 1
+    assert derived(one, "n", lambda: calls.append(2) or 2) == 1  # kept
+    assert derived(two, "n", lambda: calls.append(3) or 3) == 3  # per object
+    assert calls == [1, 3]
+
+
+# -------------------------------------------------------------- C mapping (cmap)
+
+def _corpus_maps(parser: CParser) -> list[FileMap]:
+    maps = []
+    for path in sorted(CORPUS.glob("*.patch")) + sorted((FIXTURES / "series").glob("*.mbox")):
+        for part in path.read_text(encoding="utf-8", errors="replace").split("\nFrom "):
+            body = split_body(part)
+            if not body.diff:
+                continue
+            for fdiff in parse_diff(body.diff):
+                if fdiff.is_c and fdiff.hunks and not fdiff.is_deleted:
+                    maps.append(map_file(fdiff, parser))
+    return maps
+
+
+def _row_choices(fmap: FileMap, mf: MappedFragment) -> list[Rows | None]:
+    n = len(mf.fragment.rows)
+    return [None, fmap.index.added_rows(mf), ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
+            merge((r, r + 1) for r in range(0, n, 3)),
+            fmap.index.rows_of_spans(mf, [(fn.start, fn.end) for fn in fmap.functions[1:]])]
+
+
+def test_queried_locations_and_accesses_are_the_walks(corpus: Path) -> None:
+    parser = CParser()
+    maps = _corpus_maps(parser) + tree_mode_maps(parser)
+    assert len(maps) > 20 and any(m.full_file for m in maps)
+    marks = (frozenset({"READ_ONCE"}), frozenset({"WRITE_ONCE", "cmpxchg"}))
+    checked = 0
+    for fmap in maps:
+        assert fmap.parser is parser
+        for mf in fmap.fragments:
+            for rows in _row_choices(fmap, mf):
+                want = list(location_nodes(mf.root, rows))
+                assert find_location_nodes(parser, mf.root, rows) == want
+                assert fmap.index.accesses(mf, *marks, rows) == accesses(fmap, mf, *marks,
+                                                                         rows)
+                checked += len(want)
+    assert checked > 500
+
+
+_RANGES = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), max_size=6).map(
+    lambda xs: merge((lo, lo + n) for lo, n in xs))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_RANGES, _RANGES)
+def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
+    def rows(r: Rows) -> set[int]:
+        return {x for lo, hi in r for x in range(lo, hi + 1)}
+
+    got = intersect(a, b)
+    assert rows(got) == rows(a) & rows(b)
+    assert got == merge(got)  # sorted, merged
