@@ -89,8 +89,6 @@ class ConfigFile:
 
 def load_config(path: Path | None = None) -> ConfigFile:
     """Read the config file; a missing file is an empty config, a broken one an error."""
-    import tomllib
-
     path = path or config_path()
     try:
         with path.open("rb") as fh:
@@ -101,6 +99,8 @@ def load_config(path: Path | None = None) -> ConfigFile:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
+    import tomllib  # only when there is a file: ~5 ms
+
     try:
         values = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
