@@ -45,6 +45,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         version=args.version_n,
         max_input_bytes=limits.input_bytes,
         limits=limits,
+        use_cache=not getattr(args, "no_cache", False),
     )
 
 
@@ -105,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="give up fetching after this long (default: config "
                            "lore_timeout, else 30)")
     lore.add_argument("--no-cache", action="store_true",
-                      help="neither read nor write the thread cache")
+                      help="neither read nor write the thread cache (nor the caches of "
+                           "parsed rules and compiled code)")
     lore.add_argument("--offline", action="store_true",
                       help="use only the thread cache (any age), never the network")
     check.add_argument("--limit", action="append", metavar="NAME=VALUE",
@@ -492,6 +494,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         import signal
 
         signal.signal(signal.SIGTERM, _terminated)
+    code_cache = None
+    if not getattr(args, "no_cache", False):
+        from reviewbot.codecache import install
+
+        code_cache = install()  # before any dataclass is created (see codecache.py)
+    try:
+        return _run(args)
+    finally:
+        if code_cache is not None:
+            code_cache.save()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return HANDLERS[args.command](args)
     except ReviewbotError as exc:

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from reviewbot.errors import ConfigError
 from reviewbot.limits import DEFAULT_MAX_INPUT, Limits
+from reviewbot.xdg import xdg_dir
+
+__all__ = ["CONFIG_ENV", "ConfigFile", "Settings", "config_path", "load_config", "xdg_dir"]
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"  # a path to use instead of the XDG location
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -30,18 +33,7 @@ class Settings:
     version: int | None = None  # review this revision instead of the newest
     max_input_bytes: int = DEFAULT_MAX_INPUT  # = limits.input_bytes (cli sets both)
     limits: Limits = field(default_factory=Limits)  # size limits (reviewbot/limits.py)
-
-
-def xdg_dir(kind: str, fallback: str, env: Mapping[str, str] | None = None) -> Path:
-    """An XDG base directory (``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME``...).
-
-    The XDG spec says a relative value is invalid and must be ignored.
-    """
-    env = os.environ if env is None else env
-    value = env.get(kind, "")
-    if value and os.path.isabs(value):
-        return Path(value)
-    return Path.home() / fallback
+    use_cache: bool = True  # the parsed-rules cache (--no-cache: neither read nor write)
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

@@ -243,17 +243,18 @@ def load_rule(path: Path, checks: Iterable[str] = (),
     return rule, []
 
 
-def load_rules(dirs: Sequence[Path] | None = None, cache: Path | None = None
-               ) -> list[Rule]:
+def load_rules(dirs: Sequence[Path] | None = None, cache: Path | None = None,
+               use_cache: bool = True) -> list[Rule]:
     """Every rule under ``dirs`` (default: the bundled rules), validated, sorted by id.
 
     Parsed files come from the rule cache at ``cache`` (default: the user's, see
-    ``rulecache``) when unchanged. Raises RuleError listing every problem in every file.
+    ``rulecache``) when unchanged; ``use_cache=False`` neither reads nor writes it.
+    Raises RuleError listing every problem in every file.
     """
     from reviewbot.checks import CHECK_NAMES
     from reviewbot.engine.rulecache import RuleCache, default_cache_path
 
-    parsed = RuleCache(cache or default_cache_path())
+    parsed = RuleCache((cache or default_cache_path()) if use_cache else None)
     problems: list[str] = []
     rules: list[Rule] = []
     for d in dirs or [default_rules_dir()]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot import __version__
-from reviewbot.config import xdg_dir
+from reviewbot.xdg import xdg_dir
 
 FORMAT = 1
 MAX_BYTES = 16 * 1024 * 1024  # a bigger cache file is ignored (and rewritten)
