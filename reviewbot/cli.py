@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, NoReturn
 
 from reviewbot import __version__
 from reviewbot.errors import ReviewbotError
 
-# Everything else is imported where it is needed: ``--version`` imports nothing, and a
-# subcommand loads only its own modules (start-up time is most of a short run).
+# Everything else is imported where it is needed: ``--version`` imports nothing (not
+# even typing: mypy takes any TYPE_CHECKING as true), and a subcommand loads only its
+# own modules (start-up time is most of a short run).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from typing import NoReturn
 
     from reviewbot.config import Settings
     from reviewbot.fetch.lore import LoreOptions
