@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import tomllib
 from pathlib import Path
@@ -12,7 +12,7 @@ import pytest
 
 from reviewbot.engine import regexcheck
 from reviewbot.engine.loader import default_rules_dir, load_rules
-from reviewbot.engine.rulecache import default_cache_path
+from reviewbot.engine.rulecache import _header, default_cache_path
 from reviewbot.errors import RuleError
 from tests.test_engine import GOOD, _write
 
@@ -33,6 +33,16 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter, Counter]:
     monkeypatch.setattr(tomllib, "loads", parses)
     monkeypatch.setattr(regexcheck, "risky_regex", risks)
     return parses, risks
+
+
+def _read_cache() -> Any:
+    data = default_cache_path().read_bytes()
+    assert data.startswith(_header())
+    return marshal.loads(data[len(_header()):])
+
+
+def _write_cache(doc: Any, header: bytes | None = None) -> None:
+    default_cache_path().write_bytes((header or _header()) + marshal.dumps(doc))
 
 
 def _fields(rules: list[Any]) -> list[tuple[Any, ...]]:
@@ -83,36 +93,39 @@ def test_checked_patterns_are_remembered_and_bad_ones_reported_every_time(
 def test_cached_data_is_validated_like_a_file(tmp_path: Path) -> None:
     p = _write(tmp_path, "frob", GOOD.format(name="frob", pattern="frobnicate"))
     load_rules([tmp_path / "rules"])
-    cache = default_cache_path()
-    doc = json.loads(cache.read_bytes())
+    doc = _read_cache()
     doc["files"][str(p.absolute())]["data"]["severity"] = "loud"
-    cache.write_text(json.dumps(doc))
+    _write_cache(doc)
     with pytest.raises(RuleError, match=r"frob\.toml: severity: .loud. is not one of"):
         load_rules([tmp_path / "rules"])
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "other-version", "shared"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other-version", "shared",
+                                    "shared-directory"])
 def test_a_bad_or_foreign_cache_is_ignored(tmp_path: Path, damage: str,
                                            counted: tuple[Counter, Counter]) -> None:
     parses, _ = counted
     p = _write(tmp_path, "frob", GOOD.format(name="frob", pattern="frobnicate"))
     load_rules([tmp_path / "rules"])
     cache = default_cache_path()
-    doc = json.loads(cache.read_bytes())
+    doc = _read_cache()
     doc["files"][str(p.absolute())]["data"]["summary"] = "from the cache"
-    text = json.dumps(doc)
+    _write_cache(doc)
+    assert load_rules([tmp_path / "rules"])[0].summary == "from the cache"  # it is used
+    data = cache.read_bytes()
     if damage == "garbage":
-        text = "\x00not json"
+        cache.write_bytes(_header() + b"\x00\xffnot marshal")
     elif damage == "truncated":
-        text = text[: len(text) // 2]
+        cache.write_bytes(data[: len(data) // 2])
     elif damage == "other-version":
-        text = text.replace('"reviewbot": "', '"reviewbot": "0.0.0-')
-    cache.write_text(text)
-    if damage == "shared":
+        cache.write_bytes(data.replace(b"reviewbot-rules 1 ", b"reviewbot-rules 1 0.0.0-", 1))
+    elif damage == "shared":
         cache.chmod(0o666)  # anyone could have written it
+    else:
+        cache.parent.chmod(0o777)  # anyone could have put it there
     assert load_rules([tmp_path / "rules"])[0].summary == "test"
     assert parses.calls == 2
-    if damage != "shared":
+    if not damage.startswith("shared"):
         assert load_rules([tmp_path / "rules"])[0].summary == "test"
         assert parses.calls == 2  # rewritten whole by the second load
 

@@ -16,7 +16,7 @@ from reviewbot.codecache import CodeCache, default_cache_path
 from tests.conftest import FIXTURES
 
 # Modules a review of a local mbox has no use for: the network, b4, git, the bot.
-NOT_FOR_A_LOCAL_CHECK = ("b4", "requests", "liblore", "ssl", "http.client", "subprocess",
+NOT_FOR_A_LOCAL_CHECK = ("b4", "requests", "liblore", "ssl", "http.client", "subprocess", "json",
                          "sqlite3", "tomllib", "reviewbot.fetch.lore", "reviewbot.fetch.git",
                          "reviewbot.fetch.http", "reviewbot.tree.git", "reviewbot.tree.apply",
                          "reviewbot.bot", "reviewbot.report.reply", "reviewbot.evaluate")
@@ -48,7 +48,7 @@ def test_a_local_check_imports_no_network_git_or_bot_code(tmp_path: Path) -> Non
         if name != "tomllib":  # the first run parses the rule files
             assert not any(m == name or m.startswith(name + ".") for m in cold), name
     assert "reviewbot.checks.braces" in warm  # it did review
-    assert (tmp_path / "cache" / "reviewbot" / "rules.json").is_file()
+    assert (tmp_path / "cache" / "reviewbot" / "rules.bin").is_file()
     assert default_cache_path({"XDG_CACHE_HOME": str(tmp_path / "cache")}).is_file()
 
 

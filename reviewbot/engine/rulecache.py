@@ -6,18 +6,21 @@ by the file's absolute path, size, inode and modification and change times; the 
 validates the cached data exactly as it validates freshly parsed data, so a rule's
 problems are reported the same whether it came from the cache or not. Only files that
 parsed are cached (a broken file is parsed, and its error reported, every time), and only
-data that JSON gives back unchanged. Patterns that passed the regular-expression checks
-are remembered too, under a key naming the code that checked them.
+plain data (``marshal`` gives it back unchanged: no dates). Patterns that passed the
+regular-expression checks are remembered too, under a key naming the code that checked
+them.
 
-The cache is one JSON file, ``$XDG_CACHE_HOME/reviewbot/rules.json``, written to a
-temporary file and renamed. It is ignored when it cannot be read, is not valid, was
-written by another reviewbot or Python, or is not the user's own (another user's file
-could feed the loader rules); a failure to write it is ignored as well.
+The cache is one file, ``$XDG_CACHE_HOME/reviewbot/rules.bin``: a header naming the
+format, reviewbot and the Python build, then ``marshal`` data (no ``json`` import:
+~2 ms), written to a temporary file and renamed. It is ignored when it cannot be read,
+is not valid, was written by another reviewbot or Python, or when it or its directory is
+not the user's own or is writable by others (another user's file could feed the loader
+rules); a failure to write it is ignored as well.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 from collections.abc import Mapping
@@ -27,14 +30,17 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.xdg import xdg_dir
 
-FORMAT = 1
 MAX_BYTES = 16 * 1024 * 1024  # a bigger cache file is ignored (and rewritten)
 MAX_FILES = 512  # entries kept; the oldest go first
 MAX_PATTERNS = 2048
 
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
-    return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / "rules.json"
+    return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / "rules.bin"
+
+
+def _header() -> bytes:
+    return f"reviewbot-rules 1 {__version__} {sys.version}\n".encode()
 
 
 def _stamp(st: os.stat_result) -> list[int]:
@@ -51,7 +57,7 @@ def _checker_key() -> str:
             stamps.append(_stamp((here / name).stat()))
         except OSError:
             stamps.append([])
-    return json.dumps([__version__, list(sys.version_info[:3]), stamps])
+    return repr([__version__, sys.version, stamps])
 
 
 def _own(st: os.stat_result) -> bool:
@@ -75,19 +81,20 @@ class RuleCache:
             self._read(path)
 
     def _read(self, path: Path) -> None:
+        header = _header()
         try:
+            if not _own(os.stat(path.parent)):
+                return
             with path.open("rb") as fh:
                 if not _own(os.fstat(fh.fileno())):
                     return
                 raw = fh.read(MAX_BYTES + 1)
-            if len(raw) > MAX_BYTES:
+            if len(raw) > MAX_BYTES or not raw.startswith(header):
                 return
-            doc = json.loads(raw)
-        except (OSError, ValueError, RecursionError):
+            doc = marshal.loads(raw[len(header):])
+        except (OSError, EOFError, ValueError, TypeError):
             return
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT \
-                or doc.get("reviewbot") != __version__ \
-                or doc.get("python") != list(sys.version_info[:2]):
+        if not isinstance(doc, dict):
             return
         files, patterns = doc.get("files"), doc.get("patterns")
         if isinstance(files, dict):
@@ -112,8 +119,8 @@ class RuleCache:
     def store(self, path: Path, st: os.stat_result, data: dict[str, Any]) -> None:
         """Remember what ``path`` (with stat ``st``, taken before reading) parsed to."""
         try:
-            same = json.loads(json.dumps(data)) == data  # dates, NaN: not cached
-        except (TypeError, ValueError, RecursionError):
+            same = marshal.loads(marshal.dumps(data)) == data  # dates, NaN: not cached
+        except (TypeError, ValueError, EOFError):
             same = False
         if same:
             self._used[str(path.absolute())] = {"stamp": _stamp(st), "data": data}
@@ -144,10 +151,12 @@ class RuleCache:
         checker = _checker_key()
         kept = self._patterns if self._checker == checker else set()
         patterns = sorted(self._new_patterns) + sorted(kept - self._new_patterns)
-        doc = {"format": FORMAT, "reviewbot": __version__,
-               "python": list(sys.version_info[:2]), "files": files,
-               "patterns": {"checker": checker, "ok": patterns[:MAX_PATTERNS]}}
-        _write_atomic(self.path, json.dumps(doc, separators=(",", ":")).encode("utf-8"))
+        doc = {"files": files, "patterns": {"checker": checker, "ok": patterns[:MAX_PATTERNS]}}
+        try:
+            data = _header() + marshal.dumps(doc)
+        except ValueError:
+            return
+        _write_atomic(self.path, data)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
