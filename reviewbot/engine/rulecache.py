@@ -74,6 +74,7 @@ class RuleCache:
         self._files: dict[str, dict[str, Any]] = {}
         self._patterns: set[str] = set()
         self._checker = ""
+        self._key: str | None = None
         self._used: dict[str, dict[str, Any]] = {}
         self._new_patterns: set[str] = set()
         self._dirty = False
@@ -118,6 +119,8 @@ class RuleCache:
 
     def store(self, path: Path, st: os.stat_result, data: dict[str, Any]) -> None:
         """Remember what ``path`` (with stat ``st``, taken before reading) parsed to."""
+        if self.path is None:
+            return
         try:
             same = marshal.loads(marshal.dumps(data)) == data  # dates, NaN: not cached
         except (TypeError, ValueError, EOFError):
@@ -126,11 +129,16 @@ class RuleCache:
             self._used[str(path.absolute())] = {"stamp": _stamp(st), "data": data}
             self._dirty = True
 
+    def _checker_now(self) -> str:
+        if self._key is None:
+            self._key = _checker_key()
+        return self._key
+
     def pattern_ok(self, pattern: str) -> bool:
         """Did ``pattern`` pass the regular-expression checks of this very code?"""
         if not self._patterns:
             return False
-        if self._checker != _checker_key():
+        if self._checker != self._checker_now():  # after a miss none are left
             self._patterns = set()
             return False
         return pattern in self._patterns
@@ -148,7 +156,7 @@ class RuleCache:
             if len(files) >= MAX_FILES:
                 break
             files.setdefault(key, entry)
-        checker = _checker_key()
+        checker = self._checker_now()
         kept = self._patterns if self._checker == checker else set()
         patterns = sorted(self._new_patterns) + sorted(kept - self._new_patterns)
         doc = {"files": files, "patterns": {"checker": checker, "ok": patterns[:MAX_PATTERNS]}}
