@@ -76,9 +76,9 @@ def _read(path: Path) -> dict[str, CodeType]:
 class CodeCache:
     """The ``exec`` given to ``dataclasses``: source text -> code object, compiled once."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries = _read(path)
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: kept in memory only
+        self.entries = _read(path) if path is not None else {}
         self.used: set[str] = set()
         self.added = 0
 
@@ -102,7 +102,7 @@ class CodeCache:
 
     def save(self) -> None:
         """Write the cache when this process compiled something new; errors ignored."""
-        if not self.added:
+        if not self.added or self.path is None:
             return
         import contextlib
         import tempfile
@@ -138,6 +138,11 @@ def install(path: Path | None = None) -> CodeCache:
     current = getattr(dataclasses, "exec", None)
     if isinstance(current, CodeCache):
         return current
-    cache = CodeCache(path or default_cache_path())
+    if path is None:
+        try:
+            path = default_cache_path()
+        except (RuntimeError, KeyError, OSError):  # no home directory: no file
+            path = None
+    cache = CodeCache(path)
     setattr(dataclasses, "exec", cache)  # noqa: B010 -- a module global, shadows the builtin
     return cache

@@ -35,14 +35,20 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter, Counter]:
     return parses, risks
 
 
+def _cache() -> Path:
+    path = default_cache_path()
+    assert path is not None
+    return path
+
+
 def _read_cache() -> Any:
-    data = default_cache_path().read_bytes()
+    data = _cache().read_bytes()
     assert data.startswith(_header())
     return marshal.loads(data[len(_header()):])
 
 
 def _write_cache(doc: Any, header: bytes | None = None) -> None:
-    default_cache_path().write_bytes((header or _header()) + marshal.dumps(doc))
+    _cache().write_bytes((header or _header()) + marshal.dumps(doc))
 
 
 def _fields(rules: list[Any]) -> list[tuple[Any, ...]]:
@@ -55,7 +61,7 @@ def test_second_load_parses_nothing_and_gives_the_same_rules(
     parses, _ = counted
     first = load_rules()
     assert parses.calls == len(list(default_rules_dir().glob("*/*.toml"))) > 0
-    assert default_cache_path().is_file()
+    assert _cache().is_file()
     second = load_rules()
     assert parses.calls == len(first)  # nothing parsed again
     assert _fields(second) == _fields(first)
@@ -107,7 +113,7 @@ def test_a_bad_or_foreign_cache_is_ignored(tmp_path: Path, damage: str,
     parses, _ = counted
     p = _write(tmp_path, "frob", GOOD.format(name="frob", pattern="frobnicate"))
     load_rules([tmp_path / "rules"])
-    cache = default_cache_path()
+    cache = _cache()
     doc = _read_cache()
     doc["files"][str(p.absolute())]["data"]["summary"] = "from the cache"
     _write_cache(doc)
@@ -136,3 +142,22 @@ def test_an_unwritable_cache_directory_is_no_error(tmp_path: Path,
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file: no directory under it
     assert load_rules()
+
+
+def test_no_home_directory_means_no_cache_and_no_error(
+        monkeypatch: pytest.MonkeyPatch, counted: tuple[Counter, Counter]) -> None:
+    import dataclasses
+
+    from reviewbot.codecache import install
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert default_cache_path() is None
+    n = len(load_rules())
+    assert len(load_rules()) == n > 0
+    assert counted[0].calls == 2 * n  # parsed every time
+    monkeypatch.delattr(dataclasses, "exec", raising=False)
+    assert install().path is None

@@ -35,8 +35,12 @@ MAX_FILES = 512  # entries kept; the oldest go first
 MAX_PATTERNS = 2048
 
 
-def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
-    return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / "rules.bin"
+def default_cache_path(env: Mapping[str, str] | None = None) -> Path | None:
+    """Where the cache is; None when there is no home directory to put it in."""
+    try:
+        return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / "rules.bin"
+    except (RuntimeError, KeyError, OSError):  # Path.home() without HOME or passwd entry
+        return None
 
 
 def _header() -> bytes:
