@@ -35,13 +35,15 @@ MAX_ENTRIES = 4096  # kept on save; those used by this process first
 
 def _header() -> bytes:
     impl = sys.implementation.cache_tag or sys.implementation.name
-    return f"reviewbot-dataclass-code 1 {impl} {sys.version}\n".encode()
+    return f"reviewbot-dataclass-code 1 {impl} -O{sys.flags.optimize} {sys.version}\n".encode()
 
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
     from reviewbot.xdg import xdg_dir
 
     tag = sys.implementation.cache_tag or sys.implementation.name
+    if sys.flags.optimize:
+        tag += f"-O{sys.flags.optimize}"
     return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / f"dataclass-code-{tag}.bin"
 
 
