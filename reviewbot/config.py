@@ -26,6 +26,8 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Settings:
+    """What one run reviews with: rule selection, revision, size limits."""
+
     rules_dirs: tuple[Path, ...] = ()  # empty: the bundled rules
     select: tuple[str, ...] = ()  # rule ids, names or classes to run (empty: all enabled)
     ignore: tuple[str, ...] = ()

@@ -47,6 +47,8 @@ __all__ = [  # the vocabulary is re-exported: rule code imports it from here
 
 @dataclass(frozen=True)
 class Docs:
+    """A rule's ``[docs]``: what it flags, why, the fix, its false positives."""
+
     what: str
     why: str
     fix: str
@@ -85,6 +87,8 @@ class PatchSpec:
 
 @dataclass(frozen=True)
 class Example:
+    """One ``[[examples]]`` entry: what the rule must say about its patches."""
+
     kind: ExampleKind
     path: str
     patches: tuple[PatchSpec, ...]
@@ -93,6 +97,8 @@ class Example:
 
 @dataclass(frozen=True, eq=False)
 class Rule:
+    """One validated rule file."""
+
     id: str
     name: str
     category: str

@@ -53,6 +53,8 @@ def looks_like_range(source: str) -> bool:
 
 @dataclass(frozen=True)
 class Source:
+    """What a ``check`` SOURCE argument is."""
+
     kind: Kind
     text: str  # the argument as given
     msgid: str | None = None  # without <>
