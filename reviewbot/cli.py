@@ -5,23 +5,25 @@ Exit status: 0 no findings at or above ``--fail-on``, 1 findings, 2 tool error.
 
 from __future__ import annotations
 
-import argparse
 import os
-import signal
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
 from reviewbot import __version__
-from reviewbot.config import Settings
-from reviewbot.engine.schema import SEVERITIES
 from reviewbot.errors import ReviewbotError
-from reviewbot.findings import Review
 
+# Everything else is imported where it is needed: ``--version`` imports nothing (not
+# even typing: mypy takes any TYPE_CHECKING as true), and a subcommand loads only its
+# own modules (start-up time is most of a short run).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import NoReturn
+
+    from reviewbot.config import Settings
     from reviewbot.fetch.lore import LoreOptions
     from reviewbot.fetch.resolve import Input
+    from reviewbot.findings import Review
     from reviewbot.report.reply import Reply
     from reviewbot.tree.git import GitTree
 
@@ -31,6 +33,9 @@ REPLY_ONLY = ("output", "send", "all", "summary")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from pathlib import Path
+
+    from reviewbot.config import Settings
     from reviewbot.limits import parse_limits
 
     limits = parse_limits(getattr(args, "limit", None) or ())
@@ -42,6 +47,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         version=args.version_n,
         max_input_bytes=limits.input_bytes,
         limits=limits,
+        use_cache=not getattr(args, "no_cache", False),
     )
 
 
@@ -55,6 +61,11 @@ def _add_rule_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+    from pathlib import Path
+
+    from reviewbot.engine.vocab import SEVERITIES
+
     parser = argparse.ArgumentParser(prog="reviewbot",
                                      description="Review Linux kernel patches like a "
                                                  "maintainer would.")
@@ -97,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="give up fetching after this long (default: config "
                            "lore_timeout, else 30)")
     lore.add_argument("--no-cache", action="store_true",
-                      help="neither read nor write the thread cache")
+                      help="neither read nor write the thread cache (nor the caches of "
+                           "parsed rules and compiled code)")
     lore.add_argument("--offline", action="store_true",
                       help="use only the thread cache (any age), never the network")
     check.add_argument("--limit", action="append", metavar="NAME=VALUE",
@@ -170,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _exit_status(review: Review, fail_on: str) -> int:
+    from reviewbot.engine.vocab import SEVERITIES
+
     if fail_on == "never":
         return EXIT_CLEAN
     threshold = [str(s) for s in SEVERITIES].index(fail_on)
@@ -194,7 +208,9 @@ def _check_format(args: argparse.Namespace) -> str:
 def _messages_and_tree(args: argparse.Namespace, settings: Settings
                        ) -> tuple[Input, GitTree | None, str | None]:
     """What to review, in which tree (None: patch-only), on which base."""
-    from reviewbot.fetch.git import looks_like_range
+    from pathlib import Path
+
+    from reviewbot.fetch.resolve import looks_like_range
 
     cwd = Path.cwd()
     spec = args.git
@@ -356,6 +372,8 @@ def _status(text: str) -> None:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from reviewbot.engine.loader import load_rules
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
@@ -394,6 +412,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from reviewbot.engine.loader import load_rules
     from reviewbot.report.explain import render_explain
 
@@ -410,6 +430,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import logging
     import signal
     import threading
+    from pathlib import Path
 
     from reviewbot.bot.log import LOGGER, BarAwareHandler, BarProgress
     from reviewbot.bot.policy import load_policy
@@ -466,10 +487,28 @@ def _terminated(signum: int, frame: object) -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        sys.stdout.write(f"reviewbot {__version__}\n")  # what argparse prints, sooner
+        return EXIT_CLEAN
     parser = build_parser()
     args = parser.parse_args(argv)
     if argv is None:  # the real command line, not a test calling main() in process
+        import signal
+
         signal.signal(signal.SIGTERM, _terminated)
+    code_cache = None
+    if not getattr(args, "no_cache", False):
+        from reviewbot.codecache import install
+
+        code_cache = install()  # before any dataclass is created (see codecache.py)
+    try:
+        return _run(args)
+    finally:
+        if code_cache is not None:
+            code_cache.save()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return HANDLERS[args.command](args)
     except ReviewbotError as exc:

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from reviewbot.errors import ConfigError
 from reviewbot.limits import DEFAULT_MAX_INPUT, Limits
+from reviewbot.xdg import xdg_dir
+
+__all__ = ["CONFIG_ENV", "ConfigFile", "Settings", "config_path", "load_config", "xdg_dir"]
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"  # a path to use instead of the XDG location
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -23,6 +26,8 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Settings:
+    """What one run reviews with: rule selection, revision, size limits."""
+
     rules_dirs: tuple[Path, ...] = ()  # empty: the bundled rules
     select: tuple[str, ...] = ()  # rule ids, names or classes to run (empty: all enabled)
     ignore: tuple[str, ...] = ()
@@ -30,18 +35,7 @@ class Settings:
     version: int | None = None  # review this revision instead of the newest
     max_input_bytes: int = DEFAULT_MAX_INPUT  # = limits.input_bytes (cli sets both)
     limits: Limits = field(default_factory=Limits)  # size limits (reviewbot/limits.py)
-
-
-def xdg_dir(kind: str, fallback: str, env: Mapping[str, str] | None = None) -> Path:
-    """An XDG base directory (``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME``...).
-
-    The XDG spec says a relative value is invalid and must be ignored.
-    """
-    env = os.environ if env is None else env
-    value = env.get(kind, "")
-    if value and os.path.isabs(value):
-        return Path(value)
-    return Path.home() / fallback
+    use_cache: bool = True  # the parsed-rules cache (--no-cache: neither read nor write)
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -89,8 +83,6 @@ class ConfigFile:
 
 def load_config(path: Path | None = None) -> ConfigFile:
     """Read the config file; a missing file is an empty config, a broken one an error."""
-    import tomllib
-
     path = path or config_path()
     try:
         with path.open("rb") as fh:
@@ -101,6 +93,8 @@ def load_config(path: Path | None = None) -> ConfigFile:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
+    import tomllib  # only when there is a file: ~5 ms
+
     try:
         values = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

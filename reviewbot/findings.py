@@ -39,6 +39,8 @@ class Unmapped:
 
 @dataclass(frozen=True)
 class PatchReview:
+    """The findings on one patch, and what could not be mapped."""
+
     patch: Patch
     findings: tuple[Finding, ...]
     unmapped: tuple[Unmapped, ...] = ()
@@ -48,6 +50,8 @@ class PatchReview:
 
 @dataclass(frozen=True)
 class SeriesReview:
+    """The reviews of the patches of one series."""
+
     series: Series
     patches: tuple[PatchReview, ...]
     notes: tuple[str, ...] = ()  # tree mode: where the series was applied, what failed
@@ -55,6 +59,8 @@ class SeriesReview:
 
 @dataclass(frozen=True)
 class Review:
+    """Everything one run found, series by series."""
+
     series: tuple[SeriesReview, ...]
 
     @property

@@ -19,6 +19,8 @@ DEFAULT_MAX_INPUT = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
+    """The size limits of one run (each has a --limit name, see limit_names)."""
+
     # input-wide (error, exit 2)
     input_bytes: int = DEFAULT_MAX_INPUT  # read from one source, after decompression
     patches_per_series: int = 1_000

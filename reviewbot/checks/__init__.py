@@ -7,17 +7,9 @@ rule whose ``params`` carry the kernel knowledge the check needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import importlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
-
-from reviewbot.checks import (
-    blank_line,
-    braces,
-    lock_publish,
-    lockless_read,
-    other_patch,
-    page_offset,
-)
 
 if TYPE_CHECKING:
     from reviewbot.engine.context import FileContext, Hit, PatchContext
@@ -25,11 +17,32 @@ if TYPE_CHECKING:
 
 Check = Callable[["PatchContext", "FileContext", "Rule"], Iterable["Hit"]]
 
-CHECKS: dict[str, Check] = {
-    "braces_single_statement": braces.check,
-    "stray_blank_line": blank_line.check,
-    "change_belongs_in_other_patch": other_patch.check,
-    "struct_page_magic_offset": page_offset.check,
-    "lockless_read_needs_read_once": lockless_read.check,
-    "contended_lock_for_publish": lock_publish.check,
+# check name -> the module (in this package) whose ``check`` it is
+_MODULES = {
+    "braces_single_statement": "braces",
+    "stray_blank_line": "blank_line",
+    "change_belongs_in_other_patch": "other_patch",
+    "struct_page_magic_offset": "page_offset",
+    "lockless_read_needs_read_once": "lockless_read",
+    "contended_lock_for_publish": "lock_publish",
 }
+CHECK_NAMES = frozenset(_MODULES)
+
+
+class _Checks(Mapping[str, Check]):
+    """The checks by name; a check's module is imported when the check is first looked
+    up, so loading rules (and a run that needs few checks) imports none or few."""
+
+    def __getitem__(self, name: str) -> Check:
+        module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+        check: Check = module.check
+        return check
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+CHECKS: Mapping[str, Check] = _Checks()

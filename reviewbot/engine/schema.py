@@ -4,29 +4,51 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-Severity = Literal["error", "warning", "info"]
-Confidence = Literal["high", "medium", "low"]
-Status = Literal["stable", "preview"]
-RuleClass = Literal["read_once", "magic_offset", "lock_misuse", "braces", "blank_line",
-                    "wrong_patch", "other"]
-Engine = Literal["query", "regex", "check"]
-Scope = Literal["added", "removed", "context"]
-ExampleKind = Literal["bad", "good", "todo"]
+from reviewbot.engine.vocab import (
+    CLASSES,
+    CONFIDENCES,
+    ENGINES,
+    EXAMPLE_KINDS,
+    SCOPES,
+    SEVERITIES,
+    STATUSES,
+    Confidence,
+    Engine,
+    ExampleKind,
+    RuleClass,
+    Scope,
+    Severity,
+    Status,
+)
 
-SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")  # low to high
-CONFIDENCES: tuple[Confidence, ...] = ("low", "medium", "high")
-STATUSES: tuple[Status, ...] = ("stable", "preview")
-CLASSES: tuple[RuleClass, ...] = ("read_once", "magic_offset", "lock_misuse", "braces",
-                                  "blank_line", "wrong_patch", "other")
-ENGINES: tuple[Engine, ...] = ("query", "regex", "check")
-SCOPES: tuple[Scope, ...] = ("added", "removed", "context")
-EXAMPLE_KINDS: tuple[ExampleKind, ...] = ("bad", "good", "todo")
+__all__ = [  # the vocabulary is re-exported: rule code imports it from here
+    "CLASSES",
+    "CONFIDENCES",
+    "ENGINES",
+    "EXAMPLE_KINDS",
+    "SCOPES",
+    "SEVERITIES",
+    "STATUSES",
+    "Confidence",
+    "Docs",
+    "Engine",
+    "Example",
+    "ExampleKind",
+    "Match",
+    "PatchSpec",
+    "Rule",
+    "RuleClass",
+    "Scope",
+    "Severity",
+    "Status",
+]
 
 
 @dataclass(frozen=True)
 class Docs:
+    """A rule's ``[docs]``: what it flags, why, the fix, its false positives."""
+
     what: str
     why: str
     fix: str
@@ -65,6 +87,8 @@ class PatchSpec:
 
 @dataclass(frozen=True)
 class Example:
+    """One ``[[examples]]`` entry: what the rule must say about its patches."""
+
     kind: ExampleKind
     path: str
     patches: tuple[PatchSpec, ...]
@@ -73,6 +97,8 @@ class Example:
 
 @dataclass(frozen=True, eq=False)
 class Rule:
+    """One validated rule file."""
+
     id: str
     name: str
     category: str

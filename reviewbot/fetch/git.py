@@ -25,13 +25,6 @@ class GitRange:
     count: int
 
 
-def looks_like_range(source: str) -> bool:
-    """``A..B``, ``A..``, ``..B``: what ``check`` takes as a git range."""
-    return ".." in source and not source.startswith(("/", "./")) and "..." not in source \
-        and "/.." not in source and "../" not in source and "@" not in source \
-        and "://" not in source
-
-
 def resolve_range(repo: GitTree, spec: str) -> GitRange:
     """``A..B`` / ``A..`` (up to HEAD) / ``A`` (A..HEAD, as format-patch reads it)."""
     if "..." in spec:

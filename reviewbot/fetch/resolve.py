@@ -43,8 +43,18 @@ _MSGID_LINK_HOSTS = ("patch.msgid.link", "msgid.link")
 Kind = Literal["stdin", "path", "msgid", "url"]
 
 
+def looks_like_range(source: str) -> bool:
+    """``A..B``, ``A..``, ``..B``: what ``check`` takes as a git range. (It lives here,
+    not in ``fetch.git``, so that deciding does not import the git code.)"""
+    return ".." in source and not source.startswith(("/", "./")) and "..." not in source \
+        and "/.." not in source and "../" not in source and "@" not in source \
+        and "://" not in source
+
+
 @dataclass(frozen=True)
 class Source:
+    """What a ``check`` SOURCE argument is."""
+
     kind: Kind
     text: str  # the argument as given
     msgid: str | None = None  # without <>

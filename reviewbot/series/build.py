@@ -19,6 +19,8 @@ _HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
 
 @dataclass
 class _Group:
+    """The mails of one series revision, while the series are being built."""
+
     key: tuple[object, ...]
     root: str | None
     version: int

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.config import ConfigFile, load_config
-from reviewbot.tree.git import GitTree, TreeError, run_git
+
+if TYPE_CHECKING:  # the git wrapper (and subprocess) is imported only when git is run
+    from reviewbot.tree.git import GitTree
 
 KERNEL_MARKERS = ("MAINTAINERS", "Kbuild")
 
 
 def work_tree_top(path: Path) -> Path | None:
     """The top of the git work tree holding ``path``, or None."""
+    from reviewbot.tree.git import run_git
+
     if not path.is_dir():
         return None
     res = run_git(path, ["rev-parse", "--show-toplevel"])
@@ -25,6 +30,19 @@ def is_kernel_top(top: Path) -> bool:
     return any((top / m).is_file() for m in KERNEL_MARKERS)
 
 
+def _marker_above(path: Path) -> bool:
+    """Whether ``path`` or a directory above it is a kernel top. The top of the work
+    tree holding ``path`` is one of these directories, so when none is, asking git
+    (a process, a few ms) cannot find a kernel tree."""
+    return any(is_kernel_top(d) for d in (path, *path.parents))
+
+
+def _open(path: Path) -> GitTree:
+    from reviewbot.tree.git import GitTree
+
+    return GitTree.open(path)
+
+
 def find_tree(option: str | None, no_tree: bool, cwd: Path,
               config: Callable[[], ConfigFile] = load_config) -> GitTree | None:
     """The tree for tree mode, or None for patch-only review.
@@ -35,13 +53,15 @@ def find_tree(option: str | None, no_tree: bool, cwd: Path,
     if no_tree:
         return None
     if option:
-        return GitTree.open(Path(option).expanduser())
-    top = work_tree_top(cwd)
+        return _open(Path(option).expanduser())
+    top = work_tree_top(cwd) if _marker_above(cwd) else None
     if top is not None and is_kernel_top(top):
-        return GitTree.open(top)
+        return _open(top)
     conf = config()
     tree = conf.path_setting("tree")
     if tree is not None:
+        from reviewbot.tree.git import GitTree, TreeError
+
         try:
             return GitTree.open(tree)
         except TreeError as exc:
@@ -51,6 +71,8 @@ def find_tree(option: str | None, no_tree: bool, cwd: Path,
 
 def find_repo(option: str | None, cwd: Path) -> GitTree:
     """The repository ``--git`` reads commits from: ``--tree PATH`` or the current one."""
+    from reviewbot.tree.git import GitTree, TreeError
+
     if option:
         return GitTree.open(Path(option).expanduser())
     top = work_tree_top(cwd)
