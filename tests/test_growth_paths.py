@@ -134,10 +134,10 @@ def test_subtract_rows() -> None:
         assert got == merge(got) or got == ()  # sorted, disjoint, not adjacent
 
 
-def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str, function: str,
-                    key: str) -> list[Evidence]:
-    """CON001's stores as they were found before: a scan of the named function and
-    every added function for each reader."""
+def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str,
+                    function: str) -> list[tuple[str, Evidence]]:
+    """CON001's stores (key, evidence) as they were found before: a scan of the named
+    function and every added function for each reader."""
     out = []
     for fc in ctx.files:
         fmap = fc.map
@@ -153,8 +153,8 @@ def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str, function: str
                 continue
             for a in accesses(fmap, mf, *_marked(know), rows):
                 e = _evidence(fmap, fc.path, a, know)
-                if e is not None and a.key == key:
-                    out.append(e)
+                if e is not None:
+                    out.append((a.key, e))
     return out
 
 
@@ -171,8 +171,9 @@ def test_con001_stores_are_those_of_the_scan(parser: CParser, tmp_path: Path) ->
             if fc.map is None:
                 continue
             for name in sorted({fn.name for fn in fc.map.functions}):
+                scanned = _stores_by_scan(ctx, know, fc.path, name)
                 for key in keys:
-                    want = _stores_by_scan(ctx, know, fc.path, name, key)
+                    want = [e for k, e in scanned if k == key]
                     assert sharing.stores(fc.path, name, key) == want, (fc.path, name, key)
                     asked += 1
                     found += bool(want)
