@@ -259,6 +259,7 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from reviewbot.gctune import batch_gc
     from reviewbot.pipeline import review_messages
 
     fmt = _check_format(args)
@@ -266,7 +267,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     got, tree, base = _messages_and_tree(args, settings)
     for note in got.notes:
         print(f"reviewbot: {note}", file=sys.stderr)
-    review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
+    with batch_gc():
+        review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
     status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json

@@ -26,3 +26,10 @@ def derived(obj: object, name: str, build: Callable[[], T]) -> T:
     except KeyError:
         value = store[key] = build()
     return value
+
+
+def forget(obj: object, names: tuple[str, ...]) -> None:
+    """Drop the kept values ``names`` of ``obj`` (asked again, they are built again)."""
+    store = obj.__dict__
+    for name in names:
+        store.pop("_derived_" + name, None)

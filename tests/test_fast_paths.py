@@ -19,7 +19,7 @@ from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
 from reviewbot.cmap.index import Rows, intersect, merge
 from reviewbot.cmap.parser import CParser
 from reviewbot.diff.parse import parse_diff, split_body
-from reviewbot.memo import derived
+from reviewbot.memo import derived, forget
 from tests.conftest import CORPUS, FIXTURES
 from tests.test_cmap_index import _maps as tree_mode_maps
 
@@ -64,6 +64,29 @@ def test_derived_is_built_once_per_object() -> None:
     assert derived(one, "n", lambda: calls.append(2) or 2) == 1  # kept
     assert derived(two, "n", lambda: calls.append(3) or 3) == 3  # per object
     assert calls == [1, 3]
+    forget(one, ("n", "never-built"))
+    assert derived(one, "n", lambda: calls.append(4) or 4) == 4  # built again
+    assert derived(two, "n", lambda: calls.append(5) or 5) == 3  # others keep theirs
+
+
+def test_reviewed_patches_keep_only_what_later_patches_ask() -> None:
+    """After a series is reviewed its hunks keep "squashed" (SER001 of later patches)
+    and nothing else; the same review from fresh objects gives the same findings."""
+    from reviewbot.config import Settings
+    from reviewbot.engine.loader import load_rules
+    from reviewbot.fetch.local import read_source
+    from reviewbot.pipeline import review_messages, select_rules
+
+    rules = select_rules(load_rules(), Settings())
+    raw = read_source(str(FIXTURES / "series" / "frob-v2.mbox"), 10_000_000)
+    parser = CParser()
+    first = review_messages(raw, Settings(), rules, parser)
+    kept = {k for sr in first.series for p in sr.series.patches for f in p.files
+            for h in f.hunks for k in h.__dict__ if k.startswith("_derived_")}
+    assert kept == {"_derived_squashed"}
+    again = review_messages(raw, Settings(), rules, parser)
+    assert [pr.findings for sr in again.series for pr in sr.patches] == [
+        pr.findings for sr in first.series for pr in sr.patches]
 
 
 # -------------------------------------------------------------- C mapping (cmap)
