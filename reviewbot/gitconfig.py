@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 from reviewbot.errors import ConfigError
 
 GIT_TIMEOUT = 30.0
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z][A-Za-z0-9-]*)+")
 
 
 def run_git(args: list[str], cwd: Path | None = None, stdin: str | None = None,
@@ -34,6 +36,29 @@ def git_config(key: str, cwd: Path | None = None) -> str | None:
                           f"{(proc.stderr.strip().splitlines() or ['?'])[0]}")
     value = proc.stdout.rstrip("\n")
     return value if value != "" else None
+
+
+def git_config_values(keys: list[str], cwd: Path | None = None) -> dict[str, str | None]:
+    """``git_config`` of several keys with one git process (the last value of each, as
+    ``--get`` gives; an empty value is None). Keys are matched case-insensitively, as
+    git does for a section and a variable name."""
+    out: dict[str, str | None] = {k: None for k in keys}
+    wanted = {k.lower(): k for k in keys}
+    if not all(_KEY.fullmatch(k) for k in keys):
+        raise ConfigError(f"not a git configuration key: {keys!r}")
+    pattern = "^(" + "|".join(k.lower().replace(".", "\\.") for k in keys) + ")$"
+    proc = run_git(["config", "-z", "--get-regexp", pattern], cwd=cwd)
+    if proc.returncode == 1:  # none is set
+        return out
+    if proc.returncode != 0:
+        raise ConfigError(f"git config --get-regexp {pattern} failed: "
+                          f"{(proc.stderr.strip().splitlines() or ['?'])[0]}")
+    for entry in proc.stdout.split("\0"):
+        name, _, value = entry.partition("\n")
+        key = wanted.get(name.lower())
+        if key is not None:
+            out[key] = value if value != "" else None
+    return out
 
 
 def git_config_int(key: str, cwd: Path | None = None) -> int | None:

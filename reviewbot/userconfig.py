@@ -23,7 +23,7 @@ from typing import Any
 
 from reviewbot.config import config_path
 from reviewbot.errors import ConfigError
-from reviewbot.gitconfig import git_config
+from reviewbot.gitconfig import git_config_values
 from reviewbot.series.model import Person
 
 FROM_ENV = "REVIEWBOT_FROM"
@@ -80,8 +80,10 @@ def reviewer_identity(override: str | None, options: ReplyOptions,
     env = os.environ.get(FROM_ENV)
     if env:
         return parse_person(env, FROM_ENV)
-    name = options.name or git_config("user.name", cwd)
-    addr = options.email or git_config("user.email", cwd)
+    name, addr = options.name, options.email
+    if not (name and addr):
+        git = git_config_values(["user.name", "user.email"], cwd)
+        name, addr = name or git["user.name"], addr or git["user.email"]
     if not addr:
         raise ConfigError("no reviewer address: set git config user.email, email in "
                           f"[reply] of {config_path()}, or use --from 'Name <addr>' "

@@ -213,3 +213,25 @@ def test_names_and_mbox_entry_details() -> None:
     b = email.message_from_bytes(replies[0].data, policy=email.policy.default)
     assert a.get_content() == b.get_content()  # type: ignore[attr-defined]
     assert a["Content-Transfer-Encoding"] == "quoted-printable"
+
+
+def test_git_config_values_reads_what_git_config_get_reads(git: GitConfig,
+                                                           tmp_path: Path) -> None:
+    """One ``git config --get-regexp`` gives each key's ``git config --get`` value: the
+    last of several, None for empty or unset, whatever the case of the names."""
+    from reviewbot.errors import ConfigError
+    from reviewbot.gitconfig import git_config, git_config_values
+
+    git("user.name", "First Name")
+    subprocess.run(["git", "config", "--global", "--add", "user.name", "Last\tName"],
+                   check=True)
+    git("User.Email", "")
+    git("sendemail.smtpServer", "smtp.example.org")
+    git("user.nameish", "not this one")
+    keys = ["user.name", "user.email", "sendemail.smtpserver", "sendemail.smtpUser"]
+    got = git_config_values(keys)
+    assert got == {k: git_config(k) for k in keys}
+    assert got == {"user.name": "Last\tName", "user.email": None,
+                   "sendemail.smtpserver": "smtp.example.org", "sendemail.smtpUser": None}
+    with pytest.raises(ConfigError):
+        git_config_values(["user.name", "x|y"])
