@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
 from reviewbot.errors import ConfigError
 
 GIT_TIMEOUT = 30.0
-_KEY = re.compile(r"[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z][A-Za-z0-9-]*)+")
 
 
 def run_git(args: list[str], cwd: Path | None = None, stdin: str | None = None,
@@ -38,13 +36,22 @@ def git_config(key: str, cwd: Path | None = None) -> str | None:
     return value if value != "" else None
 
 
+def _is_key(key: str) -> bool:
+    """``section.name`` (or deeper) of ASCII letters, digits and dashes, each part
+    starting with a letter: nothing a regular expression would read specially."""
+    parts = key.split(".")
+    return len(parts) >= 2 and all(
+        p[:1].isascii() and p[:1].isalpha() and p.isascii()
+        and p.replace("-", "").isalnum() for p in parts)
+
+
 def git_config_values(keys: list[str], cwd: Path | None = None) -> dict[str, str | None]:
     """``git_config`` of several keys with one git process (the last value of each, as
     ``--get`` gives; an empty value is None). Keys are matched case-insensitively, as
     git does for a section and a variable name."""
     out: dict[str, str | None] = {k: None for k in keys}
     wanted = {k.lower(): k for k in keys}
-    if not all(_KEY.fullmatch(k) for k in keys):
+    if not all(_is_key(k) for k in keys):
         raise ConfigError(f"not a git configuration key: {keys!r}")
     pattern = "^(" + "|".join(k.lower().replace(".", "\\.") for k in keys) + ")$"
     proc = run_git(["config", "-z", "--get-regexp", pattern], cwd=cwd)
