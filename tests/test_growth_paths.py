@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.checks.lockless_read import Evidence, Knowledge, Sharing, _evidence, _marked
+from reviewbot.checks.lockless_read import Evidence, Knowledge, Sharing, _evidence
 from reviewbot.checks.lockless_read import knowledge as con001_knowledge
 from reviewbot.cmap.access import accesses
 from reviewbot.cmap.filemap import FileMap, map_file
@@ -151,7 +151,7 @@ def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str,
             rows = fmap.index.rows_of_spans(mf, spans)
             if not rows:
                 continue
-            for a in accesses(fmap, mf, *_marked(know), rows):
+            for a in accesses(fmap, mf, *know.marked, rows):
                 e = _evidence(fmap, fc.path, a, know)
                 if e is not None:
                     out.append((a.key, e))
@@ -166,7 +166,7 @@ def test_con001_stores_are_those_of_the_scan(parser: CParser, tmp_path: Path) ->
         sharing = Sharing(ctx, know)
         keys = sorted({a.key for fc in ctx.files if fc.map is not None
                        for mf in fc.map.fragments
-                       for a in accesses(fc.map, mf, *_marked(know))})
+                       for a in accesses(fc.map, mf, *know.marked)})
         for fc in ctx.files:
             if fc.map is None:
                 continue

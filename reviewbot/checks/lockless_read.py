@@ -41,7 +41,6 @@ from reviewbot.errors import RuleError
 
 if TYPE_CHECKING:
     from reviewbot.cmap.filemap import FileMap, MappedFragment
-    from reviewbot.cmap.index import Rows
     from reviewbot.cmap.model import FunctionSpan
     from reviewbot.engine.context import FileContext, PatchContext
     from reviewbot.engine.schema import Rule
@@ -130,11 +129,6 @@ def _held(fmap: FileMap, line: int, know: Knowledge) -> list[str]:
     return [r.lock for r in fmap.locks_at(line) if r.lock not in know.unprotecting_locks]
 
 
-def _marked(know: Knowledge) -> tuple[frozenset[str], frozenset[str]]:
-    """The (reads, writes) ``accesses`` is told are marked."""
-    return know.marked
-
-
 def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence | None:
     """The store ``a`` as evidence of sharing, if it is one."""
     if a.local or a.kind not in ("write", "marked_write"):
@@ -213,9 +207,7 @@ class Sharing:
             found = self._locked[id(fmap)] = set()
             for r in fmap.locks:
                 if r.lock not in self.know.unprotecting_locks:
-                    found.update(range(r.start + 1, r.end))
-                    if not r.start_known:
-                        found.add(r.start)
+                    found.update(r.held_lines())
         return found
 
     def none_possible(self) -> bool:
@@ -267,7 +259,7 @@ class Sharing:
                     rows = intersect(rows, possible)
                 if not rows:
                     continue
-                found = fmap.index.accesses(mf, *_marked(self.know), rows)
+                found = fmap.index.accesses(mf, *self.know.marked, rows)
                 for n, a in enumerate(found):
                     e = _evidence(fmap, fc.path, a, self.know)
                     if e is not None:
@@ -307,10 +299,10 @@ class Sharing:
         return found
 
     def _of_key(self, fmap: FileMap, mf: MappedFragment, key: str) -> list[Access]:
-        found = accesses_of_key(fmap, mf, key, *_marked(self.know))
+        found = accesses_of_key(fmap, mf, key, *self.know.marked)
         if found is not None:
             return found
-        return [a for a in fmap.index.accesses(mf, *_marked(self.know)) if a.key == key]
+        return [a for a in fmap.index.accesses(mf, *self.know.marked) if a.key == key]
 
 
 def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
@@ -375,7 +367,7 @@ def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
 def _added_reads(fmap: FileMap, know: Knowledge) -> list[Access]:
     """Plain reads of shared-looking locations on added lines, in source order."""
     return [a for mf in fmap.fragments
-            for a in fmap.index.accesses(mf, *_marked(know), fmap.index.added_rows(mf))
+            for a in fmap.index.accesses(mf, *know.marked, fmap.index.added_rows(mf))
             if a.kind == "read" and not a.local and a.line in fmap.added]
 
 

@@ -121,8 +121,7 @@ class FileMap:
         extra = self.index.extra(self.function_at(line))[0] if self.expand else ()
         if not extra:
             return own
-        return own + tuple(r for r in extra if r.start < line < r.end
-                           or (r.start == line and not r.start_known))
+        return own + tuple(r for r in extra if r.holds(line))
 
     def decl(self, name: str, line: int) -> Decl | None:
         """The declaration of ``name`` in scope at ``line``, nearest first."""

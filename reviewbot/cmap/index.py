@@ -46,10 +46,6 @@ def merge(ranges: Iterable[tuple[int, int]]) -> Rows:
     return tuple((lo, hi) for lo, hi in out)
 
 
-def _holds(r: LockRegion, line: int) -> bool:
-    return r.start < line < r.end or (r.start == line and not r.start_known)
-
-
 def subtract(rows: Rows, other: Rows) -> Rows:
     """The rows of ``rows`` that are not in ``other`` (both sorted and disjoint)."""
     out: list[tuple[int, int]] = []
@@ -219,7 +215,7 @@ class FileIndex:
         if self._held:
             found = self._held.get(line)
             return found if found is not None else ()
-        return tuple(r for r in self._fmap.locks if _holds(r, line))
+        return tuple(r for r in self._fmap.locks if r.holds(line))
 
     def locks_starting(self, first: int, last: int) -> list[LockRegion]:
         """The file's own lock regions acquired on lines ``first``..``last``, in order."""
@@ -242,8 +238,7 @@ class FileIndex:
             return {}
         held: dict[int, list[LockRegion]] = {}
         for r in regions:
-            first = r.start if not r.start_known else r.start + 1
-            for n in range(first, r.end):
+            for n in r.held_lines():
                 held.setdefault(n, []).append(r)
         return {n: tuple(rs) for n, rs in held.items()}
 

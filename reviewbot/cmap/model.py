@@ -38,6 +38,14 @@ class LockRegion:
     start_known: bool = True  # False when the acquire is outside the visible lines
     end_known: bool = True
 
+    def held_lines(self) -> range:
+        """The lines run with the lock held: those strictly inside the region, and the
+        first one too when the acquire is not visible (it was taken above)."""
+        return range(self.start if not self.start_known else self.start + 1, self.end)
+
+    def holds(self, line: int) -> bool:
+        return line in self.held_lines()
+
 
 @dataclass(frozen=True)
 class Decl:
