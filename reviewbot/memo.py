@@ -17,19 +17,27 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def derived(obj: object, name: str, build: Callable[[], T]) -> T:
-    """``build()`` the first time ``name`` is asked of ``obj``; the kept value after."""
+_TRANSIENT = "_derived__transient"  # the keys of the values ``forget_transient`` drops
+
+
+def derived(obj: object, name: str, build: Callable[[], T], *,
+            transient: bool = False) -> T:
+    """``build()`` the first time ``name`` is asked of ``obj``; the kept value after.
+    A ``transient`` value is one only the current step of a run needs: it is kept until
+    ``forget_transient(obj)``."""
     store = obj.__dict__
     key = "_derived_" + name
     try:
         value: T = store[key]
     except KeyError:
         value = store[key] = build()
+        if transient:
+            store.setdefault(_TRANSIENT, []).append(key)
     return value
 
 
-def forget(obj: object, names: tuple[str, ...]) -> None:
-    """Drop the kept values ``names`` of ``obj`` (asked again, they are built again)."""
+def forget_transient(obj: object) -> None:
+    """Drop the ``transient`` values kept on ``obj`` (asked again, they are built again)."""
     store = obj.__dict__
-    for name in names:
-        store.pop("_derived_" + name, None)
+    for key in store.pop(_TRANSIENT, ()):
+        store.pop(key, None)

@@ -19,7 +19,7 @@ from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
 from reviewbot.cmap.index import Rows, intersect, merge
 from reviewbot.cmap.parser import CParser
 from reviewbot.diff.parse import parse_diff, split_body
-from reviewbot.memo import derived, forget
+from reviewbot.memo import derived, forget_transient
 from tests.conftest import CORPUS, FIXTURES
 from tests.test_cmap_index import _maps as tree_mode_maps
 
@@ -60,12 +60,14 @@ def test_derived_is_built_once_per_object() -> None:
 
     calls: list[int] = []
     one, two = Box(), Box()
-    assert derived(one, "n", lambda: calls.append(1) or 1) == 1
+    assert derived(one, "n", lambda: calls.append(1) or 1, transient=True) == 1
     assert derived(one, "n", lambda: calls.append(2) or 2) == 1  # kept
-    assert derived(two, "n", lambda: calls.append(3) or 3) == 3  # per object
-    assert calls == [1, 3]
-    forget(one, ("n", "never-built"))
+    assert derived(two, "n", lambda: calls.append(3) or 3, transient=True) == 3  # per object
+    assert derived(one, "k", lambda: calls.append(6) or 6) == 6  # not transient
+    assert calls == [1, 3, 6]
+    forget_transient(one)
     assert derived(one, "n", lambda: calls.append(4) or 4) == 4  # built again
+    assert derived(one, "k", lambda: calls.append(7) or 7) == 6  # kept: not transient
     assert derived(two, "n", lambda: calls.append(5) or 5) == 3  # others keep theirs
 
 

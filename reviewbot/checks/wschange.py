@@ -95,7 +95,7 @@ class Edit:
 
 def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
     """The hunk as same/layout/code edits, in order (worked out once per hunk)."""
-    return derived(hunk, "edits", lambda: _hunk_edits(hunk))
+    return derived(hunk, "edits", lambda: _hunk_edits(hunk), transient=True)
 
 
 def _opcodes(a: list[str], b: list[str]) -> Sequence[tuple[str, int, int, int, int]]:
@@ -193,7 +193,7 @@ def _blank_neighbour(change: LayoutChange) -> Line | None:
 
 def layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
     """The hunk's layout changes, in order (worked out once per hunk)."""
-    return derived(hunk, "layout_changes", lambda: _layout_changes(hunk))
+    return derived(hunk, "layout_changes", lambda: _layout_changes(hunk), transient=True)
 
 
 def _layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:

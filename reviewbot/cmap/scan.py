@@ -128,4 +128,4 @@ def scan_post_image(hunk: Hunk) -> tuple[ScannedLine, ...]:
         texts = [ln.text for ln in hunk.lines if ln.kind != "-"]
         return tuple(scan_lines(texts, starts_in_comment(texts)))
 
-    return derived(hunk, "post_scan", scan)
+    return derived(hunk, "post_scan", scan, transient=True)
