@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import builtins
 import marshal
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import CodeType
 from typing import Any
+
+from reviewbot.cachefile import cache_path, read_private, write_atomic
 
 MAX_BYTES = 8 * 1024 * 1024  # a bigger file is ignored
 MAX_ENTRIES = 1024  # kept on save, those used by this process first (~1 MB, ~1 ms to read)
@@ -38,35 +39,20 @@ def _header() -> bytes:
     return f"reviewbot-dataclass-code 1 {impl} -O{sys.flags.optimize} {sys.version}\n".encode()
 
 
-def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
-    from reviewbot.xdg import xdg_dir
-
+def default_cache_path(env: Mapping[str, str] | None = None) -> Path | None:
+    """Where the cache is; None when there is no home directory to put it in."""
     tag = sys.implementation.cache_tag or sys.implementation.name
     if sys.flags.optimize:
         tag += f"-O{sys.flags.optimize}"
-    return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / f"dataclass-code-{tag}.bin"
-
-
-def _private(st: os.stat_result) -> bool:
-    getuid = getattr(os, "getuid", None)
-    return (getuid is None or st.st_uid == getuid()) and not st.st_mode & 0o022
+    return cache_path(f"dataclass-code-{tag}.bin", env)
 
 
 def _read(path: Path) -> dict[str, CodeType]:
-    try:
-        if not _private(os.stat(path.parent)):
-            return {}
-        with path.open("rb") as fh:
-            if not _private(os.fstat(fh.fileno())):
-                return {}
-            data = fh.read(MAX_BYTES + 1)
-    except OSError:
-        return {}
-    header = _header()
-    if len(data) > MAX_BYTES or not data.startswith(header):
+    data = read_private(path, _header(), MAX_BYTES)
+    if data is None:
         return {}
     try:
-        entries = marshal.loads(data[len(header):])
+        entries = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return {}
     if not isinstance(entries, dict) or not all(
@@ -106,31 +92,14 @@ class CodeCache:
         """Write the cache when this process compiled something new; errors ignored."""
         if not self.added or self.path is None:
             return
-        import contextlib
-        import tempfile
-
         keep = [k for k in self.entries if k in self.used]
         keep += [k for k in self.entries if k not in self.used][:max(0, MAX_ENTRIES - len(keep))]
         try:
             data = _header() + marshal.dumps({k: self.entries[k] for k in keep})
         except ValueError:
             return
-        if len(data) > MAX_BYTES:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".dataclass-code-", suffix=".tmp",
-                                       dir=self.path.parent)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, self.path)
+        if len(data) <= MAX_BYTES and write_atomic(self.path, data, ".dataclass-code-"):
             self.added = 0
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def install(path: Path | None = None) -> CodeCache:
@@ -140,11 +109,6 @@ def install(path: Path | None = None) -> CodeCache:
     current = getattr(dataclasses, "exec", None)
     if isinstance(current, CodeCache):
         return current
-    if path is None:
-        try:
-            path = default_cache_path()
-        except (RuntimeError, KeyError, OSError):  # no home directory: no file
-            path = None
-    cache = CodeCache(path)
+    cache = CodeCache(path if path is not None else default_cache_path())
     setattr(dataclasses, "exec", cache)  # noqa: B010 -- a module global, shadows the builtin
     return cache

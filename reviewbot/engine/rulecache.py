@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot import __version__
-from reviewbot.xdg import xdg_dir
+from reviewbot.cachefile import cache_path, read_private, write_atomic
 
 MAX_BYTES = 16 * 1024 * 1024  # a bigger cache file is ignored (and rewritten)
 MAX_FILES = 512  # entries kept; the oldest go first
@@ -37,10 +37,7 @@ MAX_PATTERNS = 2048
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path | None:
     """Where the cache is; None when there is no home directory to put it in."""
-    try:
-        return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / "rules.bin"
-    except (RuntimeError, KeyError, OSError):  # Path.home() without HOME or passwd entry
-        return None
+    return cache_path("rules.bin", env)
 
 
 def _header() -> bytes:
@@ -64,12 +61,6 @@ def _checker_key() -> str:
     return repr([__version__, sys.version, stamps])
 
 
-def _own(st: os.stat_result) -> bool:
-    """The user's own file, writable by nobody else."""
-    getuid = getattr(os, "getuid", None)
-    return (getuid is None or st.st_uid == getuid()) and not st.st_mode & 0o022
-
-
 class RuleCache:
     """Parsed rule files and checked patterns for one load; ``save`` writes changes."""
 
@@ -86,18 +77,12 @@ class RuleCache:
             self._read(path)
 
     def _read(self, path: Path) -> None:
-        header = _header()
+        raw = read_private(path, _header(), MAX_BYTES)
+        if raw is None:
+            return
         try:
-            if not _own(os.stat(path.parent)):
-                return
-            with path.open("rb") as fh:
-                if not _own(os.fstat(fh.fileno())):
-                    return
-                raw = fh.read(MAX_BYTES + 1)
-            if len(raw) > MAX_BYTES or not raw.startswith(header):
-                return
-            doc = marshal.loads(raw[len(header):])
-        except (OSError, EOFError, ValueError, TypeError):
+            doc = marshal.loads(raw)
+        except (EOFError, ValueError, TypeError):
             return
         if not isinstance(doc, dict):
             return
@@ -168,22 +153,4 @@ class RuleCache:
             data = _header() + marshal.dumps(doc)
         except ValueError:
             return
-        _write_atomic(self.path, data)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    import contextlib
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".rules-", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        write_atomic(self.path, data, ".rules-")
