@@ -137,26 +137,23 @@ def _hunk(lines: list[str], i: int, hunks: list[Hunk], offset: int) -> int:
         line = lines[i]
         i += 1
         kind = line[:1]
+        if kind == "\\":
+            continue
+        if kind not in ("+", "-", " ", ""):  # "": a bare newline, an empty context line
+            raise _GiveUp
+        value = line[1:]
+        if value.endswith("\r"):
+            value = value[:-1]
         if kind == "+":
-            value = line[1:]
-            out.append(Line("+", value[:-1] if value.endswith("\r") else value, None, new,
-                            i + offset))
+            out.append(Line("+", value, None, new, i + offset))
             new += 1
         elif kind == "-":
-            value = line[1:]
-            out.append(Line("-", value[:-1] if value.endswith("\r") else value, old, None,
-                            i + offset))
+            out.append(Line("-", value, old, None, i + offset))
             old += 1
-        elif kind == " " or not line:  # "" was a bare newline: an empty context line
-            value = line[1:]
-            out.append(Line(" ", value[:-1] if value.endswith("\r") else value, old, new,
-                            i + offset))
+        else:
+            out.append(Line(" ", value, old, new, i + offset))
             old += 1
             new += 1
-        elif kind == "\\":
-            continue
-        else:
-            raise _GiveUp
         if old > old_end or new > new_end:
             raise _GiveUp
         if old == old_end and new == new_end:
