@@ -18,6 +18,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 from reviewbot.diff.model import Hunk, Line
@@ -53,18 +54,16 @@ def squash(text: str) -> str:
     The same as ``_squash_re`` (``str.split`` and ``\s`` agree on what is whitespace,
     ``str.isalnum`` and ``\w`` on word characters), without two regex passes per line.
     """
-    parts = text.split()
     if "\x01" in text:  # the regexes' placeholder already in the text: keep their result
         return _squash_re(text)
+    parts = text.split()
     if len(parts) <= 1:
         return parts[0] if parts else ""
     out = [parts[0]]
-    prev = parts[0]
-    for part in parts[1:]:
+    for prev, part in pairwise(parts):
         if _word_char(prev[-1]) and _word_char(part[0]):
             out.append(" ")
         out.append(part)
-        prev = part
     return "".join(out)
 
 
