@@ -24,18 +24,6 @@ def run_git(args: list[str], cwd: Path | None = None, stdin: str | None = None,
         raise ConfigError(f"git {args[0]} did not finish in {GIT_TIMEOUT:.0f}s") from exc
 
 
-def git_config(key: str, cwd: Path | None = None) -> str | None:
-    """The value of ``key`` as git sees it from ``cwd`` (repo, global, system), or None."""
-    proc = run_git(["config", "--get", key], cwd=cwd)
-    if proc.returncode == 1:  # the key is not set
-        return None
-    if proc.returncode != 0:
-        raise ConfigError(f"git config --get {key} failed: "
-                          f"{(proc.stderr.strip().splitlines() or ['?'])[0]}")
-    value = proc.stdout.rstrip("\n")
-    return value if value != "" else None
-
-
 def _is_key(key: str) -> bool:
     """``section.name`` (or deeper) of ASCII letters, digits and dashes, each part
     starting with a letter: nothing a regular expression would read specially."""
@@ -46,9 +34,10 @@ def _is_key(key: str) -> bool:
 
 
 def git_config_values(keys: list[str], cwd: Path | None = None) -> dict[str, str | None]:
-    """``git_config`` of several keys with one git process (the last value of each, as
-    ``--get`` gives; an empty value is None). Keys are matched case-insensitively, as
-    git does for a section and a variable name."""
+    """What ``git config --get KEY`` gives as seen from ``cwd`` (repo, global, system),
+    for several keys with one git process: the last value of each, None for an empty or
+    unset one. Keys are matched case-insensitively, as git does for a section and a
+    variable name."""
     out: dict[str, str | None] = {k: None for k in keys}
     wanted = {k.lower(): k for k in keys}
     if not all(_is_key(k) for k in keys):
@@ -68,8 +57,8 @@ def git_config_values(keys: list[str], cwd: Path | None = None) -> dict[str, str
     return out
 
 
-def git_config_int(key: str, cwd: Path | None = None) -> int | None:
-    value = git_config(key, cwd)
+def config_int(key: str, value: str | None) -> int | None:
+    """The number a ``git_config_values`` value of ``key`` holds."""
     if value is None:
         return None
     try:

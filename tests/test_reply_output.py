@@ -220,7 +220,13 @@ def test_git_config_values_reads_what_git_config_get_reads(git: GitConfig,
     """One ``git config --get-regexp`` gives each key's ``git config --get`` value: the
     last of several, None for empty or unset, whatever the case of the names."""
     from reviewbot.errors import ConfigError
-    from reviewbot.gitconfig import git_config, git_config_values
+    from reviewbot.gitconfig import git_config_values
+
+    def git_config(key: str) -> str | None:
+        proc = subprocess.run(["git", "config", "--get", key], capture_output=True,
+                              text=True, check=False)
+        assert proc.returncode in (0, 1), proc.stderr
+        return proc.stdout.rstrip("\n") or None
 
     git("user.name", "First Name")
     subprocess.run(["git", "config", "--global", "--add", "user.name", "Last\tName"],

@@ -120,35 +120,35 @@ def lock_regions(lines: Sequence[tuple[int, str]], function: str | None,
     guards: list[tuple[str, str, int, int]] = []  # lock, call, start, depth
     first, last = lines[0][0], lines[-1][0]
     for index, (number, code) in enumerate(lines):
-        if any(k in code for k in _HINTS):  # else no lock call or guard on the line
-            for m in _GUARD.finditer(code):
-                kind, arg = m.group(2), m.group(3)
-                lock = normalize_lock(arg.rstrip(") "))
-                guards.append((lock, f"{m.group(1)}({kind})", number,
-                               depth + (1 if m.group(1) == "scoped_guard" else 0)))
-            for m in _CALL.finditer(code):
-                name = m.group(1)
-                if name in RELEASE:
-                    base = RELEASE[name]
-                    lock = normalize_lock(m.group(2), base)
-                    if lock in open_:
-                        call, start = open_.pop(lock)
-                        regions.append(LockRegion(lock, call, start, number, function))
-                    elif lock in taken:
-                        call, start = taken[lock]
-                        regions.append(LockRegion(lock, call, start, number, function))
-                    else:
-                        helper = _helper_acquire(lines[released.get(lock, 0):index], lock)
-                        if helper is not None:
-                            regions.append(LockRegion(lock, helper[0], helper[1], number,
-                                                      function))
-                        else:
-                            regions.append(LockRegion(lock, base, first, number, function,
-                                                      start_known=False))
-                    released[lock] = index + 1
+        calls = any(k in code for k in _HINTS)  # else no lock call or guard on the line
+        for m in _GUARD.finditer(code) if calls else ():
+            kind, arg = m.group(2), m.group(3)
+            lock = normalize_lock(arg.rstrip(") "))
+            guards.append((lock, f"{m.group(1)}({kind})", number,
+                           depth + (1 if m.group(1) == "scoped_guard" else 0)))
+        for m in _CALL.finditer(code) if calls else ():
+            name = m.group(1)
+            if name in RELEASE:
+                base = RELEASE[name]
+                lock = normalize_lock(m.group(2), base)
+                if lock in open_:
+                    call, start = open_.pop(lock)
+                    regions.append(LockRegion(lock, call, start, number, function))
+                elif lock in taken:
+                    call, start = taken[lock]
+                    regions.append(LockRegion(lock, call, start, number, function))
                 else:
-                    lock = normalize_lock(m.group(2), name)
-                    open_[lock] = taken[lock] = (name, number)
+                    helper = _helper_acquire(lines[released.get(lock, 0):index], lock)
+                    if helper is not None:
+                        regions.append(LockRegion(lock, helper[0], helper[1], number,
+                                                  function))
+                    else:
+                        regions.append(LockRegion(lock, base, first, number, function,
+                                                  start_known=False))
+                released[lock] = index + 1
+            else:
+                lock = normalize_lock(m.group(2), name)
+                open_[lock] = taken[lock] = (name, number)
         depth += code.count("{") - code.count("}")
         while guards and depth < guards[-1][3]:
             lock, call, start, _ = guards.pop()

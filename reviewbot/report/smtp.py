@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from reviewbot.errors import ConfigError, ReviewbotError
-from reviewbot.gitconfig import git_config, git_config_int, run_git
+from reviewbot.gitconfig import config_int, git_config_values, run_git
 from reviewbot.report.lists import ListMatcher, list_ids
 from reviewbot.report.message import as_quoted_printable, drop_header, header_value
 from reviewbot.report.reply import Reply
@@ -57,32 +57,38 @@ class SmtpSettings:
         return f"{self.server}:{self.port}"
 
 
+_SMTP_KEYS = ("sendemail.smtpServer", "sendemail.smtpEncryption", "sendemail.smtpServerPort",
+              "sendemail.smtpUser", "sendemail.smtpPass", "sendemail.smtpDomain",
+              "sendemail.smtpSSLCertPath", "sendemail.envelopeSender")
+
+
 def smtp_settings(cwd: Path | None = None, *, to_lists: bool = False,
                   lists: ListMatcher | None = None, need_server: bool = True) -> SmtpSettings:
     """SmtpSettings from ``git config sendemail.*`` as seen from ``cwd``.
 
     Without ``need_server`` (a dry run) a missing server is allowed (``server`` empty).
     """
-    server = git_config("sendemail.smtpServer", cwd) or ""
+    git = git_config_values(list(_SMTP_KEYS), cwd)  # one git process for all of them
+    server = git["sendemail.smtpServer"] or ""
     if not server and need_server:
         raise ConfigError("sendemail.smtpServer is not set (git config --global "
                           "sendemail.smtpServer smtp.example.org)")
     if server.startswith("/"):
         raise ConfigError(f"sendemail.smtpServer is a program ({server}); reviewbot sends "
                           "over SMTP only: set it to a host name")
-    raw = (git_config("sendemail.smtpEncryption", cwd) or "").strip().lower()
+    raw = (git["sendemail.smtpEncryption"] or "").strip().lower()
     encryption: Encryption = "ssl" if raw == "ssl" else "tls" if raw == "tls" else "none"
-    port = git_config_int("sendemail.smtpServerPort", cwd) or (465 if encryption == "ssl"
-                                                                else 25)
+    port = config_int("sendemail.smtpServerPort", git["sendemail.smtpServerPort"]) or (
+        465 if encryption == "ssl" else 25)
     if not 0 < port < 65536:
         raise ConfigError(f"sendemail.smtpServerPort {port} is not a port number")
     return SmtpSettings(
         server=server.strip(), port=port, encryption=encryption,
-        user=git_config("sendemail.smtpUser", cwd),
-        password=git_config("sendemail.smtpPass", cwd),
-        domain=git_config("sendemail.smtpDomain", cwd),
-        cert_path=git_config("sendemail.smtpSSLCertPath", cwd),
-        envelope_sender=git_config("sendemail.envelopeSender", cwd),
+        user=git["sendemail.smtpUser"],
+        password=git["sendemail.smtpPass"],
+        domain=git["sendemail.smtpDomain"],
+        cert_path=git["sendemail.smtpSSLCertPath"],
+        envelope_sender=git["sendemail.envelopeSender"],
         to_lists=to_lists, lists=lists or ListMatcher(), cwd=cwd)
 
 
