@@ -60,7 +60,7 @@ def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CP
     notes: list[str] = []
     for fdiff in patch.files:
         fmap = None
-        if fdiff.is_c and not fdiff.is_binary and not fdiff.is_deleted and fdiff.hunks:
+        if fdiff.maps_to_c:
             text = full_text(patch, fdiff) if full_text is not None else None
             fmap = map_file(fdiff, parser, text, cache)
             unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)

@@ -101,7 +101,7 @@ def _corpus_maps(parser: CParser) -> list[FileMap]:
             if not body.diff:
                 continue
             for fdiff in parse_diff(body.diff):
-                if fdiff.is_c and fdiff.hunks and not fdiff.is_deleted:
+                if fdiff.maps_to_c:
                     maps.append(map_file(fdiff, parser))
     return maps
 

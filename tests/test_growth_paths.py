@@ -83,8 +83,7 @@ def _contexts(parser: CParser, tmp: Path) -> Iterator[PatchContext]:
     for source in _sources(tmp):
         for series in build_series(parse_messages(read_source(str(source)))):
             for patch in series.patches:
-                files = tuple(FileContext(f, map_file(f, parser) if f.is_c and f.hunks
-                                          and not f.is_binary and not f.is_deleted else None)
+                files = tuple(FileContext(f, map_file(f, parser) if f.maps_to_c else None)
                               for f in patch.files)
                 yield PatchContext(series, patch, files, parser)
 

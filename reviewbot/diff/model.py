@@ -84,3 +84,8 @@ class FileDiff:
     @property
     def is_c(self) -> bool:
         return self.path.endswith((".c", ".h"))
+
+    @property
+    def maps_to_c(self) -> bool:
+        """A C file the C mapping reads: text hunks that leave a post-image."""
+        return self.is_c and not self.is_binary and not self.is_deleted and bool(self.hunks)

@@ -115,10 +115,6 @@ def _plan(patch: Patch) -> _PatchPlan:
     return plan
 
 
-def _wants_image(fd: FileDiff) -> bool:
-    return fd.is_c and not fd.is_binary and not fd.is_deleted and bool(fd.hunks)
-
-
 def _symlinks_in(tree: GitTree, rev: str, paths: Sequence[str]) -> dict[str, str]:
     """Which of ``paths`` are symlinks at ``rev``, with their targets."""
     if not paths:
@@ -184,7 +180,7 @@ def apply_series(tree: GitTree, series: Series, base: str | None = None) -> Seri
     """
     plans = [_plan(p) for p in series.patches if not p.skipped and p.files]
     wanted = {(plan.patch.index, fd.path) for plan in plans for fd, _ in plan.files
-              if _wants_image(fd)}
+              if fd.maps_to_c}
     if not wanted:
         return SeriesTree(tree.top, None, {}, ())
     base_id, how, notes = _resolve_base(tree, series, base)
@@ -263,7 +259,7 @@ def _must(tree: GitTree, args: list[str], stdin: bytes | None,
 def _staged_blobs(tree: GitTree, plan: _PatchPlan, env: Mapping[str, str]
                   ) -> dict[tuple[int, str], tuple[str, str, ImageSource]]:
     wanted = {h.new_path: fd for fd, h in plan.files
-              if h is not None and h.new_path and _wants_image(fd)}
+              if h is not None and h.new_path and fd.maps_to_c}
     if not wanted:
         return {}
     out = _must(tree, ["ls-files", "-s", "-z", "--", *wanted],
@@ -282,7 +278,7 @@ def _staged_blobs(tree: GitTree, plan: _PatchPlan, env: Mapping[str, str]
 def _index_line_blobs(tree: GitTree, plans: Sequence[_PatchPlan]
                       ) -> dict[tuple[int, str], tuple[str, str, ImageSource]]:
     wanted = [(plan, fd, h) for plan in plans for fd, h in plan.files
-              if h is not None and h.new_path and h.new_blob and _wants_image(fd)
+              if h is not None and h.new_path and h.new_blob and fd.maps_to_c
               and h.new_mode != SYMLINK_MODE and h.new_blob.strip("0")]
     ids = tree.object_ids(h.new_blob for _, _, h in wanted if h.new_blob)
     out: dict[tuple[int, str], tuple[str, str, ImageSource]] = {}
