@@ -48,7 +48,30 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_input_bytes=limits.input_bytes,
         limits=limits,
         use_cache=not getattr(args, "no_cache", False),
+        jobs=_jobs(getattr(args, "jobs", None)),
     )
+
+
+def _jobs(asked: int | None) -> int:
+    """--jobs N; by default as many as the CPUs this process may use."""
+    if asked is not None:
+        return asked
+    from reviewbot.workers import available_cpus
+
+    return available_cpus()
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def _add_rule_options(p: argparse.ArgumentParser) -> None:
@@ -100,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
                        help="exit 1 when a finding is at least this severe (default: info)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                       help="review the series of a large input in N processes "
+                            "(default: one per CPU; 1: never fork)")
     lore = check.add_argument_group("fetching a Message-ID or URL")
     lore.add_argument("--lore-url", metavar="URL",
                       help="public-inbox server to fetch from (default: config lore_url, "

@@ -36,6 +36,7 @@ class Settings:
     max_input_bytes: int = DEFAULT_MAX_INPUT  # = limits.input_bytes (cli sets both)
     limits: Limits = field(default_factory=Limits)  # size limits (reviewbot/limits.py)
     use_cache: bool = True  # the parsed-rules cache (--no-cache: neither read nor write)
+    jobs: int = 1  # processes to review the series in (reviewbot/workers.py)
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

@@ -119,13 +119,17 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     series = build_series(parse_messages(raw, settings.limits), settings.version,
                           settings.limits)
     guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
-    reviews = []
-    for s in series:
-        if tree is None:
-            reviews.append(review_series(s, rules, parser, full_text, guard=guard))
-            continue
-        from reviewbot.tree.apply import apply_series
+    if tree is None:
+        from reviewbot.workers import review_all
 
+        def one(s: Series) -> SeriesReview:
+            return review_series(s, rules, parser, full_text, guard=guard)
+
+        return Review(tuple(review_all(series, one, settings.jobs)))
+    from reviewbot.tree.apply import apply_series
+
+    reviews = []
+    for s in series:  # tree mode: one process
         applied = apply_series(tree, s, base)
         reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
                                      guard))
