@@ -19,7 +19,6 @@ in that worker only.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from collections.abc import Callable, Sequence
 
@@ -82,6 +81,8 @@ def _child(write_fd: int, series: Sequence[Series], share: Sequence[int],
     """Review ``share`` and write the pickled results; never returns."""
     status = 1
     try:
+        import pickle
+
         results = {i: _pack(review(series[i])) for i in share}
         data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_fd, "wb") as out:
@@ -96,6 +97,8 @@ def _child(write_fd: int, series: Sequence[Series], share: Sequence[int],
 def _collect(read_fd: int, pid: int, series: Sequence[Series],
              share: Sequence[int]) -> dict[int, SeriesReview]:
     """A child's reviews, or {} when it did not deliver all of them."""
+    import pickle
+
     with os.fdopen(read_fd, "rb") as inp:
         data = inp.read()
     _, status = os.waitpid(pid, 0)
