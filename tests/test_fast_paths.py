@@ -14,10 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewbot.checks.wschange import _opcodes, _squash_re, squash
+from reviewbot.cmap import locks
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
 from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
 from reviewbot.cmap.index import Rows, intersect, merge
+from reviewbot.cmap.model import LockRegion
 from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.scan import ScannedLine, scan_line, scan_lines
 from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.memo import derived, forget_transient
 from tests.conftest import CORPUS, FIXTURES
@@ -144,3 +147,87 @@ def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
     got = intersect(a, b)
     assert rows(got) == rows(a) & rows(b)
     assert got == merge(got)  # sorted, merged
+
+
+_C_BITS = ["a", " ", "\t", "{", "}", "/", "*", '"', "'", "\\", ";", "x = 1", "//", "/*", "*/"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_C_BITS), max_size=8).map("".join), max_size=6),
+       st.booleans())
+def test_scan_lines_is_scan_line_in_turn(lines: list[str], in_comment: bool) -> None:
+    want = []
+    state = in_comment
+    for text in lines:
+        s = scan_line(text, state)
+        state = s.in_comment_after
+        want.append(s)
+    got = scan_lines(lines, in_comment)
+    assert got == want
+    assert all(type(s) is ScannedLine for s in got)
+
+
+_LOCK_LINES = ["spin_lock(&a->lock);", "spin_unlock(&a->lock);", "mutex_lock(&m);",
+               "mutex_unlock(&m);", "guard(mutex)(&m);", "scoped_guard(spinlock, &s) {",
+               "{", "}", "x = 1;", "up_read(&sem);", "take(&a->lock);", "if (y) {"]
+
+
+def _lock_regions_walk(lines: list[tuple[int, str]], function: str | None,
+                       last_known: bool) -> list[LockRegion]:
+    """lock_regions as it was before its early answers: every line walked."""
+    if not lines:
+        return []
+    regions: list[LockRegion] = []
+    open_: dict[str, tuple[str, int]] = {}
+    taken: dict[str, tuple[str, int]] = {}  # the last acquire of each lock, even released
+    released: dict[str, int] = {}  # index in ``lines`` after the last release of a lock
+    depth = 0
+    guards: list[tuple[str, str, int, int]] = []  # lock, call, start, depth
+    first, last = lines[0][0], lines[-1][0]
+    for index, (number, code) in enumerate(lines):
+        calls = any(k in code for k in locks._HINTS)  # else no lock call or guard on the line
+        for m in locks._GUARD.finditer(code) if calls else ():
+            kind, arg = m.group(2), m.group(3)
+            lock = locks.normalize_lock(arg.rstrip(") "))
+            guards.append((lock, f"{m.group(1)}({kind})", number,
+                           depth + (1 if m.group(1) == "scoped_guard" else 0)))
+        for m in locks._CALL.finditer(code) if calls else ():
+            name = m.group(1)
+            if name in locks.RELEASE:
+                base = locks.RELEASE[name]
+                lock = locks.normalize_lock(m.group(2), base)
+                if lock in open_:
+                    call, start = open_.pop(lock)
+                    regions.append(LockRegion(lock, call, start, number, function))
+                elif lock in taken:
+                    call, start = taken[lock]
+                    regions.append(LockRegion(lock, call, start, number, function))
+                else:
+                    helper = locks._helper_acquire(lines[released.get(lock, 0):index], lock)
+                    if helper is not None:
+                        regions.append(LockRegion(lock, helper[0], helper[1], number,
+                                                  function))
+                    else:
+                        regions.append(LockRegion(lock, base, first, number, function,
+                                                  start_known=False))
+                released[lock] = index + 1
+            else:
+                lock = locks.normalize_lock(m.group(2), name)
+                open_[lock] = taken[lock] = (name, number)
+        depth += code.count("{") - code.count("}")
+        while guards and depth < guards[-1][3]:
+            lock, call, start, _ = guards.pop()
+            regions.append(LockRegion(lock, call, start, number, function))
+    for lock, (call, start) in open_.items():
+        regions.append(LockRegion(lock, call, start, last, function, end_known=last_known))
+    for lock, call, start, _ in guards:
+        regions.append(LockRegion(lock, call, start, last, function, end_known=last_known))
+    return regions
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_LOCK_LINES), max_size=10), st.booleans())
+def test_lock_regions_is_the_walk(lines: list[str], last_known: bool) -> None:
+    numbered = list(enumerate(lines, start=10))
+    assert locks.lock_regions(numbered, "f", last_known) == _lock_regions_walk(
+        numbered, "f", last_known)

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.checks.lockless_read import Evidence, Knowledge, Sharing, _evidence
+from reviewbot.checks.lockless_read import (
+    Evidence,
+    Knowledge,
+    Sharing,
+    _added_reads,
+    _added_reads_of,
+    _evidence,
+)
 from reviewbot.checks.lockless_read import knowledge as con001_knowledge
 from reviewbot.cmap.access import accesses
 from reviewbot.cmap.filemap import FileMap, map_file
@@ -177,3 +184,30 @@ def test_con001_stores_are_those_of_the_scan(parser: CParser, tmp_path: Path) ->
                     asked += 1
                     found += bool(want)
     assert asked > 1000 and found > 20  # the inputs have stores to find
+
+
+def test_con001_evidence_keys_and_their_reads(parser: CParser, tmp_path: Path) -> None:
+    """Every store ``stores`` finds has a key of ``evidence_keys``, and the added reads
+    of some keys are those of ``_added_reads`` with those keys, in the same order."""
+    (rule,) = [r for r in load_rules() if r.id == "CON001"]
+    know = con001_knowledge(rule)
+    asked = reads = 0
+    for ctx in _contexts(parser, tmp_path):
+        keys = Sharing(ctx, know).evidence_keys()
+        assert keys is not None  # hunk mode
+        sharing = Sharing(ctx, know)
+        for fc in ctx.files:
+            if fc.map is None:
+                continue
+            full = _added_reads(fc.map, know)
+            for name in sorted({fn.name for fn in fc.map.functions}):
+                for key in sorted({a.key for a in full} - keys):
+                    assert sharing.stores(fc.path, name, key) == []
+                    asked += 1
+            every = sorted({a.key for a in full})
+            for chosen in [keys, frozenset(every), *(frozenset({k}) for k in every),
+                           frozenset(every[::2]) | {"<struct frob*>->nothing"}]:
+                want = [a for a in full if a.key in chosen]
+                assert _added_reads_of(fc.map, know, frozenset(chosen)) == want, chosen
+                reads += len(want)
+    assert asked > 300 and reads > 300

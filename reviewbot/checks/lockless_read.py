@@ -33,13 +33,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
-from reviewbot.cmap.access import Access, accesses_of_key
+from reviewbot.cmap.access import Access, accesses_of_key, compact, key_word
 from reviewbot.cmap.index import Rows, intersect, subtract
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
 from reviewbot.errors import RuleError
+from reviewbot.memo import derived
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
     from reviewbot.engine.context import FileContext, PatchContext
@@ -181,6 +184,8 @@ class Sharing:
         self._excluded: dict[str, bool] = {}
         self._store_rows: dict[int, Rows | None] = {}
         self._locked: dict[int, set[int]] = {}
+        self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
+        self._none: bool | None = None
 
     def store_rows(self, fmap: FileMap, mf: MappedFragment) -> Rows | None:
         """The rows of ``mf`` where ``_evidence`` can find a store (None: any row).
@@ -210,10 +215,37 @@ class Sharing:
                     found.update(r.held_lines())
         return found
 
+    def evidence_keys(self) -> frozenset[str] | None:
+        """The keys of every store in the patch that is evidence (``stores`` never
+        gives one of another key); None in tree mode (whole files: not worked out)."""
+        if self._keys is None:
+            self._keys = (self._evidence_keys(),)
+        return self._keys[0]
+
+    def _evidence_keys(self) -> frozenset[str] | None:
+        found: set[str] = set()
+        for fc in self.ctx.files:
+            fmap = fc.map
+            if fmap is None:
+                continue
+            if fmap.expand is not None:
+                return None
+            for mf in fmap.fragments:
+                if mf.focus is not None:
+                    return None
+                rows = self.store_rows(fmap, mf)
+                if rows == ():
+                    continue
+                found.update(a.key for a in fmap.index.accesses(mf, *self.know.marked, rows)
+                             if _evidence(fmap, fc.path, a, self.know) is not None)
+        return frozenset(found)
+
     def none_possible(self) -> bool:
         """No row of the patch's files can hold a store that is evidence."""
-        return all(self.store_rows(fc.map, mf) == () for fc in self.ctx.files
-                   if fc.map is not None for mf in fc.map.fragments)
+        if self._none is None:
+            self._none = all(self.store_rows(fc.map, mf) == () for fc in self.ctx.files
+                             if fc.map is not None for mf in fc.map.fragments)
+        return self._none
 
     def stores(self, path: str, function: str, key: str) -> list[Evidence]:
         """The stores of ``key`` that can race with a read in ``function`` of ``path``
@@ -371,16 +403,49 @@ def _added_reads(fmap: FileMap, know: Knowledge) -> list[Access]:
             if a.kind == "read" and not a.local and a.line in fmap.added]
 
 
+def _added_reads_of(fmap: FileMap, know: Knowledge, keys: frozenset[str]) -> list[Access]:
+    """The reads of ``_added_reads`` whose key is one of ``keys``, in the same order.
+
+    An access spells its key's word (``key_word``) in its text, blanks dropped: only
+    the location expressions that spell one of the keys' words are worked out (all of
+    them when a key has no word)."""
+    words = {key_word(k) for k in keys}
+    if None in words:
+        return [a for a in _added_reads(fmap, know) if a.key in keys]
+
+    def spells(node: Node) -> bool:
+        text = compact(node)
+        return any(w in text for w in words if w is not None)
+
+    index = fmap.index
+    return [a for mf in fmap.fragments
+            for a in index.accesses_where(mf, *know.marked, index.added_rows(mf), spells)
+            if a.key in keys and a.kind == "read" and not a.local and a.line in fmap.added]
+
+
+def _sharing(ctx: PatchContext, know: Knowledge) -> Sharing:
+    """The patch's ``Sharing`` for ``know``: one for all the files of the patch."""
+    kept: dict[int, tuple[Knowledge, Sharing]] = derived(ctx, "lockless_read_sharing", dict)
+    found = kept.get(id(know))
+    if found is None or found[0] is not know:
+        found = kept[id(know)] = (know, Sharing(ctx, know))
+    return found[1]
+
+
 def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
     """Flag the first plain lockless read per function of a concurrently written location."""
     fmap = fc.map
     if fmap is None:
         return []
     know = params.per_rule(rule, "lockless_read", knowledge)
-    sharing = Sharing(ctx, know)
+    sharing = _sharing(ctx, know)
     if sharing.none_possible():  # no store anywhere can make a read race
         return []
-    reads = _added_reads(fmap, know)
+    keys = sharing.evidence_keys()
+    if keys is not None and not keys:
+        return []
+    # a read of a key no store has finds no store (``stores``): only the others count
+    reads = _added_reads(fmap, know) if keys is None else _added_reads_of(fmap, know, keys)
     if not reads:
         return []
     out: list[Hit] = []

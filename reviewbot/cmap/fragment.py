@@ -51,13 +51,13 @@ def _start_depth(texts: list[str], heading_fn: str | None,
     low = 0
     for s in scanned:
         code = s.code
-        if code.startswith("}"):
+        first = code[:1]
+        if first == "}":
             return max(1 - rel, -low)
-        if code.startswith("{") or ((code[:1].isalpha() or code[:1] == "_") and not _LABEL.match(
-            code
-        )):
+        if first == "{" or ((first.isalpha() or first == "_") and not _LABEL.match(code)):
             return max(-rel, -low)
-        low = min(low, rel + s.min_depth)
+        if rel + s.min_depth < low:
+            low = rel + s.min_depth
         rel += s.opens - s.closes
     depth = -low
     if depth == 0 and heading_fn is not None:

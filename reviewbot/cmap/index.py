@@ -357,6 +357,23 @@ class FileIndex:
         return [a for node in self._location_nodes(parser, mf, rows)
                 if (a := self.access_of(mf, node, marked_reads, marked_writes)) is not None]
 
+    def accesses_where(self, mf: MappedFragment, marked_reads: frozenset[str],
+                       marked_writes: frozenset[str], rows: Rows | None,
+                       keep: Callable[[Node], bool]) -> list[Access]:
+        """The accesses of ``accesses`` made by the location expressions ``keep``
+        accepts, in the same order (nothing is worked out for the others)."""
+        if rows is not None and covers(rows, mf.root):
+            rows = None
+        parser = self._fmap.parser
+        if parser is None:
+            from reviewbot.cmap.access import location_nodes
+
+            nodes: Iterable[Node] = location_nodes(mf.root, rows)
+        else:
+            nodes = self._location_nodes(parser, mf, rows)
+        return [a for node in nodes if keep(node)
+                and (a := self.access_of(mf, node, marked_reads, marked_writes)) is not None]
+
     def access_of(self, mf: MappedFragment, node: Node, marked_reads: frozenset[str],
                   marked_writes: frozenset[str]) -> Access | None:
         """``access.make_access`` for a location node of ``mf``, worked out once."""

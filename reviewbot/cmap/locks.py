@@ -110,17 +110,20 @@ def lock_regions(lines: Sequence[tuple[int, str]], function: str | None,
     first line with ``start_known`` False. ``last_known`` says whether the function's
     end is visible.
     """
-    if not lines:
-        return []
+    joined = "\n".join(code for _, code in lines)
+    if not lines or not any(k in joined for k in _HINTS):
+        return []  # no line holds a lock call or guard
     regions: list[LockRegion] = []
     open_: dict[str, tuple[str, int]] = {}
     taken: dict[str, tuple[str, int]] = {}  # the last acquire of each lock, even released
     released: dict[str, int] = {}  # index in ``lines`` after the last release of a lock
     depth = 0
+    nested = "guard" in joined  # the depth matters to guards alone
     guards: list[tuple[str, str, int, int]] = []  # lock, call, start, depth
     first, last = lines[0][0], lines[-1][0]
     for index, (number, code) in enumerate(lines):
-        calls = any(k in code for k in _HINTS)  # else no lock call or guard on the line
+        # else no lock call or guard on the line (``_HINTS``, spelled out: faster)
+        calls = "lock" in code or "down_" in code or "up_" in code or "guard" in code
         for m in _GUARD.finditer(code) if calls else ():
             kind, arg = m.group(2), m.group(3)
             lock = normalize_lock(arg.rstrip(") "))
@@ -149,7 +152,8 @@ def lock_regions(lines: Sequence[tuple[int, str]], function: str | None,
             else:
                 lock = normalize_lock(m.group(2), name)
                 open_[lock] = taken[lock] = (name, number)
-        depth += code.count("{") - code.count("}")
+        if nested:
+            depth += code.count("{") - code.count("}")
         while guards and depth < guards[-1][3]:
             lock, call, start, _ = guards.pop()
             regions.append(LockRegion(lock, call, start, number, function))
