@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tree_sitter import Node
 
 from reviewbot.checks.wschange import _opcodes, _squash_re, squash
 from reviewbot.cmap import locks
@@ -231,3 +232,50 @@ def test_lock_regions_is_the_walk(lines: list[str], last_known: bool) -> None:
     numbered = list(enumerate(lines, start=10))
     assert locks.lock_regions(numbered, "f", last_known) == _lock_regions_walk(
         numbered, "f", last_known)
+
+
+# one query per hunk fragment (cmap.nodes) gives what a query per group gave
+
+_C_PIECES = ["int a;", "struct page *p = q + 1;", "if (x) {", "} else {", "}", "{",
+             "for (;;)", "while (n--)", "do {", "} while (0);", "x->y[2] = z.w;",
+             "foo(a, b);", "list_for_each(p, h)", "return s->t;", "(", ")", ";",
+             "static int f(struct s *s,", "int n)", "#define X 1", "/* c */"]
+
+
+def _groups_are_finds(parser: CParser, root: Node, rows: tuple[int | None, ...]) -> None:
+    from reviewbot.cmap.nodes import BLOCKS, DECLARATIONS, LOCATIONS
+    from reviewbot.cmap.types import declarations
+
+    groups = (DECLARATIONS, BLOCKS, LOCATIONS)
+    got = parser.find_groups(root, groups)
+    want = tuple(parser.find(root, g) for g in groups)
+    assert [[n.id for n in g] for g in got] == [[n.id for n in g] for g in want]
+    assert declarations(root, rows, parser, got[0]) == declarations(root, rows)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_C_PIECES), max_size=12).map("\n".join))
+def test_find_groups_is_a_find_per_group(text: str) -> None:
+    parser = CParser()
+    tree = parser.parse(text)
+    _groups_are_finds(parser, tree.root_node, tuple(range(text.count("\n") + 1)))
+
+
+def test_hunk_nodes_are_the_finds_on_the_corpus(corpus: Path) -> None:
+    from reviewbot.cmap.access import find_location_nodes, outermost_locations
+    from reviewbot.cmap.nodes import BLOCKS, hunk_nodes
+    from reviewbot.cmap.types import declarations
+
+    parser = CParser()
+    checked = 0
+    for fmap in _corpus_maps(parser):
+        decls = []
+        for mf in fmap.fragments:
+            _groups_are_finds(parser, mf.root, mf.fragment.rows)
+            nodes = hunk_nodes(mf, parser)
+            assert [n.id for n in nodes.blocks] == [n.id for n in parser.find(mf.root, BLOCKS)]
+            assert outermost_locations(nodes.locations) == find_location_nodes(parser, mf.root)
+            decls.extend(declarations(mf.root, mf.fragment.rows))
+            checked += len(nodes.blocks) + len(nodes.locations)
+        assert [d for d in fmap.decls if d.line] == [d for d in decls if d.line]
+    assert checked > 300

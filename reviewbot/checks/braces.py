@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.index import in_rows
+from reviewbot.cmap.nodes import BLOCKS, hunk_nodes
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _if_chain(node: Node) -> list[Node | None]:
     return bodies
 
 
-_KINDS = ("if_statement", *LOOPS, "expression_statement")
+_KINDS = BLOCKS  # if_statement, LOOPS, expression_statement
 
 
 def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
@@ -71,7 +72,10 @@ def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
     constructs overlapping those rows (the flagged row is always inside the construct:
     its keyword, or an ``else`` of its chain)."""
     overlaps = in_rows(rows) if rows is not None else None
-    for node in parser.find(mf.root, _KINDS):
+    # a hunk's fragment: its nodes found with the others (one query for the fragment)
+    found = parser.find(mf.root, _KINDS) if mf.focus is not None else \
+        hunk_nodes(mf, parser).blocks
+    for node in found:
         if not mf.touches(node):
             continue
         if overlaps is not None and not overlaps(node.start_point[0], node.end_point[0]):

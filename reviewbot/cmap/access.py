@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from reviewbot.cmap.index import covers, row_filter
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
+from reviewbot.cmap.nodes import LOCATIONS
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from reviewbot.cmap.parser import CParser
 
 AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
-LVALUES = ("field_expression", "subscript_expression")
+LVALUES = LOCATIONS  # field_expression, subscript_expression
 _SKIP_PARENTS = ("parenthesized_expression",)
 _UNEVALUATED = ("sizeof_expression", "alignof_expression", "offsetof_expression")
 # Calls whose argument is a lock, not data: lock/unlock, init, assertions, pte_unmap_unlock.
@@ -247,6 +248,11 @@ def find_location_nodes(parser: CParser, root: Node, rows: Rows | None = None) -
             if lo <= n.start_point[0] <= hi and n.id not in seen and is_location(n):
                 seen[n.id] = n
     return sorted(seen.values(), key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def outermost_locations(candidates: list[Node]) -> list[Node]:
+    """``find_location_nodes(parser, root)`` from ``parser.find(root, LVALUES)``."""
+    return [n for n in candidates if is_location(n)]
 
 
 def make_access(fmap: FileMap, mf: MappedFragment, node: Node,

@@ -13,6 +13,7 @@ from reviewbot.cmap.fragment import SYNTHETIC, Fragment, build_fragment, heading
 from reviewbot.cmap.linemap import locate
 from reviewbot.cmap.locks import lock_regions
 from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
+from reviewbot.cmap.nodes import hunk_nodes
 from reviewbot.cmap.scan import (
     ScannedLine,
     scan_lines,
@@ -319,7 +320,8 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
             if covered.isdisjoint(added.intersection(range(fn.start, fn.end + 1))):
                 found.append(fn)
         functions.extend(found)
-        decls.extend(declarations(tree.root_node, frag.rows, parser))
+        decls.extend(declarations(tree.root_node, frag.rows, parser,
+                                  hunk_nodes(mf, parser).declarations))
         hf = heading_function(section)
         if hf and frag.start_depth > 0:
             decls.extend(heading_params(section))

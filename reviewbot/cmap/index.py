@@ -390,13 +390,14 @@ class FileIndex:
                         rows: Rows | None) -> list[Node]:
         """``location_nodes(mf.root, rows)``: a hunk's fragment is searched once and
         its nodes filtered by row; a whole file (tree mode) only on the rows asked."""
-        from reviewbot.cmap.access import find_location_nodes
+        from reviewbot.cmap.access import find_location_nodes, outermost_locations
+        from reviewbot.cmap.nodes import hunk_nodes
 
         if mf.focus is not None:
             return find_location_nodes(parser, mf.root, rows)
         found = self._locations.get(id(mf))
         if found is None:
-            nodes = find_location_nodes(parser, mf.root)
+            nodes = outermost_locations(hunk_nodes(mf, parser).locations)
             found = self._locations[id(mf)] = ([n.start_point[0] for n in nodes], nodes)
         if rows is None:
             return found[1]

@@ -92,6 +92,19 @@ class CParser:
         found.sort(key=lambda n: (n.start_byte, -n.end_byte))
         return found
 
+    def find_groups(self, node: Node, groups: tuple[tuple[str, ...], ...]
+                    ) -> tuple[list[Node], ...]:
+        """``find(node, group)`` for each of ``groups``, all found by one query: the tree
+        is walked once whatever the number of groups."""
+        query = "\n".join("[" + " ".join(f"({t})" for t in group) + f"] @g{i}"
+                          for i, group in enumerate(groups))
+        cursor: Any = self._ts.QueryCursor(self.query(query))
+        found: dict[str, list[Node]] = cursor.captures(node)
+        out = tuple(found.get(f"g{i}", []) for i in range(len(groups)))
+        for nodes in out:
+            nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+        return out
+
     def captures(self, source: str, node: Node, rows: tuple[int, int] | None = None
                  ) -> dict[str, list[Node]]:
         """Every capture of query ``source`` under ``node``, by capture name; with ``rows``

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.model import Decl
+from reviewbot.cmap.nodes import DECLARATIONS
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 _WRAPPERS = ("init_declarator", "array_declarator", "parenthesized_declarator",
              "attributed_declarator")
-_DECL_NODES = ("declaration", "parameter_declaration", "field_declaration")
+_DECL_NODES = DECLARATIONS
 _HEADING_PARAM = re.compile(
     r"(?:^|[(,])\s*(?:const\s+)?((?:struct|union|enum)\s+\w+|\w+)\s*(\*+)\s*(\w+)"
     r"\s*(?=[,)]|$)"
@@ -58,11 +59,14 @@ def _walk(root: Node) -> list[Node]:
 
 
 def declarations(root: Node, rows: tuple[int | None, ...],
-                 parser: CParser | None = None) -> list[Decl]:
+                 parser: CParser | None = None, nodes: list[Node] | None = None
+                 ) -> list[Decl]:
     """Every declared name under ``root``, in document order; line numbers come from
-    ``rows``. With ``parser`` the declaration nodes are found by a query (fast)."""
+    ``rows``. With ``parser`` the declaration nodes are found by a query (fast); ``nodes``
+    are those nodes already found (``parser.find(root, DECLARATIONS)``)."""
     out: list[Decl] = []
-    nodes = parser.find(root, _DECL_NODES) if parser is not None else _walk(root)
+    if nodes is None:
+        nodes = parser.find(root, _DECL_NODES) if parser is not None else _walk(root)
     for node in nodes:
         type_text = _type_text(node)
         if not type_text:
