@@ -236,21 +236,27 @@ def test_lock_regions_is_the_walk(lines: list[str], last_known: bool) -> None:
 
 # one query per hunk fragment (cmap.nodes) gives what a query per group gave
 
-_C_PIECES = ["int a;", "struct page *p = q + 1;", "if (x) {", "} else {", "}", "{",
+_C_PIECES = ["int a;", "struct page *p = q + 1;", "p[3] += 2 - 1;", "a - 4 + b[5]",
+             "if (x) {", "} else {", "}", "{",
              "for (;;)", "while (n--)", "do {", "} while (0);", "x->y[2] = z.w;",
              "foo(a, b);", "list_for_each(p, h)", "return s->t;", "(", ")", ";",
              "static int f(struct s *s,", "int n)", "#define X 1", "/* c */"]
 
 
 def _groups_are_finds(parser: CParser, root: Node, rows: tuple[int | None, ...]) -> None:
-    from reviewbot.cmap.nodes import BLOCKS, DECLARATIONS, LOCATIONS
+    from reviewbot.checks.page_offset import _offsets
+    from reviewbot.cmap.nodes import BLOCKS, DECLARATIONS, LOCATIONS, OFFSETS
     from reviewbot.cmap.types import declarations
 
-    groups = (DECLARATIONS, BLOCKS, LOCATIONS)
+    groups = (DECLARATIONS, BLOCKS, LOCATIONS, OFFSETS)
     got = parser.find_groups(root, groups)
     want = tuple(parser.find(root, g) for g in groups)
     assert [[n.id for n in g] for g in got] == [[n.id for n in g] for g in want]
     assert declarations(root, rows, parser, got[0]) == declarations(root, rows)
+    n = len(rows)
+    for focus in (None, ((0, n),), ((1, 2),), ((0, 0), (3, 5)), ()):
+        assert [(a.id, b.id) for a, b in _offsets(root, focus, got[3])] == [
+            (a.id, b.id) for a, b in _offsets(root, focus)]
 
 
 @settings(max_examples=400, deadline=None)

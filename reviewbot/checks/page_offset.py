@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from reviewbot.checks import params
 from reviewbot.cmap.access import call_name, compact, node_text
 from reviewbot.cmap.index import row_filter
+from reviewbot.cmap.nodes import hunk_nodes
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
@@ -154,37 +155,55 @@ class PageTypes:
         return None
 
 
-def _offsets(node: Node, rows: Rows | None = None) -> Iterator[tuple[Node, Node]]:
+def _offsets(node: Node, rows: Rows | None = None, candidates: list[Node] | None = None
+             ) -> Iterator[tuple[Node, Node]]:
     """(page expression, literal) pairs: ``E + N``, ``N + E``, ``E - N``, ``E[N]``,
     ``E += N`` and ``E -= N`` anywhere under ``node``; with ``rows`` (0-based row
-    ranges) only in the subtrees overlapping them."""
+    ranges) only in the subtrees overlapping them. ``candidates`` are the nodes of
+    ``OFFSET_KINDS`` under ``node`` in document order (``CParser.find``): they stand
+    for the walk (a node overlaps the rows only if every node above it does)."""
     overlaps = row_filter(rows, node)
+    if candidates is not None:
+        for cur in candidates:
+            if overlaps is None or overlaps(cur.start_point[0], cur.end_point[0]):
+                pair = _offset(cur)
+                if pair is not None:
+                    yield pair
+        return
     stack = [node]
     while stack:
         cur = stack.pop()
         if overlaps is not None and not overlaps(cur.start_point[0], cur.end_point[0]):
             continue
         stack.extend(reversed(cur.children))
-        kind = cur.type
-        if kind == "binary_expression":
-            op = cur.child_by_field_name("operator")
-            left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-            if op is None or left is None or right is None:
-                continue
-            if op.type in ("+", "-") and right.type == "number_literal":
-                yield left, right
-            elif op.type == "+" and left.type == "number_literal":
-                yield right, left
-        elif kind == "subscript_expression":
-            arg, index = cur.child_by_field_name("argument"), cur.child_by_field_name("index")
-            if arg is not None and index is not None and index.type == "number_literal":
-                yield arg, index
-        elif kind == "assignment_expression":
-            op = cur.child_by_field_name("operator")
-            left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
-            if (op is not None and op.type in ("+=", "-=") and left is not None
-                    and right is not None and right.type == "number_literal"):
-                yield left, right
+        pair = _offset(cur)
+        if pair is not None:
+            yield pair
+
+
+def _offset(cur: Node) -> tuple[Node, Node] | None:
+    """The (page expression, literal) pair ``cur`` makes, if any (see ``_offsets``)."""
+    kind = cur.type
+    if kind == "binary_expression":
+        op = cur.child_by_field_name("operator")
+        left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+        if op is None or left is None or right is None:
+            return None
+        if op.type in ("+", "-") and right.type == "number_literal":
+            return left, right
+        if op.type == "+" and left.type == "number_literal":
+            return right, left
+    elif kind == "subscript_expression":
+        arg, index = cur.child_by_field_name("argument"), cur.child_by_field_name("index")
+        if arg is not None and index is not None and index.type == "number_literal":
+            return arg, index
+    elif kind == "assignment_expression":
+        op = cur.child_by_field_name("operator")
+        left, right = cur.child_by_field_name("left"), cur.child_by_field_name("right")
+        if (op is not None and op.type in ("+=", "-=") and left is not None
+                and right is not None and right.type == "number_literal"):
+            return left, right
+    return None
 
 
 def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
@@ -194,7 +213,11 @@ def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]
     # have a digit (every number literal has one; blanking annotations adds none)
     visible = fc.map.text
     digits = [n for n in fc.map.added if _DIGIT.search(visible.get(n, "0"))]
-    for expr, literal in _offsets(mf.root, fc.map.index.rows_of_lines(mf, digits)):
+    # a hunk's fragment: the candidates found with its other nodes (one query)
+    candidates = hunk_nodes(mf, fc.map.parser).offsets if (
+        mf.focus is None and fc.map.parser is not None) else None
+    for expr, literal in _offsets(mf.root, fc.map.index.rows_of_lines(mf, digits),
+                                  candidates):
         value = int_literal(literal)
         if value is None or value <= know.max_quiet:
             continue
