@@ -223,8 +223,9 @@ class Bench:
         self.work = work
         self.results: dict[str, object] = {}
 
-    def rb(self, source: Path, runs: int, tree: bool = False) -> Timing:
-        cmd = [*self.tools.reviewbot, "check", str(source), "--fail-on", "never"]
+    def rb(self, source: Path, runs: int, tree: bool = False,
+           extra: Sequence[str] = ()) -> Timing:
+        cmd = [*self.tools.reviewbot, "check", str(source), "--fail-on", "never", *extra]
         if tree:
             assert self.tools.tree is not None
             cmd += ["--tree", str(self.tools.tree)]
@@ -276,7 +277,7 @@ class Bench:
                                 self.tools.checkpatch_cwd, self.tools.checkpatch_env)))
         return out
 
-    def throughput(self) -> tuple[Row, Row | None, int]:
+    def throughput(self) -> tuple[Row, Row, Row | None, int]:
         n = self.args.patches
         path = self.work / f"synthetic-{n}.mbox"
         msgs = list(synth.messages(n))
@@ -284,6 +285,8 @@ class Bench:
         runs = max(1, min(self.args.runs, 3))
         big = Row(f"synthetic mbox, {n} patches ({path.stat().st_size >> 20} MiB)", n,
                   self.rb(path, runs))
+        # the same in one process: what one CPU does (the default forks one per CPU)
+        single = Row(f"{big.name}, -j 1", n, self.rb(path, runs, extra=("-j", "1")))
         sample: Row | None = None
         k = self.args.sample
         if k > 0:
@@ -299,7 +302,7 @@ class Bench:
             smbox.write_text("\n".join(patch_msgs), encoding="utf-8")
             sample = self.row(f"synthetic sample, {len(files)} patches", smbox, files,
                               len(files), runs)
-        return big, sample, len(msgs)
+        return big, single, sample, len(msgs)
 
     def growth(self) -> list[Row]:
         rows = []
@@ -416,12 +419,14 @@ def _run(args: argparse.Namespace) -> int:
         corpus = bench.corpus()
         print_rows("Corpus: whole process per input", corpus, tools.tree_note)
 
-        big, sample, n_msgs = bench.throughput()
+        big, single, sample, n_msgs = bench.throughput()
         pps = big.patches / big.rb.wall
         print(f"\nThroughput: {big.name}, {n_msgs} messages with the cover letters")
-        print(f"  reviewbot {big.rb.wall:.2f} s wall, {big.rb.cpu:.2f} s cpu: "
-              f"{pps:.0f} patches/s wall, {big.patches / big.rb.cpu:.0f} patches/s cpu; "
-              f"peak memory {big.rb.rss_kb / 1024:.0f} MiB")
+        for label, r in (("default -j", big), ("-j 1", single)):
+            print(f"  reviewbot {label:<10} {r.rb.wall:.2f} s wall, {r.rb.cpu:.2f} s cpu: "
+                  f"{r.patches / r.rb.wall:.0f} patches/s wall, "
+                  f"{r.patches / r.rb.cpu:.0f} patches/s cpu; "
+                  f"peak memory {r.rb.rss_kb / 1024:.0f} MiB")
         if sample is not None:
             print_rows("Same synthetic patches through both tools", [sample], tools.tree_note)
             if sample.cp:
@@ -463,6 +468,8 @@ def _run(args: argparse.Namespace) -> int:
                     "corpus": [asdict(r) for r in corpus],
                     "throughput": {**asdict(big), "patches_per_s": pps,
                                    "messages": n_msgs},
+                    "throughput_one_process": {
+                        **asdict(single), "patches_per_s": single.patches / single.rb.wall},
                     "sample": asdict(sample) if sample else None,
                     "growth": [asdict(r) for r in growth],
                     "watch": watch, "checkpatch": tools.checkpatch_origin,
