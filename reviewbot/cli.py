@@ -48,7 +48,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_input_bytes=limits.input_bytes,
         limits=limits,
         use_cache=not getattr(args, "no_cache", False),
-        jobs=_jobs(getattr(args, "jobs", None)),
+        jobs=_jobs(getattr(args, "jobs", 1)),  # only check has --jobs
     )
 
 
