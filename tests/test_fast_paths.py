@@ -8,20 +8,32 @@ characters, repeated lines, blank lines), so a speed-up can never change a findi
 from __future__ import annotations
 
 import difflib
+import sys
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewbot.checks.wschange import _opcodes, _squash_re, squash
+from reviewbot.checks.wschange import (
+    _group,
+    _hunk_edits,
+    _opcodes,
+    _runs,
+    _squash_re,
+    squash,
+)
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
 from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
 from reviewbot.cmap.index import Rows, intersect, merge
 from reviewbot.cmap.parser import CParser
+from reviewbot.diff.model import Hunk, Line
 from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.memo import derived, forget_transient
 from tests.conftest import CORPUS, FIXTURES
+from tests.strategies import examples
 from tests.test_cmap_index import _maps as tree_mode_maps
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # characters where str.split()/isalnum() and the regexes' \s/\w could disagree
 _TRICKY = ["a", "Z", "_", "1", " ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f",
@@ -52,6 +64,50 @@ def test_opcodes_are_difflibs(a: list[str], b: list[str], same: bool) -> None:
         b = list(a)
     want = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     assert _opcodes(a, b) == want
+
+
+_HUNK_LINES = st.lists(st.tuples(st.sampled_from(["+", "-", " "]), st.sampled_from(
+    ["", " ", "}", "\t}", "{", "return 0;", "\treturn 0;", "x = 1;", "x  =  1;", "\tx\t= 1;",
+     "foo(a,", "    b);", "foo(a, b);", 'pr("a  b");', 'pr("a b");'])), max_size=14)
+
+
+def _hunk(spec: list[tuple[str, str]]) -> Hunk:
+    lines, old, new = [], 1, 1
+    for n, (kind, text) in enumerate(spec):
+        lines.append(Line(kind, text, None if kind == "+" else old,  # type: ignore[arg-type]
+                          None if kind == "-" else new, n + 2))
+        old += kind != "+"
+        new += kind != "-"
+    return Hunk(1, old - 1, 1, new - 1, "", tuple(lines), 1)
+
+
+def _assert_runs_are_the_edits(hunk: Hunk) -> None:
+    edits, runs = _hunk_edits(hunk), _runs(hunk)
+    assert _group(hunk, runs) == _group(hunk, edits)
+    assert [e for e in runs if e.kind != "same"] == [e for e in edits if e.kind != "same"]
+    assert [ln for e in runs for ln in e.pre] == [ln for e in edits for ln in e.pre]
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(_HUNK_LINES)
+def test_merged_runs_give_the_layout_changes_of_the_edits(spec: list[tuple[str, str]]
+                                                            ) -> None:
+    _assert_runs_are_the_edits(_hunk(spec))
+
+
+def test_merged_runs_on_the_corpus_fixtures_and_synthetic_series(corpus: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import synth
+    finally:
+        sys.path.pop(0)
+    paths = sorted(corpus.glob("*.patch")) + sorted((FIXTURES / "series").glob("*.mbox"))
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+    hunks = [h for text in [*texts, *synth.messages(200)] for part in text.split("\nFrom ")
+             for fdiff in parse_diff(split_body(part).diff or "", 1) for h in fdiff.hunks]
+    assert len(hunks) > 500
+    for hunk in hunks:
+        _assert_runs_are_the_edits(hunk)
 
 
 def test_derived_is_built_once_per_object() -> None:

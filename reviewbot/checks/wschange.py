@@ -18,8 +18,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.engine.context import Hit
@@ -44,26 +43,26 @@ def _squash_re(text: str) -> str:
     return _SPACE.sub("", _WORD_GAP.sub("\x01", text)).replace("\x01", " ")
 
 
-def _word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"  # what ``\w`` matches in a str pattern
-
-
 def squash(text: str) -> str:
     r"""``text`` without layout: whitespace dropped except one space between two words.
 
     The same as ``_squash_re`` (``str.split`` and ``\s`` agree on what is whitespace,
-    ``str.isalnum`` and ``\w`` on word characters), without two regex passes per line.
+    ``str.isalnum() or == "_"`` and ``\w`` on word characters), without two regex
+    passes per line.
     """
     if "\x01" in text:  # the regexes' placeholder already in the text: keep their result
         return _squash_re(text)
     parts = text.split()
     if len(parts) <= 1:
         return parts[0] if parts else ""
-    out = [parts[0]]
-    for prev, part in pairwise(parts):
-        if _word_char(prev[-1]) and _word_char(part[0]):
+    prev = parts[0]
+    out = [prev]
+    for part in parts[1:]:
+        c, d = prev[-1], part[0]
+        if (c.isalnum() or c == "_") and (d.isalnum() or d == "_"):
             out.append(" ")
         out.append(part)
+        prev = part
     return "".join(out)
 
 
@@ -83,9 +82,9 @@ def same_tokens(removed: list[str], added: list[str]) -> bool:
     return _STRING.findall("\n".join(removed)) == _STRING.findall("\n".join(added))
 
 
-@dataclass(frozen=True)
-class Edit:
-    """One step of the whitespace-insensitive comparison of a hunk."""
+class Edit(NamedTuple):
+    """One step of the whitespace-insensitive comparison of a hunk (a NamedTuple: built
+    per line by the definition, it must be cheap)."""
 
     kind: EditKind
     pre: tuple[Line, ...]  # lines of the pre-image (context or removed)
@@ -105,27 +104,48 @@ def _opcodes(a: list[str], b: list[str]) -> Sequence[tuple[str, int, int, int, i
 
 
 def _hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
-    pre: list[Line] = []
-    post: list[Line] = []
-    a: list[str] = []
-    b: list[str] = []
-    for ln, sq in zip(hunk.lines, squashed(hunk), strict=True):
-        if ln.kind != "+":
-            pre.append(ln)
-            a.append(sq)
-        if ln.kind != "-":
-            post.append(ln)
-            b.append(sq)
+    """The definition of ``hunk_edits``: one edit per line of an unchanged run."""
+    return _edits(hunk, merge_same=False)
+
+
+def _runs(hunk: Hunk) -> tuple[Edit, ...]:
+    """``_hunk_edits`` with each run of consecutive "same" edits merged into one edit
+    (what ``_layout_changes`` and ``changes_code`` read is the same either way)."""
+    return derived(hunk, "runs", lambda: _edits(hunk, merge_same=True), transient=True)
+
+
+def _edits(hunk: Hunk, *, merge_same: bool) -> tuple[Edit, ...]:
+    lines = hunk.lines
+    sqs = squashed(hunk)
+    pre = [ln for ln in lines if ln.kind != "+"]
+    post = [ln for ln in lines if ln.kind != "-"]
+    a = [sq for ln, sq in zip(lines, sqs, strict=True) if ln.kind != "+"]
+    b = [sq for ln, sq in zip(lines, sqs, strict=True) if ln.kind != "-"]
     edits: list[Edit] = []
     for op, i1, i2, j1, j2 in _opcodes(a, b):
-        if op == "equal":
-            for p, q in zip(pre[i1:i2], post[j1:j2], strict=True):
-                edits.append(Edit("same" if p.text == q.text else "layout", (p,), (q,)))
-            continue
         olds, news = pre[i1:i2], post[j1:j2]
-        layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])
-        edits.append(Edit("layout" if layout else "code", tuple(olds), tuple(news)))
+        if op != "equal":
+            layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])
+            edits.append(Edit("layout" if layout else "code", tuple(olds), tuple(news)))
+        elif merge_same and [ln.text for ln in olds] == [ln.text for ln in news]:
+            edits.append(Edit("same", tuple(olds), tuple(news)))
+        else:
+            edits.extend(_equal_run(olds, news, merge_same))
     return tuple(edits)
+
+
+def _equal_run(olds: list[Line], news: list[Line], merge_same: bool) -> list[Edit]:
+    """The edits of lines the re-diff pairs: "same" where the text is equal, else
+    "layout"; with ``merge_same`` consecutive "same" pairs make one edit."""
+    out: list[Edit] = []
+    for p, q in zip(olds, news, strict=True):
+        kind: EditKind = "same" if p.text == q.text else "layout"
+        if merge_same and kind == "same" and out and out[-1].kind == "same":
+            last = out[-1]
+            out[-1] = Edit("same", (*last.pre, p), (*last.post, q))
+        else:
+            out.append(Edit(kind, (p,), (q,)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -196,7 +216,11 @@ def layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
 
 
 def _layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
-    edits = hunk_edits(hunk)
+    return _group(hunk, _runs(hunk))
+
+
+def _group(hunk: Hunk, edits: Sequence[Edit]) -> tuple[LayoutChange, ...]:
+    """The layout changes of ``edits`` (``hunk_edits``, or ``_runs``: the same result)."""
     whole = not any(e.kind == "code" for e in edits)
     out: list[LayoutChange] = []
     i = 0
@@ -224,7 +248,7 @@ def _layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
 
 def changes_code(patch: Patch) -> bool:
     """The patch changes some tokens somewhere (it is not a pure layout patch)."""
-    return any(e.kind == "code" for f in patch.files for h in f.hunks for e in hunk_edits(h))
+    return any(e.kind == "code" for f in patch.files for h in f.hunks for e in _runs(h))
 
 
 def announces_layout(patch: Patch) -> bool:
