@@ -7,6 +7,7 @@ import email
 import email.utils
 import re
 from email.message import Message
+from functools import lru_cache
 
 from reviewbot.series.model import Mail, Person
 from reviewbot.series.subject import parse_subject
@@ -29,10 +30,15 @@ def _msgids(value: str | None) -> tuple[str, ...]:
 
 
 def _people(msg: Message, name: str) -> tuple[Person, ...]:
-    values = [clean_header(v) for v in msg.get_all(name, [])]
+    return _addresses(tuple(clean_header(v) for v in msg.get_all(name, [])))
+
+
+@lru_cache(maxsize=256)
+def _addresses(values: tuple[str, ...]) -> tuple[Person, ...]:
+    """The people of address header values (kept: a batch repeats its From/To/Cc)."""
     out: list[Person] = []
     try:
-        pairs = email.utils.getaddresses(values)
+        pairs = email.utils.getaddresses(list(values))
     except (RecursionError, ValueError, IndexError):  # "From: ((((..." recurses per "("
         return ()
     for display, addr in pairs:
@@ -93,8 +99,7 @@ def parse_mail(raw: bytes, max_bytes: int | None = None) -> Mail:
         return dataclasses.replace(
             mail, raw=raw, error=f"message is {len(raw)} bytes, over the limit of "
                                  f"{max_bytes} (--limit message-bytes=N)")
-    # the default policy is compat32; importing email.policy would cost ~10 ms at start-up
-    msg = email.message_from_bytes(raw)
+    msg = _message(raw)
     error: str | None = None
     subject = parse_subject(clean_header(_decode_header(msg.get("Subject", ""))))
     authors = _people(msg, "From")
@@ -129,6 +134,26 @@ def parse_mail(raw: bytes, max_bytes: int | None = None) -> Mail:
         raw=raw,
         error=error,
     )
+
+
+def _message(raw: bytes) -> Message:
+    """``email.message_from_bytes(raw)`` (the definition), without the feed parser's
+    line-by-line walk over the body of a single-part message.
+
+    Only the header block (up to the first empty line) goes through the parser; for a
+    type whose body the parser keeps as one string (not multipart, not message/*), that
+    string is the rest of ``raw`` as the parser decodes it. Anything else (no empty line,
+    the parser leaving part of the header block for the body) is parsed whole.
+    """
+    # the default policy is compat32; importing email.policy would cost ~10 ms at start-up
+    cut = raw.find(b"\n\n") + 2
+    if cut < 2:
+        return email.message_from_bytes(raw)
+    msg = email.message_from_bytes(raw[:cut])
+    if msg.get_content_maintype() in ("multipart", "message") or msg.get_payload() != "":
+        return email.message_from_bytes(raw)
+    msg.set_payload(raw[cut:].decode("ascii", "surrogateescape"))
+    return msg
 
 
 def _local_msgid(raw: bytes) -> str:

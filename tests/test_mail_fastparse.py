@@ -1,0 +1,88 @@
+"""The parse stage's fast paths give exactly what their definitions give.
+
+``mail._message`` parses only a message's header block with the email package and takes
+the body as it stands; ``email.message_from_bytes`` (the definition) must build the same
+message from every input: generated patch mails (damaged: CR/CRLF/mixed endings, NULs,
+truncation, MIME), header blocks the parser reads oddly (a first line that is a
+continuation, ``From `` lines, lines without a colon, no empty line at all) and every
+message of the corpus, the fixtures and the synthetic series. ``parse_mail`` built on
+either gives the same ``Mail``.
+"""
+
+from __future__ import annotations
+
+import email
+import sys
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewbot.fetch.local import split_mbox
+from reviewbot.series import mail
+from reviewbot.series.mail import parse_mail
+from tests.conftest import FIXTURES
+from tests.strategies import examples, patch_email
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shape(msg: Message) -> Any:
+    """What a parsed message holds: envelope, raw headers, body (parts, recursively)."""
+    payload = msg._payload  # type: ignore[attr-defined]  # the raw payload, not decoded
+    body = [_shape(p) for p in payload] if isinstance(payload, list) else payload
+    return (msg.get_unixfrom(), [(k, str(v)) for k, v in msg._headers],  # type: ignore[attr-defined]
+            body, msg.preamble, msg.epilogue)
+
+
+def _assert_same(raw: bytes) -> None:
+    assert _shape(mail._message(raw)) == _shape(email.message_from_bytes(raw)), raw
+    fast = parse_mail(raw)
+    with mock.patch.object(mail, "_message", email.message_from_bytes):
+        assert fast == parse_mail(raw)
+
+
+_HEADER_LINES = st.sampled_from([
+    "From: Ada <ada@example.org>", "Subject: [PATCH] x", "To: a@b.c", " continued",
+    "\tfolded", "From nobody Mon Sep 17 00:00:00 2001", "no colon here", ": empty name",
+    "Content-Type: multipart/mixed; boundary=XyZ", "Content-Type: message/rfc822",
+    "Content-Type: text/plain", "Content-Type: message/delivery-status", "X-\xe9: caf\xe9",
+    "", " ", "\r", "--XyZ", "Content-Transfer-Encoding: base64", "aGVsbG8K"])
+_ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@st.composite
+def _odd_message(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(st.tuples(_HEADER_LINES, _ENDINGS), max_size=12))
+    text = "".join(a + b for a, b in lines)
+    return text.encode("utf-8", "surrogateescape")
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(_odd_message())
+def test_message_of_odd_header_blocks(raw: bytes) -> None:
+    _assert_same(raw)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(patch_email())
+def test_message_of_damaged_patch_mails(raw: bytes) -> None:
+    _assert_same(raw)
+
+
+def test_message_of_every_mail_we_have(corpus: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import synth
+    finally:
+        sys.path.pop(0)
+    datas = [p.read_bytes() for p in sorted(corpus.glob("*.patch"))
+             + sorted(corpus.glob("*.mbox")) + sorted(FIXTURES.rglob("*.mbox"))]
+    datas.append("\n".join(synth.messages(100)).encode())
+    raws = [m.data for data in datas for m in split_mbox(data, "test")]
+    assert len(raws) > 100
+    for raw in raws:
+        _assert_same(raw)
