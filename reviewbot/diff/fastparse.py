@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.diff.model import FileDiff, Hunk, Line
+from reviewbot.diff.model import FileDiff, Hunk, Line, make_line
 
 _GIT_HEADER = re.compile(r"diff --git (a/[^\s\"]+) (b/[^\s\"]+)")
 _NEW_FILE = re.compile(r"new file mode \d+")
@@ -131,33 +131,33 @@ def _hunk(lines: list[str], i: int, hunks: list[Hunk], offset: int) -> int:
     out: list[Line] = []
     n = len(lines)
     i += 1
-    while True:
+    while old < old_end or new < new_end:  # the counts hold: the hunk is complete
         if i >= n:
             raise _GiveUp  # shorter than its header says
         line = lines[i]
         i += 1
         kind = line[:1]
-        if kind == "\\":
-            continue
-        if kind not in ("+", "-", " ", ""):  # "": a bare newline, an empty context line
-            raise _GiveUp
         value = line[1:]
         if value.endswith("\r"):
             value = value[:-1]
         if kind == "+":
-            out.append(Line("+", value, None, new, i + offset))
+            if new == new_end:
+                raise _GiveUp
+            out.append(make_line("+", value, None, new, i + offset))
             new += 1
         elif kind == "-":
-            out.append(Line("-", value, old, None, i + offset))
+            if old == old_end:
+                raise _GiveUp
+            out.append(make_line("-", value, old, None, i + offset))
             old += 1
-        else:
-            out.append(Line(" ", value, old, new, i + offset))
+        elif kind == " " or not kind:  # "": a bare newline, an empty context line
+            if old == old_end or new == new_end:
+                raise _GiveUp
+            out.append(make_line(" ", value, old, new, i + offset))
             old += 1
             new += 1
-        if old > old_end or new > new_end:
+        elif kind != "\\":
             raise _GiveUp
-        if old == old_end and new == new_end:
-            break
     header_line = (out[0].patch_line - 1) if out else offset
     hunks.append(Hunk(old_start, old_len, new_start, new_len, (section or "").strip(),
                       tuple(out), header_line))
