@@ -8,6 +8,7 @@ rule whose ``params`` carry the kernel knowledge the check needs.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,9 @@ class _Checks(Mapping[str, Check]):
     up, so loading rules (and a run that needs few checks) imports none or few."""
 
     def __getitem__(self, name: str) -> Check:
-        module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+        qualified = f"{__name__}.{_MODULES[name]}"
+        # asked once per rule and file: the import machinery only for the first time
+        module = sys.modules.get(qualified) or importlib.import_module(qualified)
         check: Check = module.check
         return check
 
