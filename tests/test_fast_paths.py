@@ -8,6 +8,7 @@ characters, repeated lines, blank lines), so a speed-up can never change a findi
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewbot.checks.wschange import (
+    _ANNOUNCED,
+    _ANNOUNCEMENTS,
     _group,
     _hunk_edits,
     _opcodes,
@@ -108,6 +111,19 @@ def test_merged_runs_on_the_corpus_fixtures_and_synthetic_series(corpus: Path) -
     assert len(hunks) > 500
     for hunk in hunks:
         _assert_runs_are_the_edits(hunk)
+
+
+_PLAIN_ANNOUNCED = re.compile("|".join(_ANNOUNCEMENTS), re.IGNORECASE)
+_PIECES = ["white", "space", " ", "-", "coding", "style", "indent", "re", "ation", "fix",
+           "blank line", "clang-format", "CHECKPATCH", "Cosmetic", "\u017ftyle", "\u212a",
+           "\u0130", "\u0131ndent", "x", "\n", "empty", "format", "ting", "code"]
+
+
+@settings(max_examples=examples(800), deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=10).map("".join))
+def test_announced_is_the_plain_alternation(text: str) -> None:
+    assert all(a[0].isalpha() for a in _ANNOUNCEMENTS)  # what the lookahead relies on
+    assert bool(_ANNOUNCED.search(text)) == bool(_PLAIN_ANNOUNCED.search(text))
 
 
 def test_derived_is_built_once_per_object() -> None:
