@@ -15,12 +15,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reviewbot.checks.seqmatch import opcodes
 from reviewbot.checks.wschange import (
     _ANNOUNCED,
     _ANNOUNCEMENTS,
     _group,
     _hunk_edits,
-    _opcodes,
     _runs,
     _squash_re,
     squash,
@@ -56,17 +56,23 @@ def test_squash_on_any_text(text: str) -> None:
     assert squash(text) == _squash_re(text)
 
 
-_LINES = st.lists(st.sampled_from(["", "}", "{", "return 0;", "x = 1;", "y = 2;"]),
-                  max_size=8)
+_WORDS = st.sampled_from(["", "}", "{", "return 0;", "x = 1;", "y = 2;"])
 
 
-@settings(max_examples=1000, deadline=None)
-@given(_LINES, _LINES, st.booleans())
+@settings(max_examples=examples(1000), deadline=None)
+@given(st.lists(_WORDS, max_size=8), st.lists(_WORDS, max_size=8), st.booleans())
 def test_opcodes_are_difflibs(a: list[str], b: list[str], same: bool) -> None:
     if same:
         b = list(a)
     want = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    assert _opcodes(a, b) == want
+    assert opcodes(a, b) == want
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(_WORDS, max_size=40), st.lists(_WORDS, max_size=40))
+def test_opcodes_are_difflibs_on_long_runs(a: list[str], b: list[str]) -> None:
+    want = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    assert opcodes(a, b) == want
 
 
 _HUNK_LINES = st.lists(st.tuples(st.sampled_from(["+", "-", " "]), st.sampled_from(
@@ -85,6 +91,9 @@ def _hunk(spec: list[tuple[str, str]]) -> Hunk:
 
 
 def _assert_runs_are_the_edits(hunk: Hunk) -> None:
+    a = [squash(ln.text) for ln in hunk.lines if ln.kind != "+"]
+    b = [squash(ln.text) for ln in hunk.lines if ln.kind != "-"]
+    assert opcodes(a, b) == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     edits, runs = _hunk_edits(hunk), _runs(hunk)
     assert _group(hunk, runs) == _group(hunk, edits)
     assert [e for e in runs if e.kind != "same"] == [e for e in edits if e.kind != "same"]

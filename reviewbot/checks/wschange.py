@@ -14,12 +14,12 @@ order). Everything else is a *code* change. Consecutive layout edits form one
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from reviewbot.checks.seqmatch import opcodes
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.engine.context import Hit
 from reviewbot.memo import derived
@@ -100,13 +100,6 @@ def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
     return derived(hunk, "edits", lambda: _hunk_edits(hunk), transient=True)
 
 
-def _opcodes(a: list[str], b: list[str]) -> Sequence[tuple[str, int, int, int, int]]:
-    """``SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``."""
-    if a == b:  # the whole of a is the one longest match: one "equal" run (none if empty)
-        return [("equal", 0, len(a), 0, len(b))] if a else []
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-
-
 def _hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
     """The definition of ``hunk_edits``: one edit per line of an unchanged run."""
     return _edits(hunk, merge_same=False)
@@ -126,7 +119,7 @@ def _edits(hunk: Hunk, *, merge_same: bool) -> tuple[Edit, ...]:
     a = [sq for ln, sq in zip(lines, sqs, strict=True) if ln.kind != "+"]
     b = [sq for ln, sq in zip(lines, sqs, strict=True) if ln.kind != "-"]
     edits: list[Edit] = []
-    for op, i1, i2, j1, j2 in _opcodes(a, b):
+    for op, i1, i2, j1, j2 in opcodes(a, b):
         olds, news = pre[i1:i2], post[j1:j2]
         if op != "equal":
             layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])
