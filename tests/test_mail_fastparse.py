@@ -6,7 +6,9 @@ message from every input: generated patch mails (damaged: CR/CRLF/mixed endings,
 truncation, MIME), header blocks the parser reads oddly (a first line that is a
 continuation, ``From `` lines, lines without a colon, no empty line at all) and every
 message of the corpus, the fixtures and the synthetic series. ``parse_mail`` built on
-either gives the same ``Mail``.
+either gives the same ``Mail``. ``split_mbox`` finds ``From `` lines with ``bytes.find``
+and skips the ``>From`` regex where no line starts with ``>``: the same messages as the
+regexes give.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewbot.fetch.local import split_mbox
+from reviewbot.fetch import local
+from reviewbot.fetch.local import RawMessage, split_mbox
 from reviewbot.series import mail
 from reviewbot.series.mail import parse_mail
 from tests.conftest import FIXTURES
@@ -86,3 +89,45 @@ def test_message_of_every_mail_we_have(corpus: Path) -> None:
     assert len(raws) > 100
     for raw in raws:
         _assert_same(raw)
+
+
+def _reference_split_mbox(data: bytes, origin: str) -> list[RawMessage]:
+    """``split_mbox`` as it was defined: both regexes over the whole input."""
+    starts = [m.start() for m in local._FROM_LINE.finditer(data)
+              if m.start() == 0 or data[m.start() - 2:m.start()] == b"\n\n"
+              or local._STRICT_FROM.match(data, m.start())]
+    if not starts:
+        return [RawMessage(data, origin)]
+    out: list[RawMessage] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(data)
+        chunk = data[start:end]
+        nl = chunk.find(b"\n")
+        body = chunk[nl + 1:] if nl >= 0 else b""
+        body = local._MBOXRD_ESCAPE.sub(rb"\1", body)
+        if body.strip():
+            out.append(RawMessage(body, f"{origin} (message {i + 1})"))
+    return out
+
+
+_MBOX_PIECES = st.sampled_from([
+    b"From ", b"From nobody Mon Sep 17 00:00:00 2001", b"From a@b Thu Jan  1 00:00:00 1970",
+    b"\n", b"\n\n", b"\r\n", b">From x", b">>From ", b">", b"Subject: x", b"body", b" ",
+    b"From", b"\nFrom "])
+
+
+@settings(max_examples=examples(800), deadline=None)
+@given(st.lists(_MBOX_PIECES, max_size=16).map(b"".join))
+def test_split_mbox_is_the_regex_split(data: bytes) -> None:
+    want = [m.start() for m in local._FROM_LINE.finditer(data)]
+    assert list(local._from_line_starts(data)) == want
+    assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
+
+
+def test_split_mbox_of_every_mbox_we_have(corpus: Path) -> None:
+    paths = sorted(corpus.glob("*.mbox")) + sorted(FIXTURES.rglob("*.mbox")) + sorted(
+        corpus.glob("*.patch"))
+    assert len(paths) > 5
+    for path in paths:
+        data = path.read_bytes()
+        assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
