@@ -75,13 +75,35 @@ def squashed(hunk: Hunk) -> tuple[str, ...]:
     return derived(hunk, "squashed", lambda: tuple(squash(ln.text) for ln in hunk.lines))
 
 
+def _rediff_keys(hunk: Hunk) -> list[str]:
+    """One key per line of ``hunk``, two keys equal exactly when the lines' ``squash``
+    is: all the re-diff compares (it only asks which lines are equal), at a third of
+    the cost of ``squashed``.
+
+    Equal ``squash`` means equal text without whitespace (``squash`` only keeps single
+    spaces), and equal words with single spaces (``" ".join(text.split())``) means equal
+    ``squash`` (it is made of those words). When no two lines share the first but not
+    the second, the three agree and the text without whitespace is the key; else (and
+    for text with the regexes' placeholder \x01) the key is ``squash`` itself.
+    """
+    words = [ln.text.split() for ln in hunk.lines]
+    bare = ["".join(w) for w in words]
+    if len({" ".join(w) for w in words}) == len(set(bare)) and "\x01" not in "".join(bare):
+        return bare
+    return list(squashed(hunk))
+
+
 def is_blank(line: Line) -> bool:
     return not line.text.strip()
 
 
 def same_tokens(removed: list[str], added: list[str]) -> bool:
     """True when two runs of lines differ only in whitespace, blank lines and wrapping."""
-    if squash(" ".join(removed)) != squash(" ".join(added)):
+    old, new = " ".join(removed), " ".join(added)
+    # equal squash means equal text without whitespace (but for the placeholder \x01)
+    if "".join(old.split()) != "".join(new.split()) and "\x01" not in old + new:
+        return False
+    if squash(old) != squash(new):
         return False
     return _STRING.findall("\n".join(removed)) == _STRING.findall("\n".join(added))
 
@@ -102,22 +124,24 @@ def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
 
 def _hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
     """The definition of ``hunk_edits``: one edit per line of an unchanged run."""
-    return _edits(hunk, merge_same=False)
+    return _edits(hunk, list(squashed(hunk)), merge_same=False)
 
 
 def _runs(hunk: Hunk) -> tuple[Edit, ...]:
     """``_hunk_edits`` with each run of consecutive "same" edits merged into one edit
     (what ``_layout_changes`` and ``changes_code`` read is the same either way)."""
-    return derived(hunk, "runs", lambda: _edits(hunk, merge_same=True), transient=True)
+    return derived(hunk, "runs", lambda: _edits(hunk, _rediff_keys(hunk), merge_same=True),
+                   transient=True)
 
 
-def _edits(hunk: Hunk, *, merge_same: bool) -> tuple[Edit, ...]:
+def _edits(hunk: Hunk, keys: list[str], *, merge_same: bool) -> tuple[Edit, ...]:
+    """The edits of the re-diff of the hunk's lines compared by ``keys`` (``squashed``,
+    or keys equal exactly where those are)."""
     lines = hunk.lines
-    sqs = squashed(hunk)
     pre = [ln for ln in lines if ln.kind != "+"]
     post = [ln for ln in lines if ln.kind != "-"]
-    a = [sq for ln, sq in zip(lines, sqs, strict=True) if ln.kind != "+"]
-    b = [sq for ln, sq in zip(lines, sqs, strict=True) if ln.kind != "-"]
+    a = [key for ln, key in zip(lines, keys, strict=True) if ln.kind != "+"]
+    b = [key for ln, key in zip(lines, keys, strict=True) if ln.kind != "-"]
     edits: list[Edit] = []
     for op, i1, i2, j1, j2 in opcodes(a, b):
         olds, news = pre[i1:i2], post[j1:j2]
