@@ -7,17 +7,15 @@ counts, ``\\ No newline at end of file``, CRLF, renames, binary files, /dev/null
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot.diff.fastparse import fast_parse_diff
-from reviewbot.diff.model import FileDiff, Line, make_line
+from reviewbot.diff.model import FileDiff
 from reviewbot.diff.parse import DiffError, parse_diff, split_body, unidiff_parse_diff
 from reviewbot.fetch.local import split_mbox
 from reviewbot.series.mail import parse_mail
@@ -137,13 +135,3 @@ def test_fast_path_matches_unidiff_on_hostile_diffs(text: str, first: int,
     parts = split_body(text)
     if parts.diff:
         _same(parts.diff, first)
-
-
-@pytest.mark.parametrize("args", [("+", "x = 1;", None, 3, 7), ("-", "", 2, None, 1),
-                                  (" ", "\tint i;", 5, 6, 40)])
-def test_make_line_is_the_dataclass(args: tuple[Any, ...]) -> None:
-    fast, slow = make_line(*args), Line(*args)
-    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
-    assert vars(fast) == vars(slow) and list(vars(fast)) == list(vars(slow))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        fast.text = "y"  # type: ignore[misc]

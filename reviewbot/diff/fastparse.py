@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.diff.model import FileDiff, Hunk, Line, make_line
+from reviewbot.diff.model import FileDiff, Hunk, Line
 
 _GIT_HEADER = re.compile(r"diff --git (a/[^\s\"]+) (b/[^\s\"]+)")
 _NEW_FILE = re.compile(r"new file mode \d+")
@@ -143,17 +143,17 @@ def _hunk(lines: list[str], i: int, hunks: list[Hunk], offset: int) -> int:
         if kind == "+":
             if new == new_end:
                 raise _GiveUp
-            out.append(make_line("+", value, None, new, i + offset))
+            out.append(Line("+", value, None, new, i + offset))
             new += 1
         elif kind == "-":
             if old == old_end:
                 raise _GiveUp
-            out.append(make_line("-", value, old, None, i + offset))
+            out.append(Line("-", value, old, None, i + offset))
             old += 1
         elif kind == " " or not kind:  # "": a bare newline, an empty context line
             if old == old_end or new == new_end:
                 raise _GiveUp
-            out.append(make_line(" ", value, old, new, i + offset))
+            out.append(Line(" ", value, old, new, i + offset))
             old += 1
             new += 1
         elif kind != "\\":

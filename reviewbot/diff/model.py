@@ -31,21 +31,6 @@ class Line:
         return self.kind == "-"
 
 
-def make_line(kind: LineKind, text: str, old: int | None, new: int | None,
-              patch_line: int) -> Line:
-    """``Line(kind, text, old, new, patch_line)`` at less than half the cost (a diff
-    parse builds one per diff line): the frozen dataclass's ``__init__`` sets each field
-    through ``object.__setattr__``; this fills the instance dict directly."""
-    line = object.__new__(Line)
-    fields = line.__dict__
-    fields["kind"] = kind
-    fields["text"] = text
-    fields["old"] = old
-    fields["new"] = new
-    fields["patch_line"] = patch_line
-    return line
-
-
 @dataclass(frozen=True)
 class Hunk:
     """One ``@@ -a,b +c,d @@ section`` hunk."""
