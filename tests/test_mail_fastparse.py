@@ -53,7 +53,8 @@ _HEADER_LINES = st.sampled_from([
     "\tfolded", "From nobody Mon Sep 17 00:00:00 2001", "no colon here", ": empty name",
     "Content-Type: multipart/mixed; boundary=XyZ", "Content-Type: message/rfc822",
     "Content-Type: text/plain", "Content-Type: message/delivery-status", "X-\xe9: caf\xe9",
-    "", " ", "\r", "--XyZ", "Content-Transfer-Encoding: base64", "aGVsbG8K"])
+    "", " ", "\r", "--XyZ", "Content-Transfer-Encoding: base64", "aGVsbG8K",
+    "X-Caf: caf\xe9 \t ", "Subject:", "Subject:tight", "Cc: a@b.c,\t", "\t b@c.d"])
 _ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
 
 
@@ -64,9 +65,39 @@ def _odd_message(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+_PLAIN_HEADERS = st.sampled_from([
+    "From: Ada <ada@example.org>", "Subject: [PATCH] x", "To: a@b.c", "Subject:",
+    "Subject:tight", "X-Caf: caf\xe9 \t ", "Cc: a@b.c,", "Content-Type: text/plain",
+    "Content-Type: text/plain; charset=latin-1", "Content-Type: multipart/mixed",
+    "Content-Type: message/rfc822", "Content-Transfer-Encoding: base64",
+    "Content-Transfer-Encoding: quoted-printable", "Date: Mon, 5 Jan 2026 09:04:00 +0000",
+    "Message-ID: <a@b>", "X-A!~: 1"])
+_CONTINUATIONS = st.sampled_from([" continued", "\tfolded", " ", "\t b@c.d", " \xe9"])
+_BODIES = st.sampled_from(["", "body\n", "x\r\ny\r", "From x\n", "\n\nmore\n", "=C3=A9\n",
+                           "aGVsbG8K\n", "caf\xe9\n"])
+
+
+@st.composite
+def _plain_message(draw: st.DrawFn) -> bytes:
+    """A header block the fast path reads itself, then a body."""
+    lines = [draw(_PLAIN_HEADERS)]
+    for _ in range(draw(st.integers(0, 8))):
+        lines.append(draw(st.one_of(_PLAIN_HEADERS, _CONTINUATIONS)))
+    text = "".join(ln + "\n" for ln in lines) + "\n" + draw(_BODIES)
+    return text.encode("utf-8", "surrogateescape")
+
+
 @settings(max_examples=examples(400), deadline=None)
 @given(_odd_message())
 def test_message_of_odd_header_blocks(raw: bytes) -> None:
+    _assert_same(raw)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(_plain_message())
+def test_message_of_plain_header_blocks(raw: bytes) -> None:
+    cut = raw.find(b"\n\n") + 2
+    assert mail._plain_headers(raw[:cut - 1].decode("ascii", "surrogateescape")) is not None
     _assert_same(raw)
 
 

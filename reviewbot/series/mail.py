@@ -14,6 +14,8 @@ from reviewbot.series.subject import parse_subject
 
 _MSGID = re.compile(r"<([^<>\s]{1,995})>")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# a header line as the feed parser reads it (its headerRE), with a non-empty name
+_HEADER_NAME = re.compile(r"[\041-\071\073-\176]+:")
 
 
 def clean_header(value: object) -> str:
@@ -140,19 +142,49 @@ def _message(raw: bytes) -> Message:
     """``email.message_from_bytes(raw)`` (the definition), without the feed parser's
     line-by-line walk over the body of a single-part message.
 
-    Only the header block (up to the first empty line) goes through the parser; for a
-    type whose body the parser keeps as one string (not multipart, not message/*), that
-    string is the rest of ``raw`` as the parser decodes it. Anything else (no empty line,
-    the parser leaving part of the header block for the body) is parsed whole.
+    Only the header block (up to the first empty line) is parsed: by ``_plain_headers``
+    when it is plain, else by the email parser. For a type whose body the parser keeps
+    as one string (not multipart, not message/*), that string is the rest of ``raw`` as
+    the parser decodes it. Anything else (no empty line, the parser leaving part of the
+    header block for the body) is parsed whole.
     """
     # the default policy is compat32; importing email.policy would cost ~10 ms at start-up
     cut = raw.find(b"\n\n") + 2
     if cut < 2:
         return email.message_from_bytes(raw)
-    msg = email.message_from_bytes(raw[:cut])
-    if msg.get_content_maintype() in ("multipart", "message") or msg.get_payload() != "":
+    msg = _plain_headers(raw[:cut - 1].decode("ascii", "surrogateescape"))
+    if msg is None:
+        msg = email.message_from_bytes(raw[:cut])
+        if msg.get_payload() != "":  # the parser put part of the header block in the body
+            return email.message_from_bytes(raw)
+    if msg.get_content_maintype() in ("multipart", "message"):
         return email.message_from_bytes(raw)
     msg.set_payload(raw[cut:].decode("ascii", "surrogateescape"))
+    return msg
+
+
+def _plain_headers(head: str) -> Message | None:
+    """The message the feed parser makes of the header block ``head`` (lines ending in
+    a newline, the empty line left out) when each line is a ``Name: value`` header or
+    the continuation of one; None for anything else (CR line ends, a first line that is
+    a continuation or a ``From `` line, a line without a header name): the parser reads
+    those its own way."""
+    if "\r" in head or head[:1] in (" ", "\t"):
+        return None
+    msg = Message()
+    policy = msg.policy
+    source: list[str] = []
+    for line in head.split("\n")[:-1]:  # head ends with its last line's newline
+        if line[:1] in (" ", "\t"):
+            source.append(line + "\n")
+            continue
+        if not _HEADER_NAME.match(line):
+            return None
+        if source:
+            msg.set_raw(*policy.header_source_parse(source))
+        source = [line + "\n"]
+    if source:
+        msg.set_raw(*policy.header_source_parse(source))
     return msg
 
 
