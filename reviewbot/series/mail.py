@@ -15,7 +15,7 @@ from reviewbot.series.subject import parse_subject
 _MSGID = re.compile(r"<([^<>\s]{1,995})>")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # a header line as the feed parser reads it (its headerRE), with a non-empty name
-_HEADER_NAME = re.compile(r"[\041-\071\073-\176]+:")
+_HEADER_NAME = re.compile(r"^[\041-\071\073-\176]+:")
 
 
 def clean_header(value: object) -> str:
