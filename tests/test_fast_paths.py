@@ -7,7 +7,9 @@ characters, repeated lines, blank lines), so a speed-up can never change a findi
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import fnmatch
 import re
 import sys
 from pathlib import Path
@@ -34,12 +36,15 @@ from reviewbot.cmap.index import Rows, intersect, merge
 from reviewbot.cmap.parser import CParser
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.diff.parse import parse_diff, split_body
+from reviewbot.engine.loader import load_rules
+from reviewbot.engine.runner import path_matches
 from reviewbot.memo import derived, forget_transient
 from tests.conftest import CORPUS, FIXTURES
 from tests.strategies import examples
 from tests.test_cmap_index import _maps as tree_mode_maps
 
 ROOT = Path(__file__).resolve().parent.parent
+_A_RULE = load_rules()[0]
 
 # characters where str.split()/isalnum() and the regexes' \s/\w could disagree
 _TRICKY = ["a", "Z", "_", "1", " ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f",
@@ -174,6 +179,26 @@ _PIECES = ["white", "space", " ", "-", "coding", "style", "indent", "re", "ation
 def test_announced_is_the_plain_alternation(text: str) -> None:
     assert all(a[0].isalpha() for a in _ANNOUNCEMENTS)  # what the lookahead relies on
     assert bool(_ANNOUNCED.search(text)) == bool(_PLAIN_ANNOUNCED.search(text))
+
+
+_GLOBS = st.lists(st.sampled_from(["*.c", "*.h", "*", "mm/*", "*/x*.c", "*a*b", "[!a]*",
+                                    "[a-c]?.c", "Makefile", "*.[ch]", "**", "x?y", "\\*"]),
+                  max_size=3).map(tuple)
+_PATHS = st.lists(st.sampled_from(["mm/", "a", "b", "x", "y", ".c", ".h", "/", "Makefile",
+                                   "*", "\n", "\u00e9"]), max_size=6).map("".join)
+
+
+@settings(max_examples=examples(800), deadline=None)
+@given(_GLOBS, _GLOBS, _PATHS)
+def test_path_matches_is_fnmatchcase(paths: tuple[str, ...], exclude: tuple[str, ...],
+                                     path: str) -> None:
+    rule = dataclasses.replace(_A_RULE, paths=paths, exclude_paths=exclude)
+
+    def hit(globs: tuple[str, ...]) -> bool:
+        return any(fnmatch.fnmatchcase(path, g)
+                   or fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], g) for g in globs)
+
+    assert path_matches(rule, path) == (hit(paths) and not hit(exclude))
 
 
 def test_derived_is_built_once_per_object() -> None:
