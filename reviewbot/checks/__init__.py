@@ -36,7 +36,7 @@ class _Checks(Mapping[str, Check]):
 
     def __getitem__(self, name: str) -> Check:
         qualified = f"{__name__}.{_MODULES[name]}"
-        # (asked per rule and file: sys.modules first, import_module costs more)
+        # asked once per rule and file: the import machinery only for the first time
         module = sys.modules.get(qualified) or importlib.import_module(qualified)
         check: Check = module.check
         return check

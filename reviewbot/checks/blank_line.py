@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 from reviewbot.checks.wschange import (
     hit_for,
-    is_blank,
     layout_changes,
     layout_changes_expected,
     squash,
@@ -220,17 +219,20 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
 def _blank_hits(hunk: Hunk) -> Iterator[tuple[int, str]]:
     """(post-image line, case) for the added blank lines of ``hunk`` by layout alone."""
     post = [ln for ln in hunk.lines if ln.kind != "-"]
+    blank = [not ln.text.strip() for ln in post]  # is_blank of each
+    if not any(blank):
+        return
     scanned = scan_post_image(hunk)
     reported_run = False
     for i, ln in enumerate(post):
-        if not is_blank(ln):
+        if not blank[i]:
             reported_run = False
             continue
         if ln.kind != "+" or ln.new is None or (i and scanned[i - 1].in_comment_after):
             continue
         prev = scanned[i - 1].code.strip() if i else None
         nxt = scanned[i + 1].code.strip() if i + 1 < len(post) else None
-        double = (i > 0 and is_blank(post[i - 1])) or (i + 1 < len(post) and is_blank(post[i + 1]))
+        double = (i > 0 and blank[i - 1]) or (i + 1 < len(post) and blank[i + 1])
         if double:
             if not reported_run:
                 reported_run = True
@@ -262,8 +264,11 @@ def _removed_double(fc: FileContext) -> Iterator[Hit]:
     """A removal that leaves two blank lines next to each other."""
     for hunk in fc.diff.hunks:
         post = [ln for ln in hunk.lines if ln.kind != "-"]
+        if len(post) == len(hunk.lines):
+            continue  # nothing removed
+        blank = [not ln.text.strip() for ln in post]  # is_blank of each
         for i in range(1, len(post)):
-            if not (is_blank(post[i - 1]) and is_blank(post[i])):
+            if not (blank[i - 1] and blank[i]):
                 continue
             if post[i - 1].kind == "+" or post[i].kind == "+":
                 continue  # an added blank line: reported on that line

@@ -13,6 +13,7 @@ files, a hunk of ``-0,0 +0,0``) makes it give up, and unidiff parses the whole d
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from reviewbot.diff.model import FileDiff, Hunk, Line
 
@@ -43,6 +44,7 @@ def fast_parse_diff(text: str, first_line: int = 1) -> tuple[FileDiff, ...] | No
 
 def _parse(text: str, first_line: int) -> tuple[FileDiff, ...]:
     lines = text.split("\n")
+    cr = "\r" in text
     if lines and lines[-1] == "":
         lines.pop()  # the text ends with a newline: no line after it
     offset = first_line - 1
@@ -76,7 +78,7 @@ def _parse(text: str, first_line: int) -> tuple[FileDiff, ...]:
             i += 1
             continue
         if line.startswith("@@"):
-            i = _hunk(lines, i, files[-1][2], offset)
+            i = _hunk(lines, i, files[-1][2], offset, cr)
             state = "hunks"
             continue
         if state == "header":
@@ -114,8 +116,9 @@ def _parse(text: str, first_line: int) -> tuple[FileDiff, ...]:
                  for source, target, hunks in files)
 
 
-def _hunk(lines: list[str], i: int, hunks: list[Hunk], offset: int) -> int:
-    """Parse the hunk whose header is ``lines[i]``; the index after it."""
+def _hunk(lines: list[str], i: int, hunks: list[Hunk], offset: int, cr: bool) -> int:
+    """Parse the hunk whose header is ``lines[i]``; the index after it. ``cr``: the
+    diff holds a CR somewhere (else no line can end in one)."""
     m = _HUNK_HEADER.match(lines[i])
     if m is None:
         raise _GiveUp
@@ -129,39 +132,42 @@ def _hunk(lines: list[str], i: int, hunks: list[Hunk], offset: int) -> int:
     new_end = new_start + new_len
     old, new = old_start, new_start
     out: list[Line] = []
-    n = len(lines)
-    i += 1
-    while True:
-        if i >= n:
-            raise _GiveUp  # shorter than its header says
-        line = lines[i]
-        i += 1
+    append = out.append
+    at = i + 1 + offset  # the patch line of lines[i]
+    for line in islice(lines, i + 1, None):
+        at += 1
         kind = line[:1]
-        if kind == "\\":
-            continue
-        if kind not in ("+", "-", " ", ""):  # "": a bare newline, an empty context line
-            raise _GiveUp
         value = line[1:]
-        if value.endswith("\r"):
+        if cr and value.endswith("\r"):
             value = value[:-1]
         if kind == "+":
-            out.append(Line("+", value, None, new, i + offset))
+            if new == new_end:
+                raise _GiveUp
+            append(Line("+", value, None, new, at))
             new += 1
         elif kind == "-":
-            out.append(Line("-", value, old, None, i + offset))
+            if old == old_end:
+                raise _GiveUp
+            append(Line("-", value, old, None, at))
             old += 1
-        else:
-            out.append(Line(" ", value, old, new, i + offset))
+        elif kind == " " or not kind:  # "": a bare newline, an empty context line
+            if old == old_end or new == new_end:
+                raise _GiveUp
+            append(Line(" ", value, old, new, at))
             old += 1
             new += 1
-        if old > old_end or new > new_end:
+        elif kind == "\\":
+            continue
+        else:
             raise _GiveUp
-        if old == old_end and new == new_end:
+        if old == old_end and new == new_end:  # the counts hold: the hunk is complete
             break
+    else:
+        raise _GiveUp  # shorter than its header says
     header_line = (out[0].patch_line - 1) if out else offset
     hunks.append(Hunk(old_start, old_len, new_start, new_len, (section or "").strip(),
                       tuple(out), header_line))
-    return i
+    return at - offset
 
 
 def _file_diff(text: str, offset: int, source: str, target: str,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import string
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 
 from reviewbot.diff.model import Line
 from reviewbot.engine.context import FileContext, Hit, PatchContext
@@ -14,11 +16,25 @@ from reviewbot.findings import Finding
 
 
 def path_matches(rule: Rule, path: str) -> bool:
-    def hit(globs: Sequence[str]) -> bool:
-        return any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], g)
-                   for g in globs)
+    """The path, or its last component, matches one of the rule's ``paths`` globs
+    (``fnmatch.fnmatchcase``) and none of its ``exclude_paths``."""
+    name = path.rsplit("/", 1)[-1]
+
+    def hit(globs: tuple[str, ...]) -> bool:
+        pattern = _globs(globs)
+        return pattern is not None and (pattern.match(path) is not None
+                                        or pattern.match(name) is not None)
 
     return hit(rule.paths) and not hit(rule.exclude_paths)
+
+
+@lru_cache(maxsize=256)
+def _globs(globs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex matching what any of ``globs`` matches: ``fnmatchcase`` is a match of
+    ``fnmatch.translate(glob)``, and each translation is a self-contained group."""
+    if not globs:
+        return None
+    return re.compile("|".join(fnmatch.translate(g) for g in globs))
 
 
 def _keywords_present(rule: Rule, fc: FileContext) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,8 @@ class RawMessage:
 
 def split_mbox(data: bytes, origin: str) -> list[RawMessage]:
     """Split an mbox (mboxo or mboxrd) into messages, undoing ``>From`` escaping."""
-    starts = [m.start() for m in _FROM_LINE.finditer(data)
-              if m.start() == 0 or data[m.start() - 2:m.start()] == b"\n\n"
-              or _STRICT_FROM.match(data, m.start())]
+    starts = [p for p in _from_line_starts(data)
+              if p == 0 or data[p - 2:p] == b"\n\n" or _STRICT_FROM.match(data, p)]
     if not starts:
         return [RawMessage(data, origin)]
     out: list[RawMessage] = []
@@ -42,10 +42,25 @@ def split_mbox(data: bytes, origin: str) -> list[RawMessage]:
         chunk = data[start:end]
         nl = chunk.find(b"\n")
         body = chunk[nl + 1:] if nl >= 0 else b""
-        body = _MBOXRD_ESCAPE.sub(rb"\1", body)
+        if body.startswith(b">") or b"\n>" in body:  # where an escape can be
+            body = _MBOXRD_ESCAPE.sub(rb"\1", body)
         if body.strip():
             out.append(RawMessage(body, f"{origin} (message {i + 1})"))
     return out
+
+
+def _from_line_starts(data: bytes) -> Iterator[int]:
+    """Where ``_FROM_LINE`` matches (the definition): the start of each line that begins
+    with ``From `` and ends with a newline, found with ``bytes.find``."""
+    if data.startswith(b"From ") and b"\n" in data:
+        yield 0
+    i = data.find(b"\nFrom ")
+    while i >= 0:
+        start = i + 1
+        if data.find(b"\n", start) < 0:  # the last line, without a newline
+            return
+        yield start
+        i = data.find(b"\nFrom ", start)
 
 
 def looks_like_mail(data: bytes) -> bool:

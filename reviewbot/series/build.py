@@ -65,7 +65,8 @@ def make_patch(mail: Mail, index: int, total: int, version: int,
                max_lines: int = MAX_LINES_PER_PATCH,
                max_line_length: int = Limits().line_length) -> Patch:
     """Parse one patch mail's commit message and diff; problems become ``skipped``."""
-    base = _BASE_COMMIT.search(mail.body)
+    # the literal first: the regex would scan every line of the body for nothing
+    base = _BASE_COMMIT.search(mail.body) if "base-commit:" in mail.body else None
     base_commit = base.group(1) if base else None
     if mail.error:
         return Patch(mail, index, total, version, "", (), skipped=mail.error)

@@ -1,0 +1,164 @@
+"""The parse stage's fast paths give exactly what their definitions give.
+
+``mail._message`` parses only a message's header block with the email package and takes
+the body as it stands; ``email.message_from_bytes`` (the definition) must build the same
+message from every input: generated patch mails (damaged: CR/CRLF/mixed endings, NULs,
+truncation, MIME), header blocks the parser reads oddly (a first line that is a
+continuation, ``From `` lines, lines without a colon, no empty line at all) and every
+message of the corpus, the fixtures and the synthetic series. ``parse_mail`` built on
+either gives the same ``Mail``. ``split_mbox`` finds ``From `` lines with ``bytes.find``
+and skips the ``>From`` regex where no line starts with ``>``: the same messages as the
+regexes give.
+"""
+
+from __future__ import annotations
+
+import email
+import sys
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewbot.fetch import local
+from reviewbot.fetch.local import RawMessage, split_mbox
+from reviewbot.series import mail
+from reviewbot.series.mail import parse_mail
+from tests.conftest import FIXTURES
+from tests.strategies import examples, patch_email
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shape(msg: Message) -> Any:
+    """What a parsed message holds: envelope, raw headers, body (parts, recursively)."""
+    payload = msg._payload  # type: ignore[attr-defined]  # the raw payload, not decoded
+    body = [_shape(p) for p in payload] if isinstance(payload, list) else payload
+    return (msg.get_unixfrom(), [(k, str(v)) for k, v in msg._headers],  # type: ignore[attr-defined]
+            body, msg.preamble, msg.epilogue)
+
+
+def _assert_same(raw: bytes) -> None:
+    assert _shape(mail._message(raw)) == _shape(email.message_from_bytes(raw)), raw
+    fast = parse_mail(raw)
+    with mock.patch.object(mail, "_message", email.message_from_bytes):
+        assert fast == parse_mail(raw)
+
+
+_HEADER_LINES = st.sampled_from([
+    "From: Ada <ada@example.org>", "Subject: [PATCH] x", "To: a@b.c", " continued",
+    "\tfolded", "From nobody Mon Sep 17 00:00:00 2001", "no colon here", ": empty name",
+    "Content-Type: multipart/mixed; boundary=XyZ", "Content-Type: message/rfc822",
+    "Content-Type: text/plain", "Content-Type: message/delivery-status", "X-\xe9: caf\xe9",
+    "", " ", "\r", "--XyZ", "Content-Transfer-Encoding: base64", "aGVsbG8K",
+    "X-Caf: caf\xe9 \t ", "Subject:", "Subject:tight", "Cc: a@b.c,\t", "\t b@c.d"])
+_ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@st.composite
+def _odd_message(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(st.tuples(_HEADER_LINES, _ENDINGS), max_size=12))
+    text = "".join(a + b for a, b in lines)
+    return text.encode("utf-8", "surrogateescape")
+
+
+_PLAIN_HEADERS = st.sampled_from([
+    "From: Ada <ada@example.org>", "Subject: [PATCH] x", "To: a@b.c", "Subject:",
+    "Subject:tight", "X-Caf: caf\xe9 \t ", "Cc: a@b.c,", "Content-Type: text/plain",
+    "Content-Type: text/plain; charset=latin-1", "Content-Type: multipart/mixed",
+    "Content-Type: message/rfc822", "Content-Transfer-Encoding: base64",
+    "Content-Transfer-Encoding: quoted-printable", "Date: Mon, 5 Jan 2026 09:04:00 +0000",
+    "Message-ID: <a@b>", "X-A!~: 1"])
+_CONTINUATIONS = st.sampled_from([" continued", "\tfolded", " ", "\t b@c.d", " \xe9"])
+_BODIES = st.sampled_from(["", "body\n", "x\r\ny\r", "From x\n", "\n\nmore\n", "=C3=A9\n",
+                           "aGVsbG8K\n", "caf\xe9\n"])
+
+
+@st.composite
+def _plain_message(draw: st.DrawFn) -> bytes:
+    """A header block the fast path reads itself, then a body."""
+    lines = [draw(_PLAIN_HEADERS)]
+    for _ in range(draw(st.integers(0, 8))):
+        lines.append(draw(st.one_of(_PLAIN_HEADERS, _CONTINUATIONS)))
+    text = "".join(ln + "\n" for ln in lines) + "\n" + draw(_BODIES)
+    return text.encode("utf-8", "surrogateescape")
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(_odd_message())
+def test_message_of_odd_header_blocks(raw: bytes) -> None:
+    _assert_same(raw)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(_plain_message())
+def test_message_of_plain_header_blocks(raw: bytes) -> None:
+    cut = raw.find(b"\n\n") + 2
+    assert mail._plain_headers(raw[:cut - 1].decode("ascii", "surrogateescape")) is not None
+    _assert_same(raw)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(patch_email())
+def test_message_of_damaged_patch_mails(raw: bytes) -> None:
+    _assert_same(raw)
+
+
+def test_message_of_every_mail_we_have(corpus: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import synth
+    finally:
+        sys.path.pop(0)
+    datas = [p.read_bytes() for p in sorted(corpus.glob("*.patch"))
+             + sorted(corpus.glob("*.mbox")) + sorted(FIXTURES.rglob("*.mbox"))]
+    datas.append("\n".join(synth.messages(100)).encode())
+    raws = [m.data for data in datas for m in split_mbox(data, "test")]
+    assert len(raws) > 100
+    for raw in raws:
+        _assert_same(raw)
+
+
+def _reference_split_mbox(data: bytes, origin: str) -> list[RawMessage]:
+    """``split_mbox`` as it was defined: both regexes over the whole input."""
+    starts = [m.start() for m in local._FROM_LINE.finditer(data)
+              if m.start() == 0 or data[m.start() - 2:m.start()] == b"\n\n"
+              or local._STRICT_FROM.match(data, m.start())]
+    if not starts:
+        return [RawMessage(data, origin)]
+    out: list[RawMessage] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(data)
+        chunk = data[start:end]
+        nl = chunk.find(b"\n")
+        body = chunk[nl + 1:] if nl >= 0 else b""
+        body = local._MBOXRD_ESCAPE.sub(rb"\1", body)
+        if body.strip():
+            out.append(RawMessage(body, f"{origin} (message {i + 1})"))
+    return out
+
+
+_MBOX_PIECES = st.sampled_from([
+    b"From ", b"From nobody Mon Sep 17 00:00:00 2001", b"From a@b Thu Jan  1 00:00:00 1970",
+    b"\n", b"\n\n", b"\r\n", b">From x", b">>From ", b">", b"Subject: x", b"body", b" ",
+    b"From", b"\nFrom "])
+
+
+@settings(max_examples=examples(800), deadline=None)
+@given(st.lists(_MBOX_PIECES, max_size=16).map(b"".join))
+def test_split_mbox_is_the_regex_split(data: bytes) -> None:
+    want = [m.start() for m in local._FROM_LINE.finditer(data)]
+    assert list(local._from_line_starts(data)) == want
+    assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
+
+
+def test_split_mbox_of_every_mbox_we_have(corpus: Path) -> None:
+    paths = sorted(corpus.glob("*.mbox")) + sorted(FIXTURES.rglob("*.mbox")) + sorted(
+        corpus.glob("*.patch"))
+    assert len(paths) > 5
+    for path in paths:
+        data = path.read_bytes()
+        assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
