@@ -19,6 +19,7 @@ in that worker only.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -137,6 +138,10 @@ def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview
     try:
         for i in mine:
             done[i] = review(series[i])
+    except BaseException:  # Ctrl-C, SIGTERM, an error: the children's work is moot
+        for _, pid, _ in children:
+            os.kill(pid, signal.SIGKILL)
+        raise
     finally:
         for read_fd, pid, share in children:
             done.update(_collect(read_fd, pid, series, share))

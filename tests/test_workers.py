@@ -191,3 +191,32 @@ def test_review_messages_forks_with_jobs(tmp_path: Path, monkeypatch: pytest.Mon
     three = render_json(review_messages(raw, Settings(jobs=3), rules=RULES, parser=PARSER))
     assert len(forks) == 2  # two children; this process reviews the third share
     assert three == one
+
+
+def test_an_interrupted_parent_does_not_wait_for_its_children(
+        many: list[Series], monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    parent = os.getpid()
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", counted)
+
+    def review(s: Series) -> SeriesReview:
+        if os.getpid() != parent:
+            time.sleep(60)  # a long share
+        raise KeyboardInterrupt
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        review_all(many, review, 3, min_lines=0)
+    assert time.monotonic() - start < 20  # killed and reaped, not waited for
+    assert len(forks) == 2
+    for pid in forks:  # no child left behind, not even a zombie
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
