@@ -18,7 +18,7 @@ from reviewbot.checks.wschange import _opcodes, _squash_re, squash
 from reviewbot.cmap import locks
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
 from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import Rows, intersect, merge
+from reviewbot.cmap.index import Rows, ascending, in_rows, intersect, merge, on_rows, runs
 from reviewbot.cmap.model import LockRegion
 from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.scan import ScannedLine, scan_line, scan_lines
@@ -148,6 +148,24 @@ def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
     got = intersect(a, b)
     assert rows(got) == rows(a) & rows(b)
     assert got == merge(got)  # sorted, merged
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sets(st.integers(0, 60)))
+def test_runs_is_the_merge_of_single_rows(rows: set[int]) -> None:
+    ordered = sorted(rows)
+    assert runs(ordered) == merge((r, r) for r in ordered)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.integers(0, 45), max_size=30), _RANGES, st.booleans())
+def test_on_rows_is_the_filter(starts: list[int], rows: Rows, sort: bool) -> None:
+    if sort:
+        starts = sorted(starts)
+    items = list(range(len(starts)))
+    inside = in_rows(rows)
+    want = [x for r, x in zip(starts, items, strict=True) if inside(r, r)]
+    assert on_rows(starts, items, rows, ascending(starts)) == want
 
 
 _C_BITS = ["a", " ", "\t", "{", "}", "/", "*", '"', "'", "\\", ";", "x = 1", "//", "/*", "*/"]
