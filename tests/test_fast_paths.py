@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
 
+from reviewbot.checks.braces import _FOR_EACH
 from reviewbot.checks.wschange import _opcodes, _squash_re, squash
 from reviewbot.cmap import locks
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
@@ -303,3 +304,12 @@ def test_hunk_nodes_are_the_finds_on_the_corpus(corpus: Path) -> None:
             checked += len(nodes.blocks) + len(nodes.locations)
         assert [d for d in fmap.decls if d.line] == [d for d in decls if d.line]
     assert checked > 300
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["for", "_", "each", "fore", "ach", "f", "or", "x", "1",
+                                 " ", "\n"]), max_size=8).map("".join))
+def test_for_each_names_spell_what_braces_looks_for(name: str) -> None:
+    # braces._candidates skips a fragment's statements when its text spells neither
+    if _FOR_EACH.search(name):
+        assert "for_" in name or "foreach" in name
