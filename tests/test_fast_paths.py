@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tree_sitter import Node
 
 from reviewbot.checks.braces import _FOR_EACH
+from reviewbot.checks.lockless_read import is_store
 from reviewbot.checks.wschange import _opcodes, _squash_re, squash
 from reviewbot.cmap import locks
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
@@ -134,6 +135,24 @@ def test_queried_locations_and_accesses_are_the_walks(corpus: Path) -> None:
                                                                          rows)
                 checked += len(want)
     assert checked > 500
+
+
+def test_stores_are_the_writes_of_the_accesses(corpus: Path) -> None:
+    # CON001's evidence keys work out only the stores' accesses (``is_store``)
+    parser = CParser()
+    maps = _corpus_maps(parser) + tree_mode_maps(parser)
+    marks = (frozenset({"READ_ONCE"}), frozenset({"WRITE_ONCE", "cmpxchg", "xchg"}))
+    checked = 0
+    for fmap in maps:
+        for mf in fmap.fragments:
+            for rows in _row_choices(fmap, mf):
+                want = [a for a in accesses(fmap, mf, *marks, rows)
+                        if a.kind in ("write", "marked_write")]
+                got = fmap.index.accesses_where(mf, *marks, rows,
+                                                lambda n: is_store(n, *marks))
+                assert got == want
+                checked += len(want)
+    assert checked > 50
 
 
 _RANGES = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), max_size=6).map(
