@@ -18,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
 
+from reviewbot.checks.braces import _FOR_EACH
+from reviewbot.checks.lockless_read import is_store
 from reviewbot.checks.seqmatch import opcodes
 from reviewbot.checks.wschange import (
     _ANNOUNCED,
@@ -34,7 +36,7 @@ from reviewbot.checks.wschange import (
 from reviewbot.cmap import locks
 from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
 from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import Rows, intersect, merge
+from reviewbot.cmap.index import Rows, ascending, in_rows, intersect, merge, on_rows, runs
 from reviewbot.cmap.model import LockRegion
 from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.scan import ScannedLine, scan_line, scan_lines
@@ -283,6 +285,24 @@ def test_queried_locations_and_accesses_are_the_walks(corpus: Path) -> None:
     assert checked > 500
 
 
+def test_stores_are_the_writes_of_the_accesses(corpus: Path) -> None:
+    # CON001's evidence keys work out only the stores' accesses (``is_store``)
+    parser = CParser()
+    maps = _corpus_maps(parser) + tree_mode_maps(parser)
+    marks = (frozenset({"READ_ONCE"}), frozenset({"WRITE_ONCE", "cmpxchg", "xchg"}))
+    checked = 0
+    for fmap in maps:
+        for mf in fmap.fragments:
+            for rows in _row_choices(fmap, mf):
+                want = [a for a in accesses(fmap, mf, *marks, rows)
+                        if a.kind in ("write", "marked_write")]
+                got = fmap.index.accesses_where(mf, *marks, rows,
+                                                lambda n: is_store(n, *marks))
+                assert got == want
+                checked += len(want)
+    assert checked > 50
+
+
 _RANGES = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), max_size=6).map(
     lambda xs: merge((lo, lo + n) for lo, n in xs))
 
@@ -296,6 +316,24 @@ def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
     got = intersect(a, b)
     assert rows(got) == rows(a) & rows(b)
     assert got == merge(got)  # sorted, merged
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sets(st.integers(0, 60)))
+def test_runs_is_the_merge_of_single_rows(rows: set[int]) -> None:
+    ordered = sorted(rows)
+    assert runs(ordered) == merge((r, r) for r in ordered)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.integers(0, 45), max_size=30), _RANGES, st.booleans())
+def test_on_rows_is_the_filter(starts: list[int], rows: Rows, sort: bool) -> None:
+    if sort:
+        starts = sorted(starts)
+    items = list(range(len(starts)))
+    inside = in_rows(rows)
+    want = [x for r, x in zip(starts, items, strict=True) if inside(r, r)]
+    assert on_rows(starts, items, rows, ascending(starts)) == want
 
 
 _C_BITS = ["a", " ", "\t", "{", "}", "/", "*", '"', "'", "\\", ";", "x = 1", "//", "/*", "*/"]
@@ -433,3 +471,12 @@ def test_hunk_nodes_are_the_finds_on_the_corpus(corpus: Path) -> None:
             checked += len(nodes.blocks) + len(nodes.locations)
         assert [d for d in fmap.decls if d.line] == [d for d in decls if d.line]
     assert checked > 300
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["for", "_", "each", "fore", "ach", "f", "or", "x", "1",
+                                 " ", "\n"]), max_size=8).map("".join))
+def test_for_each_names_spell_what_braces_looks_for(name: str) -> None:
+    # braces._candidates skips a fragment's statements when its text spells neither
+    if _FOR_EACH.search(name):
+        assert "for_" in name or "foreach" in name

@@ -73,14 +73,21 @@ def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
     its keyword, or an ``else`` of its chain)."""
     overlaps = in_rows(rows) if rows is not None else None
     # a hunk's fragment: its nodes found with the others (one query for the fragment)
-    found = parser.find(mf.root, _KINDS) if mf.focus is not None else \
+    focus = mf.focus
+    found = parser.find(mf.root, _KINDS) if focus is not None else \
         hunk_nodes(mf, parser).blocks
+    # a statement is a for_each block only when its macro's name (a piece of the text)
+    # spells "for_" or "foreach": every branch of ``_FOR_EACH`` does
+    text = mf.fragment.text
+    loops = "for_" in text or "foreach" in text
     for node in found:
-        if not mf.touches(node):
+        kind = node.type
+        if kind == "expression_statement" and not loops:
+            continue
+        if focus is not None and not mf.touches(node):
             continue
         if overlaps is not None and not overlaps(node.start_point[0], node.end_point[0]):
             continue
-        kind = node.type
         if kind == "if_statement":
             parent = node.parent
             if parent is not None and parent.type == "else_clause":

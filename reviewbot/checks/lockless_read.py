@@ -33,7 +33,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from reviewbot.checks import params
-from reviewbot.cmap.access import Access, accesses_of_key, compact, key_word
+from reviewbot.cmap.access import Access, accesses_of_key, classify, compact, key_word
 from reviewbot.cmap.index import Rows, intersect, subtract
 from reviewbot.engine.context import Hit
 from reviewbot.engine.runner import render
@@ -151,6 +151,14 @@ def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence 
     return Evidence(how, via, lock, fn.name, a.line, path, fmap.adds(fn))
 
 
+def is_store(node: Node, marked_reads: frozenset[str], marked_writes: frozenset[str]
+             ) -> bool:
+    """The access the location expression ``node`` makes (if any) is a write or a marked
+    write: ``make_access`` would give one of those kinds (its ``classify``)."""
+    use = classify(node, marked_reads, marked_writes)
+    return use is not None and use[0] in ("write", "marked_write")
+
+
 # where a store stands in the patch, for putting stores back in patch order: (file,
 # fragment, line) in a fragment whose rows have increasing lines, else (file, fragment,
 # position in that fragment's list)
@@ -236,9 +244,15 @@ class Sharing:
                 rows = self.store_rows(fmap, mf)
                 if rows == ():
                     continue
-                found.update(a.key for a in fmap.index.accesses(mf, *self.know.marked, rows)
+                # only a store can be evidence (``_evidence``): the other location
+                # expressions are not worked out into accesses
+                stored = fmap.index.accesses_where(mf, *self.know.marked, rows, self._is_store)
+                found.update(a.key for a in stored
                              if _evidence(fmap, fc.path, a, self.know) is not None)
         return frozenset(found)
+
+    def _is_store(self, node: Node) -> bool:
+        return is_store(node, *self.know.marked)
 
     def none_possible(self) -> bool:
         """No row of the patch's files can hold a store that is evidence."""

@@ -13,8 +13,8 @@ import bisect
 import re
 from collections.abc import Callable, Iterable
 from itertools import compress, islice, repeat
-from operator import is_not, lt
-from typing import TYPE_CHECKING, cast
+from operator import is_not, le, lt
+from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
     from reviewbot.cmap.parser import CParser
 
+T = TypeVar("T")
 Rows = tuple[tuple[int, int], ...]  # merged, sorted 0-based (first, last) row ranges
 Extra = tuple[tuple["LockRegion", ...], tuple["Decl", ...]]
 
@@ -44,6 +45,22 @@ def merge(ranges: Iterable[tuple[int, int]]) -> Rows:
         else:
             out.append([lo, hi])
     return tuple((lo, hi) for lo, hi in out)
+
+
+def runs(rows: list[int]) -> Rows:
+    """``merge((r, r) for r in rows)`` for increasing ``rows``: the runs of consecutive
+    rows, in one pass (no sort)."""
+    out: list[tuple[int, int]] = []
+    if not rows:
+        return ()
+    lo = hi = rows[0]
+    for r in rows:
+        if r > hi + 1:
+            out.append((lo, hi))
+            lo = r
+        hi = r
+    out.append((lo, hi))
+    return tuple(out)
 
 
 def subtract(rows: Rows, other: Rows) -> Rows:
@@ -92,6 +109,23 @@ def in_rows(rows: Rows) -> Callable[[int, int], bool]:
     return overlaps
 
 
+def ascending(starts: list[int]) -> bool:
+    return all(map(le, starts, islice(starts, 1, None)))
+
+
+def on_rows(starts: list[int], items: list[T], rows: Rows, ordered: bool) -> list[T]:
+    """The items whose start row (``starts``, one per item) is in ``rows`` (sorted,
+    disjoint), in their order: ``[x for r, x in zip(starts, items) if in_rows(rows)(r, r)]``,
+    by slices when the starts do not decrease (``ordered``: ``ascending(starts)``)."""
+    if ordered:
+        out: list[T] = []
+        for lo, hi in rows:
+            out.extend(items[bisect.bisect_left(starts, lo):bisect.bisect_right(starts, hi)])
+        return out
+    inside = in_rows(rows)
+    return [x for r, x in zip(starts, items, strict=True) if inside(r, r)]
+
+
 def covers(rows: Rows, root: Node) -> bool:
     """``rows`` holds every row with text under ``root`` (a tree ends at column 0 of the
     row after its last line: that row holds nothing a walk could be looking for)."""
@@ -128,8 +162,10 @@ class _FragmentRows:
         return (min(inside), max(inside)) if inside else None
 
     def rows_of_lines(self, lines: Iterable[int]) -> Rows:
-        wanted = set(lines)
-        return merge((r, r) for n, r in zip(self.lines, self.rows, strict=True) if n in wanted)
+        wanted = lines if isinstance(lines, (set, frozenset)) else set(lines)
+        if not wanted:
+            return ()
+        return runs([r for n, r in zip(self.lines, self.rows, strict=True) if n in wanted])
 
     def row_of(self, line: int) -> int | None:
         """The first row numbered ``line``."""
@@ -159,7 +195,7 @@ class FileIndex:
         self._spelled: dict[tuple[int, str], list[Node]] = {}
         self._accesses: dict[tuple[int, Rows | None, frozenset[str], frozenset[str]],
                              list[Access]] = {}
-        self._locations: dict[int, tuple[list[int], list[Node]]] = {}
+        self._locations: dict[int, tuple[list[int], list[Node], bool]] = {}
         self._access_of: dict[tuple[int, int, frozenset[str], frozenset[str]],
                               Access | None] = {}
 
@@ -398,11 +434,11 @@ class FileIndex:
         found = self._locations.get(id(mf))
         if found is None:
             nodes = outermost_locations(hunk_nodes(mf, parser).locations)
-            found = self._locations[id(mf)] = ([n.start_point[0] for n in nodes], nodes)
+            starts = [n.start_point[0] for n in nodes]
+            found = self._locations[id(mf)] = (starts, nodes, ascending(starts))
         if rows is None:
             return found[1]
-        inside = in_rows(rows)
-        return [n for r, n in zip(*found, strict=True) if inside(r, r)]
+        return on_rows(found[0], found[1], rows, found[2])
 
     def locations_spelling(self, mf: MappedFragment, word: str) -> list[Node]:
         """``access.locations_spelling`` for ``mf``, once per word."""
