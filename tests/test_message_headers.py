@@ -72,7 +72,8 @@ subjects = st.lists(st.sampled_from(["[PATCH v4 09/14] ", "mm: ", "hugetlb ", "R
                                      "ünïcode ", "x" * 30, "=?utf-8?q?x?= ", "\t", "\n"]),
                     max_size=12).map("".join)
 bodies = st.lists(st.sampled_from(["> +\tfoo();\n", "Looks good.\n", "ümlaut\n", "\n",
-                                   "From here\n", "x" * 1200 + "\n", "a\rb\n"]),
+                                   "From here\n", "x" * 1200 + "\n", "a\rb\n",
+                                   "c\r\n", "\x0b\x0c\x1c\u2028\x85\n", "no end"]),
                   min_size=1, max_size=8).map("".join)
 dates = st.builds(lambda h, tz: datetime(2026, 11, 26, h, tzinfo=tz),
                   st.integers(0, 23), st.sampled_from([UTC, timezone(timedelta(hours=-5)),

@@ -112,6 +112,27 @@ def _header(name: str, value: str | tuple[Person, ...]) -> bytes:
     return POLICY.fold_binary(name, stored)
 
 
+@lru_cache(maxsize=4)
+def _mime_head(cte: str) -> bytes:
+    """The MIME headers ``set_content`` adds for a UTF-8 text body with ``cte``, and
+    the blank line after them."""
+    content = EmailMessage(policy=POLICY)
+    content.set_content("x\n", charset="utf-8", cte=cte)
+    return content.as_bytes().partition(b"\n\n")[0] + b"\n\n"
+
+
+def _content(text: str) -> bytes:
+    """The MIME headers and the body, as ``EmailMessage.set_content`` and its generator
+    write them: a 7bit or 8bit body is the text's lines (split where ``bytes.splitlines``
+    splits) each ending in LF; quoted-printable goes through the email package."""
+    cte = _transfer_encoding(text)
+    if cte in ("7bit", "8bit"):
+        return _mime_head(cte) + b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
+    content = EmailMessage(policy=POLICY)
+    content.set_content(text, charset="utf-8", cte=cte)
+    return content.as_bytes()
+
+
 def _transfer_encoding(body: str) -> str:
     raw = body.encode("utf-8")
     if any(len(line) > 998 for line in raw.split(b"\n")):
@@ -148,9 +169,7 @@ def build_message(*, identity: Person, to: Sequence[Person], cc: Sequence[Person
         headers.append(("References", " ".join(f"<{r}>" for r in refs)))
     headers.append(("User-Agent", "reviewbot"))
     text = body if body.endswith("\n") else body + "\n"
-    content = EmailMessage(policy=POLICY)  # the MIME headers and the body, after ours
-    content.set_content(text, charset="utf-8", cte=_transfer_encoding(text))
-    data = b"".join(_header(name, value) for name, value in headers) + content.as_bytes()
+    data = b"".join(_header(name, value) for name, value in headers) + _content(text)
     head, sep, rest = data.partition(b"\n\n")
     # one Message-ID per line even when long: folding before the first id is legal
     # but trips simple parsers (git send-email reads "In-Reply-To: (.*)" unfolded only)
