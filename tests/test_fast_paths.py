@@ -26,10 +26,10 @@ from reviewbot.checks.wschange import (
     _ANNOUNCEMENTS,
     _STRING,
     _group,
-    _hunk_edits,
     _rediff_keys,
     _runs,
     _squash_re,
+    hunk_edits,
     same_tokens,
     squash,
 )
@@ -146,7 +146,7 @@ def _assert_runs_are_the_edits(hunk: Hunk) -> None:
     a = [squash(ln.text) for ln in hunk.lines if ln.kind != "+"]
     b = [squash(ln.text) for ln in hunk.lines if ln.kind != "-"]
     assert opcodes(a, b) == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    edits, runs = _hunk_edits(hunk), _runs(hunk)
+    edits, runs = hunk_edits(hunk), _runs(hunk)
     assert _group(hunk, runs) == _group(hunk, edits)
     assert [e for e in runs if e.kind != "same"] == [e for e in edits if e.kind != "same"]
     assert [ln for e in runs for ln in e.pre] == [ln for e in edits for ln in e.pre]

@@ -118,17 +118,13 @@ class Edit(NamedTuple):
 
 
 def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
-    """The hunk as same/layout/code edits, in order (worked out once per hunk)."""
-    return derived(hunk, "edits", lambda: _hunk_edits(hunk), transient=True)
-
-
-def _hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
-    """The definition of ``hunk_edits``: one edit per line of an unchanged run."""
+    """The hunk as same/layout/code edits, in order, one edit per line of an unchanged
+    run: the definition (the checks read ``_runs``, tested to give the same)."""
     return _edits(hunk, list(squashed(hunk)), merge_same=False)
 
 
 def _runs(hunk: Hunk) -> tuple[Edit, ...]:
-    """``_hunk_edits`` with each run of consecutive "same" edits merged into one edit
+    """``hunk_edits`` with each run of consecutive "same" edits merged into one edit
     (what ``_layout_changes`` and ``changes_code`` read is the same either way)."""
     return derived(hunk, "runs", lambda: _edits(hunk, _rediff_keys(hunk), merge_same=True),
                    transient=True)
