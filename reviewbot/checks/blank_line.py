@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.checks.wschange import (
     hit_for,
+    is_blank,
     layout_changes,
     layout_changes_expected,
     squash,
@@ -219,7 +220,7 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
 def _blank_hits(hunk: Hunk) -> Iterator[tuple[int, str]]:
     """(post-image line, case) for the added blank lines of ``hunk`` by layout alone."""
     post = [ln for ln in hunk.lines if ln.kind != "-"]
-    blank = [not ln.text.strip() for ln in post]  # is_blank of each
+    blank = [is_blank(ln) for ln in post]
     if not any(blank):
         return
     scanned = scan_post_image(hunk)
@@ -266,7 +267,7 @@ def _removed_double(fc: FileContext) -> Iterator[Hit]:
         post = [ln for ln in hunk.lines if ln.kind != "-"]
         if len(post) == len(hunk.lines):
             continue  # nothing removed
-        blank = [not ln.text.strip() for ln in post]  # is_blank of each
+        blank = [is_blank(ln) for ln in post]
         for i in range(1, len(post)):
             if not (blank[i - 1] and blank[i]):
                 continue
