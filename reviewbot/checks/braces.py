@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.index import in_rows
-from reviewbot.cmap.nodes import BLOCKS, hunk_nodes
+from reviewbot.cmap.nodes import BLOCKS, LOOPS, hunk_nodes
 from reviewbot.engine.context import Hit
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 SIMPLE = ("expression_statement", "return_statement", "break_statement",
           "continue_statement", "goto_statement")
-LOOPS = ("for_statement", "while_statement", "do_statement")
 _FOR_EACH = re.compile(r"(for_each|_foreach\b|^for_|_for_)")
 
 
@@ -62,9 +61,6 @@ def _if_chain(node: Node) -> list[Node | None]:
     return bodies
 
 
-_KINDS = BLOCKS  # if_statement, LOOPS, expression_statement
-
-
 def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
                 ) -> Iterator[tuple[Node, str]]:
     """(node whose first line is flagged, construct) for every single-statement block
@@ -74,7 +70,7 @@ def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
     overlaps = in_rows(rows) if rows is not None else None
     # a hunk's fragment: its nodes found with the others (one query for the fragment)
     focus = mf.focus
-    found = parser.find(mf.root, _KINDS) if focus is not None else \
+    found = parser.find(mf.root, BLOCKS) if focus is not None else \
         hunk_nodes(mf, parser).blocks
     # a statement is a for_each block only when its macro's name (a piece of the text)
     # spells "for_" or "foreach": every branch of ``_FOR_EACH`` does

@@ -160,7 +160,7 @@ def _offsets(node: Node, rows: Rows | None = None, candidates: list[Node] | None
     """(page expression, literal) pairs: ``E + N``, ``N + E``, ``E - N``, ``E[N]``,
     ``E += N`` and ``E -= N`` anywhere under ``node``; with ``rows`` (0-based row
     ranges) only in the subtrees overlapping them. ``candidates`` are the nodes of
-    ``OFFSET_KINDS`` under ``node`` in document order (``CParser.find``): they stand
+    ``cmap.nodes.OFFSETS`` under ``node`` in document order (``CParser.find``): they stand
     for the walk (a node overlaps the rows only if every node above it does)."""
     overlaps = row_filter(rows, node)
     if candidates is not None:

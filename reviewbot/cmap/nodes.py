@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from reviewbot.cmap.parser import CParser
 
 DECLARATIONS = ("declaration", "parameter_declaration", "field_declaration")
-BLOCKS = ("if_statement", "for_statement", "while_statement", "do_statement",
-          "expression_statement")
+LOOPS = ("for_statement", "while_statement", "do_statement")
+BLOCKS = ("if_statement", *LOOPS, "expression_statement")
 LOCATIONS = ("field_expression", "subscript_expression")
 OFFSETS = ("binary_expression", "subscript_expression", "assignment_expression")
 

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 _WRAPPERS = ("init_declarator", "array_declarator", "parenthesized_declarator",
              "attributed_declarator")
-_DECL_NODES = DECLARATIONS
 _HEADING_PARAM = re.compile(
     r"(?:^|[(,])\s*(?:const\s+)?((?:struct|union|enum)\s+\w+|\w+)\s*(\*+)\s*(\w+)"
     r"\s*(?=[,)]|$)"
@@ -52,7 +51,7 @@ def _walk(root: Node) -> list[Node]:
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.type in _DECL_NODES:
+        if node.type in DECLARATIONS:
             out.append(node)
         stack.extend(reversed(node.children))
     return out
@@ -66,7 +65,7 @@ def declarations(root: Node, rows: tuple[int | None, ...],
     are those nodes already found (``parser.find(root, DECLARATIONS)``)."""
     out: list[Decl] = []
     if nodes is None:
-        nodes = parser.find(root, _DECL_NODES) if parser is not None else _walk(root)
+        nodes = parser.find(root, DECLARATIONS) if parser is not None else _walk(root)
     for node in nodes:
         type_text = _type_text(node)
         if not type_text:
