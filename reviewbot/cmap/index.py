@@ -109,6 +109,10 @@ def in_rows(rows: Rows) -> Callable[[int, int], bool]:
     return overlaps
 
 
+def _every_node(node: Node) -> bool:
+    return True
+
+
 def ascending(starts: list[int]) -> bool:
     return all(map(le, starts, islice(starts, 1, None)))
 
@@ -377,27 +381,17 @@ class FileIndex:
         key = (id(mf), rows, marked_reads, marked_writes)
         found = self._accesses.get(key)
         if found is None:
-            found = self._accesses[key] = self._find_accesses(mf, marked_reads,
-                                                              marked_writes, rows)
+            found = self._accesses[key] = self.accesses_where(
+                mf, marked_reads, marked_writes, rows, _every_node)
         return found
-
-    def _find_accesses(self, mf: MappedFragment, marked_reads: frozenset[str],
-                       marked_writes: frozenset[str], rows: Rows | None) -> list[Access]:
-        from reviewbot.cmap.access import accesses
-
-        parser = self._fmap.parser
-        if parser is None:
-            return accesses(self._fmap, mf, marked_reads, marked_writes, rows)
-        # the same nodes in the same order as ``accesses`` (``location_nodes``), each
-        # node's access worked out once whatever rows it is asked for
-        return [a for node in self._location_nodes(parser, mf, rows)
-                if (a := self.access_of(mf, node, marked_reads, marked_writes)) is not None]
 
     def accesses_where(self, mf: MappedFragment, marked_reads: frozenset[str],
                        marked_writes: frozenset[str], rows: Rows | None,
                        keep: Callable[[Node], bool]) -> list[Access]:
         """The accesses of ``accesses`` made by the location expressions ``keep``
-        accepts, in the same order (nothing is worked out for the others)."""
+        accepts, in the same order (nothing is worked out for the others): the nodes
+        of ``location_nodes``, each node's access worked out once whatever rows it is
+        asked for."""
         if rows is not None and covers(rows, mf.root):
             rows = None
         parser = self._fmap.parser
