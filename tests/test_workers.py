@@ -46,6 +46,21 @@ def _synthetic(tmp_path: Path, patches: int) -> Path:
     return path
 
 
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the children ``os.fork`` makes during the test (real forks)."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def counted() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", counted)
+    return pids
+
+
 @pytest.fixture(scope="module")
 def many(tmp_path_factory: pytest.TempPathFactory) -> list[Series]:
     path = _synthetic(tmp_path_factory.mktemp("workers"), 60)
@@ -172,20 +187,10 @@ def test_default_settings_review_in_one_process() -> None:
     assert Settings().jobs == 1
 
 
-def test_review_messages_forks_with_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         many: list[Series]) -> None:
+def test_review_messages_forks_with_jobs(tmp_path: Path, forks: list[int]) -> None:
     from reviewbot.pipeline import review_messages
 
     raw = read_source(str(_synthetic(tmp_path, 60)), 1 << 30)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-    monkeypatch.setattr(os, "fork", counted)
     one = render_json(review_messages(raw, Settings(jobs=1), rules=RULES, parser=PARSER))
     assert forks == []
     three = render_json(review_messages(raw, Settings(jobs=3), rules=RULES, parser=PARSER))
@@ -194,19 +199,10 @@ def test_review_messages_forks_with_jobs(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_an_interrupted_parent_does_not_wait_for_its_children(
-        many: list[Series], monkeypatch: pytest.MonkeyPatch) -> None:
+        many: list[Series], forks: list[int]) -> None:
     import time
 
     parent = os.getpid()
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-    monkeypatch.setattr(os, "fork", counted)
 
     def review(s: Series) -> SeriesReview:
         if os.getpid() != parent:
