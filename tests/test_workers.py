@@ -216,3 +216,18 @@ def test_an_interrupted_parent_does_not_wait_for_its_children(
     for pid in forks:  # no child left behind, not even a zombie
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_worker_sends_back_every_field_of_a_patch_review(many: list[Series]) -> None:
+    """``_pack``/``_unpack`` carry a PatchReview's fields by position: a field added to
+    PatchReview must be added there too, or ``-j`` would silently drop it."""
+    import dataclasses
+
+    from reviewbot.findings import PatchReview
+    from reviewbot.workers import _pack
+
+    names = [f.name for f in dataclasses.fields(PatchReview)]
+    assert names == ["patch", "findings", "unmapped", "full_files", "notes"]
+    review = _review(many[0])
+    _notes, packed = _pack(review)
+    assert [tuple(getattr(p, n) for n in names[1:]) for p in review.patches] == list(packed)
