@@ -10,30 +10,70 @@ resends, replies, noise and duplicates (``tests/mailgen.py``). Importable:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+
+
+class WatchBenchError(Exception):
+    """The backlog was not reviewed (a throughput of failures means nothing)."""
+
+
+class _Errors(logging.Handler):
+    """Counts the error events of the run and keeps the first one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.first = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.first = self.first or record.getMessage()
+
+
+def _mailgen() -> ModuleType:
+    """tests/mailgen.py by its path: the ``reviewbot`` imported is the one this
+    interpreter has installed (what is being measured), not necessarily this checkout."""
+    spec = importlib.util.spec_from_file_location("reviewbot_bench_mailgen",
+                                                  ROOT / "tests" / "mailgen.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _import_reviewbot() -> None:
+    """An installed reviewbot wins; else this checkout's."""
+    if importlib.util.find_spec("reviewbot") is None:
+        sys.path.append(str(ROOT))
 
 
 def measure(n_messages: int = 1000, seed: int = 0) -> dict[str, float | int]:
-    """Process a backlog of about ``n_messages`` once; timings and counts."""
+    """Process a backlog of about ``n_messages`` once; timings and counts.
+
+    Raises WatchBenchError when any series failed to review (say, reviewbot's
+    dependencies are missing in this interpreter) or none was reviewed."""
+    _import_reviewbot()
     from reviewbot.bot.log import EventLog
     from reviewbot.bot.outbox import Outbox
     from reviewbot.bot.policy import Policy
     from reviewbot.bot.sources import MaildirSource
     from reviewbot.bot.state import Store
     from reviewbot.bot.watch import Watcher
-    from tests import mailgen
 
+    mailgen = _mailgen()
     quiet = logging.getLogger("reviewbot.benchmark.watch")
-    quiet.addHandler(logging.NullHandler())
+    errors = _Errors()
+    quiet.addHandler(errors)
     quiet.propagate = False
     backlog = mailgen.backlog(n_messages, seed)
     with tempfile.TemporaryDirectory(prefix="reviewbot-watch-bench-") as tmp:
@@ -49,6 +89,10 @@ def measure(n_messages: int = 1000, seed: int = 0) -> dict[str, float | int]:
             seconds = time.perf_counter() - start
         finally:
             store.close()
+            quiet.removeHandler(errors)
+    if errors.count or not totals.series_reviewed:
+        raise WatchBenchError(f"{errors.count} error(s), {totals.series_reviewed} series "
+                              f"reviewed; first error: {errors.first or 'none'}")
     return {
         "messages": totals.messages,
         "series_reviewed": totals.series_reviewed,
@@ -61,7 +105,11 @@ def measure(n_messages: int = 1000, seed: int = 0) -> dict[str, float | int]:
 
 def main(argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 else 1000
-    result = measure(n)
+    try:
+        result = measure(n)
+    except WatchBenchError as exc:
+        print(f"watch_throughput.py: error: {exc}", file=sys.stderr)
+        return 1
     print(f"watch: {result['messages']} messages in {result['seconds']} s: "
           f"{result['messages_per_s']} messages/s, {result['series_per_s']} series/s")
     print(json.dumps(result))
