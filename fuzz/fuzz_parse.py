@@ -1,5 +1,6 @@
 """atheris fuzz target for the parse path: bytes -> messages -> mails -> series -> diff ->
-C map -> rules -> reports.
+C map -> rules -> reports, and the interleaved replies with their mbox (the default
+output off a terminal), every patch and the cover letter included.
 
     python fuzz/fuzz_parse.py [-max_total_time=60] [-timeout=20] [CORPUS_DIR [SEED_DIR ...]]
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import atheris
@@ -27,11 +29,17 @@ with atheris.instrument_imports():
     from reviewbot.fetch.local import read_bytes
     from reviewbot.pipeline import review_messages, select_rules
     from reviewbot.report.json import render_json
+    from reviewbot.report.mbox import mbox_bytes
+    from reviewbot.report.reply import ReplyConfig, render_replies
     from reviewbot.report.text import render_text
+    from reviewbot.series.model import Person
 
 SETTINGS = Settings()
 RULES = select_rules(load_rules(None), SETTINGS)
 PARSER = CParser()
+REPLIES = ReplyConfig(Person("Fuzz Reviewer", "fuzz@example.org"),
+                      datetime(2026, 1, 1, tzinfo=UTC), signature="Fuzz",
+                      all_patches=True, summary=True)
 
 
 def one_input(data: bytes) -> None:
@@ -42,6 +50,7 @@ def one_input(data: bytes) -> None:
         return
     render_text(review)
     render_json(review)
+    mbox_bytes([r for sr in review.series for r in render_replies(sr, REPLIES)])
 
 
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "series"

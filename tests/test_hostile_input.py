@@ -8,6 +8,7 @@ REVIEWBOT_HYPOTHESIS_SCALE=20 for a deep run.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -207,6 +208,29 @@ def test_cli_exit_status_and_one_line_errors(tmp_path_factory: pytest.TempPathFa
         assert err.startswith("reviewbot: error: ") and err.count("\n") == 1
     else:
         assert out.startswith("{") and err == ""
+
+
+@hostile(40)
+@given(mbox())
+def test_cli_replies_to_hostile_mail(tmp_path_factory: pytest.TempPathFactory,
+                                     capsys: pytest.CaptureFixture[str], data: bytes) -> None:
+    """The default output off a terminal: replies to every patch and the cover letter,
+    quoting whatever the mail holds."""
+    path = tmp_path_factory.mktemp("in") / "input.mbox"
+    path.write_bytes(data)
+    code = main(["check", str(path), "--format", "reply", "--all", "--summary",
+                 "--from", "Hostile Reviewer <r@example.org>", "--date", "2026-01-01"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2)
+    assert "internal error" not in err and "Traceback" not in err
+    if code == 2:
+        assert err.startswith("reviewbot: error: ") and err.count("\n") == 1
+    else:
+        assert err == ""
+        assert out.startswith("From mboxrd@z ") or out == ""
+        for message in re.split(r"(?m)^From mboxrd@z ", out)[1:]:
+            head = message.split("\n\n", 1)[0]
+            assert "\nFrom: Hostile Reviewer <r@example.org>\n" in head
 
 
 # -- the scanner against a plain reference ---------------------------------------------
