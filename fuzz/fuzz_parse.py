@@ -1,6 +1,7 @@
 """atheris fuzz target for the parse path: bytes -> messages -> mails -> series -> diff ->
-C map -> rules -> reports, and the interleaved replies with their mbox (the default
-output off a terminal), every patch and the cover letter included.
+C map -> rules -> every report format (text, JSON, checkpatch, b4-json) and the
+interleaved replies with their mbox (the default output off a terminal), to every patch
+and the cover letter.
 
     python fuzz/fuzz_parse.py [-max_total_time=60] [-timeout=20] [CORPUS_DIR [SEED_DIR ...]]
 
@@ -28,6 +29,8 @@ with atheris.instrument_imports():
     from reviewbot.errors import ReviewbotError
     from reviewbot.fetch.local import read_bytes
     from reviewbot.pipeline import review_messages, select_rules
+    from reviewbot.report.b4json import render_b4_json
+    from reviewbot.report.checkpatch import render_checkpatch
     from reviewbot.report.json import render_json
     from reviewbot.report.mbox import mbox_bytes
     from reviewbot.report.reply import ReplyConfig, render_replies
@@ -50,6 +53,8 @@ def one_input(data: bytes) -> None:
         return
     render_text(review)
     render_json(review)
+    render_checkpatch(review)
+    render_b4_json(review)
     mbox_bytes([r for sr in review.series for r in render_replies(sr, REPLIES)])
 
 
