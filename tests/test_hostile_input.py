@@ -331,3 +331,43 @@ def test_nul_and_cr_only_input_is_a_clear_error(tmp_path: Path,
     path.write_bytes(b"\r\r\r")
     assert main(["check", str(path)]) == 2
     assert "empty input" in capsys.readouterr().err
+
+
+# -- regressions found by the fuzz target ----------------------------------------------
+
+_CRASH_CC = b"""From 1 Mon Sep 17 00:00:00 2001
+From: Ada Example <ada@example.org>
+To: Maintainer <maint@example.org>
+Cc: linux-kernel@vger.kernel.org, .ada@example.org
+Date: Wed, 25 Nov 2026 22:09:40 +0000
+Subject: [PATCH] frob: clear the counter
+Message-Id: <p1@example.org>
+
+Clear it.
+
+Signed-off-by: Ada Example <ada@example.org>
+---
+diff --git a/drivers/misc/frob.c b/drivers/misc/frob.c
+--- a/drivers/misc/frob.c
++++ b/drivers/misc/frob.c
+@@ -1,3 +1,4 @@
+ static void frob_reset(struct frob_dev *dev)
+ {
++\tdev->count = 0;
+ }
+"""
+
+
+def test_reply_to_a_cc_with_a_leading_dot_address(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """atheris, 2026-11-26: ``Cc: a@b, .ada@example.org`` made the email package's own
+    address parser raise TypeError while the reply was built ("internal error")."""
+    path = tmp_path / "cc.mbox"
+    path.write_bytes(_CRASH_CC)
+    code = main(["check", str(path), "--format", "reply", "--all",
+                 "--from", "R <r@example.org>", "--date", "2026-01-01"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1) and err == ""
+    head = out.partition("\n\n")[0]
+    assert "\nCc: Maintainer <maint@example.org>, linux-kernel@vger.kernel.org\n" in head
+    assert ".ada@" not in head

@@ -3,7 +3,9 @@
 Nothing taken from the original email reaches a header unchecked: values lose CR, LF
 and every other control character, addresses must be plain ASCII ``local@domain``
 (others are dropped), names are RFC 2047-encoded when they are not ASCII (by
-``email.headerregistry``), and Message-IDs must look like one.
+``email.headerregistry``), and Message-IDs must look like one. An address header is
+read back before it is used: where the email package's folding loses an address, it is
+written one address per line.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from reviewbot.series.model import Person
 POLICY = email.policy.default.clone(linesep="\n", max_line_length=78)
 MAX_REFERENCES = 30
 _CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_ADDR = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}"
-                   r"[A-Za-z0-9])?$")
+# A plain address: the local part a dot-atom (RFC 5322: atoms joined by single dots, no
+# dot first or last; the email package's own parser fails on a list holding a local
+# part that starts with a dot), at most 64 characters.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_ADDR = re.compile(rf"^(?=[^@]{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9]"
+                   r"(?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _MSGID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$")  # printable ASCII, no < > or space
 # (one \s* on each side of the optional "[2]": two adjacent ones backtrack quadratically)
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*(?:\[\d+\]\s*)?:\s*)+",
@@ -106,10 +112,47 @@ def _header(name: str, value: str | tuple[Person, ...]) -> bytes:
     by the policy's header registry, folded, encoded). A header's form depends on its
     name and value alone, and replies of one run share most of them (From, To, Cc,
     Date): the email package's parse is most of a reply's cost, so it is done once per
-    distinct header."""
-    parsed: object = value if isinstance(value, str) else [_address(p) for p in value]
-    _, stored = POLICY.header_store_parse(name, parsed)
-    return POLICY.fold_binary(name, stored)
+    distinct header.
+
+    An address header must read back as the same people: the email package's folding
+    can swallow a separating comma into an encoded word (a long non-ASCII name at the
+    fold), and its parser fails on some lists; then ``_address_lines`` writes it."""
+    if isinstance(value, str):
+        _, stored = POLICY.header_store_parse(name, value)
+        return POLICY.fold_binary(name, stored)
+    try:
+        _, stored = POLICY.header_store_parse(name, [_address(p) for p in value])
+        data = POLICY.fold_binary(name, stored)
+    except Exception:  # the email package's own parser can fail on valid addresses
+        data = b""
+    return data if _reads_back(name, data, value) else _address_lines(name, value)
+
+
+def _reads_back(name: str, data: bytes, people: tuple[Person, ...]) -> bool:
+    """Whether header ``data`` parses back, without defects, into the addresses of
+    ``people`` (names are not compared: the email package's reader keeps the folding
+    space between two encoded words of one name, which RFC 2047 drops)."""
+    from email.parser import BytesHeaderParser
+
+    try:
+        header = BytesHeaderParser(policy=POLICY).parsebytes(data + b"\n")[name]
+        got = [a.addr_spec for a in header.addresses]
+    except Exception:  # a header the parser cannot take does not read back
+        return False
+    return not header.defects and got == [p.email for p in people]
+
+
+def _address_lines(name: str, people: tuple[Person, ...]) -> bytes:
+    """An address header with one address per line, each name quoted or RFC 2047
+    encoded on its own (``email.utils.formataddr``); bare addresses if even that does
+    not read back."""
+    from email.utils import formataddr
+
+    data = (f"{name}: " + ",\n ".join(formataddr((p.name, p.email), charset="utf-8")
+                                      for p in people) + "\n").encode("ascii")
+    if _reads_back(name, data, people):
+        return data
+    return (f"{name}: " + ",\n ".join(p.email for p in people) + "\n").encode("ascii")
 
 
 @lru_cache(maxsize=4)
