@@ -149,6 +149,14 @@ SUBJECTS = st.one_of(
 FROMS = ["Ada <ada@example.org>", "x", "<>", "=?utf-8?b?QWRh?= <a@b>", "", "(" * 3000]
 DATES = ["Mon, 5 Jan 2026 09:00:00 +0000", "yesterday", "Mon, 99 Foo 99999 99:99:99 +9999",
          ""]
+# To/Cc entries, which replies copy: real-looking ones (non-ASCII and quoted names,
+# encoded words, lists) and broken ones (leading dots, groups, no @, open brackets)
+ADDRESSES = ["Ada <ada@example.org>", "linux-mm@kvack.org", '"Doe, John" <jd@example.org>',
+             "宋牧春 <song@example.cn>", "Jürgen Groß <jgross@suse.com>", ".ada@example.org",
+             "ada.@example.org", "=?utf-8?b?5a6L54mn5pil?= <s@example.cn>",
+             "undisclosed-recipients:;", "<>", "a@", "@b", "x <y", "(comment) c@d",
+             "a@b (Name)", "AAAAAAAAAAAAAAAAAAAAAAAAAé漢 <q@b>", "O'Neil Jr. <on@example.org>",
+             "ADA@EXAMPLE.ORG", "a..b@example.org", "\"q\\\"uote\" <qq@example.org>"]
 
 
 def _encode(body: bytes, cte: str, corrupt: bool) -> bytes:
@@ -170,6 +178,10 @@ def patch_email(draw: st.DrawFn) -> bytes:
     headers.append(f"Subject: {draw(SUBJECTS)}")
     if draw(st.booleans()):
         headers.append("Date: " + draw(st.sampled_from(DATES)))
+    for name in ("To", "Cc"):
+        if draw(st.booleans()):
+            people = draw(st.lists(st.sampled_from(ADDRESSES), max_size=14))
+            headers.append(f"{name}: " + draw(st.sampled_from([", ", ",\n\t", ","])).join(people))
     if draw(st.booleans()):
         headers.append(f"Message-ID: <{draw(st.text(max_size=20))}@x>")
     if draw(st.booleans()):

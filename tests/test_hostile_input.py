@@ -8,6 +8,8 @@ REVIEWBOT_HYPOTHESIS_SCALE=20 for a deep run.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import time
 from datetime import timedelta
@@ -231,6 +233,11 @@ def test_cli_replies_to_hostile_mail(tmp_path_factory: pytest.TempPathFactory,
         for message in re.split(r"(?m)^From mboxrd@z ", out)[1:]:
             head = message.split("\n\n", 1)[0]
             assert "\nFrom: Hostile Reviewer <r@example.org>\n" in head
+            parsed = email.message_from_string(head.partition("\n")[2] + "\n\n",
+                                               policy=email.policy.default)
+            for name in ("To", "Cc"):  # every recipient reads back, none is lost
+                header = parsed[name]
+                assert header is None or (not header.defects and header.addresses)
 
 
 # -- the scanner against a plain reference ---------------------------------------------
