@@ -122,7 +122,7 @@ def _addresses(data: bytes) -> dict[str, list[str]] | None:
 
 def _without_addresses(data: bytes) -> bytes:
     head, sep, rest = data.partition(b"\n\n")
-    return re.sub(rb"(?m)^(To|Cc): .*(\n[ \t].*)*\n", b"", head + b"\n") + sep + rest
+    return re.sub(rb"(?m)^(To|Cc):.*(\n[ \t].*)*\n", b"", head + b"\n") + sep + rest
 
 
 # -- any address the cleaning keeps can be written -------------------------------------
