@@ -180,3 +180,27 @@ def test_no_recipient_is_lost_to_folding() -> None:
     assert b"=2C" not in data
     head = data.partition(b"\n\n")[0].decode("ascii")
     assert all(len(line) <= 78 for line in head.splitlines())
+
+
+def test_the_one_per_line_form_ignores_the_charset_registry() -> None:
+    """b4, imported to fetch from lore, registers UTF-8 with no header encoding
+    (``email.charset.add_charset('utf-8', None)``); a non-ASCII name in the one address
+    per line form must still be encoded, and long names split into short words."""
+    import email.charset
+
+    saved = email.charset.CHARSETS["utf-8"]
+    email.charset.add_charset("utf-8", None)
+    try:
+        cc = (Person("AAA漢" * 30, "q@b"), Person("AAAAAAAAAAAAJr.O'Neil", "x.y+z@kernel.org"),
+              Person("", "a@example.org"))
+        data = build_message(identity=Person("R", "r@example.org"), to=(), cc=cc,
+                             subject="Re: x", in_reply_to=None, refs=(),
+                             msgid="m@example.org",
+                             date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+    finally:
+        email.charset.CHARSETS["utf-8"] = saved
+    assert data.partition(b"\n\n")[0].isascii()
+    assert _addresses(data) == {"To": [], "Cc": ["q@b", "x.y+z@kernel.org", "a@example.org"]}
+    parsed = email.message_from_bytes(data, policy=POLICY)
+    assert parsed["Cc"].addresses[0].display_name.replace(" ", "") == "AAA漢" * 30
+    assert all(len(line) <= 78 for line in data.partition(b"\n\n")[0].splitlines())

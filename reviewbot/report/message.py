@@ -143,16 +143,39 @@ def _reads_back(name: str, data: bytes, people: tuple[Person, ...]) -> bool:
 
 
 def _address_lines(name: str, people: tuple[Person, ...]) -> bytes:
-    """An address header with one address per line, each name quoted or RFC 2047
-    encoded on its own (``email.utils.formataddr``); bare addresses if even that does
-    not read back."""
+    """An address header with one address per line, each name quoted (ASCII) or in
+    RFC 2047 encoded words of its own; bare addresses if even that does not read back."""
     from email.utils import formataddr
 
-    data = (f"{name}: " + ",\n ".join(formataddr((p.name, p.email), charset="utf-8")
-                                      for p in people) + "\n").encode("ascii")
+    def one(p: Person) -> str:
+        if p.name.isascii():
+            return formataddr((p.name, p.email))
+        return f"{_encoded_words(p.name)} <{p.email}>"
+
+    data = (f"{name}: " + ",\n ".join(map(one, people)) + "\n").encode("ascii")
     if _reads_back(name, data, people):
         return data
     return (f"{name}: " + ",\n ".join(p.email for p in people) + "\n").encode("ascii")
+
+
+def _encoded_words(text: str) -> str:
+    """``text`` as base64 UTF-8 encoded words of at most 45 bytes (72 characters) each,
+    one per line. Written here, not by ``email.utils.formataddr``: that one follows the
+    process-wide charset registry, and b4 (imported to fetch from lore) registers UTF-8
+    with no header encoding at all."""
+    from base64 import b64encode
+
+    words: list[str] = []
+    chunk = b""
+    for char in text:
+        data = char.encode("utf-8", "surrogatepass")
+        if len(chunk) + len(data) > 45:
+            words.append(b64encode(chunk).decode())
+            chunk = b""
+        chunk += data
+    if chunk:
+        words.append(b64encode(chunk).decode())
+    return "\n ".join(f"=?utf-8?b?{w}?=" for w in words)
 
 
 @lru_cache(maxsize=4)
