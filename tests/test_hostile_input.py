@@ -195,21 +195,31 @@ def test_pipeline_takes_arbitrary_bytes(parser: CParser, rules: list[object],
     _review(data, rules, parser)
 
 
-@hostile(40)
-@given(mbox())
-def test_cli_exit_status_and_one_line_errors(tmp_path_factory: pytest.TempPathFactory,
-                                             capsys: pytest.CaptureFixture[str],
-                                             data: bytes) -> None:
+def _cli(tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str],
+         data: bytes, *options: str) -> tuple[int, str]:
+    """``check`` on ``data``: the exit status and stdout, after the checks every hostile
+    input must pass (0, 1 or 2; no traceback; exit 2 is one error line, else stderr is
+    empty)."""
     path = tmp_path_factory.mktemp("in") / "input.mbox"
     path.write_bytes(data)
-    code = main(["check", str(path), "--format", "json"])
+    code = main(["check", str(path), *options])
     out, err = capsys.readouterr()
     assert code in (0, 1, 2)
     assert "internal error" not in err and "Traceback" not in err
     if code == 2:
         assert err.startswith("reviewbot: error: ") and err.count("\n") == 1
     else:
-        assert out.startswith("{") and err == ""
+        assert err == ""
+    return code, out
+
+
+@hostile(40)
+@given(mbox())
+def test_cli_exit_status_and_one_line_errors(tmp_path_factory: pytest.TempPathFactory,
+                                             capsys: pytest.CaptureFixture[str],
+                                             data: bytes) -> None:
+    code, out = _cli(tmp_path_factory, capsys, data, "--format", "json")
+    assert code == 2 or out.startswith("{")
 
 
 @hostile(40)
@@ -218,17 +228,10 @@ def test_cli_replies_to_hostile_mail(tmp_path_factory: pytest.TempPathFactory,
                                      capsys: pytest.CaptureFixture[str], data: bytes) -> None:
     """The default output off a terminal: replies to every patch and the cover letter,
     quoting whatever the mail holds."""
-    path = tmp_path_factory.mktemp("in") / "input.mbox"
-    path.write_bytes(data)
-    code = main(["check", str(path), "--format", "reply", "--all", "--summary",
-                 "--from", "Hostile Reviewer <r@example.org>", "--date", "2026-01-01"])
-    out, err = capsys.readouterr()
-    assert code in (0, 1, 2)
-    assert "internal error" not in err and "Traceback" not in err
-    if code == 2:
-        assert err.startswith("reviewbot: error: ") and err.count("\n") == 1
-    else:
-        assert err == ""
+    code, out = _cli(tmp_path_factory, capsys, data, "--format", "reply", "--all",
+                     "--summary", "--from", "Hostile Reviewer <r@example.org>",
+                     "--date", "2026-01-01")
+    if code != 2:
         assert out.startswith("From mboxrd@z ") or out == ""
         for message in re.split(r"(?m)^From mboxrd@z ", out)[1:]:
             head = message.split("\n\n", 1)[0]
