@@ -114,9 +114,9 @@ def _header(name: str, value: str | tuple[Person, ...]) -> bytes:
     Date): the email package's parse is most of a reply's cost, so it is done once per
     distinct header.
 
-    An address header must read back as the same people: the email package's folding
-    can swallow a separating comma into an encoded word (a long non-ASCII name at the
-    fold), and its parser fails on some lists; then ``_address_lines`` writes it."""
+    An address header must read back as the same addresses: the email package's
+    folding can swallow a separating comma into an encoded word (a long non-ASCII name
+    at the fold), and its parser fails on some lists; then ``_address_lines`` writes it."""
     if isinstance(value, str):
         _, stored = POLICY.header_store_parse(name, value)
         return POLICY.fold_binary(name, stored)
@@ -124,7 +124,7 @@ def _header(name: str, value: str | tuple[Person, ...]) -> bytes:
         _, stored = POLICY.header_store_parse(name, [_address(p) for p in value])
         data = POLICY.fold_binary(name, stored)
     except Exception:  # the email package's own parser can fail on valid addresses
-        data = b""
+        return _address_lines(name, value)
     return data if _reads_back(name, data, value) else _address_lines(name, value)
 
 
