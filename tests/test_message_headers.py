@@ -120,6 +120,13 @@ def _addresses(data: bytes) -> dict[str, list[str]] | None:
     return out
 
 
+def _reply(to: Sequence[Person], cc: Sequence[Person]) -> bytes:
+    """A short reply from a fixed reviewer to ``to`` and ``cc``."""
+    return build_message(identity=Person("R", "r@example.org"), to=to, cc=cc,
+                         subject="Re: x", in_reply_to=None, refs=(), msgid="m@example.org",
+                         date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+
+
 def _without_addresses(data: bytes) -> bytes:
     head, sep, rest = data.partition(b"\n\n")
     return re.sub(rb"(?m)^(To|Cc):.*(\n[ \t].*)*\n", b"", head + b"\n") + sep + rest
@@ -140,30 +147,20 @@ def test_any_kept_address_list_can_be_written(people: list[Person]) -> None:
     """A fuzzed patch once carried ``Cc: a@example.org, .ada@example.org``: the email
     package's own parser fails on a list with a local part that starts with a dot, so
     the whole reply failed. Only dot-atom local parts are kept now."""
-    import email
-    import email.policy
-
     kept = recipients(people)
     for p in kept:
         local = p.email.rsplit("@", 1)[0]
         assert local and not local.startswith(".") and not local.endswith(".")
         assert ".." not in local
-    data = build_message(identity=Person("R", "r@example.org"), to=kept[:1], cc=kept[1:],
-                         subject="Re: x", in_reply_to=None, refs=(), msgid="m@example.org",
-                         date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
-    parsed = email.message_from_bytes(data, policy=email.policy.default)
-    written = [a.addr_spec for h in ("To", "Cc") for a in (parsed[h].addresses
-                                                            if parsed[h] else ())]
-    assert [w.lower() for w in written] == [p.email.lower() for p in kept]
+    assert _addresses(_reply(kept[:1], kept[1:])) == {"To": [p.email for p in kept[:1]],
+                                                      "Cc": [p.email for p in kept[1:]]}
 
 
 def test_a_leading_dot_address_is_dropped_not_fatal() -> None:
     cc = [Person("Maintainer", "maint@example.org"), Person("", ".ada@example.org"),
           Person("", "ada.@example.org"), Person("Ada", "ada@example.org")]
     assert [p.email for p in recipients(cc)] == ["maint@example.org", "ada@example.org"]
-    data = build_message(identity=Person("R", "r@example.org"), to=cc[:1], cc=cc[1:],
-                         subject="Re: x", in_reply_to=None, refs=(), msgid="m@example.org",
-                         date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+    data = _reply(cc[:1], cc[1:])
     assert b"\nCc: Ada <ada@example.org>\n" in data
 
 
@@ -173,9 +170,7 @@ def test_no_recipient_is_lost_to_folding() -> None:
     a header is written one address per line instead."""
     cc = (Person("AAA漢", "q@b"), Person("AAAAAAAAAAAAJr.O'Neil", "x.y+z@kernel.org"),
           Person("", "a@example.org"))
-    data = build_message(identity=Person("R", "r@example.org"), to=(), cc=cc,
-                         subject="Re: x", in_reply_to=None, refs=(), msgid="m@example.org",
-                         date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+    data = _reply((), cc)
     assert _addresses(data) == {"To": [], "Cc": ["q@b", "x.y+z@kernel.org", "a@example.org"]}
     assert b"=2C" not in data
     head = data.partition(b"\n\n")[0].decode("ascii")
@@ -193,10 +188,7 @@ def test_the_one_per_line_form_ignores_the_charset_registry() -> None:
     try:
         cc = (Person("AAA漢" * 30, "q@b"), Person("AAAAAAAAAAAAJr.O'Neil", "x.y+z@kernel.org"),
               Person("", "a@example.org"))
-        data = build_message(identity=Person("R", "r@example.org"), to=(), cc=cc,
-                             subject="Re: x", in_reply_to=None, refs=(),
-                             msgid="m@example.org",
-                             date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+        data = _reply((), cc)
     finally:
         email.charset.CHARSETS["utf-8"] = saved
     assert data.partition(b"\n\n")[0].isascii()
