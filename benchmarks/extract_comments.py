@@ -2,17 +2,21 @@
 
     python benchmarks/extract_comments.py ../shared/corpus/traffic/linux-block-2025-10.mbox
 
-Prints one JSON object per line for every inline comment: text a reviewer wrote right
-under a quoted added line (``> +...``, quote depth 1) in a reply to a patch email. Each
-object says which reply and patch it belongs to, the file, the post-image line number of
-the quoted added line (resolved against the patch's diff: the quoted line's text, then the
-quoted lines above it to choose between equal lines), the quoted line and the comment
-text. It is a working aid: the classes and the short descriptions in
-``benchmarks/judged/*.comments.json`` are written by a person who read every comment;
-the reviewers' text itself is not stored in the repository (the corpus stays outside it).
+Prints one JSON object per line for every inline comment: text a reviewer wrote under a
+quote block that holds added lines (``> +...``, quote depth 1) in a reply to a patch
+email. Each object says which reply and patch it belongs to, the file, the post-image line
+of the last quoted added line (``line``, resolved against the patch's diff: the quoted
+line's text, then the quoted lines above it to choose between equal lines), the added
+lines quoted right above the comment that end with it (``lines``, at most ``RUN``), the
+``anchor`` (``added``: the comment is right under that line; ``near``: context or removed
+lines were quoted after it), the quoted line and the comment text. It is a working aid:
+the classes and the short descriptions in ``benchmarks/judged/*.comments.json`` are
+written by a person who read every comment; the reviewers' text is not stored in the
+repository (the corpus stays outside it).
 
-Left out, and counted on stderr: comments made only of tags (Reviewed-by, Acked-by, ...)
-or a signature, and comments whose quoted line cannot be found in the patch.
+Left out, and counted on stderr: comments made only of tags (Reviewed-by, ...),
+closings, snip marks or the sender's name; comments under quote blocks of removed or
+unchanged lines only; comments whose quoted line cannot be found in the patch.
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail
 
 RUN = 3  # a comment is about at most this many added lines quoted right above it
+NO_TEXT = "no comment text (tags, closings, snips)"
+UNCHANGED = "under removed or unchanged lines only"
 _QUOTE = re.compile(r"^>(?!\s*>)\s?(.*)$")  # quote depth 1 exactly
 _DEEPER = re.compile(r"^>\s*>")
 _FILE = re.compile(r"^(?:\+\+\+ b/|diff --git a/\S+ b/)(\S+)")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 _TAG = re.compile(r"^\s*([A-Z][a-z]+(-[a-z]+)*-by|Fixes|Cc|Link|Closes):", re.IGNORECASE)
 _SNIP = re.compile(r"^(\[?\s*(\.{2,}|snip|\u2026)\s*\]?|<\s*snip\s*>)$", re.IGNORECASE)
-_SIGNATURE = re.compile(r"^(-{1,2}\s?[A-Za-z]{1,15}|-*\s*end quoted text\s*-*)$", re.IGNORECASE)
+_SIGNATURE = re.compile(r"^(-{1,2}\s?[A-Za-z]{1,15}|-*\s*end quoted text\s*-*)$",
+                        re.IGNORECASE)
 _CLOSING = re.compile(r"^(thanks|thank you|regards|best regards|cheers|lgtm|looks good"
                       r"( to me)?)\W*$", re.IGNORECASE)
 
@@ -56,6 +63,7 @@ class Raw:
     file: str | None
     quoted: str  # the quoted added line without "+"
     above: list[str]  # quoted diff lines above it in the same hunk (with markers)
+    in_block: int  # how many of ``above`` were quoted in the same block as it
     hunk_start: int | None
     anchor: str  # "added": right under the added line; "near": under context or removed
     #              lines that follow it in the same quote block
@@ -123,12 +131,12 @@ def _comments(body: str, reply: str, patch: str, stats: dict[str, int]) -> list[
             continue
         anchor = _anchor(quote)
         if anchor is None:
-            stats["under removed or unchanged lines only"] += 1
+            stats[UNCHANGED] += 1
             continue
         i, kind = anchor
         # the text up to the next quoted line belongs to this comment
         current = Raw(reply, patch, quote.file, quote.lines[i][1:], list(quote.lines[:i]),
-                      quote.hunk_start, kind, [line])
+                      i - quote.block, quote.hunk_start, kind, [line])
         out.append(current)
     return out
 
@@ -166,7 +174,8 @@ def _resolve(files: Sequence[FileDiff], raw: Raw,
                         break
                     score += 1
                     prev = post[i - 1 - k]
-                    if len(run) == k + 1 < RUN and prev.kind == "+" and prev.new is not None:
+                    if len(run) == k + 1 < RUN and k < raw.in_block and prev.kind == "+" \
+                            and prev.new is not None:
                         run.insert(0, prev.new)
                 if raw.hunk_start is not None and hunk.new_start == raw.hunk_start:
                     score += 1000
@@ -200,8 +209,9 @@ def _meaningful(lines: list[str], author: str) -> list[str]:
 
 
 def extract(mails: Sequence[Mail]) -> Iterator[dict[str, object]]:
+    """Every inline comment on a patch in ``mails``, in mailbox order."""
     by_id = {m.msgid: m for m in mails}
-    dropped = {"no comment text (tags, closings, snips)": 0, "not resolved": 0, "under removed or unchanged lines only": 0}
+    dropped = {NO_TEXT: 0, UNCHANGED: 0, "not resolved": 0}
     for m in mails:
         parent = by_id.get(m.in_reply_to or "")
         if parent is None or not m.subject.is_reply or parent.subject.is_reply:
@@ -217,7 +227,7 @@ def extract(mails: Sequence[Mail]) -> Iterator[dict[str, object]]:
         for raw in _comments(m.body, m.msgid, parent.msgid, dropped):
             text = _meaningful(raw.comment, m.author.name if m.author else "")
             if not text:
-                dropped["no comment text (tags, closings, snips)"] += 1
+                dropped[NO_TEXT] += 1
                 continue
             where = _resolve(files, raw, after)
             if where is None:
@@ -226,9 +236,8 @@ def extract(mails: Sequence[Mail]) -> Iterator[dict[str, object]]:
                 continue
             after = (where[0], where[1])
             yield {"reply": m.msgid, "patch": parent.msgid, "subject": parent.subject.raw,
-                   "file": where[2], "line": where[3][-1], "lines": where[3], "anchor": raw.anchor,
-                   "quoted": raw.quoted,
-                   "comment": "\n".join(text)}
+                   "file": where[2], "line": where[3][-1], "lines": where[3],
+                   "anchor": raw.anchor, "quoted": raw.quoted, "comment": "\n".join(text)}
     print(f"left out: {dropped}", file=sys.stderr)
 
 

@@ -51,13 +51,10 @@ class RuleTally:
 
 
 def tally(matched: Matched, statuses: Mapping[str, str]) -> list[RuleTally]:
-    """One row per rule id with findings or judgements, in id order.
-
-    ``statuses`` maps the ids of the rules that ran to their status; a judged id whose
-    rule did not run (``--select``, ``--ignore``) is left out, so its judgements do not
-    count as stale."""
+    """One row per rule id with findings or judgements, in id order; ``statuses`` maps
+    the ids of the rules that ran to their status."""
     ids = {x.rule for x in matched.unjudged} | {x.rule for x, _ in matched.pairs} | {
-        j.rule for j in matched.stale if source_rule(j.rule) in statuses}
+        j.rule for j in matched.stale}
     rows = []
     for rule in sorted(ids):
         verdicts = [j.verdict for x, j in matched.pairs if x.rule == rule]

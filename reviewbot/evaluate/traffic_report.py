@@ -11,7 +11,15 @@ from typing import Any
 from reviewbot.config import Settings
 from reviewbot.engine.schema import Rule
 from reviewbot.errors import InputError
-from reviewbot.evaluate.judged import Judgement, Located, Matched, load_judged, match, stub
+from reviewbot.evaluate.judged import (
+    Judgement,
+    Located,
+    Matched,
+    load_judged,
+    match,
+    source_rule,
+    stub,
+)
 from reviewbot.evaluate.precision import (
     MAX_DEBATABLE,
     MIN_PRECISION,
@@ -63,12 +71,14 @@ def evaluate_traffic(traffic: str | None, judged: str | None, comments: str | No
         raise InputError("give a corpus DIR or --traffic MBOX, not both")
     if not traffic or not judged:
         raise InputError("eval needs a corpus DIR, or --traffic MBOX with --judged FILE")
-    entries = load_judged(judged)
+    ran = {r.id: r.status for r in rules}
+    # judgements of rules that did not run (--select, --ignore) are neither used nor stale
+    entries = [j for j in load_judged(judged) if source_rule(j.rule) in ran]
     classed = load_comments(comments) if comments else None
     messages = read_traffic(traffic, settings)
     review = review_traffic(messages, settings, rules)
     matched = match(review.findings, entries)
-    rows = tuple(tally(matched, {r.id: r.status for r in rules}))
+    rows = tuple(tally(matched, ran))
     found = review_revisions(messages, settings, rules) if classed is not None else None
     return TrafficResult(traffic, judged, review, matched, rows, comments,
                          recall(classed, found) if classed is not None and found is not None
