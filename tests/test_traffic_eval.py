@@ -217,18 +217,6 @@ BAD_JUDGED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "needle"), BAD_JUDGED)
-def test_bad_judged_file_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
-                                                tmp_path: Path, text: str,
-                                                needle: str) -> None:
-    path = tmp_path / "judged.json"
-    path.write_text(text)
-    code, out, err = run(capsys, "eval", "--traffic", str(MBOX), "--judged", str(path))
-    assert code == 2 and out == ""
-    assert err.startswith("reviewbot: error: ") and needle in err
-    assert len(err.strip().splitlines()) == 1
-
-
 BAD_COMMENTS = [
     ('{"schema": 1, "comments": []}', "not a review-comments file"),
     ('{"schema": 1, "classes": {"x": "y"}, "comments": [{"reply": "r", "patch": "p", '
@@ -242,15 +230,20 @@ BAD_COMMENTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "needle"), BAD_COMMENTS)
-def test_bad_comments_file_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
-                                                  tmp_path: Path, text: str,
-                                                  needle: str) -> None:
-    path = tmp_path / "comments.json"
+@pytest.mark.parametrize(("option", "text", "needle"), [
+    *(("--judged", text, needle) for text, needle in BAD_JUDGED),
+    *(("--recall", text, needle) for text, needle in BAD_COMMENTS)])
+def test_bad_data_file_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path, option: str, text: str,
+                                              needle: str) -> None:
+    path = tmp_path / "data.json"
     path.write_text(text)
-    code, out, err = run(capsys, "eval", "--traffic", str(MBOX), "--judged", str(JUDGED),
-                         "--recall", str(path))
-    assert code == 2 and out == "" and needle in err
+    files = {"--judged": str(JUDGED), "--recall": str(COMMENTS), option: str(path)}
+    code, out, err = run(capsys, "eval", "--traffic", str(MBOX),
+                         *(x for kv in files.items() for x in kv))
+    assert code == 2 and out == ""
+    assert err.startswith("reviewbot: error: ") and needle in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
