@@ -1,0 +1,99 @@
+"""The author's answers on the list to the reviewers' comments on vN-1.
+
+An answer is the author's own text right under a quote of the comment, in a mail of the
+author's somewhere below the reviewer's reply. When the reviewer's mail had a single
+comment, an author's reply to it that quotes none of it answers that comment. An answer
+"agrees" when it opens like "Will fix", "Sure", "Good catch", "You're right" and says
+nothing against ("but", "however", "not sure"); anything else (a disagreement, an
+explanation, a question back) makes the comment "discussed".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from reviewbot.revisions.model import Answer, Comment
+from reviewbot.revisions.pool import MailPool
+from reviewbot.revisions.quoting import clean_comment, drop_attribution, normalize, split_blocks
+from reviewbot.series.model import Mail
+
+MIN_MATCH = 8  # characters of a comment line that identify it in a quote
+_AGREE = re.compile(
+    r"^(?:(?:ok|okay|sure|yes|yep|yeah|right|indeed|agreed?|correct|true|ack|oops|"
+    r"thanks|thank you|good (?:catch|point|idea|find|to know)|fair (?:enough|point)|done|fixed|"
+    r"noted|makes sense|my bad|you(?:'re| are) right|will (?:do|fix|change|update|drop|"
+    r"remove|add|rename|move|address|send|correct)|i(?:'ll| will) (?:fix|change|update|drop|"
+    r"remove|add|rename|move|do|address|send|correct|take|use|switch)))\b", re.IGNORECASE)
+_AGAINST = re.compile(r"\b(but|however|though|although|not sure|don't think|do not think|"
+                      r"disagree|rather not|prefer not|no,|nope|actually|instead)\b",
+                      re.IGNORECASE)
+
+
+_SENTENCE = re.compile(r"^(.*?(?:[.!?](?=\s|$)|$))")
+_FILLER = re.compile(r"^(?:(?:ah|oh|hmm|yes|sure|ok|okay|right|well),?\s+)+", re.IGNORECASE)
+
+
+def agrees(text: str) -> bool:
+    """Does the answer's first sentence agree ("Ack.", "Sure, will fix.")?"""
+    flat = " ".join(text.split())
+    m = _SENTENCE.match(flat)
+    first = m.group(1) if m else flat
+    rest = _FILLER.sub("", first)
+    return bool(_AGREE.match(first) or _AGREE.match(rest) or _LATER.search(first)) and (
+        not _AGAINST.search(first))
+
+
+_LATER = re.compile(r"\b(?:i(?:'ll| will)|will) (?:fix|change|update|drop|remove|add|rename|"
+                    r"move|do that|address|correct|switch|use)\b", re.IGNORECASE)
+
+
+def _signature(text: str) -> set[str]:
+    return {k for k in (normalize(x) for x in text.split("\n")) if len(k) >= MIN_MATCH}
+
+
+def answers(comments: Sequence[Comment], pool: MailPool,
+            authors: set[str]) -> dict[tuple[str, int], Answer]:
+    """(reply msgid, comment index) -> the first answer by one of ``authors``."""
+    out: dict[tuple[str, int], Answer] = {}
+    by_reply: dict[str, list[Comment]] = {}
+    for c in comments:
+        by_reply.setdefault(c.msgid, []).append(c)
+    for msgid, group in by_reply.items():
+        marks = [(c, _signature(c.text)) for c in group]
+        for mail in sorted(pool.below(msgid), key=lambda m: (m.timestamp or 0.0, m.msgid)):
+            if mail.author is None or mail.author.email.lower() not in authors:
+                continue
+            for comment, text in _answered(mail, marks, single=len(group) == 1
+                                           and mail.in_reply_to == msgid):
+                out.setdefault((msgid, comment.index),
+                               Answer(mail.msgid, text, agrees(text)))
+    return out
+
+
+def _answered(mail: Mail, marks: list[tuple[Comment, set[str]]],
+              single: bool) -> list[tuple[Comment, str]]:
+    """The comments ``mail`` answers, each with the answer's text."""
+    blocks = split_blocks(mail.body)
+    found: list[tuple[Comment, str]] = []
+    quoted_any = False
+    for i, block in enumerate(blocks):
+        if block.depth == 0 or i + 1 >= len(blocks):
+            continue
+        keys = {normalize(x) for x in block.lines}
+        hit = [c for c, sig in marks if sig & keys]
+        if not hit:
+            continue
+        quoted_any = True
+        own = blocks[i + 1]
+        text = clean_comment(drop_attribution(list(own.lines)) if i + 2 < len(blocks)
+                             else list(own.lines), mail.author, last=i + 2 >= len(blocks),
+                             first=False)
+        if text:
+            found.append((hit[-1], text))
+    if not found and not quoted_any and single and marks:
+        mine = [ln for b in blocks if b.depth == 0 for ln in b.lines]
+        text = clean_comment(drop_attribution(mine), mail.author, last=True, first=True)
+        if text:
+            found.append((marks[0][0], text))
+    return found

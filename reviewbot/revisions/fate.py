@@ -1,0 +1,243 @@
+"""What vN did with each comment on vN-1, decided from the quoted lines only.
+
+The quoted lines that carry the comment are the changed lines (``+``/``-``) and the
+commit message lines it sits under (context lines and trailers are left out); the last
+of them is its *focus*. They are looked up, by text and in order, in the vN patch(es)
+the vN-1 patch became:
+
+- the focus line is gone: **addressed**, with the lines that now stand there;
+- every quoted line is there, in a hunk that did not change: **not addressed** when
+  the comment asks for something (a question, "please", "should", "instead", ...) or
+  the author agreed to it, else **unclear**; with the author's answer that is not an
+  agreement: **discussed**;
+- every quoted line is there but their hunk changed around them, or only some of the
+  quoted lines changed, or they moved to another patch: **unclear**, saying which;
+- the vN-1 patch has no counterpart in vN: **dropped**.
+
+A change elsewhere in the patch never makes a comment addressed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from reviewbot.diff.model import Hunk, Line
+from reviewbot.revisions.comments import PatchLines, patch_lines, place
+from reviewbot.revisions.match import code_lines
+from reviewbot.revisions.model import Answer, Comment, Fate, QuotedLine, Spot
+from reviewbot.revisions.quoting import TRAILER_LINE, normalize
+from reviewbot.series.model import Patch
+
+_TRIVIAL = {"{", "}", "};", "});", ")", ");", "else", "} else {", "break;", "return;",
+            "*/", "/*", "*", "#endif", "#else", "default:"}
+_ASKS = re.compile(
+    r"\?|\b(please|pls|should|shouldn't|must|need|needs|needed|why|instead|rather|"
+    r"drop|remove|rename|move|missing|unnecessary|unneeded|redundant|no need|not needed|"
+    r"wrong|incorrect|broken|bug|typo|nit|nits|prefer|better|consider|suggest|"
+    r"can you|could you|would you|can we|could we|avoid|leaks?|racy|race|deadlock|"
+    r"overflow|split|separate|squash|fold|use|add|don't|do not|doesn't|does not|isn't|"
+    r"is not|won't|shouldn't|can't|cannot|not)\b|\bs/", re.IGNORECASE)
+
+
+def asks(text: str) -> bool:
+    """Does the comment ask for something (a change, an answer)?"""
+    return bool(_ASKS.search(text))
+
+
+def carriers(quoted: Sequence[QuotedLine]) -> list[QuotedLine]:
+    """The quoted lines a comment is about: changed lines and commit message text."""
+    out = []
+    for q in quoted:
+        flat = normalize(q.text)
+        if q.kind == " " or len(flat) < 4 or flat in _TRIVIAL:
+            continue
+        if q.kind == "msg" and TRAILER_LINE.match(q.text):
+            continue
+        out.append(q)
+    return out
+
+
+def _key(q: QuotedLine) -> str:
+    return q.text if q.kind == "msg" else q.kind + q.text
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Where a comment's lines are in one vN patch."""
+
+    patch: Patch
+    present: tuple[bool, ...]  # per carrier line
+    focus: int | None  # body index of the focus line in the vN patch
+
+
+def _find(lines: Sequence[QuotedLine], patch: Patch, plines: PatchLines) -> _Found:
+    pos = place([_key(q) for q in lines], plines)
+    present = []
+    for q, p in zip(lines, pos, strict=True):
+        got = plines.at.get(p) if p is not None else None
+        present.append(got is not None and got.kind == q.kind and got.file == q.file)
+    focus = pos[-1] if present and present[-1] else None
+    return _Found(patch, tuple(present), focus)
+
+
+LinesOf = Callable[[Patch], PatchLines]
+
+
+def decide(comment: Comment, versions: tuple[int, int], targets: Sequence[Patch],
+           others: Sequence[Patch], old: Patch, answer: Answer | None,
+           lines_of: LinesOf = patch_lines, posted: float | None = None,
+           taken: frozenset[QuotedLine] = frozenset()) -> Fate:
+    """The fate of ``comment`` (on patch ``old`` of v``versions[0]``) in v``versions[1]``
+    (first mail dated ``posted``), whose matching patches are ``targets`` (none: the
+    patch is gone) and whose other patches are ``others``; ``taken`` are the lines the
+    other comments on ``old`` quote."""
+    v = f"v{versions[1]}"
+    if posted is not None and comment.timestamp is not None and comment.timestamp > posted:
+        return Fate(comment, "unclear", f"the comment was sent after {v} was posted",
+                    answer=answer)
+    if not targets:
+        return Fate(comment, "dropped", f"the v{versions[0]} patch has no counterpart in {v}",
+                    answer=answer)
+    lines = carriers(comment.quoted)
+    if not lines:
+        return Fate(comment, "unclear", "the comment quotes only context lines",
+                    answer=answer)
+    found = [_find(lines, t, lines_of(t)) for t in targets]
+    whole = next((f for f in found if all(f.present)), None)
+    if whole is not None:
+        return _unchanged(comment, v, whole, old, lines, answer, lines_of, taken)
+    if any(f.focus is not None for f in found):
+        hit = next(f for f in found if f.focus is not None)
+        changed = [q for q, ok in zip(lines, hit.present, strict=True) if not ok]
+        return Fate(comment, "unclear", f"{len(changed)} of the {len(lines)} quoted lines "
+                    f"changed in {v} patch {hit.patch.index}, but not the one the comment "
+                    "sits under", answer=answer)
+    for other in others:
+        moved = _find(lines, other, lines_of(other))
+        if all(moved.present):
+            return Fate(comment, "unclear", f"the quoted lines are unchanged in {v}, but "
+                        f"in patch {other.index} now", answer=answer)
+    now = _now(lines[-1], old, targets[0])
+    what = "commit message line" if lines[-1].kind == "msg" else "line"
+    how = f"; it now reads: {now[0][1:].strip()}" if len(now) == 1 else (
+        f"; {len(now)} lines stand there now" if now else "; it was removed")
+    return Fate(comment, "addressed", f"the quoted {what} \"{_short(lines[-1].text)}\" "
+                f"changed in {v} patch {targets[0].index}{how}", now=tuple(now),
+                answer=answer)
+
+
+def _unchanged(comment: Comment, v: str, found: _Found, old: Patch,
+               lines: Sequence[QuotedLine], answer: Answer | None, lines_of: LinesOf,
+               taken: frozenset[QuotedLine]) -> Fate:
+    patch = found.patch
+    assert found.focus is not None
+    spot_line = lines_of(patch).at[found.focus]
+    spot = Spot(patch.index, spot_line.file, spot_line.line or 0, spot_line.text,
+                spot_line.kind, found.focus + patch.mail.body_line_offset)
+    where = f"{spot.file}:{spot.line}" if spot.file else "the commit message"
+    if answer is not None and not answer.agrees:
+        return Fate(comment, "discussed", f"the author answered on the list; the quoted "
+                    f"lines are unchanged in {v} ({where})", spot=spot, answer=answer)
+    if lines[-1].kind != "msg" and not _same_around(lines, spot_line, old, patch, taken):
+        return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
+                    "but lines right next to them changed", spot=spot, answer=answer)
+    if lines[-1].kind == "msg" and code_lines(old) != code_lines(patch):
+        return Fate(comment, "unclear", f"the quoted commit message lines are unchanged in "
+                    f"{v}, but the code changed", spot=spot, answer=answer)
+    if answer is None and not asks(comment.text):
+        return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
+                    "but the comment asks for nothing definite", spot=spot)
+    agreed = "; the author agreed to it on the list" if answer is not None else ""
+    return Fate(comment, "not_addressed", f"the quoted lines are in {v} patch "
+                f"{patch.index} exactly as they were ({where}){agreed}", spot=spot,
+                answer=answer)
+
+
+AROUND = 2  # lines before the first quoted line and after the last one that must be
+# unchanged too for a comment to be "not addressed" (a fix is often a line added there)
+
+
+def _same_around(lines: Sequence[QuotedLine], spot: QuotedLine, old: Patch,
+                 new: Patch, taken: frozenset[QuotedLine]) -> bool:
+    """Do the quoted lines stand among the same lines in vN as in vN-1: from AROUND
+    lines before the first quoted line of the hunk (not reaching into lines another
+    comment quotes: their change is that comment's) to AROUND lines after the focus?"""
+    focus = lines[-1]
+    a = _hunk_of(old, focus)
+    b = _hunk_of(new, spot)
+    if a is None or b is None:
+        return False
+    (ha, ia), (hb, ib) = a, b
+    first = next((f for q in lines if q.file == focus.file
+                  if (f := _hunk_of(old, q)) is not None and f[0] is ha), None)
+    start = first[1] if first is not None else ia
+    low = start
+    while low > 0 and start - low < AROUND and _quoted(ha.lines[low - 1], focus.file) \
+            not in taken:
+        low -= 1
+    before = min(ia - low, ib)
+    after = min(AROUND, len(ha.lines) - 1 - ia, len(hb.lines) - 1 - ib)
+    la = [ln.kind + ln.text for ln in ha.lines[ia - before:ia + after + 1]]
+    lb = [ln.kind + ln.text for ln in hb.lines[ib - before:ib + after + 1]]
+    return la == lb
+
+
+def _now(focus: QuotedLine, old: Patch, new: Patch) -> list[str]:
+    """The vN lines that stand where the focus line was (diff markers kept): those
+    between the nearest lines around it that both hunks still share."""
+    if focus.kind == "msg":
+        return []
+    old_hunk = _hunk_of(old, focus)
+    if old_hunk is None:
+        return []
+    a, idx = [ln.kind + ln.text for ln in old_hunk[0].lines], old_hunk[1]
+    wanted = set(a)
+    best: tuple[int, list[str]] | None = None
+    for fd in new.files:
+        if fd.path != focus.file:
+            continue
+        for h in fd.hunks:
+            lines = [ln.kind + ln.text for ln in h.lines]
+            shared = len(wanted.intersection(lines))
+            if shared and (best is None or shared > best[0]):
+                best = (shared, lines)
+    if best is None:
+        return []
+    b = best[1]
+    where: dict[str, int] = {}
+    for j, line in enumerate(b):
+        where.setdefault(line, j)
+    lo, hi = -1, len(b)
+    for i in range(idx - 1, -1, -1):
+        if a[i] in where and len(a[i].strip()) > 2:
+            lo = where[a[i]]
+            break
+    for i in range(idx + 1, len(a)):
+        if a[i] in where and where[a[i]] > lo and len(a[i].strip()) > 2:
+            hi = where[a[i]]
+            break
+    return [x for x in b[lo + 1:hi] if x[:1] in "+-"][:8]
+
+
+def _quoted(ln: Line, path: str | None) -> QuotedLine:
+    return QuotedLine(ln.kind, ln.text, path, ln.old if ln.kind == "-" else ln.new)
+
+
+def _hunk_of(patch: Patch, q: QuotedLine) -> tuple[Hunk, int] | None:
+    """The hunk of ``patch`` holding the line ``q`` stands for, and its index there."""
+    for fd in patch.files:
+        if fd.path != q.file:
+            continue
+        for h in fd.hunks:
+            for i, ln in enumerate(h.lines):
+                if ln.kind == q.kind and ln.text == q.text and _quoted(ln, fd.path) == q:
+                    return h, i
+    return None
+
+
+def _short(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 3] + "..."
+
