@@ -20,8 +20,8 @@ from reviewbot.series.model import Mail
 
 MIN_MATCH = 8  # characters of a comment line that identify it in a quote
 _AGREE = re.compile(
-    r"^(?:(?:ok|okay|sure|yes|yep|yeah|right|indeed|agreed?|correct|true|ack|oops|"
-    r"thanks|thank you|good (?:catch|point|idea|find|to know)|fair (?:enough|point)|done|fixed|"
+    r"^(?:(?:ok|okay|sure|yes|yep|yeah|right|indeed|agreed?|correct|true|ack|oops|sorry|"
+    r"good (?:catch|point|idea|find|to know)|fair (?:enough|point)|done|fixed|"
     r"noted|makes sense|my bad|you(?:'re| are) right|will (?:do|fix|change|update|drop|"
     r"remove|add|rename|move|address|send|correct)|i(?:'ll| will) (?:fix|change|update|drop|"
     r"remove|add|rename|move|do|address|send|correct|take|use|switch)))\b", re.IGNORECASE)
@@ -34,9 +34,14 @@ _SENTENCE = re.compile(r"^(.*?(?:[.!?](?=\s|$)|$))")
 _FILLER = re.compile(r"^(?:(?:ah|oh|hmm|yes|sure|ok|okay|right|well),?\s+)+", re.IGNORECASE)
 
 
+_PLEASANTRY = re.compile(r"^(?:(?:hi|hello|hey)\b[^.!?,]{0,40}[,.!]\s*|(?:many |a lot )?"
+                         r"(?:thanks|thank you|thx)\b[^.!?]{0,60}[.!]+\s*)+", re.IGNORECASE)
+
+
 def agrees(text: str) -> bool:
-    """Does the answer's first sentence agree ("Ack.", "Sure, will fix.")?"""
-    flat = " ".join(text.split())
+    """Does the answer's first sentence (after "Thanks for the review.") agree ("Ack.",
+    "Sure, will fix.")? A thank-you alone agrees to nothing."""
+    flat = _PLEASANTRY.sub("", " ".join(text.split()))
     m = _SENTENCE.match(flat)
     first = m.group(1) if m else flat
     rest = _FILLER.sub("", first)

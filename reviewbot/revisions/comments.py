@@ -66,7 +66,7 @@ def patch_lines(patch: Patch) -> PatchLines:
                 idx = ln.patch_line - offset
                 if 0 <= idx < len(body):
                     at[idx] = QuotedLine(ln.kind, ln.text, fd.path,
-                                         ln.old if ln.kind == "-" else ln.new)
+                                         ln.old if ln.kind == "-" else ln.new, idx)
     end = first_diff
     for i in range(min(first_diff, len(body))):
         if body[i].rstrip() == "---":
@@ -74,7 +74,7 @@ def patch_lines(patch: Patch) -> PatchLines:
             break
     for i in range(end):
         if body[i].strip():
-            at[i] = QuotedLine("msg", body[i], None, None)
+            at[i] = QuotedLine("msg", body[i], None, None, i)
     keys: dict[str, list[int]] = {}
     for i in sorted(at):
         key = line_key(body[i])
@@ -134,12 +134,21 @@ _POINTER = re.compile(r"^(?:(?:just |only )?(?:one|a few|a couple of|some|two|th
                       r"\b[^?]{0,20}$", re.IGNORECASE)
 
 
+_WITH_TRAILER = re.compile(r"^(?:feel free to add|you (?:can|may) add|please (?:add|take|"
+                           r"consider)(?: my)?|with (?:that|this|those|these) (?:fixed|"
+                           r"addressed|changed|changes|fixes)|for the (?:whole )?series|"
+                           r"(?:for|on) (?:this|the) (?:patch|series|whole thing))\b[^?]{0,80}$",
+                           re.IGNORECASE)
+
+
 def is_ack(text: str) -> bool:
     """Only an acknowledgement ("Looks good.", "Nice cleanup!") or a pointer to what
     follows ("One nit below."): nothing to address."""
     flat = " ".join(text.split())
     if len(flat) <= 80 and _POINTER.match(flat):
         return True
+    if len(flat) <= 120 and _WITH_TRAILER.match(flat):
+        return True  # the words around a trailer given ("Feel free to add: ...")
     return len(flat) <= 120 and bool(_ACK.match(flat)) and not _NOT_ONLY_ACK.search(flat)
 
 

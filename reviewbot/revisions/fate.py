@@ -19,12 +19,14 @@ A change elsewhere in the patch never makes a comment addressed.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reviewbot.diff.model import Hunk, Line
-from reviewbot.revisions.comments import PatchLines, patch_lines, place
+from reviewbot.revisions.comments import PatchLines, line_key, patch_lines, place
 from reviewbot.revisions.match import code_lines
 from reviewbot.revisions.model import Answer, Comment, Fate, QuotedLine, Spot
 from reviewbot.revisions.quoting import TRAILER_LINE, normalize
@@ -38,7 +40,7 @@ _ASKS = re.compile(
     r"wrong|incorrect|broken|bug|typo|nit|nits|prefer|better|consider|suggest|"
     r"can you|could you|would you|can we|could we|avoid|leaks?|racy|race|deadlock|"
     r"overflow|split|separate|squash|fold|use|add|don't|do not|doesn't|does not|isn't|"
-    r"is not|won't|shouldn't|can't|cannot|not)\b|\bs/", re.IGNORECASE)
+    r"is not|cannot|not|\w+n't)\b|\bs/", re.IGNORECASE)
 
 
 def asks(text: str) -> bool:
@@ -72,14 +74,54 @@ class _Found:
     focus: int | None  # body index of the focus line in the vN patch
 
 
-def _find(lines: Sequence[QuotedLine], patch: Patch, plines: PatchLines) -> _Found:
-    pos = place([_key(q) for q in lines], plines)
-    present = []
-    for q, p in zip(lines, pos, strict=True):
+SLACK = 3  # lines a quoted line may move relative to its quoted neighbour and still count
+DISTINCT = 16  # characters a line needs to be recognised with no quoted neighbour placed
+
+
+def _find(quoted: Sequence[QuotedLine], patch: Patch, plines: PatchLines) -> _Found:
+    """Where a comment's carrier lines (see ``carriers``) are in ``patch``.
+
+    The whole quote is placed by text (``place``); a carrier counts as there when it
+    stands as far from the nearest other placed quoted line as it did in vN-1 (give or
+    take SLACK lines), or, when no other quoted line is there, when its text is
+    distinctive (DISTINCT characters) and occurs once in the patch: a ``return
+    -EINVAL;`` found somewhere else is not the line the reviewer quoted.
+    """
+    pos = place([_key(q) for q in quoted], plines)
+
+    def there(i: int) -> bool:
+        p, q = pos[i], quoted[i]
         got = plines.at.get(p) if p is not None else None
-        present.append(got is not None and got.kind == q.kind and got.file == q.file)
-    focus = pos[-1] if present and present[-1] else None
-    return _Found(patch, tuple(present), focus)
+        return got is not None and got.kind == q.kind and got.file == q.file
+
+    anchors = [i for i in range(len(quoted))
+               if there(i) and len(normalize(quoted[i].text)) >= 4]
+    wanted = set(map(id, carriers(quoted)))
+    present: list[bool] = []
+    last: int | None = None
+    for i, q in enumerate(quoted):
+        if id(q) not in wanted:
+            continue
+        ok = there(i)
+        if ok:
+            p = pos[i]
+            assert p is not None
+            others = [j for j in anchors if j != i]
+            if others:
+                j = min(others, key=lambda j: abs(j - i))
+                near = pos[j]
+                assert near is not None
+                ok = abs(p - (near + q.index - quoted[j].index)) <= SLACK
+            else:
+                ok = len(normalize(q.text)) >= DISTINCT and len(
+                    plines.keys.get(_line_key(q), ())) == 1
+        present.append(ok)
+        last = pos[i] if ok else None
+    return _Found(patch, tuple(present), last)
+
+
+def _line_key(q: QuotedLine) -> str:
+    return line_key(_key(q))
 
 
 LinesOf = Callable[[Patch], PatchLines]
@@ -104,7 +146,7 @@ def decide(comment: Comment, versions: tuple[int, int], targets: Sequence[Patch]
     if not lines:
         return Fate(comment, "unclear", "the comment quotes only context lines",
                     answer=answer)
-    found = [_find(lines, t, lines_of(t)) for t in targets]
+    found = [_find(comment.quoted, t, lines_of(t)) for t in targets]
     whole = next((f for f in found if all(f.present)), None)
     if whole is not None:
         return _unchanged(comment, v, whole, old, lines, answer, lines_of, taken)
@@ -115,16 +157,22 @@ def decide(comment: Comment, versions: tuple[int, int], targets: Sequence[Patch]
                     f"changed in {v} patch {hit.patch.index}, but not the one the comment "
                     "sits under", answer=answer)
     for other in others:
-        moved = _find(lines, other, lines_of(other))
+        moved = _find(comment.quoted, other, lines_of(other))
         if all(moved.present):
             return Fate(comment, "unclear", f"the quoted lines are unchanged in {v}, but "
                         f"in patch {other.index} now", answer=answer)
     now = _now(lines[-1], old, targets[0])
     what = "commit message line" if lines[-1].kind == "msg" else "line"
-    how = f"; it now reads: {now[0][1:].strip()}" if len(now) == 1 else (
-        f"; {len(now)} lines stand there now" if now else "; it was removed")
+    if now is None:
+        how = "; it is no longer in the patch" if what == "line" else ""
+    elif len(now) == 1:
+        how = f"; it now reads: {now[0][1:].strip()}"
+    elif len(now) >= MAX_NOW:
+        how = "; the lines around it were rewritten"
+    else:
+        how = f"; {len(now)} lines stand there now" if now else "; it was removed"
     return Fate(comment, "addressed", f"the quoted {what} \"{_short(lines[-1].text)}\" "
-                f"changed in {v} patch {targets[0].index}{how}", now=tuple(now),
+                f"changed in {v} patch {targets[0].index}{how}", now=tuple(now or ()),
                 answer=answer)
 
 
@@ -155,6 +203,7 @@ def _unchanged(comment: Comment, v: str, found: _Found, old: Patch,
                 answer=answer)
 
 
+MAX_NOW = 8  # replacement lines shown; more: "rewritten"
 AROUND = 2  # lines before the first quoted line and after the last one that must be
 # unchanged too for a comment to be "not addressed" (a fix is often a line added there)
 
@@ -184,14 +233,15 @@ def _same_around(lines: Sequence[QuotedLine], spot: QuotedLine, old: Patch,
     return la == lb
 
 
-def _now(focus: QuotedLine, old: Patch, new: Patch) -> list[str]:
+def _now(focus: QuotedLine, old: Patch, new: Patch) -> list[str] | None:
     """The vN lines that stand where the focus line was (diff markers kept): those
-    between the nearest lines around it that both hunks still share."""
+    between the nearest distinctive lines around it that both hunks share, or the one
+    most like it; [] when nothing stands there; None when the place itself is gone."""
     if focus.kind == "msg":
-        return []
+        return None
     old_hunk = _hunk_of(old, focus)
     if old_hunk is None:
-        return []
+        return None
     a, idx = [ln.kind + ln.text for ln in old_hunk[0].lines], old_hunk[1]
     wanted = set(a)
     best: tuple[int, list[str]] | None = None
@@ -204,21 +254,27 @@ def _now(focus: QuotedLine, old: Patch, new: Patch) -> list[str]:
             if shared and (best is None or shared > best[0]):
                 best = (shared, lines)
     if best is None:
-        return []
+        return None
     b = best[1]
-    where: dict[str, int] = {}
-    for j, line in enumerate(b):
-        where.setdefault(line, j)
-    lo, hi = -1, len(b)
-    for i in range(idx - 1, -1, -1):
-        if a[i] in where and len(a[i].strip()) > 2:
-            lo = where[a[i]]
-            break
-    for i in range(idx + 1, len(a)):
-        if a[i] in where and where[a[i]] > lo and len(a[i].strip()) > 2:
-            hi = where[a[i]]
-            break
-    return [x for x in b[lo + 1:hi] if x[:1] in "+-"][:8]
+    count = Counter(b)
+    where = {line: j for j, line in enumerate(b) if count[line] == 1 and len(line.strip()) > 8}
+    lo = next((where[a[i]] for i in range(idx - 1, -1, -1) if a[i] in where), None)
+    hi = next((where[a[i]] for i in range(idx + 1, len(a)) if a[i] in where
+               and (lo is None or where[a[i]] > lo)), None)
+    if lo is None and hi is None:
+        return None  # the place is not in vN: the line is gone with what was around it
+    region = [x for x in b[(lo if lo is not None else -1) + 1:
+                           hi if hi is not None else len(b)] if x[:1] in "+-"]
+    if lo is not None and hi is not None and len(region) <= 3:
+        return region
+    like = max(region, default="", key=lambda x: _similar(a[idx], x))
+    if like and _similar(a[idx], like) >= 0.5 and normalize(like) != normalize(a[idx]):
+        return [like]  # (the same text elsewhere is not what stands there now)
+    return region[:MAX_NOW] if lo is not None and hi is not None else None
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def _quoted(ln: Line, path: str | None) -> QuotedLine:

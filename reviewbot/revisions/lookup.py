@@ -18,7 +18,6 @@ from reviewbot.limits import Limits
 from reviewbot.revisions.model import Since
 from reviewbot.revisions.pool import MailPool
 from reviewbot.revisions.previous import find_previous, search_query
-from reviewbot.revisions.review import review_revision
 from reviewbot.series.model import Mail, Series
 
 
@@ -50,7 +49,7 @@ class SearchSource:
     """One search on a public-inbox server per series (see ``fetch.search``)."""
 
     def __init__(self, base: str, search: Callable[[str], Sequence[Mail]]) -> None:
-        self.where = base
+        self.where = f"a search on {base}"
         self._search = search
 
     def pool(self, series: Series) -> MailPool:
@@ -70,6 +69,8 @@ def since_for(series: Series, pool: MailPool, lookup: Lookup) -> Since | None:
     """The revision review of ``series``; None when there is nothing to say."""
     if series.version <= 1:
         return None
+    from reviewbot.revisions.review import review_revision
+
     found = find_previous(series, pool, "the input", lookup.limits)
     if found is not None:
         return Since(found.series.version, review_revision(series, found, pool))

@@ -7,7 +7,7 @@ Patch numbers are the 1-based indices of the series they belong to (``old`` in v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from reviewbot.series.model import Person, Series
@@ -67,6 +67,7 @@ class QuotedLine:
     text: str  # without the marker
     file: str | None  # the diff's file (None for the commit message)
     line: int | None  # post-image line number in vN-1 (pre-image for "-")
+    index: int = field(default=-1, compare=False)  # its line in the patch body (0-based)
 
 
 @dataclass(frozen=True)
