@@ -14,13 +14,14 @@ import re
 from collections.abc import Sequence
 
 from reviewbot.revisions.model import Answer, Comment
-from reviewbot.revisions.pool import MailPool
-from reviewbot.revisions.quoting import clean_comment, drop_attribution, normalize, split_blocks
+from reviewbot.revisions.pool import MailPool, identity
+from reviewbot.revisions.quoting import clean_comment, drop_attributions, normalize, split_blocks
 from reviewbot.series.model import Mail
 
 MIN_MATCH = 8  # characters of a comment line that identify it in a quote
 _AGREE = re.compile(
     r"^(?:(?:ok|okay|sure|yes|yep|yeah|right|indeed|agreed?|correct|true|ack|oops|sorry|"
+    r"all (?:fixed|done)|"
     r"good (?:catch|point|idea|find|to know)|fair (?:enough|point)|done|fixed|"
     r"noted|makes sense|my bad|you(?:'re| are) right|will (?:do|fix|change|update|drop|"
     r"remove|add|rename|move|address|send|correct)|i(?:'ll| will) (?:fix|change|update|drop|"
@@ -45,12 +46,19 @@ def agrees(text: str) -> bool:
     m = _SENTENCE.match(flat)
     first = m.group(1) if m else flat
     rest = _FILLER.sub("", first)
-    return bool(_AGREE.match(first) or _AGREE.match(rest) or _LATER.search(first)) and (
-        not _AGAINST.search(first))
+    if _AGAINST.search(first):
+        return False
+    if _AGREE.match(first) or _AGREE.match(rest) or _LATER.search(first):
+        return True
+    second = _SENTENCE.match(flat[len(first):].strip())  # "Languages are hard. Fixing it."
+    if second is None:
+        return False
+    return bool(_LATER.search(second.group(1))) and not _AGAINST.search(second.group(1))
 
 
-_LATER = re.compile(r"\b(?:i(?:'ll| will)|will) (?:fix|change|update|drop|remove|add|rename|"
-                    r"move|do that|address|correct|switch|use)\b", re.IGNORECASE)
+_LATER = re.compile(r"\b(?:(?:i(?:'ll| will)|will) (?:fix|change|update|drop|remove|add|"
+                    r"rename|move|do that|address|correct|switch|use)|fixing (?:it|that|this|"
+                    r"the|them|those))\b", re.IGNORECASE)
 
 
 def _signature(text: str) -> set[str]:
@@ -67,7 +75,7 @@ def answers(comments: Sequence[Comment], pool: MailPool,
     for msgid, group in by_reply.items():
         marks = [(c, _signature(c.text)) for c in group]
         for mail in sorted(pool.below(msgid), key=lambda m: (m.timestamp or 0.0, m.msgid)):
-            if mail.author is None or mail.author.email.lower() not in authors:
+            if not identity(mail.author) & authors:
                 continue
             for comment, text in _answered(mail, marks, single=len(group) == 1
                                            and mail.in_reply_to == msgid):
@@ -91,14 +99,13 @@ def _answered(mail: Mail, marks: list[tuple[Comment, set[str]]],
             continue
         quoted_any = True
         own = blocks[i + 1]
-        text = clean_comment(drop_attribution(list(own.lines)) if i + 2 < len(blocks)
-                             else list(own.lines), mail.author, last=i + 2 >= len(blocks),
-                             first=False)
+        text = clean_comment(drop_attributions(list(own.lines)), mail.author,
+                             last=i + 2 >= len(blocks), first=False)
         if text:
             found.append((hit[-1], text))
     if not found and not quoted_any and single and marks:
         mine = [ln for b in blocks if b.depth == 0 for ln in b.lines]
-        text = clean_comment(drop_attribution(mine), mail.author, last=True, first=True)
+        text = clean_comment(drop_attributions(mine), mail.author, last=True, first=True)
         if text:
             found.append((marks[0][0], text))
     return found

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reviewbot.revisions.model import Comment, QuotedLine
-from reviewbot.revisions.pool import MailPool
+from reviewbot.revisions.pool import MailPool, identity
 from reviewbot.revisions.quoting import (
     Block,
     clean_comment,
@@ -29,7 +29,8 @@ from reviewbot.series.model import Mail, Patch, Series
 SIGNIFICANT = 4  # characters a line key needs to be placed on its own
 MAX_QUOTED = 400  # quoted lines of one run that are placed (a whole-patch quote is cut)
 _ACK = re.compile(
-    r"^(?:(?:this|it|that|patch|the (?:patch|change|code|fix|series|update))\s+)?"
+    r"^(?:(?:overall|otherwise|apart from that|other than that|else),?\s+)?"
+    r"(?:(?:this|it|that|patch|the (?:patch|change|code|fix|series|update|rest))\s+)?"
     r"(?:(?:looks|seems|is|sounds)\s+(?:good|fine|ok|okay|correct|reasonable|sane|great|"
     r"nice|right|better)|lgtm|nice|good catch|agreed|agree|makes sense|thanks|thank you|"
     r"ok|okay|good|fine|great|\+1|indeed|right|yes|yep|ack|acked|sounds good|"
@@ -145,6 +146,13 @@ def is_ack(text: str) -> bool:
     """Only an acknowledgement ("Looks good.", "Nice cleanup!") or a pointer to what
     follows ("One nit below."): nothing to address."""
     flat = " ".join(text.split())
+    if len(flat) > 160:
+        return False
+    parts = [p for p in re.split(r"(?<=[.!])\s+", flat) if p]
+    return bool(parts) and all(_ack_part(p) for p in parts)
+
+
+def _ack_part(flat: str) -> bool:
     if len(flat) <= 80 and _POINTER.match(flat):
         return True
     if len(flat) <= 120 and _WITH_TRAILER.match(flat):
@@ -188,13 +196,13 @@ def comments_on(previous: Series, pool: MailPool) -> list[Comment]:
     """Every inline comment on the patches of ``previous``, patch by patch."""
     out: list[Comment] = []
     for patch in previous.patches:
-        author = patch.mail.author.email.lower() if patch.mail.author else None
+        author = identity(patch.mail.author)
         replies = pool.replies(patch.msgid)
         if not replies:
             continue
         lines = patch_lines(patch)
         for reply in sorted(replies, key=lambda m: (m.timestamp or 0.0, m.msgid)):
-            if reply.author is not None and reply.author.email.lower() == author:
+            if identity(reply.author) & author:
                 continue
             out.extend(reply_comments(patch, patch.index, reply, lines))
     return out

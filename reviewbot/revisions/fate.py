@@ -35,12 +35,17 @@ from reviewbot.series.model import Patch
 _TRIVIAL = {"{", "}", "};", "});", ")", ");", "else", "} else {", "break;", "return;",
             "*/", "/*", "*", "#endif", "#else", "default:"}
 _ASKS = re.compile(
-    r"\?|\b(please|pls|should|shouldn't|must|need|needs|needed|why|instead|rather|"
-    r"drop|remove|rename|move|missing|unnecessary|unneeded|redundant|no need|not needed|"
-    r"wrong|incorrect|broken|bug|typo|nit|nits|prefer|better|consider|suggest|"
-    r"can you|could you|would you|can we|could we|avoid|leaks?|racy|race|deadlock|"
-    r"overflow|split|separate|squash|fold|use|add|don't|do not|doesn't|does not|isn't|"
-    r"is not|cannot|not|\w+n't)\b|\bs/", re.IGNORECASE)
+    r"\?|\b(please|pls|should|shouldn't|must|need to|needs to|why|instead|rather|"
+    r"drop|remove|rename|missing|unnecessary|unneeded|redundant|no need|not needed|"
+    r"wrong|incorrect|broken|bug|typo|nits?|prefer|better to|better be|consider|suggest|"
+    r"can you|could you|would you|can we|could we|avoid|leaks?|racy|races?|deadlock|"
+    r"overflows?|use-after-free|don't|do not)\b|\bs/", re.IGNORECASE)
+
+_DEFERRED = re.compile(r"\bfollow[- ]?(?:on|up)\b|\bfuture (?:cleanup|patch|series|work|change)|"
+                       r"\b(?:can|could) be done (?:later|separately)|\bin a (?:separate|later|"
+                       r"different) (?:patch|series)|\bnot (?:a big deal|a huge problem|worth)|"
+                       r"\b(?:seems|is|looks) fine as(?: it)? is\b|\bwhat you have (?:seems|is) "
+                       r"fine", re.IGNORECASE)
 
 
 def asks(text: str) -> bool:
@@ -153,6 +158,14 @@ def decide(comment: Comment, versions: tuple[int, int], targets: Sequence[Patch]
     if any(f.focus is not None for f in found):
         hit = next(f for f in found if f.focus is not None)
         changed = [q for q, ok in zip(lines, hit.present, strict=True) if not ok]
+        if answer is not None and answer.agrees:
+            return Fate(comment, "addressed", f"the author agreed on the list, and "
+                        f"{len(changed)} of the {len(lines)} quoted lines changed in {v} "
+                        f"patch {hit.patch.index}", answer=answer)
+        if answer is not None:
+            return Fate(comment, "discussed", f"the author answered on the list; the line "
+                        f"the comment sits under is unchanged in {v} ({len(changed)} of the "
+                        f"{len(lines)} quoted lines changed)", answer=answer)
         return Fate(comment, "unclear", f"{len(changed)} of the {len(lines)} quoted lines "
                     f"changed in {v} patch {hit.patch.index}, but not the one the comment "
                     "sits under", answer=answer)
@@ -194,10 +207,22 @@ def _unchanged(comment: Comment, v: str, found: _Found, old: Patch,
     if lines[-1].kind == "msg" and code_lines(old) != code_lines(patch):
         return Fate(comment, "unclear", f"the quoted commit message lines are unchanged in "
                     f"{v}, but the code changed", spot=spot, answer=answer)
-    if answer is None and not asks(comment.text):
+    if _DEFERRED.search(comment.text):
         return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
-                    "but the comment asks for nothing definite", spot=spot)
-    agreed = "; the author agreed to it on the list" if answer is not None else ""
+                    "but the comment leaves the change for later", spot=spot, answer=answer)
+    if not asks(comment.text):
+        return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
+                    "but the comment asks for nothing definite", spot=spot, answer=answer)
+    named = sorted(_names(comment.text) & _changed_names(old, patch))
+    if named:
+        return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
+                    f"but the comment names {named[0]}, which changed elsewhere in the patch",
+                    spot=spot, answer=answer)
+    if answer is not None:  # agreed, yet the lines are as they were: done elsewhere?
+        return Fate(comment, "unclear", f"the author agreed on the list, but the quoted "
+                    f"lines are unchanged in {v} ({where}): the change may be elsewhere",
+                    spot=spot, answer=answer)
+    agreed = ""
     return Fate(comment, "not_addressed", f"the quoted lines are in {v} patch "
                 f"{patch.index} exactly as they were ({where}){agreed}", spot=spot,
                 answer=answer)
@@ -206,6 +231,28 @@ def _unchanged(comment: Comment, v: str, found: _Found, old: Patch,
 MAX_NOW = 8  # replacement lines shown; more: "rewritten"
 AROUND = 2  # lines before the first quoted line and after the last one that must be
 # unchanged too for a comment to be "not addressed" (a fix is often a line added there)
+
+
+_NAME = re.compile(r"\b(?:[A-Za-z]\w*_\w+|[A-Za-z]\w{3,}(?=\()|[\w/-]+\.[ch])\b")
+
+
+def _names(text: str) -> set[str]:
+    """Identifiers a text names: with an underscore (``hk_type``) or called (``foo(``)."""
+    return set(_NAME.findall(text))
+
+
+def _changed_names(old: Patch, new: Patch) -> set[str]:
+    """The identifiers in the hunks of vN that vN-1 did not have as they are (their
+    context included: a comment added above ``FOO_BAR`` names it), and on the changed
+    lines vN-1 had and vN has not."""
+    def hunks(p: Patch) -> dict[tuple[str, ...], list[str]]:
+        return {tuple(ln.kind + ln.text for ln in h.lines if ln.kind != " "):
+                [ln.text for ln in h.lines] for fd in p.files for h in fd.hunks}
+
+    before, after = hunks(old), hunks(new)
+    gone = Counter(code_lines(old)) - Counter(code_lines(new))
+    texts = [t for code, lines in after.items() if code not in before for t in lines]
+    return {n for text in (*texts, *(t for _p, _k, t in gone)) for n in _names(text)}
 
 
 def _same_around(lines: Sequence[QuotedLine], spot: QuotedLine, old: Patch,
@@ -264,7 +311,7 @@ def _now(focus: QuotedLine, old: Patch, new: Patch) -> list[str] | None:
     if lo is None and hi is None:
         return None  # the place is not in vN: the line is gone with what was around it
     region = [x for x in b[(lo if lo is not None else -1) + 1:
-                           hi if hi is not None else len(b)] if x[:1] in "+-"]
+                           hi if hi is not None else len(b)] if x[:1] in "+-" and x[1:].strip()]
     if lo is not None and hi is not None and len(region) <= 3:
         return region
     like = max(region, default="", key=lambda x: _similar(a[idx], x))

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from reviewbot.series.build import is_patch_mail
-from reviewbot.series.model import Mail
+from reviewbot.series.model import Mail, Person
 
 _CHANGE_ID = re.compile(r"^change-id:[ \t]*(\S{1,200})[ \t]*$", re.IGNORECASE | re.MULTILINE)
 MAX_DEPTH = 50  # replies followed below a message (a thread deeper than this is cut)
@@ -23,6 +23,18 @@ def change_id(mail: Mail) -> str | None:
         return None
     m = _CHANGE_ID.search(mail.body)
     return m.group(1) if m else None
+
+
+def identity(person: Person | None) -> set[str]:
+    """What identifies a person across mails: the address, and a full name (an author
+    often answers from another address than the one the series went out from)."""
+    if person is None:
+        return set()
+    keys = {person.email.lower()}
+    name = " ".join(person.name.lower().split())
+    if len(name.split()) >= 2:
+        keys.add(name)
+    return keys
 
 
 def title_key(title: str) -> str:

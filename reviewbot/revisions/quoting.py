@@ -99,6 +99,19 @@ def drop_attribution(lines: list[str]) -> list[str]:
     return out
 
 
+def drop_attributions(lines: list[str]) -> list[str]:
+    """``lines`` without any "X wrote:" line (and the "On <date>, X" line it wraps)."""
+    out: list[str] = []
+    for line in lines:
+        if _WROTE.search(line):
+            if out and out[-1].strip() and out[-1].lstrip().lower().startswith(
+                    ("on ", "le ", "am ")) and len(out[-1]) > 20:
+                out.pop()
+            continue
+        out.append(line)
+    return out
+
+
 def clean_comment(lines: list[str], author: Person | None, last: bool,
                   first: bool) -> str:
     """The comment in ``lines`` without trailers, greetings, sign-offs and elisions."""

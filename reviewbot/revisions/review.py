@@ -7,16 +7,16 @@ from reviewbot.revisions.comments import PatchLines, comments_on, patch_lines
 from reviewbot.revisions.fate import carriers, decide
 from reviewbot.revisions.match import match_patches
 from reviewbot.revisions.model import Comment, Previous, RevisionReview
-from reviewbot.revisions.pool import MailPool
+from reviewbot.revisions.pool import MailPool, identity
 from reviewbot.revisions.previous import wanted
 from reviewbot.revisions.trailers import check_trailers, on_list
 from reviewbot.series.model import Patch, Series
 
 
 def _authors(*series: Series) -> set[str]:
-    return {m.author.email.lower() for s in series
+    return {key for s in series
             for m in ([s.cover] if s.cover else []) + [p.mail for p in s.patches]
-            if m.author is not None}
+            for key in identity(m.author)}
 
 
 def review_revision(current: Series, previous: Previous, pool: MailPool) -> RevisionReview:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reviewbot.revisions.model import PatchDelta, TrailerIssue
-from reviewbot.revisions.pool import MailPool
+from reviewbot.revisions.pool import MailPool, identity
 from reviewbot.revisions.quoting import GIVEN_LINE, canonical_kind, given_trailers, parse_person
 from reviewbot.series.model import Patch, Person, Series
 
@@ -61,7 +61,7 @@ def on_list(previous: Series, pool: MailPool,
     def given(msgid: str) -> list[Trailer]:
         out: list[Trailer] = []
         for mail in pool.below(msgid):
-            if mail.author is not None and mail.author.email.lower() == author:
+            if identity(mail.author) & author:
                 continue
             if before is not None and mail.timestamp is not None and mail.timestamp > before:
                 continue
@@ -73,11 +73,9 @@ def on_list(previous: Series, pool: MailPool,
     return {p.index: [*given(p.msgid), *series_wide] for p in previous.patches}
 
 
-def _author(series: Series) -> str | None:
-    for mail in ([series.cover] if series.cover else []) + [p.mail for p in series.patches]:
-        if mail.author is not None:
-            return mail.author.email.lower()
-    return None
+def _author(series: Series) -> set[str]:
+    return {key for mail in ([series.cover] if series.cover else [])
+            + [p.mail for p in series.patches] for key in identity(mail.author)}
 
 
 def check_trailers(deltas: Sequence[PatchDelta], previous: Series, current: Series,
