@@ -103,6 +103,7 @@ def since_dict(since: Since) -> dict[str, Any]:
         "patches": [{"status": d.kind, "old": d.old, "new": d.new, "old_title": d.old_title,
                      "title": d.new_title, "lines_differ": d.lines_differ, "lines": d.lines,
                      "message_changed": d.message_changed, "substantial": d.substantial,
+                     "alike": d.alike,
                      "hunks": [{"file": h.file, "function": h.function, "status": h.status,
                                 "diff": list(h.diff)} for h in d.hunks]}
                     for d in r.patches],

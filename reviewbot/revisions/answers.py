@@ -21,7 +21,9 @@ from reviewbot.series.model import Mail
 MIN_MATCH = 8  # characters of a comment line that identify it in a quote
 _AGREE = re.compile(
     r"^(?:(?:ok|okay|sure|yes|yep|yeah|right|indeed|agreed?|correct|true|ack|oops|sorry|"
-    r"all (?:fixed|done)|"
+    r"all (?:fixed|done)|sounds (?:good|fine|reasonable|right)|"
+    r"(?:that's|that is|it's|it is|this is) (?:completely |indeed |clearly |definitely )?"
+    r"(?:backwards?|wrong|broken|a bug|buggy)|"
     r"good (?:catch|point|idea|find|to know)|fair (?:enough|point)|done|fixed|"
     r"noted|makes sense|my bad|you(?:'re| are) right|will (?:do|fix|change|update|drop|"
     r"remove|add|rename|move|address|send|correct)|i(?:'ll| will) (?:fix|change|update|drop|"

@@ -18,6 +18,7 @@ as ``git range-diff`` does. Line numbers and context lines alone do not make a c
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,9 +30,13 @@ from reviewbot.series.model import Patch
 
 SIMILAR_FILES = 0.5  # step 2: share of the changed lines two patches must have in common
 CONTAINED = 0.5  # step 3: share of a patch's added lines found in the other one
-# substantial: at least this many changed lines differ, and this share of all of them
+# substantial: at least this many changed lines differ, and the changed code (as tokens)
+# is less than this much the same (difflib's ratio): a variable folded into an ``if``
+# on every hunk changes many lines but little code
 SUBSTANTIAL_LINES = 6
-SUBSTANTIAL_SHARE = 0.2
+SUBSTANTIAL_SAME = 0.8
+MAX_TOKENS = 20000  # beyond this, the order-blind (linear) estimate of the ratio is used
+_TOKEN = re.compile(r"\w+|[^\s\w]")
 MAX_HUNK_DIFF = 60  # lines of one hunk comparison kept
 MAX_PATCH_DIFF = 300  # lines of all hunk comparisons of one patch kept
 
@@ -83,10 +88,20 @@ def compare(old: Patch, new: Patch) -> PatchDelta:
     same = differ == 0 and not hunks and bool(old.files) and bool(new.files)
     if not old.files or not new.files:  # a patch without a diff: only its text compares
         same = not msg and old.mail.body == new.mail.body
-    substantial = differ >= SUBSTANTIAL_LINES and differ >= SUBSTANTIAL_SHARE * total
+    alike = _alike(a, b) if differ >= SUBSTANTIAL_LINES else 1.0
     return PatchDelta("unchanged" if same else "changed", old.index, new.index,
                       old.mail.subject.title, new.mail.subject.title, tuple(hunks), differ,
-                      total, msg, substantial)
+                      total, msg, alike < SUBSTANTIAL_SAME, round(alike, 2))
+
+
+def _alike(a: Sequence[CodeLine], b: Sequence[CodeLine]) -> float:
+    """How much of the changed code two patches share, as tokens (1.0: the same)."""
+    ta = _TOKEN.findall("\n".join(kind + text for _path, kind, text in a))
+    tb = _TOKEN.findall("\n".join(kind + text for _path, kind, text in b))
+    if not ta and not tb:
+        return 1.0
+    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
+    return matcher.quick_ratio() if len(ta) + len(tb) > MAX_TOKENS else matcher.ratio()
 
 
 def _hunk_deltas(old: list[_Hunk], new: list[_Hunk]) -> list[HunkDelta]:

@@ -57,6 +57,7 @@ class PatchDelta:
     lines: int = 0  # changed (+/-) lines of the larger of the two
     message_changed: bool = False  # the commit message (trailers aside) differs
     substantial: bool = False  # see match.SUBSTANTIAL_*
+    alike: float = 1.0  # how much of the changed code the two share, as tokens
 
 
 @dataclass(frozen=True)

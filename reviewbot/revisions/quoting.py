@@ -145,6 +145,10 @@ def _drop_signoff(lines: list[str], author: Person | None) -> list[str]:
             tail += 1
             continue
         break
+    last = out[-1].strip() if out else ""
+    if tail == 0 and last and len(out) >= 2 and not out[-2].strip() and len(last) <= 20 and (
+            re.fullmatch(r"[A-Z][\w.-]*\.?|-\w{1,4}", last)):
+        tail = 1  # a nickname alone under a blank line ("Honza", "Bart.", "-ck")
     cut = len(out) - tail
     # the closing may sit right above: "Thanks,\n\nBart."
     while cut > 0 and (not out[cut - 1].strip() or _CLOSING.match(out[cut - 1])):

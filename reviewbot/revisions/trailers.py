@@ -96,8 +96,12 @@ def check_trailers(deltas: Sequence[PatchDelta], previous: Series, current: Seri
                     out.append(TrailerIssue(
                         "carried", t.text, d.new, d.old, None,
                         f"carried from {v_old}, but the patch changed substantially: "
-                        f"{d.lines_differ} of {d.lines} changed lines differ"))
+                        f"{d.lines_differ} of {d.lines} changed lines differ, the code is "
+                        f"{round(d.alike * 100)}% the same"))
             continue
+        own = in_patch(old)
+        if own and not any(t.same(n) for t in own for n in now):
+            continue  # every trailer vN-1 had is gone: the author reset them on purpose
         seen: list[Trailer] = []
         for t in given.get(d.old, []):
             if any(t.same(s) for s in seen):
@@ -105,7 +109,8 @@ def check_trailers(deltas: Sequence[PatchDelta], previous: Series, current: Seri
             seen.append(t)
             if not any(t.same(n) for n in now):
                 change = "unchanged" if d.kind == "unchanged" else (
-                    f"changed little: {d.lines_differ} of {d.lines} changed lines differ")
+                    f"changed little: {d.lines_differ} of {d.lines} changed lines differ, the "
+                    f"code is {round(d.alike * 100)}% the same")
                 out.append(TrailerIssue("missing", t.text, d.new, d.old, t.msgid,
                                         f"given on the list for {v_old}, not in the patch "
                                         f"although it is {change}"))
