@@ -33,6 +33,9 @@ _AGAINST = re.compile(r"\b(but|however|though|although|not sure|don't think|do n
                       re.IGNORECASE)
 
 
+_DEFER = re.compile(r"\b(?:follow[- ]?(?:up|on)|later (?:series|patch|patchset)|(?:separate|"
+                    r"another|next|cleanup|future|different) (?:series|patch|patchset|cycle)|"
+                    r"in the future|as a follow)", re.IGNORECASE)
 _SENTENCE = re.compile(r"^(.*?(?:[.!?](?=\s|$)|$))")
 _FILLER = re.compile(r"^(?:(?:ah|oh|hmm|yes|sure|ok|okay|right|well),?\s+)+", re.IGNORECASE)
 
@@ -45,6 +48,8 @@ def agrees(text: str) -> bool:
     """Does the answer's first sentence (after "Thanks for the review.") agree ("Ack.",
     "Sure, will fix.")? A thank-you alone agrees to nothing."""
     flat = _PLEASANTRY.sub("", " ".join(text.split()))
+    if _DEFER.search(flat):
+        return False  # "Yes, I will do that in a follow-up series": not in this one
     m = _SENTENCE.match(flat)
     first = m.group(1) if m else flat
     rest = _FILLER.sub("", first)

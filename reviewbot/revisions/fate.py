@@ -198,12 +198,14 @@ def _unchanged(comment: Comment, v: str, found: _Found, old: Patch,
     spot = Spot(patch.index, spot_line.file, spot_line.line or 0, spot_line.text,
                 spot_line.kind, found.focus + patch.mail.body_line_offset)
     where = f"{spot.file}:{spot.line}" if spot.file else "the commit message"
+    if lines[-1].kind != "msg" and not _same_around(lines, spot_line, old, patch, taken):
+        answered = "the author answered on the list, and " if answer is not None else ""
+        return Fate(comment, "unclear", f"{answered}the quoted lines are unchanged in {v} "
+                    f"({where}), but lines right next to them changed", spot=spot,
+                    answer=answer)
     if answer is not None and not answer.agrees:
         return Fate(comment, "discussed", f"the author answered on the list; the quoted "
                     f"lines are unchanged in {v} ({where})", spot=spot, answer=answer)
-    if lines[-1].kind != "msg" and not _same_around(lines, spot_line, old, patch, taken):
-        return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
-                    "but lines right next to them changed", spot=spot, answer=answer)
     if lines[-1].kind == "msg" and code_lines(old) != code_lines(patch):
         return Fate(comment, "unclear", f"the quoted commit message lines are unchanged in "
                     f"{v}, but the code changed", spot=spot, answer=answer)
@@ -218,11 +220,7 @@ def _unchanged(comment: Comment, v: str, found: _Found, old: Patch,
         return Fate(comment, "unclear", f"the quoted lines are unchanged in {v} ({where}), "
                     f"but the comment names {named[0]}, which changed elsewhere in the patch",
                     spot=spot, answer=answer)
-    if answer is not None:  # agreed, yet the lines are as they were: done elsewhere?
-        return Fate(comment, "unclear", f"the author agreed on the list, but the quoted "
-                    f"lines are unchanged in {v} ({where}): the change may be elsewhere",
-                    spot=spot, answer=answer)
-    agreed = ""
+    agreed = f"; the author agreed to it on the list <{answer.msgid}>" if answer else ""
     return Fate(comment, "not_addressed", f"the quoted lines are in {v} patch "
                 f"{patch.index} exactly as they were ({where}){agreed}", spot=spot,
                 answer=answer)
