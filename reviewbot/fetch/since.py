@@ -47,13 +47,12 @@ def revision_lookup(got: Input, since: str | None, lore: Callable[[], LoreOption
     """The places to look for vN-1 of what ``got`` holds (see the module docstring)."""
     sources: list[PreviousSource] = []
     if since is not None and since != SEARCH:
-        def load() -> list[Mail]:
-            from reviewbot.fetch.resolve import read_input
+        from reviewbot.fetch.resolve import read_input
 
-            other = read_input(since, max_bytes, lore)
-            return _parse(other.thread or tuple(m.data for m in other.messages), limits)
-
-        sources.append(LoadedSource(since, load))
+        # read now: a --since that cannot be read is an error, not a note
+        other = read_input(since, max_bytes, lore)
+        given = _parse(other.thread or tuple(m.data for m in other.messages), limits)
+        sources.append(LoadedSource(since, lambda: given))
     if got.thread:
         thread = got.thread
         sources.append(LoadedSource(f"the thread from {got.server}",
