@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reviewbot.errors import ReviewbotError
 from reviewbot.findings import Review, SeriesReview
 from reviewbot.limits import Limits
-from reviewbot.revisions.model import Since
-from reviewbot.revisions.pool import MailPool
-from reviewbot.revisions.previous import find_previous, search_query
 from reviewbot.series.model import Mail, Series
+
+if TYPE_CHECKING:  # the rest is imported when a series has an earlier revision to look for
+    from reviewbot.revisions.model import Since
+    from reviewbot.revisions.pool import MailPool
 
 
 class PreviousSource(Protocol):
@@ -41,6 +42,8 @@ class LoadedSource:
 
     def pool(self, series: Series) -> MailPool:
         if self._pool is None:
+            from reviewbot.revisions.pool import MailPool
+
             self._pool = MailPool.of(self._load())
         return self._pool
 
@@ -53,6 +56,9 @@ class SearchSource:
         self._search = search
 
     def pool(self, series: Series) -> MailPool:
+        from reviewbot.revisions.pool import MailPool
+        from reviewbot.revisions.previous import search_query
+
         query = search_query(series)
         return MailPool.of(self._search(query) if query else ())
 
@@ -69,13 +75,18 @@ def since_for(series: Series, pool: MailPool, lookup: Lookup) -> Since | None:
     """The revision review of ``series``; None when there is nothing to say."""
     if series.version <= 1:
         return None
-    from reviewbot.revisions.review import review_revision
+    from reviewbot.revisions.previous import find_previous
 
     found = find_previous(series, pool, "the input", lookup.limits)
     if found is not None:
+        from reviewbot.revisions.model import Since
+        from reviewbot.revisions.review import review_revision
+
         return Since(found.series.version, review_revision(series, found, pool))
     if not lookup.sources:
         return None
+    from reviewbot.revisions.model import Since
+
     tried = ["the input"]
     for source in lookup.sources:
         try:
@@ -85,6 +96,8 @@ def since_for(series: Series, pool: MailPool, lookup: Lookup) -> Since | None:
             continue
         found = find_previous(series, extra, source.where, lookup.limits)
         if found is not None:
+            from reviewbot.revisions.review import review_revision
+
             return Since(found.series.version, review_revision(series, found, extra))
         tried.append(source.where)
     want = series.version - 1
@@ -96,6 +109,8 @@ def attach(review: Review, mails: Sequence[Mail], lookup: Lookup) -> Review:
     """``review`` with each series' revision review (``SeriesReview.since``)."""
     if not any(sr.series.version > 1 for sr in review.series):
         return review
+    from reviewbot.revisions.pool import MailPool
+
     pool = MailPool.of(mails)
     out: list[SeriesReview] = []
     for sr in review.series:

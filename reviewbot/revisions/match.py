@@ -31,11 +31,10 @@ from reviewbot.series.model import Patch
 SIMILAR_FILES = 0.5  # step 2: share of the changed lines two patches must have in common
 CONTAINED = 0.5  # step 3: share of a patch's added lines found in the other one
 # substantial: at least this many changed lines differ, and the changed code (as tokens)
-# is less than this much the same (difflib's ratio): a variable folded into an ``if``
-# on every hunk changes many lines but little code
+# is less than this much the same: a variable folded into an ``if`` on every hunk
+# changes many lines but little code
 SUBSTANTIAL_LINES = 6
 SUBSTANTIAL_SAME = 0.8
-MAX_TOKENS = 20000  # beyond this, the order-blind (linear) estimate of the ratio is used
 _TOKEN = re.compile(r"\w+|[^\s\w]")
 MAX_HUNK_DIFF = 60  # lines of one hunk comparison kept
 MAX_PATCH_DIFF = 300  # lines of all hunk comparisons of one patch kept
@@ -95,13 +94,24 @@ def compare(old: Patch, new: Patch) -> PatchDelta:
 
 
 def _alike(a: Sequence[CodeLine], b: Sequence[CodeLine]) -> float:
-    """How much of the changed code two patches share, as tokens (1.0: the same)."""
-    ta = _TOKEN.findall("\n".join(kind + text for _path, kind, text in a))
-    tb = _TOKEN.findall("\n".join(kind + text for _path, kind, text in b))
-    if not ta and not tb:
+    """How much of the changed code two patches share, as tokens (1.0: the same).
+
+    The lines both have count whole; of the lines that differ, the tokens both sides
+    have (as a multiset, order aside) count too. Linear in the size of the patches.
+    """
+    ca, cb = Counter(a), Counter(b)
+    same = sum(len(_tokens(line)) * n for line, n in (ca & cb).items())
+    ta = [t for line, n in (ca - cb).items() for _ in range(n) for t in _tokens(line)]
+    tb = [t for line, n in (cb - ca).items() for _ in range(n) for t in _tokens(line)]
+    total = 2 * same + len(ta) + len(tb)
+    if not total:
         return 1.0
-    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
-    return matcher.quick_ratio() if len(ta) + len(tb) > MAX_TOKENS else matcher.ratio()
+    shared = sum((Counter(ta) & Counter(tb)).values())  # order-blind: linear in size
+    return (2 * same + 2 * shared) / total
+
+
+def _tokens(line: CodeLine) -> list[str]:
+    return _TOKEN.findall(line[1] + line[2])
 
 
 def _hunk_deltas(old: list[_Hunk], new: list[_Hunk]) -> list[HunkDelta]:
