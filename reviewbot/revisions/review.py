@@ -6,7 +6,7 @@ from reviewbot.revisions.answers import answers
 from reviewbot.revisions.comments import PatchLines, comments_on, patch_lines
 from reviewbot.revisions.fate import carriers, decide
 from reviewbot.revisions.match import match_patches
-from reviewbot.revisions.model import Comment, Previous, RevisionReview
+from reviewbot.revisions.model import Comment, Previous, QuotedLine, RevisionReview
 from reviewbot.revisions.pool import MailPool, identity
 from reviewbot.revisions.previous import wanted
 from reviewbot.revisions.trailers import check_trailers, on_list
@@ -39,14 +39,14 @@ def review_revision(current: Series, previous: Previous, pool: MailPool) -> Revi
             known[patch.msgid] = patch_lines(patch)
         return known[patch.msgid]
 
-    quoted: dict[int, list[Comment]] = {}
+    quoted: dict[int, list[tuple[Comment, list[QuotedLine]]]] = {}
     for c in comments:
-        quoted.setdefault(c.patch, []).append(c)
+        quoted.setdefault(c.patch, []).append((c, carriers(c.quoted)))
     fates = []
     for c in comments:
         mine = targets.get(c.patch, [])
         others = [p for p in current.patches if p not in mine]
-        taken = frozenset(q for o in quoted[c.patch] if o is not c for q in carriers(o.quoted))
+        taken = frozenset(q for o, lines in quoted[c.patch] if o is not c for q in lines)
         fates.append(decide(c, (old.version, current.version), mine, others, old_by[c.patch],
                             answered.get((c.msgid, c.index)), lines_of, posted, taken))
     issues = check_trailers(deltas, old, current, on_list(old, pool, posted))
