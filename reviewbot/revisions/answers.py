@@ -37,11 +37,11 @@ _DEFER = re.compile(r"\b(?:follow[- ]?(?:up|on)|later (?:series|patch|patchset)|
                     r"another|next|cleanup|future|different) (?:series|patch|patchset|cycle)|"
                     r"in the future|as a follow)", re.IGNORECASE)
 _SENTENCE = re.compile(r"^(.*?(?:[.!?](?=\s|$)|$))")
-_FILLER = re.compile(r"^(?:(?:ah|oh|hmm|yes|sure|ok|okay|right|well),?\s+)+", re.IGNORECASE)
+_FILLER = re.compile(r"^(?:(?>(?:ah|oh|hmm|yes|sure|ok|okay|right|well),?\s+))+", re.IGNORECASE)
 
 
-_PLEASANTRY = re.compile(r"^(?:(?:hi|hello|hey)\b[^.!?,]{0,40}[,.!]\s*|(?:many |a lot )?"
-                         r"(?:thanks|thank you|thx)\b[^.!?]{0,60}[.!]+\s*)+", re.IGNORECASE)
+_PLEASANTRY = re.compile(r"^(?:(?>(?:hi|hello|hey)\b[^.!?,]{0,40}[,.!]\s*)|(?>(?:many |a lot )?"
+                         r"(?:thanks|thank you|thx)\b[^.!?]{0,60}[.!]+\s*))+", re.IGNORECASE)
 
 
 def agrees(text: str) -> bool:

@@ -129,8 +129,8 @@ def _follow(keys: Sequence[str], i: int, start: int, lines: PatchLines) -> int:
     return score
 
 
-_POINTER = re.compile(r"^(?:(?:just |only )?(?:one|a few|a couple of|some|two|three|minor|"
-                      r"small|few|more)\s+)*(?:nits?|comments?|questions?|things?|issues?|"
+_POINTER = re.compile(r"^(?:(?>(?:just |only )?(?:one|a few|a couple of|some|two|three|minor|"
+                      r"small|few|more)\s+))*(?:nits?|comments?|questions?|things?|issues?|"
                       r"remarks?|suggestions?|concerns?)(?:\s+\w+){0,2}\s+(?:below|inline)"
                       r"\b[^?]{0,20}$", re.IGNORECASE)
 

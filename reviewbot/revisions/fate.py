@@ -231,7 +231,8 @@ AROUND = 2  # lines before the first quoted line and after the last one that mus
 # unchanged too for a comment to be "not addressed" (a fix is often a line added there)
 
 
-_NAME = re.compile(r"\b(?:[A-Za-z]\w*_\w+|[A-Za-z]\w{3,}(?=\()|[\w/-]+\.[ch])\b")
+_NAME = re.compile(r"\b(?:[A-Za-z]\w{0,80}_\w{1,80}|[A-Za-z]\w{3,80}(?=\()|"
+                   r"(?<![\w/-])[\w/-]{1,80}\.[ch])\b")
 
 
 def _names(text: str) -> set[str]:
