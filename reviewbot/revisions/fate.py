@@ -2,17 +2,21 @@
 
 The quoted lines that carry the comment are the changed lines (``+``/``-``) and the
 commit message lines it sits under (context lines and trailers are left out); the last
-of them is its *focus*. They are looked up, by text and in order, in the vN patch(es)
-the vN-1 patch became:
+of them is its *focus*. They are looked up in the vN patch(es) the vN-1 patch became,
+each where it stood relative to the other quoted lines (``_find``). In this order:
 
+- the comment was sent after vN was posted: **unclear**;
+- the vN-1 patch has no counterpart in vN: **dropped**;
 - the focus line is gone: **addressed**, with the lines that now stand there;
-- every quoted line is there, in a hunk that did not change: **not addressed** when
-  the comment asks for something (a question, "please", "should", "instead", ...) or
-  the author agreed to it, else **unclear**; with the author's answer that is not an
-  agreement: **discussed**;
-- every quoted line is there but their hunk changed around them, or only some of the
-  quoted lines changed, or they moved to another patch: **unclear**, saying which;
-- the vN-1 patch has no counterpart in vN: **dropped**.
+- the focus is there but other quoted lines changed: **addressed** when the author agreed
+  on the list, **discussed** when the author answered otherwise, else **unclear**;
+- the quoted lines moved, unchanged, to another patch: **unclear**;
+- every quoted line is there: **unclear** when the lines right around them changed;
+  **discussed** when the author answered with anything but an agreement; **unclear**
+  when the code changed but only commit message lines were quoted, when the comment
+  leaves the change for later, asks for nothing definite, or names an identifier or
+  file that changed elsewhere in the patch; else **not addressed** (saying so when the
+  author had agreed).
 
 A change elsewhere in the patch never makes a comment addressed.
 """
