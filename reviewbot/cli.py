@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from reviewbot.fetch.resolve import Input
     from reviewbot.findings import Review
     from reviewbot.report.reply import Reply
+    from reviewbot.revisions.lookup import Lookup
     from reviewbot.tree.git import GitTree
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -123,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
                        help="exit 1 when a finding is at least this severe (default: info)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    since = check.add_mutually_exclusive_group()
+    since.add_argument("--since", metavar="SOURCE",
+                       help="compare with the previous revision of the series found in "
+                            "SOURCE (an mbox, a Message-ID or URL), or 'lore' to search the "
+                            "lore server for it (default: look in the input, and for a "
+                            "Message-ID or URL also in its thread and on its server)")
+    since.add_argument("--no-revisions", action="store_true",
+                       help="do not compare the series with its previous revision")
     check.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
                        help="review the series of a large input in N processes "
                             "(default: one per CPU; 1: never fork)")
@@ -298,8 +307,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     got, tree, base = _messages_and_tree(args, settings)
     for note in got.notes:
         print(f"reviewbot: {note}", file=sys.stderr)
+    lookup = _revision_lookup(args, fmt, got, settings)
     with batch_gc():
-        review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
+        review = got.finish(review_messages(got.messages, settings, tree=tree, base=base,
+                                            revisions=lookup))
+    for sr in review.series:
+        if sr.since is not None and sr.since.note:
+            print(f"reviewbot: note: {sr.since.note}", file=sys.stderr)
     status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json
@@ -324,6 +338,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         if failures:
             return EXIT_ERROR
     return status
+
+
+def _revision_lookup(args: argparse.Namespace, fmt: str, got: Input,
+                     settings: Settings) -> Lookup | None:
+    """Where to look for each series' previous revision (None: no revision review)."""
+    if args.no_revisions or fmt in ("checkpatch", "b4-json"):
+        return None
+    from reviewbot.fetch.since import revision_lookup
+
+    def lore() -> LoreOptions:
+        from reviewbot.fetch.lore import lore_options
+
+        return lore_options(args.lore_url, args.timeout, args.no_cache, args.offline,
+                            settings.max_input_bytes)
+
+    return revision_lookup(got, args.since, lore, settings.limits, settings.max_input_bytes)
 
 
 def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:

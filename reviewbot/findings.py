@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from reviewbot.engine.schema import Confidence, RuleClass, Severity
 from reviewbot.series.model import Patch, Series
+
+if TYPE_CHECKING:
+    from reviewbot.revisions.model import Since
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class SeriesReview:
     series: Series
     patches: tuple[PatchReview, ...]
     notes: tuple[str, ...] = ()  # tree mode: where the series was applied, what failed
+    since: Since | None = None  # the comparison with the previous revision, if any
 
 
 @dataclass(frozen=True)

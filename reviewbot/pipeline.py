@@ -24,6 +24,7 @@ from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
 
 if TYPE_CHECKING:
+    from reviewbot.revisions.lookup import Lookup
     from reviewbot.tree.git import GitTree
 
 # Tree mode: gives the whole post-image text of a file after a patch, or None.
@@ -106,18 +107,22 @@ def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> l
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     rules: Sequence[Rule] | None = None, parser: CParser | None = None,
                     full_text: FullText | None = None, tree: GitTree | None = None,
-                    base: str | None = None) -> Review:
+                    base: str | None = None, revisions: Lookup | None = None) -> Review:
     """Review every series found in ``raw`` (newest revision, or ``settings.version``).
 
     With ``tree`` (kernel-tree mode) each series is applied there first (on ``base``,
     else its base-commit, else HEAD) and files are mapped from their whole post-image.
+    With ``revisions``, each series is also compared with its previous revision
+    (``reviewbot.revisions``), found among the same mails or where ``revisions`` says.
     """
     if rules is None:
         rules = select_rules(load_rules(list(settings.rules_dirs) or None,
                                         use_cache=settings.use_cache), settings)
     parser = parser or CParser()
-    series = build_series(parse_messages(raw, settings.limits), settings.version,
-                          settings.limits)
+    mails = parse_messages(raw, settings.limits)
+    series = build_series(mails, settings.version, settings.limits)
+    if revisions is None:
+        mails = []  # not kept for the whole review
     guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
     if tree is None:
         from reviewbot.workers import review_all
@@ -125,7 +130,8 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
         def one(s: Series) -> SeriesReview:
             return review_series(s, rules, parser, full_text, guard=guard)
 
-        return Review(tuple(review_all(series, one, settings.jobs)))
+        return _since(Review(tuple(review_all(series, one, settings.jobs))), mails,
+                      revisions)
     from reviewbot.tree.apply import apply_series
 
     reviews = []
@@ -133,4 +139,13 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
         applied = apply_series(tree, s, base)
         reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
                                      guard))
-    return Review(tuple(reviews))
+    return _since(Review(tuple(reviews)), mails, revisions)
+
+
+def _since(review: Review, mails: Sequence[Mail], revisions: Lookup | None) -> Review:
+    """``review`` with the revision review of each series (when asked for)."""
+    if revisions is None:
+        return review
+    from reviewbot.revisions.lookup import attach
+
+    return attach(review, mails, revisions)

@@ -72,6 +72,9 @@ class Policy:
     timezone: str | None = None  # IANA name for quiet hours; None: the machine's
     # [smtp]: passed to the SMTP sender
     smtp: Mapping[str, Any] = field(default_factory=dict)
+    # [revisions]: compare each vN with vN-1 (looked up on a public-inbox server)
+    revisions: bool = True
+    revisions_url: str | None = None  # None: the first --lore-list followed
 
     # -- decisions ---------------------------------------------------------------------
     def skip_reason(self, author: str | None, subject: str,
@@ -128,6 +131,7 @@ _SECTIONS: dict[str, set[str]] = {
     "reply": {"from", "signature", "summary", "all_patches", "send", "cc_lists",
               "max_per_series", "max_per_hour", "embargo", "quiet_hours", "timezone"},
     "smtp": set(),  # free-form: handed to the sender, which checks it
+    "revisions": {"enabled", "lore_url"},
 }
 
 
@@ -207,6 +211,19 @@ def _quiet(text: str | None, problems: list[str]) -> QuietHours | None:
     return QuietHours(start, end)
 
 
+def _server(text: str | None, problems: list[str]) -> str | None:
+    if text is None:
+        return None
+    from reviewbot.errors import InputError
+    from reviewbot.fetch.lore import normalize_base_url
+
+    try:
+        return normalize_base_url(text)
+    except InputError as exc:
+        problems.append(f"[revisions] lore_url: {exc}")
+        return None
+
+
 def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
     """Build a Policy from a parsed TOML document; every problem is listed at once."""
     problems: list[str] = []
@@ -226,6 +243,7 @@ def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
     review = _Reader(table("review"), "review", problems)
     rules = _Reader(table("rules"), "rules", problems)
     reply = _Reader(table("reply"), "reply", problems)
+    revisions = _Reader(table("revisions"), "revisions", problems)
     skip_subjects = review.strings("skip_subjects")
     for pattern in skip_subjects:
         try:
@@ -269,6 +287,8 @@ def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
         quiet_hours=_quiet(reply.text("quiet_hours"), problems),
         timezone=timezone,
         smtp=dict(table("smtp")),
+        revisions=revisions.flag("enabled", True),
+        revisions_url=_server(revisions.text("lore_url"), problems),
     )
     if problems:
         raise ConfigError(f"{origin}: " + "; ".join(problems))

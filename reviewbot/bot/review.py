@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from reviewbot.cmap.parser import CParser
     from reviewbot.engine.schema import Rule
     from reviewbot.report.reply import Reply
+    from reviewbot.series.model import Mail
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,17 @@ class Verdict:
     findings: int = 0
     patches: int = 0
     missing: tuple[int, ...] = ()
+    not_addressed: int = 0  # comments on vN-1 that vN left as they were
+    since: str | None = None  # what the revision review says in one line
 
 
 class SeriesReviewer:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, lore_lists: Sequence[str] = ()) -> None:
         self.policy = policy
         self._rules: list[Rule] | None = None
         self._parser: CParser | None = None
+        # where vN-1 is looked up: the policy's server, else the first list followed
+        self.revisions_url = policy.revisions_url or next(iter(lore_lists), None)
 
     def settings(self) -> Settings:
         p = self.policy
@@ -87,7 +92,38 @@ class SeriesReviewer:
             replace(pr, findings=tuple(f for f in pr.findings if self.policy.reports(f)))
             for pr in full.patches))
         count = sum(len(pr.findings) for pr in kept.patches)
-        return Verdict(None, kept, count, len(series.patches), series.missing)
+        kept, since = self._since(kept, mails)
+        todo = kept.since.review.count("not_addressed") if kept.since is not None and (
+            kept.since.review is not None) else 0
+        return Verdict(None, kept, count, len(series.patches), series.missing, todo, since)
+
+    def _since(self, review: SeriesReview, mails: Sequence[Mail]
+               ) -> tuple[SeriesReview, str | None]:
+        """``review`` compared with vN-1, looked up with one search on the server; and
+        one line saying what came of it (None when there is no earlier revision)."""
+        series = review.series
+        if not self.policy.revisions or series.version <= 1:
+            return review, None
+        if self.revisions_url is None:
+            return review, (f"v{series.version - 1} not looked up: no lore server (policy "
+                            "[revisions] lore_url, or --lore-list)")
+        from reviewbot.fetch.lore import LoreOptions
+        from reviewbot.fetch.since import search_source
+        from reviewbot.limits import Limits
+        from reviewbot.revisions.lookup import Lookup, since_for
+        from reviewbot.revisions.pool import MailPool
+
+        url = self.revisions_url
+        lookup = Lookup((search_source(url, lambda: LoreOptions(url=url), Limits()),))
+        since = since_for(series, MailPool.of(mails), lookup)
+        if since is None:
+            return review, None
+        done = replace(review, since=since)
+        if since.review is None:
+            return done, since.note
+        r = since.review
+        return done, (f"v{r.previous.version}: {r.count('not_addressed')} of "
+                      f"{len(r.comments)} comments not addressed")
 
     def render(self, review: SeriesReview, now: float) -> list[Reply]:
         """The reply emails for ``review``, dated ``now`` and signed as the policy says."""

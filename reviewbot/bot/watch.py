@@ -58,7 +58,8 @@ class Watcher:
 
     def __post_init__(self) -> None:
         self.seen = self.store.seen_keys()
-        self.reviewer = SeriesReviewer(self.policy)
+        self.reviewer = SeriesReviewer(self.policy, [s.name.removeprefix("lore:") for s in
+                                                     self.sources if s.name.startswith("lore:")])
         self.delivery = Delivery(self.store, self.outbox, self.policy, self.sender,
                                  self.clock, self.log)
 
@@ -241,8 +242,8 @@ class Watcher:
                 self._decide(row, "skipped", verdict.skipped, now)
                 return
             assert verdict.review is not None
-            if verdict.findings == 0 and not self.policy.summary:
-                self._decide(row, "clean", None, now, findings=0, trigger=why,
+            if verdict.findings == 0 and not verdict.not_addressed and not self.policy.summary:
+                self._decide(row, "clean", None, now, findings=0, trigger=why, since=verdict.since,
                              patches=f"{verdict.patches}/{row.total}",
                              missing=",".join(map(str, verdict.missing)) or None)
                 return
@@ -269,7 +270,7 @@ class Watcher:
         self.log.event(now, "series", decision="reviewed", series=row.id, subject=row.subject,
                        version=row.version, trigger=why, patches=f"{verdict.patches}/{row.total}",
                        missing=",".join(map(str, verdict.missing)) or None,
-                       findings=verdict.findings, replies=len(kept),
+                       findings=verdict.findings, since=verdict.since, replies=len(kept),
                        dropped=len(replies) - len(kept) or None,
                        channel="smtp" if self.policy.send else "draft")
 

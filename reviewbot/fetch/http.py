@@ -145,8 +145,9 @@ def _read_body(resp: requests.Response, url: str, policy: HttpPolicy,
     return body
 
 
-def http_get(url: str, policy: HttpPolicy) -> HttpAnswer:
+def http_get(url: str, policy: HttpPolicy, data: bytes | None = None) -> HttpAnswer:
     """GET ``url`` within ``policy``; every failure is a one-line :class:`FetchError`.
+    With ``data``, POST it instead (public-inbox's search answers only a POST).
 
     404 raises :class:`NotFoundError`. 429 and 5xx are retried ``policy.attempts``
     times in all with doubling waits (a ``Retry-After`` up to ``policy.max_wait`` is
@@ -166,7 +167,8 @@ def http_get(url: str, policy: HttpPolicy) -> HttpAnswer:
             attempt += 1
             left = deadline.check(url)
             try:
-                resp = session.get(url, stream=True, timeout=(left, left))
+                resp = session.request("GET" if data is None else "POST", url, data=data,
+                                       stream=True, timeout=(left, left))
             except requests.Timeout as exc:
                 raise FetchError(f"timed out after {policy.timeout:g} s fetching from "
                                  f"{_host(url)} (see --timeout)") from exc

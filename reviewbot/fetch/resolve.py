@@ -111,6 +111,8 @@ class Input:
     messages: tuple[RawMessage, ...]
     notes: tuple[str, ...] = ()  # one line each, for stderr
     other_versions: tuple[int, ...] | None = None  # known from the archive's thread
+    thread: tuple[bytes, ...] = ()  # every message of the fetched thread (a remote SOURCE)
+    server: str | None = None  # the archive it was fetched from
 
     def finish(self, review: Review) -> Review:
         """Put what the archive knows (other revisions) into the review."""
@@ -141,5 +143,6 @@ def read_input(source: str, max_bytes: int,
     base = where.base_url if where.kind == "url" and where.base_url else opts.url
     if where.kind == "url" and where.base_url and opts.url_explicit:
         base = opts.url
-    _thread, selection = fetch_series(base, where.msgid, version, opts)
-    return Input(selection.messages, selection.notes, selection.other_revisions)
+    thread, selection = fetch_series(base, where.msgid, version, opts)
+    return Input(selection.messages, selection.notes, selection.other_revisions,
+                 thread.messages, base)

@@ -43,6 +43,10 @@ def review_dict(review: Review) -> dict[str, Any]:
             "other_versions": list(s.other_versions),
             "notes": list(sr.notes),
         })
+        if sr.since is not None:  # only when an earlier revision was looked for
+            from reviewbot.report.since import since_dict
+
+            series[-1]["since"] = since_dict(sr.since)
         for pr in sr.patches:
             p = pr.patch
             patches.append({

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reviewbot.findings import PatchReview, SeriesReview
+from reviewbot.findings import Finding, PatchReview, SeriesReview
 from reviewbot.report.message import (
     build_message,
     clean,
@@ -141,12 +141,14 @@ def _reply(patch: Patch | None, mail: Mail, body_lines: list[str],
     return Reply(patch, msgid, mail.msgid, to, cc, subject, data)
 
 
-def patch_body(pr: PatchReview, config: ReplyConfig) -> list[str]:
-    """The body of the reply to one patch (with findings, or a short note)."""
+def patch_body(pr: PatchReview, config: ReplyConfig,
+               notes: Sequence[Finding] = ()) -> list[str]:
+    """The body of the reply to one patch (with findings, or a short note); ``notes``
+    are placed like findings (comments on vN-1 not addressed, see report.since)."""
     patch = pr.patch
     lines = [attribution(patch.mail)]
-    if pr.findings:
-        lines += quoted_body(patch, pr.findings)
+    if pr.findings or notes:
+        lines += quoted_body(patch, [*pr.findings, *notes])
     elif patch.skipped:
         lines += [ELISION, "", *comment_lines(
             f"reviewbot could not review this patch: {patch.skipped}.")]
@@ -186,6 +188,12 @@ def summary_lines(review: SeriesReview) -> list[str]:
             notes.append(f"Patch {pr.patch.index} could not be reviewed: {pr.patch.skipped}.")
     for note in notes:
         lines += ["", *comment_lines(clean(note, 2000))]
+    if review.since is not None:
+        from reviewbot.report.since import summary_since
+
+        for para in summary_since(review):
+            lines += ["", *(ln for item in para.split("\n")
+                            for ln in comment_lines(clean(item, 2000)))]
     return lines
 
 
@@ -205,7 +213,16 @@ def render_replies(review: SeriesReview, config: ReplyConfig) -> list[Reply]:
     if config.summary and cover is not None:
         out.append(_reply(None, cover, summary_body(review, config), config))
     for pr in review.patches:
-        if not pr.findings and not config.all_patches:
+        notes = _revision_notes(review, pr)
+        if not pr.findings and not notes and not config.all_patches:
             continue
-        out.append(_reply(pr.patch, pr.patch.mail, patch_body(pr, config), config))
+        out.append(_reply(pr.patch, pr.patch.mail, patch_body(pr, config, notes), config))
     return out
+
+
+def _revision_notes(review: SeriesReview, pr: PatchReview) -> list[Finding]:
+    if review.since is None:
+        return []
+    from reviewbot.report.since import reply_notes
+
+    return reply_notes(review, pr)

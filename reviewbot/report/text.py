@@ -34,6 +34,10 @@ def render_text(review: Review, colour: bool = False) -> str:
                 lines.append(f"  {f.file}:{f.line}: {f.rule} {sev}: {f.message}{where}")
             for u in pr.unmapped:
                 lines.append(f"  {u.file}:{u.line}: note: not mapped to C: {u.reason}")
+        if sr.since is not None:
+            from reviewbot.report.since import since_lines
+
+            lines.extend(since_lines(sr))
     total = len(review.findings)
     npatches = sum(len(s.patches) for s in review.series)
     lines.append(f"{total} finding{'s' if total != 1 else ''} in {npatches} "

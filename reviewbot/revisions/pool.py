@@ -1,0 +1,92 @@
+"""The mails a revision is looked for in, indexed once: by Message-ID, replies by parent.
+
+Built once per pool (the input, a fetched thread, search results), so that finding
+vN-1 and the replies to it stays linear in the number of mails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from reviewbot.series.build import is_patch_mail
+from reviewbot.series.model import Mail, Person
+
+_CHANGE_ID = re.compile(r"^change-id:[ \t]*(\S{1,200})[ \t]*$", re.IGNORECASE | re.MULTILINE)
+MAX_DEPTH = 50  # replies followed below a message (a thread deeper than this is cut)
+
+
+def change_id(mail: Mail) -> str | None:
+    """The ``change-id:`` b4 writes into a cover letter (or a single patch's notes)."""
+    if "change-id:" not in mail.body.lower():
+        return None
+    m = _CHANGE_ID.search(mail.body)
+    return m.group(1) if m else None
+
+
+def identity(person: Person | None) -> set[str]:
+    """What identifies a person across mails: the address, and a full name (an author
+    often answers from another address than the one the series went out from)."""
+    if person is None:
+        return set()
+    keys = {person.email.lower()}
+    name = " ".join(person.name.lower().split())
+    if len(name.split()) >= 2:
+        keys.add(name)
+    return keys
+
+
+def title_key(title: str) -> str:
+    """A patch title compared across revisions: lower case, single blanks, no final dot."""
+    return " ".join(title.lower().split()).rstrip(".")
+
+
+@dataclass
+class MailPool:
+    """Mails by Message-ID, and the replies to each (mutable while built, then read)."""
+
+    mails: tuple[Mail, ...]
+    by_msgid: dict[str, Mail] = field(default_factory=dict)
+    children: dict[str, list[Mail]] = field(default_factory=dict)
+    patches: list[Mail] = field(default_factory=list)  # patch mails and cover letters
+    _change_ids: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, mails: Sequence[Mail]) -> MailPool:
+        pool = cls(tuple(mails))
+        for m in mails:
+            pool.by_msgid.setdefault(m.msgid, m)
+            if m.in_reply_to and m.in_reply_to != m.msgid:
+                pool.children.setdefault(m.in_reply_to, []).append(m)
+            if is_patch_mail(m):
+                pool.patches.append(m)
+        return pool
+
+    def change_id(self, mail: Mail) -> str | None:
+        """``change_id(mail)``, worked out once per mail."""
+        if mail.msgid not in self._change_ids:
+            self._change_ids[mail.msgid] = change_id(mail)
+        return self._change_ids[mail.msgid]
+
+    def replies(self, msgid: str) -> list[Mail]:
+        """Direct replies to ``msgid`` that are not patches (a v2 sent in reply is not)."""
+        return [m for m in self.children.get(msgid, ()) if not is_patch_mail(m)]
+
+    def below(self, msgid: str) -> Iterator[Mail]:
+        """Every reply under ``msgid`` (breadth first, each once, depth bounded)."""
+        seen = {msgid}
+        level = [msgid]
+        for _ in range(MAX_DEPTH):
+            nxt: list[str] = []
+            for mid in level:
+                for child in self.children.get(mid, ()):
+                    if child.msgid in seen or is_patch_mail(child):
+                        continue
+                    seen.add(child.msgid)
+                    nxt.append(child.msgid)
+                    yield child
+            if not nxt:
+                return
+            level = nxt
+

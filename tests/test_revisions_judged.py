@@ -1,0 +1,63 @@
+"""The revision review on real list traffic, against the verdicts judged by hand
+(benchmarks/judged/revisions-linux-block-2025-10.json; see benchmarks/revisions_judged.py).
+
+Every verdict reviewbot gives on the traffic must have been judged (a new or changed
+verdict is judged before it is committed), and at least 90 % of the "not addressed"
+verdicts must be right.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.conftest import CORPUS, ROOT
+
+MBOX = CORPUS / "traffic" / "linux-block-2025-10.mbox"
+JUDGED = ROOT / "benchmarks" / "judged" / "revisions-linux-block-2025-10.json"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("revisions_judged",
+                                                  ROOT / "benchmarks" / "revisions_judged.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def scored() -> tuple[ModuleType, Any]:
+    if not MBOX.is_file():
+        pytest.skip(f"the traffic corpus is missing at {MBOX} (set REVIEWBOT_CORPUS)")
+    script = _script()
+    found = script.verdicts(MBOX)
+    return script, script.score(found, script.load(JUDGED))
+
+
+def test_every_verdict_on_the_traffic_is_judged(scored: tuple[ModuleType, Any]) -> None:
+    counts, unjudged, _wrong = scored[1]
+    assert not unjudged, "judge these (benchmarks/revisions_judged.py --dump): " + "; ".join(
+        f"{v.verdict} {v.key}" for v in unjudged)
+    assert sum(sum(c.values()) for c in counts.values()) >= 100
+
+
+def test_not_addressed_verdicts_are_right(scored: tuple[ModuleType, Any]) -> None:
+    script, (counts, _unjudged, _wrong) = scored
+    got = script.precision(counts, "not_addressed")
+    assert got is not None and got >= script.NOT_ADDRESSED_PRECISION
+    assert counts["not_addressed"]["right"] >= 1
+
+
+def test_judgments_copy_no_review_text() -> None:
+    """The judgments name comments by a hash; reasons are short and our own."""
+    import json
+
+    entries = json.loads(JUDGED.read_text(encoding="utf-8"))["entries"]
+    assert all(len(e["reason"]) <= 160 for e in entries)
+    assert all(e["judgment"] in ("right", "wrong", "unclear") for e in entries)

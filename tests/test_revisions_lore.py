@@ -1,0 +1,220 @@
+"""Revision-aware review against a real public-inbox server (Debian's public-inbox).
+
+widget v2 (fixtures/revisions/) is not in reply to v1: its thread does not hold v1, which
+is found with one search (``POST /all/?x=m&t=1&q=...``), replies and all. A "gizmo" v2
+whose v1 was never posted is not found, and that is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot.bot.policy import Policy, parse_policy
+from reviewbot.cli import main
+from reviewbot.fetch import http as http_mod
+from reviewbot.fetch import lore as lore_mod
+from reviewbot.fetch import search as search_mod
+from tests.conftest import FIXTURES
+from tests.pi_server import PublicInboxServer
+from tests.watchenv import Env
+
+V1 = FIXTURES / "revisions" / "widget-v1.mbox"
+V2 = FIXTURES / "revisions" / "widget-v2.mbox"
+V2_COVER = "20250410090000.8420-0-ada@example.org"
+GIZMO_COVER = "20250410090000.9640-0-ada@example.org"
+INBOX = "linux-misc"
+
+
+def gizmo() -> bytes:
+    """A v2 whose v1 the archive never saw (new ids, title and change-id)."""
+    return (V2.read_bytes().replace(b"8420-", b"9640-").replace(b"widget: level limit",
+                                                                   b"gizmo: level limit")
+            .replace(b"widget-level-4f1d2c", b"gizmo-level-000000")
+            .replace(b"7310-0-ada", b"0000-0-nobody"))
+
+
+@pytest.fixture(scope="module")
+def archive(public_inbox: PublicInboxServer) -> PublicInboxServer:
+    public_inbox.deliver_mbox(V1.read_bytes() + V2.read_bytes() + gizmo(), INBOX)
+    public_inbox.update_all()
+    return public_inbox
+
+
+@pytest.fixture
+def requests_made(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Every HTTP request the check makes, by method (the real request is made)."""
+    made: Counter[str] = Counter()
+    real = http_mod.http_get
+
+    def counting(url: str, policy: http_mod.HttpPolicy,
+                 data: bytes | None = None) -> http_mod.HttpAnswer:
+        made["POST" if data is not None else "GET"] += 1
+        return real(url, policy, data)
+
+    monkeypatch.setattr(lore_mod, "http_get", counting)
+    monkeypatch.setattr(search_mod, "http_get", counting)
+    return made
+
+
+def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["check", "--no-tree", "-j", "1", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def since_of(out: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(out)["series"][0]["since"]
+    return data
+
+
+def test_previous_revision_found_on_the_server(capsys: pytest.CaptureFixture[str],
+                                                archive: PublicInboxServer,
+                                                requests_made: Counter[str]) -> None:
+    code, out, err = check(capsys, "--format", "json", "--lore-url", archive.all_url, V2_COVER)
+    assert code == 0 and err == "", err
+    got = since_of(out)
+    assert got["found"] and got["version"] == 1 and got["found_by"] == "change-id"
+    assert got["where"] == f"a search on {archive.all_url}"
+    assert requests_made == Counter({"GET": 1, "POST": 1})  # the thread, one search
+    verdicts = sorted(c["verdict"] for c in got["comments"])
+    assert verdicts == ["addressed", "discussed", "dropped", "not_addressed", "unclear"]
+    assert sorted(t["kind"] for t in got["trailers"]) == ["carried", "missing"]
+    # the same as from the local mbox of both revisions
+    code, out_local, _ = check(capsys, "--format", "json", str(V2), "--since", str(V1))
+    mine = since_of(out_local)
+    assert [(c["msgid"], c["verdict"], c["evidence"]) for c in mine["comments"]] == [
+        (c["msgid"], c["verdict"], c["evidence"]) for c in got["comments"]]
+
+
+def test_since_lore_for_a_local_mbox_and_the_cache(capsys: pytest.CaptureFixture[str],
+                                                   archive: PublicInboxServer,
+                                                   requests_made: Counter[str]) -> None:
+    code, out, err = check(capsys, "--format", "json", "--since", "lore", "--lore-url",
+                           archive.all_url, str(V2))
+    assert code == 0 and err == ""
+    first = since_of(out)
+    assert first["found"] and requests_made == Counter({"POST": 1})
+    code, out, err = check(capsys, "--format", "json", "--since", "lore", "--lore-url",
+                           archive.all_url, "--offline", str(V2))
+    assert since_of(out) == first and requests_made == Counter({"POST": 1})  # cached
+    # a local mbox without --since: nothing is asked of any server
+    code, out, err = check(capsys, "--format", "json", "--lore-url", archive.all_url, str(V2))
+    assert "since" not in json.loads(out)["series"][0] and requests_made["POST"] == 1
+
+
+def test_not_found_is_one_line_and_the_review_as_before(
+        capsys: pytest.CaptureFixture[str], archive: PublicInboxServer,
+        requests_made: Counter[str]) -> None:
+    code, out, err = check(capsys, "--format", "text", "--lore-url", archive.all_url,
+                           GIZMO_COVER)
+    assert code == 0
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        'reviewbot: note: v1 of "gizmo: level limit, statistics and reset" (v2) was not '
+        "found: looked in the input, the thread from")
+    assert f"a search on {archive.all_url}" in lines[0]
+    _, plain, err2 = check(capsys, "--format", "text", "--lore-url", archive.all_url,
+                           "--no-revisions", GIZMO_COVER)
+    assert out == plain and err2 == ""
+    _code, out, _ = check(capsys, "--format", "json", "--lore-url", archive.all_url,
+                         GIZMO_COVER)
+    assert since_of(out) == {"version": 1, "found": False, "note": lines[0][len(
+        "reviewbot: note: "):]}
+
+
+def test_server_down_is_a_note(capsys: pytest.CaptureFixture[str],
+                               archive: PublicInboxServer) -> None:
+    code, out, err = check(capsys, "--format", "json", "--since", "lore", "--lore-url",
+                           "http://127.0.0.1:9/all/", "--timeout", "5", str(V2))
+    assert code == 0 and "cannot reach 127.0.0.1:9" in err and len(err.splitlines()) == 1
+    assert since_of(out)["found"] is False
+
+
+# --- watch ----------------------------------------------------------------------------------
+
+def _drafts_to(env: Env, msgid: str) -> list[str]:
+    return [m.get_payload() for m in env.drafts()
+            if str(m["In-Reply-To"]).strip("<>") == msgid]
+
+
+def test_watch_compares_each_new_revision(archive: PublicInboxServer, tmp_path: Path) -> None:
+    """A Maildir watcher with ``[revisions] lore_url``: v2 arrives, v1 and its review are
+    looked up on the server, the draft to v2 1/3 says what was not addressed."""
+    policy = parse_policy({"revisions": {"lore_url": archive.all_url},
+                           "reply": {"summary": True}})
+    assert policy.revisions and policy.revisions_url == archive.all_url
+    env = Env(tmp_path, policy=Policy(grace=600, summary=True, revisions_url=archive.all_url))
+    env.deliver(_msgs(V2))
+    env.run()
+    (patch1,) = _drafts_to(env, "20250410090000.8420-1-ada@example.org")
+    assert "v1 comment by Rob Reviewer not addressed:" in " ".join(patch1.split())
+    (summary,) = _drafts_to(env, V2_COVER)
+    assert "<rob-1.20250402@example.org>" in summary
+    line = next(e for e in env.events("series") if "decision=reviewed" in e)
+    assert 'since="v1: 1 of 5 comments not addressed"' in line
+
+
+def test_watch_without_a_server_says_so(tmp_path: Path) -> None:
+    env = Env(tmp_path, policy=Policy(grace=600))
+    env.deliver(_msgs(V2))
+    env.run()
+    line = next(e for e in env.events("series") if "widget" in e and "decision=" in e
+                and "decision=new" not in e)
+    assert "v1 not looked up: no lore server" in line
+    assert env.drafts() == []  # no finding, nothing known about v1: clean
+
+
+def _msgs(path: Path) -> list[Any]:
+    from reviewbot.fetch.local import split_mbox
+    from tests import mailgen
+
+    return [mailgen.Msg(_msgid(m.data), m.data) for m in split_mbox(path.read_bytes(), "mbox")]
+
+
+def _msgid(raw: bytes) -> str:
+    import re
+
+    m = re.search(rb"^Message-ID: <([^>]+)>", raw, re.MULTILINE)
+    assert m is not None
+    return m.group(1).decode()
+
+
+def test_policy_rejects_a_bad_server() -> None:
+    from reviewbot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[revisions\] lore_url"):
+        parse_policy({"revisions": {"lore_url": "ftp://x"}})
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_policy({"revisions": {"url": "http://x/"}})
+    assert parse_policy({"revisions": {"enabled": False}}).revisions is False
+
+
+
+
+def test_watch_on_a_lore_list_searches_that_list(archive: PublicInboxServer,
+                                                 tmp_path: Path) -> None:
+    """``--lore-list``: vN-1 is looked up on the list followed (no policy key needed)."""
+    from reviewbot.bot.log import EventLog
+    from reviewbot.bot.lore import LoreSource
+    from reviewbot.bot.outbox import Outbox
+    from reviewbot.bot.state import Store
+    from reviewbot.bot.watch import Watcher
+
+    env = Env(tmp_path, policy=Policy(grace=600))
+    store = Store(env.state)
+    store.lock()
+    try:
+        watcher = Watcher(store, [LoreSource(archive.inbox_url(INBOX), interval=0)],
+                          Outbox(env.outbox_dir), env.policy, clock=env.clock,
+                          log=EventLog(env.logger))
+        assert watcher.reviewer.revisions_url == archive.inbox_url(INBOX)
+        watcher.cycle()
+    finally:
+        store.close()
+    (patch1,) = _drafts_to(env, "20250410090000.8420-1-ada@example.org")
+    assert "v1 comment by Rob Reviewer not addressed:" in " ".join(patch1.split())
