@@ -111,6 +111,9 @@ class Input:
     messages: tuple[RawMessage, ...]
     notes: tuple[str, ...] = ()  # one line each, for stderr
     other_versions: tuple[int, ...] | None = None  # known from the archive's thread
+    origin: str = ""  # where they came from: a path, "standard input", a server's URL
+    held: int = 0  # how many messages the source held (a fetched thread: all of them)
+    cached: float | None = None  # a fetched thread read from the cache: when it was fetched
 
     def finish(self, review: Review) -> Review:
         """Put what the archive knows (other revisions) into the review."""
@@ -133,7 +136,9 @@ def read_input(source: str, max_bytes: int,
     """
     where = classify(source)
     if where.kind in ("stdin", "path"):
-        return Input(tuple(read_source(source, max_bytes)))
+        messages = tuple(read_source(source, max_bytes))
+        return Input(messages, origin="standard input" if source == "-" else source,
+                     held=len(messages))
     from reviewbot.fetch.lore import LoreOptions, fetch_series
 
     opts = lore() if lore is not None else LoreOptions()
@@ -141,5 +146,6 @@ def read_input(source: str, max_bytes: int,
     base = where.base_url if where.kind == "url" and where.base_url else opts.url
     if where.kind == "url" and where.base_url and opts.url_explicit:
         base = opts.url
-    _thread, selection = fetch_series(base, where.msgid, version, opts)
-    return Input(selection.messages, selection.notes, selection.other_revisions)
+    thread, selection = fetch_series(base, where.msgid, version, opts)
+    return Input(selection.messages, selection.notes, selection.other_revisions, base,
+                 len(thread.messages), thread.fetched if thread.from_cache else None)
