@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
+from reviewbot.config import Environment, ReplyOptions, UserConfig
 from reviewbot.errors import ConfigError
 from reviewbot.report.mbox import FROM_LINE, filenames, mbox_entry, slug
 from reviewbot.report.message import as_quoted_printable
-from reviewbot.config import Environment, ReplyOptions, UserConfig
 from reviewbot.userconfig import parse_date, reviewer_identity
 from tests.conftest import FIXTURES, GOLDEN
 from tests.gitenv import GitConfig, isolate, write_config
@@ -170,8 +170,9 @@ def test_output_errors_are_one_line(git: GitConfig, tmp_path: Path,
 
 
 def test_identity_sources(git: GitConfig, tmp_path: Path) -> None:
-    def env(reply: ReplyOptions = ReplyOptions(), **variables: str) -> Environment:
-        return Environment(UserConfig(tmp_path / "c.toml", reply=reply), **variables)
+    def env(reply: ReplyOptions | None = None, **variables: str) -> Environment:
+        return Environment(UserConfig(tmp_path / "c.toml", reply=reply or ReplyOptions()),
+                           **variables)
 
     with pytest.raises(ConfigError, match="no reviewer address"):
         reviewer_identity(None, env())
