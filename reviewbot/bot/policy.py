@@ -142,7 +142,7 @@ def _listed(values: Iterable[str], empty: str) -> str:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g}s"
+    return f"{value:.15g}s"
 
 
 def describe(policy: Policy) -> list[str]:
