@@ -174,7 +174,7 @@ def test_unknown_rule_in_the_policy_stops_the_start(capsys: pytest.CaptureFixtur
     policy.write_text('[rules]\nselect = ["sty001", "STY01"]\n')
     code, out, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(tmp_path / "o"),
                          "--policy", str(policy), "--once", "--state", str(tmp_path / "s"))
-    assert code == 2 and out == "" and err == (
-        f"reviewbot: error: {policy}: [rules] select: no rule is called 'STY01' (did you mean "
-        "STY001 or STY002 or style?); 'reviewbot rules' lists the ids, names and classes\n")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"reviewbot: error: {policy}: [rules] select: no rule is called "
+                          "'STY01' (did you mean STY001 or ")
     assert not (tmp_path / "s").exists()  # nothing was started
