@@ -116,7 +116,8 @@ def fetch_thread(base: str, msgid: str, opts: LoreOptions) -> Thread:
     entry = cache.get(base, msgid) if opts.use_cache or opts.offline else None
     if entry is not None and (opts.offline or entry.fresh()):
         if opts.progress:
-            opts.progress(f"the thread of <{msgid}> from {base}: cached copy")
+            opts.progress(f"reading the thread of <{msgid}> from the cache (fetched from "
+                          f"{base})")
         return Thread(base, msgid, tuple(split_thread(entry.data)), True, entry.fetched)
     if opts.offline:
         raise FetchError(f"<{msgid}> is not in the cache ({cache.root}) and --offline "
