@@ -30,7 +30,10 @@ def unknown_key_error(key: str, rules: Sequence[Rule], where: str,
         for k in (rule.id, rule.name) if names_only else (rule.id, rule.name, rule.cls,
                                                           rule.category):
             spelled.setdefault(k.lower(), k)
-    near = difflib.get_close_matches(key.lower(), sorted(spelled), n=3, cutoff=0.6)
+    low = key.lower()
+    near = difflib.get_close_matches(low, sorted(spelled), n=3, cutoff=0.6)
+    if not near and len(low) >= 3:  # a part of a name: "braces" for braces-single-...
+        near = [k for k in sorted(spelled) if low in k][:3]
     hint = f" (did you mean {' or '.join(spelled[n] for n in near)}?)" if near else ""
     return ConfigError(f"{where}: no rule is called {key!r}{hint}; 'reviewbot rules' "
                        "lists the ids, names and classes")
