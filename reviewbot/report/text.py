@@ -48,8 +48,9 @@ def series_header(sr: SeriesReview, source: Provenance | None) -> str:
     if single:
         if not s.patches:
             parts.append("the cover letter alone")
-        elif s.total > 1:
-            parts.append(f"patch {s.patches[0].index}/{s.total}")
+        else:
+            parts.append(f"patch {s.patches[0].index}/{s.total}" if s.total > 1
+                         else "1 patch")
     else:
         if s.total > 1:
             parts.append("cover letter" if s.cover else "no cover letter")
