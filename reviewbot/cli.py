@@ -82,13 +82,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_rule_options(p: argparse.ArgumentParser) -> None:
+def _add_rule_options(p: argparse.ArgumentParser, select: bool = True,
+                      preview: bool = True) -> None:
     p.add_argument("--rules-dir", action="append", metavar="DIR",
                    help="load rules from DIR instead of the bundled rules (repeatable)")
-    p.add_argument("--select", action="append", metavar="IDS",
-                   help="run only these rules (ids, names or classes, comma-separated)")
-    p.add_argument("--ignore", action="append", metavar="IDS", help="skip these rules")
-    p.add_argument("--preview", action="store_true", help="also run preview rules")
+    if select:
+        p.add_argument("--select", action="append", metavar="IDS",
+                       help="only these rules: ids, names, classes or categories, any "
+                            "case, comma-separated (repeatable); one that names no rule "
+                            "is an error")
+        p.add_argument("--ignore", action="append", metavar="IDS",
+                       help="not these rules (as --select)")
+    if preview:
+        p.add_argument("--preview", action="store_true", help="also run preview rules")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--check", action="store_true",
                        help="run every rule's examples and report failures")
-    _add_rule_options(rules)
+    _add_rule_options(rules, preview=False)
 
     ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
                                      "reviews (a directory with manifest.json)")
@@ -197,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_options(ev)
 
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
-    explain.add_argument("rule", help="rule id or name")
-    _add_rule_options(explain)
+    explain.add_argument("rule", help="rule id or name (any case)")
+    _add_rule_options(explain, select=False, preview=False)
 
     watch = sub.add_parser("watch", help="review every new series arriving in a Maildir or "
                                          "on a lore list, once")
