@@ -8,7 +8,6 @@ STY001). A key that names no rule is an error with the close matches, never a si
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from reviewbot.config import Settings
@@ -31,6 +30,8 @@ def unknown_key_error(key: str, rules: Sequence[Rule], where: str,
                                                           rule.category):
             spelled.setdefault(k.lower(), k)
     low = key.lower()
+    import difflib  # only for an error
+
     near = difflib.get_close_matches(low, sorted(spelled), n=3, cutoff=0.6)
     if not near and len(low) >= 3:  # a part of a name: "braces" for braces-single-...
         near = [k for k in sorted(spelled) if low in k][:3]

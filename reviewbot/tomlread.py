@@ -9,7 +9,6 @@ listing them all. One rule for every file: an unknown key or section is an error
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -41,6 +40,8 @@ def read_toml(path: Path, what: str) -> dict[str, Any] | None:
 
 def close_matches(word: str, known: Collection[str]) -> str:
     """`` (did you mean 'x'?)`` for a misspelt name, else ``""``."""
+    import difflib  # only for an error
+
     near = difflib.get_close_matches(word, sorted(known), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
 
