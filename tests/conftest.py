@@ -53,6 +53,15 @@ def corpus() -> Path:
     return corpus_path()
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``reviewbot ARGV`` in process: (exit status, stdout, stderr)."""
+    from reviewbot.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def compare_golden(name: str, actual: str) -> None:
     """Compare with tests/golden/NAME; REVIEWBOT_UPDATE_GOLDEN=1 rewrites it instead."""
     path = GOLDEN / name

@@ -11,17 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import build_parser, main
+from reviewbot.cli import build_parser
+from tests.conftest import run_cli as run
 from tests.kernel_repo import add_series, commit, git_env, make_tree
 
 BIN = Path(sys.executable).parent
 ME = "Jane Doe <jane@example.org>"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import main
 from tests.conftest import FIXTURES, ROOT
+from tests.conftest import run_cli as run
 from tests.kernel_repo import add_series, git_env, make_tree
 
 RULES_TREE = str(FIXTURES / "rules-tree")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
