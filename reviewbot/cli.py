@@ -193,8 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
                                      "reviews (a directory with manifest.json)")
-    ev.add_argument("directory", help="corpus directory: manifest.json and the patch files "
-                                      "it names")
+    ev.add_argument("directory", nargs="?", help="corpus directory: manifest.json and the "
+                                                 "patch files it names")
+    ev.add_argument("--traffic", metavar="MBOX", help="instead of DIR: list traffic whose "
+                    "findings are judged in --judged FILE (precision per rule)")
+    ev.add_argument("--judged", metavar="FILE", help="the verdicts on --traffic's findings")
+    ev.add_argument("--recall", metavar="FILE", help="with --traffic: the reviewers' classed "
+                    "comments, to count those a finding lands on")
     ev.add_argument("--format", choices=("text", "json"), default="text",
                     help="output format")
     ev.add_argument("--per-patch", action="store_true",
@@ -501,6 +506,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.version_n = None
     settings = _settings(args)
     rules = _load_rules(settings)
+    if args.traffic or args.judged or args.recall or not args.directory:
+        from reviewbot.evaluate.traffic_report import evaluate_traffic, render_traffic
+
+        got = evaluate_traffic(args.traffic, args.judged, args.recall, settings, rules,
+                               corpus=args.directory)
+        sys.stdout.write(render_traffic(got, args.format))
+        return EXIT_CLEAN if got.ok else EXIT_FINDINGS
     corpus = load_corpus(args.directory)
     result = score(corpus, review_corpus(corpus, settings, rules, per_patch=args.per_patch))
     render = render_eval_json if args.format == "json" else render_eval_text

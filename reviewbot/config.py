@@ -2,8 +2,9 @@
 
 The CLI (``check``, ``watch``) calls :func:`read_environment` once; the
 :class:`Environment` it returns (the config file, checked whole, and the environment
-variables reviewbot reads) is passed down, and nothing below the CLI reads
-``os.environ`` or the config file itself. :class:`Settings` is what one review runs
+variables reviewbot reads) is passed down: the library reads neither the config file
+nor reviewbot's variables itself (what remains are defaults for library callers that
+pass nothing, such as ``fetch.cache.default_cache_dir``). :class:`Settings` is what one review runs
 with (rule selection, revision, limits).
 
 The config file is ``$XDG_CONFIG_HOME/reviewbot/config.toml`` (default

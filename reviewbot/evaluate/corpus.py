@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reviewbot.engine.schema import CLASSES
 from reviewbot.errors import InputError
+from reviewbot.evaluate.jsonfile import read_json
 
 NEGATIVE = "negative"
-MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -99,14 +98,7 @@ def load_corpus(directory: str | Path) -> Corpus:
         raise InputError(f"{root}: not a directory")
     if not manifest.is_file():
         raise InputError(f"{root}: no manifest.json (see the corpus README for the format)")
-    try:
-        if manifest.stat().st_size > MAX_MANIFEST_BYTES:
-            raise InputError(f"{manifest}: larger than {MAX_MANIFEST_BYTES} bytes")
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {manifest}: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{manifest}: not valid JSON: {exc}") from exc
+    data = read_json(manifest, "manifest")
     if not isinstance(data, list):
         raise InputError(f"{manifest}: must be a JSON array of entries")
     comments = tuple(_entry(raw, n, root) for n, raw in enumerate(data))
