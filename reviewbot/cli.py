@@ -20,17 +20,25 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import NoReturn
 
-    from reviewbot.config import Settings
+    from reviewbot.config import Environment, Settings
+    from reviewbot.engine.schema import Rule
     from reviewbot.fetch.lore import LoreOptions
     from reviewbot.fetch.resolve import Input
     from reviewbot.findings import Review
+    from reviewbot.progress import TerminalFeedback
     from reviewbot.report.reply import Reply
+    from reviewbot.report.text import Provenance
     from reviewbot.revisions.lookup import Lookup
     from reviewbot.tree.git import GitTree
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "reply", "checkpatch", "b4-json")
 REPLY_ONLY = ("output", "send", "all", "summary")
+
+
+def _rule_keys(values: Sequence[str] | None) -> tuple[str, ...]:
+    """--select/--ignore values: repeatable, each comma-separated."""
+    return tuple(x.strip() for s in values or () for x in s.split(",") if x.strip())
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -42,8 +50,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     limits = parse_limits(getattr(args, "limit", None) or ())
     return Settings(
         rules_dirs=tuple(Path(d) for d in args.rules_dir or ()),
-        select=tuple(x for s in args.select or () for x in s.split(",") if x),
-        ignore=tuple(x for s in args.ignore or () for x in s.split(",") if x),
+        select=_rule_keys(args.select),
+        ignore=_rule_keys(args.ignore),
         preview=args.preview,
         version=args.version_n,
         max_input_bytes=limits.input_bytes,
@@ -75,13 +83,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_rule_options(p: argparse.ArgumentParser) -> None:
+def _add_rule_options(p: argparse.ArgumentParser, select: bool = True,
+                      preview: bool = True) -> None:
     p.add_argument("--rules-dir", action="append", metavar="DIR",
                    help="load rules from DIR instead of the bundled rules (repeatable)")
-    p.add_argument("--select", action="append", metavar="IDS",
-                   help="run only these rules (ids, names or classes, comma-separated)")
-    p.add_argument("--ignore", action="append", metavar="IDS", help="skip these rules")
-    p.add_argument("--preview", action="store_true", help="also run preview rules")
+    if select:
+        p.add_argument("--select", action="append", metavar="IDS",
+                       help="only these rules: ids, names, classes or categories, any "
+                            "case, comma-separated (repeatable); one that names no rule "
+                            "is an error")
+        p.add_argument("--ignore", action="append", metavar="IDS",
+                       help="not these rules (as --select)")
+    if preview:
+        p.add_argument("--preview", action="store_true", help="also run preview rules")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,15 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--base", metavar="COMMIT",
                        help="apply the series on COMMIT instead of its base-commit or HEAD")
     check.add_argument("--format", choices=FORMATS, default=None,
-                       help="output format (default: text on a terminal, else reply); "
-                            "checkpatch and b4-json are what b4's check commands read")
+                       help="output format (default: text; reply with --output, --send, "
+                            "--all or --summary); checkpatch and b4-json are what b4's "
+                            "check commands read")
     check.add_argument("--reply", dest="format", action="store_const", const="reply",
                        help="same as --format reply")
     check.add_argument("-v", "--series-version", dest="version_n", type=int, metavar="N",
                        help="review revision N of the series instead of the newest")
     check.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="info",
                        help="exit 1 when a finding is at least this severe (default: info)")
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="colour the severities of the text report (default: auto, "
+                            "when standard output is a terminal and NO_COLOR is not set)")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress or context on stderr (shown only on a terminal)")
+    check.add_argument("--verbose", action="store_true",
+                       help="text report: also list the lines not mapped to C (else "
+                            "counted in the summary line)")
     since = check.add_mutually_exclusive_group()
     since.add_argument("--since", metavar="SOURCE",
                        help="compare with the previous revision of the series found in "
@@ -176,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--check", action="store_true",
                        help="run every rule's examples and report failures")
-    _add_rule_options(rules)
+    _add_rule_options(rules, preview=False)
 
     ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
                                      "reviews (a directory with manifest.json)")
@@ -195,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_options(ev)
 
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
-    explain.add_argument("rule", help="rule id or name")
-    _add_rule_options(explain)
+    explain.add_argument("rule", help="rule id or name (any case)")
+    _add_rule_options(explain, select=False, preview=False)
 
     watch = sub.add_parser("watch", help="review every new series arriving in a Maildir or "
                                          "on a lore list, once")
@@ -217,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--interval", type=float, metavar="SECONDS",
                        help="poll interval (default: policy, 30)")
     watch.add_argument("--status", action="store_true",
-                       help="print the queue and the last errors, then exit")
+                       help="print the policy in force, the queue and the last errors, "
+                            "then exit")
     return parser
 
 
@@ -235,7 +258,7 @@ def _check_format(args: argparse.Namespace) -> str:
     """The output format, after checking that the reply options fit together."""
     wants_reply = [o for o in REPLY_ONLY if getattr(args, o)
                    and not (o == "summary" and args.b4_review)]
-    fmt: str = args.format or ("reply" if wants_reply or not sys.stdout.isatty() else "text")
+    fmt: str = args.format or ("reply" if wants_reply else "text")
     if wants_reply and fmt != "reply":
         raise ReviewbotError(f"--{wants_reply[0].replace('_', '-')} needs --format reply")
     if args.dry_run and not args.send:
@@ -245,7 +268,8 @@ def _check_format(args: argparse.Namespace) -> str:
     return fmt
 
 
-def _messages_and_tree(args: argparse.Namespace, settings: Settings
+def _messages_and_tree(args: argparse.Namespace, settings: Settings, env: Environment,
+                       feedback: TerminalFeedback | None
                        ) -> tuple[Input, GitTree | None, str | None]:
     """What to review, in which tree (None: patch-only), on which base."""
     from pathlib import Path
@@ -266,7 +290,9 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings
 
         repo = find_repo(args.tree, cwd)
         messages, rng = read_git_range(repo, spec)
-        return Input(tuple(messages)), None if args.no_tree else repo, args.base or rng.base
+        got = Input(tuple(messages), origin=f"git range {spec} of {repo.top}",
+                    held=len(messages))
+        return got, None if args.no_tree else repo, args.base or rng.base
     if not args.source:
         raise ReviewbotError("nothing to review: give SOURCE (a file, a directory, - for "
                              "stdin, or a git range) or --git RANGE")
@@ -276,13 +302,15 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings
     def lore_options() -> LoreOptions:
         from reviewbot.fetch.lore import lore_options
 
-        return lore_options(args.lore_url, args.timeout, args.no_cache, args.offline,
-                            settings.max_input_bytes)
+        return lore_options(env.config, args.lore_url, args.timeout, args.no_cache,
+                            args.offline, settings.max_input_bytes,
+                            env.cache_dir() / "lore", feedback.say if feedback else None)
 
+    if feedback is not None and (args.source == "-" or Path(args.source).exists()):
+        feedback.say(f"reading {'standard input' if args.source == '-' else args.source}")
     got = read_input(args.source, settings.max_input_bytes, lore_options, settings.version)
-    tree = find_tree(args.tree, args.no_tree, cwd)
-    tracking = os.environ.get("B4_TRACKING_FILE")
-    if args.format == "b4-json" and tracking:
+    tree = find_tree(args.tree, args.no_tree, cwd, env.config)
+    if env.b4_tracking is not None:  # whatever the format: the same input, the same review
         from reviewbot.fetch.b4review import has_patch, tracked_series
         from reviewbot.tree.locate import find_repo
 
@@ -290,27 +318,51 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings
             from reviewbot.tree.git import TreeError
 
             try:
-                found = tracked_series(tree or find_repo(None, cwd), Path(tracking))
+                found = tracked_series(tree or find_repo(None, cwd), env.b4_tracking)
             except TreeError:
                 found = None
             if found is not None:
-                return Input(tuple(found[0])), tree, args.base or found[1].base
+                return (Input(tuple(found[0]), origin=f"b4 review branch of {env.b4_tracking}",
+                              held=len(found[0])), tree, args.base or found[1].base)
     return got, tree, args.base
 
 
+def _load_rules(settings: Settings) -> list[Rule]:
+    """The rules of this run; an unknown --select/--ignore key is an error here, before
+    anything is read or fetched."""
+    from reviewbot.engine.loader import load_rules
+    from reviewbot.selection import select_rules
+
+    return select_rules(load_rules(list(settings.rules_dirs) or None,
+                                   use_cache=settings.use_cache), settings)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from reviewbot.config import read_environment
     from reviewbot.gctune import batch_gc
     from reviewbot.pipeline import review_messages
 
     fmt = _check_format(args)
+    env = read_environment()
     settings = _settings(args)
-    got, tree, base = _messages_and_tree(args, settings)
-    for note in got.notes:
-        print(f"reviewbot: {note}", file=sys.stderr)
-    lookup = _revision_lookup(args, fmt, got, settings)
-    with batch_gc():
-        review = got.finish(review_messages(got.messages, settings, tree=tree, base=base,
-                                            revisions=lookup))
+    rules = _load_rules(settings)
+    feedback = None
+    if not args.quiet and sys.stderr.isatty():
+        from reviewbot.progress import TerminalFeedback
+
+        feedback = TerminalFeedback(sys.stderr)
+    try:
+        got, tree, base = _messages_and_tree(args, settings, env, feedback)
+        for note in got.notes:
+            print(f"reviewbot: {note}", file=sys.stderr)
+        lookup = _revision_lookup(args, fmt, got, settings, env)
+        with batch_gc():
+            review = got.finish(review_messages(got.messages, settings, rules, tree=tree,
+                                                base=base, revisions=lookup,
+                                                progress=feedback))
+    finally:
+        if feedback is not None:
+            feedback.finish()
     for sr in review.series:
         if sr.since is not None and sr.since.note:
             print(f"reviewbot: note: {sr.since.note}", file=sys.stderr)
@@ -331,17 +383,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         from reviewbot.report.text import render_text
 
         colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
-                                            and not os.environ.get("NO_COLOR"))
-        sys.stdout.write(render_text(review, colour))
+                                            and not env.no_color)
+        sys.stdout.write(render_text(review, colour, _provenance(got), args.verbose))
     if fmt == "reply" or args.b4_review:
-        failures = _replies(args, review, fmt == "reply")
+        failures = _replies(args, review, fmt == "reply", env)
         if failures:
             return EXIT_ERROR
     return status
 
 
 def _revision_lookup(args: argparse.Namespace, fmt: str, got: Input,
-                     settings: Settings) -> Lookup | None:
+                     settings: Settings, env: Environment) -> Lookup | None:
     """Where to look for each series' previous revision (None: no revision review)."""
     if args.no_revisions or fmt in ("checkpatch", "b4-json"):
         return None
@@ -350,22 +402,34 @@ def _revision_lookup(args: argparse.Namespace, fmt: str, got: Input,
     def lore() -> LoreOptions:
         from reviewbot.fetch.lore import lore_options
 
-        return lore_options(args.lore_url, args.timeout, args.no_cache, args.offline,
-                            settings.max_input_bytes)
+        return lore_options(env.config, args.lore_url, args.timeout, args.no_cache,
+                            args.offline, settings.max_input_bytes, env.cache_dir() / "lore")
 
     return revision_lookup(got, args.since, lore, settings.limits, settings.max_input_bytes)
 
 
-def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
-    """Render, write, send and hand off the replies; the number of failed sends."""
-    from reviewbot.config import load_config
-    from reviewbot.report.reply import ReplyConfig, render_replies
-    from reviewbot.userconfig import reply_date, reply_options, reviewer_identity
+def _provenance(got: Input) -> Provenance:
+    """Where the messages came from, for the text report's series headers."""
+    import time
 
-    cfg = load_config()
-    options = reply_options(dict(cfg.values), str(cfg.path))
-    identity = reviewer_identity(args.sender, options)
-    config = ReplyConfig(identity, reply_date(args.date), options.signature, args.all,
+    from reviewbot.report.text import Provenance
+
+    detail = ""
+    if got.cached is not None:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(got.cached))
+        detail = f"cached copy of {when}"
+    return Provenance(got.origin, got.held, detail)
+
+
+def _replies(args: argparse.Namespace, review: Review, as_reply: bool,
+             env: Environment) -> int:
+    """Render, write, send and hand off the replies; the number of failed sends."""
+    from reviewbot.report.reply import ReplyConfig, render_replies
+    from reviewbot.userconfig import reply_date, reviewer_identity
+
+    options = env.config.reply
+    identity = reviewer_identity(args.sender, env)
+    config = ReplyConfig(identity, reply_date(args.date, env), options.signature, args.all,
                          args.summary)
     replies = [r for sr in review.series for r in render_replies(sr, config)]
     if args.b4_review:
@@ -438,8 +502,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from reviewbot.engine.loader import load_rules
+    from reviewbot.selection import check_keys, rule_keys
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
+    select, ignore = _rule_keys(args.select), _rule_keys(args.ignore)
+    check_keys(rules, select, "--select")
+    check_keys(rules, ignore, "--ignore")
+    wanted, unwanted = {k.lower() for k in select}, {k.lower() for k in ignore}
+    rules = [r for r in rules if (not wanted or wanted & set(rule_keys(r)))
+             and not unwanted & set(rule_keys(r))]
     if args.check:
         from reviewbot.engine.examples import run_examples
 
@@ -457,16 +528,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from reviewbot.engine.loader import load_rules
     from reviewbot.evaluate.corpus import load_corpus
     from reviewbot.evaluate.report import render_eval_json, render_eval_text
     from reviewbot.evaluate.run import review_corpus
     from reviewbot.evaluate.score import score
-    from reviewbot.pipeline import select_rules
 
     args.version_n = None
     settings = _settings(args)
-    rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+    rules = _load_rules(settings)
     if args.traffic or args.judged or args.recall or not args.directory:
         from reviewbot.evaluate.traffic_report import evaluate_traffic, render_traffic
 
@@ -486,13 +555,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     from reviewbot.engine.loader import load_rules
     from reviewbot.report.explain import render_explain
+    from reviewbot.selection import find_rule
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
-    for rule in rules:
-        if args.rule in (rule.id, rule.name):
-            sys.stdout.write(render_explain(rule))
-            return EXIT_CLEAN
-    raise ReviewbotError(f"no rule {args.rule!r} (see 'reviewbot rules')")
+    sys.stdout.write(render_explain(find_rule(rules, args.rule)))
+    return EXIT_CLEAN
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -505,7 +572,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from reviewbot.bot.log import LOGGER, BarAwareHandler, BarProgress
     from reviewbot.bot.policy import load_policy
     from reviewbot.bot.run import WatchOptions, default_state_path, run_watch, status_text
+    from reviewbot.config import Settings, read_environment
 
+    env = read_environment()
     policy = load_policy(Path(args.policy) if args.policy else None)
     if args.grace is not None:
         if args.grace < 0:
@@ -515,10 +584,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.interval <= 0:
             raise ReviewbotError("--interval must be > 0")
         policy = dataclasses.replace(policy, poll_interval=args.interval)
-    state = Path(args.state) if args.state else default_state_path()
+    state = Path(args.state) if args.state else default_state_path(env)
     if args.status:
         sys.stdout.write(status_text(state, policy))
         return EXIT_CLEAN
+    from reviewbot.engine.loader import load_rules
+    from reviewbot.selection import select_rules
+
+    where = policy.source or "policy"
+    select_rules(load_rules(list(policy.rules_dirs) or None),  # unknown rules: fail now
+                 Settings(select=policy.select, ignore=policy.ignore, preview=policy.preview),
+                 (f"{where}: [rules] select", f"{where}: [rules] ignore"))
     if not args.outbox:
         raise ReviewbotError("watch needs --outbox DIR (the Maildir where reply drafts go)")
     options = WatchOptions(tuple(Path(p) for p in args.maildir or ()),
@@ -538,7 +614,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        run_watch(options, policy, stop, progress=bar)
+        run_watch(options, policy, stop, env, progress=bar)
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)

@@ -1,10 +1,16 @@
-"""Settings for one run (frozen), built once at the edge from options and config.
+"""What a run is given: the user's environment and config file, read once at the edge.
 
-The user's config file is ``$XDG_CONFIG_HOME/reviewbot/config.toml`` (default
-``~/.config/reviewbot/config.toml``). Several features read their own keys from it;
-:func:`load_config` reads the file once and each feature asks for its keys through
-the typed getters of :class:`ConfigFile`. Keys nobody asks for are ignored, so a file
-written for a newer reviewbot still works.
+The CLI (``check``, ``watch``) calls :func:`read_environment` once; the
+:class:`Environment` it returns (the config file, checked whole, and the environment
+variables reviewbot reads) is passed down: the library reads neither the config file
+nor reviewbot's variables itself (what remains are defaults for library callers that
+pass nothing, such as ``fetch.cache.default_cache_dir``). :class:`Settings` is what one review runs
+with (rule selection, revision, limits).
+
+The config file is ``$XDG_CONFIG_HOME/reviewbot/config.toml`` (default
+``~/.config/reviewbot/config.toml``; ``$REVIEWBOT_CONFIG`` names another file). A key
+or section it does not know is an error, as in the watch policy (one reader:
+:mod:`reviewbot.tomlread`).
 """
 
 from __future__ import annotations
@@ -14,14 +20,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewbot.errors import ConfigError
 from reviewbot.limits import DEFAULT_MAX_INPUT, Limits
+from reviewbot.tomlread import Problems, Table, read_toml
 from reviewbot.xdg import xdg_dir
 
-__all__ = ["CONFIG_ENV", "ConfigFile", "Settings", "config_path", "load_config", "xdg_dir"]
+__all__ = ["CONFIG_ENV", "Environment", "ReplyOptions", "Settings", "UserConfig",
+           "config_path", "load_config", "parse_config", "read_environment", "xdg_dir"]
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"  # a path to use instead of the XDG location
-MAX_CONFIG_BYTES = 1024 * 1024
+FROM_ENV = "REVIEWBOT_FROM"
+DATE_ENV = "REVIEWBOT_DATE"
+B4_TRACKING_ENV = "B4_TRACKING_FILE"  # set by b4 review for its check commands
+_XDG = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
 
 
 @dataclass(frozen=True)
@@ -48,56 +58,72 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 @dataclass(frozen=True)
-class ConfigFile:
-    """The top-level keys of the config file; typed getters check what they read."""
+class ReplyOptions:
+    """The ``[reply]`` table of the config file."""
+
+    name: str | None = None  # From: name (default: git config user.name)
+    email: str | None = None  # From: address (default: git config user.email)
+    signature: str | None = None  # after a "-- " line
+    lists: tuple[str, ...] = ()  # addresses or fnmatch globs treated as mailing lists
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """The config file, every key checked when it was read."""
 
     path: Path
-    values: Mapping[str, object] = field(default_factory=dict)
-
-    def _get(self, key: str, kinds: tuple[type, ...], what: str) -> object | None:
-        value = self.values.get(key)
-        if value is None:
-            return None
-        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            raise ConfigError(f"{self.path}: {key} must be {what}, not {value!r}")
-        return value
-
-    def string(self, key: str) -> str | None:
-        value = self._get(key, (str,), "a string")
-        return value if isinstance(value, str) else None
-
-    def number(self, key: str) -> float | None:
-        value = self._get(key, (int, float), "a number")
-        return float(value) if isinstance(value, int | float) else None
-
-    def path_setting(self, key: str) -> Path | None:
-        """A non-empty string naming a path (``~`` expanded)."""
-        value = self._get(key, (str,), "a path (a non-empty string)")
-        if value == "":
-            raise ConfigError(f"{self.path}: {key} must be a path (a non-empty string)")
-        return Path(value).expanduser() if isinstance(value, str) else None
-
-    def boolean(self, key: str) -> bool | None:
-        value = self._get(key, (bool,), "true or false")
-        return value if isinstance(value, bool) else None
+    lore_url: str | None = None  # public-inbox server for Message-IDs
+    lore_timeout: float | None = None  # seconds, like --timeout
+    tree: Path | None = None  # kernel tree for tree mode
+    reply: ReplyOptions = field(default_factory=ReplyOptions)
 
 
-def load_config(path: Path | None = None) -> ConfigFile:
-    """Read the config file; a missing file is an empty config, a broken one an error."""
+def parse_config(data: Mapping[str, object], path: Path) -> UserConfig:
+    """A UserConfig from a parsed TOML document; every problem is listed at once."""
+    problems = Problems(str(path))
+    top = Table(data, "", problems, ("lore_url", "lore_timeout", "tree", "reply"))
+    reply = top.table("reply", ("name", "email", "signature", "lists"))
+    config = UserConfig(path, lore_url=top.text("lore_url"),
+                        lore_timeout=top.optional_number("lore_timeout", positive=True),
+                        tree=top.path("tree"),
+                        reply=ReplyOptions(reply.text("name"), reply.text("email"),
+                                           reply.text("signature"), reply.strings("lists")))
+    problems.check()
+    return config
+
+
+def load_config(path: Path | None = None) -> UserConfig:
+    """Read and check the config file; a missing file is an empty config."""
     path = path or config_path()
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        return ConfigFile(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
-    import tomllib  # only when there is a file: ~5 ms
+    data = read_toml(path, "config file")
+    return UserConfig(path) if data is None else parse_config(data, path)
 
-    try:
-        values = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return ConfigFile(path, values)
+
+@dataclass(frozen=True)
+class Environment:
+    """Everything reviewbot takes from the user's environment, read once at the edge."""
+
+    config: UserConfig
+    reviewer: str | None = None  # $REVIEWBOT_FROM: the reviewer identity
+    date: str | None = None  # $REVIEWBOT_DATE: the date of the replies
+    no_color: bool = False  # $NO_COLOR set
+    b4_tracking: Path | None = None  # $B4_TRACKING_FILE: b4 review's series data
+    xdg: Mapping[str, str] = field(default_factory=dict)  # the XDG_*_HOME variables
+
+    def cache_dir(self) -> Path:
+        """``$XDG_CACHE_HOME/reviewbot`` (default ``~/.cache/reviewbot``)."""
+        return xdg_dir("XDG_CACHE_HOME", ".cache", self.xdg) / "reviewbot"
+
+    def state_dir(self) -> Path:
+        """``$XDG_STATE_HOME/reviewbot`` (default ``~/.local/state/reviewbot``)."""
+        return xdg_dir("XDG_STATE_HOME", ".local/state", self.xdg) / "reviewbot"
+
+
+def read_environment(env: Mapping[str, str] | None = None) -> Environment:
+    """The environment variables reviewbot reads, and the config file, checked."""
+    env = os.environ if env is None else env
+    tracking = env.get(B4_TRACKING_ENV)
+    return Environment(load_config(config_path(env)), reviewer=env.get(FROM_ENV) or None,
+                       date=env.get(DATE_ENV) or None, no_color=bool(env.get("NO_COLOR")),
+                       b4_tracking=Path(tracking) if tracking else None,
+                       xdg={k: env[k] for k in _XDG if k in env})

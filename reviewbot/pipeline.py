@@ -19,6 +19,8 @@ from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
 from reviewbot.limits import Limits
 from reviewbot.memo import forget_transient
+from reviewbot.progress import NoProgress, Progress
+from reviewbot.selection import select_rules as select_rules  # re-exported
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
@@ -29,24 +31,6 @@ if TYPE_CHECKING:
 
 # Tree mode: gives the whole post-image text of a file after a patch, or None.
 FullText = Callable[[Patch, FileDiff], "str | None"]
-
-
-def select_rules(rules: Sequence[Rule], settings: Settings) -> list[Rule]:
-    """The rules this run uses: stable ones (and preview ones with --preview), filtered."""
-    def named(rule: Rule, keys: Sequence[str]) -> bool:
-        return any(k in (rule.id, rule.name, rule.cls, rule.category) for k in keys)
-
-    out = []
-    for rule in rules:
-        explicitly = bool(settings.select) and named(rule, settings.select)
-        if rule.status == "preview" and not (settings.preview or explicitly):
-            continue
-        if settings.select and not explicitly:
-            continue
-        if named(rule, settings.ignore):
-            continue
-        out.append(rule)
-    return out
 
 
 def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
@@ -107,7 +91,8 @@ def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> l
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     rules: Sequence[Rule] | None = None, parser: CParser | None = None,
                     full_text: FullText | None = None, tree: GitTree | None = None,
-                    base: str | None = None, revisions: Lookup | None = None) -> Review:
+                    base: str | None = None, revisions: Lookup | None = None,
+                    progress: Progress | None = None) -> Review:
     """Review every series found in ``raw`` (newest revision, or ``settings.version``).
 
     With ``tree`` (kernel-tree mode) each series is applied there first (on ``base``,
@@ -124,14 +109,19 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     if revisions is None:
         mails = []  # not kept for the whole review
     guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
-    if tree is None:
-        from reviewbot.workers import review_all
+    from reviewbot.workers import review_all, weight
 
+    progress = progress or NoProgress()
+    progress.start(f"reviewing {len(series)} series "
+                   f"({sum(len(s.patches) for s in series)} patches)",
+                   sum(weight(s) for s in series))
+    if tree is None:
         def one(s: Series) -> SeriesReview:
             return review_series(s, rules, parser, full_text, guard=guard)
 
-        return _since(Review(tuple(review_all(series, one, settings.jobs))), mails,
-                      revisions)
+        reviewed = review_all(series, one, settings.jobs, advance=progress.advance)
+        progress.finish()
+        return _since(Review(tuple(reviewed)), mails, revisions)
     from reviewbot.tree.apply import apply_series
 
     reviews = []
@@ -139,6 +129,8 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
         applied = apply_series(tree, s, base)
         reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
                                      guard))
+        progress.advance(weight(s))
+    progress.finish()
     return _since(Review(tuple(reviews)), mails, revisions)
 
 

@@ -115,14 +115,23 @@ def _collect(read_fd: int, pid: int, series: Sequence[Series],
 
 
 def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview],
-               jobs: int, min_lines: int = MIN_LINES) -> list[SeriesReview]:
+               jobs: int, min_lines: int = MIN_LINES,
+               advance: Callable[[int], None] | None = None) -> list[SeriesReview]:
     """``[review(s) for s in series]``, in up to ``jobs`` processes when the series have
-    ``min_lines`` diff lines or more."""
+    ``min_lines`` diff lines or more. ``advance(n)`` is told, in this process only,
+    how many diff lines were reviewed since it was last told (with workers: this
+    process's share, scaled to the whole, as the shares are of about equal weight)."""
     weights = [weight(s) for s in series]
+    tell = advance or (lambda n: None)
     jobs = min(jobs, MAX_JOBS, len(series))
     if jobs <= 1 or sum(weights) < min_lines or not hasattr(os, "fork"):
-        return [review(s) for s in series]
+        out = []
+        for s, w in zip(series, weights, strict=True):
+            out.append(review(s))
+            tell(w)
+        return out
     *shares, mine = deal(weights, jobs)
+    total, own, told = sum(weights), sum(weights[i] for i in mine) or 1, 0
     sys.stdout.flush()
     sys.stderr.flush()
     children: list[tuple[int, int, list[int]]] = []
@@ -136,8 +145,13 @@ def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview
         children.append((read_fd, pid, share))
     done: dict[int, SeriesReview] = {}
     try:
+        reviewed = 0
         for i in mine:
             done[i] = review(series[i])
+            reviewed += weights[i]
+            estimate = min(total - 1, total * reviewed // own)
+            tell(estimate - told)
+            told = estimate
     except BaseException:  # Ctrl-C, SIGTERM, an error: the children's work is moot
         for _, pid, _ in children:
             os.kill(pid, signal.SIGKILL)
@@ -145,4 +159,6 @@ def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview
     finally:
         for read_fd, pid, share in children:
             done.update(_collect(read_fd, pid, series, share))
-    return [done[i] if i in done else review(s) for i, s in enumerate(series)]
+    out = [done[i] if i in done else review(s) for i, s in enumerate(series)]
+    tell(total - told)
+    return out

@@ -1,4 +1,5 @@
-"""Shared test helpers: where the real corpus is, golden-file comparison."""
+"""Shared test helpers: where the real corpus is (tests that need it skip without it),
+golden-file comparison."""
 
 from __future__ import annotations
 
@@ -36,11 +37,29 @@ def _private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("reviewbot.fetch.lore.DEFAULT_LORE_URL", "http://127.0.0.1:9/all/")
 
 
+def corpus_path() -> Path:
+    """The real review corpus (``../shared/corpus``, or ``$REVIEWBOT_CORPUS``); the test
+    calling it is skipped, saying why, when it is not there (a clone without
+    ``../shared``). CI has it, and runs these tests."""
+    if not (CORPUS / "manifest.json").is_file():
+        pytest.skip(f"the review corpus is not at {CORPUS} (a clone without ../shared; "
+                    "set REVIEWBOT_CORPUS to run the tests that read it)")
+    return CORPUS
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    if not (CORPUS / "manifest.json").is_file():
-        pytest.fail(f"the review corpus is missing at {CORPUS} (set REVIEWBOT_CORPUS)")
-    return CORPUS
+    """The real review corpus; see :func:`corpus_path`."""
+    return corpus_path()
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``reviewbot ARGV`` in process: (exit status, stdout, stderr)."""
+    from reviewbot.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def compare_golden(name: str, actual: str) -> None:

@@ -183,6 +183,13 @@ def test_b4_review_series_check_reads_the_review_branch(tmp_path: Path,
     assert [d["description"].split(": ")[0] for d in details] == [
         "[PATCH 1/3] frob", "[PATCH 1/3] frob", "[PATCH 3/3] frob", "[PATCH 3/3] frob"]
     assert "mm/frob.c:95: TRE001 error" in details[3]["description"]
+    # the same input, the same review and exit status whatever the format
+    codes = {fmt: subprocess.run([*REVIEWBOT, "--format", fmt, "-"], cwd=repo,
+                                 input=cover_mbox.read_bytes(), capture_output=True,
+                                 env={**env, "B4_TRACKING_FILE": str(tracking_file)},
+                                 timeout=120, check=False).returncode
+             for fmt in ("b4-json", "checkpatch", "text", "json")}
+    assert codes == {"b4-json": 1, "checkpatch": 1, "text": 1, "json": 1}
     # no tracking data, or a branch that is not there: nothing to say
     assert checks.run_series_checks(("cover@example.org", cover), [cmd], str(repo)) == []
     tracking_file.write_text(json.dumps({"series": {"change-id": "nope", "base-commit": base}}))

@@ -45,7 +45,7 @@ from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.engine.loader import load_rules
 from reviewbot.engine.runner import path_matches
 from reviewbot.memo import derived, forget_transient
-from tests.conftest import CORPUS, FIXTURES
+from tests.conftest import FIXTURES, corpus_path
 from tests.strategies import examples
 from tests.test_cmap_index import _maps as tree_mode_maps
 
@@ -249,7 +249,8 @@ def test_reviewed_patches_keep_only_what_later_patches_ask() -> None:
 
 def _corpus_maps(parser: CParser) -> list[FileMap]:
     maps = []
-    for path in sorted(CORPUS.glob("*.patch")) + sorted((FIXTURES / "series").glob("*.mbox")):
+    for path in sorted(corpus_path().glob("*.patch")) + sorted(
+            (FIXTURES / "series").glob("*.mbox")):
         for part in path.read_text(encoding="utf-8", errors="replace").split("\nFrom "):
             body = split_body(part)
             if not body.diff:

@@ -155,7 +155,7 @@ def test_source_forms(capsys: pytest.CaptureFixture[str], archive: PublicInboxSe
     # a URL points at its own server; a Message-ID uses the configured one
     cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "reviewbot"
     cfg.mkdir(parents=True)
-    (cfg / "config.toml").write_text(f'lore_url = "{archive.all_url}"\nunknown_key = 1\n')
+    (cfg / "config.toml").write_text(f'lore_url = "{archive.all_url}"\n')
     source = form.format(url=archive.url + "/", mid=V2_P1)
     data, _ = check_json(capsys, source)
     assert [p["msgid"] for p in data["patches"]] == [V2_P1, V2_P2]
@@ -177,7 +177,9 @@ def test_missing_patches_reported_in_text(capsys: pytest.CaptureFixture[str],
     code, out, _ = run(capsys, "check", "--format", "text", "--lore-url", archive.all_url,
                        HVO_09)
     assert code == 1
-    assert "missing patches: 1, 2, 3, 4, 7, 10, 11, 12, 13, 14" in out
+    assert out.startswith(f"series: [PATCHv4 05/14] mm: Rework compound_head() for power-of-2 "
+                          f"sizeof(struct page) (v4, no cover letter, 4/14 patches, missing "
+                          f"1-4, 7, 10-14; from {archive.all_url}, 4 messages)\n")
 
 
 def test_unknown_message_id(capsys: pytest.CaptureFixture[str],

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
+from reviewbot.config import Environment, ReplyOptions, UserConfig
 from reviewbot.errors import ConfigError
 from reviewbot.report.mbox import FROM_LINE, filenames, mbox_entry, slug
 from reviewbot.report.message import as_quoted_printable
-from reviewbot.userconfig import parse_date, reply_options, reviewer_identity
+from reviewbot.userconfig import parse_date, reviewer_identity
 from tests.conftest import FIXTURES, GOLDEN
 from tests.gitenv import GitConfig, isolate, write_config
 
@@ -54,9 +55,13 @@ def test_output_dir_matches_the_golden(corpus: Path, git: GitConfig, tmp_path: P
     assert (out_dir / names[1]).read_bytes() == golden
 
 
-def test_stdout_is_an_mbox_when_not_a_terminal(git: GitConfig,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_replies_are_asked_for_the_default_is_text(git: GitConfig,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a terminal (capsys) and still the text report: replies only when asked for."""
     code, out, err = run(capsys, "check", str(FROB), "--from", ME)
+    assert code == 1, err
+    assert out.startswith("series: [PATCH v2 0/3] frob: small fixes") and "From " not in out
+    code, out, err = run(capsys, "check", str(FROB), "--reply", "--from", ME)
     assert code == 1, err
     assert out.startswith(FROM_LINE.decode()) and out.count("\nFrom mboxrd@z ") == 1
     code, out2, _ = run(capsys, "check", str(FROB), "--reply", "--from", ME,
@@ -164,23 +169,23 @@ def test_output_errors_are_one_line(git: GitConfig, tmp_path: Path,
     assert blocker.read_text() == "x"
 
 
-def test_identity_sources(git: GitConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_identity_sources(git: GitConfig, tmp_path: Path) -> None:
+    def env(reply: ReplyOptions | None = None, **variables: str) -> Environment:
+        return Environment(UserConfig(tmp_path / "c.toml", reply=reply or ReplyOptions()),
+                           **variables)
+
     with pytest.raises(ConfigError, match="no reviewer address"):
-        reviewer_identity(None, reply_options({}))
+        reviewer_identity(None, env())
     git("user.name", "Git Name")
     git("user.email", "git@example.org")
-    assert reviewer_identity(None, reply_options({})).formatted() == "Git Name <git@example.org>"
-    options = reply_options({"reply": {"name": "Cfg Name", "signature": "S"}})
-    assert reviewer_identity(None, options).formatted() == "Cfg Name <git@example.org>"
-    monkeypatch.setenv("REVIEWBOT_FROM", "Env Name <env@example.org>")
-    assert reviewer_identity(None, options).email == "env@example.org"
-    assert reviewer_identity("Opt <opt@example.org>", options).email == "opt@example.org"
+    assert reviewer_identity(None, env()).formatted() == "Git Name <git@example.org>"
+    options = ReplyOptions(name="Cfg Name", signature="S")
+    assert reviewer_identity(None, env(options)).formatted() == "Cfg Name <git@example.org>"
+    with_env = env(options, reviewer="Env Name <env@example.org>")
+    assert reviewer_identity(None, with_env).email == "env@example.org"
+    assert reviewer_identity("Opt <opt@example.org>", with_env).email == "opt@example.org"
     with pytest.raises(ConfigError, match="not a mail address"):
-        reviewer_identity("nobody", options)
-    with pytest.raises(ConfigError, match="unknown key"):
-        reply_options({"reply": {"nmae": "typo"}})
-    with pytest.raises(ConfigError, match="lists must be a list"):
-        reply_options({"reply": {"lists": "a@b"}})
+        reviewer_identity("nobody", with_env)
 
 
 def test_bad_config_file_and_date(git: GitConfig, capsys: pytest.CaptureFixture[str],

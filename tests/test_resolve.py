@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.config import ConfigFile, config_path, load_config, xdg_dir
+from reviewbot.config import (
+    UserConfig,
+    config_path,
+    load_config,
+    read_environment,
+    xdg_dir,
+)
 from reviewbot.errors import ConfigError, InputError, LimitError
 from reviewbot.fetch.cache import MAGIC, CacheEntry, ThreadCache, default_cache_dir
 from reviewbot.fetch.gunzip import CorruptError, TruncatedError, gunzip_limited
@@ -100,59 +106,69 @@ def test_config_location_follows_xdg(tmp_path: Path) -> None:
         tmp_path / "reviewbot" / "lore")
 
 
-def test_config_keys_are_typed_and_unknown_keys_ignored(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        ) -> None:
+def test_config_keys_are_typed_and_read_at_the_edge(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "reviewbot" / "config.toml"
     path.parent.mkdir()
     path.write_text('lore_url = "http://127.0.0.1:9/mirror"\nlore_timeout = 7\n'
-                    'some_future_key = [1, 2]\n[watch]\ninterval = 5\n')
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    opts = lore_options()
+                    'tree = "~/linux"\n[reply]\nname = "Jane"\nlists = ["a@b.org"]\n')
+    env = read_environment({"XDG_CONFIG_HOME": str(tmp_path), "REVIEWBOT_FROM": "J <j@x.org>",
+                            "XDG_CACHE_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"})
+    cfg = env.config
+    assert (cfg.path, cfg.lore_url, cfg.lore_timeout) == (path, "http://127.0.0.1:9/mirror", 7)
+    assert cfg.tree == Path("~/linux").expanduser() and cfg.reply.lists == ("a@b.org",)
+    assert (env.reviewer, env.no_color) == ("J <j@x.org>", True)
+    assert env.cache_dir() == tmp_path / "cache" / "reviewbot"
+    opts = lore_options(cfg)
     assert opts.url == "http://127.0.0.1:9/mirror/" and not opts.url_explicit
     assert opts.http.timeout == 7.0
-    opts = lore_options("http://other/all/", 3.0, no_cache=True, offline=True)
+    opts = lore_options(cfg, "http://other/all/", 3.0, no_cache=True, offline=True)
     assert (opts.url, opts.url_explicit, opts.http.timeout) == ("http://other/all/", True, 3)
     assert not opts.use_cache and opts.offline
-    cfg = load_config()
-    assert cfg.string("missing") is None and cfg.number("lore_timeout") == 7.0
+    assert lore_options().url == "http://127.0.0.1:9/all/"  # the tests' closed default
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("lore_url = 5\n", "lore_url must be a string"),
-        ("lore_timeout = true\n", "lore_timeout must be a number"),
-        ("lore_timeout = -1\n", "lore_timeout must be a positive number"),
+        ("lore_url = 5\n", "lore_url: expected a string"),
+        ("lore_timeout = true\n", "lore_timeout: expected a number > 0"),
+        ("lore_timeout = -1\n", "lore_timeout: expected a number > 0"),
+        ("lore_timeout = nan\n", "lore_timeout: expected a number > 0"),
+        ('tree = ""\n', "tree: expected a path"),
         ("lore_url = \n", "not valid TOML"),
+        ('lore_ulr = "http://x/"\n', "lore_ulr: unknown key (did you mean 'lore_url'"),
+        ("[watch]\ninterval = 5\n", "watch: unknown section"),
+        ('[reply]\nnmae = "x"\n', "[reply] nmae: unknown key (did you mean 'name'?)"),
+        ('[reply]\nlists = "a@b"\n', "[reply] lists: expected a list of strings"),
+        ('reply = "x"\n', "[reply] must be a table"),
     ],
 )
-def test_bad_config_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str], text: str,
-                                       message: str) -> None:
+@pytest.mark.parametrize("argv", [["check", MID], ["check", "--no-tree", "--format", "text",
+                                                   str(FIXTURES / "series" / "frob-v2.mbox")],
+                                  ["watch", "--status"]])
+def test_bad_config_is_one_line_exit_2_whatever_the_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        text: str, message: str, argv: list[str]) -> None:
+    """One rule: the config file is checked whole when it is read, and check (local or
+    fetched, any format) and watch read it when they start."""
     path = tmp_path / "c.toml"
     path.write_text(text)
     monkeypatch.setenv("REVIEWBOT_CONFIG", str(path))
-    assert main(["check", MID]) == 2
+    assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and message in err and str(path) in err
 
 
-def test_local_check_ignores_a_broken_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_problem_of_a_config_is_listed(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text("this is not toml\n")
-    monkeypatch.setenv("REVIEWBOT_CONFIG", str(path))
-    # tree mode is off, so nothing needs the config file
-    assert main(["check", "--no-tree", "--format", "text",
-                 str(FIXTURES / "series" / "frob-v2.mbox")]) == 1
-
-
-def test_config_getters() -> None:
-    cfg = ConfigFile(Path("c"), {"s": "x", "n": 2, "b": True})
-    assert (cfg.string("s"), cfg.number("n"), cfg.boolean("b")) == ("x", 2.0, True)
-    with pytest.raises(ConfigError):
-        cfg.boolean("n")
+    path.write_text('lore_timeout = 0\ntre = "x"\n[reply]\nemail = 3\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: tre: unknown key (did you mean 'tree'?); "
+                              "lore_timeout: expected a number > 0; "
+                              "[reply] email: expected a string")
+    assert load_config(tmp_path / "missing.toml") == UserConfig(tmp_path / "missing.toml")
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "nan", "inf"])

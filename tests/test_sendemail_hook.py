@@ -16,28 +16,39 @@ from tests.conftest import ROOT
 from tests.kernel_repo import add_series, make_tree
 
 BIN = Path(sys.executable).parent
+NO_REVIEWBOT_PATH = "/usr/local/bin:/usr/bin:/bin"  # git, perl, sh; reviewbot is not here
 
 
-def readme_hook() -> str:
+def readme_install() -> str:
+    """The README's install block: run in the reviewbot directory, it writes the hook."""
     text = (ROOT / "README.md").read_text()
-    m = re.search(r"```sh\n(#!/bin/sh\n# \.git/hooks/sendemail-validate.*?)```", text, re.S)
-    assert m, "the hook is missing from README.md"
+    m = re.search(r"```sh\n(# Run in the reviewbot directory.*?)```", text, re.S)
+    assert m, "the hook's install block is missing from README.md"
     return m.group(1)
 
 
 def install(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    repo = make_tree(tmp_path)
+    """The README's way: reviewbot in .venv of its directory, not on PATH; the block run
+    there, for the tree ~/linux."""
+    repo = make_tree(tmp_path)  # ~/linux, HOME being tmp_path
     add_series(repo)
-    hook = repo / ".git" / "hooks" / "sendemail-validate"
-    hook.write_text(readme_hook())
-    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "XDG_"))}
-    env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "HOME": str(tmp_path),
+    checkout = tmp_path / "reviewbot"
+    checkout.mkdir()
+    (checkout / ".venv").symlink_to(BIN.parent)  # the set-up command's .venv
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "XDG_", "REVIEWBOT_", "VIRTUAL_ENV"))}
+    env.update({"PATH": NO_REVIEWBOT_PATH, "HOME": str(tmp_path),
                 "XDG_CONFIG_HOME": str(tmp_path / "config"),
                 "GIT_CONFIG_GLOBAL": str(tmp_path / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
                 "GIT_AUTHOR_NAME": "Ada Example", "GIT_AUTHOR_EMAIL": "ada@example.org",
                 "GIT_COMMITTER_NAME": "Ada Example",
                 "GIT_COMMITTER_EMAIL": "ada@example.org"})
+    assert shutil.which("reviewbot", path=env["PATH"]) is None
+    subprocess.run(["sh", "-e", "-c", readme_install()], cwd=checkout, env=env, check=True,
+                   timeout=60)
+    hook = repo / ".git" / "hooks" / "sendemail-validate"
+    assert hook.stat().st_mode & stat.S_IXUSR
+    assert f"exec '{checkout}/.venv/bin/reviewbot' check" in hook.read_text()
     return repo, env
 
 
@@ -61,6 +72,8 @@ def test_send_email_dry_run_is_stopped_by_findings(tmp_path: Path) -> None:
     assert "0001-frob-count-failed-takes.patch: rejected by sendemail-validate hook" in output
     assert "mm/frob.c:65: STY001 warning: braces {} are not necessary" in output
     assert "(in frob_take())" in output and "Dry-Sent" not in output
+    assert "series: [PATCH 1/3] frob: count failed takes (v1, patch 1/3; from " in output
+    assert "missing patches" not in output and ", missing " not in output
     good = subprocess.run([*args, "HEAD~2..HEAD~1"], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert good.returncode == 0, good.stderr
@@ -81,12 +94,14 @@ def test_hook_invoked_as_git_invokes_it(tmp_path: Path) -> None:
     for patch in files:
         proc = subprocess.run([str(hook), str(patch.resolve())], cwd=repo, env=env_hook,
                               capture_output=True, text=True, timeout=60, check=False)
-        results.append((proc.returncode, proc.stderr))
-    assert [code for code, _ in results] == [1, 0, 1]
-    assert all(err == "" for _, err in results)
-    proc = subprocess.run([str(hook), str(files[0])], cwd=repo, env=env_hook,
-                          capture_output=True, text=True, timeout=60, check=False)
+        results.append((proc.returncode, proc.stdout, proc.stderr))
+    assert [code for code, _, _ in results] == [1, 0, 1]
+    assert all(err == "" for _, _, err in results)
+    first = results[0][1]
+    # one mail at a time: the header names the patch, no "missing patches" line
+    assert first.startswith("series: [PATCH 1/3] frob: count failed takes (v1, patch 1/3; "
+                            f"from {files[0].resolve()}, 1 message)\n")
+    assert "missing" not in "".join(o for _, o, _ in results)
     # whole-file context: the tree has the commit's blobs
-    assert "note: kernel tree" in proc.stdout and "nothing to apply" in proc.stdout
-    assert "(in frob_take())" in proc.stdout
-    assert shutil.which("reviewbot", path=env["PATH"]) is not None
+    assert "note: kernel tree" in first and "nothing to apply" in first
+    assert "(in frob_take())" in first

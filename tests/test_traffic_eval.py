@@ -20,7 +20,7 @@ from reviewbot.evaluate.traffic_report import TrafficResult, evaluate_traffic
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import select_rules
 from reviewbot.series.mail import parse_mail
-from tests.conftest import CORPUS, FIXTURES, ROOT
+from tests.conftest import CORPUS, FIXTURES, ROOT, corpus_path
 
 DEMO = FIXTURES / "traffic"
 MBOX = DEMO / "demo.mbox"
@@ -267,20 +267,15 @@ def test_bad_options(capsys: pytest.CaptureFixture[str], argv: list[str],
 # comment points at an added line of its patch. (About 10 s: one review of the newest
 # revisions as check does, one of every revision for recall.)
 
-needs_traffic = pytest.mark.skipif(not TRAFFIC.is_file(),
-                                   reason=f"the list traffic is not at {TRAFFIC} "
-                                          "(../shared/corpus; set REVIEWBOT_CORPUS)")
-
-
 @pytest.fixture(scope="module")
 def real() -> TrafficResult:
+    corpus_path()  # skips, saying why, without the corpus
     settings = Settings()
     rules = select_rules(load_rules(None), settings)
     return evaluate_traffic(str(TRAFFIC), str(REAL_JUDGED), str(REAL_COMMENTS), settings,
                             rules)
 
 
-@needs_traffic
 def test_real_traffic_every_finding_is_judged(real: TrafficResult) -> None:
     unjudged = [f"{x.rule} {x.msgid} {x.finding.file}:{x.finding.line} {x.finding.message}"
                 for x in real.matched.unjudged]
@@ -293,17 +288,16 @@ def test_real_traffic_every_finding_is_judged(real: TrafficResult) -> None:
     assert real.recall.total.comments == len(json.loads(REAL_COMMENTS.read_text())["comments"])
 
 
-@needs_traffic
 @pytest.mark.xfail(strict=True, reason="issue 16 phase 2: CON001, STY001, STY002 (the "
                                        "computation/consumer case) and STY007 are under the bar")
 def test_real_traffic_stable_rules_hold_the_bar(real: TrafficResult) -> None:
     assert [(r.rule, r.failures) for r in real.failing] == []
 
 
-@needs_traffic
 def test_real_comments_point_at_added_lines_of_their_patch() -> None:
     """The classed comments are data about the mbox: each one names a reply to the patch it
     names, and its lines are added lines of that patch's file."""
+    corpus_path()  # skips, saying why, without the corpus
     mails = {m.msgid: m for m in (parse_mail(r.data) for r in read_source(str(TRAFFIC)))}
     added: dict[str, set[tuple[str, int]]] = {}
     for c in json.loads(REAL_COMMENTS.read_text())["comments"]:

@@ -12,7 +12,7 @@ from reviewbot.cli import main
 from reviewbot.cmap.filemap import map_file
 from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.whole import ParseCache
-from reviewbot.config import ConfigFile, load_config
+from reviewbot.config import UserConfig, load_config
 from reviewbot.errors import ConfigError
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import parse_messages
@@ -69,40 +69,38 @@ def snapshot(repo: Path) -> dict[str, object]:
 
 def test_find_tree_cwd_config_and_options(tmp_path: Path) -> None:
     repo = make_tree(tmp_path)
-    none = ConfigFile(tmp_path / "none.toml")
-    assert find_tree(None, False, repo / "mm", lambda: none) == GitTree.open(repo)
-    assert find_tree(None, True, repo, lambda: none) is None
+    none = UserConfig(tmp_path / "none.toml")
+    assert find_tree(None, False, repo / "mm", none) == GitTree.open(repo)
+    assert find_tree(None, True, repo, none) is None
     plain = tmp_path / "plain"
     plain.mkdir()
     git(plain, "init", "-q")
-    assert find_tree(None, False, plain, lambda: none) is None  # no MAINTAINERS/Kbuild
-    conf = ConfigFile(tmp_path / "c.toml", {"tree": str(repo)})
-    assert find_tree(None, False, plain, lambda: conf) == GitTree.open(repo)
-    assert find_tree(str(repo), False, plain, lambda: none) == GitTree.open(repo)
+    assert find_tree(None, False, plain, none) is None  # no MAINTAINERS/Kbuild
+    conf = UserConfig(tmp_path / "c.toml", tree=repo)
+    assert find_tree(None, False, plain, conf) == GitTree.open(repo)
+    assert find_tree(str(repo), False, plain, none) == GitTree.open(repo)
     with pytest.raises(TreeError, match="not a git repository"):
-        find_tree(str(tmp_path), False, plain, lambda: none)
-    bad = ConfigFile(tmp_path / "c.toml", {"tree": str(tmp_path / "nowhere")})
+        find_tree(str(tmp_path), False, plain, none)
+    bad = UserConfig(tmp_path / "c.toml", tree=tmp_path / "nowhere")
     with pytest.raises(TreeError, match=r"c\.toml"):
-        find_tree(None, False, plain, lambda: bad)
+        find_tree(None, False, plain, bad)
     (repo / "MAINTAINERS").unlink()
-    assert find_tree(None, False, repo, lambda: none) == GitTree.open(repo)  # Kbuild
+    assert find_tree(None, False, repo, none) == GitTree.open(repo)  # Kbuild
 
 
 def test_config_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    assert load_config(path).path_setting("tree") is None
-    path.write_text('tree = "~/linux"\nidentity = "someone else\'s key"\n[bot]\nx = 1\n')
+    assert load_config(path).tree is None
+    path.write_text('tree = "~/linux"\n')
     conf = load_config(path)
-    assert conf.path_setting("tree") == Path("~/linux").expanduser() and conf.path == path
-    path.write_text("tree = 3\n")
-    with pytest.raises(ConfigError, match="tree must be a path"):
-        load_config(path).path_setting("tree")
-    path.write_text('tree = ""\n')
-    with pytest.raises(ConfigError, match="tree must be a path"):
-        load_config(path).path_setting("tree")
-    path.write_text("tree = \n")
-    with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config(path)
+    assert conf.tree == Path("~/linux").expanduser() and conf.path == path
+    for text, message in (("tree = 3\n", "tree: expected a path"),
+                          ('tree = ""\n', "tree: expected a path"),
+                          ("tree = \n", "not valid TOML"),
+                          ('tree = "x"\nidentity = "y"\n', "identity: unknown key")):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)
 
 
 def test_config_tree_used_by_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -111,7 +109,7 @@ def test_config_tree_used_by_check(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     mbox = series_mbox(repo, tmp_path)
     conf = tmp_path / "xdg" / "reviewbot"
     conf.mkdir(parents=True)
-    (conf / "config.toml").write_text(f"tree = {json.dumps(str(repo))}\nother = true\n")
+    (conf / "config.toml").write_text(f"tree = {json.dumps(str(repo))}\n")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
     _, data = review_json(capsys, str(mbox))

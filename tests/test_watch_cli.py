@@ -123,3 +123,58 @@ def test_reply_identity_from_the_policy_else_like_check(
     assert code == 2 and "the policy sends replies but has no [reply] from" in err
     code, _, err = run(capsys, *args, "--state", str(tmp_path / "c.sqlite"))
     assert code == 0  # drafts: a placeholder From that the human replaces
+
+
+def test_status_shows_the_policy_in_force(capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """--status reads the policy the watcher recorded in the state: its grace times the
+    waiting series, without --policy again (the default grace would call the 2023 series
+    overdue)."""
+    md = mailgen.make_maildir(tmp_path / "md")
+    mailgen.deliver(md, mailgen.series("part", total=3, findings=False)[:2])
+    policy = tmp_path / "watch.toml"
+    policy.write_text('[review]\npaths = ["drivers/*"]\ngrace = 1e9\n[rules]\n'
+                      'min_severity = "warning"\n[reply]\nmax_per_series = 2\n')
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("REVIEWBOT_FROM", "Rev Iewer <rev@example.org>")
+    code, _, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(tmp_path / "o"),
+                       "--policy", str(policy), "--once", "--interval", "7")
+    assert code == 0, err
+    assert (tmp_path / "state" / "reviewbot" / "watch.sqlite").is_file()
+    code, out, err = run(capsys, "watch", "--status")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].startswith(f"policy: {policy} (in force: recorded by the watcher at 20")
+    assert lines[2:6] == [
+        "  review: lists any; paths drivers/*; authors anyone",
+        "  timing: grace 1000000000s, poll every 7s, lore lists every 300s",
+        "  rules: select all; ignore none; preview off; reported: warning and up, "
+        "confidence low and up",
+        "  replies: drafts in the outbox, from Rev Iewer <rev@example.org>, at most 2 per "
+        "series"]
+    assert "1/3 patches, cover" in out and "incomplete, reviewed in" in out
+    # a state no watcher recorded a policy in: what --grace says, marked as assumed
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # invalid: ignored (XDG spec)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    from reviewbot.bot.state import Store
+
+    Store(tmp_path / "home" / ".local" / "state" / "reviewbot" / "watch.sqlite").close()
+    code, out, _ = run(capsys, "watch", "--status", "--grace", "60")
+    assert code == 0
+    assert out.splitlines()[1] == ("policy: the defaults (no --policy) (no watcher has "
+                                   "recorded its policy in this state; assumed)")
+    assert "grace 60s" in out
+
+
+def test_unknown_rule_in_the_policy_stops_the_start(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    md = mailgen.make_maildir(tmp_path / "md")
+    policy = tmp_path / "watch.toml"
+    policy.write_text('[rules]\nselect = ["sty001", "STY01"]\n')
+    code, out, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(tmp_path / "o"),
+                         "--policy", str(policy), "--once", "--state", str(tmp_path / "s"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"reviewbot: error: {policy}: [rules] select: no rule is called "
+                          "'STY01' (did you mean STY001 or ")
+    assert not (tmp_path / "s").exists()  # nothing was started

@@ -135,7 +135,7 @@ def test_sigkill_during_smtp_never_duplicates_never_loses(tmp_path: Path) -> Non
         table = smtp.policy_table()
         hits = _crash_run(
             tmp_path, "[review]\ngrace = 0\n[reply]\nsend = true\nmax_per_hour = 100000\n"
-            f'[smtp]\nserver = "127.0.0.1"\nport = {table["port"]}\n', waves, rng,
+            f'[smtp]\nserver = "127.0.0.1"\nport = {table.port}\n', waves, rng,
             smtp.recorder.delivered.clear)
         delivered = smtp.recorder.by_header("In-Reply-To")
     assert hits >= KILLS // 2

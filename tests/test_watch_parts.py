@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.bot.outbox import Outbox, draft_name, header_value, set_headers
-from reviewbot.bot.policy import Policy, QuietHours, load_policy, parse_policy
+from reviewbot.bot.policy import Policy, QuietHours, SmtpTable, load_policy, parse_policy
 from reviewbot.bot.sources import MaildirSource
 from reviewbot.bot.state import StateError, Store
 from reviewbot.bot.trigger import classify, due_reason, is_complete
@@ -71,7 +71,8 @@ def test_full_policy_file(tmp_path: Path) -> None:
     assert p.identity.email == "bot@example.org" and p.identity.name == "Review Bot"
     assert p.send and p.cc_lists == ("linux-mm@kvack.org",) and p.max_per_series == 2
     assert p.quiet_hours == QuietHours(time(22, 0), time(7, 30))
-    assert p.smtp == {"server": "127.0.0.1"} and p.select == ("STY001",)
+    assert p.smtp == SmtpTable("127.0.0.1") and p.select == ("STY001",)
+    assert p.source == str(path)
     assert p.skip_reason("optout@example.org", "[PATCH] x", ["linux-mm@kvack.org"]) \
         == "author optout@example.org opted out"
     assert "not in the policy's authors" in (
@@ -92,9 +93,9 @@ def test_policy_problems_are_all_listed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_policy(__import__("tomllib").loads(bad), "p.toml")
     text = str(err.value)
-    for needle in ("grace", "unknown key 'list'", "bad regular expression", "send: expected",
-                   "quiet_hours", "Mars/Olympus", "not a mail address", "min_severity",
-                   "unknown section [extra]"):
+    for needle in ("grace", "[review] list: unknown key (did you mean 'lists'?)",
+                   "bad regular expression", "send: expected", "quiet_hours", "Mars/Olympus",
+                   "not a mail address", "min_severity", "extra: unknown section"):
         assert needle in text, needle
     path = tmp_path / "broken.toml"
     path.write_text("[review\n")
@@ -295,20 +296,22 @@ def test_progress_bar_only_for_a_backlog() -> None:
     assert text.endswith("[##########] 40/40\n")
 
 
-def test_smtp_table_is_checked() -> None:
+def test_smtp_table_is_checked_when_the_policy_is_read() -> None:
     from reviewbot.bot.send import settings_from
 
-    ok = settings_from({"server": "127.0.0.1", "port": 2525, "encryption": "tls",
-                        "user": "me"}, to_lists=False)
+    table = {"server": "127.0.0.1", "port": 2525, "encryption": "tls", "user": "me"}
+    ok = settings_from(parse_policy({"smtp": table}).smtp, to_lists=False)
     assert (ok.server, ok.port, ok.encryption, ok.user) == ("127.0.0.1", 2525, "tls", "me")
-    for table, needle in (({"server": "x", "password": "p"}, "unknown key(s) password"),
-                          ({"server": "/usr/sbin/sendmail"}, "expected a host name"),
-                          ({"server": "x", "port": 0}, "port"),
-                          ({"server": "x", "encryption": "starttls"}, "encryption"),
-                          ({"server": "x", "timeout": -1}, "timeout"),
-                          ({"server": "x", "user": 5}, "user")):
+    for bad, needle in (({"server": "x", "password": "p"}, "[smtp] password: unknown key"),
+                        ({"server": "/usr/sbin/sendmail"}, "expected a host name"),
+                        ({"port": 25}, "[smtp] server: expected a host name"),
+                        ({"server": "x", "port": 0}, "port"),
+                        ({"server": "x", "port": 70000}, "port"),
+                        ({"server": "x", "encryption": "starttls"}, "encryption"),
+                        ({"server": "x", "timeout": -1}, "timeout"),
+                        ({"server": "x", "user": 5}, "user")):
         with pytest.raises(ConfigError, match=re.escape(needle)):
-            settings_from(table, to_lists=False)
+            parse_policy({"smtp": bad}, "p.toml")
 
 
 def test_which_send_failures_prove_nothing_was_delivered() -> None:

@@ -129,9 +129,8 @@ def test_embargo_quiet_hours_and_hourly_cap(tmp_path: Path, smtp: SmtpServer) ->
 
 def test_send_failures_retry_or_keep_a_draft(tmp_path: Path, smtp: SmtpServer) -> None:
     # the server is down: certainly not sent, tried again later
-    down = dataclasses.replace(sending(smtp), smtp={**smtp.policy_table(),
-                                                    "port": smtp.port + 1 if smtp.port < 65535
-                                                    else smtp.port - 1})
+    down = dataclasses.replace(sending(smtp), smtp=dataclasses.replace(
+        smtp.policy_table(), port=smtp.port + 1 if smtp.port < 65535 else smtp.port - 1))
     env = Env(tmp_path / "down", policy=down)
     env.deliver(mailgen.series("frob", total=1))
     env.run()

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from reviewbot.bot.policy import SmtpTable
+
 
 @dataclass
 class Delivered:
@@ -73,5 +75,5 @@ class SmtpServer:
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
 
-    def policy_table(self) -> dict[str, Any]:
-        return {"server": "127.0.0.1", "port": self.port, "timeout": 10}
+    def policy_table(self) -> SmtpTable:
+        return SmtpTable("127.0.0.1", self.port, timeout=10)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
-import time
 from datetime import UTC, datetime
-from typing import IO, Protocol
+from typing import IO
+
+# the bar lives with check's terminal feedback; re-exported for the watcher
+from reviewbot.progress import BarProgress as BarProgress
+from reviewbot.progress import NoProgress as NoProgress
+from reviewbot.progress import Progress as Progress
 
 LOGGER = "reviewbot.watch"
 _BARE = re.compile(r"^[A-Za-z0-9_.:/@<>+\-]*$")
@@ -39,69 +42,6 @@ class EventLog:
     def event(self, ts: float, event: str, level: int = logging.INFO,
               **fields: object) -> None:
         self.logger.log(level, logfmt({"ts": iso(ts), "event": event, **fields}))
-
-
-class Progress(Protocol):
-    def start(self, label: str, total: int) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def finish(self) -> None: ...
-
-
-class NoProgress:
-    def start(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-
-class BarProgress:
-    """A one-line progress bar redrawn in place (for a terminal), at most 10 times/s."""
-
-    def __init__(self, stream: IO[str] | None = None, width: int = 30,
-                 minimum: int = 20) -> None:
-        self.stream = stream or sys.stderr
-        self.width, self.minimum = width, minimum
-        self.label, self.total, self.done, self.drawn = "", 0, 0, 0.0
-        self.active = False
-
-    def start(self, label: str, total: int) -> None:
-        self.label, self.total, self.done = label, total, 0
-        self.active = total >= self.minimum
-        self._draw(force=True)
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        self._draw(force=self.done >= self.total)
-
-    def finish(self) -> None:
-        if self.active:
-            self.stream.write("\n")
-            self.stream.flush()
-        self.active = False
-
-    def clear(self) -> None:
-        """Blank the bar's line (before a log line is written)."""
-        if self.active:
-            self.stream.write("\r\033[K")
-
-    def redraw(self) -> None:
-        self._draw(force=True)
-
-    def _draw(self, force: bool = False) -> None:
-        if not self.active:
-            return
-        now = time.monotonic()
-        if not force and now - self.drawn < 0.1:
-            return
-        self.drawn = now
-        filled = self.width * self.done // max(self.total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
-        self.stream.flush()
 
 
 class BarAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, time, tzinfo
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from reviewbot.engine.schema import CONFIDENCES, SEVERITIES, Confidence, Severity
 from reviewbot.errors import ConfigError
 from reviewbot.findings import Finding
 from reviewbot.series.model import Person
+from reviewbot.tomlread import Problems, Table, read_toml
 
 DEFAULT_GRACE = 900.0  # seconds to wait for the rest of an incomplete series
 DEFAULT_MAX_MESSAGE = 10 * 1024 * 1024
@@ -37,6 +37,21 @@ class QuietHours:
         if self.start <= self.end:
             return self.start <= moment < self.end
         return moment >= self.start or moment < self.end  # across midnight
+
+
+@dataclass(frozen=True)
+class SmtpTable:
+    """The policy's ``[smtp]`` table (the password: git's credential helper or
+    ``sendemail.smtpPass``)."""
+
+    server: str
+    port: int = 25
+    encryption: Literal["ssl", "tls", "none"] = "none"
+    user: str | None = None
+    domain: str | None = None  # EHLO name
+    envelope_sender: str | None = None
+    timeout: float = 60.0
+    cert_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +85,9 @@ class Policy:
     embargo: float = 0.0  # seconds after a series was posted before a reply is sent
     quiet_hours: QuietHours | None = None
     timezone: str | None = None  # IANA name for quiet hours; None: the machine's
-    # [smtp]: passed to the SMTP sender
-    smtp: Mapping[str, Any] = field(default_factory=dict)
+    # [smtp]: the SMTP server (None: git's sendemail.* configuration)
+    smtp: SmtpTable | None = None
+    source: str | None = None  # the policy file it was read from (None: the defaults)
     # [revisions]: compare each vN with vN-1 (looked up on a public-inbox server)
     revisions: bool = True
     revisions_url: str | None = None  # None: the first --lore-list followed
@@ -122,96 +138,94 @@ class Policy:
         return self.quiet_hours.contains(local)
 
 
+# -- what --status shows -----------------------------------------------------------------
+
+def _listed(values: Iterable[str], empty: str) -> str:
+    return ", ".join(values) or empty
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.15g}s"
+
+
+def describe(policy: Policy) -> list[str]:
+    """The policy in a few lines: what ``watch --status`` shows of the one in force."""
+    rules = (f"select {_listed(policy.select, 'all')}; ignore {_listed(policy.ignore, 'none')}"
+             f"; preview {'on' if policy.preview else 'off'}; reported: "
+             f"{policy.min_severity} and up, confidence {policy.min_confidence} and up")
+    if policy.rules_dirs:
+        rules += "; rules from " + ", ".join(str(p) for p in policy.rules_dirs)
+    who = policy.identity.formatted() if policy.identity else "as check --reply"
+    lines = [
+        f"policy: {policy.source or 'the defaults (no --policy)'}",
+        f"  review: lists {_listed(policy.lists, 'any')}; paths {_listed(policy.paths, 'any')}"
+        f"; authors {_listed(policy.authors, 'anyone')}"
+        + (f" but not {_listed(policy.skip_authors, '')}" if policy.skip_authors else "")
+        + (f"; skip subjects {_listed(policy.skip_subjects, '')}"
+           if policy.skip_subjects else ""),
+        f"  timing: grace {_seconds(policy.grace)}, poll every "
+        f"{_seconds(policy.poll_interval)}, lore lists every {_seconds(policy.lore_interval)}",
+        f"  rules: {rules}",
+        f"  replies: {'sent over SMTP' if policy.send else 'drafts in the outbox'}, from {who}"
+        f", at most {policy.max_per_series} per series"
+        + ("; a summary to the cover letter" if policy.summary else "")
+        + ("; every patch" if policy.all_patches else ""),
+    ]
+    lines.append("  revisions: " + (
+        "each vN compared with vN-1, looked up on "
+        + (policy.revisions_url or "the first --lore-list followed")
+        if policy.revisions else "not compared"))
+    if policy.send:
+        smtp = (f"{policy.smtp.server}:{policy.smtp.port} ({policy.smtp.encryption})"
+                if policy.smtp else "git's sendemail.* configuration")
+        quiet = (f"{policy.quiet_hours.start:%H:%M}-{policy.quiet_hours.end:%H:%M}"
+                 f" {policy.timezone or 'local time'}" if policy.quiet_hours else "none")
+        lines.append(f"  sending: via {smtp}; lists Cc'd: "
+                     f"{_listed(policy.cc_lists, 'none (the author only)')}"
+                     f"; at most {policy.max_per_hour} per hour; embargo "
+                     f"{_seconds(policy.embargo)}; quiet hours {quiet}")
+    return lines
+
+
 # -- loading ------------------------------------------------------------------------------
 
-_SECTIONS: dict[str, set[str]] = {
-    "review": {"lists", "paths", "authors", "skip_authors", "skip_subjects", "grace",
-               "max_message_bytes", "poll_interval", "lore_interval"},
-    "rules": {"select", "ignore", "preview", "rules_dirs", "min_severity", "min_confidence"},
-    "reply": {"from", "signature", "summary", "all_patches", "send", "cc_lists",
-              "max_per_series", "max_per_hour", "embargo", "quiet_hours", "timezone"},
-    "smtp": set(),  # free-form: handed to the sender, which checks it
-    "revisions": {"enabled", "lore_url"},
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "review": ("lists", "paths", "authors", "skip_authors", "skip_subjects", "grace",
+               "max_message_bytes", "poll_interval", "lore_interval"),
+    "rules": ("select", "ignore", "preview", "rules_dirs", "min_severity", "min_confidence"),
+    "reply": ("from", "signature", "summary", "all_patches", "send", "cc_lists",
+              "max_per_series", "max_per_hour", "embargo", "quiet_hours", "timezone"),
+    "smtp": ("server", "port", "encryption", "user", "domain", "envelope_sender", "timeout",
+             "cert_path"),
+    "revisions": ("enabled", "lore_url"),
 }
 
 
-class _Reader:
-    """Typed access to one TOML table, collecting every problem before raising."""
-
-    def __init__(self, table: Mapping[str, Any], section: str, problems: list[str]) -> None:
-        self.table, self.section, self.problems = table, section, problems
-
-    def _bad(self, key: str, want: str) -> None:
-        self.problems.append(f"[{self.section}] {key}: expected {want}")
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self._bad(key, "a list of strings")
-            return ()
-        return tuple(value)
-
-    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            self._bad(key, f"a number >= {minimum:g}")
-            return default
-        return float(value)
-
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self._bad(key, f"an integer >= {minimum}")
-            return default
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            self._bad(key, "true or false")
-            return default
-        return value
-
-    def text(self, key: str) -> str | None:
-        value = self.table.get(key)
-        if value is not None and not isinstance(value, str):
-            self._bad(key, "a string")
-            return None
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.table.get(key, default)
-        if value not in choices:
-            self._bad(key, "one of " + ", ".join(choices))
-            return default
-        return str(value)
-
-
-def _identity(text: str | None, problems: list[str]) -> Person | None:
+def _identity(text: str | None, problems: Problems) -> Person | None:
     if text is None:
         return None
     import email.utils
 
     name, addr = email.utils.parseaddr(text)
     if "@" not in addr:
-        problems.append(f"[reply] from: {text!r} is not a mail address")
+        problems.add(f"[reply] from: {text!r} is not a mail address")
         return None
     return Person(name, addr)
 
 
-def _quiet(text: str | None, problems: list[str]) -> QuietHours | None:
+def _quiet(text: str | None, problems: Problems) -> QuietHours | None:
     if text is None or text == "":
         return None
     parts = text.split("-")
     matches = [_HHMM.match(p.strip()) for p in parts] if len(parts) == 2 else []
     if len(matches) != 2 or not all(matches):
-        problems.append(f"[reply] quiet_hours: {text!r} is not HH:MM-HH:MM")
+        problems.add(f"[reply] quiet_hours: {text!r} is not HH:MM-HH:MM")
         return None
     start, end = (time(int(m.group(1)), int(m.group(2))) for m in matches if m)
     return QuietHours(start, end)
 
 
-def _server(text: str | None, problems: list[str]) -> str | None:
+def _server(text: str | None, problems: Problems) -> str | None:
     if text is None:
         return None
     from reviewbot.errors import InputError
@@ -220,36 +234,44 @@ def _server(text: str | None, problems: list[str]) -> str | None:
     try:
         return normalize_base_url(text)
     except InputError as exc:
-        problems.append(f"[revisions] lore_url: {exc}")
+        problems.add(f"[revisions] lore_url: {exc}")
         return None
+
+
+def _smtp(table: Table) -> SmtpTable | None:
+    """The ``[smtp]`` table (None when empty: git's sendemail.* configuration)."""
+    if not table.data:
+        return None
+    server = table.text("server")
+    if not server or server.startswith("/"):
+        table.problems.add("[smtp] server: expected a host name (a sendmail path is not "
+                           "supported)")
+    port = table.integer("port", 25, 1)
+    if port > 65535:
+        table.problems.add("[smtp] port: expected a port number")
+    return SmtpTable(server=server or "", port=port,
+                     encryption=cast(Literal["ssl", "tls", "none"],
+                                     table.choice("encryption", ("ssl", "tls", "none"), "none")),
+                     user=table.text("user"), domain=table.text("domain"),
+                     envelope_sender=table.text("envelope_sender"),
+                     timeout=table.optional_number("timeout", positive=True) or 60.0,
+                     cert_path=table.text("cert_path"))
 
 
 def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
     """Build a Policy from a parsed TOML document; every problem is listed at once."""
-    problems: list[str] = []
-    for key, value in data.items():
-        if key not in _SECTIONS:
-            problems.append(f"unknown section [{key}]")
-        elif not isinstance(value, dict):
-            problems.append(f"[{key}] must be a table")
-        elif _SECTIONS[key]:
-            problems.extend(f"[{key}] unknown key {k!r}" for k in value
-                            if k not in _SECTIONS[key])
-
-    def table(name: str) -> Mapping[str, Any]:
-        value = data.get(name, {})
-        return value if isinstance(value, dict) else {}
-
-    review = _Reader(table("review"), "review", problems)
-    rules = _Reader(table("rules"), "rules", problems)
-    reply = _Reader(table("reply"), "reply", problems)
-    revisions = _Reader(table("revisions"), "revisions", problems)
+    problems = Problems(origin)
+    top = Table(data, "", problems, SECTIONS)
+    review, rules, reply = (top.table(name, SECTIONS[name])
+                            for name in ("review", "rules", "reply"))
+    smtp = _smtp(top.table("smtp", SECTIONS["smtp"]))
+    revisions = top.table("revisions", SECTIONS["revisions"])
     skip_subjects = review.strings("skip_subjects")
     for pattern in skip_subjects:
         try:
             re.compile(pattern)
         except re.error as exc:
-            problems.append(f"[review] skip_subjects: bad regular expression {pattern!r}: {exc}")
+            problems.add(f"[review] skip_subjects: bad regular expression {pattern!r}: {exc}")
     timezone = reply.text("timezone")
     if timezone is not None:
         try:
@@ -257,7 +279,7 @@ def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
 
             ZoneInfo(timezone)
         except (ValueError, KeyError, OSError):
-            problems.append(f"[reply] timezone: unknown time zone {timezone!r}")
+            problems.add(f"[reply] timezone: unknown time zone {timezone!r}")
             timezone = None
     policy = Policy(
         lists=review.strings("lists"),
@@ -286,12 +308,11 @@ def parse_policy(data: Mapping[str, Any], origin: str = "policy") -> Policy:
         embargo=reply.number("embargo", 0.0),
         quiet_hours=_quiet(reply.text("quiet_hours"), problems),
         timezone=timezone,
-        smtp=dict(table("smtp")),
+        smtp=smtp,
         revisions=revisions.flag("enabled", True),
         revisions_url=_server(revisions.text("lore_url"), problems),
     )
-    if problems:
-        raise ConfigError(f"{origin}: " + "; ".join(problems))
+    problems.check()
     return policy
 
 
@@ -299,10 +320,7 @@ def load_policy(path: Path | None) -> Policy:
     """The policy in ``path`` (TOML), or the default policy when ``path`` is None."""
     if path is None:
         return Policy()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read policy {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_policy(data, str(path))
+    data = read_toml(path, "policy")
+    if data is None:
+        raise ConfigError(f"cannot read policy {path}: No such file or directory")
+    return replace(parse_policy(data, str(path)), source=str(path))

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-import os
+import json
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.bot.delivery import Sender
-from reviewbot.bot.log import EventLog, NoProgress, Progress
+from reviewbot.bot.log import EventLog, NoProgress, Progress, iso
 from reviewbot.bot.outbox import Outbox
-from reviewbot.bot.policy import DEFAULT_IDENTITY, Policy
+from reviewbot.bot.policy import DEFAULT_IDENTITY, Policy, describe
 from reviewbot.bot.sources import MaildirSource, Source
 from reviewbot.bot.state import Store
 from reviewbot.bot.watch import Totals, Watcher
+from reviewbot.config import Environment
 from reviewbot.errors import ConfigError
 
+POLICY_KEY = "policy"  # the state's meta entry holding the policy in force
 
-def default_state_path() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "reviewbot" / "watch.sqlite"
+
+def default_state_path(environment: Environment) -> Path:
+    """``$XDG_STATE_HOME/reviewbot/watch.sqlite`` (default ``~/.local/state/...``)."""
+    return environment.state_dir() / "watch.sqlite"
 
 
 @dataclass(frozen=True)
@@ -34,18 +36,16 @@ class WatchOptions:
     once: bool = False
 
 
-def with_identity(policy: Policy) -> Policy:
+def with_identity(policy: Policy, environment: Environment) -> Policy:
     """The policy with the replies' From: set: ``[reply] from``, else who `check --reply`
     signs as (REVIEWBOT_FROM, the config file, git user.*); drafts fall back to a
     placeholder, sending needs a real address."""
     if policy.identity is not None:
         return policy
-    from reviewbot.config import load_config
-    from reviewbot.userconfig import reply_options, reviewer_identity
+    from reviewbot.userconfig import reviewer_identity
 
     try:
-        cfg = load_config()
-        identity = reviewer_identity(None, reply_options(dict(cfg.values), str(cfg.path)))
+        identity = reviewer_identity(None, environment)
     except ConfigError as exc:
         if policy.send:
             raise ConfigError(f"the policy sends replies but has no [reply] from, and {exc}"
@@ -66,15 +66,22 @@ def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
     return sources
 
 
+def record_policy(store: Store, policy: Policy, now: float) -> None:
+    """Keep the policy in force in the state, for ``--status``."""
+    record = {"recorded": now, "grace": policy.grace, "lines": describe(policy)}
+    with store.transaction():
+        store.set_meta(POLICY_KEY, json.dumps(record))
+
+
 def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
-              log: EventLog | None = None, progress: Progress | None = None,
-              sender: Sender | None = None) -> Totals:
+              environment: Environment, log: EventLog | None = None,
+              progress: Progress | None = None, sender: Sender | None = None) -> Totals:
     outbox_dir = options.outbox.resolve()
     for maildir in options.maildirs:
         if maildir.resolve() == outbox_dir:
             raise ConfigError(f"--outbox {options.outbox} is also a --maildir: the drafts "
                               "must go to a Maildir of their own")
-    policy = with_identity(policy)
+    policy = with_identity(policy, environment)
     sources = make_sources(options, policy)
     outbox = Outbox(options.outbox)
     if policy.send and sender is None:
@@ -84,6 +91,7 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
     store = Store(options.state)
     try:
         store.lock()
+        record_policy(store, policy, time.time())
         watcher = Watcher(store, sources, outbox, policy, sender=sender, clock=time.time,
                           log=log or EventLog(), progress=progress or NoProgress(), stop=stop)
         return watcher.run(once=options.once)
@@ -91,15 +99,39 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
         store.close()
 
 
-def status_text(state: Path, policy: Policy, now: float | None = None) -> str:
+def _recorded(store: Store) -> tuple[float, float, list[str]] | None:
+    """(when, grace, lines) of the policy the last watcher on this state ran with."""
+    text = store.meta(POLICY_KEY)
+    try:
+        record = json.loads(text) if text else None
+        if not isinstance(record, dict):
+            return None
+        when, grace, lines = record["recorded"], record["grace"], record["lines"]
+        if isinstance(when, int | float) and isinstance(grace, int | float) \
+                and isinstance(lines, list) and all(isinstance(x, str) for x in lines):
+            return float(when), float(grace), lines
+    except (ValueError, KeyError):
+        pass
+    return None
+
+
+def status_text(state: Path, fallback: Policy, now: float | None = None) -> str:
+    """``--status``: the queue under the policy the watcher recorded in the state (the
+    one in force), else under ``fallback`` (what --policy/--grace say, or the defaults)."""
     from reviewbot.bot.status import render_status
 
     store = Store(state, readonly=True)
     try:
-        return render_status(store, time.time() if now is None else now, policy.grace)
+        recorded = _recorded(store)
+        if recorded is not None:
+            when, grace, lines = recorded
+            header = [f"{lines[0]} (in force: recorded by the watcher at {iso(when)})",
+                      *lines[1:]]
+        else:
+            grace = fallback.grace
+            lines = describe(fallback)
+            header = [f"{lines[0]} (no watcher has recorded its policy in this state; "
+                      "assumed)", *lines[1:]]
+        return render_status(store, time.time() if now is None else now, grace, header)
     finally:
         store.close()
-
-
-def parse_lists(values: Sequence[str] | None) -> tuple[str, ...]:
-    return tuple(v.rstrip("/") for v in values or ())

@@ -8,53 +8,28 @@ from __future__ import annotations
 
 import smtplib
 import socket
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reviewbot.bot.delivery import NotSent, Sender
-from reviewbot.bot.policy import Policy
+from reviewbot.bot.policy import Policy, SmtpTable
 from reviewbot.bot.state import ReplyRow
-from reviewbot.errors import ConfigError, ReviewbotError
+from reviewbot.errors import ReviewbotError
 
 if TYPE_CHECKING:
     from reviewbot.report.smtp import SmtpSettings
 
-SMTP_KEYS = {"server", "port", "encryption", "user", "domain", "envelope_sender", "timeout",
-             "cert_path"}
 
-
-def settings_from(table: Mapping[str, Any], to_lists: bool) -> SmtpSettings:
-    """SmtpSettings from a policy ``[smtp]`` table; git's sendemail.* when it is empty."""
+def settings_from(table: SmtpTable | None, to_lists: bool) -> SmtpSettings:
+    """SmtpSettings from the policy's ``[smtp]`` table (checked when the policy was
+    read); git's sendemail.* when the policy has none."""
     from reviewbot.report.smtp import SmtpSettings, smtp_settings
 
-    if not table:
+    if table is None:
         return smtp_settings(to_lists=to_lists)
-    unknown = sorted(set(table) - SMTP_KEYS)
-    if unknown:
-        raise ConfigError(f"[smtp] unknown key(s) {', '.join(unknown)} (known: "
-                          f"{', '.join(sorted(SMTP_KEYS))}; the password comes from git's "
-                          "credential helper or sendemail.smtpPass)")
-    server, port = table.get("server"), table.get("port", 25)
-    encryption = table.get("encryption", "none")
-    if not isinstance(server, str) or not server or server.startswith("/"):
-        raise ConfigError("[smtp] server: expected a host name")
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise ConfigError("[smtp] port: expected a port number")
-    if encryption not in ("ssl", "tls", "none"):
-        raise ConfigError("[smtp] encryption: expected ssl, tls or none")
-    timeout = table.get("timeout", 60.0)
-    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-        raise ConfigError("[smtp] timeout: expected seconds > 0")
-    texts = {}
-    for key in ("user", "domain", "envelope_sender", "cert_path"):
-        value = table.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(f"[smtp] {key}: expected a string")
-        texts[key] = value
-    return SmtpSettings(server=server, port=port, encryption=encryption,
-                        user=texts["user"], domain=texts["domain"],
-                        cert_path=texts["cert_path"], envelope_sender=texts["envelope_sender"],
-                        to_lists=to_lists, timeout=float(timeout))
+    return SmtpSettings(server=table.server, port=table.port, encryption=table.encryption,
+                        user=table.user, domain=table.domain, cert_path=table.cert_path,
+                        envelope_sender=table.envelope_sender, to_lists=to_lists,
+                        timeout=table.timeout)
 
 
 def _refused_before_data(exc: BaseException) -> tuple[bool, bool] | None:

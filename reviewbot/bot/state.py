@@ -242,6 +242,15 @@ class Store:
             self._lock.close()
             self._lock = None
 
+    def meta(self, key: str) -> str | None:
+        """A value the watcher keeps about itself (such as the policy in force)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                        "SET value=excluded.value", (key, value))
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         self.db.execute("BEGIN IMMEDIATE")

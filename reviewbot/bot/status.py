@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reviewbot.bot.log import iso
 from reviewbot.bot.state import SERIES_STATES, Store
 from reviewbot.bot.trigger import due_reason, is_complete
@@ -26,8 +28,11 @@ def _age(seconds: float) -> str:
     return f"{seconds / 86400:.0f}d"
 
 
-def render_status(store: Store, now: float, grace: float, errors: int = 10) -> str:
-    lines = [f"state: {store.path}"]
+def render_status(store: Store, now: float, grace: float, policy: Sequence[str] = (),
+                  errors: int = 10) -> str:
+    """The status report; ``policy`` describes the policy in force (its ``grace`` times
+    the waiting series)."""
+    lines = [f"state: {store.path}", *policy]
     msgs = store.message_counts()
     lines.append(f"messages: {sum(msgs.values())} ({_counts(msgs, MESSAGE_STATUSES)})")
     lines.append(f"series: {_counts(store.state_counts(), SERIES_STATES)}")

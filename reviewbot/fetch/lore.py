@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.errors import FetchError, InputError, LimitError
 from reviewbot.fetch.cache import CacheEntry, ThreadCache, default_cache_dir
 from reviewbot.fetch.gunzip import GZIP_MAGIC, CorruptError, TruncatedError, gunzip_limited
 from reviewbot.fetch.http import HttpPolicy, NotFoundError, http_get
 from reviewbot.fetch.thread import Selection, newest_date, select_series, split_thread
+
+if TYPE_CHECKING:
+    from reviewbot.config import UserConfig
 
 DEFAULT_LORE_URL = "https://lore.kernel.org/all/"
 DEFAULT_MAX_THREAD = 64 * 1024 * 1024  # bytes of one thread, decompressed
@@ -34,6 +39,7 @@ class LoreOptions:
     cache_dir: Path | None = None  # None: the XDG cache directory
     use_cache: bool = True  # read and write the cache (--no-cache: neither)
     offline: bool = False  # never touch the network; a cached copy of any age is used
+    progress: Callable[[str], None] | None = None  # told what is fetched (a terminal)
 
 
 @dataclass(frozen=True)
@@ -109,10 +115,15 @@ def fetch_thread(base: str, msgid: str, opts: LoreOptions) -> Thread:
     cache = ThreadCache(opts.cache_dir or default_cache_dir())
     entry = cache.get(base, msgid) if opts.use_cache or opts.offline else None
     if entry is not None and (opts.offline or entry.fresh()):
+        if opts.progress:
+            opts.progress(f"reading the thread of <{msgid}> from the cache (fetched from "
+                          f"{base})")
         return Thread(base, msgid, tuple(split_thread(entry.data)), True, entry.fetched)
     if opts.offline:
         raise FetchError(f"<{msgid}> is not in the cache ({cache.root}) and --offline "
                          "forbids fetching it")
+    if opts.progress:
+        opts.progress(f"fetching the thread of <{msgid}> from {base} ...")
     try:
         mbox, raws = _download(base, msgid, opts)
     except (FetchError, LimitError) as exc:
@@ -141,23 +152,17 @@ def fetch_series(base: str, msgid: str, version: int | None,
     return thread, replace(selection, notes=thread.notes + selection.notes)
 
 
-def lore_options(lore_url: str | None = None, timeout: float | None = None,
-                 no_cache: bool = False, offline: bool = False,
-                 max_bytes: int = DEFAULT_MAX_THREAD) -> LoreOptions:
+def lore_options(config: UserConfig | None = None, lore_url: str | None = None,
+                 timeout: float | None = None, no_cache: bool = False, offline: bool = False,
+                 max_bytes: int = DEFAULT_MAX_THREAD, cache_dir: Path | None = None,
+                 progress: Callable[[str], None] | None = None) -> LoreOptions:
     """Options from the command line, else the config file (``lore_url``,
-    ``lore_timeout``), else the defaults. Reads the config file: call it only when a
-    thread is really to be fetched."""
+    ``lore_timeout``, checked when it was read), else the defaults."""
     import math
 
-    from reviewbot.config import load_config
-    from reviewbot.errors import ConfigError
-
-    cfg = load_config()
-    url = lore_url or cfg.string("lore_url") or DEFAULT_LORE_URL
+    url = lore_url or (config.lore_url if config else None) or DEFAULT_LORE_URL
     if timeout is None:
-        timeout = cfg.number("lore_timeout")
-        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-            raise ConfigError(f"{cfg.path}: lore_timeout must be a positive number")
+        timeout = config.lore_timeout if config else None
     if timeout is None:
         timeout = HttpPolicy().timeout
     if not (math.isfinite(timeout) and timeout > 0):
@@ -165,4 +170,5 @@ def lore_options(lore_url: str | None = None, timeout: float | None = None,
     return LoreOptions(url=normalize_base_url(url), url_explicit=lore_url is not None,
                        http=HttpPolicy(timeout=timeout),
                        max_thread_bytes=min(DEFAULT_MAX_THREAD, max_bytes),
-                       use_cache=not no_cache, offline=offline)
+                       cache_dir=cache_dir, use_cache=not no_cache, offline=offline,
+                       progress=progress)

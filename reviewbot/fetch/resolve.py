@@ -113,6 +113,9 @@ class Input:
     other_versions: tuple[int, ...] | None = None  # known from the archive's thread
     thread: tuple[bytes, ...] = ()  # every message of the fetched thread (a remote SOURCE)
     server: str | None = None  # the archive it was fetched from
+    origin: str = ""  # where they came from: a path, "standard input", a server's URL
+    held: int = 0  # how many messages the source held (a fetched thread: all of them)
+    cached: float | None = None  # a fetched thread read from the cache: when it was fetched
 
     def finish(self, review: Review) -> Review:
         """Put what the archive knows (other revisions) into the review."""
@@ -135,7 +138,9 @@ def read_input(source: str, max_bytes: int,
     """
     where = classify(source)
     if where.kind in ("stdin", "path"):
-        return Input(tuple(read_source(source, max_bytes)))
+        messages = tuple(read_source(source, max_bytes))
+        return Input(messages, origin="standard input" if source == "-" else source,
+                     held=len(messages))
     from reviewbot.fetch.lore import LoreOptions, fetch_series
 
     opts = lore() if lore is not None else LoreOptions()
@@ -145,4 +150,5 @@ def read_input(source: str, max_bytes: int,
         base = opts.url
     thread, selection = fetch_series(base, where.msgid, version, opts)
     return Input(selection.messages, selection.notes, selection.other_revisions,
-                 thread.messages, base)
+                 thread.messages, base, base, len(thread.messages),
+                 thread.fetched if thread.from_cache else None)

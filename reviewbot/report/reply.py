@@ -167,9 +167,14 @@ def summary_lines(review: SeriesReview) -> list[str]:
     series = review.series
     commented = [pr for pr in review.patches if pr.findings]
     reviewed = [pr for pr in review.patches if not pr.patch.skipped]
-    intro = (f"reviewbot reviewed {len(reviewed)} of the {series.total} patches of this "
-             f"series (v{series.version}) and has comments on {len(commented)}"
-             + (":" if commented else "."))
+    if not reviewed:
+        intro = (f"reviewbot reviewed none of the {series.total} patches of this "
+                 f"series (v{series.version}).")
+    else:
+        intro = (f"reviewbot reviewed {len(reviewed)} of the {series.total} patches of this "
+                 f"series (v{series.version}) and "
+                 + (f"has comments on {len(commented)}:" if commented
+                    else "has no comments."))
     lines = comment_lines(intro)
     if commented:
         lines.append("")

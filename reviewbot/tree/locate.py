@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewbot.config import ConfigFile, load_config
-
 if TYPE_CHECKING:  # the git wrapper (and subprocess) is imported only when git is run
+    from reviewbot.config import UserConfig
     from reviewbot.tree.git import GitTree
 
 KERNEL_MARKERS = ("MAINTAINERS", "Kbuild")
@@ -44,7 +42,7 @@ def _open(path: Path) -> GitTree:
 
 
 def find_tree(option: str | None, no_tree: bool, cwd: Path,
-              config: Callable[[], ConfigFile] = load_config) -> GitTree | None:
+              config: UserConfig | None = None) -> GitTree | None:
     """The tree for tree mode, or None for patch-only review.
 
     ``--no-tree`` wins; then ``--tree PATH``; then the current directory when it is a
@@ -57,15 +55,13 @@ def find_tree(option: str | None, no_tree: bool, cwd: Path,
     top = work_tree_top(cwd) if _marker_above(cwd) else None
     if top is not None and is_kernel_top(top):
         return _open(top)
-    conf = config()
-    tree = conf.path_setting("tree")
-    if tree is not None:
+    if config is not None and config.tree is not None:
         from reviewbot.tree.git import GitTree, TreeError
 
         try:
-            return GitTree.open(tree)
+            return GitTree.open(config.tree)
         except TreeError as exc:
-            raise TreeError(f"{exc} (the 'tree' set in {conf.path})") from exc
+            raise TreeError(f"{exc} (the 'tree' set in {config.path})") from exc
     return None
 
 
