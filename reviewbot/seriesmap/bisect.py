@@ -155,6 +155,7 @@ def used_before_added(smap: SeriesMap) -> list[BuildBreak]:
 
 
 def _needs(use: Use, defn: Definition) -> bool:
+    """``use`` cannot compile without ``defn``'s symbol."""
     if use.in_define or use.how not in _NEEDS.get(defn.symbol.kind, frozenset()):
         return False
     return use.how != "type" or use.complete
@@ -163,63 +164,74 @@ def _needs(use: Use, defn: Definition) -> bool:
 def removed_in_use(smap: SeriesMap) -> list[BuildBreak]:
     out: list[BuildBreak] = []
     for pm in smap.patches:
-        n = pm.index
         s = pm.symbols
-        renames = {id(r.old): r.new.symbol for r in s.renames}
-        removed_files: dict[Key, set[str]] = {}
-        for d in s.removed:
-            removed_files.setdefault(d.symbol.key, set()).add(d.site.file)
-        reported: set[Key] = set()
+        renames = {r.old.symbol.key: r.new.symbol for r in s.renames}
+        groups: dict[Key, list[Definition]] = {}
         for d in s.removes:
-            key = d.symbol.key
-            if key in reported or d.declaration or d.symbol.kind in ("config",):
+            groups.setdefault(d.symbol.key, []).append(d)
+        for key, defs in groups.items():
+            symbol = defs[0].symbol
+            if symbol.kind == "config" or (symbol.kind == "member" and not symbol.scope):
                 continue
-            if d.symbol.kind == "member" and not d.symbol.scope:
-                continue
-            if d.conditional and sum(1 for x in s.removes if x.symbol.key == key
-                                     and not x.declaration) < 2:
+            bodies = [d for d in defs if not d.declaration]
+            if not bodies:
+                continue  # a prototype alone removed: the definition may stay
+            if all(d.conditional for d in bodies) and len(bodies) < 2:
                 continue  # one branch of an #if: another may stay
-            tree = smap.tree_files(d.symbol)
-            if tree and any(f not in removed_files[key] for f in tree):
+            tree = smap.tree_files(symbol)
+            if tree and any(f not in {d.site.file for d in defs} for f in tree):
                 continue  # the tree defines it elsewhere too
-            found = _user_after(smap, n, d)
+            found = _user_after(smap, pm.index, defs)
             if found is None:
                 continue
-            user, until = found
-            reported.add(key)
-            out.append(BuildBreak("removed-in-use", d.site, d.symbol, user, until,
-                                  renames.get(id(d))))
+            removed, user, until = found
+            out.append(BuildBreak("removed-in-use", removed.site, symbol, user, until,
+                                  renames.get(key)))
     return out
 
 
-def _user_after(smap: SeriesMap, n: int, d: Definition) -> tuple[Site, int | None] | None:
-    """An unchanged user of ``d`` after patch ``n`` removes it, and the patch that
-    changes that user (None: patch ``n`` shows it unchanged)."""
+def _seen_by(defs: list[Definition], use: Use) -> Definition | None:
+    """The removed definition ``use`` relied on (a header's before a body's)."""
+    if not _needs(use, defs[0]):
+        return None
+    seen = [d for d in defs if visible(d, use.site.file)]
+    return min(seen, key=lambda d: (not d.site.file.endswith(".h"), d.site.number),
+               default=None)
+
+
+def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
+                ) -> tuple[Definition, Site, int | None] | None:
+    """An unchanged user of the removed ``defs`` after patch ``n``, the definition it
+    relied on, and the patch that changes that user (None: patch ``n`` itself shows
+    it unchanged)."""
     pm = smap.patch(n)
     if pm is None:
         return None
-    key = d.symbol.key
+    key = defs[0].symbol.key
     for use in pm.symbols.context_uses:
-        if use.symbol.key == key and visible(d, use.site.file) and _needs(use, d) \
-                and (use.site.file, use.symbol.name) not in pm.symbols.declared:
-            return use.site, None
+        if use.symbol.key == key and \
+                (use.site.file, use.symbol.name) not in pm.symbols.declared:
+            d = _seen_by(defs, use)
+            if d is not None:
+                return d, use.site, None
     for later in smap.patches:
         k = later.index
         if k <= n:
             continue
         if not smap.complete_up_to(k):
             return None
-        if any((x.symbol.key == key and visible(x, d.site.file)) or
-               (x.symbol.key == key and x.site.file == d.site.file)
-               for x in later.symbols.added):
+        if any(x.symbol.key == key for x in later.symbols.added):
             return None  # defined again
         old_paths = {f.path: f.old_path for f in later.patch.files}
         for use in later.symbols.removed_uses:
-            if use.symbol.key != key or not _needs(use, d) or not visible(d, use.site.file):
+            if use.symbol.key != key:
+                continue
+            d = _seen_by(defs, use)
+            if d is None:
                 continue
             if smap.provenance.origin(k, old_paths.get(use.site.file), use.site.line):
                 continue  # a line the series added: not an unchanged user
-            return use.site, k
+            return d, use.site, k
     return None
 
 
