@@ -24,12 +24,12 @@ patch between the use and the definition leaves the question open (nothing repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from reviewbot.seriesmap.model import Definition, PatchSymbols, Site, Symbol, Use
 from reviewbot.seriesmap.scope import visible, world
-from reviewbot.seriesmap.series import Key, SeriesMap
+from reviewbot.seriesmap.series import Key, SeriesMap, placement
 
 BreakKind = Literal["used-before-added", "removed-in-use"]
 _HAS_BODY = frozenset(("function", "variable", "struct", "union", "enum"))
@@ -63,9 +63,12 @@ class BuildBreak:
     evidence: Site
     until: int | None
     renamed_to: Symbol | None = None
+    also: tuple[Symbol, ...] = ()  # more symbols the same removed lines took, still used
 
     def message(self, total: int) -> str:
         name = self.symbol.spelled()
+        if self.also:
+            name += " (and " + ", ".join(x.spelled() for x in self.also) + ")"
         if self.kind == "used-before-added":
             return (f"uses {name}, which patch {self.until}/{total} adds: this patch "
                     "does not build on its own")
@@ -187,6 +190,22 @@ def removed_in_use(smap: SeriesMap) -> list[BuildBreak]:
             removed, user, until = found
             out.append(BuildBreak("removed-in-use", removed.site, symbol, user, until,
                                   renames.get(key)))
+    return _merged(smap, out)
+
+
+def _merged(smap: SeriesMap, found: list[BuildBreak]) -> list[BuildBreak]:
+    """One finding per place: removals from one block of removed lines land on the same
+    line, and a reviewer says it once, naming every symbol."""
+    out: list[BuildBreak] = []
+    at: dict[tuple[int, str, tuple[str, int]], int] = {}
+    for b in found:
+        where = (b.site.patch, b.site.file, placement(smap, b.site))
+        if where in at:
+            first = out[at[where]]
+            out[at[where]] = replace(first, also=(*first.also, b.symbol))
+            continue
+        at[where] = len(out)
+        out.append(b)
     return out
 
 

@@ -5,8 +5,10 @@
   the layout should have been right in M. (SER001's case, found through line origins.)
 - **revert**: the group puts back exactly what M's change to those lines replaced.
 - **fixup**: the group changes a few tokens (at most ``MAX_FIXUP_TOKENS``) of lines M
-  added, and nothing it brings in (a new name, a literal) is used anywhere else in this
-  patch: a typo, a wrong type or constant corrected after the fact.
+  added, all of them names or strings (not keywords such as ``static``/``const``, not
+  numbers, not punctuation alone), it is the patch's only change in that function, and
+  nothing it brings in or takes out appears in the patch's other changes or its commit
+  message: a typo or a wrong type corrected after the fact.
 - **only-used-later**: a hunk that only adds definitions (a function, macro, type,
   member) that nothing else in this patch uses or names, in a patch that does other
   things and does not announce preparatory work, and that a later patch M is the
@@ -234,16 +236,10 @@ def _is_word(token: str) -> bool:
 
 
 def _meaningful(token: str) -> bool:
-    """A token whose change can be a fix: a name, a number, a literal (a change of
-    punctuation alone, ``.`` to ``->`` or an added ``*``, follows a change of a type
-    elsewhere)."""
-    return _is_word(token) and token not in KEYWORDS
-
-
-def _no_keyword(tokens: list[str]) -> bool:
-    """No C keyword (``static``, ``const``, ``unsigned``...): dropping ``static`` exports
-    a function, adding ``const`` is a choice of interface, neither a fix of a typo."""
-    return not any(t in KEYWORDS for t in tokens)
+    """A token whose change can be a fix of a typo or a wrong type: a name or a string.
+    Not punctuation alone (``.`` to ``->``, an added ``*``: they follow a change of a
+    type elsewhere) and not a number (a limit or a size changed on purpose)."""
+    return _is_word(token) and not token[:1].isdigit() and token not in KEYWORDS
 
 
 def _words(lines: tuple[Line, ...]) -> set[str]:
@@ -307,9 +303,9 @@ def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
                 old, new = _code(ch.removed), _code(ch.added)
                 edits = token_edits(old, new)
                 size = sum(max(len(a), len(b)) for _, a, b in edits)
-                if size and size <= MAX_FIXUP_TOKENS and size * 3 <= len(old) and any(
-                        _meaningful(tok) for _, a, b in edits for tok in (*a, *b)) and \
-                        all(_no_keyword(a) and _no_keyword(b) for _, a, b in edits):
+                words = [t for _, a, b in edits for t in (*a, *b) if _is_word(t)]
+                if size and size <= MAX_FIXUP_TOKENS and size * 3 <= len(old) and words \
+                        and all(_meaningful(t) for t in words):
                     found.append(("fixup", ch, m, origin, _describe(edits)))
     if not found:
         return []

@@ -14,7 +14,9 @@ token by token, removed code against added code:
   removed, counted over the whole patch, changes behaviour; so does a call statement
   added or removed whose function appears nowhere on the other side of the patch and
   is not one the patch defines, renames or removes (assertions and debug output
-  aside).
+  aside). Not when the patch starts calling a function it did not call before (the
+  removed calls may have moved into that helper), nor, for added calls, when it stops
+  calling one (they may have been inside it).
 """
 
 from __future__ import annotations
@@ -106,16 +108,30 @@ class _Patch:
         self.renames = self._renames()
 
     def _renames(self) -> dict[str, str]:
-        """Names replaced by one other name wherever a paired line shows them."""
+        """Names replaced by one other name wherever a paired line shows them. A called
+        name counts only when the patch renames that function's definition: calling
+        another function is not a rename."""
+        s = self.pm.symbols
+        defs = {(r.old.symbol.name, r.new.symbol.name) for r in s.renames} | {
+            (a.symbol.name, b.symbol.name) for a in s.removed for b in s.added
+            if a.symbol.kind == b.symbol.kind and a.symbol.name != b.symbol.name}
         seen: dict[str, set[str]] = {}
         for _, _, old, new in self.changes:
             for a, b in _pairs(old, new):
-                for tag, x, y in token_edits([t.text for t in a.tokens],
-                                             [t.text for t in b.tokens]):
-                    if tag == "replace" and len(x) == len(y):
-                        for p, q in zip(x, y, strict=True):
-                            if _name(p) and _name(q):
-                                seen.setdefault(p, set()).add(q)
+                x = [t.text for t in a.tokens]
+                y = [t.text for t in b.tokens]
+                ops = SequenceMatcher(None, x, y, autojunk=False).get_opcodes()
+                for tag, i1, i2, j1, j2 in ops:
+                    if tag != "replace" or i2 - i1 != j2 - j1:
+                        continue
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                        p, q = x[i], y[j]
+                        if not (_name(p) and _name(q)):
+                            continue
+                        call = i + 1 < len(x) and x[i + 1] == "("
+                        if call and (p, q) not in defs:
+                            continue
+                        seen.setdefault(p, set()).add(q)
         return {p: next(iter(qs)) for p, qs in seen.items() if len(qs) == 1}
 
     def renamed(self, tokens: tuple[Token, ...]) -> list[str]:
@@ -222,6 +238,14 @@ def nfc_in_patch(pm: PatchMap) -> list[NfcChange]:
             continue
         left_old += [(path, cl) for cl in rest_old if id(cl) not in done_old]
         left_new += [(path, cl) for cl in rest_new if id(cl) not in done_new]
+    # a function called now that was not before (a helper), or one no longer called
+    # (inlined): what went away or came in may live in it; calls and locks say nothing
+    brought = any(n not in every_old and not _QUIET_CALL.match(n) for n in every_new)
+    dropped = any(n not in every_new and not _QUIET_CALL.match(n) for n in every_old)
+    if brought:
+        left_old = []
+    if dropped:
+        left_new = []
     out.extend(_lock_changes(p, pm, left_old, left_new))
     out.extend(_call_statements(p, pm, left_old, left_new))
     return sorted(out, key=lambda c: (c.site.file, c.site.number))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reviewbot.series.model import Series
-from reviewbot.seriesmap.model import Definition, Symbol
+from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Provenance
 from reviewbot.seriesmap.scope import visible
 from reviewbot.seriesmap.symbols import PatchMap, map_patch
@@ -60,3 +60,24 @@ def map_series(series: Series, tree: TreeDefines | None = None) -> SeriesMap:
             added.setdefault(d.symbol.key, []).append(d)
     return SeriesMap(series, maps, Provenance(reviewed), tree,
                      {k: tuple(v) for k, v in added.items()})
+
+
+def placement(smap: SeriesMap, site: Site) -> tuple[str, int]:
+    """Where a finding about ``site`` goes, as the engine places findings: ``("new",
+    line)`` for an added or context line; for a removed line ``("old", n)`` with ``n``
+    the next post-image line of its hunk (or one past the previous one at the end)."""
+    line = site.line
+    if line.new is not None:
+        return "new", line.new
+    pm = smap.patch(site.patch)
+    for hm in pm.hunks if pm is not None else ():
+        lines = hm.hunk.lines
+        for i, ln in enumerate(lines):
+            if ln is not line:
+                continue
+            nxt = next((x.new for x in lines[i + 1:] if x.new is not None), None)
+            if nxt is None:
+                prev = next((x.new for x in reversed(lines[:i]) if x.new is not None), None)
+                nxt = (prev or hm.hunk.new_start - 1) + 1
+            return "old", nxt
+    return "old", line.old or 0

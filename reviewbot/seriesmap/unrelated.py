@@ -1,6 +1,7 @@
 """A hunk unrelated to the rest of its patch.
 
-A hunk of a C file that changes code (not only layout or comments) is unrelated when
+A hunk of a C file that changes code inside a function (not only layout or comments;
+not tables, macros or declarations, which serve the code that uses them) is unrelated when
 nothing ties it to the rest of the patch: the functions and types it changes are not
 named anywhere else in the patch (on any line of another hunk) or in the commit
 message; it names none of the functions and types the rest of the patch changes; and
@@ -20,6 +21,7 @@ from typing import Literal
 
 from reviewbot.seriesmap.changes import Change, change_groups, tokens_of
 from reviewbot.seriesmap.cuses import KEYWORDS
+from reviewbot.seriesmap.lexer import code_lines
 from reviewbot.seriesmap.model import Site
 from reviewbot.seriesmap.scope import world
 from reviewbot.seriesmap.series import SeriesMap
@@ -29,6 +31,19 @@ UnrelatedKind = Literal["other-area", "other-function"]
 _WORD = re.compile(r"[A-Za-z_]\w*")
 MIN_WORD = 4
 MIN_PART = 8  # a name this long inside another one ties them
+MIN_COMMENT_WORD = 5
+# words of any commit message or comment that say nothing about a topic
+_PLAIN_WORDS = frozenset((
+    "about", "above", "after", "again", "already", "always", "array", "based", "because",
+    "before", "being", "below", "between", "bytes", "called", "caller", "cannot",
+    "check", "checks", "could", "count", "currently", "default", "doesn", "during",
+    "enable", "error", "errors", "every", "field", "first", "flags", "function",
+    "functions", "handle", "helper", "instead", "later", "least", "length", "level",
+    "makes", "might", "needed", "never", "number", "other", "patch", "possible",
+    "return", "returns", "should", "since", "single", "still", "struct", "their",
+    "there", "these", "thing", "those", "through", "times", "update", "using", "value",
+    "values", "where", "which", "while", "would", "write", "reads", "right", "state",
+    "start", "store", "table", "unsigned", "static", "const", "inline", "define"))
 KERNEL_TOP = frozenset(("arch", "block", "certs", "crypto", "drivers", "fs", "include",
                         "init", "io_uring", "ipc", "kernel", "lib", "mm", "net", "rust",
                         "security", "sound", "virt"))
@@ -102,6 +117,18 @@ def _distinctive(words: set[str]) -> set[str]:
             and w not in KEYWORDS}
 
 
+def _in_function(hm: HunkMap) -> bool:
+    """Every changed code line of the hunk is inside a function body."""
+    for side, kind in ((hm.new, "+"), (hm.old, "-")):
+        if side is None:
+            return False
+        for ln, cl, owner in zip(side.lines, side.code, side.owners, strict=True):
+            if ln.kind == kind and not cl.blank and (owner is None or " " in owner
+                                                     or cl.in_define):
+                return False
+    return True
+
+
 def _changed_words(hm: HunkMap) -> set[str]:
     """Names on the hunk's changed code lines, and the words of their strings (a log
     message says what the change is about)."""
@@ -114,6 +141,31 @@ def _changed_words(hm: HunkMap) -> set[str]:
                 out.add(t.text)
             elif t.kind == "str":
                 out.update(_WORD.findall(t.text))
+    return out
+
+
+def _topic(words: set[str]) -> set[str]:
+    """The lower-case parts of names and words (``UBLK_F_BATCH``: ``batch``), long and
+    specific enough to say what something is about."""
+    out: set[str] = set()
+    for w in words:
+        for part in re.split(r"_+|(?<=[a-z])(?=[A-Z])", w):
+            part = part.lower()
+            if len(part) >= MIN_COMMENT_WORD and part not in _PLAIN_WORDS:
+                out.add(part)
+    return out
+
+
+def _comment_words(hm: HunkMap) -> set[str]:
+    """Words of the comments on the hunk's added lines: a comment that says why the
+    code is there ties it to the commit message as well as a name does."""
+    out: set[str] = set()
+    added = [ln for ln in hm.hunk.lines if ln.kind == "+"]
+    for ln, cl in zip(added, code_lines([ln.text for ln in added]), strict=True):
+        # what the lexer blanked: comments (and the inside of strings)
+        text = "".join(c if k == " " else " " for c, k in
+                       zip(ln.text, cl.code.ljust(len(ln.text)), strict=False))
+        out.update(w for w in _WORD.findall(text) if len(w) >= MIN_COMMENT_WORD)
     return out
 
 
@@ -189,6 +241,8 @@ def unrelated_in_patch(pm: PatchMap) -> list[Unrelated]:
     out: list[Unrelated] = []
     for hm in judged:
         owners, changed, seen = info[id(hm)]
+        if not _in_function(hm):
+            continue  # tables, macros and declarations serve the code that uses them
         rest_owners: set[str] = set()
         rest_changed: set[str] = set()
         rest_seen: set[str] = set()
@@ -202,6 +256,8 @@ def unrelated_in_patch(pm: PatchMap) -> list[Unrelated]:
         if _tied(owners, rest_seen | said) or _tied(rest_owners - owners, seen):
             continue
         if _tied(changed, rest_changed | said) or _named_by(hm.file, said):
+            continue
+        if _topic(changed | _comment_words(hm)) & _topic(said):
             continue
         first = next((ln for ch in change_groups(hm.hunk) for ln in ch.added), None) or \
             hm.hunk.removed[0]
