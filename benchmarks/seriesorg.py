@@ -170,17 +170,24 @@ def comments_found(found: Sequence[Candidate], path: str) -> list[tuple[dict[str
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def gather(sources: Sequence[str]) -> list[Candidate]:
+    """The candidates of every source, a patch found in two sources once."""
+    found: list[Candidate] = []
+    for source in sources:
+        found.extend(candidates(every_revision(read_messages(source))))
+    return list({c.key(): c for c in found}.values())
+
+
+def main(argv: Sequence[str] | None = None, found: list[Candidate] | None = None) -> int:
+    """The command; ``found``: candidates already gathered from the sources."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sources", nargs="+")
     ap.add_argument("--judged")
     ap.add_argument("--comments")
     ap.add_argument("--stubs", action="store_true")
     args = ap.parse_args(argv)
-    found: list[Candidate] = []
-    for source in args.sources:
-        found.extend(candidates(every_revision(read_messages(source))))
-    found = list({c.key(): c for c in found}.values())  # a patch in two sources: once
+    if found is None:
+        found = gather(args.sources)
     status = 0
     if args.judged:
         table, unjudged, stale = score(found, load_judged(args.judged))

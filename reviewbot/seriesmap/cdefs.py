@@ -232,8 +232,11 @@ class _Reader:
         toks = cl.tokens
         for k in range(len(toks) - 1):
             if toks[k].text == "define" and toks[k + 1].kind == "id":
-                self._add("macro", toks[k + 1].text, i,
-                          shape=[x.text for x in toks[k + 2:]])
+                name = toks[k + 1].text
+                body = [x.text for x in toks[k + 2:]]
+                if body == [name]:
+                    return  # "#define foo foo": a marker that foo exists, not foo itself
+                self._add("macro", name, i, shape=body)
                 return
 
     # -- top level -------------------------------------------------------------------
@@ -295,7 +298,7 @@ class _Reader:
             return _Frame("func", name)
         first = toks[0]
         if (first.kind == "id" and len(texts) > 1 and texts[1] == "(") or (
-                static and len(texts) > 2 and texts[2] == "("):
+                texts[0] == "static" and len(texts) > 2 and texts[2] == "("):
             call = first.text if texts[1] == "(" else texts[1]
             if _DEFINING_MACRO.match(call) and not body:
                 self._macro_variable(toks, where, static)

@@ -23,14 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from reviewbot.diff.model import Hunk, Line
+from reviewbot.diff.model import Line
 from reviewbot.seriesmap.changes import (
     Change,
-    change_groups,
     is_blank,
     texts,
     token_edits,
-    tokens_of,
 )
 from reviewbot.seriesmap.cuses import KEYWORDS
 from reviewbot.seriesmap.model import Definition, Site, Symbol
@@ -192,7 +190,7 @@ class _Finder:
         function, in its hunk)."""
         owner = _owner(hm, change)
         for other_hm in self.pm.hunks:
-            for ch in change_groups(other_hm.hunk):
+            for ch in other_hm.changes:
                 if ch.anchor is change.anchor or same_layout_free(ch.removed, ch.added):
                     continue
                 if owner is None and other_hm is hm:
@@ -210,7 +208,7 @@ class _Finder:
         for hm in pm.hunks:
             if hm.file != origin.file:
                 continue
-            for ch in change_groups(hm.hunk):
+            for ch in hm.changes:
                 if any(ln is origin.line for ln in ch.added):
                     return ch
         return None
@@ -227,8 +225,8 @@ def _owner(hm: HunkMap, change: Change) -> str | None:
     return None
 
 
-def _code(lines: tuple[Line, ...]) -> list[str]:
-    return texts(tokens_of(lines))
+def _code(hm: HunkMap, lines: tuple[Line, ...]) -> list[str]:
+    return texts(hm.tokens(lines))
 
 
 def _is_word(token: str) -> bool:
@@ -242,16 +240,16 @@ def _meaningful(token: str) -> bool:
     return _is_word(token) and not token[:1].isdigit() and token not in KEYWORDS
 
 
-def _words(lines: tuple[Line, ...]) -> set[str]:
-    return {t.text for t in tokens_of(lines) if t.kind in ("id", "num", "str", "chr")}
+def _words(hm: HunkMap, lines: tuple[Line, ...]) -> set[str]:
+    return {t.text for t in hm.tokens(lines) if t.kind in ("id", "num", "str", "chr")}
 
 
-def _linked(pm: PatchMap, change: Change, message: str) -> bool:
+def _linked(pm: PatchMap, hm: HunkMap, change: Change, message: str) -> bool:
     """What ``change`` brings in or takes out is part of the patch's own work: a name,
     number or literal it adds appears on the patch's other added lines, one it drops on
     its other removed lines (the same change made elsewhere), a name the patch defines
     or removes, or one its commit message names."""
-    edits = token_edits(_code(change.removed), _code(change.added))
+    edits = token_edits(_code(hm, change.removed), _code(hm, change.added))
     brought = {t for _, _, b in edits for t in b if _is_word(t)}
     dropped = {t for _, a, _ in edits for t in a if _is_word(t)}
     s = pm.symbols
@@ -259,11 +257,11 @@ def _linked(pm: PatchMap, change: Change, message: str) -> bool:
         return True
     if any(len(w) > 3 and w in message for w in brought | dropped if w[:1].isalpha()):
         return True
-    for hm in pm.hunks:
-        for ch in change_groups(hm.hunk):
+    for other in pm.hunks:
+        for ch in other.changes:
             if ch.anchor is change.anchor:
                 continue
-            if brought & _words(ch.added) or dropped & _words(ch.removed):
+            if brought & _words(other, ch.added) or dropped & _words(other, ch.removed):
                 return True
     return False
 
@@ -279,14 +277,14 @@ def _describe(edits: list[tuple[str, list[str], list[str]]]) -> str:
 def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     """Reformats, reverts and fix-ups of lines an earlier patch added."""
     f = _Finder(smap, pm)
-    found: list[tuple[MisplacedKind, Change, int, Origin, str]] = []
+    found: list[tuple[MisplacedKind, HunkMap, Change, int, Origin, str]] = []
     for hm in pm.hunks:
-        for ch in change_groups(hm.hunk):
+        for ch in hm.changes:
             if not any(not is_blank(ln) for ln in ch.removed):
                 if all(is_blank(ln) for ln in (*ch.removed, *ch.added)):
                     src = f.layout_source(hm, ch)
                     if src is not None:
-                        found.append(("reformat", ch, src[0], src[1], ""))
+                        found.append(("reformat", hm, ch, src[0], src[1], ""))
                 continue
             src = f.source(hm, ch)
             if src is None:
@@ -294,38 +292,31 @@ def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
             m, origin = src
             earlier = f.earlier_change(origin)
             if same_layout_free(ch.removed, ch.added):
-                found.append(("reformat", ch, m, origin, ""))
+                found.append(("reformat", hm, ch, m, origin, ""))
             elif earlier is not None and earlier.removed and ch.added and [
                     _squashed(ln) for ln in earlier.removed if not is_blank(ln)] == [
                     _squashed(ln) for ln in ch.added if not is_blank(ln)]:
-                found.append(("revert", ch, m, origin, ""))
+                found.append(("revert", hm, ch, m, origin, ""))
             elif ch.added and f.isolated(hm, ch):
-                old, new = _code(ch.removed), _code(ch.added)
+                old, new = _code(hm, ch.removed), _code(hm, ch.added)
                 edits = token_edits(old, new)
                 size = sum(max(len(a), len(b)) for _, a, b in edits)
                 words = [t for _, a, b in edits for t in (*a, *b) if _is_word(t)]
                 if size and size <= MAX_FIXUP_TOKENS and size * 3 <= len(old) and words \
                         and all(_meaningful(t) for t in words):
-                    found.append(("fixup", ch, m, origin, _describe(edits)))
+                    found.append(("fixup", hm, ch, m, origin, _describe(edits)))
     if not found:
         return []
     message = pm.patch.mail.subject.title + "\n" + pm.patch.commit_message
     out: list[Misplaced] = []
-    for kind, ch, m, origin, detail in found:
-        if kind in ("fixup", "revert") and _linked(pm, ch, message):
+    for kind, hm, ch, m, origin, detail in found:
+        if kind in ("fixup", "revert") and _linked(pm, hm, ch, message):
             continue  # what it changes is part of this patch's own work
         anchor = ch.anchor
-        out.append(Misplaced(kind, Site(pm.index, _file_of(pm, ch.hunk), anchor), m,
+        out.append(Misplaced(kind, Site(pm.index, hm.file, anchor), m,
                              Site(m, origin.file, origin.line),
                              (*ch.removed, *ch.added), detail=detail))
     return out
-
-
-def _file_of(pm: PatchMap, hunk: Hunk) -> str:
-    for hm in pm.hunks:
-        if hm.hunk is hunk:
-            return hm.file
-    return ""
 
 
 def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:

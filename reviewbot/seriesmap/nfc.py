@@ -28,11 +28,11 @@ from difflib import SequenceMatcher
 from typing import Literal
 
 from reviewbot.diff.model import Line
-from reviewbot.seriesmap.changes import Change, change_groups, token_edits
-from reviewbot.seriesmap.lexer import Token, code_lines
+from reviewbot.seriesmap.changes import Change, token_edits
+from reviewbot.seriesmap.lexer import Token
 from reviewbot.seriesmap.model import Site
 from reviewbot.seriesmap.series import SeriesMap
-from reviewbot.seriesmap.symbols import PatchMap, is_c
+from reviewbot.seriesmap.symbols import HunkMap, PatchMap, is_c
 
 NfcKind = Literal["operator", "constant", "lock", "call-added", "call-removed"]
 _CLAIM = re.compile(
@@ -86,10 +86,9 @@ class _CodeLine:
     tokens: tuple[Token, ...]
 
 
-def _code(lines: tuple[Line, ...]) -> list[_CodeLine]:
-    return [_CodeLine(ln, cl.tokens) for ln, cl in zip(
-        lines, code_lines([ln.text for ln in lines]), strict=True)
-        if cl.tokens and not cl.dead and cl.directive is None]
+def _code(hm: HunkMap, lines: tuple[Line, ...]) -> list[_CodeLine]:
+    return [_CodeLine(ln, cl.tokens) for ln, cl in zip(lines, hm.code(lines), strict=True)
+            if cl.tokens and not cl.dead and cl.directive is None]
 
 
 class _Patch:
@@ -101,8 +100,9 @@ class _Patch:
         for hm in pm.hunks:
             if not is_c(hm.file):
                 continue
-            for ch in change_groups(hm.hunk):
-                self.changes.append((hm.file, ch, _code(ch.removed), _code(ch.added)))
+            for ch in hm.changes:
+                self.changes.append((hm.file, ch, _code(hm, ch.removed),
+                                     _code(hm, ch.added)))
         s = pm.symbols
         self.own = {d.symbol.name for d in (*s.added, *s.removed)}
         self.renames = self._renames()

@@ -7,11 +7,13 @@ Kconfig files give ``config`` definitions and expression uses, Makefiles their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from reviewbot.diff.model import FileDiff, Hunk
+from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.series.model import Patch
 from reviewbot.seriesmap.cdefs import SideMap, read_side, side_lines
+from reviewbot.seriesmap.changes import Change, change_groups
 from reviewbot.seriesmap.cuses import declared_names, side_uses
 from reviewbot.seriesmap.kconfig import (
     is_kconfig,
@@ -20,13 +22,14 @@ from reviewbot.seriesmap.kconfig import (
     kconfig_uses,
     make_uses,
 )
+from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
 from reviewbot.seriesmap.model import Definition, PatchSymbols, Rename, Use
 
 
 @dataclass(frozen=True)
 class HunkMap:
     """One hunk of a patch, both sides read as C (``old``/``new`` are None for files
-    that are not C)."""
+    that are not C), and its change groups."""
 
     file: str  # the path the hunk is reported on (new path; old for a deleted file)
     old_path: str | None  # the file's path before the patch (None: a new file)
@@ -34,6 +37,30 @@ class HunkMap:
     hunk: Hunk
     old: SideMap | None
     new: SideMap | None
+    changes: tuple[Change, ...] = ()
+    _code: dict[int, CodeLine] = field(default_factory=dict, repr=False, compare=False)
+
+    def code(self, lines: Sequence[Line]) -> list[CodeLine]:
+        """``lines`` of the hunk as C: as read with the rest of their side (a comment
+        opened above covers them), or read on their own for a file that is not C."""
+        if self._code:
+            found = [self._code.get(id(ln)) for ln in lines]
+            if all(cl is not None for cl in found):
+                return found  # type: ignore[return-value]
+        return list(code_lines([ln.text for ln in lines]))
+
+    def tokens(self, lines: Sequence[Line]) -> list[Token]:
+        return [t for cl in self.code(lines) for t in cl.tokens]
+
+
+def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
+              old: SideMap | None, new: SideMap | None) -> HunkMap:
+    code: dict[int, CodeLine] = {}
+    for side in (old, new):
+        if side is not None:
+            code.update((id(ln), cl) for ln, cl in zip(side.lines, side.code, strict=True))
+    return HunkMap(path, old_path, position, hunk, old, new, tuple(change_groups(hunk)),
+                   code)
 
 
 @dataclass(frozen=True)
@@ -94,7 +121,7 @@ def map_patch(patch: Patch) -> PatchMap:
                     context_uses, declared)
             continue
         for pos, hunk in enumerate(fdiff.hunks):
-            hunks.append(HunkMap(path, fdiff.old_path, pos, hunk, None, None))
+            hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, None, None))
             if is_kconfig(path):
                 for d in kconfig_definitions(n, path, hunk.lines):
                     {"+": added, "-": removed, " ": kept}[d.site.line.kind].append(d)
@@ -130,7 +157,7 @@ def _c_file(n: int, fdiff: FileDiff, hunks: list[HunkMap], added: list[Definitio
                 types[name] = type_ if types.get(name, type_) == type_ else ""
     declared.update((path, name) for name in new_types)
     for pos, (hunk, old, new) in enumerate(sides):
-        hunks.append(HunkMap(path, fdiff.old_path, pos, hunk, old, new))
+        hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, old, new))
         for d in new.definitions:
             (added if d.site.line.kind == "+" else kept).append(d)
         removed.extend(d for d in old.definitions if d.site.line.kind == "-")

@@ -19,9 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from reviewbot.seriesmap.changes import Change, change_groups, tokens_of
+from reviewbot.seriesmap.changes import Change
 from reviewbot.seriesmap.cuses import KEYWORDS
-from reviewbot.seriesmap.lexer import code_lines
 from reviewbot.seriesmap.model import Site
 from reviewbot.seriesmap.scope import world
 from reviewbot.seriesmap.series import SeriesMap
@@ -94,10 +93,10 @@ class Unrelated:
                 "in a patch of its own?")
 
 
-def _code_change(ch: Change) -> bool:
+def _code_change(hm: HunkMap, ch: Change) -> bool:
     """A change of C tokens (not only layout or comments), and not only of
     ``#include`` lines (which serve the rest of the patch)."""
-    if [t.text for t in tokens_of(ch.removed)] == [t.text for t in tokens_of(ch.added)]:
+    if [t.text for t in hm.tokens(ch.removed)] == [t.text for t in hm.tokens(ch.added)]:
         return False
     return not all(_INCLUDE.match(ln.text) or not ln.text.strip()
                    for ln in (*ch.removed, *ch.added))
@@ -109,7 +108,7 @@ def _judged(hm: HunkMap) -> bool:
     if not is_c(hm.file) or hm.old_path is None or world(hm.file) != "kernel" or \
             hm.file.split("/", 1)[0] not in KERNEL_TOP:
         return False
-    return any(_code_change(ch) for ch in change_groups(hm.hunk))
+    return any(_code_change(hm, ch) for ch in hm.changes)
 
 
 def _distinctive(words: set[str]) -> set[str]:
@@ -133,10 +132,10 @@ def _changed_words(hm: HunkMap) -> set[str]:
     """Names on the hunk's changed code lines, and the words of their strings (a log
     message says what the change is about)."""
     out: set[str] = set()
-    for ch in change_groups(hm.hunk):
-        if not _code_change(ch):
+    for ch in hm.changes:
+        if not _code_change(hm, ch):
             continue
-        for t in tokens_of((*ch.removed, *ch.added)):
+        for t in hm.tokens((*ch.removed, *ch.added)):
             if t.kind == "id":
                 out.add(t.text)
             elif t.kind == "str":
@@ -161,7 +160,7 @@ def _comment_words(hm: HunkMap) -> set[str]:
     code is there ties it to the commit message as well as a name does."""
     out: set[str] = set()
     added = [ln for ln in hm.hunk.lines if ln.kind == "+"]
-    for ln, cl in zip(added, code_lines([ln.text for ln in added]), strict=True):
+    for ln, cl in zip(added, hm.code(added), strict=True):
         # what the lexer blanked: comments (and the inside of strings)
         text = "".join(c if k == " " else " " for c, k in
                        zip(ln.text, cl.code.ljust(len(ln.text)), strict=False))
@@ -180,7 +179,7 @@ def _tied(words: set[str], names: set[str]) -> bool:
 
 
 def _all_words(hm: HunkMap) -> set[str]:
-    out = {t.text for t in tokens_of(hm.hunk.lines) if t.kind == "id"}
+    out = {t.text for t in hm.tokens(hm.hunk.lines) if t.kind == "id"}
     out.update(_WORD.findall(hm.hunk.section))
     return out
 
@@ -259,7 +258,7 @@ def unrelated_in_patch(pm: PatchMap) -> list[Unrelated]:
             continue
         if _topic(changed | _comment_words(hm)) & _topic(said):
             continue
-        first = next((ln for ch in change_groups(hm.hunk) for ln in ch.added), None) or \
+        first = next((ln for ch in hm.changes for ln in ch.added), None) or \
             hm.hunk.removed[0]
         owner = spelled[min(owners)] if owners else None
         mine = subsystem(hm.file)
