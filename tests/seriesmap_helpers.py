@@ -4,6 +4,7 @@ examples under fixtures/seriesmap (made with git format-patch)."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from pathlib import Path
 
 from reviewbot.fetch.local import read_source
@@ -16,6 +17,7 @@ from reviewbot.seriesmap.tree import TreeDefines
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "seriesmap"
 Change = tuple[str, str | None, str | None]  # path, text before (None: new), after
+PatchSpec = tuple[str, str, Sequence[Change]]  # title, commit message, changes
 
 
 def diff(path: str, before: str | None, after: str | None, section: str = "") -> str:
@@ -43,8 +45,7 @@ def patch_mail(index: int, total: int, title: str, body: str, diffs: str) -> byt
     return text.encode()
 
 
-def series_of(*patches: tuple[str, str, list[Change]], skip: tuple[int, ...] = ()
-              ) -> Series:
+def series_of(*patches: PatchSpec, skip: tuple[int, ...] = ()) -> Series:
     """A series of ``(title, commit message, [(path, before, after), ...])`` patches;
     the indexes in ``skip`` are left out (a patch missing from the input)."""
     total = len(patches)
@@ -56,7 +57,7 @@ def series_of(*patches: tuple[str, str, list[Change]], skip: tuple[int, ...] = (
     return found[0]
 
 
-def mapped(*patches: tuple[str, str, list[Change]], tree: TreeDefines | None = None,
+def mapped(*patches: PatchSpec, tree: TreeDefines | None = None,
            skip: tuple[int, ...] = ()) -> SeriesMap:
     return map_series(series_of(*patches, skip=skip), tree)
 

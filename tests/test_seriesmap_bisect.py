@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from reviewbot.seriesmap.bisect import build_breaks
 from reviewbot.seriesmap.model import Symbol
-from tests.seriesmap_helpers import fixture, mapped
+from tests.seriesmap_helpers import PatchSpec, fixture, mapped
 
 HDR = "#ifndef _FOO_H\n#define _FOO_H\n\nint foo_start(void);\n\n#endif\n"
 USER = "#include <linux/foo.h>\n\nstatic int user(void)\n{\n\treturn foo_start();\n}\n"
 
 
-def _breaks(*patches: tuple[str, str, list[tuple[str, str | None, str | None]]],
+def _breaks(*patches: PatchSpec,
             **kw: object) -> list[tuple[str, int, str, str, int | None]]:
     smap = mapped(*patches, **kw)  # type: ignore[arg-type]
     return [(b.kind, b.site.patch, b.site.file, b.symbol.name, b.until)

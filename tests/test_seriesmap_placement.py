@@ -8,19 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.evaluate.judged import load_judged
 from reviewbot.seriesmap.misplaced import misplaced_changes, provides
 from reviewbot.seriesmap.nfc import claims_nfc, nfc_changes
 from reviewbot.seriesmap.series import placement
 from reviewbot.seriesmap.unrelated import unrelated_hunks
 from tests.conftest import CORPUS, ROOT
-from tests.seriesmap_helpers import fixture, load, mapped
+from tests.seriesmap_helpers import PatchSpec, fixture, load, mapped
 
 FUNC = ("static int foo_grow(struct foo *f, int by)\n{\n\tu16 total = f->size + by;\n\n"
         "\tif (total > f->limit)\n\t\treturn -ENOSPC;\n\n\tf->size += by;\n\treturn 0;\n}\n")
 SETUP = "static int foo_setup(struct foo *f)\n{\n\tf->size = 4096;\n\treturn 0;\n}\n\n"
 
 
-def _misplaced(*patches: tuple[str, str, list[tuple[str, str | None, str | None]]]
+def _misplaced(*patches: PatchSpec
                ) -> list[tuple[str, int, int, str]]:
     smap = mapped(*patches)
     return [(m.kind, m.site.patch, m.target, m.detail) for m in misplaced_changes(smap)]
@@ -56,7 +57,7 @@ def test_the_change_a_patch_needs_is_its_own() -> None:
 def test_a_fixup_of_a_name_is_reported_but_not_of_a_number_or_keyword() -> None:
     one = ("grow", "Add foo_grow().", [("drivers/a.c", SETUP, SETUP + FUNC)])
 
-    def then(new: str) -> tuple[str, str, list[tuple[str, str | None, str | None]]]:
+    def then(new: str) -> PatchSpec:
         return ("other", "Something else in foo_setup().", [
             ("drivers/a.c", SETUP + FUNC,
              SETUP.replace("4096", "8192") + new)])
@@ -150,7 +151,7 @@ def test_precision_on_the_traffic(shared: Path, capsys: pytest.CaptureFixture[st
     assert seriesorg.main([*sources, "--judged", str(judged)], found) == 0
     out = capsys.readouterr().out
     assert "unjudged" not in out and "LOST" not in out
-    table, _, _ = seriesorg.score(found, seriesorg.load_judged(str(judged)))
+    table, _, _ = seriesorg.score(found, load_judged(str(judged)))
     for rule, counts in table.items():
         p = seriesorg.precision(counts)
         assert p is None or p >= 0.9, (rule, counts)
