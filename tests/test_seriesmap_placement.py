@@ -7,14 +7,21 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from reviewbot.errors import InputError
 from reviewbot.evaluate.judged import load_judged
+from reviewbot.fetch.local import split_mbox
+from reviewbot.pipeline import parse_messages
+from reviewbot.series.build import build_series
+from reviewbot.seriesmap.bisect import build_breaks
 from reviewbot.seriesmap.misplaced import misplaced_changes, provides
 from reviewbot.seriesmap.nfc import claims_nfc, nfc_changes
-from reviewbot.seriesmap.series import placement
+from reviewbot.seriesmap.series import map_series, placement
 from reviewbot.seriesmap.unrelated import unrelated_hunks
 from tests.conftest import CORPUS, ROOT
 from tests.seriesmap_helpers import PatchSpec, fixture, load, mapped
+from tests.strategies import examples, mbox
 
 FUNC = ("static int foo_grow(struct foo *f, int by)\n{\n\tu16 total = f->size + by;\n\n"
         "\tif (total > f->limit)\n\t\treturn -ENOSPC;\n\n\tf->size += by;\n\treturn 0;\n}\n")
@@ -160,3 +167,26 @@ def test_precision_on_the_traffic(shared: Path, capsys: pytest.CaptureFixture[st
     for f in (f for f in ser001 if f["rule"] == "SER001" and f["verdict"] == "TP"):
         assert any(c.msgid == f["msgid"] and c.file == f["file"] and c.rule ==
                    "misplaced/reformat" and abs(c.line - f["line"]) <= 3 for c in found), f
+
+
+@settings(max_examples=examples(60), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mbox())
+def test_any_series_is_analysed_without_error(raw: bytes) -> None:
+    """Hostile mailboxes (lying hunks, broken encodings, odd C): every series maps and
+    every analysis runs; every finding sits on a line of its own patch."""
+    mails = parse_messages(split_mbox(raw, "hostile"))
+    try:
+        found = build_series(mails)
+    except InputError:
+        return  # too many patches in a series: refused before any analysis
+    for series in found:
+        smap = map_series(series)
+        sites = [b.site for b in build_breaks(smap)] + \
+            [m.site for m in misplaced_changes(smap)] + \
+            [u.site for u in unrelated_hunks(smap)] + [c.site for c in nfc_changes(smap)]
+        for site in sites:
+            pm = smap.patch(site.patch)
+            assert pm is not None
+            assert any(ln is site.line for hm in pm.hunks for ln in hm.hunk.lines)
+            placement(smap, site)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reviewbot.diff.model import Line
-from reviewbot.seriesmap.cdefs import read_side
+from reviewbot.seriesmap.cdefs import read_side, side_lines
 from reviewbot.seriesmap.cuses import declared_names, side_uses
 from reviewbot.seriesmap.kconfig import kconfig_definitions, kconfig_uses, make_uses
 from reviewbot.seriesmap.lexer import code_lines
@@ -13,6 +16,7 @@ from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.scope import visible
 from reviewbot.seriesmap.tree import index_defines
 from tests.seriesmap_helpers import mapped
+from tests.strategies import C_LINES, examples
 
 HEADER = """\
 #define FOO 1
@@ -279,3 +283,29 @@ def test_index_adapter_spells_and_filters_kinds() -> None:
     assert tree(Symbol("enumerator", "foo")) == ()  # a function is not an enumerator
     assert tree(Symbol("member", "lru")) == ()  # no struct: nothing to ask
     assert "lru" not in index.asked
+
+
+HOSTILE = [*C_LINES, "typedef struct {", "} foo_t;", "enum {", "\tA, B = (1 << 2),",
+           "#if 0", "#else", "#define f f", "\tunion {", "\t} u;", "struct x;",
+           "static DEFINE_PER_CPU(int, v);", "int (*fp)(int);", "__printf(1, 2) int g(",
+           "\t.a = b,", "= {", "\tcontainer_of(p, struct s, m);", "extern int e;"]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("+- "), st.sampled_from(HOSTILE)), max_size=40),
+       st.sampled_from(["", "struct folio {", "static int f(void)", "enum x {", "x = {",
+                        "((((", "typedef struct {"]),
+       st.sampled_from(["drivers/a.c", "include/linux/a.h", "tools/x.c"]))
+def test_any_lines_read_without_error(lines: list[tuple[str, str]], section: str,
+                                      path: str) -> None:
+    """Whatever a hunk holds, both sides read, every line gets an owner slot, and every
+    definition and use is on a line of that side."""
+    diff = [Line(k, t, n if k != "+" else None, n if k != "-" else None, n)  # type: ignore[arg-type]
+            for n, (k, t) in enumerate(lines, 1)]
+    for kind in ("old", "new"):
+        side = read_side(1, path, side_lines(diff, kind), section)
+        assert len(side.owners) == len(side.lines) == len(side.initializers)
+        ids = {id(ln) for ln in side.lines}
+        assert all(id(d.site.line) in ids for d in side.definitions)
+        uses = side_uses(side, "+- ", 1, path, declared_names(side))
+        assert all(id(u.site.line) in ids for u in uses)

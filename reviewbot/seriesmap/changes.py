@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from reviewbot.diff.model import Hunk, Line
-from reviewbot.seriesmap.lexer import Token, code_lines
+from reviewbot.seriesmap.lexer import Token
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,6 @@ def change_groups(hunk: Hunk) -> list[Change]:
                           lines[j] if j < len(lines) else None))
         i = j
     return out
-
-
-def tokens_of(lines: Sequence[Line]) -> list[Token]:
-    """The C tokens of ``lines`` read in order (comments left out, literals kept)."""
-    return [t for cl in code_lines([ln.text for ln in lines]) for t in cl.tokens]
 
 
 def texts(tokens: Sequence[Token]) -> list[str]:

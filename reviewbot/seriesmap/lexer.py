@@ -59,9 +59,6 @@ class CodeLine:
     def blank(self) -> bool:
         return not self.tokens
 
-    def ids(self) -> tuple[str, ...]:
-        return tuple(t.text for t in self.tokens if t.kind == "id")
-
 
 @lru_cache(maxsize=8192)
 def tokenize(code: str, original: str | None = None) -> tuple[Token, ...]:
@@ -119,9 +116,3 @@ def code_lines(texts: Sequence[str]) -> tuple[CodeLine, ...]:
         out.append(CodeLine(code, tokenize(code, text if code != text else None),
                             directive, in_define, dead, conditional))
     return tuple(out)
-
-
-def line_tokens(text: str) -> tuple[Token, ...]:
-    """The tokens of one line read on its own (comments and literals as ``code_lines``
-    does for a first line)."""
-    return code_lines([text])[0].tokens
