@@ -21,7 +21,8 @@ from reviewbot.diff.model import Line
 from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
 from reviewbot.seriesmap.model import TAGS, Definition, Site, Symbol, SymbolKind
 
-_HEAD_TAG = re.compile(r"^\s*(?:typedef\s+)?(struct|union|enum)\b\s*(\w+)?\s*\{?\s*$")
+# on the heading with its whitespace squashed to single spaces
+_HEAD_TAG = re.compile(r"^(?:typedef )?(struct|union|enum)(?: (\w+))?(?: ?\{)?$")
 _LABEL = re.compile(r"^[A-Za-z_]\w*:")
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 # top-level macro calls that define a variable: DEFINE_MUTEX(name), LIST_HEAD(name), ...
@@ -69,7 +70,7 @@ def side_lines(lines: Sequence[Line], side: str) -> tuple[Line, ...]:
 
 def heading_frame(section: str) -> tuple[str, str]:
     """What encloses a hunk that starts inside a body, from git's heading."""
-    m = _HEAD_TAG.match(section)
+    m = _HEAD_TAG.match(" ".join(section.split()))
     if m:
         return m.group(1), m.group(2) or ""
     toks = list(code_lines([section])[0].tokens)

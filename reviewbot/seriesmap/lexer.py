@@ -20,7 +20,7 @@ from reviewbot.cmap.scan import scan_lines, starts_in_comment
 
 _TOKEN = re.compile(
     r"[A-Za-z_]\w*"
-    r"|\.?\d(?:[\w.]|[eEpP][-+])*"
+    r"|\.?\d[\w.]*"  # a number (a float's exponent sign is an operator: no floats here)
     r'|"[^"\n]*"?'
     r"|'[^'\n]*'?"
     r"|->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|##|\.\.\.|\S")
