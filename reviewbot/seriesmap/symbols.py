@@ -1,0 +1,166 @@
+"""Symbols per patch: what each patch defines, removes, renames and uses, from its diff.
+
+C files (``.c``, ``.h``) are read hunk by hunk on both sides (``cdefs``, ``cuses``);
+Kconfig files give ``config`` definitions and expression uses, Makefiles their
+``CONFIG_`` uses. Other files (documentation, Rust, scripts) give nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reviewbot.diff.model import FileDiff, Hunk, Line
+from reviewbot.series.model import Patch
+from reviewbot.seriesmap.cdefs import SideMap, read_side, side_lines
+from reviewbot.seriesmap.changes import Change, change_groups
+from reviewbot.seriesmap.cuses import declared_names, side_uses
+from reviewbot.seriesmap.kconfig import (
+    is_kconfig,
+    is_makefile,
+    kconfig_definitions,
+    kconfig_uses,
+    make_uses,
+)
+from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
+from reviewbot.seriesmap.model import Definition, PatchSymbols, Rename, Use
+
+
+@dataclass(frozen=True)
+class HunkMap:
+    """One hunk of a patch, both sides read as C (``old``/``new`` are None for files
+    that are not C), and its change groups."""
+
+    file: str  # the path the hunk is reported on (new path; old for a deleted file)
+    old_path: str | None  # the file's path before the patch (None: a new file)
+    position: int  # 0-based index of the hunk in its file
+    hunk: Hunk
+    old: SideMap | None
+    new: SideMap | None
+    changes: tuple[Change, ...] = ()
+    _code: dict[int, CodeLine] = field(default_factory=dict, repr=False, compare=False)
+
+    def code(self, lines: Sequence[Line]) -> list[CodeLine]:
+        """``lines`` of the hunk as C: as read with the rest of their side (a comment
+        opened above covers them), or read on their own for a file that is not C."""
+        if self._code:
+            found = [self._code.get(id(ln)) for ln in lines]
+            if all(cl is not None for cl in found):
+                return found  # type: ignore[return-value]
+        return list(code_lines([ln.text for ln in lines]))
+
+    def tokens(self, lines: Sequence[Line]) -> list[Token]:
+        return [t for cl in self.code(lines) for t in cl.tokens]
+
+
+def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
+              old: SideMap | None, new: SideMap | None) -> HunkMap:
+    code: dict[int, CodeLine] = {}
+    for side in (old, new):
+        if side is not None:
+            code.update((id(ln), cl) for ln, cl in zip(side.lines, side.code, strict=True))
+    return HunkMap(path, old_path, position, hunk, old, new, tuple(change_groups(hunk)),
+                   code)
+
+
+@dataclass(frozen=True)
+class PatchMap:
+    """A patch, its hunks read as C, and its symbols."""
+
+    patch: Patch
+    hunks: tuple[HunkMap, ...]
+    symbols: PatchSymbols
+
+    @property
+    def index(self) -> int:
+        return self.patch.index
+
+
+def is_c(path: str) -> bool:
+    return path.endswith((".c", ".h"))
+
+
+def _renames(removed: list[Definition], added: list[Definition]) -> tuple[Rename, ...]:
+    """Removed and added definitions of one kind and shape under other names: the shape
+    (the header's tokens without the name) must have more than a keyword in it."""
+    gone = {d.symbol.key for d in removed}
+    back = {d.symbol.key for d in added}
+    new = [d for d in added if d.symbol.key not in gone and not d.declaration]
+    out: list[Rename] = []
+    used: set[int] = set()
+    for old in removed:
+        if old.symbol.key in back or old.declaration or len(old.shape) < 2:
+            continue
+        same = [d for d in new if id(d) not in used and d.symbol.kind == old.symbol.kind
+                and d.symbol.scope == old.symbol.scope and d.shape == old.shape]
+        if len(same) > 1:
+            same = [d for d in same if d.site.file == old.site.file]
+        if len(same) == 1:
+            used.add(id(same[0]))
+            out.append(Rename(old, same[0]))
+    return tuple(out)
+
+
+def map_patch(patch: Patch) -> PatchMap:
+    """Read every hunk of ``patch`` and collect its symbols."""
+    n = patch.index
+    hunks: list[HunkMap] = []
+    added: list[Definition] = []
+    removed: list[Definition] = []
+    kept: list[Definition] = []
+    uses: list[Use] = []
+    removed_uses: list[Use] = []
+    context_uses: list[Use] = []
+    declared: set[tuple[str, str]] = set()
+    for fdiff in patch.files:
+        if fdiff.is_binary:
+            continue
+        path = fdiff.path
+        if is_c(path):
+            _c_file(n, fdiff, hunks, added, removed, kept, uses, removed_uses,
+                    context_uses, declared)
+            continue
+        for pos, hunk in enumerate(fdiff.hunks):
+            hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, None, None))
+            if is_kconfig(path):
+                for d in kconfig_definitions(n, path, hunk.lines):
+                    {"+": added, "-": removed, " ": kept}[d.site.line.kind].append(d)
+                found = kconfig_uses(n, path, hunk.lines)
+            elif is_makefile(path):
+                found = make_uses(n, path, hunk.lines)
+            else:
+                continue
+            uses.extend(u for u in found if u.site.line.kind == "+")
+            removed_uses.extend(u for u in found if u.site.line.kind == "-")
+            context_uses.extend(u for u in found if u.site.line.kind == " ")
+    symbols = PatchSymbols(n, tuple(added), tuple(removed), tuple(kept), tuple(uses),
+                           tuple(removed_uses), tuple(context_uses),
+                           _renames(removed, added), frozenset(declared))
+    return PatchMap(patch, tuple(hunks), symbols)
+
+
+def _c_file(n: int, fdiff: FileDiff, hunks: list[HunkMap], added: list[Definition],
+            removed: list[Definition], kept: list[Definition], uses: list[Use],
+            removed_uses: list[Use], context_uses: list[Use],
+            declared: set[tuple[str, str]]) -> None:
+    path = fdiff.path
+    sides: list[tuple[Hunk, SideMap, SideMap]] = []
+    for hunk in fdiff.hunks:
+        old = read_side(n, path, side_lines(hunk.lines, "old"), hunk.section)
+        new = read_side(n, path, side_lines(hunk.lines, "new"), hunk.section)
+        sides.append((hunk, old, new))
+    new_types: dict[str, str] = {}
+    old_types: dict[str, str] = {}
+    for _, old, new in sides:  # declarations of the whole file's hunks, per side
+        for types, side in ((new_types, new), (old_types, old)):
+            for name, type_ in declared_names(side).items():
+                types[name] = type_ if types.get(name, type_) == type_ else ""
+    declared.update((path, name) for name in new_types)
+    for pos, (hunk, old, new) in enumerate(sides):
+        hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, old, new))
+        for d in new.definitions:
+            (added if d.site.line.kind == "+" else kept).append(d)
+        removed.extend(d for d in old.definitions if d.site.line.kind == "-")
+        for u in side_uses(new, "+ ", n, path, new_types):
+            (uses if u.site.line.kind == "+" else context_uses).append(u)
+        removed_uses.extend(side_uses(old, "-", n, path, old_types))
