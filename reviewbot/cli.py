@@ -292,7 +292,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     got, tree, base = _messages_and_tree(args, settings)
     for note in got.notes:
-        print(f"reviewbot: {note}", file=sys.stderr)
+        _status(note)
     with batch_gc():
         review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
     status = _exit_status(review, args.fail_on)
@@ -333,6 +333,11 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool) -> int:
     config = ReplyConfig(identity, reply_date(args.date), options.signature, args.all,
                          args.summary)
     replies = [r for sr in review.series for r in render_replies(sr, config)]
+    for reply in replies:
+        if reply.dropped_cc:
+            _status(f"note: the reply to <{reply.in_reply_to}> is Cc'd to {len(reply.cc)} "
+                    f"addresses, not all {len(reply.cc) + reply.dropped_cc} the patch went "
+                    "to (the in-body author and the lists are kept)")
     if args.b4_review:
         from reviewbot.report.b4review import write_b4_review
 
@@ -390,13 +395,15 @@ def _send(args: argparse.Namespace, review: Review, lists: Sequence[str],
                 _status(f"sent {out.subject!r} to "
                         + ", ".join(p.email for p in (*out.to, *out.cc)))
         except ReviewbotError as exc:
-            print(f"reviewbot: error: {exc}", file=sys.stderr)
+            _status(f"error: {exc}")
             failures += 1
     return failures
 
 
 def _status(text: str) -> None:
-    print(f"reviewbot: {text}", file=sys.stderr)
+    from reviewbot.printable import printable
+
+    print(f"reviewbot: {printable(text)}", file=sys.stderr)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -457,12 +464,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import dataclasses
     import logging
     import signal
-    import threading
     from pathlib import Path
 
     from reviewbot.bot.log import LOGGER, BarAwareHandler, BarProgress
     from reviewbot.bot.policy import load_policy
     from reviewbot.bot.run import WatchOptions, default_state_path, run_watch, status_text
+    from reviewbot.bot.watch import Stop
 
     policy = load_policy(Path(args.policy) if args.policy else None)
     if args.grace is not None:
@@ -489,12 +496,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if os.environ.get("REVIEWBOT_DEBUG") else logging.INFO)
     logger.propagate = False
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = Stop()  # a signal ends the loop between two steps, or a long step at once
+    old = {sig: signal.signal(sig, stop.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         run_watch(options, policy, stop, progress=bar)
     finally:
@@ -510,7 +513,10 @@ HANDLERS = {"check": cmd_check, "rules": cmd_rules, "eval": cmd_eval,
 
 def _terminated(signum: int, frame: object) -> NoReturn:
     """SIGTERM unwinds like an exception, so temporary trees are removed."""
+    from reviewbot.signals import handled
+
     del frame
+    handled()
     raise SystemExit(128 + signum)
 
 
@@ -523,7 +529,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # the real command line, not a test calling main() in process
         import signal
 
+        from reviewbot.signals import install_backstop
+        from reviewbot.streams import guard_standard_streams
+
+        guard_standard_streams()
         signal.signal(signal.SIGTERM, _terminated)
+        install_backstop()  # SIGTERM stops it even inside a long call into C
     code_cache = None
     if not getattr(args, "no_cache", False):
         from reviewbot.codecache import install
@@ -538,9 +549,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        return HANDLERS[args.command](args)
+        code = HANDLERS[args.command](args)
+        sys.stdout.flush()  # a full disk is found here, not at exit
+        return code
     except ReviewbotError as exc:
-        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        _status(f"error: {exc}")
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
@@ -550,6 +563,6 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # never a traceback for the user
         if os.environ.get("REVIEWBOT_DEBUG"):
             raise
-        print(f"reviewbot: internal error: {type(exc).__name__}: {exc} "
-              "(set REVIEWBOT_DEBUG=1 for a traceback)", file=sys.stderr)
+        _status(f"internal error: {type(exc).__name__}: {exc} "
+                "(set REVIEWBOT_DEBUG=1 for a traceback)")
         return EXIT_ERROR

@@ -107,6 +107,8 @@ def load_corpus(directory: str | Path) -> Corpus:
         raise InputError(f"cannot read {manifest}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{manifest}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{manifest}: nested too deeply to be a manifest") from exc
     if not isinstance(data, list):
         raise InputError(f"{manifest}: must be a JSON array of entries")
     comments = tuple(_entry(raw, n, root) for n, raw in enumerate(data))
