@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.bot.lore import LoreSource, poll_seconds
+from reviewbot.bot.lore import LoreSource
 from reviewbot.errors import FetchError
 from reviewbot.fetch.http import HttpPolicy, http_get
 from tests.conftest import ROOT
@@ -157,6 +157,8 @@ def test_a_thread_that_failed_is_not_asked_for_at_every_poll(fault_server: Fault
                                                              ) -> None:
     """The stalled threads at the head of a feed would take every poll's time, and the
     threads after them would never be fetched: one that failed waits a few polls."""
+    from reviewbot.bot.lore import poll_seconds
+
     source = LoreSource(fault_server.mode_url("feed-stall").rstrip("/"), interval=0,
                         timeout=0.3)
     assert poll_seconds(0, 0.3) == 0.3
