@@ -81,9 +81,8 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
         from reviewbot.bot.send import smtp_sender
 
         sender = smtp_sender(policy)
-    store = Store(options.state)
+    store = Store(options.state, lock=True)
     try:
-        store.lock()
         watcher = Watcher(store, sources, outbox, policy, sender=sender, clock=time.time,
                           log=log or EventLog(), progress=progress or NoProgress(), stop=stop)
         return watcher.run(once=options.once)

@@ -208,9 +208,19 @@ def _reply(row: sqlite3.Row) -> ReplyRow:
 class Store:
     """One open state database. Writes happen inside ``transaction()`` blocks."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, lock: bool = False) -> None:
+        """Open the state at ``path``; with ``lock``, take the watcher's lock first
+        (before SQLite opens the file: a second name for it, a hard link, would make
+        SQLite keep a second write-ahead log)."""
         self.path = path
         self._lock: int | None = None
+        if lock:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateError(f"cannot open the watch state {path}: "
+                                 f"{exc.strerror or exc}") from exc
+            self.lock(create=True)
         try:
             if readonly:
                 if not path.is_file():
@@ -227,11 +237,13 @@ class Store:
                                 (str(SCHEMA_VERSION),))
             version = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except (sqlite3.Error, OSError) as exc:
+            self._unlock()
             raise StateError(f"cannot open the watch state {path}: {exc}") from exc
         if version is None or int(version[0]) != SCHEMA_VERSION:
+            self.close()
             raise StateError(f"{path}: unknown state schema {version and version[0]}")
 
-    def lock(self) -> None:
+    def lock(self, create: bool = False) -> None:
         """Lock the database file itself: two watchers on one state would reply twice.
 
         The lock is on the file, not on a name: a symbolic link, a hard link or another
@@ -240,8 +252,11 @@ class Store:
         until ``close``, after the connection's.)"""
         import fcntl
 
+        if self._lock is not None:
+            return
+        flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_CREAT if create else 0)
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self.path, flags, 0o644)  # (an empty file is a new database)
         except OSError as exc:
             raise StateError(f"cannot open the watch state {self.path}: "
                              f"{exc.strerror or exc}") from exc
@@ -254,6 +269,9 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -346,13 +364,17 @@ class Store:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def add_part(self, series: SeriesRow, inc: Incoming, now: float) -> SeriesRow:
-        """Record that ``inc`` joined ``series``; returns the updated row."""
+    def add_part(self, series: SeriesRow, inc: Incoming, now: float,
+                 recipients: tuple[str, ...] | None = None) -> SeriesRow:
+        """Record that ``inc`` joined ``series``; returns the updated row. The series'
+        recipients become ``recipients`` when given, else the two lists merged (at
+        most MAX_RECIPIENTS)."""
         parts = series.parts | {inc.index}
         lowest = min(series.parts) if series.parts else None
         subject = inc.subject[:500] if lowest is None or inc.index < lowest else series.subject
         author = series.author or inc.author
-        recipients = tuple(dict.fromkeys((*series.recipients, *inc.recipients)))
+        if recipients is None:
+            recipients = tuple(dict.fromkeys((*series.recipients, *inc.recipients)))
         recipients = recipients[:MAX_RECIPIENTS]
         dates = [d for d in (series.first_date, inc.date) if d is not None]
         last = [d for d in (series.last_date, inc.date) if d is not None]

@@ -31,7 +31,6 @@ from reviewbot.bot.state import MAX_RECIPIENTS, NewReply, SeriesRow, SeriesState
 from reviewbot.bot.trigger import Incoming, bad_message, classify, due_reason
 from reviewbot.errors import ReviewbotError
 from reviewbot.report.lists import ListMatcher
-from reviewbot.report.message import keep_first
 from reviewbot.signals import handled
 
 if TYPE_CHECKING:
@@ -101,8 +100,11 @@ class Watcher:
         self.reviewer = SeriesReviewer(self.policy)
         self.delivery = Delivery(self.store, self.outbox, self.policy, self.sender,
                                  self.clock, self.log, self.interruptible)
-        known, lists = ListMatcher(), {x.lower() for x in self.policy.lists}
-        self._needed = lambda addr: addr in lists or known.is_list(addr)
+        self._lists, self._known = {x.lower() for x in self.policy.lists}, ListMatcher()
+
+    def _needed(self, addr: str) -> bool:
+        """A recipient the policy's list check needs (or a mailing list)."""
+        return addr in self._lists or self._known.is_list(addr)
 
     def interruptible(self) -> contextlib.AbstractContextManager[None]:
         """A long step: a signal ends it at once (a plain Event: only between steps)."""
@@ -213,9 +215,11 @@ class Watcher:
         assert inc.group is not None
         logs: list[Callable[[], None]] = []
         series = self.store.series_by_key(inc.group.key)
-        known = series.recipients if series is not None else ()
-        inc = dataclasses.replace(inc, recipients=keep_first(  # the policy's lists first
-            tuple(dict.fromkeys((*known, *inc.recipients))), MAX_RECIPIENTS, self._needed))
+        everyone = tuple(dict.fromkeys((*(series.recipients if series else ()),
+                                        *inc.recipients)))
+        needed = [addr for addr in everyone if self._needed(addr)]  # the policy's lists
+        inc = dataclasses.replace(  # the series' recipients, what the policy needs first
+            inc, recipients=tuple(dict.fromkeys((*needed, *everyone)))[:MAX_RECIPIENTS])
         if series is None:
             series = self.store.get_series(self.store.new_series(inc, now))
             logs.append(self._logger(now, "series", decision="new", series=series.id,
@@ -227,7 +231,7 @@ class Watcher:
             logs.append(self._logger(now, "message", decision="late", series=series.id,
                                      msgid=inc.msgid, state=series.state))
             return logs
-        self.store.add_part(series, inc, now)
+        self.store.add_part(series, inc, now, recipients=inc.recipients)
         self.store.add_message(entry.key, inc, inc.kind, inc.reason, series.id, raw, now)
         return logs
 
