@@ -211,3 +211,31 @@ def test_the_one_per_line_form_ignores_the_charset_registry() -> None:
     parsed = email.message_from_bytes(data, policy=POLICY)
     assert parsed["Cc"].addresses[0].display_name.replace(" ", "") == "AAA漢" * 30
     assert all(len(line) <= 78 for line in data.partition(b"\n\n")[0].splitlines())
+
+
+# -- folded as mail clients fold (issue 15, item 14) ------------------------------------
+
+def test_headers_fold_like_a_mail_client() -> None:
+    """The email package moves a value that does not fit to a line of its own
+    (``Subject:\\n Re: ...``): 5 of the replies to a month of linux-block had such a
+    subject. Mail clients start the value on the name's line and fold at a space."""
+    subject = "Re: [PATCH] nfsd: validate the nfsd_serv pointer before calling svc_wake_up"
+    data = build_message(identity=Person("R", "r@example.org"),
+                         to=(Person("Doe, John " + "x" * 50, "jd@example.org"),), cc=(),
+                         subject=subject, in_reply_to=None, refs=(), msgid="m@example.org",
+                         date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+    head = data.partition(b"\n\n")[0].decode()
+    assert ("\nSubject: Re: [PATCH] nfsd: validate the nfsd_serv pointer before calling\n"
+            " svc_wake_up\n") in head
+    assert f'\nTo: "Doe, John {"x" * 50}"\n <jd@example.org>\n' in head
+    assert not _BARE_NAME.search(head.encode())
+
+
+def test_client_fold_keeps_quoted_strings_and_long_words_whole() -> None:
+    from reviewbot.report.message import client_fold
+
+    assert client_fold(b'To:\n "a b c d" <x@y>\n', width=12) == b'To: "a b c d"\n <x@y>\n'
+    word = b"x" * 90
+    assert client_fold(b"Subject:\n " + word + b" y\n") == b"Subject: " + word + b"\n y\n"
+    assert client_fold(b"Subject: fine\n") == b"Subject: fine\n"
+    assert client_fold(b"Subject:\n one\n two\n") == b"Subject: one\n two\n"
