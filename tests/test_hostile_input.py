@@ -394,7 +394,7 @@ def test_reply_to_a_cc_with_a_leading_dot_address(tmp_path: Path,
 
 # -- replies to a mail Cc'd to the world (issue 20, item 4) ------------------------------
 
-@hostile(40)
+@hostile(25)
 @given(huge_address_patch())
 def test_a_reply_keeps_the_author_and_the_lists_of_a_huge_cc(
         case: tuple[bytes, int, int]) -> None:

@@ -160,15 +160,16 @@ def test_a_thread_that_failed_is_not_asked_for_at_every_poll(fault_server: Fault
     from reviewbot.bot.lore import poll_seconds
 
     source = LoreSource(fault_server.mode_url("feed-stall").rstrip("/"), interval=0,
-                        timeout=0.3)
-    assert poll_seconds(0, 0.3) == 0.3
+                        timeout=1)
+    assert poll_seconds(0, 1) == 1  # one timeout: a poll gives one thread its chance
     asked: list[str] = []
-    for _ in range(4):
+    for _ in range(12):
         source.pending(set())
-        failed = [n for n in source.drain_notes() if "cannot fetch" in n]
-        assert len(failed) == 1  # the 0.3 s of a poll go to one thread
-        asked.append(failed[0].split("<")[1].split(">")[0])
-    assert len(set(asked)) == 4, asked  # new threads before the ones that failed
+        asked += [n.split("<")[1].split(">")[0] for n in source.drain_notes()
+                  if "cannot fetch" in n]
+        if len(asked) >= 4:
+            break
+    assert len(asked) >= 4 and len(set(asked[:4])) == 4, asked  # new ones first
 
 
 def _poll_in_a_subprocess(url: str, tmp_path: Path) -> tuple[str, int]:
