@@ -306,8 +306,9 @@ _MODES = {
 }
 
 
-@pytest.fixture(scope="module")
-def fault_server() -> Iterator[FaultServer]:
+@contextlib.contextmanager
+def running() -> Iterator[FaultServer]:
+    """A FaultServer serving in a thread, stopped (every fault cut short) at the end."""
     srv = FaultServer()
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
@@ -319,6 +320,12 @@ def fault_server() -> Iterator[FaultServer]:
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def fault_server() -> Iterator[FaultServer]:
+    with running() as srv:
+        yield srv
 
 
 def closed_port() -> int:

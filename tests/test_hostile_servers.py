@@ -27,6 +27,7 @@ from tests.fault_server import (
     THREAD_MSGID,
     FaultServer,
     fault_server,
+    running,
 )
 from tests.test_lore_faults import assert_one_line_error, cache_files, check
 
@@ -36,17 +37,8 @@ __all__ = ["fault_server"]
 @pytest.fixture(scope="module")
 def other_server() -> Iterator[FaultServer]:
     """A second server (another port): a redirect to it must not be followed."""
-    srv = FaultServer()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
+    with running() as srv:
         yield srv
-    finally:
-        srv.stop_event.set()
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
 
 
 # -- redirects (issue 20, item 6) -------------------------------------------------------
