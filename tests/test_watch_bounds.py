@@ -39,6 +39,23 @@ def test_a_decided_series_keeps_no_message_bytes(tmp_path: Path) -> None:
     assert _raw_bytes(env) == 0
 
 
+def test_the_database_file_shrinks_when_bytes_are_dropped(tmp_path: Path) -> None:
+    env = Env(tmp_path, policy=Policy(grace=0))
+    big = mailgen.series("big", total=1, findings=False)[0]
+    padding = b"\n".join(b"+\tfrob_table[%d] = %d;" % (i, i) for i in range(100_000))
+    env.deliver([mailgen.Msg(big.msgid, big.data.replace(b"\n-- \n", b"\n" + padding
+                                                         + b"\n-- \n"))])
+    env.run()
+    assert _raw_bytes(env) == 0
+    store = env.store()
+    try:
+        pages, size = (store.db.execute(f"PRAGMA {p}").fetchone()[0]
+                       for p in ("page_count", "page_size"))
+    finally:
+        store.close()
+    assert pages * size < 1 << 20  # the 2.5 MB message is not kept, not even as free pages
+
+
 def test_a_series_keeps_a_bounded_recipient_list(tmp_path: Path) -> None:
     """Every To/Cc address of every patch was stored with its series (a JSON list
     rewritten at each patch); now at most MAX_RECIPIENTS, the policy's lists first."""

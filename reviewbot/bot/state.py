@@ -230,6 +230,7 @@ class Store:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # (a new database only)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
                 self.db.executescript(_SCHEMA)
@@ -293,6 +294,14 @@ class Store:
             if isinstance(exc, sqlite3.Error):
                 raise self.write_error(exc) from exc
             raise
+
+    def compact(self) -> None:
+        """Give the pages freed by dropped message bytes back to the file system (a
+        database created before auto_vacuum was set keeps them for reuse)."""
+        try:
+            self.db.executescript("PRAGMA incremental_vacuum;")  # (stepped to its end)
+        except sqlite3.Error as exc:
+            raise self.write_error(exc) from exc
 
     def write_error(self, exc: sqlite3.Error) -> StateError:
         name = getattr(exc, "sqlite_errorname", "")

@@ -140,6 +140,7 @@ class Watcher:
             self.ingest(source)
         if not self.stop.is_set():
             self.review_due()
+            self.store.compact()
         if not self.stop.is_set():
             self.totals.replies += self.delivery.deliver(self.stop.is_set)
 
