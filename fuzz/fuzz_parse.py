@@ -61,10 +61,22 @@ def one_input(data: bytes) -> None:
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "series"
 
 
+def generated_seeds(corpus: Path) -> None:
+    """Shapes no fixture has, written into the corpus directory: a patch Cc'd to more
+    addresses than a reply keeps (lists among them)."""
+    cc = ",\n ".join(f"list{i}@vger.kernel.org" if i % 9 == 0 else f"P {i} <p{i}@example.org>"
+                     for i in range(1200))
+    (corpus / "seed-huge-cc.eml").write_text(
+        f"From: Ada <ada@example.org>\nCc: {cc}\nSubject: [PATCH] frob: x\n\nx\n---\n"
+        "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,6 @@\n int f(int x)\n {\n+\tif (x) {\n+\t\tx++;\n"
+        "+\t}\n }\n")
+
+
 def main() -> None:
     argv = list(sys.argv)
     if not any(not a.startswith("-") for a in argv[1:]):
         argv += [tempfile.mkdtemp(prefix="reviewbot-fuzz-"), str(SEEDS)]
+    generated_seeds(Path(next(a for a in argv[1:] if not a.startswith("-"))))
     atheris.Setup(argv, one_input)
     atheris.Fuzz()
 

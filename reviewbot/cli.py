@@ -354,7 +354,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         got, tree, base = _messages_and_tree(args, settings, env, feedback)
         for note in got.notes:
-            print(f"reviewbot: {note}", file=sys.stderr)
+            _status(note)
         lookup = _revision_lookup(args, fmt, got, settings, env)
         with batch_gc():
             review = got.finish(review_messages(got.messages, settings, rules, tree=tree,
@@ -365,7 +365,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             feedback.finish()
     for sr in review.series:
         if sr.since is not None and sr.since.note:
-            print(f"reviewbot: note: {sr.since.note}", file=sys.stderr)
+            _status(f"note: {sr.since.note}")
     status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json
@@ -432,6 +432,11 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool,
     config = ReplyConfig(identity, reply_date(args.date, env), options.signature, args.all,
                          args.summary)
     replies = [r for sr in review.series for r in render_replies(sr, config)]
+    for reply in replies:
+        if reply.dropped_cc:
+            _status(f"note: the reply to <{reply.in_reply_to}> is Cc'd to {len(reply.cc)} "
+                    f"addresses, not all {len(reply.cc) + reply.dropped_cc} the patch went "
+                    "to (the in-body author and the lists are kept)")
     if args.b4_review:
         from reviewbot.report.b4review import write_b4_review
 
@@ -489,13 +494,15 @@ def _send(args: argparse.Namespace, review: Review, lists: Sequence[str],
                 _status(f"sent {out.subject!r} to "
                         + ", ".join(p.email for p in (*out.to, *out.cc)))
         except ReviewbotError as exc:
-            print(f"reviewbot: error: {exc}", file=sys.stderr)
+            _status(f"error: {exc}")
             failures += 1
     return failures
 
 
 def _status(text: str) -> None:
-    print(f"reviewbot: {text}", file=sys.stderr)
+    from reviewbot.printable import printable
+
+    print(f"reviewbot: {printable(text)}", file=sys.stderr)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -566,12 +573,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import dataclasses
     import logging
     import signal
-    import threading
     from pathlib import Path
 
     from reviewbot.bot.log import LOGGER, BarAwareHandler, BarProgress
     from reviewbot.bot.policy import load_policy
     from reviewbot.bot.run import WatchOptions, default_state_path, run_watch, status_text
+    from reviewbot.bot.watch import Stop
     from reviewbot.config import Settings, read_environment
 
     env = read_environment()
@@ -607,12 +614,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if os.environ.get("REVIEWBOT_DEBUG") else logging.INFO)
     logger.propagate = False
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = Stop()  # a signal ends the loop between two steps, or a long step at once
+    old = {sig: signal.signal(sig, stop.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         run_watch(options, policy, stop, env, progress=bar)
     finally:
@@ -628,7 +631,10 @@ HANDLERS = {"check": cmd_check, "rules": cmd_rules, "eval": cmd_eval,
 
 def _terminated(signum: int, frame: object) -> NoReturn:
     """SIGTERM unwinds like an exception, so temporary trees are removed."""
+    from reviewbot.signals import handled
+
     del frame
+    handled()
     raise SystemExit(128 + signum)
 
 
@@ -641,7 +647,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # the real command line, not a test calling main() in process
         import signal
 
+        from reviewbot.signals import install_backstop
+        from reviewbot.streams import guard_standard_streams
+
+        guard_standard_streams()
         signal.signal(signal.SIGTERM, _terminated)
+        install_backstop()  # SIGTERM stops it even inside a long call into C
     code_cache = None
     if not getattr(args, "no_cache", False):
         from reviewbot.codecache import install
@@ -656,9 +667,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        return HANDLERS[args.command](args)
+        code = HANDLERS[args.command](args)
+        sys.stdout.flush()  # a full disk is found here, not at exit
+        return code
     except ReviewbotError as exc:
-        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        _status(f"error: {exc}")
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
@@ -668,6 +681,6 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # never a traceback for the user
         if os.environ.get("REVIEWBOT_DEBUG"):
             raise
-        print(f"reviewbot: internal error: {type(exc).__name__}: {exc} "
-              "(set REVIEWBOT_DEBUG=1 for a traceback)", file=sys.stderr)
+        _status(f"internal error: {type(exc).__name__}: {exc} "
+                "(set REVIEWBOT_DEBUG=1 for a traceback)")
         return EXIT_ERROR

@@ -2,7 +2,10 @@
 
 ``<url>/<mode>/<msgid>/t.mbox.gz`` answers according to ``mode`` (see ``_MODES``);
 ``<url>/<mode>/`` is thus a "lore URL" whose every fetch shows that fault. ``hits``
-counts requests per mode (to check that retries are bounded).
+counts requests per mode (to check that retries are bounded). The ``feed-*`` modes are
+public-inbox lists for ``watch --lore-list``: ``<url>/<mode>/new.atom`` is a feed of
+patches whose threads stall or are large. Every fault ends by itself within
+``MAX_FAULT_SECONDS`` (a client that does not give up fails its test, it does not hang).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from tests.conftest import FIXTURES
 
 THREAD = (FIXTURES / "lore" / "gadget-v1.mbox").read_bytes()
 THREAD_MSGID = "20250304090000.4242-1-grace@example.org"
+MAX_FAULT_SECONDS = 30.0
+FEED_ENTRIES = 100  # patches in a feed-* mode's new.atom
+BIG_ENTRIES = 50  # patches in feed-big's new.atom
+BIG_PART = 6 << 20  # bytes of each of the two patches of a feed-big thread
 
 
 def gzip_bomb(total: int, member: int = 16 << 20) -> bytes:
@@ -40,6 +47,8 @@ class FaultServer(ThreadingHTTPServer):
         self.good = gzip.compress(THREAD)
         self.bomb = gzip_bomb(1 << 30)  # 1 GiB of zeros in about 1 MB
         self.stop_event = threading.Event()
+        self.other: str | None = None  # another server's URL, for the cross-host redirect
+        self._big: dict[str, bytes] = {}  # "body": the compressed big patch body
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hangs up mid-answer is what some tests do: stay quiet."""
@@ -50,6 +59,16 @@ class FaultServer(ThreadingHTTPServer):
 
     def mode_url(self, mode: str) -> str:
         return f"{self.url}/{mode}/"
+
+    def big_thread(self, n: int) -> bytes:
+        """The t.mbox.gz of feed-big entry ``n``: a cover letter and two patches of
+        BIG_PART bytes each (12 MiB decompressed, a few KB compressed: gzip members,
+        the big body compressed once)."""
+        if "body" not in self._big:
+            self._big["body"] = gzip.compress(big_body(BIG_PART), 9)
+        first, second, last = feed_thread_parts("feed-big", n)
+        return b"".join([gzip.compress(first), self._big["body"], gzip.compress(second),
+                         self._big["body"], gzip.compress(last)])
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -193,17 +212,103 @@ def _plain_mbox(h: _Handler) -> None:  # a server that gunzips for us
     h._send(200, THREAD, "application/mbox")
 
 
+def _trickle(h: _Handler) -> None:
+    """The status line and then a long header, one byte every 0.2 s: each byte comes
+    well within any socket timeout, the headers never end (until MAX_FAULT_SECONDS)."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nX-Pad: " + b"a" * 4000
+    h.close_connection = True
+    start = time.monotonic()
+    for byte in head:
+        if h.server.stop_event.wait(0.2) or time.monotonic() - start > MAX_FAULT_SECONDS:
+            return
+        h.wfile.write(bytes([byte]))
+        h.wfile.flush()
+
+
+def _redirect_away(h: _Handler) -> None:
+    """A redirect to the same path on another server (``other``, else "localhost"
+    instead of 127.0.0.1: the same socket, but another host)."""
+    other = h.server.other or h.server.url.replace("127.0.0.1", "localhost")
+    rest = h.path.split("/", 2)[2]
+    h._send(302, b"", "text/plain", {"Location": f"{other}/ok/{rest}"})
+
+
+def _redirect_here(h: _Handler) -> None:  # the same server: followed
+    rest = h.path.split("/", 2)[2]
+    h._send(301, b"", "text/plain", {"Location": f"/ok/{rest}"})
+
+
+def feed(mode: str, url: str, n: int = FEED_ENTRIES) -> bytes:
+    """A public-inbox new.atom with ``n`` patch entries, newest first."""
+    entries = "".join(
+        f"<entry><author><name>Ada</name><email>ada@example.org</email></author>"
+        f"<title>[PATCH 0/2] {mode} {i}: fixes</title><updated>2026-01-01T00:00:00Z"
+        f"</updated><link href=\"{url}/{mode}/cover.{i}.{mode}@example.org/\"/>"
+        f"<id>urn:uuid:{i}</id></entry>" for i in reversed(range(n)))
+    return ("<?xml version=\"1.0\" encoding=\"us-ascii\"?>"
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>frob</title>"
+            f"{entries}</feed>").encode()
+
+
+def _feed_mail(msgid: str, subject: str, body: bytes, cover: str | None) -> bytes:
+    head = [b"From mboxrd@z Thu Jan  1 00:00:00 1970", b"From: Ada <ada@example.org>",
+            b"To: linux-frob@vger.example.org", b"Subject: " + subject.encode(),
+            b"Date: Thu, 01 Jan 2026 00:00:00 +0000", b"Message-ID: <%s>" % msgid.encode()]
+    if cover:
+        head += [b"In-Reply-To: <%s>" % cover.encode(), b"References: <%s>" % cover.encode()]
+    return b"\n".join(head) + b"\n\n" + body
+
+
+def feed_thread_parts(mode: str, n: int) -> list[bytes]:
+    """Thread ``n`` of a feed, cut where the patches' big bodies go: a cover letter and
+    two patches adding ``drivers/frob/table.c`` (the body is :func:`big_body`)."""
+    cover = f"cover.{n}.{mode}@example.org"
+    out = [_feed_mail(cover, f"[PATCH 0/2] {mode} {n}: fixes", b"Fixes.\n\n", None)]
+    for i in (1, 2):
+        out[-1] += _feed_mail(f"{i}.{n}.{mode}@example.org", f"[PATCH {i}/2] {mode} {n}: "
+                              f"part {i}", b"Fill the table.\n---\n", cover)
+        out.append(b"\n")
+    return out
+
+
+def big_body(size: int) -> bytes:
+    lines = [b"+\tfrob_table[%d] = %d;\n" % (i, i) for i in range(size // 28)]
+    return (b"diff --git a/drivers/frob/table.c b/drivers/frob/table.c\nnew file mode "
+            b"100644\n--- /dev/null\n+++ b/drivers/frob/table.c\n@@ -0,0 +1,%d @@\n"
+            % len(lines)) + b"".join(lines)
+
+
+def _feed_stall(h: _Handler) -> None:
+    """A feed of FEED_ENTRIES patches whose every thread never answers."""
+    if h.path.endswith("/new.atom"):
+        h._send(200, feed("feed-stall", h.server.url), "application/atom+xml")
+        return
+    h.server.stop_event.wait(MAX_FAULT_SECONDS)
+
+
+def _feed_big(h: _Handler) -> None:
+    """A feed of BIG_ENTRIES patches whose threads hold 12 MiB each."""
+    if h.path.endswith("/new.atom"):
+        h._send(200, feed("feed-big", h.server.url, BIG_ENTRIES), "application/atom+xml")
+        return
+    n = h.path.split("/")[2].split(".")[1]  # /feed-big/cover.<n>.feed-big@.../t.mbox.gz
+    h._send(200, h.server.big_thread(int(n)) if n.isdigit() else b"")
+
+
 _MODES = {
     "ok": _ok, "notfound": _not_found, "429": _too_many, "retry-later": _retry_later,
     "503": _unavailable, "flaky": _flaky, "403": _forbidden, "slow": _slow,
     "drip": _drip, "truncated": _truncated, "cut": _cut, "corrupt": _corrupt,
     "badcrc": _bad_crc, "bomb": _bomb, "huge": _huge, "endless": _endless,
     "html": _html, "empty": _empty, "loop": _loop, "plain": _plain_mbox,
+    "trickle": _trickle, "redirect-away": _redirect_away, "redirect-here": _redirect_here,
+    "feed-stall": _feed_stall, "feed-big": _feed_big,
 }
 
 
-@pytest.fixture(scope="module")
-def fault_server() -> Iterator[FaultServer]:
+@contextlib.contextmanager
+def running() -> Iterator[FaultServer]:
+    """A FaultServer serving in a thread, stopped (every fault cut short) at the end."""
     srv = FaultServer()
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
@@ -215,6 +320,12 @@ def fault_server() -> Iterator[FaultServer]:
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def fault_server() -> Iterator[FaultServer]:
+    with running() as srv:
+        yield srv
 
 
 def closed_port() -> int:

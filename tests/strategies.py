@@ -4,7 +4,8 @@ overflow (used by tests/test_hostile_input.py).
 The pieces are realistic enough to reach every stage (headers, MIME, subjects, diffs with
 hunks, C inside functions), and each can be damaged: wrong charsets and transfer
 encodings, truncated MIME, CRLF/CR/mixed line endings, hunk counts that lie,
-``\\ No newline at end of file`` anywhere, NUL bytes, enormous lines, deep nesting.
+``\\ No newline at end of file`` anywhere, NUL bytes, enormous lines, deep nesting,
+To/Cc lists of hundreds of addresses (``address_list``, ``huge_address_patch``).
 """
 
 from __future__ import annotations
@@ -159,6 +160,34 @@ ADDRESSES = ["Ada <ada@example.org>", "linux-mm@kvack.org", '"Doe, John" <jd@exa
              "ADA@EXAMPLE.ORG", "a..b@example.org", "\"q\\\"uote\" <qq@example.org>"]
 
 
+def address_list(n: int, lists_every: int = 0, start: int = 0) -> str:
+    """``n`` distinct addresses for a To/Cc header (one per line, folded), every
+    ``lists_every``-th one a mailing list: the shape of a mail Cc'd to the world."""
+    return ",\n ".join(
+        f"list{i}@vger.kernel.org" if lists_every and i % lists_every == 0
+        else f"Person Number {i} <p{i}@example.org>" for i in range(start, start + n))
+
+
+@st.composite
+def huge_address_patch(draw: st.DrawFn) -> tuple[bytes, int, int]:
+    """A patch mail whose To and Cc hold a few hundred addresses (more than a reply
+    keeps), lists among them, a few duplicates and broken ones, and a patch author in
+    the body; with the number of distinct valid addresses and of lists."""
+    n_to = draw(st.integers(0, 40))
+    n_cc = draw(st.integers(150, 450))
+    every = draw(st.sampled_from([0, 7, 50, 1000]))
+    cc = address_list(n_cc, every, start=n_to)
+    extra = draw(st.lists(st.sampled_from(ADDRESSES), max_size=6))
+    head = ["From: Sender <sender@example.org>", f"To: {address_list(n_to, every)}",
+            f"Cc: {cc}" + "".join(f",\n {a}" for a in extra),
+            "Subject: [PATCH] frob: clear it", "Message-ID: <huge@example.org>"]
+    body = ("From: Ada Author <ada@example.org>\n\nClear it.\n---\n"
+            "diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,6 @@\n int f(int x)\n"
+            " {\n+\tif (x) {\n+\t\tx++;\n+\t}\n }\n")
+    lists = sum(1 for i in range(n_to + n_cc) if every and i % every == 0)
+    return ("\n".join(head) + "\n\n" + body).encode(), n_to + n_cc, lists
+
+
 def _encode(body: bytes, cte: str, corrupt: bool) -> bytes:
     if cte.lower() == "base64":
         out = base64.encodebytes(body)
@@ -179,7 +208,9 @@ def patch_email(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         headers.append("Date: " + draw(st.sampled_from(DATES)))
     for name in ("To", "Cc"):
-        if draw(st.booleans()):
+        if sometimes(draw, 25):  # Cc'd to the world: more than a reply keeps
+            headers.append(f"{name}: {address_list(draw(st.integers(200, 600)), 9)}")
+        elif draw(st.booleans()):
             people = draw(st.lists(st.sampled_from(ADDRESSES), max_size=14))
             headers.append(f"{name}: " + draw(st.sampled_from([", ", ",\n\t", ","])).join(people))
     if draw(st.booleans()):

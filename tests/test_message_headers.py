@@ -6,7 +6,9 @@ The reference below is the plain construction it replaces; both must give the sa
 for any identity, recipients, subject, Message-IDs and body, including non-ASCII and
 quoted names, long subjects that fold, long reference lists and bodies that need
 quoted-printable. Except where the reference loses a recipient (the email package folds
-a comma into an encoded word): there only To and Cc may differ, and ours must read back.
+a comma into an encoded word): there only To and Cc may differ, and ours must read back;
+and where the reference folds a header right after its name (``Subject:\n Re: ...``):
+ours is folded as mail clients fold, the same header once unfolded.
 """
 
 from __future__ import annotations
@@ -100,10 +102,23 @@ def test_build_message_is_the_plain_email_message(
     want = {"To": [p.email for p in recipients(to)]}
     want["Cc"] = [p.email for p in recipients(cc, exclude=want["To"])]
     assert _addresses(ours) == want
-    if _addresses(reference) == want:
+    assert not _BARE_NAME.search(ours.partition(b"\n\n")[0])  # never "Name:\n value"
+    if _addresses(reference) != want:
+        # the email package lost an address while folding: only To/Cc may differ
+        assert _unfolded(_without_addresses(ours)) == _unfolded(_without_addresses(reference))
+    elif _BARE_NAME.search(reference.partition(b"\n\n")[0]):
+        assert _unfolded(ours) == _unfolded(reference)  # folded elsewhere, same header
+    else:
         assert ours == reference
-    else:  # the email package lost an address while folding: only To/Cc may differ
-        assert _without_addresses(ours) == _without_addresses(reference)
+
+
+_BARE_NAME = re.compile(rb"(?m)^[A-Za-z-]+:\n[ \t]")
+
+
+def _unfolded(data: bytes) -> bytes:
+    """The header block unfolded (RFC 5322: a line break before white space removed)."""
+    head, sep, rest = data.partition(b"\n\n")
+    return re.sub(rb"\n(?=[ \t])", b"", head) + sep + rest
 
 
 def _addresses(data: bytes) -> dict[str, list[str]] | None:
@@ -196,3 +211,31 @@ def test_the_one_per_line_form_ignores_the_charset_registry() -> None:
     parsed = email.message_from_bytes(data, policy=POLICY)
     assert parsed["Cc"].addresses[0].display_name.replace(" ", "") == "AAA漢" * 30
     assert all(len(line) <= 78 for line in data.partition(b"\n\n")[0].splitlines())
+
+
+# -- folded as mail clients fold (issue 15, item 14) ------------------------------------
+
+def test_headers_fold_like_a_mail_client() -> None:
+    """The email package moves a value that does not fit to a line of its own
+    (``Subject:\\n Re: ...``): 5 of the replies to a month of linux-block had such a
+    subject. Mail clients start the value on the name's line and fold at a space."""
+    subject = "Re: [PATCH] nfsd: validate the nfsd_serv pointer before calling svc_wake_up"
+    data = build_message(identity=Person("R", "r@example.org"),
+                         to=(Person("Doe, John " + "x" * 50, "jd@example.org"),), cc=(),
+                         subject=subject, in_reply_to=None, refs=(), msgid="m@example.org",
+                         date=datetime(2026, 11, 26, tzinfo=UTC), body="ok\n")
+    head = data.partition(b"\n\n")[0].decode()
+    assert ("\nSubject: Re: [PATCH] nfsd: validate the nfsd_serv pointer before calling\n"
+            " svc_wake_up\n") in head
+    assert f'\nTo: "Doe, John {"x" * 50}"\n <jd@example.org>\n' in head
+    assert not _BARE_NAME.search(head.encode())
+
+
+def test_client_fold_keeps_quoted_strings_and_long_words_whole() -> None:
+    from reviewbot.report.message import client_fold
+
+    assert client_fold(b'To:\n "a b c d" <x@y>\n', width=12) == b'To: "a b c d"\n <x@y>\n'
+    word = b"x" * 90
+    assert client_fold(b"Subject:\n " + word + b" y\n") == b"Subject: " + word + b"\n y\n"
+    assert client_fold(b"Subject: fine\n") == b"Subject: fine\n"
+    assert client_fold(b"Subject:\n one\n two\n") == b"Subject: one\n two\n"

@@ -76,8 +76,12 @@ def test_output_files_and_mbox_read_by_git_and_python(git: GitConfig, tmp_path: 
                                                       ) -> None:
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    (out_dir / "0007-old-reply.eml").write_text("stale")
+    code, _, err = run(capsys, "check", str(FROB), "--output", str(out_dir), "--from", ME,
+                       "--date", GOLDEN_DATE, "--all")
+    assert code == 1, err
+    (out_dir / "0001-frob-reject-negative-values.eml").rename(out_dir / "0007-old-reply.eml")
     (out_dir / "notes.txt").write_text("mine")
+    (out_dir / "0008-not-ours.eml").write_text("Subject: [PATCH] mine\n\nby hand\n")
     code, _, err = run(capsys, "check", str(FROB), "--output", str(out_dir), "--from", ME,
                        "--date", GOLDEN_DATE, "--summary", "--all")
     assert code == 1, err
@@ -85,8 +89,11 @@ def test_output_files_and_mbox_read_by_git_and_python(git: GitConfig, tmp_path: 
     assert [p.name for p in emls] == ["0000-frob-small-fixes.eml",
                                       "0001-frob-reject-negative-values.eml",
                                       "0002-frob-add-frob_reset_all.eml",
-                                      "0003-frob-clear-the-counter-on-reset.eml"]
+                                      "0003-frob-clear-the-counter-on-reset.eml",
+                                      "0008-not-ours.eml"]
     assert (out_dir / "notes.txt").read_text() == "mine"  # only our old files go
+    (out_dir / "0008-not-ours.eml").unlink()
+    emls.pop()
     assert not [p for p in out_dir.iterdir() if p.name.startswith(".reviewbot-")]
     mbox_path = out_dir / "replies.mbox"
     # Python's mailbox (splits on every "From " line): 4 messages, bodies as the .eml

@@ -65,8 +65,7 @@ class Env:
             from reviewbot.bot.send import smtp_sender
 
             sender = smtp_sender(self.policy)
-        store = Store(self.state)
-        store.lock()
+        store = Store(self.state, lock=True)
         try:
             watcher = Watcher(store, [MaildirSource(self.maildir)], Outbox(self.outbox_dir),
                               self.policy, sender=sender, clock=self.clock,

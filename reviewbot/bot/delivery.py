@@ -14,6 +14,7 @@ The order of writes is what makes a crash harmless:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 from collections.abc import Callable
@@ -56,6 +57,10 @@ class Delivery:
     sender: Sender | None
     clock: Callable[[], float]
     log: EventLog
+    # around an SMTP send: a signal ends it at once (the reply stays ``sending``, as if
+    # the process had died: ``uncertain`` on the next start)
+    interruptible: Callable[[], contextlib.AbstractContextManager[None]] = (
+        contextlib.nullcontext)
 
     # -- on start -----------------------------------------------------------------------
     def reconcile(self) -> None:
@@ -158,7 +163,8 @@ class Delivery:
         with self.store.transaction():
             self.store.set_reply(reply.id, "sending", now, attempts=attempts)
         try:
-            self.sender(reply)
+            with self.interruptible():
+                self.sender(reply)
         except ReviewbotError as exc:
             self._send_failed(reply, attempts, exc)
             return False

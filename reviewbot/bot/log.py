@@ -7,24 +7,28 @@ import re
 from datetime import UTC, datetime
 from typing import IO
 
+from reviewbot.printable import printable
+
 # the bar lives with check's terminal feedback; re-exported for the watcher
 from reviewbot.progress import BarProgress as BarProgress
 from reviewbot.progress import NoProgress as NoProgress
 from reviewbot.progress import Progress as Progress
 
 LOGGER = "reviewbot.watch"
-_BARE = re.compile(r"^[A-Za-z0-9_.:/@<>+\-]*$")
+_BARE = re.compile(r"[A-Za-z0-9_.:/@<>+\-]*")
 
 
 def logfmt(fields: dict[str, object]) -> str:
-    """``key=value`` pairs; values with spaces or quotes are quoted (logfmt)."""
+    """``key=value`` pairs; values with spaces or quotes are quoted (logfmt), control
+    characters written as escapes (see ``reviewbot.printable``)."""
     out = []
     for key, value in fields.items():
         if value is None:
             continue
         text = str(value)
-        if not text or not _BARE.match(text):
-            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        if not text or not _BARE.fullmatch(text):  # ("$" would let "x\n" through)
+            text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            text = '"' + printable(text) + '"'
         out.append(f"{key}={text}")
     return " ".join(out)
 

@@ -88,9 +88,8 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
         from reviewbot.bot.send import smtp_sender
 
         sender = smtp_sender(policy)
-    store = Store(options.state)
+    store = Store(options.state, lock=True)
     try:
-        store.lock()
         record_policy(store, policy, time.time())
         watcher = Watcher(store, sources, outbox, policy, sender=sender, clock=time.time,
                           log=log or EventLog(), progress=progress or NoProgress(), stop=stop)

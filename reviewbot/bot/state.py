@@ -6,17 +6,23 @@ delivered) → ``replied``; or ``clean`` (nothing to report), ``skipped`` (polic
 ``failed`` (with the reason). Reply statuses: ``pending`` → ``drafted`` (in the outbox) or
 ``sending`` (intent recorded, SMTP transaction under way) → ``sent``; ``uncertain``
 (the process died while sending: never sent again, kept as a draft), ``failed``.
+
+What is kept is what the bot needs: a message's bytes only while its series waits to be
+reviewed (they are dropped when the series is decided), at most MAX_RECIPIENTS
+addresses per series, the last MAX_ERRORS errors. A write that fails (a full disk, a
+database over its size limit) is a :class:`StateError` saying so.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from reviewbot.bot.trigger import Incoming
 from reviewbot.errors import ReviewbotError
@@ -29,6 +35,8 @@ SERIES_STATES: tuple[SeriesState, ...] = ("waiting", "reviewed", "replied", "cle
                                           "skipped", "failed")
 DONE_STATES = ("reviewed", "replied", "clean")  # a resend of these is not reviewed again
 SCHEMA_VERSION = 1
+MAX_RECIPIENTS = 256  # addresses kept per series (the watcher puts those it needs first)
+MAX_ERRORS = 1000  # errors kept (the oldest are dropped)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -200,9 +208,19 @@ def _reply(row: sqlite3.Row) -> ReplyRow:
 class Store:
     """One open state database. Writes happen inside ``transaction()`` blocks."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, lock: bool = False) -> None:
+        """Open the state at ``path``; with ``lock``, take the watcher's lock first
+        (before SQLite opens the file: a second name for it, a hard link, would make
+        SQLite keep a second write-ahead log)."""
         self.path = path
-        self._lock: IO[bytes] | None = None
+        self._lock: int | None = None
+        if lock:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateError(f"cannot open the watch state {path}: "
+                                 f"{exc.strerror or exc}") from exc
+            self.lock(create=True)
         try:
             if readonly:
                 if not path.is_file():
@@ -212,6 +230,7 @@ class Store:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # (a new database only)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
                 self.db.executescript(_SCHEMA)
@@ -219,27 +238,43 @@ class Store:
                                 (str(SCHEMA_VERSION),))
             version = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except (sqlite3.Error, OSError) as exc:
+            self._unlock()
             raise StateError(f"cannot open the watch state {path}: {exc}") from exc
         if version is None or int(version[0]) != SCHEMA_VERSION:
+            self.close()
             raise StateError(f"{path}: unknown state schema {version and version[0]}")
 
-    def lock(self) -> None:
-        """Take the state's lock file: two watchers on one state would reply twice."""
+    def lock(self, create: bool = False) -> None:
+        """Lock the database file itself: two watchers on one state would reply twice.
+
+        The lock is on the file, not on a name: a symbolic link, a hard link or another
+        spelling of the path reaches the same lock. (``flock`` locks are independent of
+        the POSIX locks SQLite takes on the same file, and this descriptor stays open
+        until ``close``, after the connection's.)"""
         import fcntl
 
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "ab")  # noqa: SIM115  (held until close())
+        if self._lock is not None:
+            return
+        flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_CREAT if create else 0)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(self.path, flags, 0o644)  # (an empty file is a new database)
+        except OSError as exc:
+            raise StateError(f"cannot open the watch state {self.path}: "
+                             f"{exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            handle.close()
+            os.close(fd)
             raise StateError(f"another 'reviewbot watch' is using {self.path}") from exc
-        self._lock = handle
+        self._lock = fd
 
     def close(self) -> None:
         self.db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._lock is not None:
-            self._lock.close()
+            os.close(self._lock)
             self._lock = None
 
     def meta(self, key: str) -> str | None:
@@ -253,13 +288,35 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction; a failed write is a StateError that says why."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self.write_error(exc) from exc
         try:
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:  # (SQLite may have rolled back itself: disk full)
+                with suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self.write_error(exc) from exc
             raise
-        self.db.execute("COMMIT")
+
+    def compact(self) -> None:
+        """Give the pages freed by dropped message bytes back to the file system (a
+        database created before auto_vacuum was set keeps them for reuse)."""
+        try:
+            self.db.executescript("PRAGMA incremental_vacuum;")  # (stepped to its end)
+        except sqlite3.Error as exc:
+            raise self.write_error(exc) from exc
+
+    def write_error(self, exc: sqlite3.Error) -> StateError:
+        name = getattr(exc, "sqlite_errorname", "")
+        hint = (" (a full disk, a file size limit or a failing disk)"
+                if name.startswith("SQLITE_IOERR") else "")
+        return StateError(f"cannot write the watch state {self.path}: {exc}{hint}")
 
     # -- messages -----------------------------------------------------------------------
     def seen_keys(self) -> set[str]:
@@ -320,17 +377,23 @@ class Store:
             " state, first_seen, last_seen, first_date, last_date, updated)"
             " VALUES (?,?,?,?,?,?,?,?,'waiting',?,?,?,?,?)",
             (g.key, g.root, g.version, g.total, inc.author, inc.subject[:500],
-             json.dumps(list(inc.recipients)), "[]", now, now, inc.date, inc.date, now))
+             json.dumps(list(inc.recipients[:MAX_RECIPIENTS])), "[]", now, now, inc.date,
+             inc.date, now))
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def add_part(self, series: SeriesRow, inc: Incoming, now: float) -> SeriesRow:
-        """Record that ``inc`` joined ``series``; returns the updated row."""
+    def add_part(self, series: SeriesRow, inc: Incoming, now: float,
+                 recipients: tuple[str, ...] | None = None) -> SeriesRow:
+        """Record that ``inc`` joined ``series``; returns the updated row. The series'
+        recipients become ``recipients`` when given, else the two lists merged (at
+        most MAX_RECIPIENTS)."""
         parts = series.parts | {inc.index}
         lowest = min(series.parts) if series.parts else None
         subject = inc.subject[:500] if lowest is None or inc.index < lowest else series.subject
         author = series.author or inc.author
-        recipients = tuple(dict.fromkeys((*series.recipients, *inc.recipients)))
+        if recipients is None:
+            recipients = tuple(dict.fromkeys((*series.recipients, *inc.recipients)))
+        recipients = recipients[:MAX_RECIPIENTS]
         dates = [d for d in (series.first_date, inc.date) if d is not None]
         last = [d for d in (series.last_date, inc.date) if d is not None]
         first_date, last_date = (min(dates) if dates else None), (max(last) if last else None)
@@ -341,8 +404,9 @@ class Store:
              first_date, last_date, now, series.id))
         return self.get_series(series.id)
 
-    def bump_attempts(self, series_id: int) -> int:
-        self.db.execute("UPDATE series SET attempts = attempts + 1 WHERE id=?", (series_id,))
+    def bump_attempts(self, series_id: int, by: int = 1) -> int:
+        self.db.execute("UPDATE series SET attempts = max(0, attempts + ?) WHERE id=?",
+                        (by, series_id))
         return int(self.db.execute("SELECT attempts FROM series WHERE id=?",
                                    (series_id,)).fetchone()[0])
 
@@ -351,6 +415,9 @@ class Store:
         self.db.execute("UPDATE series SET state=?, reason=?, updated=?, "
                         "findings=coalesce(?, findings) WHERE id=?",
                         (state, reason, now, findings, series_id))
+        if state != "waiting":  # decided: its messages' bytes are not needed any more
+            self.db.execute("UPDATE messages SET raw=NULL WHERE series_id=? AND raw IS NOT "
+                            "NULL", (series_id,))
 
     def twin(self, series: SeriesRow) -> SeriesRow | None:
         """An already reviewed copy of the same revision (a resend), if there is one:
@@ -428,8 +495,10 @@ class Store:
 
     # -- errors and cursors -------------------------------------------------------------
     def add_error(self, scope: str, ref: str, reason: str, now: float) -> None:
-        self.db.execute("INSERT INTO errors (ts, scope, ref, reason) VALUES (?,?,?,?)",
-                        (now, scope, ref[:500], reason[:2000]))
+        cur = self.db.execute("INSERT INTO errors (ts, scope, ref, reason) VALUES (?,?,?,?)",
+                              (now, scope, ref[:500], reason[:2000]))
+        if cur.lastrowid is not None and cur.lastrowid % 100 == 0:  # keep the last ones
+            self.db.execute("DELETE FROM errors WHERE id <= ?", (cur.lastrowid - MAX_ERRORS,))
 
     def errors(self, limit: int) -> list[ErrorRow]:
         rows = self.db.execute("SELECT ts, scope, ref, reason FROM errors ORDER BY id DESC "

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from reviewbot.bot.log import iso
 from reviewbot.bot.state import SERIES_STATES, Store
 from reviewbot.bot.trigger import due_reason, is_complete
+from reviewbot.printable import printable
 
 MESSAGE_STATUSES = ("patch", "cover", "ignored", "duplicate", "late", "bad")
 REPLY_STATUSES = ("pending", "sending", "drafted", "sent", "uncertain", "failed")
@@ -69,4 +70,4 @@ def render_status(store: Store, now: float, grace: float, policy: Sequence[str] 
     lines.append(f"last errors ({len(recent)}):" if recent else "last errors: none")
     for err in recent:
         lines.append(f"  {iso(err.ts)} {err.scope} {err.ref}: {err.reason}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"

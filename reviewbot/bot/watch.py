@@ -1,18 +1,23 @@
 """The watch loop: read new messages, review the series that are due, deliver replies.
 
 Every step is recorded in the state before the next one starts, so the loop can be
-stopped at any point (SIGINT/SIGTERM between steps, or kill -9 anywhere) and resumed:
-a message is ingested in the same transaction that marks it seen; a series is reviewed
-again only if its replies were never recorded; delivery is described in ``delivery``.
+stopped at any point (SIGINT/SIGTERM, or kill -9 anywhere) and resumed: a message is
+ingested in the same transaction that marks it seen; a series is reviewed again only if
+its replies were never recorded; delivery is described in ``delivery``. A signal ends
+the loop between two steps, and ends at once the steps that can be long (a review, a
+poll of a lore list, an SMTP send: see :class:`Stop`), leaving the state as a crash
+would, except that the interrupted review is not counted as an attempt.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,15 +27,49 @@ from reviewbot.bot.outbox import Outbox, draft_name, set_headers
 from reviewbot.bot.policy import Policy
 from reviewbot.bot.review import SeriesReviewer
 from reviewbot.bot.sources import Arrival, Entry, Source
-from reviewbot.bot.state import NewReply, SeriesRow, SeriesState, Store
+from reviewbot.bot.state import MAX_RECIPIENTS, NewReply, SeriesRow, SeriesState, StateError, Store
 from reviewbot.bot.trigger import Incoming, bad_message, classify, due_reason
 from reviewbot.errors import ReviewbotError
+from reviewbot.report.lists import ListMatcher
+from reviewbot.signals import handled
 
 if TYPE_CHECKING:
     from reviewbot.report.reply import Reply
 
 MAX_REVIEW_ATTEMPTS = 5  # a series whose review kills the process this often is failed
 BATCH = 200  # messages ingested per transaction
+
+
+class Interrupted(BaseException):
+    """A signal asked the watcher to stop in the middle of a long step."""
+
+
+class Stop(threading.Event):
+    """Set when the watcher is to stop (``on_signal`` is the SIGTERM/SIGINT handler).
+
+    Between two steps the loop sees the event and ends. A step that can take long (a
+    review, a poll of a lore list, an SMTP send) runs inside ``interruptible()``: a
+    signal then raises :class:`Interrupted` where the step is, which ends it at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._long_steps = 0
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        self._long_steps += 1
+        try:
+            if self.is_set():
+                raise Interrupted
+            yield
+        finally:
+            self._long_steps -= 1
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        handled()
+        self.set()
+        if self._long_steps:
+            raise Interrupted
 
 
 @dataclass
@@ -53,7 +92,7 @@ class Watcher:
     clock: Callable[[], float] = time.time
     log: EventLog = field(default_factory=EventLog)
     progress: Progress = field(default_factory=NoProgress)
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=Stop)
     totals: Totals = field(default_factory=Totals)
 
     def __post_init__(self) -> None:
@@ -61,18 +100,34 @@ class Watcher:
         self.reviewer = SeriesReviewer(self.policy, [s.name.removeprefix("lore:") for s in
                                                      self.sources if s.name.startswith("lore:")])
         self.delivery = Delivery(self.store, self.outbox, self.policy, self.sender,
-                                 self.clock, self.log)
+                                 self.clock, self.log, self.interruptible)
+        self._lists, self._known = {x.lower() for x in self.policy.lists}, ListMatcher()
+
+    def _needed(self, addr: str) -> bool:
+        """A recipient the policy's list check needs (or a mailing list)."""
+        return addr in self._lists or self._known.is_list(addr)
+
+    def interruptible(self) -> contextlib.AbstractContextManager[None]:
+        """A long step: a signal ends it at once (a plain Event: only between steps)."""
+        if isinstance(self.stop, Stop):
+            return self.stop.interruptible()
+        return contextlib.nullcontext()
 
     # -- the loop -----------------------------------------------------------------------
     def run(self, once: bool = False) -> Totals:
         self.log.event(self.clock(), "start", once=once, sources=len(self.sources),
                        mode="send" if self.policy.send else "drafts")
-        self.delivery.reconcile()
-        while not self.stop.is_set():
-            self.cycle()
-            if once:
-                break
-            self.stop.wait(self.policy.poll_interval)
+        try:
+            self.delivery.reconcile()
+            while not self.stop.is_set():
+                self.cycle()
+                if once:
+                    break
+                self.stop.wait(self.policy.poll_interval)
+        except Interrupted:
+            pass  # a long step was cut short: the state is as a crash leaves it
+        except sqlite3.Error as exc:  # a read (writes are StateErrors already)
+            raise StateError(f"cannot read the watch state {self.store.path}: {exc}") from exc
         t = self.totals
         self.log.event(self.clock(), "stop", messages=t.messages, reviewed=t.series_reviewed,
                        replies=t.replies, interrupted=self.stop.is_set() or None)
@@ -86,13 +141,15 @@ class Watcher:
             self.ingest(source)
         if not self.stop.is_set():
             self.review_due()
+            self.store.compact()
         if not self.stop.is_set():
             self.totals.replies += self.delivery.deliver(self.stop.is_set)
 
     # -- ingest -------------------------------------------------------------------------
     def ingest(self, source: Source) -> None:
         try:
-            entries = source.pending(self.seen)
+            with self.interruptible():
+                entries = source.pending(self.seen)
         except ReviewbotError as exc:
             self._source_problem(source, str(exc))
             return
@@ -160,6 +217,11 @@ class Watcher:
         assert inc.group is not None
         logs: list[Callable[[], None]] = []
         series = self.store.series_by_key(inc.group.key)
+        everyone = tuple(dict.fromkeys((*(series.recipients if series else ()),
+                                        *inc.recipients)))
+        needed = [addr for addr in everyone if self._needed(addr)]  # the policy's lists
+        inc = dataclasses.replace(  # the series' recipients, what the policy needs first
+            inc, recipients=tuple(dict.fromkeys((*needed, *everyone)))[:MAX_RECIPIENTS])
         if series is None:
             series = self.store.get_series(self.store.new_series(inc, now))
             logs.append(self._logger(now, "series", decision="new", series=series.id,
@@ -171,7 +233,7 @@ class Watcher:
             logs.append(self._logger(now, "message", decision="late", series=series.id,
                                      msgid=inc.msgid, state=series.state))
             return logs
-        self.store.add_part(series, inc, now)
+        self.store.add_part(series, inc, now, recipients=inc.recipients)
         self.store.add_message(entry.key, inc, inc.kind, inc.reason, series.id, raw, now)
         return logs
 
@@ -207,7 +269,7 @@ class Watcher:
         after each restart, until it was marked failed (a lost review). A failure here is
         not recorded: the review of each series meets it again and records it.
         """
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), self.interruptible():
             self.reviewer.prepare()
 
     def _decide(self, row: SeriesRow, state: SeriesState, reason: str | None, now: float,
@@ -237,17 +299,24 @@ class Watcher:
             self._decide(row, "skipped", reason, now)
             return
         try:
-            verdict = self.reviewer.review(self.store.raw_messages(row.id), row.version)
+            with self.interruptible():
+                verdict = self.reviewer.review(self.store.raw_messages(row.id), row.version)
+                replies = [] if verdict.review is None or (
+                    verdict.findings == 0 and not verdict.not_addressed
+                    and not self.policy.summary) else (
+                    self.reviewer.render(verdict.review, now))
             if verdict.skipped is not None:
                 self._decide(row, "skipped", verdict.skipped, now)
                 return
-            assert verdict.review is not None
             if verdict.findings == 0 and not verdict.not_addressed and not self.policy.summary:
                 self._decide(row, "clean", None, now, findings=0, trigger=why, since=verdict.since,
                              patches=f"{verdict.patches}/{row.total}",
                              missing=",".join(map(str, verdict.missing)) or None)
                 return
-            replies = self.reviewer.render(verdict.review, now)
+        except Interrupted:  # not the review's fault: this attempt does not count
+            with self.store.transaction():
+                self.store.bump_attempts(row.id, -1)
+            raise
         except ReviewbotError as exc:
             self._decide(row, "failed", str(exc), now, logging.ERROR)
             return
@@ -272,6 +341,7 @@ class Watcher:
                        missing=",".join(map(str, verdict.missing)) or None,
                        findings=verdict.findings, since=verdict.since, replies=len(kept),
                        dropped=len(replies) - len(kept) or None,
+                       cc_dropped=sum(r.dropped_cc for r in kept) or None,
                        channel="smtp" if self.policy.send else "draft")
 
     def _record(self, row: SeriesRow, seq: int, reply: Reply, now: float) -> NewReply:

@@ -24,6 +24,8 @@ def read_json(path: str | Path, what: str) -> Any:
         raise InputError(f"cannot read {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: nested too deeply to be a {what}") from exc
 
 
 def field(raw: dict[str, Any], key: str, kind: type, where: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from reviewbot.findings import Finding, Review
+from reviewbot.printable import printable
 
 TOOL = "reviewbot"
 STATUS = {"error": "fail", "warning": "warn", "info": "pass"}
@@ -48,11 +49,12 @@ def b4_results(review: Review) -> list[dict[str, str]]:
             status = STATUS[f.severity]
     skipped = [pr for pr in patches if pr.patch.skipped]
     label = len(patches) > 1  # a series check: say which patch
-    details = [{"status": STATUS[f.severity],
-                "description": (f"{pr.patch.label}: " if label else "") + _describe(f)}
+    details = [{"status": STATUS[f.severity],  # b4 prints descriptions on its terminal
+                "description": printable((f"{pr.patch.label}: " if label else "")
+                                         + _describe(f))}
                for pr in patches for f in pr.findings]
-    details.extend({"status": "pass", "description": f"{pr.patch.label}: not reviewed: "
-                    f"{pr.patch.skipped}"} for pr in skipped)
+    details.extend({"status": "pass", "description": printable(
+                    f"{pr.patch.label}: not reviewed: {pr.patch.skipped}")} for pr in skipped)
     return [{"tool": TOOL, "status": status, "summary": _summary(findings, len(skipped)),
              "url": "", "details": json.dumps(details, ensure_ascii=False) if details else ""}]
 

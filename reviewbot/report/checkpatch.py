@@ -12,6 +12,7 @@ nothing, so an empty output is still a pass).
 from __future__ import annotations
 
 from reviewbot.findings import Finding, Review
+from reviewbot.printable import printable
 
 LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "CHECK"}
 
@@ -19,7 +20,7 @@ LEVELS = {"error": "ERROR", "warning": "WARNING", "info": "CHECK"}
 def checkpatch_line(f: Finding) -> str:
     where = f" (in {f.function}())" if f.function else ""
     message = " ".join(f"{f.message}{where}".split())
-    return f"{f.file}:{f.line}: {LEVELS[f.severity]}:{f.rule}: {message}"
+    return printable(f"{f.file}:{f.line}: {LEVELS[f.severity]}:{f.rule}: {message}")
 
 
 def render_checkpatch(review: Review) -> str:

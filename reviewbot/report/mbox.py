@@ -1,10 +1,14 @@
 """Write replies out: an mbox (stdout or ``replies.mbox``) and one ``.eml`` per reply.
 
 The ``.eml`` files are the messages as built (what ``git send-email DIR/*.eml``
-sends). In the mbox, a message whose body has a line starting with ``From `` (a comment
-such as "From the code style, ..." would) is re-encoded quoted-printable with that ``F``
-written ``=46``, so that no reader (mutt, git mailsplit, Python's mailbox, b4) can take
-it for a message separator or show it ``>From``-escaped; the decoded text is unchanged.
+sends). Rewriting a directory replaces the replies of the earlier run: only files
+reviewbot wrote are replaced or removed (regular files whose headers say so), and
+anything else in the way of a new file stops the run before anything is written.
+
+In the mbox, a message whose body has a line starting with ``From `` (a comment such as
+"From the code style, ..." would) is re-encoded quoted-printable with that ``F`` written
+``=46``, so that no reader (mutt, git mailsplit, Python's mailbox, b4) can take it for a
+message separator or show it ``>From``-escaped; the decoded text is unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +29,8 @@ from reviewbot.series.subject import parse_subject
 MBOX_NAME = "replies.mbox"
 FROM_LINE = b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
 _OURS = re.compile(r"^\d{4}-[A-Za-z0-9._-]*\.eml$")
+_OUR_HEADERS = (re.compile(rb"^User-Agent: reviewbot$", re.MULTILINE),
+                re.compile(rb"^Message-ID: <reviewbot\.[0-9a-f]{32}@", re.MULTILINE))
 
 
 class OutputError(ReviewbotError):
@@ -65,12 +72,44 @@ def filenames(replies: Sequence[Reply]) -> list[str]:
     return names
 
 
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a file reviewbot wrote: a regular file (not a link), and a
+    reply of ours (the headers of every message ``build_message`` makes) or a
+    ``replies.mbox`` of them."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        with path.open("rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError:
+        return False
+    if path.name == MBOX_NAME:
+        return not head or head.startswith(FROM_LINE)
+    headers = head.partition(b"\n\n")[0]
+    return bool(_OUR_HEADERS[0].search(headers) and _OUR_HEADERS[1].search(headers))
+
+
+def _in_the_way(directory: Path, names: Sequence[str]) -> str | None:
+    """Why a new file cannot replace what is there (something reviewbot did not write)."""
+    for name in names:
+        path = directory / name
+        if not os.path.lexists(path) or _ours(path):
+            continue
+        kind = ("a directory" if path.is_dir() and not path.is_symlink() else
+                "a symbolic link" if path.is_symlink() else "a file reviewbot did not write")
+        return f"{path} is in the way: {kind}; nothing was written (move it, or choose " \
+               "another --output)"
+    return None
+
+
 def write_output(directory: Path, replies: Sequence[Reply]) -> list[Path]:
     """Write the .eml files and ``replies.mbox`` into ``directory``, atomically.
 
     Everything is written into a temporary directory first and then renamed into place;
-    ``NNNN-*.eml`` files left by an earlier run are removed, so the directory holds the
-    replies of this run only (``git send-email DIR/*.eml`` sends exactly these).
+    ``NNNN-*.eml`` replies left by an earlier run are removed, so the directory holds the
+    replies of this run only (``git send-email DIR/*.eml`` sends exactly these). Only
+    files reviewbot wrote are replaced or removed: anything else with the name of a new
+    file is an error before anything is written, anything else is left alone.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -79,7 +118,12 @@ def write_output(directory: Path, replies: Sequence[Reply]) -> list[Path]:
     if not directory.is_dir():
         raise OutputError(f"{directory} is not a directory")
     names = filenames(replies)
+    problem = _in_the_way(directory, [*names, MBOX_NAME])
+    if problem:
+        raise OutputError(problem)
     try:
+        stale = [p for p in directory.iterdir()
+                 if _OURS.match(p.name) and p.name not in names and _ours(p)]
         tmp = Path(tempfile.mkdtemp(prefix=".reviewbot-", dir=directory))
     except OSError as exc:
         raise OutputError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
@@ -88,7 +132,6 @@ def write_output(directory: Path, replies: Sequence[Reply]) -> list[Path]:
         for name, reply in zip(names, replies, strict=True):
             _write(tmp / name, reply.data)
         _write(tmp / MBOX_NAME, mbox_bytes(replies))
-        stale = [p for p in directory.iterdir() if _OURS.match(p.name) and p.name not in names]
         for name in [*names, MBOX_NAME]:
             os.replace(tmp / name, directory / name)
             written.append(directory / name)

@@ -5,7 +5,9 @@ and every other control character, addresses must be plain ASCII ``local@domain`
 (others are dropped), names are RFC 2047-encoded when they are not ASCII (by
 ``email.headerregistry``), and Message-IDs must look like one. An address header is
 read back before it is used: where the email package's folding loses an address, it is
-written one address per line.
+written one address per line. A header is folded the way mail clients fold it: never
+right after its name (the email package moves a value that does not fit to a line of
+its own, ``Subject:\n Re: ...``). A reply is Cc'd to at most :data:`MAX_CC` addresses.
 """
 
 from __future__ import annotations
@@ -13,19 +15,25 @@ from __future__ import annotations
 import email.policy
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
+from typing import TypeVar
 
 from reviewbot.errors import ConfigError
 from reviewbot.series.model import Person
 
+T = TypeVar("T")
 POLICY = email.policy.default.clone(linesep="\n", max_line_length=78)
 MAX_REFERENCES = 30
+# Addresses a reply is Cc'd to: a reply needs the author and the lists, not the 100,000
+# addresses a hostile mail can carry (the email package's address parser is quadratic
+# in the length of a list); real patches go to up to about 150.
+MAX_CC = 256
 _CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A plain address: the local part a dot-atom (RFC 5322: atoms joined by single dots, no
 # dot first or last; the email package's own parser fails on a list holding a local
@@ -76,6 +84,17 @@ def recipients(people: Iterable[Person | None],
     return tuple(out)
 
 
+def keep_first(items: tuple[T, ...], limit: int, first: Callable[[T], bool]) -> tuple[T, ...]:
+    """At most ``limit`` of ``items`` (people, addresses), in their order: those
+    ``first`` picks are kept before the others."""
+    if len(items) <= limit:
+        return items
+    chosen = [i for i, item in enumerate(items) if first(item)][:limit]
+    picked = set(chosen)
+    rest = [i for i in range(len(items)) if i not in picked][:limit - len(chosen)]
+    return tuple(items[i] for i in sorted([*chosen, *rest]))
+
+
 def reply_subject(original: str) -> str:
     """``Re: <original>``, never ``Re: Re:`` (also drops ``AW:``, ``SV:``, ``Re[2]:``)."""
     rest = _REPLY_PREFIX.sub("", clean(original))
@@ -119,13 +138,48 @@ def _header(name: str, value: str | tuple[Person, ...]) -> bytes:
     at the fold), and its parser fails on some lists; then ``_address_lines`` writes it."""
     if isinstance(value, str):
         _, stored = POLICY.header_store_parse(name, value)
-        return POLICY.fold_binary(name, stored)
+        data = POLICY.fold_binary(name, stored)
+        return data if name in _ID_HEADERS else client_fold(data)
     try:
         _, stored = POLICY.header_store_parse(name, [_address(p) for p in value])
-        data = POLICY.fold_binary(name, stored)
+        data = client_fold(POLICY.fold_binary(name, stored))
     except Exception:  # the email package's own parser can fail on valid addresses
         return _address_lines(name, value)
     return data if _reads_back(name, data, value) else _address_lines(name, value)
+
+
+def client_fold(data: bytes, width: int = 78) -> bytes:
+    """A header the email package folded right after its name (``Subject:\n Re: ...``,
+    ``From:\n "Long, Name" <a@b>``) folded as mail clients fold: the value starts on
+    the name's line, with as many words as fit in ``width`` columns (at least one), and
+    the rest of that continuation line follows on the next; later lines are unchanged.
+    Words are split at spaces outside quoted strings; unfolding gives the same value."""
+    name, _, rest = data.partition(b"\n")
+    if not rest.startswith(b" ") or not name.endswith(b":") or b" " in name:
+        return data
+    line, _, later = rest.partition(b"\n")
+    spaces = _fold_points(line)
+    fits = [i for i in spaces if len(name) + i <= width]
+    cut = fits[-1] if fits else spaces[0] if spaces else len(line)
+    head = name + line[:cut] + b"\n"
+    return head + (line[cut:] + b"\n" if cut < len(line) else b"") + later
+
+
+def _fold_points(line: bytes) -> list[int]:
+    """Offsets of the spaces of a header line (not the first character) outside quoted
+    strings: where the line may be folded."""
+    points: list[int] = []
+    quoted = escaped = False
+    for i, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif char == 0x5C and quoted:  # backslash
+            escaped = True
+        elif char == 0x22:  # double quote
+            quoted = not quoted
+        elif char == 0x20 and not quoted and i > 0:
+            points.append(i)
+    return points
 
 
 def _reads_back(name: str, data: bytes, people: tuple[Person, ...]) -> bool:
@@ -243,6 +297,7 @@ def build_message(*, identity: Person, to: Sequence[Person], cc: Sequence[Person
     return head + sep + rest
 
 
+_ID_HEADERS = ("Message-ID", "In-Reply-To", "References")  # folded by _FOLDED_ID below
 _FOLDED_ID = re.compile(rb"^(Message-ID|In-Reply-To|References):\n <", re.MULTILINE)
 _FROM_START = re.compile(rb"^>*From [^\n]*", re.MULTILINE)
 

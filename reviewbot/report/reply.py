@@ -18,8 +18,10 @@ from datetime import datetime
 
 from reviewbot.findings import Finding, PatchReview, SeriesReview
 from reviewbot.report.message import (
+    MAX_CC,
     build_message,
     clean,
+    keep_first,
     make_msgid,
     recipients,
     references,
@@ -47,6 +49,7 @@ class Reply:
     cc: tuple[Person, ...]
     subject: str
     data: bytes  # the complete RFC 822 message
+    dropped_cc: int = 0  # addresses of the original left out of Cc (more than MAX_CC)
 
 
 NBSP = "\u00a0"
@@ -110,20 +113,30 @@ def in_body_author(mail: Mail) -> Person | None:
 
 
 def _headers_for(mail: Mail, identity: Person) -> tuple[tuple[Person, ...],
-                                                          tuple[Person, ...]]:
+                                                          tuple[Person, ...], int]:
     """To: the sender (the in-body author when there is no From header); Cc: the
-    in-body author when someone else sent the patch, then the original To and Cc."""
+    in-body author when someone else sent the patch, then the original To and Cc: at
+    most MAX_CC of them, the in-body author and the mailing lists first. The third
+    value is how many were left out."""
     body_author = in_body_author(mail)
     to = recipients([mail.author or body_author], exclude=[identity.email])
-    cc = recipients([body_author, *mail.to, *mail.cc],
-                    exclude=[identity.email, *(p.email for p in to)])
-    return to, cc
+    everyone = recipients([body_author, *mail.to, *mail.cc],
+                          exclude=[identity.email, *(p.email for p in to)])
+    if len(everyone) <= MAX_CC:
+        return to, everyone, 0
+    from reviewbot.report.lists import ListMatcher, list_ids
+
+    known = ListMatcher()  # the list hosts (a set lookup for the List-Id addresses)
+    named = {*list_ids(mail.raw), *([body_author.email.lower()] if body_author else [])}
+    cc = keep_first(everyone, MAX_CC,
+                    lambda p: p.email.lower() in named or known.is_list(p.email))
+    return to, cc, len(everyone) - len(cc)
 
 
 def _reply(patch: Patch | None, mail: Mail, body_lines: list[str],
            config: ReplyConfig) -> Reply:
     body = "\n".join(body_lines) + "\n"
-    to, cc = _headers_for(mail, config.identity)
+    to, cc, dropped = _headers_for(mail, config.identity)
     subject = reply_subject(mail.subject.raw)
     # a mail without a Message-ID gets a made-up one from the parser: not threaded to
     synthetic = mail.msgid.startswith("reviewbot-") and mail.msgid.endswith("@local")
@@ -138,7 +151,7 @@ def _reply(patch: Patch | None, mail: Mail, body_lines: list[str],
     data = build_message(identity=config.identity, to=to, cc=cc, subject=subject,
                          in_reply_to=None if synthetic else mail.msgid, refs=refs,
                          msgid=msgid, date=config.date, body=body)
-    return Reply(patch, msgid, mail.msgid, to, cc, subject, data)
+    return Reply(patch, msgid, mail.msgid, to, cc, subject, data, dropped)
 
 
 def patch_body(pr: PatchReview, config: ReplyConfig,

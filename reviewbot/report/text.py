@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reviewbot.findings import Review, SeriesReview
+from reviewbot.printable import printable
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
 _RESET = "\033[0m"
@@ -71,32 +72,34 @@ def render_text(review: Review, colour: bool = False, source: Provenance | None 
     lines: list[str] = []
     unmapped = 0
     for sr in review.series:
-        lines.append(series_header(sr, source))
-        lines.extend(f"note: {n}" for n in sr.notes)
+        lines.append(printable(series_header(sr, source)))
+        lines.extend(printable(f"note: {n}") for n in sr.notes)
         for pr in sr.patches:
             p = pr.patch
-            header = p.label
+            header = printable(p.label)
             if p.skipped:
-                lines.append(f"{header}\n  skipped: {p.skipped}")
+                lines.append(f"{header}\n  skipped: {printable(p.skipped)}")
                 continue
             unmapped += len(pr.unmapped)
             shown = pr.unmapped if verbose else ()
             if not pr.findings and not shown and not pr.notes:
                 continue
             lines.append(header)
-            lines.extend(f"  note: {n}" for n in pr.notes)
+            lines.extend(printable(f"  note: {n}") for n in pr.notes)
             for f in pr.findings:
                 sev: str = f.severity
                 if colour:
                     sev = f"{_COLOURS.get(sev, '')}{sev}{_RESET}"
                 where = f" (in {f.function}())" if f.function else ""
-                lines.append(f"  {f.file}:{f.line}: {f.rule} {sev}: {f.message}{where}")
+                lines.append(printable(f"  {f.file}:{f.line}: {f.rule} ") + sev
+                             + printable(f": {f.message}{where}"))
             for u in shown:
-                lines.append(f"  {u.file}:{u.line}: note: not mapped to C: {u.reason}")
+                lines.append(printable(f"  {u.file}:{u.line}: note: not mapped to C: "
+                                       f"{u.reason}"))
         if sr.since is not None:
             from reviewbot.report.since import since_lines
 
-            lines.extend(since_lines(sr))
+            lines.extend(printable(ln) for ln in since_lines(sr))
     total = len(review.findings)
     npatches = sum(len(s.patches) for s in review.series)
     summary = f"{_plural(total, 'finding')} in {npatches} patch{'es' if npatches != 1 else ''}"
