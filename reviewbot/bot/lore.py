@@ -83,7 +83,7 @@ class LoreSource:
 
         self.base = normalize_base_url(url)
         self.name = f"lore:{self.base}"
-        if timeout is None:  # as `check` fetches: the config file's lore_timeout, or 30 s
+        if timeout is None:  # the default of `check` (the front end passes the config's)
             timeout = lore_options().http.timeout
         self.interval, self.timeout, self.clock = interval, timeout, clock
         self.max_poll_bytes, self.max_thread_bytes = max_poll_bytes, max_thread_bytes

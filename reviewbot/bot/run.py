@@ -54,12 +54,16 @@ def with_identity(policy: Policy, environment: Environment) -> Policy:
     return dataclasses.replace(policy, identity=identity)
 
 
-def make_sources(options: WatchOptions, policy: Policy) -> list[Source]:
+def make_sources(options: WatchOptions, policy: Policy,
+                 environment: Environment) -> list[Source]:
     sources: list[Source] = [MaildirSource(p) for p in options.maildirs]
     if options.lore_lists:
         from reviewbot.bot.lore import LoreSource
+        from reviewbot.fetch.lore import lore_options
 
-        sources.extend(LoreSource(url, interval=policy.lore_interval)
+        # as `check` fetches: the config file's lore_timeout, else the default
+        timeout = lore_options(environment.config).http.timeout
+        sources.extend(LoreSource(url, interval=policy.lore_interval, timeout=timeout)
                        for url in options.lore_lists)
     if not sources:
         raise ConfigError("watch needs at least one --maildir DIR or --lore-list URL")
@@ -82,7 +86,7 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
             raise ConfigError(f"--outbox {options.outbox} is also a --maildir: the drafts "
                               "must go to a Maildir of their own")
     policy = with_identity(policy, environment)
-    sources = make_sources(options, policy)
+    sources = make_sources(options, policy, environment)
     outbox = Outbox(options.outbox)
     if policy.send and sender is None:
         from reviewbot.bot.send import smtp_sender

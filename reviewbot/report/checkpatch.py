@@ -28,7 +28,7 @@ def render_checkpatch(review: Review) -> str:
     lines: list[str] = []
     for pr in patches:
         if len(patches) > 1 and pr.findings:
-            name = f'"{pr.patch.label}"'  # checkpatch's name of a patch read from stdin
+            name = printable(f'"{pr.patch.label}"')  # checkpatch's name of a patch (stdin)
             lines += ["-" * len(name), name, "-" * len(name)]
         lines.extend(checkpatch_line(f) for f in pr.findings)
     return "".join(f"{line}\n" for line in lines)
