@@ -1,0 +1,150 @@
+"""The index file: one SQLite database per tree, written whole or not at all.
+
+Per-file facts live in tables whose rows carry their file (directly, or in the function
+id: ``file << 16 | index``), so re-reading a file replaces exactly its rows. Workers
+write their rows into shard databases of the same shape; the builder copies the shards
+into the index inside the transaction that also replaces the derived tables, so a crash
+leaves the old index or the new one. A first build goes to a new file renamed over the
+old one at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from reviewbot.knowledge.extract import FileFacts
+
+SCHEMA_VERSION = "1"
+FUNC_BITS = 16  # function ids: file id << FUNC_BITS | index in the file
+MAX_FUNCS = 1 << FUNC_BITS
+
+# per-file tables: (name, columns); the first column names the file or the function
+PER_FILE = (
+    ("funcs", "id INTEGER PRIMARY KEY, file INT, name TEXT, line INT, end_line INT, "
+              "flags INT, kind TEXT"),
+    ("calls", "caller INT, callee TEXT, line INT, flags INT"),
+    ("sleeps", "func INT, call TEXT, line INT, reason TEXT"),
+    ("acquires", "func INT, key TEXT, expr TEXT, call TEXT, class TEXT, flavour TEXT, "
+                 "line INT"),
+    ("accesses", "func INT, key TEXT, type TEXT, member TEXT, op TEXT, how TEXT, via TEXT, "
+                 "locks TEXT, count INT, line INT"),
+    ("regs", "file INT, func INT, handler TEXT, context TEXT, via TEXT, line INT"),
+    ("members", "file INT, struct TEXT, member TEXT, type TEXT, pointers INT, attrs TEXT, "
+                "line INT"),
+    ("defs", "file INT, name TEXT, kind TEXT, line INT, info TEXT"),
+)
+# the column that holds the file (or a function id of the file) in each table
+FILE_COLUMN = {"funcs": "file", "calls": "caller", "sleeps": "func", "acquires": "func",
+               "accesses": "func", "regs": "file", "members": "file", "defs": "file"}
+INDEXES = (
+    "CREATE INDEX funcs_name ON funcs(name)",
+    "CREATE INDEX funcs_file ON funcs(file)",
+    "CREATE INDEX calls_caller ON calls(caller)",
+    "CREATE INDEX calls_callee ON calls(callee)",
+    "CREATE INDEX sleeps_func ON sleeps(func)",
+    "CREATE INDEX acquires_key ON acquires(key)",
+    "CREATE INDEX acquires_func ON acquires(func)",
+    "CREATE INDEX accesses_member ON accesses(member, type)",
+    "CREATE INDEX accesses_key ON accesses(key)",
+    "CREATE INDEX accesses_func ON accesses(func)",
+    "CREATE INDEX regs_file ON regs(file)",
+    "CREATE INDEX members_member ON members(member, struct)",
+    "CREATE INDEX members_file ON members(file)",
+    "CREATE INDEX defs_name ON defs(name)",
+    "CREATE INDEX defs_file ON defs(file)",
+)
+DERIVED = (
+    # a function that may sleep: the call that shows it (a primitive, or ``via``, a
+    # function that may sleep), at ``line`` of the function; depth 0 for direct evidence
+    ("may_sleep", "func INTEGER PRIMARY KEY, via INT, call TEXT, line INT, reason TEXT, "
+                  "depth INT"),
+    # a function that runs in interrupt context: registered (via = NULL, ``line`` the
+    # registration in ``reg_file``) or called (``via`` the caller, ``line`` the call)
+    ("contexts", "func INT, context TEXT, via INT, line INT, reg_file INT, reg_call TEXT, "
+                 "depth INT, PRIMARY KEY (func, context)"),
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    conn.execute("PRAGMA foreign_keys=OFF")
+    return conn
+
+
+def create_tables(conn: sqlite3.Connection, shard: bool = False) -> None:
+    for name, columns in PER_FILE:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+    if shard:
+        return
+    conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, path TEXT UNIQUE, "
+                 "size INT, mtime INT, hash BLOB)")
+    for name, columns in DERIVED:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    for sql in INDEXES:
+        conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
+
+
+def open_shard(path: Path) -> sqlite3.Connection:
+    conn = connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    create_tables(conn, shard=True)
+    return conn
+
+
+def write_facts(conn: sqlite3.Connection, file_id: int, facts: FileFacts) -> None:
+    """Insert one file's facts (no transaction of its own)."""
+    base = file_id << FUNC_BITS
+    funcs = [f for f in facts.funcs if f[0] < MAX_FUNCS]
+    conn.executemany("INSERT INTO funcs VALUES (?,?,?,?,?,?,?)",
+                     [(base | i, file_id, n, a, b, fl, k) for i, n, a, b, fl, k in funcs])
+    conn.executemany("INSERT INTO calls VALUES (?,?,?,?)",
+                     [(base | i, c, line, fl) for i, c, line, fl in facts.calls
+                      if i < MAX_FUNCS])
+    conn.executemany("INSERT INTO sleeps VALUES (?,?,?,?)",
+                     [(base | i, c, line, r) for i, c, line, r in facts.sleeps
+                      if i < MAX_FUNCS])
+    conn.executemany("INSERT INTO acquires VALUES (?,?,?,?,?,?,?)",
+                     [(base | r[0], *r[1:]) for r in facts.acquires if r[0] < MAX_FUNCS])
+    conn.executemany("INSERT INTO accesses VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     [(base | r[0], *r[1:]) for r in facts.accesses if r[0] < MAX_FUNCS])
+    conn.executemany("INSERT INTO regs VALUES (?,?,?,?,?,?)",
+                     [(file_id, base | i if 0 <= i < MAX_FUNCS else None, h, c, v, line)
+                      for i, h, c, v, line in facts.regs])
+    conn.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?)",
+                     [(file_id, *r) for r in facts.members])
+    conn.executemany("INSERT INTO defs VALUES (?,?,?,?,?)",
+                     [(file_id, *r) for r in facts.defs])
+
+
+def delete_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
+    """Remove every per-file row of these files (their ``files`` rows stay)."""
+    for fid in file_ids:
+        lo, hi = fid << FUNC_BITS, (fid << FUNC_BITS) | (MAX_FUNCS - 1)
+        for table, column in FILE_COLUMN.items():
+            if column == "file":
+                conn.execute(f"DELETE FROM {table} WHERE file = ?", (fid,))
+            else:
+                conn.execute(f"DELETE FROM {table} WHERE {column} BETWEEN ? AND ?", (lo, hi))
+
+
+def merge_shard(conn: sqlite3.Connection, schema: str) -> None:
+    """Copy the rows of an attached shard into the index."""
+    for name, _ in PER_FILE:
+        conn.execute(f"INSERT INTO main.{name} SELECT * FROM {schema}.{name}")
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError:
+        return {}
+
+
+def write_meta(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
