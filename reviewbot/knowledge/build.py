@@ -38,6 +38,7 @@ MAX_FILE = 64 << 20  # bytes read from one file; a larger one is skipped
 SKIP_TOP = frozenset(("tools", "scripts", "Documentation", "samples", "usr", "LICENSES"))
 SKIP_ANY = frozenset((".git", "vdso", "vdso32", "vdso64", "realmode", "purgatory"))
 CHUNK_BYTES = 2 << 20  # work handed to a worker at a time
+SMALL_JOB = 8 << 20  # bytes to read below which one process does it all
 MAX_JOBS = 8  # one shard database per worker, all attached at once (SQLite allows 10)
 
 
@@ -218,7 +219,7 @@ def _extract(top: Path, files: list[tuple[int, str, int]], jobs: int, shard_dir:
         if progress is not None and (done_bytes >> 20) > before:
             progress.advance((done_bytes >> 20) - before)
 
-    if jobs <= 1 or total < (8 << 20):
+    if jobs <= 1 or total < SMALL_JOB:
         _worker_init(vocab, str(shard_dir))
         try:
             for task in _tasks(top, files):

@@ -36,6 +36,7 @@ _PARENS = re.compile(r"[(),]")
 _BRACES = re.compile(r"[{}]")
 _IF_COND = re.compile(r"if\s*+\(((?:[^()]++|\((?:[^()]++|\((?:[^()]++|\([^()]*+\))*+\))*+\))*+)\)")
 _STATEMENT = re.compile(r"[(){};]")
+_ASSIGNED = re.compile(r"(\w++)\s*+=(?!=)([^;]*+);")
 _QUALIFIERS = frozenset(("const", "volatile", "__user", "__rcu", "__iomem", "__percpu",
                          "__force", "restrict", "__restrict"))
 _JUMP = re.compile(r"\b(?:return|goto|break|continue)\b")
@@ -53,7 +54,7 @@ _MEMBER_NAME = re.compile(r"(\w++)\s*+(?:\[[^\]]*+\]\s*+)*+(?::[^,]*+)?$")
 _FUNC_POINTER = re.compile(r"\(\s*+\*\s*+(\w++)\s*+\)")
 _MEMBER_ATTRS = re.compile(r"__\w+\s*+\([^()]*+\)|\b__(?:rcu|percpu|aligned|packed|user|"
                            r"iomem|randomize_layout|counted_by)\b")
-_ENUMERATOR = re.compile(r"(?:^|,)\s*+([A-Za-z_]\w*+)")
+_ENUMERATOR = re.compile(r"\s*+([A-Za-z_]\w*+)")
 _KCONFIG = re.compile(r"^[ \t]*+(?:menu)?config[ \t]++(\w++)", re.M)
 _ID = re.compile(r"[A-Za-z_]\w*+")
 _NOT_CALLS = frozenset((
@@ -303,8 +304,9 @@ class Extractor:
             if alias:
                 facts.defs.append((alias, "typedef", line, f"{kind} {tag}" if tag else kind))
             if kind == "enum":
-                for e in _ENUMERATOR.finditer(_flat(body)):
-                    facts.defs.append((e.group(1), "enumerator", line, struct))
+                for at, name in _enumerators(body):
+                    facts.defs.append((name, "enumerator", cleaned.line(block.open + 1 + at),
+                                       struct))
             elif struct:
                 self._members(cleaned, struct, block.open + 1, body, facts)
             return
@@ -539,16 +541,26 @@ class Extractor:
 
     def _guarded(self, code: str, start: int, end: int, gfp_params: list[str]
                  ) -> list[tuple[int, int]]:
-        """Spans of the body that run only under a context test (see sleeping.toml)."""
+        """Spans of the body that run only under a context test (see sleeping.toml):
+        an ``if`` whose condition names a guard word, a gfp_t parameter, or a local
+        assigned from one of those (``bool can_direct_reclaim = gfp & __GFP_...``)."""
         rx = self.v.guard_rx
         spans: list[tuple[int, int]] = []
-        gfp = re.compile(r"\b(?:" + "|".join(gfp_params) + r")\b") if gfp_params else None
+        tainted = list(gfp_params)
+        if tainted or code.find("GFP_", start, end) >= 0:
+            source = re.compile(r"\b(?:" + "|".join([*tainted, "__GFP_DIRECT_RECLAIM",
+                                                      "__GFP_RECLAIM",
+                                                      "gfpflags_allow_blocking"]) + r")\b")
+            for m in _ASSIGNED.finditer(code, start, end):
+                if source.search(m.group(2)):
+                    tainted.append(m.group(1))
+        also = re.compile(r"\b(?:" + "|".join(tainted) + r")\b") if tainted else None
         for m in _IF_COND.finditer(code, start, end):
             at = m.start()
             if at and (code[at - 1].isalnum() or code[at - 1] == "_"):
                 continue
             cond = m.group(1)
-            if rx.search(cond) is None and (gfp is None or gfp.search(cond) is None):
+            if rx.search(cond) is None and (also is None or also.search(cond) is None):
                 continue
             body_end = self._statement_end(code, m.end(), end)
             if _JUMP.search(code, m.end(), body_end):
@@ -781,9 +793,23 @@ def _split_commas(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def _flat(body: str) -> str:
-    """An enum body with initialisers' parentheses removed (commas inside them)."""
-    return _outside_parens(re.sub(r"=[^,]*", "", body))
+def _enumerators(body: str) -> list[tuple[int, str]]:
+    """(offset, name) of each enumerator of an enum body."""
+    out: list[tuple[int, str]] = []
+    depth = 0
+    start = 0
+    for m in re.finditer(r"[(),]", body + ","):
+        c = m.group()
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif depth == 0:
+            item = _ENUMERATOR.match(body, start, m.start())
+            if item is not None:
+                out.append((item.start(1), item.group(1)))
+            start = m.end()
+    return out
 
 
 def _handler(arg: str) -> str:
