@@ -37,7 +37,8 @@ class Resolver:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.dirs: dict[int, tuple[str, ...]] = {}
-        paths: dict[int, str] = {}
+        self.paths: dict[int, str] = {}
+        paths = self.paths
         for fid, path in conn.execute("SELECT id, path FROM files"):
             self.dirs[fid] = tuple(path.split("/")[:-1])
             paths[fid] = path
@@ -53,6 +54,12 @@ class Resolver:
             return []
         return pick([(f, v, self.dirs.get(f >> FUNC_BITS, ())) for f, v in defs], file,
                     self.dirs.get(file, ()), local)
+
+    def quiet(self, paths: tuple[str, ...]) -> list[int]:
+        """The functions defined under ``paths`` (directories end in "/")."""
+        files = {fid for fid, d in self.dirs.items()
+                 if any(self.paths[fid].startswith(p) for p in paths)}
+        return [f for fs in self.by_name.values() for f, _ in fs if f >> FUNC_BITS in files]
 
     def defines(self, file: int, name: str) -> bool:
         return any(f >> FUNC_BITS == file for f, _ in self.by_name.get(name, ()))
@@ -94,13 +101,17 @@ class Sleeper(NamedTuple):
     depth: int
 
 
-def may_sleep(conn: sqlite3.Connection, res: Resolver) -> dict[int, Sleeper]:
+def may_sleep(conn: sqlite3.Connection, res: Resolver, quiet: tuple[str, ...] = ()
+              ) -> dict[int, Sleeper]:
+    """Functions that may sleep; none defined in a ``quiet`` path (sleeping.toml)."""
     found: dict[int, Sleeper] = {}
+    for fid in res.quiet(quiet):
+        found[fid] = Sleeper(None, "", 0, "", -1)  # placeholders, dropped at the end
     for func, call, line, reason in conn.execute(
             "SELECT func, call, line, reason FROM sleeps ORDER BY func, line"):
         if func not in found:
             found[func] = Sleeper(None, call, line, reason, 0)
-    frontier = list(found)
+    frontier = [f for f, s in found.items() if s.depth == 0]
     depth = 0
     while frontier:
         depth += 1
@@ -122,7 +133,7 @@ def may_sleep(conn: sqlite3.Connection, res: Resolver) -> dict[int, Sleeper]:
                     found[caller] = Sleeper(hit[0], name, line, "", depth)
                     nxt.append(caller)
         frontier = nxt
-    return found
+    return {f: s for f, s in found.items() if s.depth >= 0}
 
 
 class Context(NamedTuple):
@@ -167,8 +178,10 @@ def contexts(conn: sqlite3.Connection, res: Resolver, direct_sleepers: set[int]
 def derive(conn: sqlite3.Connection) -> tuple[int, int]:
     """Replace the derived tables (inside the caller's transaction); return the number
     of functions that may sleep and of function/context pairs."""
+    from reviewbot.knowledge.vocab import load_vocab
+
     res = Resolver(conn)
-    sleepers = may_sleep(conn, res)
+    sleepers = may_sleep(conn, res, load_vocab().quiet_paths)
     conn.execute("DELETE FROM may_sleep")
     conn.executemany("INSERT INTO may_sleep VALUES (?,?,?,?,?,?)",
                      [(f, *s) for f, s in sleepers.items()])

@@ -686,7 +686,8 @@ class Extractor:
             done.add(open_)
             callee = _name_before(code, open_)
             if not callee or callee in _NOT_CALLS or callee in self.v.gfp_inspectors \
-                    or callee.startswith("gfp") or _MACRO_NAMED.fullmatch(callee):
+                    or callee.startswith("gfp") or _MACRO_NAMED.fullmatch(callee) \
+                    or not any(a in callee for a in self.v.gfp_allocators):
                 continue
             close, _ = _match_paren(code, open_, end)
             args = code[open_:close if close > 0 else end]

@@ -17,10 +17,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.knowledge.derive import pick, visible
 from reviewbot.knowledge.location import find_tree, index_path
 from reviewbot.knowledge.store import FUNC_BITS, SCHEMA_VERSION, read_meta
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.vocab import Vocab
 
 EVIDENCE = 8  # example sites kept per fact
 
@@ -48,22 +52,26 @@ class Step:
 
 @dataclass(frozen=True)
 class SleepChain:
-    """Why a function may sleep: the calls from it down to a sleeping primitive."""
+    """Why a function may sleep: the calls from it down to a sleeping primitive. No
+    steps: the function is itself a primitive listed in sleeping.toml."""
 
+    function: str
     steps: tuple[Step, ...]
     reason: str  # why the last call sleeps (from sleeping.toml)
 
     @property
-    def primitive(self) -> Step:
-        return self.steps[-1]
+    def primitive(self) -> Step | None:
+        return self.steps[-1] if self.steps else None
 
     def describe(self) -> str:
         """``fsg_wait() may sleep: it calls wait_for_completion() (file:612)``; a longer
         chain names the calls in between."""
-        first, last = self.steps[0], self.steps[-1]
+        if not self.steps:
+            return f"{self.function}() may sleep: {self.reason}"
+        last = self.steps[-1]
         call = last.call if "(" in last.call else f"{last.call}()"
         via = "".join(f"{s.call}() -> " for s in self.steps[:-1])
-        return f"{first.function}() may sleep: it calls {via}{call} ({last.site})"
+        return f"{self.function}() may sleep: it calls {via}{call} ({last.site})"
 
 
 @dataclass(frozen=True)
@@ -105,20 +113,10 @@ class LockFacts:
     acquires: tuple[Acquire, ...]  # examples (at most EVIDENCE)
     contexts: tuple[ContextUse, ...]  # acquisitions in interrupt context
 
+    lock_class: str | None  # from the declaration, else from how it is taken, if one
+
     def taken_in(self, context: str) -> ContextUse | None:
         return next((c for c in self.contexts if c.context == context), None)
-
-    @property
-    def lock_class(self) -> str | None:
-        """The kind of lock (from its declaration, else from how it is taken)."""
-        from reviewbot.knowledge.vocab import load_vocab
-
-        types = load_vocab().lock_types
-        for d in self.declared:
-            if d.type in types:
-                return types[d.type]
-        kinds = {k.split()[0] for k in self.flavours}
-        return kinds.pop() if len(kinds) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -177,6 +175,14 @@ class Knowledge:
         self.meta = meta
         self._file_ids: dict[str, int | None] = {}
         self._paths: dict[int, str] = {}
+        self._vocabulary: Vocab | None = None
+
+    def _vocab(self) -> Vocab:
+        if self._vocabulary is None:
+            from reviewbot.knowledge.vocab import load_vocab
+
+            self._vocabulary = load_vocab()
+        return self._vocabulary
 
     @classmethod
     def open(cls, tree: Path | str, env: dict[str, str] | None = None) -> Knowledge | None:
@@ -278,7 +284,8 @@ class Knowledge:
             chain = self._sleep_chain(fid)
             if chain is not None:
                 return chain
-        return None
+        reason = self._vocab().sleep_reason(function)
+        return SleepChain(function, (), reason) if reason else None
 
     def _sleep_chain(self, fid: int) -> SleepChain | None:
         steps: list[Step] = []
@@ -290,12 +297,13 @@ class Knowledge:
             row = self._conn.execute("SELECT via, call, line, reason FROM may_sleep "
                                      "WHERE func = ?", (cur,)).fetchone()
             if row is None:
-                return None if not steps else SleepChain(tuple(steps), reason)
+                return None if not steps else SleepChain(steps[0].function, tuple(steps),
+                                                         reason)
             via, call, line, reason = row
             name, _ = self._function(cur)
             steps.append(Step(name, call, Site(self._path(cur >> FUNC_BITS), line, name)))
             cur = via
-        return SleepChain(tuple(steps), reason) if steps else None
+        return SleepChain(steps[0].function, tuple(steps), reason) if steps else None
 
     def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
         """The interrupt contexts ``function`` runs in (with how it gets there)."""
@@ -350,8 +358,12 @@ class Knowledge:
                 seen_ctx.add((func, context))
                 contexts.extend(c for c in self._contexts_of(func, site)
                                 if c.context == context)
-        return LockFacts(key, self._declared(key), dict(flavours), tuple(examples),
-                         tuple(contexts))
+        declared = self._declared(key)
+        types = self._vocab().lock_types
+        kinds = {types[d.type] for d in declared if d.type in types} or {
+            k.split()[0] for k in flavours}
+        return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
+                         kinds.pop() if len(kinds) == 1 else None)
 
     def _declared(self, key: str) -> tuple[Declaration, ...]:
         struct, member = split_key(key)

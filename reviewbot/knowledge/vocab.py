@@ -44,6 +44,8 @@ class Vocab:
     gfp_reason: str
     gfp_not: tuple[str, ...]
     gfp_inspectors: frozenset[str]
+    gfp_allocators: tuple[str, ...]  # a call with one of these in its name allocates
+    quiet_paths: tuple[str, ...]  # functions defined under these never "may sleep"
     guard_rx: re.Pattern[str]
     acquire: dict[str, tuple[str, str]]  # call -> (class, flavour)
     guards: dict[str, tuple[str, str]]
@@ -134,6 +136,8 @@ def load_vocab() -> Vocab:
         gfp_sleeping=frozenset(sleeping_gfp),
         gfp_reason=str(gfp.get("reason", "")), gfp_not=tuple(_names(gfp, "not_sleeping")),
         gfp_inspectors=frozenset(_names(gfp, "inspectors")),
+        gfp_allocators=tuple(_names(gfp, "allocators")),
+        quiet_paths=tuple(p for e in sleeping.get("quiet_paths", []) for p in _names(e, "paths")),
         guard_rx=re.compile(r"\b(?:" + _words(guard_words) + r")\b"),
         acquire=acquire,
         guards=guards,
