@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from reviewbot.knowledge import store
+from reviewbot.knowledge.extract import FileFacts
 from reviewbot.knowledge.location import KnowledgeError, Tree, index_path
 from reviewbot.knowledge.vocab import Vocab, load_vocab
 
@@ -37,6 +38,9 @@ MAX_FILE = 64 << 20  # bytes read from one file; a larger one is skipped
 # own libc): their functions would collide by name with the kernel's.
 SKIP_TOP = frozenset(("tools", "scripts", "Documentation", "samples", "usr", "LICENSES"))
 SKIP_ANY = frozenset((".git", "vdso", "vdso32", "vdso64", "realmode", "purgatory"))
+# Generated register headers: millions of #defines (484 MB, a third of 6.12's C) and no
+# code; their macros are not recorded as definitions.
+SKIP_PREFIXES = ("drivers/gpu/drm/amd/include/asic_reg/",)
 CHUNK_BYTES = 2 << 20  # work handed to a worker at a time
 SMALL_JOB = 8 << 20  # bytes to read below which one process does it all
 MAX_JOBS = 8  # one shard database per worker, all attached at once (SQLite allows 10)
@@ -72,7 +76,8 @@ class BuildResult:
 
 def wanted(path: str) -> bool:
     parts = path.split("/")
-    if parts[0] in SKIP_TOP or any(p in SKIP_ANY for p in parts[:-1]):
+    if path.startswith(SKIP_PREFIXES) or parts[0] in SKIP_TOP \
+            or any(p in SKIP_ANY for p in parts[:-1]):
         return False
     if parts[0] == "arch" and len(parts) > 3 and parts[2] == "boot":
         return False
@@ -117,7 +122,8 @@ def _walk(top: Path) -> list[str]:
         rel = os.path.relpath(dirpath, top)
         prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
         dirs[:] = sorted(d for d in dirs if d not in SKIP_ANY
-                         and not (not prefix and d in SKIP_TOP))
+                         and not (not prefix and d in SKIP_TOP)
+                         and not (prefix + d + "/").startswith(SKIP_PREFIXES))
         out.extend(prefix + f for f in files)
     return sorted(out)
 
@@ -145,111 +151,151 @@ def vocab_digest() -> str:
 
 
 # -- workers -------------------------------------------------------------------------
+#
+# Forked workers claim tasks (chunks of files) by incrementing a shared counter, write
+# facts and per-file results into their own shard database, and add the bytes they read
+# to a shared progress counter. No pipes: a worker that dies or is killed cannot block
+# the builder, which kills the workers on any way out (SIGTERM included).
 
-_WORKER: tuple[object, sqlite3.Connection, Path] | None = None  # per worker process
+Task = list[tuple[int, str]]  # (file id, path)
+Result = tuple[int, bytes, int, int, str]  # file id, hash, size, mtime, error
 
 
-def _worker_init(vocab: Vocab, shard_dir: str) -> None:
-    global _WORKER
+def _run_tasks(top: Path, tasks: list[Task], claim: Callable[[], int],
+               progress: Callable[[int], None], vocab: Vocab, shard: Path) -> None:
+    """Extract the tasks this process claims into ``shard``."""
     from reviewbot.knowledge.extract import Extractor
 
-    shard = Path(shard_dir) / f"shard-{os.getpid()}.sqlite"
-    _WORKER = (Extractor(vocab), store.open_shard(shard), Path())
+    extractor = Extractor(vocab)
+    conn = store.open_shard(shard)
+    conn.execute("CREATE TABLE IF NOT EXISTS results (file INT, hash BLOB, size INT, "
+                 "mtime INT, error TEXT)")
+    try:
+        while (index := claim()) < len(tasks):
+            conn.execute("BEGIN")
+            done = 0
+            for fid, rel in tasks[index]:
+                result, facts, n = _read_one(top, fid, rel, extractor)
+                if facts is not None:
+                    store.write_facts(conn, fid, facts)
+                conn.execute("INSERT INTO results VALUES (?,?,?,?,?)", result)
+                done += n
+            conn.execute("COMMIT")
+            progress(done)
+    finally:
+        conn.close()
 
 
-def _worker_run(task: tuple[str, list[tuple[int, str]]]
-                ) -> list[tuple[int, bytes, int, int, str]]:
-    """Extract the files of one task into this worker's shard: (file id, hash, size,
-    mtime, error) per file."""
+def _read_one(top: Path, fid: int, rel: str, extractor: object
+              ) -> tuple[Result, FileFacts | None, int]:
     from reviewbot.knowledge.extract import Extractor
 
-    assert _WORKER is not None
-    extractor, conn, _ = _WORKER
     assert isinstance(extractor, Extractor)
-    top, files = task
-    out: list[tuple[int, bytes, int, int, str]] = []
-    conn.execute("BEGIN")
-    for fid, rel in files:
-        try:
-            with open(os.path.join(top, rel), "rb") as fh:
-                st = os.fstat(fh.fileno())
-                data = fh.read(MAX_FILE + 1)
-        except OSError as exc:
-            out.append((fid, b"", 0, 0, exc.strerror or str(exc)))
-            continue
-        if len(data) > MAX_FILE:
-            out.append((fid, b"", 0, 0, f"larger than {MAX_FILE >> 20} MiB"))
-            continue
-        store.write_facts(conn, fid, extractor.extract(rel, data))
-        out.append((fid, content_hash(data), st.st_size, st.st_mtime_ns, ""))
-    conn.execute("COMMIT")
-    return out
+    try:
+        with open(top / rel, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        return (fid, b"", 0, 0, exc.strerror or str(exc)), None, 0
+    if len(data) > MAX_FILE:
+        return (fid, b"", 0, 0, f"larger than {MAX_FILE >> 20} MiB"), None, len(data)
+    facts = extractor.extract(rel, data)
+    return (fid, content_hash(data), st.st_size, st.st_mtime_ns, ""), facts, len(data)
 
 
-def _tasks(top: Path, files: list[tuple[int, str, int]]) -> Iterator[
-        tuple[str, list[tuple[int, str]]]]:
+def _tasks(files: list[tuple[int, str, int]]) -> list[Task]:
     """Files in chunks of about CHUNK_BYTES, the largest first (even load at the end)."""
-    chunk: list[tuple[int, str]] = []
+    tasks: list[Task] = []
+    chunk: Task = []
     size = 0
     for fid, rel, n in sorted(files, key=lambda f: -f[2]):
         chunk.append((fid, rel))
         size += n
         if size >= CHUNK_BYTES:
-            yield str(top), chunk
+            tasks.append(chunk)
             chunk, size = [], 0
     if chunk:
-        yield str(top), chunk
+        tasks.append(chunk)
+    return tasks
 
 
 def _extract(top: Path, files: list[tuple[int, str, int]], jobs: int, shard_dir: Path,
-             progress: Progress | None) -> list[tuple[int, bytes, int, int, str]]:
+             progress: Progress | None) -> None:
+    """Extract ``files`` into shard databases in ``shard_dir``."""
     vocab = load_vocab()
     total = sum(n for _, _, n in files)
+    tasks = _tasks(files)
     if progress is not None:
-        progress.start("indexing", max(total >> 20, 1))
-    done_bytes = 0
-    results: list[tuple[int, bytes, int, int, str]] = []
-    sizes = {fid: n for fid, _, n in files}
-
-    def advance(batch: list[tuple[int, bytes, int, int, str]]) -> None:
-        nonlocal done_bytes
-        results.extend(batch)
-        before = done_bytes >> 20
-        done_bytes += sum(sizes[f[0]] for f in batch)
-        if progress is not None and (done_bytes >> 20) > before:
-            progress.advance((done_bytes >> 20) - before)
-
+        progress.start("indexing (MB)", max(total >> 20, 1))
     if jobs <= 1 or total < SMALL_JOB:
-        _worker_init(vocab, str(shard_dir))
-        try:
-            for task in _tasks(top, files):
-                advance(_worker_run(task))
-        finally:
-            _close_worker()
-    else:
-        import multiprocessing
+        counter = iter(range(len(tasks) + 1))
+        shown = [0]
 
-        ctx = multiprocessing.get_context("fork")
-        pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(vocab, str(shard_dir)))
-        try:
-            for batch in pool.imap_unordered(_worker_run, _tasks(top, files)):
-                advance(batch)
-            pool.close()
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+        def advance(n: int) -> None:
+            shown[0] += n
+            if progress is not None:
+                progress.advance((shown[0] >> 20) - ((shown[0] - n) >> 20))
+
+        _run_tasks(top, tasks, lambda: next(counter), advance, vocab,
+                   shard_dir / "shard-0.sqlite")
+    else:
+        _fork_workers(top, tasks, jobs, shard_dir, progress, vocab)
     if progress is not None:
         progress.finish()
-    return results
 
 
-def _close_worker() -> None:
-    global _WORKER
-    if _WORKER is not None:
-        _WORKER[1].close()
-        _WORKER = None
+def _fork_workers(top: Path, tasks: list[Task], jobs: int, shard_dir: Path,
+                  progress: Progress | None, vocab: Vocab) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    next_task = ctx.Value("q", 0)
+    done = ctx.Value("q", 0)
+
+    def claim() -> int:
+        with next_task.get_lock():
+            index = int(next_task.value)
+            next_task.value += 1
+        return index
+
+    def advance(n: int) -> None:
+        with done.get_lock():
+            done.value += n
+
+    def work(i: int) -> None:
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _run_tasks(top, tasks, claim, advance, vocab, shard_dir / f"shard-{i}.sqlite")
+
+    workers = [ctx.Process(target=work, args=(i,), daemon=True) for i in range(jobs)]
+    try:
+        for w in workers:
+            w.start()
+        shown = 0
+        while any(w.is_alive() for w in workers):
+            time.sleep(0.2)
+            now = int(done.value) >> 20
+            if progress is not None and now > shown:
+                progress.advance(now - shown)
+                shown = now
+        failed = [w.exitcode for w in workers if w.exitcode != 0]
+        if failed:
+            raise KnowledgeError(f"an indexing worker failed (exit status {failed[0]})")
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+        for w in workers:
+            w.join(2)
+            if w.is_alive():
+                w.kill()
+                w.join()
+
+
+def _results(shards: int) -> str:
+    return " UNION ALL ".join(f"SELECT * FROM shard{i}.results" for i in range(shards))
 
 
 # -- the build -----------------------------------------------------------------------
@@ -314,7 +360,7 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
                 conn.execute("PRAGMA synchronous=OFF")
                 store.create_tables(conn)
             plan = _plan(conn, tree.top, list_files(tree))
-            results = _extract(tree.top, plan.extract, jobs, work, progress)
+            _extract(tree.top, plan.extract, jobs, work, progress)
             shards = sorted(work.glob("shard-*.sqlite"))
             for i, shard in enumerate(shards):  # ATTACH is refused inside a transaction
                 conn.execute(f"ATTACH DATABASE ? AS shard{i}", (str(shard),))
@@ -328,6 +374,7 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
             for i in range(len(shards)):
                 store.merge_shard(conn, f"shard{i}")
             paths = {fid: rel for fid, rel, _ in plan.extract}
+            results = conn.execute(_results(len(shards))).fetchall() if shards else []
             skipped = [f"{paths[r[0]]}: {r[4]}" for r in results if r[4]]
             conn.executemany("UPDATE files SET size = ?, mtime = ?, hash = ? WHERE id = ?",
                              [(size, mtime, digest, fid)

@@ -214,6 +214,9 @@ class Extractor:
         self.v = vocab
         self._special: dict[str, str] = {}  # call -> _kind(call)
         self._sleeps: dict[str, str] = {}  # call -> why it sleeps
+        # plain reads of the file being extracted, counted per file: (key, type, member,
+        # op, how, via, locks) -> [first function, count, first line]
+        self._plain_reads: dict[tuple[str, str, str, str, str, str, str], list[int]] = {}
 
     def extract(self, path: str, data: bytes) -> FileFacts:
         facts = FileFacts([], [], [], [], [], [], [], [])
@@ -233,8 +236,11 @@ class Extractor:
         defined = {f.name for f in functions}
         defined.update(m.name for m in cleaned.macros if m.params is not None)
         registered: list[tuple[int, str]] = []  # (offset, call) of context registrations
+        self._plain_reads = {}
         for fn in functions:
             self._function(cleaned, fn, defined, registered, facts)
+        facts.accesses.extend((idx, *agg, count, line)
+                              for agg, (idx, count, line) in self._plain_reads.items())
         self._registrations(cleaned, functions, registered, facts)
         self._lock_defines(cleaned, facts)
         return facts
@@ -498,8 +504,16 @@ class Extractor:
             held = sorted({self._lock_key(r.lock, decls) for r in regions or ()
                            if r.holds(line) and r.lock != "rcu"})
             self._count(rows, keys, decls, raw, ",".join(held), 1, line)
+        plain_reads = self._plain_reads
         for agg, (count, line) in rows.items():
-            facts.accesses.append((fn.idx, *agg, count, line))
+            if agg[3] == "read" and agg[4] == "plain":  # counted per file
+                entry = plain_reads.get(agg)
+                if entry is None:
+                    plain_reads[agg] = [fn.idx, count, line]
+                else:
+                    entry[1] += count
+            else:
+                facts.accesses.append((fn.idx, *agg, count, line))
         if code.find("GFP_", start, end) >= 0:
             self._gfp(cleaned, fn, start, end, guarded, facts)
 
@@ -514,8 +528,8 @@ class Extractor:
             keyed = keys[base, chain]
         else:
             keyed = keys[base, chain] = key_of(base, chain, decls)
-        if keyed is None:
-            return
+        if keyed is None or (not keyed[1] and chain.startswith("->")):
+            return  # a local, or a pointer whose type is not visible: no shared key
         agg = (keyed[0], keyed[1], keyed[2], op, how, via, locks)
         entry = rows.get(agg)
         if entry is None:
