@@ -289,7 +289,6 @@ class Extractor:
             end = cleaned.line(block.close)
             idx = len(facts.funcs)
             facts.funcs.append((idx, name, line, end, flags, "function"))
-            facts.defs.append((name, "function", line, "static" if flags & STATIC else ""))
             functions.append(_Function(idx, name, block.head_start, block.open, block.close,
                                        params, line, end))
             return

@@ -233,7 +233,8 @@ class Knowledge:
             "may_sleep": q("SELECT count(*) FROM may_sleep").fetchone()[0],
             "contexts": q("SELECT count(*) FROM contexts").fetchone()[0],
             "locks": q("SELECT count(DISTINCT key) FROM acquires").fetchone()[0],
-            "definitions": q("SELECT max(rowid) FROM defs").fetchone()[0] or 0,
+            "definitions": q("SELECT count(*) FROM defs").fetchone()[0]
+            + q("SELECT count(*) FROM funcs WHERE kind = 'function'").fetchone()[0],
         }
 
     def files(self) -> dict[str, tuple[int, int]]:
@@ -448,7 +449,9 @@ class Knowledge:
         rows = self._conn.execute(
             "SELECT name, kind, file, line, info FROM defs WHERE name = ? AND kind != "
             "'kconfig' UNION ALL SELECT name, kind, file, line, info FROM defs WHERE "
-            "name = ? AND kind = 'kconfig'", (symbol, name)).fetchall()
+            "name = ? AND kind = 'kconfig' UNION ALL SELECT name, 'function', file, line, "
+            "CASE WHEN flags & 1 THEN 'static' ELSE '' END FROM funcs WHERE name = ? AND "
+            "kind = 'function' ORDER BY 2, 3, 4", (symbol, name, symbol)).fetchall()
         return tuple(Definition(n, k, Site(self._path(f), line), i) for n, k, f, line, i
                      in rows)
 

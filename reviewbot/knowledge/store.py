@@ -23,7 +23,8 @@ MAX_FUNCS = 1 << FUNC_BITS
 PER_FILE = (
     ("funcs", "id INTEGER PRIMARY KEY, file INT, name TEXT, line INT, end_line INT, "
               "flags INT, kind TEXT"),
-    ("calls", "caller INT, callee TEXT, line INT, flags INT"),
+    ("calls", "caller INT, callee TEXT, line INT, flags INT, PRIMARY KEY (caller, callee)"
+              ") WITHOUT ROWID"),
     ("sleeps", "func INT, call TEXT, line INT, reason TEXT"),
     ("acquires", "func INT, key TEXT, expr TEXT, call TEXT, class TEXT, flavour TEXT, "
                  "line INT"),
@@ -31,16 +32,18 @@ PER_FILE = (
                  "locks TEXT, count INT, line INT"),
     ("regs", "file INT, func INT, handler TEXT, context TEXT, via TEXT, line INT"),
     ("members", "file INT, struct TEXT, member TEXT, type TEXT, pointers INT, attrs TEXT, "
-                "line INT"),
-    ("defs", "file INT, name TEXT, kind TEXT, line INT, info TEXT"),
+                "line INT, PRIMARY KEY (member, struct, file, line)) WITHOUT ROWID"),
+    # functions are in funcs (and found there by defines())
+    ("defs", "file INT, name TEXT, kind TEXT, line INT, info TEXT, "
+             "PRIMARY KEY (name, file, line, kind)) WITHOUT ROWID"),
 )
 # the column that holds the file (or a function id of the file) in each table
-FILE_COLUMN = {"funcs": "file", "calls": "caller", "sleeps": "func", "acquires": "func",
+FILE_COLUMN = {"funcs": "id", "calls": "caller", "sleeps": "func", "acquires": "func",
                "accesses": "func", "regs": "file", "members": "file", "defs": "file"}
+# Rows of a file are deleted by function id ranges (funcs, calls, sleeps, acquires,
+# accesses) or by one scan for all changed files (regs, members, defs): no file index.
 INDEXES = (
     "CREATE INDEX funcs_name ON funcs(name)",
-    "CREATE INDEX funcs_file ON funcs(file)",
-    "CREATE INDEX calls_caller ON calls(caller)",
     "CREATE INDEX calls_callee ON calls(callee)",
     "CREATE INDEX sleeps_func ON sleeps(func)",
     "CREATE INDEX acquires_key ON acquires(key)",
@@ -48,11 +51,6 @@ INDEXES = (
     "CREATE INDEX accesses_member ON accesses(member, type)",
     "CREATE INDEX accesses_key ON accesses(key)",
     "CREATE INDEX accesses_func ON accesses(func)",
-    "CREATE INDEX regs_file ON regs(file)",
-    "CREATE INDEX members_member ON members(member, struct)",
-    "CREATE INDEX members_file ON members(file)",
-    "CREATE INDEX defs_name ON defs(name)",
-    "CREATE INDEX defs_file ON defs(file)",
 )
 DERIVED = (
     # a function that may sleep: the call that shows it (a primitive, or ``via``, a
@@ -74,7 +72,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def create_tables(conn: sqlite3.Connection, shard: bool = False) -> None:
     for name, columns in PER_FILE:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+        close = "" if columns.endswith("WITHOUT ROWID") else ")"
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}{close}")
     if shard:
         return
     conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -124,12 +123,18 @@ def write_facts(conn: sqlite3.Connection, file_id: int, facts: FileFacts) -> Non
 
 def delete_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
     """Remove every per-file row of these files (their ``files`` rows stay)."""
+    if not file_ids:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS gone (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM gone")
+    conn.executemany("INSERT OR IGNORE INTO gone VALUES (?)", [(f,) for f in file_ids])
+    for table, column in FILE_COLUMN.items():
+        if column == "file":  # one scan of the table for all the files
+            conn.execute(f"DELETE FROM {table} WHERE file IN (SELECT id FROM gone)")
     for fid in file_ids:
         lo, hi = fid << FUNC_BITS, (fid << FUNC_BITS) | (MAX_FUNCS - 1)
         for table, column in FILE_COLUMN.items():
-            if column == "file":
-                conn.execute(f"DELETE FROM {table} WHERE file = ?", (fid,))
-            else:
+            if column != "file":
                 conn.execute(f"DELETE FROM {table} WHERE {column} BETWEEN ? AND ?", (lo, hi))
 
 
