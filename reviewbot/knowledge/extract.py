@@ -17,7 +17,8 @@ import re
 from bisect import bisect_right
 from typing import NamedTuple
 
-from reviewbot.cmap.locks import lock_regions, normalize_lock
+from reviewbot.cmap.locks import RELEASE, lock_regions, normalize_lock
+from reviewbot.cmap.model import LockRegion
 from reviewbot.knowledge.lexer import Block, Cleaned, blocks, clean
 from reviewbot.knowledge.vocab import Vocab
 
@@ -430,16 +431,8 @@ class Extractor:
         gfp_params = self._params(fn.params, decls)
         _declared(code, start, end, decls)
         guarded = self._guarded(code, start, end, gfp_params)
-        regions = None
-        if code.find("lock", start, end) >= 0 or code.find("up_", start, end) >= 0 \
-                or code.find("guard", start, end) >= 0:
-            lines = code[start:end].split("\n")
-            first = line_of(start)
-            regions = lock_regions([(first + i, t) for i, t in enumerate(lines)], fn.name, True)
-            released = [r.end for r in regions if not r.start_known]
-            if released:  # after a lock it did not take is released: see sleeping.toml
-                k = min(released) - first
-                guarded.append((start + sum(len(t) + 1 for t in lines[:k + 1]), end))
+        first_call, first_sleep = len(facts.calls), len(facts.sleeps)
+        locking = False  # an acquire, guard or release is called
         spans: list[tuple[int, int, str, list[int]]] = []  # enclosing marked calls
         seen: dict[str, int] = {}  # callee -> its row in facts.calls
         # (base, chain, op, how, via) -> [count, first line]
@@ -465,7 +458,10 @@ class Extractor:
                 elif kind == "register":
                     registered.append((s, callee))
                 elif kind == "lock":
+                    locking = True
                     self._acquire(cleaned, fn, m, end, decls, facts)
+                elif kind == "release":
+                    locking = True
                 inside = any(a <= s < b for a, b in guarded) if guarded else False
                 row = seen.get(callee)
                 if row is not None:
@@ -487,7 +483,7 @@ class Extractor:
             if use is None:
                 continue
             raw = (m.group(1), chain, *use)
-            if use[0] != "read" and regions:
+            if use[0] != "read":
                 writes.append((line_of(s), raw))
                 continue
             entry = accesses.get(raw)
@@ -495,13 +491,14 @@ class Extractor:
                 accesses[raw] = [1, line_of(s)]
             else:
                 entry[0] += 1
+        regions = self._regions(cleaned, fn, first_call, first_sleep, facts) if locking else []
         keys: dict[tuple[str, str], tuple[str, str, str] | None] = {}
         rows: dict[tuple[str, str, str, str, str, str, str], list[int]] = {}
         for raw, (count, line) in accesses.items():
             self._count(rows, keys, decls, raw, "", count, line)
         for line, raw in writes:
-            held = sorted({self._lock_key(r.lock, decls) for r in regions or ()
-                           if r.holds(line) and r.lock != "rcu"})
+            held = sorted({self._lock_key(r.lock, decls) for r in regions
+                           if r.holds(line) and r.lock != "rcu"}) if regions else ()
             self._count(rows, keys, decls, raw, ",".join(held), 1, line)
         plain_reads = self._plain_reads
         for agg, (count, line) in rows.items():
@@ -535,6 +532,26 @@ class Extractor:
             rows[agg] = [count, line]
         else:
             entry[0] += count
+
+    def _regions(self, cleaned: Cleaned, fn: _Function, first_call: int, first_sleep: int,
+                 facts: FileFacts) -> list[LockRegion]:
+        """The function's lock regions (``reviewbot.cmap.locks``). Calls after the release
+        of a lock the function did not take are guarded (see sleeping.toml): their rows
+        (from ``first_call``/``first_sleep`` on) are marked or dropped."""
+        start, end = fn.open + 1, fn.close
+        lines = cleaned.code[start:end].split("\n")
+        first = cleaned.line(start)
+        regions = lock_regions([(first + i, t) for i, t in enumerate(lines)], fn.name, True)
+        released = [r.end for r in regions if not r.start_known]
+        if released:
+            after = min(released)
+            calls = facts.calls
+            for i in range(first_call, len(calls)):
+                if calls[i][2] > after:
+                    calls[i] = (*calls[i][:3], calls[i][3] | GUARDED)
+            facts.sleeps[first_sleep:] = [r for r in facts.sleeps[first_sleep:]
+                                          if r[2] <= after]
+        return regions
 
     def _params(self, params: str, decls: Decls) -> list[str]:
         """Declare the parameters; return the names of gfp_t parameters."""
@@ -621,6 +638,8 @@ class Extractor:
             return "mark"
         if name in self.v.acquire or name in ("guard", "scoped_guard"):
             return "lock"
+        if name in RELEASE:
+            return "release"
         return ""
 
     def _use(self, code: str, s: int, e: int,
@@ -792,6 +811,8 @@ def _function_name(head: str) -> tuple[str, str] | None:
 
 
 def _split_commas(text: str) -> list[str]:
+    if "(" not in text and "[" not in text and "{" not in text:
+        return [p for p in text.split(",") if p.strip()]
     parts: list[str] = []
     depth = 0
     last = 0
