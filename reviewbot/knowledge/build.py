@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from reviewbot.knowledge import store
-from reviewbot.knowledge.extract import FileFacts
 from reviewbot.knowledge.location import KnowledgeError, Tree, index_path
 from reviewbot.knowledge.vocab import Vocab, load_vocab
 
 if TYPE_CHECKING:
+    from reviewbot.knowledge.extract import FileFacts
     from reviewbot.knowledge.lookup import Knowledge
 
 MAX_FILE = 64 << 20  # bytes read from one file; a larger one is skipped

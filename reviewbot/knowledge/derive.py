@@ -18,22 +18,14 @@ import sqlite3
 from collections import defaultdict
 from typing import NamedTuple
 
-from reviewbot.knowledge.extract import GUARDED, LOCAL, STATIC
-from reviewbot.knowledge.store import FUNC_BITS
+from reviewbot.knowledge.resolve import FUNC_BITS, GUARDED, LOCAL, pick, visible
 
 CONTEXT_DEPTH = 6  # calls followed from a handler
 
 
 class Resolver:
-    """Which definitions a call by name reaches, from the caller's file.
-
-    A call to a name its own file defines reaches those definitions (a static function
-    first: one file's ``foo_probe`` is not another's). Otherwise it reaches the
-    definitions visible tree-wide: non-static functions, and anything a header defines
-    (static inline functions, function-like macros); when there are several (the same
-    name in different drivers, or per architecture) only those nearest the caller are
-    kept: the ones sharing the longest directory prefix with it.
-    """
+    """Which definitions a call by name reaches, from the caller's file (``pick``), with
+    every function of the index loaded once."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.dirs: dict[int, tuple[str, ...]] = {}
@@ -63,34 +55,6 @@ class Resolver:
 
     def defines(self, file: int, name: str) -> bool:
         return any(f >> FUNC_BITS == file for f, _ in self.by_name.get(name, ()))
-
-
-def pick(defs: list[tuple[int, bool, tuple[str, ...]]], file: int, here: tuple[str, ...],
-         local: bool) -> list[int]:
-    """The definitions (function id, visible tree-wide, directory) a call from ``file``
-    (in directory ``here``) reaches; ``local``: the file defines the name itself."""
-    if local:
-        return [f for f, _, _ in defs if f >> FUNC_BITS == file]
-    visible = [(f, d) for f, v, d in defs if v]
-    if len(visible) <= 1:
-        return [f for f, _ in visible]
-    shared = [(_common(here, d), f) for f, d in visible]
-    best = max(n for n, _ in shared)
-    return [f for n, f in shared if n == best]
-
-
-def visible(path: str, kind: str, flags: int) -> bool:
-    """Whether a definition is visible outside its file (see ``Resolver``)."""
-    return path.endswith(".h") or (kind == "function" and not flags & STATIC)
-
-
-def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 class Sleeper(NamedTuple):

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from reviewbot.cmap.locks import RELEASE, lock_regions, normalize_lock
 from reviewbot.cmap.model import LockRegion
 from reviewbot.knowledge.lexer import Block, Cleaned, blocks, clean
+from reviewbot.knowledge.resolve import GUARDED, INLINE, LOCAL, STATIC
 from reviewbot.knowledge.vocab import Vocab
 
 # an identifier followed by a call's "(" (group 2) or by a member/subscript chain (group 3)
@@ -67,8 +68,6 @@ _NOT_CALLS = frozenset((
 _WRITE_OPS = ("+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "++", "--")
 _SKIP_DIRS = ()
 
-GUARDED, LOCAL = 1, 2  # call flags
-STATIC, INLINE = 1, 2  # function flags
 
 
 class FileFacts(NamedTuple):

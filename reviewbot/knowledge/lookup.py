@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewbot.knowledge.derive import pick, visible
 from reviewbot.knowledge.location import find_tree, index_path
-from reviewbot.knowledge.store import FUNC_BITS, SCHEMA_VERSION, read_meta
+from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
+from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
 
 if TYPE_CHECKING:
     from reviewbot.knowledge.vocab import Vocab
@@ -258,8 +258,8 @@ class Knowledge:
         return self._paths[file_id]
 
     def functions(self, name: str, file: str | None = None) -> list[int]:
-        """The definitions a call of ``name`` from ``file`` reaches (see
-        ``derive.Resolver``); without ``file``, every definition visible tree-wide."""
+        """The definitions a call of ``name`` from ``file`` reaches (``resolve.pick``);
+        without ``file``, every definition visible tree-wide."""
         rows = self._conn.execute("SELECT id, flags, kind FROM funcs WHERE name = ?",
                                   (name,)).fetchall()
         defs = []

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reviewbot.knowledge.extract import FileFacts
+from reviewbot.knowledge.resolve import FUNC_BITS
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.extract import FileFacts
 
 SCHEMA_VERSION = "1"
-FUNC_BITS = 16  # function ids: file id << FUNC_BITS | index in the file
 MAX_FUNCS = 1 << FUNC_BITS
 
 # per-file tables: (name, columns); the first column names the file or the function
