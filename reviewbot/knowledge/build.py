@@ -18,6 +18,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -267,7 +268,14 @@ def _fork_workers(top: Path, tasks: list[Task], jobs: int, shard_dir: Path,
 
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _run_tasks(top, tasks, claim, advance, vocab, shard_dir / f"shard-{i}.sqlite")
+        try:
+            _run_tasks(top, tasks, claim, advance, vocab, shard_dir / f"shard-{i}.sqlite")
+        except BaseException as exc:
+            if os.environ.get("REVIEWBOT_DEBUG"):
+                raise
+            sys.stderr.write(f"reviewbot: indexing worker: {type(exc).__name__}: {exc}\n")
+            sys.stderr.flush()
+            os._exit(1)
 
     workers = [ctx.Process(target=work, args=(i,), daemon=True) for i in range(jobs)]
     try:
@@ -276,13 +284,16 @@ def _fork_workers(top: Path, tasks: list[Task], jobs: int, shard_dir: Path,
         shown = 0
         while any(w.is_alive() for w in workers):
             time.sleep(0.2)
+            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if failed:
+                raise KnowledgeError(f"an indexing worker failed (exit status {failed[0]})")
             now = int(done.value) >> 20
             if progress is not None and now > shown:
                 progress.advance(now - shown)
                 shown = now
-        failed = [w.exitcode for w in workers if w.exitcode != 0]
-        if failed:
-            raise KnowledgeError(f"an indexing worker failed (exit status {failed[0]})")
+        codes = [w.exitcode for w in workers if w.exitcode != 0]
+        if codes:
+            raise KnowledgeError(f"an indexing worker failed (exit status {codes[0]})")
     finally:
         for w in workers:
             if w.is_alive():

@@ -105,7 +105,7 @@ def write_facts(conn: sqlite3.Connection, file_id: int, facts: FileFacts) -> Non
     funcs = [f for f in facts.funcs if f[0] < MAX_FUNCS]
     conn.executemany("INSERT INTO funcs VALUES (?,?,?,?,?,?,?)",
                      [(base | i, file_id, n, a, b, fl, k) for i, n, a, b, fl, k in funcs])
-    conn.executemany("INSERT INTO calls VALUES (?,?,?,?)",
+    conn.executemany("INSERT OR IGNORE INTO calls VALUES (?,?,?,?)",
                      [(base | i, c, line, fl) for i, c, line, fl in facts.calls
                       if i < MAX_FUNCS])
     conn.executemany("INSERT INTO sleeps VALUES (?,?,?,?)",
@@ -118,9 +118,9 @@ def write_facts(conn: sqlite3.Connection, file_id: int, facts: FileFacts) -> Non
     conn.executemany("INSERT INTO regs VALUES (?,?,?,?,?,?)",
                      [(file_id, base | i if 0 <= i < MAX_FUNCS else None, h, c, v, line)
                       for i, h, c, v, line in facts.regs])
-    conn.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?)",
+    conn.executemany("INSERT OR IGNORE INTO members VALUES (?,?,?,?,?,?,?)",
                      [(file_id, *r) for r in facts.members])
-    conn.executemany("INSERT INTO defs VALUES (?,?,?,?,?)",
+    conn.executemany("INSERT OR IGNORE INTO defs VALUES (?,?,?,?,?)",
                      [(file_id, *r) for r in facts.defs])
 
 
@@ -144,7 +144,7 @@ def delete_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
 def merge_shard(conn: sqlite3.Connection, schema: str) -> None:
     """Copy the rows of an attached shard into the index."""
     for name, _ in PER_FILE:
-        conn.execute(f"INSERT INTO main.{name} SELECT * FROM {schema}.{name}")
+        conn.execute(f"INSERT OR IGNORE INTO main.{name} SELECT * FROM {schema}.{name}")
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
