@@ -398,6 +398,7 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
             functions = conn.execute("SELECT count(*) FROM funcs").fetchone()[0]
             files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
             store.write_meta(conn, _meta(tree, meta if not fresh else {}, clock()))
+            store.write_vocab(conn, load_vocab())
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

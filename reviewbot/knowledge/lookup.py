@@ -17,14 +17,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reviewbot.knowledge.location import find_tree, index_path
 from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
 from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
-
-if TYPE_CHECKING:
-    from reviewbot.knowledge.vocab import Vocab
 
 EVIDENCE = 8  # example sites kept per fact
 
@@ -175,14 +171,24 @@ class Knowledge:
         self.meta = meta
         self._file_ids: dict[str, int | None] = {}
         self._paths: dict[int, str] = {}
-        self._vocabulary: Vocab | None = None
+        self._functions: dict[int, tuple[str, Site]] = {}
+        self._prefixes: list[tuple[str, str]] | None = None
+        self._lock_types: dict[str, str] | None = None
 
-    def _vocab(self) -> Vocab:
-        if self._vocabulary is None:
-            from reviewbot.knowledge.vocab import load_vocab
-
-            self._vocabulary = load_vocab()
-        return self._vocabulary
+    def _sleep_reason(self, name: str) -> str | None:
+        """Why ``name`` is a sleeping primitive (sleeping.toml, as the index copied it)."""
+        q = self._conn.execute
+        row = q("SELECT value FROM vocab WHERE kind = 'sleep' AND name = ?", (name,)
+                ).fetchone()
+        if row is not None:
+            return str(row[0])
+        if q("SELECT 1 FROM vocab WHERE kind = 'sleep_except' AND name = ?", (name,)
+             ).fetchone():
+            return None
+        if self._prefixes is None:
+            self._prefixes = q("SELECT name, value FROM vocab WHERE kind = 'sleep_prefix'"
+                               ).fetchall()
+        return next((r for p, r in self._prefixes if name.startswith(p)), None)
 
     @classmethod
     def open(cls, tree: Path | str, env: dict[str, str] | None = None) -> Knowledge | None:
@@ -273,10 +279,14 @@ class Knowledge:
         return pick(defs, here, tuple((file or "").split("/")[:-1]), local)
 
     def _function(self, fid: int) -> tuple[str, Site]:
-        row = self._conn.execute("SELECT name, line FROM funcs WHERE id = ?", (fid,)
-                                 ).fetchone()
-        name, line = row if row else ("?", 0)
-        return name, Site(self._path(fid >> FUNC_BITS), line, name)
+        found = self._functions.get(fid)
+        if found is None:
+            row = self._conn.execute("SELECT name, line FROM funcs WHERE id = ?", (fid,)
+                                     ).fetchone()
+            name, line = row if row else ("?", 0)
+            found = self._functions[fid] = (name, Site(self._path(fid >> FUNC_BITS), line,
+                                                       name))
+        return found
 
     def may_sleep(self, function: str, file: str | None = None) -> SleepChain | None:
         """Why a call of ``function`` (from ``file``, for static functions) may sleep,
@@ -285,7 +295,7 @@ class Knowledge:
             chain = self._sleep_chain(fid)
             if chain is not None:
                 return chain
-        reason = self._vocab().sleep_reason(function)
+        reason = self._sleep_reason(function)
         return SleepChain(function, (), reason) if reason else None
 
     def _sleep_chain(self, fid: int) -> SleepChain | None:
@@ -360,7 +370,10 @@ class Knowledge:
                 contexts.extend(c for c in self._contexts_of(func, site)
                                 if c.context == context)
         declared = self._declared(key)
-        types = self._vocab().lock_types
+        if self._lock_types is None:
+            self._lock_types = dict(self._conn.execute(
+                "SELECT name, value FROM vocab WHERE kind = 'lock_type'").fetchall())
+        types = self._lock_types
         kinds = {types[d.type] for d in declared if d.type in types} or {
             k.split()[0] for k in flavours}
         return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
@@ -425,14 +438,13 @@ class Knowledge:
             counts[op, how] += count
             if op != "read" and locks:
                 locked[locks] += count
+            keep = per_how[how] < EVIDENCE if how != "plain" else len(plain) < EVIDENCE
+            per_how[how] += 1
+            if not keep:
+                continue
             name, fsite = self._function(func)
             access = Access(Site(fsite.file, line, name), op, how, via, locks, count, key)
-            if how != "plain":
-                if per_how[how] < EVIDENCE:
-                    marked.append(access)
-                per_how[how] += 1
-            elif len(plain) < EVIDENCE:
-                plain.append(access)
+            (plain if how == "plain" else marked).append(access)
         return AccessFacts(struct, member, dict(counts), tuple(marked), dict(locked),
                            tuple(plain), declared)
 

@@ -18,8 +18,9 @@ from reviewbot.knowledge.resolve import FUNC_BITS
 
 if TYPE_CHECKING:
     from reviewbot.knowledge.extract import FileFacts
+    from reviewbot.knowledge.vocab import Vocab
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MAX_FUNCS = 1 << FUNC_BITS
 
 # per-file tables: (name, columns); the first column names the file or the function
@@ -51,6 +52,7 @@ INDEXES = (
     "CREATE INDEX sleeps_func ON sleeps(func)",
     "CREATE INDEX acquires_key ON acquires(key)",
     "CREATE INDEX acquires_func ON acquires(func)",
+    "CREATE INDEX defs_typedef ON defs(info) WHERE kind = 'typedef'",
     "CREATE INDEX accesses_member ON accesses(member, type)",
     "CREATE INDEX accesses_key ON accesses(key)",
     "CREATE INDEX accesses_func ON accesses(func)",
@@ -80,6 +82,10 @@ def create_tables(conn: sqlite3.Connection, shard: bool = False) -> None:
     if shard:
         return
     conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    # the vocabulary lookups need (sleeping primitives, lock types), copied from the
+    # TOML files at build time so that a lookup never parses them
+    conn.execute("CREATE TABLE IF NOT EXISTS vocab (kind TEXT, name TEXT, value TEXT, "
+                 "PRIMARY KEY (kind, name)) WITHOUT ROWID")
     conn.execute("CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, path TEXT UNIQUE, "
                  "size INT, mtime INT, hash BLOB)")
     for name, columns in DERIVED:
@@ -156,3 +162,12 @@ def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
 
 def write_meta(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
+
+
+def write_vocab(conn: sqlite3.Connection, vocab: Vocab) -> None:
+    rows = [("sleep", n, r) for n, r in vocab.sleep_names.items()]
+    rows += [("sleep_prefix", p, r) for p, r in vocab.sleep_prefixes]
+    rows += [("sleep_except", n, "") for n in vocab.sleep_except]
+    rows += [("lock_type", t, c) for t, c in vocab.lock_types.items()]
+    conn.execute("DELETE FROM vocab")
+    conn.executemany("INSERT OR REPLACE INTO vocab VALUES (?, ?, ?)", rows)
