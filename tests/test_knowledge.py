@@ -340,3 +340,33 @@ def test_index_command_errors(tmp_path: Path, env: dict[str, str],
     assert err.startswith("reviewbot: error: ") and err.count("\n") == 1
     assert main(["index", str(tmp_path / "missing")]) == 2
     assert "No such file" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal_only(tree: Path, env: dict[str, str]) -> None:
+    """stderr a terminal: a progress bar there; stdout (a pipe) gets the summary alone."""
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "reviewbot", "index", str(tree), "-j", "1"],
+                              stdout=subprocess.PIPE, stderr=secondary,
+                              env={**os.environ, **env}, timeout=120, check=False)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                data = os.read(primary, 4096)
+            except OSError:  # EIO: the terminal has no writer left
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(primary)
+    bar = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "indexing (MB) [" in bar and "\r" in bar
+    out = proc.stdout.decode()
+    assert out.startswith("index of ") and out.count("\n") == 1 and "[" not in out
