@@ -57,8 +57,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, floa
     """Run ``cmd``; wall seconds, CPU seconds and peak RSS (MB) of it and its children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          check=False)
+    proc = subprocess.run(cmd, env=env, capture_output=True, check=False)
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
