@@ -122,7 +122,53 @@ def lookups(tree: Path, env: dict[str, str]) -> list[str]:
     chain = know.may_sleep("mutex_lock")
     out.append("e.g. " + (chain.describe() if chain else "mutex_lock: no evidence"))
     know.close()
+    out.extend(series_lookups(tree, env))
     return out
+
+
+def series_lookups(tree: Path, env: dict[str, str]) -> list[str]:
+    """What a check of the four-patch hvo series would ask: in a fresh process, import
+    the lookup module, open the index and, for every added line, ask may_sleep() of each
+    call, defines() of each identifier, member() of each ``->member`` (as a member of
+    the struct type named on the line, if any) and lock() of each lock call's argument."""
+    corpus = Path(os.environ.get("REVIEWBOT_CORPUS", Path(__file__).resolve().parents[2]
+                                 / "shared" / "corpus"))
+    mbox = corpus / "hvo-v4-subset.mbox"
+    if not mbox.is_file():
+        return [f"series lookups: {mbox} not found (set REVIEWBOT_CORPUS)"]
+    code = r"""
+import re, sys, time
+t0 = time.perf_counter()
+from reviewbot.knowledge.lookup import Knowledge
+t1 = time.perf_counter()
+know = Knowledge.open(sys.argv[1])
+t2 = time.perf_counter()
+n = 0
+path = ""
+for line in open(sys.argv[2], encoding="utf-8", errors="replace"):
+    if line.startswith("+++ b/"):
+        path = line[6:].strip()
+    if not line.startswith("+") or line.startswith("+++"):
+        continue
+    for m in re.finditer(r"\b([a-z_]\w*)\s*\(", line):
+        know.may_sleep(m.group(1), path); n += 1
+    for m in re.finditer(r"\b[A-Za-z_]\w+\b", line):
+        know.defines(m.group()); n += 1
+    struct = re.search(r"struct (\w+)", line)
+    for m in re.finditer(r"->(\w+)", line):
+        know.member("struct " + (struct.group(1) if struct else "page"), m.group(1)); n += 1
+    for m in re.finditer(r"\bspin_lock\w*\(&?([\w>.-]+)", line):
+        know.lock(m.group(1)); n += 1
+t3 = time.perf_counter()
+print(f"{(t1 - t0) * 1e3:.1f} {(t2 - t1) * 1e3:.1f} {(t3 - t2) * 1e3:.1f} {n}")
+"""
+    proc = subprocess.run([sys.executable, "-c", code, str(tree), str(mbox)],
+                          capture_output=True, env={**os.environ, **env}, check=False)
+    if proc.returncode != 0:
+        return [f"series lookups failed: {proc.stderr.decode(errors='replace')[-300:]}"]
+    imp, opened, asked, n = proc.stdout.decode().split()
+    return [f"hvo-v4 series, every lookup its added lines could ask: import {imp} ms, "
+            f"open {opened} ms, {n} lookups {asked} ms"]
 
 
 def main(argv: list[str] | None = None) -> int:

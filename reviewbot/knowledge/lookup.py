@@ -163,7 +163,8 @@ class Definition:
 
 
 class Knowledge:
-    """An open index. Cheap to open; every lookup reads only what it answers."""
+    """An open index. Cheap to open; every lookup reads only what it answers, and
+    ``may_sleep()`` and ``defines()`` remember their answers (open one per review)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, meta: dict[str, str]) -> None:
         self._conn = conn
@@ -172,6 +173,9 @@ class Knowledge:
         self._file_ids: dict[str, int | None] = {}
         self._paths: dict[int, str] = {}
         self._functions: dict[int, tuple[str, Site]] = {}
+        # answers already given (a review asks about the same names again and again)
+        self._sleep_answers: dict[tuple[str, str | None], SleepChain | None] = {}
+        self._definitions: dict[str, tuple[Definition, ...]] = {}
         self._prefixes: list[tuple[str, str]] | None = None
         self._lock_types: dict[str, str] | None = None
 
@@ -291,6 +295,12 @@ class Knowledge:
     def may_sleep(self, function: str, file: str | None = None) -> SleepChain | None:
         """Why a call of ``function`` (from ``file``, for static functions) may sleep,
         or None when the index has no evidence that it does."""
+        asked = (function, file)
+        if asked not in self._sleep_answers:
+            self._sleep_answers[asked] = self._may_sleep(function, file)
+        return self._sleep_answers[asked]
+
+    def _may_sleep(self, function: str, file: str | None) -> SleepChain | None:
         for fid in self.functions(function, file):
             chain = self._sleep_chain(fid)
             if chain is not None:
@@ -453,6 +463,11 @@ class Knowledge:
     def defines(self, symbol: str) -> tuple[Definition, ...]:
         """Where the tree defines ``symbol`` (a function, macro, type, enumerator, global
         lock, struct member as ``struct foo.member``, or Kconfig symbol ``CONFIG_FOO``)."""
+        if symbol not in self._definitions:
+            self._definitions[symbol] = self._defines(symbol)
+        return self._definitions[symbol]
+
+    def _defines(self, symbol: str) -> tuple[Definition, ...]:
         if "." in symbol:
             struct, member = symbol.rsplit(".", 1)
             return tuple(Definition(member, "member", d.site, d.type)
