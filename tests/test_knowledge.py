@@ -196,6 +196,20 @@ def test_lexical_keys_are_spelled_like_cmap(tmp_path: Path) -> None:
                        "<pg_data_t*>->node_zones[].lock_x", "<struct page**>[]->private",
                        "<struct foo*>->a.b"}
     assert lexical <= cmap_keys
+    members = {row[1]: (row[2], row[3]) for row in facts.accesses}
+    assert members["<struct zone*>->lock_x"] == ("struct zone", "lock_x")
+    assert members["<struct foo*>->a.b"] == ("struct foo", "")  # not a write of ->a
+
+
+def test_lock_keys() -> None:
+    from reviewbot.knowledge.keys import lock_key
+
+    decls: dict[str, tuple[str, int] | None] = {"zone": ("struct zone", 1),
+                                                "pgdat": ("pg_data_t", 1)}
+    assert lock_key("zone->lock", decls) == "<struct zone*>->lock"
+    assert lock_key("pgdat->node_zones[i].lock", decls) == "<pg_data_t*>->node_zones[].lock"
+    assert lock_key("hugetlb_lock", decls) == "hugetlb_lock"
+    assert lock_key("dev->lock", decls) == "dev->lock"
 
 
 # -- definitions -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from reviewbot.cmap.locks import RELEASE, lock_regions, normalize_lock
 from reviewbot.cmap.model import LockRegion
+from reviewbot.knowledge.keys import Decls, key_of, lock_key
 from reviewbot.knowledge.lexer import Block, Cleaned, blocks, clean
 from reviewbot.knowledge.resolve import GUARDED, INLINE, LOCAL, STATIC
 from reviewbot.knowledge.vocab import Vocab
@@ -26,9 +27,6 @@ from reviewbot.knowledge.vocab import Vocab
 # an identifier followed by a call's "(" (group 2) or by a member/subscript chain (group 3)
 _TOKEN = re.compile(r"\b([A-Za-z_]\w*+)\s*+(?:(\()|((?:(?:->|\.)\s*+[A-Za-z_]\w*+"
                     r"|\[[^\[\]]*+\])++))")
-_SUBSCRIPT = re.compile(r"\[[^\[\]]*+\]")
-_BLANKS = re.compile(r"\s+")
-_FIRST_LINK = re.compile(r"((?:\[\])*+)(->|\.)(\w++)")
 # literal prefixes (fast to scan for): the character before is checked by the caller
 _STRUCT_DECL = re.compile(r"(struct|union)\s++(\w++)\s*+((?:\*\s*+(?:const\b\s*+)?)*+)"
                           r"(\w++)\s*+(?=[=;,\[)])")
@@ -85,7 +83,6 @@ class FileFacts(NamedTuple):
     defs: list[tuple[str, str, int, str]]  # name, kind, line, info
 
 
-Decls = dict[str, tuple[str, int] | None]  # name -> (type, level); None: ambiguous
 
 
 def _match_paren(code: str, open_at: int, limit: int) -> tuple[int, list[int]]:
@@ -143,28 +140,6 @@ def _name_before(code: str, pos: int) -> str:
     while start > 0 and (code[start - 1].isalnum() or code[start - 1] == "_"):
         start -= 1
     return code[start:end]
-
-
-def key_of(base: str, chain: str, decls: Decls) -> tuple[str, str, str] | None:
-    """(key, type, member) of ``base`` followed by ``chain`` ("->a.b[i]"), spelled as
-    ``reviewbot.cmap.access.location_key`` spells it; None for a local non-pointer."""
-    if " " in chain or "\n" in chain or "\t" in chain:
-        chain = _BLANKS.sub("", chain)
-    if "[" in chain:
-        chain = _SUBSCRIPT.sub("[]", chain)
-    decl = decls.get(base)
-    first = _FIRST_LINK.match(chain)
-    if decl is None:
-        return base + chain, "", first.group(3) if first else ""
-    type_, level = decl
-    if level == 0 and chain.startswith("."):
-        return None  # a member of a struct on the stack
-    member = ""
-    if first is not None:
-        left = level - len(first.group(1)) // 2
-        if (left == 1 and first.group(2) == "->") or (left == 0 and first.group(2) == "."):
-            member = first.group(3)
-    return f"<{type_}{'*' * level}>{chain}", type_, member
 
 
 def _declared(code: str, start: int, end: int, decls: Decls) -> None:
@@ -663,11 +638,7 @@ class Extractor:
         return _plain_use(code, s, e)
 
     def _lock_key(self, expr: str, decls: Decls) -> str:
-        m = _ID.match(expr)
-        if m is None:
-            return expr
-        keyed = key_of(m.group(), expr[m.end():], decls) if m.end() < len(expr) else None
-        return keyed[0] if keyed else expr
+        return lock_key(expr, decls)
 
     def _acquire(self, cleaned: Cleaned, fn: _Function, m: re.Match[str], end: int,
                  decls: Decls, facts: FileFacts) -> None:

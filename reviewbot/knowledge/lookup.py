@@ -7,7 +7,8 @@ queries. Every fact carries the file:line it rests on.
 Keys are spelled as ``reviewbot.cmap.access`` spells locations: a member of an object
 whose declaration is visible is ``<struct zone*>->lock`` (the declared type, a ``*`` per
 level of indirection), a global is its name (``hugetlb_lock``), a chain keeps its links
-(``<struct pglist_data*>->node_zones[].lock``).
+(``<struct pglist_data*>->node_zones[].lock``). ``reviewbot.knowledge.keys.lock_key``
+turns a lock region's expression (``zone->lock``) into such a key.
 """
 
 from __future__ import annotations
