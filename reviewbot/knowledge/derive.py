@@ -47,11 +47,13 @@ class Resolver:
         return pick([(f, v, self.dirs.get(f >> FUNC_BITS, ())) for f, v in defs], file,
                     self.dirs.get(file, ()), local)
 
-    def quiet(self, paths: tuple[str, ...]) -> list[int]:
-        """The functions defined under ``paths`` (directories end in "/")."""
+    def quiet(self, paths: tuple[str, ...], names: frozenset[str]) -> list[int]:
+        """The functions defined under ``paths`` (directories end in "/") or named by
+        ``names``."""
         files = {fid for fid, d in self.dirs.items()
                  if any(self.paths[fid].startswith(p) for p in paths)}
-        return [f for fs in self.by_name.values() for f, _ in fs if f >> FUNC_BITS in files]
+        return [f for name, fs in self.by_name.items() for f, _ in fs
+                if f >> FUNC_BITS in files or name in names]
 
     def defines(self, file: int, name: str) -> bool:
         return any(f >> FUNC_BITS == file for f, _ in self.by_name.get(name, ()))
@@ -65,11 +67,12 @@ class Sleeper(NamedTuple):
     depth: int
 
 
-def may_sleep(conn: sqlite3.Connection, res: Resolver, quiet: tuple[str, ...] = ()
-              ) -> dict[int, Sleeper]:
-    """Functions that may sleep; none defined in a ``quiet`` path (sleeping.toml)."""
+def may_sleep(conn: sqlite3.Connection, res: Resolver, quiet: tuple[str, ...] = (),
+              never: frozenset[str] = frozenset()) -> dict[int, Sleeper]:
+    """Functions that may sleep; none defined in a ``quiet`` path, nor one of the
+    ``never`` names (sleeping.toml)."""
     found: dict[int, Sleeper] = {}
-    for fid in res.quiet(quiet):
+    for fid in res.quiet(quiet, never):
         found[fid] = Sleeper(None, "", 0, "", -1)  # placeholders, dropped at the end
     for func, call, line, reason in conn.execute(
             "SELECT func, call, line, reason FROM sleeps ORDER BY func, line"):
@@ -91,9 +94,10 @@ def may_sleep(conn: sqlite3.Connection, res: Resolver, quiet: tuple[str, ...] = 
                     "SELECT caller, line, flags FROM calls WHERE callee = ?", (name,)):
                 if flags & GUARDED or caller in found:
                     continue
-                hit = [f for f in res.resolve(name, caller >> FUNC_BITS, bool(flags & LOCAL))
-                       if f in targets]
-                if hit:
+                reached = res.resolve(name, caller >> FUNC_BITS, bool(flags & LOCAL))
+                hit = [f for f in reached if f in targets]
+                # every definition the call may reach must sleep (alternatives)
+                if hit and all(f in found and found[f].depth >= 0 for f in reached):
                     found[caller] = Sleeper(hit[0], name, line, "", depth)
                     nxt.append(caller)
         frontier = nxt
@@ -145,7 +149,8 @@ def derive(conn: sqlite3.Connection) -> tuple[int, int]:
     from reviewbot.knowledge.vocab import load_vocab
 
     res = Resolver(conn)
-    sleepers = may_sleep(conn, res, load_vocab().quiet_paths)
+    vocab = load_vocab()
+    sleepers = may_sleep(conn, res, vocab.quiet_paths, vocab.never_sleep)
     conn.execute("DELETE FROM may_sleep")
     conn.executemany("INSERT INTO may_sleep VALUES (?,?,?,?,?,?)",
                      [(f, *s) for f, s in sleepers.items()])

@@ -278,8 +278,8 @@ class Knowledge:
             path = self._path(fid >> FUNC_BITS)
             defs.append((fid, visible(path, kind, flags), tuple(path.split("/")[:-1])))
         here = self._file_id(file) if file else None
-        if here is None:
-            return [f for f, v, _ in defs if v] or [f for f, _, _ in defs]
+        if here is None:  # from nowhere in particular: every alternative
+            return pick(defs, -1, (), False) or [f for f, _, _ in defs]
         local = any(f >> FUNC_BITS == here for f, _, _ in defs)
         return pick(defs, here, tuple((file or "").split("/")[:-1]), local)
 
@@ -302,10 +302,9 @@ class Knowledge:
         return self._sleep_answers[asked]
 
     def _may_sleep(self, function: str, file: str | None) -> SleepChain | None:
-        for fid in self.functions(function, file):
-            chain = self._sleep_chain(fid)
-            if chain is not None:
-                return chain
+        chains = [self._sleep_chain(fid) for fid in self.functions(function, file)]
+        if chains and all(c is not None for c in chains):  # every alternative sleeps
+            return chains[0]
         reason = self._sleep_reason(function)
         return SleepChain(function, (), reason) if reason else None
 

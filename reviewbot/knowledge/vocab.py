@@ -46,6 +46,7 @@ class Vocab:
     gfp_inspectors: frozenset[str]
     gfp_allocators: tuple[str, ...]  # a call with one of these in its name allocates
     quiet_paths: tuple[str, ...]  # functions defined under these never "may sleep"
+    never_sleep: frozenset[str]  # functions that never count as "may sleep" (panic...)
     guard_rx: re.Pattern[str]
     acquire: dict[str, tuple[str, str]]  # call -> (class, flavour)
     guards: dict[str, tuple[str, str]]
@@ -138,6 +139,7 @@ def load_vocab() -> Vocab:
         gfp_inspectors=frozenset(_names(gfp, "inspectors")),
         gfp_allocators=tuple(_names(gfp, "allocators")),
         quiet_paths=tuple(p for e in sleeping.get("quiet_paths", []) for p in _names(e, "paths")),
+        never_sleep=frozenset(n for e in sleeping.get("never", []) for n in _names(e)),
         guard_rx=re.compile(r"\b(?:" + _words(guard_words) + r")\b"),
         acquire=acquire,
         guards=guards,
