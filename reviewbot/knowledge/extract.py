@@ -31,28 +31,30 @@ _TOKEN = re.compile(r"\b([A-Za-z_]\w*+)\s*+(?:(\()|((?:(?:->|\.)\s*+[A-Za-z_]\w*
 _STRUCT_DECL = re.compile(r"(struct|union)\s++(\w++)\s*+((?:\*\s*+(?:const\b\s*+)?)*+)"
                           r"(\w++)\s*+(?=[=;,\[)])")
 _T_DECL = re.compile(r"_t\s*+(\*++)\s*+(\w++)\s*+(?=[=;,\[)])")
-_ARRAY_DIMS = re.compile(r"(?:\s*+\[[^\[\]]*+\])++")
+# every pattern below is linear on any line (tests/test_regexsafe.py): no run that a
+# failed match would rescan from each of its positions
+_ARRAY_DIMS = re.compile(r"\[[^\[\]]*+\](?:\s*+\[[^\[\]]*+\])*+")  # at a "["
 _PARENS = re.compile(r"[(),]")
 _BRACES = re.compile(r"[{}]")
 _IF_COND = re.compile(r"if\s*+\(((?:[^()]++|\((?:[^()]++|\((?:[^()]++|\([^()]*+\))*+\))*+\))*+)\)")
 _STATEMENT = re.compile(r"[(){};]")
-_ASSIGNED = re.compile(r"(\w++)\s*+=(?!=)([^;]*+);")
+_ASSIGNED = re.compile(r"\b(\w++)\s*+=(?!=)([^;]{0,400}+);")
 _QUALIFIERS = frozenset(("const", "volatile", "__user", "__rcu", "__iomem", "__percpu",
                          "__force", "restrict", "__restrict"))
 _JUMP = re.compile(r"\b(?:return|goto|break|continue)\b")
 _STATIC = re.compile(r"\bstatic\b")
 _INLINE = re.compile(r"\binline\b|__always_inline")
-_HEAD_CALL = re.compile(r"[()]|[A-Za-z_]\w*+(?=\s*+\()")
+_HEAD_CALL = re.compile(r"[()]|\b[A-Za-z_]\w*+(?=\s*+\()")
 _ANNOTATION = re.compile(r"__(?:acquires|releases|must_hold|cond_acquires|cond_releases|"
                          r"attribute__|section|aligned|alloc_size|realloc_size|malloc|nocfi|"
                          r"no_\w+|diagnose_as|printf|scanf|counted_by|assume_aligned)$")
 _MACRO_NAMED = re.compile(r"[A-Z][A-Z0-9_]*+")
-_TYPE_HEAD = re.compile(r"(?:\btypedef\s++)?\b(struct|union|enum)\b\s*+(\w*+)[^()]*+$")
+_TYPE_HEAD = re.compile(r"(?:\btypedef\s++)?\b(struct|union|enum)\b\s*+(\w*+)[^()]{0,80}+$")
 _TYPEDEF_NAME = re.compile(r"^\s*+(?:__\w+(?:\([^()]*\))?\s*+)*+\**\s*+(\w++)")
-_INITIALISED = re.compile(r"(\w++)\s*+(?:\[[^\]]*+\]\s*+)*+(?:__\w+\s*+)*+=\s*+$")
+_INITIALISED = re.compile(r"\b(\w++)\s*+(?:\[[^\]]{0,200}+\]\s*+)*+(?:\b__\w++\s*+)*+=\s*+$")
 _MEMBER_NAME = re.compile(r"(\w++)\s*+(?:\[[^\]]*+\]\s*+)*+(?::[^,]*+)?$")
 _FUNC_POINTER = re.compile(r"\(\s*+\*\s*+(\w++)\s*+\)")
-_MEMBER_ATTRS = re.compile(r"__\w+\s*+\([^()]*+\)|\b__(?:rcu|percpu|aligned|packed|user|"
+_MEMBER_ATTRS = re.compile(r"\b__\w++\s*+\([^()]*+\)|\b__(?:rcu|percpu|aligned|packed|user|"
                            r"iomem|randomize_layout|counted_by)\b")
 _ENUMERATOR = re.compile(r"\s*+([A-Za-z_]\w*+)")
 _KCONFIG = re.compile(r"^[ \t]*+(?:menu)?config[ \t]++(\w++)", re.M)
@@ -700,7 +702,7 @@ class Extractor:
                                  self.v.gfp_reason))
 
 
-_AFTER = re.compile(r"[ \t]*+(?:=(?!=)|[-+*/%&|^]=|<<=|>>=|\+\+|--)")
+_AFTER = re.compile(r"=(?!=)|[-+*/%&|^]=|<<=|>>=|\+\+|--")  # after the blanks
 
 
 def _plain_use(code: str, s: int, e: int) -> tuple[str, str, str] | None:
@@ -715,6 +717,8 @@ def _plain_use(code: str, s: int, e: int) -> tuple[str, str, str] | None:
         return "read", "plain", ""  # *p->x: the member is read, the pointee written
     elif prev in "+-" and code[s - 2:s] in ("++", "--"):
         return "write", "plain", ""
+    while code[e:e + 1] in (" ", "\t"):
+        e += 1
     if _AFTER.match(code, e) is not None:
         return "write", "plain", ""
     return "read", "plain", ""

@@ -16,7 +16,7 @@ from typing import NamedTuple
 _STRIP = re.compile(r'//[^\n]*+|/\*[\s\S]*?\*/|"(?:[^"\\\n]|\\[\s\S])*+"'
                     r"|'(?:[^'\\\n]|\\[\s\S])*+'")
 _DIRECTIVE = re.compile(r"^[ \t]*+#[^\n]*+(?:(?<=\\)\n[^\n]*+)*+", re.M)
-_DEFINE = re.compile(r"[ \t]*+#[ \t]*+define[ \t]++(\w++)(\([^)]*+\))?+")
+_DEFINE = re.compile(r"#[ \t]*+define[ \t]++(\w++)(\([^)]*+\))?+")  # at the "#"
 _BRACE = re.compile(r"[{}]")
 
 
@@ -70,7 +70,7 @@ def clean(source: str) -> Cleaned:
 
     def directive(m: re.Match[str]) -> str:
         text = m.group()
-        d = _DEFINE.match(text)
+        d = _DEFINE.match(text, text.find("#"))
         if d is not None:
             where[1] += code.count("\n", where[0], m.start())
             where[0] = m.start()
