@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -91,15 +92,16 @@ def list_files(tree: Tree) -> list[Listed]:
     names = _git_files(tree.top) if tree.git else None
     if names is None:
         names = _walk(tree.top)
+    top = str(tree.top)
     out: list[Listed] = []
     for rel in names:
         if not wanted(rel):
             continue
         try:
-            st = os.stat(tree.top / rel, follow_symlinks=False)
+            st = os.lstat(f"{top}/{rel}")
         except OSError:
             continue
-        if os.path.isfile(tree.top / rel) and not os.path.islink(tree.top / rel):
+        if stat.S_ISREG(st.st_mode):  # no symlinks: nothing outside the tree is read
             out.append(Listed(rel, st.st_size, st.st_mtime_ns))
     return out
 

@@ -24,39 +24,58 @@ CONTEXT_DEPTH = 6  # calls followed from a handler
 
 
 class Resolver:
-    """Which definitions a call by name reaches, from the caller's file (``pick``), with
-    every function of the index loaded once."""
+    """Which definitions a call by name reaches, from the caller's file (``pick``).
+    Definitions are read per name, when a name is first resolved, and answers are kept
+    per (name, file or directory)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.dirs: dict[int, tuple[str, ...]] = {}
-        self.paths: dict[int, str] = {}
-        paths = self.paths
-        for fid, path in conn.execute("SELECT id, path FROM files"):
-            self.dirs[fid] = tuple(path.split("/")[:-1])
-            paths[fid] = path
-        self.by_name: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-        self.name_of: dict[int, str] = {}
-        for fid, name, flags, kind in conn.execute("SELECT id, name, flags, kind FROM funcs"):
-            self.by_name[name].append((fid, visible(paths[fid >> FUNC_BITS], kind, flags)))
-            self.name_of[fid] = name
+        self.conn = conn
+        self.paths: dict[int, str] = dict(conn.execute("SELECT id, path FROM files"))
+        self.dirs: dict[int, tuple[str, ...]] = {
+            fid: tuple(path.split("/")[:-1]) for fid, path in self.paths.items()}
+        self.name_of: dict[int, str] = dict(conn.execute("SELECT id, name FROM funcs"))
+        self._defs: dict[str, list[tuple[int, bool, tuple[str, ...]]]] = {}
+        self._answers: dict[tuple[str, object, bool], list[int]] = {}
+
+    def definitions(self, name: str) -> list[tuple[int, bool, tuple[str, ...]]]:
+        found = self._defs.get(name)
+        if found is None:
+            found = self._defs[name] = [
+                (fid, visible(self.paths[fid >> FUNC_BITS], kind, flags),
+                 self.dirs[fid >> FUNC_BITS])
+                for fid, flags, kind in self.conn.execute(
+                    "SELECT id, flags, kind FROM funcs WHERE name = ?", (name,))]
+        return found
+
+    def prefetch(self, query: str) -> None:
+        """Read the definitions of many names at once: ``query`` gives (name, id, flags,
+        kind) rows, every definition of each name it names."""
+        fresh: dict[str, list[tuple[int, bool, tuple[str, ...]]]] = defaultdict(list)
+        for name, fid, flags, kind in self.conn.execute(query):
+            if name not in self._defs:
+                fresh[name].append((fid, visible(self.paths[fid >> FUNC_BITS], kind, flags),
+                                    self.dirs[fid >> FUNC_BITS]))
+        self._defs.update(fresh)
 
     def resolve(self, name: str, file: int, local: bool) -> list[int]:
-        defs = self.by_name.get(name)
-        if not defs:
-            return []
-        return pick([(f, v, self.dirs.get(f >> FUNC_BITS, ())) for f, v in defs], file,
-                    self.dirs.get(file, ()), local)
+        where: object = file if local else self.dirs.get(file, ())
+        key = (name, where, local)
+        found = self._answers.get(key)
+        if found is None:
+            defs = self.definitions(name)
+            found = self._answers[key] = pick(defs, file, self.dirs.get(file, ()), local) \
+                if defs else []
+        return found
 
     def quiet(self, paths: tuple[str, ...], names: frozenset[str]) -> list[int]:
         """The functions defined under ``paths`` (directories end in "/") or named by
         ``names``."""
-        files = {fid for fid, d in self.dirs.items()
-                 if any(self.paths[fid].startswith(p) for p in paths)}
-        return [f for name, fs in self.by_name.items() for f, _ in fs
+        files = {fid for fid, path in self.paths.items() if path.startswith(paths)}
+        return [f for f, name in self.name_of.items()
                 if f >> FUNC_BITS in files or name in names]
 
     def defines(self, file: int, name: str) -> bool:
-        return any(f >> FUNC_BITS == file for f, _ in self.by_name.get(name, ()))
+        return any(f >> FUNC_BITS == file for f, _, _ in self.definitions(name))
 
 
 class Sleeper(NamedTuple):
@@ -68,7 +87,8 @@ class Sleeper(NamedTuple):
 
 
 def may_sleep(conn: sqlite3.Connection, res: Resolver, quiet: tuple[str, ...] = (),
-              never: frozenset[str] = frozenset()) -> dict[int, Sleeper]:
+              never: frozenset[str] = frozenset(), max_depth: int = 1 << 30
+              ) -> dict[int, Sleeper]:
     """Functions that may sleep; none defined in a ``quiet`` path, nor one of the
     ``never`` names (sleeping.toml)."""
     found: dict[int, Sleeper] = {}
@@ -80,26 +100,30 @@ def may_sleep(conn: sqlite3.Connection, res: Resolver, quiet: tuple[str, ...] = 
             found[func] = Sleeper(None, call, line, reason, 0)
     frontier = [f for f, s in found.items() if s.depth == 0]
     depth = 0
-    while frontier:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS frontier (name TEXT PRIMARY KEY)")
+    while frontier and depth < max_depth:
         depth += 1
-        by_name: dict[str, list[int]] = defaultdict(list)
+        by_name: dict[str, set[int]] = defaultdict(set)
         for f in frontier:
-            by_name[res.name_of.get(f, "")].append(f)
+            by_name[res.name_of.get(f, "")].add(f)
+        by_name.pop("", None)
+        conn.execute("DELETE FROM frontier")
+        conn.executemany("INSERT INTO frontier VALUES (?)", [(n,) for n in by_name])
+        res.prefetch("SELECT f.name, f.id, f.flags, f.kind FROM frontier CROSS JOIN funcs f "
+                     "ON f.name = frontier.name")
         nxt: list[int] = []
-        for name, sleepers in by_name.items():
-            if not name:
+        for name, caller, line, flags in conn.execute(
+                "SELECT c.callee, c.caller, c.line, c.flags FROM frontier "
+                "CROSS JOIN calls c ON c.callee = frontier.name").fetchall():
+            if flags & GUARDED or caller in found:
                 continue
-            targets = set(sleepers)
-            for caller, line, flags in conn.execute(
-                    "SELECT caller, line, flags FROM calls WHERE callee = ?", (name,)):
-                if flags & GUARDED or caller in found:
-                    continue
-                reached = res.resolve(name, caller >> FUNC_BITS, bool(flags & LOCAL))
-                hit = [f for f in reached if f in targets]
-                # every definition the call may reach must sleep (alternatives)
-                if hit and all(f in found and found[f].depth >= 0 for f in reached):
-                    found[caller] = Sleeper(hit[0], name, line, "", depth)
-                    nxt.append(caller)
+            reached = res.resolve(name, caller >> FUNC_BITS, bool(flags & LOCAL))
+            targets = by_name[name]
+            hit = [f for f in reached if f in targets]
+            # every definition the call may reach must sleep (alternatives)
+            if hit and all(f in found and found[f].depth >= 0 for f in reached):
+                found[caller] = Sleeper(hit[0], name, line, "", depth)
+                nxt.append(caller)
         frontier = nxt
     return {f: s for f, s in found.items() if s.depth >= 0}
 
@@ -150,7 +174,7 @@ def derive(conn: sqlite3.Connection) -> tuple[int, int]:
 
     res = Resolver(conn)
     vocab = load_vocab()
-    sleepers = may_sleep(conn, res, vocab.quiet_paths, vocab.never_sleep)
+    sleepers = may_sleep(conn, res, vocab.quiet_paths, vocab.never_sleep, vocab.max_depth)
     conn.execute("DELETE FROM may_sleep")
     conn.executemany("INSERT INTO may_sleep VALUES (?,?,?,?,?,?)",
                      [(f, *s) for f, s in sleepers.items()])

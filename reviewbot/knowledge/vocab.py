@@ -47,6 +47,7 @@ class Vocab:
     gfp_allocators: tuple[str, ...]  # a call with one of these in its name allocates
     quiet_paths: tuple[str, ...]  # functions defined under these never "may sleep"
     never_sleep: frozenset[str]  # functions that never count as "may sleep" (panic...)
+    max_depth: int  # calls followed from the evidence
     guard_rx: re.Pattern[str]
     acquire: dict[str, tuple[str, str]]  # call -> (class, flavour)
     guards: dict[str, tuple[str, str]]
@@ -140,6 +141,7 @@ def load_vocab() -> Vocab:
         gfp_allocators=tuple(_names(gfp, "allocators")),
         quiet_paths=tuple(p for e in sleeping.get("quiet_paths", []) for p in _names(e, "paths")),
         never_sleep=frozenset(n for e in sleeping.get("never", []) for n in _names(e)),
+        max_depth=int(sleeping.get("max_depth", 3)),
         guard_rx=re.compile(r"\b(?:" + _words(guard_words) + r")\b"),
         acquire=acquire,
         guards=guards,
