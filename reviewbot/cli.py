@@ -241,7 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--status", action="store_true",
                        help="print the policy in force, the queue and the last errors, "
                             "then exit")
+    index = sub.add_parser("index", help="build or update the knowledge index of a kernel "
+                                         "tree (may-sleep, locks, member accesses)")
+    index.add_argument("tree", nargs="?", default=".",
+                       help="the kernel tree (default: the current directory)")
+    index.add_argument("--status", action="store_true",
+                       help="say which index exists for the tree and how old it is")
+    index.add_argument("--full", action="store_true",
+                       help="rebuild from scratch instead of re-reading changed files")
+    index.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                       help="worker processes (default: one per CPU)")
     return parser
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from reviewbot.knowledge.cli import run_index
+
+    return run_index(args.tree, args.status, args.full, _jobs(args.jobs))
 
 
 def _exit_status(review: Review, fail_on: str) -> int:
@@ -626,7 +642,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {"check": cmd_check, "rules": cmd_rules, "eval": cmd_eval,
-            "explain": cmd_explain, "watch": cmd_watch}
+            "explain": cmd_explain, "watch": cmd_watch, "index": cmd_index}
 
 
 def _terminated(signum: int, frame: object) -> NoReturn:

@@ -1,0 +1,222 @@
+"""How fast ``reviewbot index`` is on a real kernel tree, against Universal Ctags.
+
+    python benchmarks/index_speed.py [--tree DIR] [--jobs N] [--changed 100] [--no-ctags]
+
+The tree defaults to Debian's linux-source-6.12, unpacked once into
+``$XDG_CACHE_HOME/reviewbot/src/`` (never into the repository). Prints, each measured
+once as whole processes (CPU = user + system of the process and its workers; peak
+memory = the largest resident set among them):
+
+- the anchor: ``ctags -R`` of the same tree (one process);
+- a full index (``reviewbot index --full``) into a scratch cache directory;
+- the index file's size;
+- an update after ``--changed`` files were changed (a comment appended to every k-th C
+  file), and the update that puts them back;
+- lookups: opening the index, and the median cost of each kind of lookup.
+
+The machine is shared: the load average before and after each step is printed with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
+
+
+def default_tree() -> Path:
+    from reviewbot.xdg import xdg_dir
+
+    return xdg_dir("XDG_CACHE_HOME", ".cache") / "reviewbot" / "src" / "linux-source-6.12"
+
+
+def unpack(tree: Path) -> None:
+    if (tree / "Kbuild").is_file():
+        return
+    if not TARBALL.is_file():
+        sys.exit(f"{tree} is missing and {TARBALL} is not installed (linux-source-6.12)")
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    print(f"unpacking {TARBALL} into {tree.parent} ...", file=sys.stderr)
+    subprocess.run(["tar", "-xJf", str(TARBALL), "-C", str(tree.parent)], check=True)
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run ``cmd``; wall seconds, CPU seconds and peak RSS (MB) of it and its children."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.run(cmd, env=env, capture_output=True, check=False)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "rss": after.ru_maxrss / 1024,
+            "out": proc.stdout.decode(errors="replace").strip()}  # type: ignore[dict-item]
+
+
+def change_files(tree: Path, n: int) -> list[tuple[Path, bytes]]:
+    files = sorted(p for p in (tree / "mm").rglob("*.c"))
+    files += sorted(p for p in (tree / "kernel").rglob("*.c"))
+    step = max(len(files) // n, 1)
+    chosen = files[::step][:n]
+    saved = [(p, p.read_bytes()) for p in chosen]
+    for p, data in saved:
+        p.write_bytes(data + b"\n/* changed by benchmarks/index_speed.py */\n")
+    return saved
+
+
+def lookups(tree: Path, env: dict[str, str]) -> list[str]:
+    from reviewbot.knowledge.lookup import Knowledge
+
+    os.environ.update(env)
+    times: list[float] = []
+    for _ in range(20):
+        t = time.perf_counter()
+        know = Knowledge.open(tree, env)
+        times.append(time.perf_counter() - t)
+        assert know is not None
+        know.close()
+    know = Knowledge.open(tree, env)
+    assert know is not None
+    out = [f"open the index: {statistics.median(times) * 1e3:.2f} ms (median of 20)"]
+    cases = {
+        "may_sleep": [("mutex_lock", None), ("kmalloc", None), ("alloc_pages", "mm/x.c"),
+                      ("vfree", None), ("schedule", None), ("spin_lock", None),
+                      ("folio_lock", None), ("kfree", None)],
+        "lock": ["<struct zone*>->lock", "hugetlb_lock", "<struct lruvec*>->lru_lock",
+                 "css_set_lock", "<struct mm_struct*>->mmap_lock"],
+        "member": [("struct page", "flags"), ("struct page", "private"),
+                   ("struct zone", "lock"), ("struct folio", "mapping")],
+        "defines": ["kmalloc", "CONFIG_MMU", "GFP_KERNEL", "struct page.flags",
+                    "no_such_symbol"],
+    }
+    for kind, args in cases.items():
+        costs: list[float] = []
+        for _ in range(5):
+            for a in args:
+                t = time.perf_counter()
+                if kind == "may_sleep":
+                    know.may_sleep(*a)  # type: ignore[misc]
+                elif kind == "lock":
+                    know.lock(a)  # type: ignore[arg-type]
+                elif kind == "member":
+                    know.member(*a)  # type: ignore[misc]
+                else:
+                    know.defines(a)  # type: ignore[arg-type]
+                costs.append(time.perf_counter() - t)
+        out.append(f"{kind}(): median {statistics.median(costs) * 1e3:.2f} ms, "
+                   f"max {max(costs) * 1e3:.1f} ms ({len(costs)} lookups)")
+    chain = know.may_sleep("mutex_lock")
+    out.append("e.g. " + (chain.describe() if chain else "mutex_lock: no evidence"))
+    know.close()
+    out.extend(series_lookups(tree, env))
+    return out
+
+
+def series_lookups(tree: Path, env: dict[str, str]) -> list[str]:
+    """What a check of the four-patch hvo series would ask: in a fresh process, import
+    the lookup module, open the index and, for every added line, ask may_sleep() of each
+    call, defines() of each identifier, member() of each ``->member`` (as a member of
+    the struct type named on the line, if any) and lock() of each lock call's argument."""
+    corpus = Path(os.environ.get("REVIEWBOT_CORPUS", Path(__file__).resolve().parents[2]
+                                 / "shared" / "corpus"))
+    mbox = corpus / "hvo-v4-subset.mbox"
+    if not mbox.is_file():
+        return [f"series lookups: {mbox} not found (set REVIEWBOT_CORPUS)"]
+    code = r"""
+import re, sys, time
+t0 = time.perf_counter()
+from reviewbot.knowledge.lookup import Knowledge
+t1 = time.perf_counter()
+know = Knowledge.open(sys.argv[1])
+t2 = time.perf_counter()
+n = 0
+path = ""
+for line in open(sys.argv[2], encoding="utf-8", errors="replace"):
+    if line.startswith("+++ b/"):
+        path = line[6:].strip()
+    if not line.startswith("+") or line.startswith("+++"):
+        continue
+    for m in re.finditer(r"\b([a-z_]\w*)\s*\(", line):
+        know.may_sleep(m.group(1), path); n += 1
+    for m in re.finditer(r"\b[A-Za-z_]\w+\b", line):
+        know.defines(m.group()); n += 1
+    struct = re.search(r"struct (\w+)", line)
+    for m in re.finditer(r"->(\w+)", line):
+        know.member("struct " + (struct.group(1) if struct else "page"), m.group(1)); n += 1
+    for m in re.finditer(r"\bspin_lock\w*\(&?([\w>.-]+)", line):
+        know.lock(m.group(1)); n += 1
+t3 = time.perf_counter()
+print(f"{(t1 - t0) * 1e3:.1f} {(t2 - t1) * 1e3:.1f} {(t3 - t2) * 1e3:.1f} {n}")
+"""
+    proc = subprocess.run([sys.executable, "-c", code, str(tree), str(mbox)],
+                          capture_output=True, env={**os.environ, **env}, check=False)
+    if proc.returncode != 0:
+        return [f"series lookups failed: {proc.stderr.decode(errors='replace')[-300:]}"]
+    imp, opened, asked, n = proc.stdout.decode().split()
+    return [f"hvo-v4 series, every lookup its added lines could ask: import {imp} ms, "
+            f"open {opened} ms, {n} lookups {asked} ms"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tree", type=Path, default=None)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--changed", type=int, default=100)
+    ap.add_argument("--no-ctags", action="store_true")
+    ap.add_argument("--reviewbot", default=str(Path(sys.executable).with_name("reviewbot")))
+    args = ap.parse_args(argv)
+    tree = args.tree or default_tree()
+    unpack(tree)
+    cache = Path(tempfile.mkdtemp(prefix="index-bench-"))
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    try:
+        print(f"tree {tree}, {args.jobs} jobs, {os.cpu_count()} CPUs")
+        if not args.no_ctags and shutil.which("ctags"):
+            tags = cache / "tags"
+            before = load()
+            r = measure(["ctags", "-R", "-f", str(tags), str(tree)])
+            print(f"ctags -R (anchor): {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, "
+                  f"{r['rss']:.0f} MB peak, tags {tags.stat().st_size / 1e6:.0f} MB "
+                  f"(load {before} -> {load()})")
+            tags.unlink()
+        before = load()
+        r = measure([args.reviewbot, "index", "--full", "-j", str(args.jobs), str(tree)], env)
+        index = next((cache / "reviewbot" / "index").glob("*.sqlite"))
+        print(f"full index: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss']:.0f} MB "
+              f"peak (load {before} -> {load()})")
+        print(f"index size: {index.stat().st_size / 1e6:.0f} MB")
+        print(f"  {r['out']}")
+        saved = change_files(tree, args.changed)
+        try:
+            before = load()
+            r = measure([args.reviewbot, "index", "-j", str(args.jobs), str(tree)], env)
+            print(f"update after {len(saved)} changed files: {r['wall']:.1f} s wall, "
+                  f"{r['cpu']:.1f} s CPU, {r['rss']:.0f} MB peak (load {before} -> {load()})")
+        finally:
+            for p, data in saved:
+                p.write_bytes(data)
+        r = measure([args.reviewbot, "index", "-j", str(args.jobs), str(tree)], env)
+        print(f"update putting them back: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU")
+        for line in lookups(tree, {"XDG_CACHE_HOME": str(cache)}):
+            print(line)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,508 @@
+"""Per-name lookups in an index, for checks reviewing a patch line by line.
+
+``Knowledge.open(tree)`` opens the index file read-only (one SQLite connection and one
+query for its metadata: no fact is loaded up front); each lookup is a few indexed
+queries. Every fact carries the file:line it rests on.
+
+Keys are spelled as ``reviewbot.cmap.access`` spells locations: a member of an object
+whose declaration is visible is ``<struct zone*>->lock`` (the declared type, a ``*`` per
+level of indirection), a global is its name (``hugetlb_lock``), a chain keeps its links
+(``<struct pglist_data*>->node_zones[].lock``). ``reviewbot.knowledge.keys.lock_key``
+turns a lock region's expression (``zone->lock``) into such a key.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewbot.knowledge.location import find_tree, index_path
+from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
+from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
+
+EVIDENCE = 8  # example sites kept per fact
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place in the tree: a line of a file, in a function (or at file scope)."""
+
+    file: str
+    line: int
+    function: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """``function`` calls ``call`` at ``site``."""
+
+    function: str
+    call: str
+    site: Site
+
+
+@dataclass(frozen=True)
+class SleepChain:
+    """Why a function may sleep: the calls from it down to a sleeping primitive. No
+    steps: the function is itself a primitive listed in sleeping.toml."""
+
+    function: str
+    steps: tuple[Step, ...]
+    reason: str  # why the last call sleeps (from sleeping.toml)
+
+    @property
+    def primitive(self) -> Step | None:
+        return self.steps[-1] if self.steps else None
+
+    def describe(self) -> str:
+        """``fsg_wait() may sleep: it calls wait_for_completion() (file:612)``; a longer
+        chain names the calls in between."""
+        if not self.steps:
+            return f"{self.function}() may sleep: {self.reason}"
+        last = self.steps[-1]
+        call = last.call if "(" in last.call else f"{last.call}()"
+        via = "".join(f"{s.call}() -> " for s in self.steps[:-1])
+        return f"{self.function}() may sleep: it calls {via}{call} ({last.site})"
+
+
+@dataclass(frozen=True)
+class Acquire:
+    """One acquisition of a lock: ``call`` (spin_lock_irqsave, guard(mutex)...)."""
+
+    site: Site
+    call: str
+    lock_class: str  # spinlock, raw_spinlock, rwlock, mutex, rwsem, bit_spinlock
+    flavour: str  # plain, irq, irqsave, bh, trylock
+
+
+@dataclass(frozen=True)
+class ContextUse:
+    """Code at ``site`` runs in ``context`` (hardirq, softirq): it is in a handler
+    registered at ``registered`` by ``reg_call``, or reached from one by ``chain``."""
+
+    context: str
+    site: Site
+    chain: tuple[str, ...]  # handler, ..., the function at ``site``
+    registered: Site
+    reg_call: str  # request_irq, timer_setup, ...
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """Where a name or member is declared, with its type (``spinlock_t``...)."""
+
+    site: Site
+    type: str
+    attrs: str = ""  # "__rcu", ...
+
+
+@dataclass(frozen=True)
+class LockFacts:
+    key: str
+    declared: tuple[Declaration, ...]  # the lock's declared type where visible
+    flavours: dict[str, int]  # "spinlock irqsave" -> acquisitions in the tree
+    acquires: tuple[Acquire, ...]  # examples (at most EVIDENCE)
+    contexts: tuple[ContextUse, ...]  # acquisitions in interrupt context
+
+    lock_class: str | None  # from the declaration, else from how it is taken, if one
+
+    def taken_in(self, context: str) -> ContextUse | None:
+        return next((c for c in self.contexts if c.context == context), None)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Accesses of one kind at one place (``count`` of them in that function)."""
+
+    site: Site
+    op: str  # read, write, rmw
+    how: str  # plain, once, acquire_release, atomic, bitop, rcu, data_race
+    via: str  # the macro or helper ("" for plain)
+    locks: str  # locks held at a write (comma-separated keys), "" when none or a read
+    count: int
+    key: str
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """How the tree accesses one member (or one location key)."""
+
+    struct: str
+    member: str
+    counts: dict[tuple[str, str], int]  # (op, how) -> accesses in the tree
+    marked: tuple[Access, ...]  # marked accesses (examples, at most EVIDENCE per how)
+    locked_writes: dict[str, int]  # locks held -> writes under them
+    examples: tuple[Access, ...] = field(default=())  # plain accesses (a few)
+    declared: tuple[Declaration, ...] = field(default=())
+
+    def total(self, how: str | None = None, op: str | None = None) -> int:
+        return sum(n for (o, h), n in self.counts.items()
+                   if (how is None or h == how) and (op is None or o == op))
+
+    @property
+    def marked_count(self) -> int:
+        return sum(n for (_, h), n in self.counts.items() if h != "plain")
+
+    @property
+    def rcu(self) -> bool:
+        """Accessed with rcu_dereference()/rcu_assign_pointer() or declared __rcu."""
+        return self.total("rcu") > 0 or any("__rcu" in d.attrs for d in self.declared)
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    kind: str  # function, macro, struct, union, enum, typedef, enumerator, variable, kconfig
+    site: Site
+    info: str  # "static" for a static function, the target of a typedef, a lock's type
+
+
+class Knowledge:
+    """An open index. Cheap to open; every lookup reads only what it answers, and
+    ``may_sleep()`` and ``defines()`` remember their answers (open one per review)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, meta: dict[str, str]) -> None:
+        self._conn = conn
+        self.path = path
+        self.meta = meta
+        self._file_ids: dict[str, int | None] = {}
+        self._paths: dict[int, str] = {}
+        self._functions: dict[int, tuple[str, Site]] = {}
+        # answers already given (a review asks about the same names again and again)
+        self._sleep_answers: dict[tuple[str, str | None], SleepChain | None] = {}
+        self._definitions: dict[str, tuple[Definition, ...]] = {}
+        self._prefixes: list[tuple[str, str]] | None = None
+        self._lock_types: dict[str, str] | None = None
+
+    def _sleep_reason(self, name: str) -> str | None:
+        """Why ``name`` is a sleeping primitive (sleeping.toml, as the index copied it)."""
+        q = self._conn.execute
+        row = q("SELECT value FROM vocab WHERE kind = 'sleep' AND name = ?", (name,)
+                ).fetchone()
+        if row is not None:
+            return str(row[0])
+        if q("SELECT 1 FROM vocab WHERE kind = 'sleep_except' AND name = ?", (name,)
+             ).fetchone():
+            return None
+        if self._prefixes is None:
+            self._prefixes = q("SELECT name, value FROM vocab WHERE kind = 'sleep_prefix'"
+                               ).fetchall()
+        return next((r for p, r in self._prefixes if name.startswith(p)), None)
+
+    @classmethod
+    def open(cls, tree: Path | str, env: dict[str, str] | None = None) -> Knowledge | None:
+        """The index of the kernel tree holding ``tree``; None when there is none (or it
+        cannot be read, or was built by an incompatible reviewbot)."""
+        try:
+            top = find_tree(Path(tree)).top
+        except Exception:  # not a kernel tree: no index
+            return None
+        path = index_path(top, env)
+        if not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                   check_same_thread=False)
+            meta = read_meta(conn)
+        except sqlite3.Error:
+            return None
+        if meta.get("schema") != SCHEMA_VERSION:
+            conn.close()
+            return None
+        return cls(conn, path, meta)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @property
+    def tree(self) -> str:
+        return self.meta.get("tree", "")
+
+    @property
+    def updated(self) -> float:
+        return float(self.meta.get("updated", "0"))
+
+    def describe(self, now: float | None = None) -> str:
+        """One line: which index, of what, how old."""
+        age = (time.time() if now is None else now) - self.updated
+        commit = self.meta.get("commit", "")
+        at = f" at {commit[:12]}" if commit else ""
+        return f"index of {self.tree}{at}, updated {format_age(age)} ago"
+
+    def counts(self) -> dict[str, int]:
+        """How many facts of each kind the index holds (for --status)."""
+        q = self._conn.execute
+        return {
+            "files": q("SELECT count(*) FROM files").fetchone()[0],
+            "functions": q("SELECT count(*) FROM funcs WHERE kind = 'function'").fetchone()[0],
+            "may_sleep": q("SELECT count(*) FROM may_sleep").fetchone()[0],
+            "contexts": q("SELECT count(*) FROM contexts").fetchone()[0],
+            "locks": q("SELECT count(DISTINCT key) FROM acquires").fetchone()[0],
+            "definitions": q("SELECT count(*) FROM defs").fetchone()[0]
+            + q("SELECT count(*) FROM funcs WHERE kind = 'function'").fetchone()[0],
+        }
+
+    def files(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime in ns) of every indexed file."""
+        return {p: (s, m) for p, s, m in self._conn.execute(
+            "SELECT path, size, mtime FROM files")}
+
+    # -- functions -------------------------------------------------------------------
+
+    def _file_id(self, path: str) -> int | None:
+        if path not in self._file_ids:
+            row = self._conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+            self._file_ids[path] = row[0] if row else None
+        return self._file_ids[path]
+
+    def _path(self, file_id: int) -> str:
+        if file_id not in self._paths:
+            row = self._conn.execute("SELECT path FROM files WHERE id = ?", (file_id,)
+                                     ).fetchone()
+            self._paths[file_id] = row[0] if row else "?"
+        return self._paths[file_id]
+
+    def functions(self, name: str, file: str | None = None) -> list[int]:
+        """The definitions a call of ``name`` from ``file`` reaches (``resolve.pick``);
+        without ``file``, every definition visible tree-wide."""
+        rows = self._conn.execute("SELECT id, flags, kind FROM funcs WHERE name = ?",
+                                  (name,)).fetchall()
+        defs = []
+        for fid, flags, kind in rows:
+            path = self._path(fid >> FUNC_BITS)
+            defs.append((fid, visible(path, kind, flags), tuple(path.split("/")[:-1])))
+        here = self._file_id(file) if file else None
+        if here is None:  # from nowhere in particular: every alternative
+            return pick(defs, -1, (), False) or [f for f, _, _ in defs]
+        local = any(f >> FUNC_BITS == here for f, _, _ in defs)
+        return pick(defs, here, tuple((file or "").split("/")[:-1]), local)
+
+    def _function(self, fid: int) -> tuple[str, Site]:
+        found = self._functions.get(fid)
+        if found is None:
+            row = self._conn.execute("SELECT name, line FROM funcs WHERE id = ?", (fid,)
+                                     ).fetchone()
+            name, line = row if row else ("?", 0)
+            found = self._functions[fid] = (name, Site(self._path(fid >> FUNC_BITS), line,
+                                                       name))
+        return found
+
+    def may_sleep(self, function: str, file: str | None = None) -> SleepChain | None:
+        """Why a call of ``function`` (from ``file``, for static functions) may sleep,
+        or None when the index has no evidence that it does."""
+        asked = (function, file)
+        if asked not in self._sleep_answers:
+            self._sleep_answers[asked] = self._may_sleep(function, file)
+        return self._sleep_answers[asked]
+
+    def _may_sleep(self, function: str, file: str | None) -> SleepChain | None:
+        chains = [self._sleep_chain(fid) for fid in self.functions(function, file)]
+        if chains and all(c is not None for c in chains):  # every alternative sleeps
+            return chains[0]
+        reason = self._sleep_reason(function)
+        return SleepChain(function, (), reason) if reason else None
+
+    def _sleep_chain(self, fid: int) -> SleepChain | None:
+        steps: list[Step] = []
+        reason = ""
+        seen = set()
+        cur: int | None = fid
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            row = self._conn.execute("SELECT via, call, line, reason FROM may_sleep "
+                                     "WHERE func = ?", (cur,)).fetchone()
+            if row is None:
+                return None if not steps else SleepChain(steps[0].function, tuple(steps),
+                                                         reason)
+            via, call, line, reason = row
+            name, _ = self._function(cur)
+            steps.append(Step(name, call, Site(self._path(cur >> FUNC_BITS), line, name)))
+            cur = via
+        return SleepChain(steps[0].function, tuple(steps), reason) if steps else None
+
+    def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
+        """The interrupt contexts ``function`` runs in (with how it gets there)."""
+        out: list[ContextUse] = []
+        for fid in self.functions(function, file):
+            out.extend(self._contexts_of(fid, self._function(fid)[1]))
+        return tuple(out)
+
+    def _contexts_of(self, fid: int, site: Site) -> list[ContextUse]:
+        out = []
+        for context, in self._conn.execute("SELECT context FROM contexts WHERE func = ?",
+                                           (fid,)).fetchall():
+            chain: list[str] = []
+            cur: int | None = fid
+            reg: tuple[int, str, int] = (0, "", 0)
+            while cur is not None and len(chain) < 32:
+                row = self._conn.execute(
+                    "SELECT via, line, reg_file, reg_call FROM contexts "
+                    "WHERE func = ? AND context = ?", (cur, context)).fetchone()
+                if row is None:
+                    break
+                chain.append(self._function(cur)[0])
+                via, line, reg_file, reg_call = row
+                if via is None:
+                    reg = (reg_file, reg_call, line)
+                cur = via
+            out.append(ContextUse(context, site, tuple(reversed(chain)),
+                                  Site(self._path(reg[0]), reg[2]), reg[1]))
+        return out
+
+    # -- locks -----------------------------------------------------------------------
+
+    def lock(self, key: str) -> LockFacts:
+        """How the tree takes the lock ``key`` and where it is declared."""
+        flavours: Counter[str] = Counter()
+        examples: list[Acquire] = []
+        contexts: list[ContextUse] = []
+        seen_ctx: set[tuple[int, str]] = set()
+        rows = self._conn.execute(
+            "SELECT a.func, a.call, a.class, a.flavour, a.line, c.context FROM acquires a "
+            "LEFT JOIN contexts c ON c.func = a.func WHERE a.key = ? ORDER BY a.func, a.line",
+            (key,)).fetchall()
+        for func, call, cls, flavour, line, context in rows:
+            name, fsite = self._function(func)
+            site = Site(fsite.file, line, name)
+            acquire = Acquire(site, call, cls, flavour)
+            if context is None or (func, context) not in seen_ctx:
+                flavours[f"{cls} {flavour}"] += 1
+                if len(examples) < EVIDENCE:
+                    examples.append(acquire)
+            if context is not None and (func, context) not in seen_ctx:
+                seen_ctx.add((func, context))
+                contexts.extend(c for c in self._contexts_of(func, site)
+                                if c.context == context)
+        declared = self._declared(key)
+        if self._lock_types is None:
+            self._lock_types = dict(self._conn.execute(
+                "SELECT name, value FROM vocab WHERE kind = 'lock_type'").fetchall())
+        types = self._lock_types
+        kinds = {types[d.type] for d in declared if d.type in types} or {
+            k.split()[0] for k in flavours}
+        return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
+                         kinds.pop() if len(kinds) == 1 else None)
+
+    def _declared(self, key: str) -> tuple[Declaration, ...]:
+        struct, member = split_key(key)
+        if struct:
+            return self._members(struct, member)
+        if member:
+            return ()
+        rows = self._conn.execute("SELECT file, line, info FROM defs WHERE name = ? AND "
+                                  "kind = 'variable' AND info != ''", (key,)).fetchall()
+        return tuple(Declaration(Site(self._path(f), line), info) for f, line, info in rows)
+
+    def _members(self, struct: str, member: str) -> tuple[Declaration, ...]:
+        rows = self._conn.execute(
+            "SELECT file, line, type, pointers, attrs FROM members WHERE member = ? AND "
+            "struct IN (SELECT ? UNION SELECT info FROM defs WHERE kind = 'typedef' AND "
+            "name = ? UNION SELECT name FROM defs WHERE kind = 'typedef' AND info = ?)",
+            (member, struct, struct, struct)).fetchall()
+        return tuple(Declaration(Site(self._path(f), line), t + " " + "*" * p if p else t, a)
+                     for f, line, t, p, a in rows)
+
+    # -- members ---------------------------------------------------------------------
+
+    def member(self, struct: str, member: str) -> AccessFacts:
+        """How the tree accesses ``struct``'s ``member`` (``struct zone``, ``lock``),
+        through a declared pointer or object of that type (one link from it)."""
+        types = self._aliases(struct)
+        marks = ",".join("?" * len(types))
+        rows = self._conn.execute(
+            f"SELECT func, key, op, how, via, locks, count, line FROM accesses "
+            f"WHERE member = ? AND type IN ({marks})", (member, *types)).fetchall()
+        return self._facts(struct, member, rows, self._members(struct, member))
+
+    def location(self, key: str) -> AccessFacts:
+        """How the tree accesses the location ``key`` (exactly that spelling)."""
+        rows = self._conn.execute("SELECT func, key, op, how, via, locks, count, line "
+                                  "FROM accesses WHERE key = ?", (key,)).fetchall()
+        struct, member = split_key(key)
+        return self._facts(struct, member, rows,
+                           self._members(struct, member) if struct else ())
+
+    def _aliases(self, struct: str) -> list[str]:
+        """``struct`` and the names typedefs give it (``pg_data_t``/``struct pglist_data``)."""
+        rows = self._conn.execute(
+            "SELECT info FROM defs WHERE kind = 'typedef' AND name = ? UNION "
+            "SELECT name FROM defs WHERE kind = 'typedef' AND info = ?",
+            (struct, struct)).fetchall()
+        return sorted({struct, *(r[0] for r in rows if r[0])})
+
+    def _facts(self, struct: str, member: str, rows: list[tuple[int, str, str, str, str, str,
+                                                                 int, int]],
+               declared: tuple[Declaration, ...]) -> AccessFacts:
+        counts: Counter[tuple[str, str]] = Counter()
+        locked: Counter[str] = Counter()
+        marked: list[Access] = []
+        plain: list[Access] = []
+        per_how: Counter[str] = Counter()
+        for func, key, op, how, via, locks, count, line in rows:
+            counts[op, how] += count
+            if op != "read" and locks:
+                locked[locks] += count
+            keep = per_how[how] < EVIDENCE if how != "plain" else len(plain) < EVIDENCE
+            per_how[how] += 1
+            if not keep:
+                continue
+            name, fsite = self._function(func)
+            access = Access(Site(fsite.file, line, name), op, how, via, locks, count, key)
+            (plain if how == "plain" else marked).append(access)
+        return AccessFacts(struct, member, dict(counts), tuple(marked), dict(locked),
+                           tuple(plain), declared)
+
+    # -- definitions -----------------------------------------------------------------
+
+    def defines(self, symbol: str) -> tuple[Definition, ...]:
+        """Where the tree defines ``symbol`` (a function, macro, type, enumerator, global
+        lock, struct member as ``struct foo.member``, or Kconfig symbol ``CONFIG_FOO``)."""
+        if symbol not in self._definitions:
+            self._definitions[symbol] = self._defines(symbol)
+        return self._definitions[symbol]
+
+    def _defines(self, symbol: str) -> tuple[Definition, ...]:
+        if "." in symbol:
+            struct, member = symbol.rsplit(".", 1)
+            return tuple(Definition(member, "member", d.site, d.type)
+                         for d in self._members(struct, member))
+        name = symbol.removeprefix("CONFIG_")
+        rows = self._conn.execute(
+            "SELECT name, kind, file, line, info FROM defs WHERE name = ? AND kind != "
+            "'kconfig' UNION ALL SELECT name, kind, file, line, info FROM defs WHERE "
+            "name = ? AND kind = 'kconfig' UNION ALL SELECT name, 'function', file, line, "
+            "CASE WHEN flags & 1 THEN 'static' ELSE '' END FROM funcs WHERE name = ? AND "
+            "kind = 'function' ORDER BY 2, 3, 4", (symbol, name, symbol)).fetchall()
+        return tuple(Definition(n, k, Site(self._path(f), line), i) for n, k, f, line, i
+                     in rows)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(struct type, member) of a one-link typed key (``<struct zone*>->lock``), else
+    ("", member of the last link or "")."""
+    if key.startswith("<"):
+        end = key.find(">")
+        type_ = key[1:end].rstrip("*")
+        rest = key[end + 1:]
+        links = rest.replace("->", ".").split(".")
+        if len(links) == 2 and links[0].strip("[]") == "":
+            return type_, links[1].split("[")[0]
+    last = key.replace("->", ".").rsplit(".", 1)
+    return "", last[1].split("[")[0] if len(last) == 2 else ""
+
+
+def format_age(seconds: float) -> str:
+    seconds = max(seconds, 0)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -1,0 +1,173 @@
+"""The index file: one SQLite database per tree, written whole or not at all.
+
+Per-file facts live in tables whose rows carry their file (directly, or in the function
+id: ``file << 16 | index``), so re-reading a file replaces exactly its rows. Workers
+write their rows into shard databases of the same shape; the builder copies the shards
+into the index inside the transaction that also replaces the derived tables, so a crash
+leaves the old index or the new one. A first build goes to a new file renamed over the
+old one at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewbot.knowledge.resolve import FUNC_BITS
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.extract import FileFacts
+    from reviewbot.knowledge.vocab import Vocab
+
+SCHEMA_VERSION = "2"
+MAX_FUNCS = 1 << FUNC_BITS
+
+# per-file tables: (name, columns); the first column names the file or the function
+PER_FILE = (
+    ("funcs", "id INTEGER PRIMARY KEY, file INT, name TEXT, line INT, end_line INT, "
+              "flags INT, kind TEXT"),
+    ("calls", "caller INT, callee TEXT, line INT, flags INT, PRIMARY KEY (caller, callee)"
+              ") WITHOUT ROWID"),
+    ("sleeps", "func INT, call TEXT, line INT, reason TEXT"),
+    ("acquires", "func INT, key TEXT, expr TEXT, call TEXT, class TEXT, flavour TEXT, "
+                 "line INT"),
+    ("accesses", "func INT, key TEXT, type TEXT, member TEXT, op TEXT, how TEXT, via TEXT, "
+                 "locks TEXT, count INT, line INT"),
+    ("regs", "file INT, func INT, handler TEXT, context TEXT, via TEXT, line INT"),
+    ("members", "file INT, struct TEXT, member TEXT, type TEXT, pointers INT, attrs TEXT, "
+                "line INT, PRIMARY KEY (member, struct, file, line)) WITHOUT ROWID"),
+    # functions are in funcs (and found there by defines())
+    ("defs", "file INT, name TEXT, kind TEXT, line INT, info TEXT, "
+             "PRIMARY KEY (name, file, line, kind)) WITHOUT ROWID"),
+)
+# the column that holds the file (or a function id of the file) in each table
+FILE_COLUMN = {"funcs": "id", "calls": "caller", "sleeps": "func", "acquires": "func",
+               "accesses": "func", "regs": "file", "members": "file", "defs": "file"}
+# Rows of a file are deleted by function id ranges (funcs, calls, sleeps, acquires,
+# accesses) or by one scan for all changed files (regs, members, defs): no file index.
+INDEXES = (
+    "CREATE INDEX funcs_name ON funcs(name)",
+    "CREATE INDEX calls_callee ON calls(callee)",
+    "CREATE INDEX sleeps_func ON sleeps(func)",
+    "CREATE INDEX acquires_key ON acquires(key)",
+    "CREATE INDEX acquires_func ON acquires(func)",
+    "CREATE INDEX defs_typedef ON defs(info) WHERE kind = 'typedef'",
+    "CREATE INDEX accesses_member ON accesses(member, type)",
+    "CREATE INDEX accesses_key ON accesses(key)",
+    "CREATE INDEX accesses_func ON accesses(func)",
+)
+DERIVED = (
+    # a function that may sleep: the call that shows it (a primitive, or ``via``, a
+    # function that may sleep), at ``line`` of the function; depth 0 for direct evidence
+    ("may_sleep", "func INTEGER PRIMARY KEY, via INT, call TEXT, line INT, reason TEXT, "
+                  "depth INT"),
+    # a function that runs in interrupt context: registered (via = NULL, ``line`` the
+    # registration in ``reg_file``) or called (``via`` the caller, ``line`` the call)
+    ("contexts", "func INT, context TEXT, via INT, line INT, reg_file INT, reg_call TEXT, "
+                 "depth INT, PRIMARY KEY (func, context)"),
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    conn.execute("PRAGMA foreign_keys=OFF")
+    return conn
+
+
+def create_tables(conn: sqlite3.Connection, shard: bool = False) -> None:
+    for name, columns in PER_FILE:
+        close = "" if columns.endswith("WITHOUT ROWID") else ")"
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}{close}")
+    if shard:
+        return
+    conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    # the vocabulary lookups need (sleeping primitives, lock types), copied from the
+    # TOML files at build time so that a lookup never parses them
+    conn.execute("CREATE TABLE IF NOT EXISTS vocab (kind TEXT, name TEXT, value TEXT, "
+                 "PRIMARY KEY (kind, name)) WITHOUT ROWID")
+    conn.execute("CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, path TEXT UNIQUE, "
+                 "size INT, mtime INT, hash BLOB)")
+    for name, columns in DERIVED:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    for sql in INDEXES:
+        conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
+
+
+def open_shard(path: Path) -> sqlite3.Connection:
+    conn = connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    create_tables(conn, shard=True)
+    return conn
+
+
+def write_facts(conn: sqlite3.Connection, file_id: int, facts: FileFacts) -> None:
+    """Insert one file's facts (no transaction of its own)."""
+    base = file_id << FUNC_BITS
+    funcs = [f for f in facts.funcs if f[0] < MAX_FUNCS]
+    conn.executemany("INSERT INTO funcs VALUES (?,?,?,?,?,?,?)",
+                     [(base | i, file_id, n, a, b, fl, k) for i, n, a, b, fl, k in funcs])
+    conn.executemany("INSERT OR IGNORE INTO calls VALUES (?,?,?,?)",
+                     [(base | i, c, line, fl) for i, c, line, fl in facts.calls
+                      if i < MAX_FUNCS])
+    conn.executemany("INSERT INTO sleeps VALUES (?,?,?,?)",
+                     [(base | i, c, line, r) for i, c, line, r in facts.sleeps
+                      if i < MAX_FUNCS])
+    conn.executemany("INSERT INTO acquires VALUES (?,?,?,?,?,?,?)",
+                     [(base | r[0], *r[1:]) for r in facts.acquires if r[0] < MAX_FUNCS])
+    conn.executemany("INSERT INTO accesses VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     [(base | r[0], *r[1:]) for r in facts.accesses if r[0] < MAX_FUNCS])
+    conn.executemany("INSERT INTO regs VALUES (?,?,?,?,?,?)",
+                     [(file_id, base | i if 0 <= i < MAX_FUNCS else None, h, c, v, line)
+                      for i, h, c, v, line in facts.regs])
+    conn.executemany("INSERT OR IGNORE INTO members VALUES (?,?,?,?,?,?,?)",
+                     [(file_id, *r) for r in facts.members])
+    conn.executemany("INSERT OR IGNORE INTO defs VALUES (?,?,?,?,?)",
+                     [(file_id, *r) for r in facts.defs])
+
+
+def delete_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
+    """Remove every per-file row of these files (their ``files`` rows stay)."""
+    if not file_ids:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS gone (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM gone")
+    conn.executemany("INSERT OR IGNORE INTO gone VALUES (?)", [(f,) for f in file_ids])
+    for table, column in FILE_COLUMN.items():
+        if column == "file":  # one scan of the table for all the files
+            conn.execute(f"DELETE FROM {table} WHERE file IN (SELECT id FROM gone)")
+    for fid in file_ids:
+        lo, hi = fid << FUNC_BITS, (fid << FUNC_BITS) | (MAX_FUNCS - 1)
+        for table, column in FILE_COLUMN.items():
+            if column != "file":
+                conn.execute(f"DELETE FROM {table} WHERE {column} BETWEEN ? AND ?", (lo, hi))
+
+
+def merge_shard(conn: sqlite3.Connection, schema: str) -> None:
+    """Copy the rows of an attached shard into the index."""
+    for name, _ in PER_FILE:
+        conn.execute(f"INSERT OR IGNORE INTO main.{name} SELECT * FROM {schema}.{name}")
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError:
+        return {}
+
+
+def write_meta(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
+
+
+def write_vocab(conn: sqlite3.Connection, vocab: Vocab) -> None:
+    rows = [("sleep", n, r) for n, r in vocab.sleep_names.items()]
+    rows += [("sleep_prefix", p, r) for p, r in vocab.sleep_prefixes]
+    rows += [("sleep_except", n, "") for n in vocab.sleep_except]
+    rows += [("lock_type", t, c) for t, c in vocab.lock_types.items()]
+    conn.execute("DELETE FROM vocab")
+    conn.executemany("INSERT OR REPLACE INTO vocab VALUES (?, ?, ?)", rows)
