@@ -265,7 +265,7 @@ def test_a_failed_update_leaves_the_old_index(tree: Path, env: dict[str, str],
     build_index(find_tree(tree), jobs=1, env=env)
     (tree / "mm/alloc.c").write_text("void only(void)\n{\n}\n")
 
-    def crash(conn: sqlite3.Connection) -> tuple[int, int]:
+    def crash(conn: sqlite3.Connection, change: object = None) -> tuple[int, int]:
         raise RuntimeError("killed while deriving")
 
     monkeypatch.setattr("reviewbot.knowledge.derive.derive", crash)

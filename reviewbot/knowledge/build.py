@@ -378,9 +378,16 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
             for i, shard in enumerate(shards):  # ATTACH is refused inside a transaction
                 conn.execute(f"ATTACH DATABASE ? AS shard{i}", (str(shard),))
             conn.execute("BEGIN IMMEDIATE")
+            from reviewbot.knowledge.derive import Change, derive, old_functions
+
+            replaced = plan.removed + [fid for fid, _, _ in plan.extract]
+            change = None if fresh else Change(set(replaced), old_functions(
+                conn, {fid: path for fid, path in conn.execute("SELECT id, path FROM files")
+                       if fid in set(replaced)}))
             conn.executemany("INSERT INTO files(id, path, size, mtime, hash) "
                              "VALUES (?, ?, 0, 0, x'')", plan.new)
-            store.delete_files(conn, plan.removed + [fid for fid, _, _ in plan.extract])
+            if not fresh:
+                store.delete_files(conn, replaced)
             conn.executemany("DELETE FROM files WHERE id = ?", [(f,) for f in plan.removed])
             conn.executemany("UPDATE files SET size = ?, mtime = ? WHERE id = ?",
                              [(s, m, f) for f, s, m in plan.restat])
@@ -394,9 +401,7 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
                               for fid, digest, size, mtime, _ in results])
             if fresh:
                 store.create_indexes(conn)
-            from reviewbot.knowledge.derive import derive
-
-            sleepers, contexts = derive(conn)
+            sleepers, contexts = derive(conn, change)
             functions = conn.execute("SELECT count(*) FROM funcs").fetchone()[0]
             files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
             store.write_meta(conn, _meta(tree, meta if not fresh else {}, clock()))

@@ -171,3 +171,35 @@ def write_vocab(conn: sqlite3.Connection, vocab: Vocab) -> None:
     rows += [("lock_type", t, c) for t, c in vocab.lock_types.items()]
     conn.execute("DELETE FROM vocab")
     conn.executemany("INSERT OR REPLACE INTO vocab VALUES (?, ?, ?)", rows)
+
+
+# columns holding a function id or a file id, per table (for canonical_facts)
+_FUNC_COLUMNS = {"funcs": ("id",), "calls": ("caller",), "sleeps": ("func",),
+                 "acquires": ("func",), "accesses": ("func",), "regs": ("func",),
+                 "may_sleep": ("func", "via"), "contexts": ("func", "via")}
+_FILE_COLUMNS = {"funcs": ("file",), "regs": ("file",), "members": ("file",),
+                 "defs": ("file",), "contexts": ("reg_file",)}
+
+
+def canonical_facts(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    """Every fact of the index with its ids spelled as paths (a function as its file's
+    path and its index in the file): two indexes of the same tree give equal lists
+    whatever ids they gave files (a full build and an updated index do not)."""
+    paths = dict(conn.execute("SELECT id, path FROM files"))
+    out: dict[str, list[tuple[object, ...]]] = {}
+    for table in [t for t, _ in PER_FILE] + [t for t, _ in DERIVED]:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        funcs = [i for i, c in enumerate(cols) if c in _FUNC_COLUMNS.get(table, ())]
+        files = [i for i, c in enumerate(cols) if c in _FILE_COLUMNS.get(table, ())]
+        rows = []
+        for row in conn.execute(f"SELECT * FROM {table}"):
+            r = list(row)
+            for i in funcs:
+                if r[i] is not None:
+                    r[i] = (paths.get(r[i] >> FUNC_BITS), r[i] & (MAX_FUNCS - 1))
+            for i in files:
+                if r[i] is not None:
+                    r[i] = paths.get(r[i])
+            rows.append(tuple(r))
+        out[table] = rows
+    return out
