@@ -283,10 +283,11 @@ def test_parallel_build_equals_one_process(tree: Path, env: dict[str, str],
     def dump() -> list[tuple[object, ...]]:
         conn = sqlite3.connect(index_path(tree, env))
         try:
-            return sorted(conn.execute(
-                "SELECT f.path, c.callee, c.line, c.flags FROM calls c JOIN files f "
-                "ON f.id = c.caller >> 16").fetchall()) + sorted(conn.execute(
-                    "SELECT func & 65535, call, depth FROM may_sleep").fetchall())
+            calls = conn.execute("SELECT f.path, n.name, c.line, c.flags FROM calls c JOIN "
+                                 "files f ON f.id = c.caller >> 16 JOIN names n "
+                                 "ON n.id = c.callee").fetchall()
+            return sorted(calls) + sorted(conn.execute(
+                "SELECT func & 65535, call, depth FROM may_sleep").fetchall())
         finally:
             conn.close()
 

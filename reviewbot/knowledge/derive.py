@@ -124,16 +124,16 @@ class Resolver:
     def callers_of(self, names: Iterable[str]) -> list[Row]:
         """Every call of these names (reverse edges)."""
         self.fill_names(names)
-        return self.conn.execute("SELECT c.callee, c.caller, c.line, c.flags FROM "
-                                 "some_names n CROSS JOIN calls c ON c.callee = n.name"
-                                 ).fetchall()
+        return self.conn.execute("SELECT s.name, c.caller, c.line, c.flags FROM some_names s "
+                                 "CROSS JOIN names n ON n.name = s.name CROSS JOIN calls c "
+                                 "ON c.callee = n.id").fetchall()
 
     def calls_of(self, ids: Iterable[int]) -> list[Row]:
         """Every call these functions make (forward edges)."""
         self.fill_ids(ids)
-        return self.conn.execute("SELECT c.callee, c.caller, c.line, c.flags FROM "
-                                 "some_ids i CROSS JOIN calls c ON c.caller = i.id"
-                                 ).fetchall()
+        return self.conn.execute("SELECT n.name, c.caller, c.line, c.flags FROM some_ids i "
+                                 "CROSS JOIN calls c ON c.caller = i.id CROSS JOIN names n "
+                                 "ON n.id = c.callee").fetchall()
 
 
 @dataclass

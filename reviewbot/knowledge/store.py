@@ -28,7 +28,8 @@ MAX_FUNCS = 1 << FUNC_BITS
 PER_FILE = (
     ("funcs", "id INTEGER PRIMARY KEY, file INT, name TEXT, line INT, end_line INT, "
               "flags INT, kind TEXT"),
-    ("calls", "caller INT, callee TEXT, line INT, flags INT, PRIMARY KEY (caller, callee)"
+    # ``callee``: the id of the name in ``names`` (shards spell it: see SHARD_CALLS)
+    ("calls", "caller INT, callee INT, line INT, flags INT, PRIMARY KEY (caller, callee)"
               ") WITHOUT ROWID"),
     ("sleeps", "func INT, call TEXT, line INT, reason TEXT"),
     ("acquires", "func INT, key TEXT, expr TEXT, call TEXT, class TEXT, flavour TEXT, "
@@ -45,9 +46,11 @@ PER_FILE = (
              "PRIMARY KEY (name, file, line, kind)) WITHOUT ROWID"),
 )
 # the primary key of each per-file table (rows are copied in that order)
-ORDER = {"funcs": "id", "calls": "caller, callee", "sleeps": "rowid", "acquires": "rowid",
+ORDER = {"funcs": "id", "sleeps": "rowid", "acquires": "rowid",
          "regs": "rowid", "members": "member, struct, file, line",
          "defs": "name, file, line, kind"}
+SHARD_CALLS = ("caller INT, callee TEXT, line INT, flags INT, PRIMARY KEY (caller, callee)"
+               ") WITHOUT ROWID")
 # A shard's accesses spell their location; the index keeps each location once, in keys
 SHARD_ACCESSES = ("id INTEGER PRIMARY KEY, func INT, key TEXT, type TEXT, member TEXT, "
                   "op TEXT, how TEXT, via TEXT, locks TEXT, count INT, line INT")
@@ -80,14 +83,14 @@ DERIVED = (
 )
 
 
-CACHE_KB = 131072  # page cache of a connection that writes (bulk inserts, index builds)
+CACHE_KB = 65536  # page cache of the builder's connection (bulk copies, index builds)
+SHARD_CACHE_KB = 16384  # and of a worker's
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, cache_kb: int = CACHE_KB) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
     conn.execute("PRAGMA foreign_keys=OFF")
-    conn.execute(f"PRAGMA cache_size=-{CACHE_KB}")
-    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute(f"PRAGMA cache_size=-{cache_kb}")
     return conn
 
 
@@ -95,6 +98,8 @@ def create_tables(conn: sqlite3.Connection, shard: bool = False) -> None:
     for name, columns in PER_FILE:
         if shard and name == "accesses":
             columns = SHARD_ACCESSES
+        elif shard and name == "calls":
+            columns = SHARD_CALLS
         close = "" if columns.endswith("WITHOUT ROWID") else ")"
         conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}{close}")
     if shard:
@@ -103,6 +108,8 @@ def create_tables(conn: sqlite3.Connection, shard: bool = False) -> None:
     # the member a one-link key names ("" otherwise); never deleted (a dictionary)
     conn.execute("CREATE TABLE IF NOT EXISTS keys (id INTEGER PRIMARY KEY, key TEXT UNIQUE, "
                  "type TEXT, member TEXT)")
+    # the names calls call, each once (a dictionary too)
+    conn.execute("CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
     conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
     # the vocabulary lookups need (sleeping primitives, lock types), copied from the
     # TOML files at build time so that a lookup never parses them
@@ -120,7 +127,7 @@ def create_indexes(conn: sqlite3.Connection) -> None:
 
 
 def open_shard(path: Path) -> sqlite3.Connection:
-    conn = connect(path)
+    conn = connect(path, SHARD_CACHE_KB)
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
     create_tables(conn, shard=True)
@@ -175,9 +182,13 @@ def delete_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
 def merge_shard(conn: sqlite3.Connection, schema: str) -> None:
     """Copy the rows of an attached shard into the index."""
     for name, _ in PER_FILE:
-        if name != "accesses":  # in the order of the index's keys: appends, mostly
+        if name not in ("accesses", "calls"):  # in the order of the index's keys
             conn.execute(f"INSERT OR IGNORE INTO main.{name} SELECT * FROM {schema}.{name} "
                          f"ORDER BY {ORDER[name]}")
+    conn.execute(f"INSERT OR IGNORE INTO main.names(name) SELECT callee FROM {schema}.calls")
+    conn.execute(f"INSERT OR IGNORE INTO main.calls SELECT c.caller, n.id, c.line, c.flags "
+                 f"FROM {schema}.calls c JOIN main.names n ON n.name = c.callee "
+                 f"ORDER BY c.caller, n.id")
     conn.execute(f"INSERT OR IGNORE INTO main.keys(key, type, member) SELECT key, type, "
                  f"member FROM {schema}.accesses")
     conn.execute(f"INSERT INTO main.accesses SELECT a.id, a.func, k.id, a.op, a.how, a.via, "
@@ -222,6 +233,9 @@ def canonical_rows(conn: sqlite3.Connection, table: str,
     if table == "accesses":  # the row ids say only the order of the rows in a file
         query = ("SELECT a.id >> 32 AS file, a.func, k.key, k.type, k.member, a.op, a.how, "
                  "a.via, a.locks, a.count, a.line FROM accesses a JOIN keys k ON k.id = a.key")
+    elif table == "calls":
+        query = ("SELECT c.caller, n.name, c.line, c.flags FROM calls c JOIN names n "
+                 "ON n.id = c.callee")
     cur = conn.execute(query)
     cols = [d[0] for d in cur.description]
     funcs = [i for i, c in enumerate(cols) if c in _FUNC_COLUMNS.get(table, ())]
