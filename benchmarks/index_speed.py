@@ -61,19 +61,34 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+_MEASURE = r"""
+import resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], capture_output=True)
+sys.stderr.buffer.write(proc.stderr)
+sys.stdout.buffer.write(proc.stdout)
+sys.stdout.flush()
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, proc.returncode, file=sys.stderr)
+"""
+
+
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``cmd``; wall seconds, CPU seconds and peak RSS (MB) of it and its children."""
+    """Run ``cmd``: wall seconds, CPU seconds (user + system of it and its children)
+    and peak RSS in MB (the largest of them: measured by a wrapper process whose only
+    child is ``cmd``, so an earlier command's peak does not count)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], env=env,
+                          capture_output=True, check=False)
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
+    err = proc.stderr.decode(errors="replace").strip()
+    err, _, last = err.rpartition("\n")
+    peak, code = (int(x) for x in last.split())
+    if code != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {err[-500:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss": after.ru_maxrss / 1024,
-            "out": proc.stdout.decode(errors="replace").strip(),
-            "err": proc.stderr.decode(errors="replace").strip()}
+    return {"wall": wall, "cpu": cpu, "rss": peak / 1024,
+            "out": proc.stdout.decode(errors="replace").strip(), "err": err.strip()}
 
 
 def replace(path: Path, data: bytes) -> None:

@@ -1,7 +1,8 @@
 """An incremental update of the index gives exactly the facts of a full build of the
 same tree: random kernel-shaped trees (functions calling each other across files and
-directories, sleeping calls, guarded ones, static and exported definitions of the same
-name, interrupt and timer registrations), random edits of a few files at a time (a
+directories, sleeping calls and calls under a context test, static and exported
+definitions of the same name, macros, interrupt and timer registrations, a sanitizer
+directory and panic(), which never "may sleep"), random edits of a few files at a time (a
 function removed, added, renamed, moved, made static, a sleeping call added or removed,
 a call added, a registration added, a file removed or added, the order of functions
 changed), and after each update a full build of the same tree to compare with, fact by
@@ -23,7 +24,7 @@ from reviewbot.knowledge.location import find_tree, index_path
 from reviewbot.knowledge.store import canonical_facts
 
 DIRS = ("mm", "kernel/sched", "drivers/net/a", "drivers/net/b", "drivers/usb",
-        "arch/x86/kernel", "arch/arm/kernel", "include/linux")
+        "arch/x86/kernel", "arch/arm/kernel", "include/linux", "mm/kasan")
 SLEEPS = ("msleep(1);", "mutex_lock(&big_mutex);", "might_sleep();",
           "p = kmalloc(8, GFP_KERNEL);", "if (in_atomic()) msleep(2);")
 REGS = ("request_irq(irq, {h}, 0, \"x\", NULL);", "timer_setup(&t, {h}, 0);",
@@ -41,9 +42,13 @@ class Func:
 def render(funcs: list[Func], header: bool) -> str:
     out = ["#include <linux/kernel.h>\n\n"]
     for f in funcs:
+        if f.static and header and f.calls:  # a function-like macro
+            out.append(f"#define {f.name}(x) {f.calls[0]}(x)\n\n")
+            continue
         head = ("static inline " if header else "static " if f.static else "") + \
             f"void {f.name}(int irq)\n"
-        lines = [f"\t{c}(irq);\n" for c in f.calls] + [f"\t{b}\n" for b in f.body]
+        lines = [f"\tif (in_atomic())\n\t\t{c[1:]}(irq);\n" if c.startswith("?")
+                 else f"\t{c}(irq);\n" for c in f.calls] + [f"\t{b}\n" for b in f.body]
         out.append(head + "{\n\tvoid *p;\n" + "".join(lines) + "}\n\n")
     return "".join(out)
 
@@ -52,7 +57,7 @@ class Model:
     def __init__(self, rng: random.Random, files: int = 14) -> None:
         self.rng = rng
         self.clock = 1_000_000_000 * 1_000_000_000
-        self.pool = [f"fn_{i}" for i in range(60)]
+        self.pool = [f"fn_{i}" for i in range(60)] + ["panic"]
         self.files: dict[str, list[Func]] = {}
         for i in range(files):
             path = f"{rng.choice(DIRS)}/f{i}.{'h' if i % 5 == 4 else 'c'}"
@@ -61,7 +66,8 @@ class Model:
     def func(self) -> Func:
         rng = self.rng
         f = Func(rng.choice(self.pool), rng.random() < 0.3,
-                 rng.sample(self.pool, rng.randint(0, 4)))
+                 [("?" if rng.random() < 0.1 else "") + c
+                  for c in rng.sample(self.pool, rng.randint(0, 4))])
         if rng.random() < 0.25:
             f.body.append(rng.choice(SLEEPS))
         if rng.random() < 0.2:
