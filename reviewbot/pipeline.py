@@ -19,9 +19,10 @@ from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
 from reviewbot.limits import Limits
 from reviewbot.memo import forget_transient
-from reviewbot.series.build import build_series
+from reviewbot.series.build import SeriesPlan, head_of, load_series, make_patch, plan_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
+from reviewbot.series.stored import stored_review
 
 if TYPE_CHECKING:
     from reviewbot.tree.git import GitTree
@@ -103,11 +104,52 @@ def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> l
     return [parse_mail(m.data, max_bytes) for m in raw]
 
 
+class _Input:
+    """The messages of a review, read one at a time: planned from their Heads, each
+    series parsed when it is reviewed, and kept afterwards in its stored form."""
+
+    def __init__(self, raw: Sequence[RawMessage], limits: Limits) -> None:
+        self.raw, self.limits = raw, limits
+
+    def mail(self, n: int) -> Mail:
+        return parse_mail(self.raw[n].data, self.limits.message_bytes)
+
+    def plan(self, version: int | None) -> list[SeriesPlan]:
+        """Which mails make each series to review, in report order (one pass over the
+        input, keeping only the Heads of patch mails)."""
+        heads = [h for n in range(len(self.raw)) if (h := head_of(self.mail(n), n))]
+        return plan_series(heads, version, self.limits)
+
+    def series(self, plan: SeriesPlan) -> Series:
+        return load_series(plan, self.mail, self.limits)
+
+    def stored(self, review: SeriesReview, plan: SeriesPlan) -> SeriesReview:
+        """``review`` in the form kept until the report: mails and patches are read
+        again from the input when the report asks for their text."""
+        lim = self.limits
+
+        def load_mail(n: int) -> Callable[[], Mail]:
+            return lambda: self.mail(n)
+
+        def load_patch(n: int, p: Patch) -> Callable[[], Patch]:
+            index, total, version = p.index, p.total, p.version
+            return lambda: make_patch(self.mail(n), index, total, version,
+                                      lim.lines_per_patch, lim.line_length)
+
+        cover = load_mail(plan.cover.n) if plan.cover is not None else None
+        return stored_review(review, cover, [
+            load_patch(plan.patches[p.index].n, p) for p in review.series.patches])
+
+
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     rules: Sequence[Rule] | None = None, parser: CParser | None = None,
                     full_text: FullText | None = None, tree: GitTree | None = None,
                     base: str | None = None) -> Review:
     """Review every series found in ``raw`` (newest revision, or ``settings.version``).
+
+    The input is streamed: a first pass keeps what grouping needs of each message (its
+    Head), then each series is read, parsed, reviewed and kept in its stored form (see
+    ``series.stored``), so memory follows the largest series, not the input.
 
     With ``tree`` (kernel-tree mode) each series is applied there first (on ``base``,
     else its base-commit, else HEAD) and files are mapped from their whole post-image.
@@ -116,21 +158,27 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
         rules = select_rules(load_rules(list(settings.rules_dirs) or None,
                                         use_cache=settings.use_cache), settings)
     parser = parser or CParser()
-    series = build_series(parse_messages(raw, settings.limits), settings.version,
-                          settings.limits)
+    source = _Input(raw, settings.limits)
+    plans = source.plan(settings.version)
     guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
     if tree is None:
-        from reviewbot.workers import review_all
+        from reviewbot.workers import SeriesResult, review_items, unpack
 
-        def one(s: Series) -> SeriesReview:
-            return review_series(s, rules, parser, full_text, guard=guard)
+        def one(plan: SeriesPlan) -> SeriesReview:
+            return source.stored(review_series(source.series(plan), rules, parser, full_text,
+                                               guard=guard), plan)
 
-        return Review(tuple(review_all(series, one, settings.jobs)))
+        def attach(plan: SeriesPlan, result: SeriesResult) -> SeriesReview:
+            return source.stored(unpack(source.series(plan), result), plan)
+
+        weights = [sum(h.lines for h in p.heads()) for p in plans]
+        return Review(tuple(review_items(plans, one, attach, weights, settings.jobs)))
     from reviewbot.tree.apply import apply_series
 
     reviews = []
-    for s in series:  # tree mode: one process
+    for plan in plans:  # tree mode: one process
+        s = source.series(plan)
         applied = apply_series(tree, s, base)
-        reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
-                                     guard))
+        reviews.append(source.stored(review_series(s, rules, parser, applied.full_text,
+                                                   applied.notes, guard), plan))
     return Review(tuple(reviews))

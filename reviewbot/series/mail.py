@@ -96,11 +96,22 @@ def parse_mail(raw: bytes, max_bytes: int | None = None) -> Mail:
     first ``HEAD_BYTES`` and ``error`` says why the body was left out (a patch mail is
     then skipped with that reason)."""
     if max_bytes is not None and len(raw) > max_bytes:
-        head = raw[:HEAD_BYTES].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
-        mail = parse_mail(head + b"\n\n")
-        return dataclasses.replace(
-            mail, raw=raw, error=f"message is {len(raw)} bytes, over the limit of "
-                                 f"{max_bytes} (--limit message-bytes=N)")
+        return _headers_only(raw, f"message is {len(raw)} bytes, over the limit of "
+                                  f"{max_bytes} (--limit message-bytes=N)")
+    try:
+        return _parse(raw)
+    except RecursionError:  # MIME parts nested ~1000 deep: the parser recurses per level
+        return _headers_only(raw, "the MIME structure is nested too deeply to be read")
+
+
+def _headers_only(raw: bytes, error: str) -> Mail:
+    """The mail as its header block says it, without a body, and why."""
+    head = raw[:HEAD_BYTES].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    mail = _parse(head + b"\n\n")
+    return dataclasses.replace(mail, raw=raw, error=error)
+
+
+def _parse(raw: bytes) -> Mail:
     msg = _message(raw)
     error: str | None = None
     subject = parse_subject(clean_header(_decode_header(msg.get("Subject", ""))))
