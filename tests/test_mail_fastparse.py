@@ -13,9 +13,8 @@ regexes give.
 
 from __future__ import annotations
 
-import re
-
 import email
+import re
 import sys
 from email.message import Message
 from pathlib import Path

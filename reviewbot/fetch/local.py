@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, overload
+from typing import BinaryIO, cast, overload
 
 from reviewbot.errors import InputError, LimitError
 from reviewbot.limits import DEFAULT_MAX_INPUT
@@ -83,7 +83,7 @@ class MessageStore(Sequence[RawMessage]):
             import tempfile
 
             try:
-                spool = tempfile.TemporaryFile()
+                spool = tempfile.TemporaryFile()  # noqa: SIM115 (open as long as the store)
                 spool.write(self._buf)
             except OSError:  # no writable temporary directory: keep it in memory
                 self._memory = sys.maxsize
@@ -210,7 +210,7 @@ def _read_head(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _decompressor(kind: str, raw: io.RawIOBase) -> BinaryIO:
+def _decompressor(kind: str, raw: BinaryIO) -> io.BufferedIOBase:
     if kind == "gzip":
         import gzip
 
@@ -231,10 +231,11 @@ def _chunks(stream: BinaryIO, origin: str, budget: _Budget) -> Iterator[bytes]:
     head = _read_head(stream, 8)
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
     raw = _Counted(head, stream, budget.left, lambda: _too_big(origin, budget.max_bytes))
-    data: BinaryIO = _decompressor(kind, raw) if kind else raw  # type: ignore[assignment]
+    data: io.RawIOBase | io.BufferedIOBase = (
+        _decompressor(kind, cast(BinaryIO, raw)) if kind else raw)
     while True:
         try:
-            chunk = data.read(CHUNK)
+            chunk = data.read(CHUNK) or b""
         except (EOFError, ValueError) as exc:  # corrupt or truncated archive
             raise InputError(f"{origin}: cannot decompress ({kind}): {exc}") from exc
         except OSError as exc:  # (lzma.LZMAError and gzip.BadGzipFile are OSErrors)

@@ -61,7 +61,7 @@ class SeriesPlan:
 
     def titles(self) -> set[str]:
         heads = list(self.patches.values()) + ([self.cover] if self.cover else [])
-        return {family_title(h.subject) for h in heads}
+        return {h.subject.title.lower() for h in heads}
 
     def author(self) -> str | None:
         for h in ([self.cover] if self.cover else []) + list(self.patches.values()):
@@ -73,14 +73,6 @@ class SeriesPlan:
         """Cover letter first, then the patches in order."""
         return ([self.cover] if self.cover else []) + [self.patches[i]
                                                        for i in sorted(self.patches)]
-
-
-def family_title(subject: Subject) -> str:
-    """What revisions of one series keep: the title, behind the tags that name the tree
-    it is for (``net-next``, ``6.1.y``: a backport to another tree is another series),
-    without ``RFC`` and ``RESEND``."""
-    tags = "".join(f"[{t}] " for t in identity_tags(subject) if not t.startswith("RFC"))
-    return (tags + subject.title).lower()
 
 
 def is_patch_mail(mail: Mail) -> bool:

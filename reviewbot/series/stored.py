@@ -45,7 +45,7 @@ class StoredMail(Mail):
 
     _load: Callable[[], Mail]
 
-    def __init__(self, mail: Mail, load: Callable[[], Mail]) -> None:  # noqa: D107
+    def __init__(self, mail: Mail, load: Callable[[], Mail]) -> None:
         for name in ("msgid", "subject", "author", "date", "timestamp", "in_reply_to",
                      "body_line_offset", "error"):
             object.__setattr__(self, name, getattr(mail, name))
@@ -57,23 +57,23 @@ class StoredMail(Mail):
         return full
 
     @property
-    def body(self) -> str:  # type: ignore[override]
+    def body(self) -> str:
         return self._full().body
 
     @property
-    def raw(self) -> bytes:  # type: ignore[override]
+    def raw(self) -> bytes:
         return self._full().raw
 
     @property
-    def to(self) -> tuple[Person, ...]:  # type: ignore[override]
+    def to(self) -> tuple[Person, ...]:
         return self._full().to
 
     @property
-    def cc(self) -> tuple[Person, ...]:  # type: ignore[override]
+    def cc(self) -> tuple[Person, ...]:
         return self._full().cc
 
     @property
-    def references(self) -> tuple[str, ...]:  # type: ignore[override]
+    def references(self) -> tuple[str, ...]:
         return self._full().references
 
 
@@ -83,7 +83,7 @@ class StoredPatch(Patch):
 
     _load: Callable[[], Patch]
 
-    def __init__(self, patch: Patch, load: Callable[[], Patch]) -> None:  # noqa: D107
+    def __init__(self, patch: Patch, load: Callable[[], Patch]) -> None:
         for name in ("index", "total", "version", "skipped", "base_commit"):
             object.__setattr__(self, name, getattr(patch, name))
         object.__setattr__(self, "_load", load)
@@ -95,11 +95,11 @@ class StoredPatch(Patch):
         return full
 
     @property
-    def commit_message(self) -> str:  # type: ignore[override]
+    def commit_message(self) -> str:
         return self._full().commit_message
 
     @property
-    def files(self) -> tuple[FileDiff, ...]:  # type: ignore[override]
+    def files(self) -> tuple[FileDiff, ...]:
         return self._full().files
 
 
