@@ -19,7 +19,7 @@ from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
 from reviewbot.limits import Limits
 from reviewbot.memo import forget_transient
-from reviewbot.series.build import SeriesPlan, head_of, load_series, make_patch, plan_series
+from reviewbot.series.build import Planned, head_of, load_series, make_patch, plan_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
 from reviewbot.series.stored import stored_review
@@ -106,7 +106,8 @@ def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> l
 
 class _Input:
     """The messages of a review, read one at a time: planned from their Heads, each
-    series parsed when it is reviewed, and kept afterwards in its stored form."""
+    series parsed when it is reviewed, and kept afterwards in its stored form (a
+    ``series.stored.Source``: stored patches are read again from here)."""
 
     def __init__(self, raw: Sequence[RawMessage], limits: Limits) -> None:
         self.raw, self.limits = raw, limits
@@ -114,31 +115,23 @@ class _Input:
     def mail(self, n: int) -> Mail:
         return parse_mail(self.raw[n].data, self.limits.message_bytes)
 
-    def plan(self, version: int | None) -> list[SeriesPlan]:
+    def patch(self, n: int, index: int, total: int, version: int) -> Patch:
+        return make_patch(self.mail(n), index, total, version, self.limits.lines_per_patch,
+                          self.limits.line_length)
+
+    def plan(self, version: int | None) -> list[Planned]:
         """Which mails make each series to review, in report order (one pass over the
         input, keeping only the Heads of patch mails)."""
         heads = [h for n in range(len(self.raw)) if (h := head_of(self.mail(n), n))]
         return plan_series(heads, version, self.limits)
 
-    def series(self, plan: SeriesPlan) -> Series:
+    def series(self, plan: Planned) -> Series:
         return load_series(plan, self.mail, self.limits)
 
-    def stored(self, review: SeriesReview, plan: SeriesPlan) -> SeriesReview:
+    def stored(self, review: SeriesReview, plan: Planned) -> SeriesReview:
         """``review`` in the form kept until the report: mails and patches are read
         again from the input when the report asks for their text."""
-        lim = self.limits
-
-        def load_mail(n: int) -> Callable[[], Mail]:
-            return lambda: self.mail(n)
-
-        def load_patch(n: int, p: Patch) -> Callable[[], Patch]:
-            index, total, version = p.index, p.total, p.version
-            return lambda: make_patch(self.mail(n), index, total, version,
-                                      lim.lines_per_patch, lim.line_length)
-
-        cover = load_mail(plan.cover.n) if plan.cover is not None else None
-        return stored_review(review, cover, [
-            load_patch(plan.patches[p.index].n, p) for p in review.series.patches])
+        return stored_review(review, self, plan.cover, [n for _, n in plan.patches])
 
 
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
@@ -164,14 +157,14 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     if tree is None:
         from reviewbot.workers import SeriesResult, review_items, unpack
 
-        def one(plan: SeriesPlan) -> SeriesReview:
+        def one(plan: Planned) -> SeriesReview:
             return source.stored(review_series(source.series(plan), rules, parser, full_text,
                                                guard=guard), plan)
 
-        def attach(plan: SeriesPlan, result: SeriesResult) -> SeriesReview:
+        def attach(plan: Planned, result: SeriesResult) -> SeriesReview:
             return source.stored(unpack(source.series(plan), result), plan)
 
-        weights = [sum(h.lines for h in p.heads()) for p in plans]
+        weights = [p.lines for p in plans]
         return Review(tuple(review_items(plans, one, attach, weights, settings.jobs)))
     from reviewbot.tree.apply import apply_series
 

@@ -56,8 +56,8 @@ class MessageStore(Sequence[RawMessage]):
     read it too). Memory then does not grow with the input: only the offsets are kept.
     """
 
-    def __init__(self, memory: int = SPOOL_MEMORY) -> None:
-        self._memory = memory
+    def __init__(self, memory: int | None = None) -> None:
+        self._memory = SPOOL_MEMORY if memory is None else memory
         self._buf: bytearray | None = bytearray()
         self._file: BinaryIO | None = None
         self._size = 0

@@ -75,6 +75,27 @@ class SeriesPlan:
                                                        for i in sorted(self.patches)]
 
 
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A series revision chosen for review, as little as reading it needs (kept for
+    every series of a large input until the report)."""
+
+    version: int
+    total: int
+    root: str | None
+    cover: int | None  # position of the cover letter in the input
+    patches: tuple[tuple[int, int], ...]  # (index, position in the input), in order
+    other_versions: tuple[int, ...]
+    lines: int  # diff lines, roughly: what reviewing it costs
+
+    @staticmethod
+    def of(plan: SeriesPlan) -> Planned:
+        return Planned(plan.version, plan.total, plan.root,
+                       plan.cover.n if plan.cover is not None else None,
+                       tuple((i, plan.patches[i].n) for i in sorted(plan.patches)),
+                       plan.other_versions, sum(h.lines for h in plan.heads()))
+
+
 def is_patch_mail(mail: Mail) -> bool:
     """A mail that carries a patch (or is a cover letter), not a reply to one."""
     if mail.subject.is_reply:
@@ -264,10 +285,10 @@ def choose(families: Iterable[list[SeriesPlan]], version: int | None = None,
 
 
 def plan_series(heads: Iterable[Head], version: int | None = None,
-                limits: Limits | None = None) -> list[SeriesPlan]:
+                limits: Limits | None = None) -> list[Planned]:
     """What ``build_series`` makes, before any patch is read: which mails (by their
     position in the input) make each series to review, in the order of the report."""
-    return choose(group_heads(heads), version, limits)
+    return [Planned.of(p) for p in choose(group_heads(heads), version, limits)]
 
 
 def build_series(mails: Sequence[Mail], version: int | None = None,
@@ -316,21 +337,19 @@ def _later(old: Head | None, new: Head) -> Head:
     return new
 
 
-def load_series(group: SeriesPlan, mail_at: Callable[[int], Mail],
+def load_series(plan: Planned, mail_at: Callable[[int], Mail],
                 limits: Limits | None = None) -> Series:
-    """The series of a planned group, its mails read with ``mail_at(position)``."""
+    """The series of a planned revision, its mails read with ``mail_at(position)``."""
     limits = limits or Limits()
-    total = group.total
-    cover = mail_at(group.cover.n) if group.cover is not None else None
-    patches = tuple(make_patch(mail_at(group.patches[i].n), i, total, group.version,
-                               limits.lines_per_patch, limits.line_length)
-                    for i in sorted(group.patches))
-    missing = tuple(i for i in range(1, total + 1) if i not in group.patches)
+    total = plan.total
+    cover = mail_at(plan.cover) if plan.cover is not None else None
+    patches = tuple(make_patch(mail_at(n), i, total, plan.version, limits.lines_per_patch,
+                               limits.line_length) for i, n in plan.patches)
+    missing = tuple(i for i in range(1, total + 1) if i not in dict(plan.patches))
     if cover is not None:
         sid = cover.msgid
-    elif group.root is not None:
-        sid = group.root
+    elif plan.root is not None:
+        sid = plan.root
     else:
         sid = patches[0].msgid if patches else "unknown"
-    return Series(sid, group.version, total, cover, patches, missing,
-                  group.other_versions)
+    return Series(sid, plan.version, total, cover, patches, missing, plan.other_versions)
