@@ -6,7 +6,10 @@ out to ``jobs`` shares of about equal weight (diff lines), ``jobs - 1`` forked c
 review one share each while this process reviews the last, and each child sends back
 only its findings (pickled over a pipe). The parent puts them back on its own ``Series``
 and ``Patch`` objects, in input order, so the output is byte for byte the one of a
-single process.
+single process. ``review_items`` does the same for any item that makes a series (the
+pipeline deals out planned series: each child reads and parses its own from the input,
+which it shares with the parent, and the parent reads a series again to attach a
+child's findings).
 
 Robust by construction: a child never returns into the caller (it always ends in
 ``os._exit``), and whatever a child fails to deliver (a crash, a signal, an exception,

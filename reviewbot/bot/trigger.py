@@ -4,7 +4,9 @@ A message is classified once, when it arrives: a patch or a cover letter joins a
 group keyed like ``reviewbot.series.build`` groups (thread root, revision, patch count;
 by author when there is no thread), everything else is recorded and ignored. A group is
 due when it is complete (all T patches, plus the cover letter when T > 1) or when its
-grace period has passed.
+grace period has passed. What a resend has in common with the posting it repeats is
+``resend_title``: the title and the subject's tags but ``RESEND`` (a backport to another
+stable tree is another posting).
 """
 
 from __future__ import annotations
