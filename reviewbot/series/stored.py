@@ -66,6 +66,7 @@ class StoredMail(Mail):
     """A mail whose body, raw bytes, address lists and References are read again from
     the input when asked for (through ``owner.full_mail()``)."""
 
+    __slots__ = ("_owner",)
     _owner: _MailRef | StoredPatch
 
     def __init__(self, mail: Mail, owner: _MailRef | StoredPatch) -> None:
