@@ -109,8 +109,11 @@ class _Input:
     series parsed when it is reviewed, and kept afterwards in its stored form (a
     ``series.stored.Source``: stored patches are read again from here)."""
 
+    COLLECT_EVERY = 4 << 20  # bytes of series read between two full garbage collections
+
     def __init__(self, raw: Sequence[RawMessage], limits: Limits) -> None:
         self.raw, self.limits = raw, limits
+        self._since_collect = 0
 
     def mail(self, n: int) -> Mail:
         return parse_mail(self.raw[n].data, self.limits.message_bytes)
@@ -126,6 +129,16 @@ class _Input:
         return plan_series(heads, version, self.limits)
 
     def series(self, plan: Planned) -> Series:
+        """The series ``plan`` names, read and parsed. Every ``COLLECT_EVERY`` bytes a
+        full garbage collection frees the reference cycles the reviews before left: a
+        batch run collects the oldest generation rarely (``gctune``), and a streamed
+        review must not keep what it is done with."""
+        self._since_collect += plan.bytes
+        if self._since_collect >= self.COLLECT_EVERY:
+            import gc
+
+            gc.collect()
+            self._since_collect = 0
         return load_series(plan, self.mail, self.limits)
 
     def stored(self, review: SeriesReview, plan: Planned) -> SeriesReview:

@@ -31,6 +31,7 @@ class Head:
     root: str | None  # thread root (first References entry, else In-Reply-To)
     has_diff: bool
     lines: int  # lines of the body from the diff on: what reviewing it costs, roughly
+    size: int  # bytes of the message
 
 
 def head_of(mail: Mail, n: int) -> Head | None:
@@ -42,7 +43,7 @@ def head_of(mail: Mail, n: int) -> Head | None:
     return Head(n, mail.msgid, mail.subject,
                 mail.author.email.lower() if mail.author else None, mail.timestamp,
                 mail.thread_root, diff is not None,
-                mail.body.count("\n", diff.start()) if diff else 0)
+                mail.body.count("\n", diff.start()) if diff else 0, len(mail.raw))
 
 
 @dataclass
@@ -87,13 +88,16 @@ class Planned:
     patches: tuple[tuple[int, int], ...]  # (index, position in the input), in order
     other_versions: tuple[int, ...]
     lines: int  # diff lines, roughly: what reviewing it costs
+    bytes: int  # of its messages
 
     @staticmethod
     def of(plan: SeriesPlan) -> Planned:
+        heads = plan.heads()
         return Planned(plan.version, plan.total, plan.root,
                        plan.cover.n if plan.cover is not None else None,
                        tuple((i, plan.patches[i].n) for i in sorted(plan.patches)),
-                       plan.other_versions, sum(h.lines for h in plan.heads()))
+                       plan.other_versions, sum(h.lines for h in heads),
+                       sum(h.size for h in heads))
 
 
 def is_patch_mail(mail: Mail) -> bool:
