@@ -21,9 +21,10 @@ from reviewbot.limits import Limits
 from reviewbot.memo import forget_transient
 from reviewbot.progress import NoProgress, Progress
 from reviewbot.selection import select_rules as select_rules  # re-exported
-from reviewbot.series.build import build_series
+from reviewbot.series.build import Planned, head_of, load_series, make_patch, plan_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
+from reviewbot.series.stored import stored_review
 
 if TYPE_CHECKING:
     from reviewbot.revisions.lookup import Lookup
@@ -88,12 +89,59 @@ def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> l
     return [parse_mail(m.data, max_bytes) for m in raw]
 
 
+class _Input:
+    """The messages of a review, read one at a time: planned from their Heads, each
+    series parsed when it is reviewed, and kept afterwards in its stored form (a
+    ``series.stored.Source``: stored patches are read again from here)."""
+
+    COLLECT_EVERY = 4 << 20  # bytes of series read between two full garbage collections
+
+    def __init__(self, raw: Sequence[RawMessage], limits: Limits) -> None:
+        self.raw, self.limits = raw, limits
+        self._since_collect = 0
+
+    def mail(self, n: int) -> Mail:
+        return parse_mail(self.raw[n].data, self.limits.message_bytes)
+
+    def patch(self, n: int, index: int, total: int, version: int) -> Patch:
+        return make_patch(self.mail(n), index, total, version, self.limits.lines_per_patch,
+                          self.limits.line_length)
+
+    def plan(self, version: int | None) -> list[Planned]:
+        """Which mails make each series to review, in report order (one pass over the
+        input, keeping only the Heads of patch mails)."""
+        heads = [h for n in range(len(self.raw)) if (h := head_of(self.mail(n), n))]
+        return plan_series(heads, version, self.limits)
+
+    def series(self, plan: Planned) -> Series:
+        """The series ``plan`` names, read and parsed. Every ``COLLECT_EVERY`` bytes a
+        full garbage collection frees the reference cycles the reviews before left: a
+        batch run collects the oldest generation rarely (``gctune``), and a streamed
+        review must not keep what it is done with."""
+        self._since_collect += plan.bytes
+        if self._since_collect >= self.COLLECT_EVERY:
+            import gc
+
+            gc.collect()
+            self._since_collect = 0
+        return load_series(plan, self.mail, self.limits)
+
+    def stored(self, review: SeriesReview, plan: Planned) -> SeriesReview:
+        """``review`` in the form kept until the report: mails and patches are read
+        again from the input when the report asks for their text."""
+        return stored_review(review, self, plan.cover, [n for _, n in plan.patches])
+
+
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     rules: Sequence[Rule] | None = None, parser: CParser | None = None,
                     full_text: FullText | None = None, tree: GitTree | None = None,
                     base: str | None = None, revisions: Lookup | None = None,
                     progress: Progress | None = None) -> Review:
     """Review every series found in ``raw`` (newest revision, or ``settings.version``).
+
+    The input is streamed: a first pass keeps what grouping needs of each message (its
+    Head), then each series is read, parsed, reviewed and kept in its stored form (see
+    ``series.stored``), so memory follows the largest series, not the input.
 
     With ``tree`` (kernel-tree mode) each series is applied there first (on ``base``,
     else its base-commit, else HEAD) and files are mapped from their whole post-image.
@@ -104,40 +152,47 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
         rules = select_rules(load_rules(list(settings.rules_dirs) or None,
                                         use_cache=settings.use_cache), settings)
     parser = parser or CParser()
-    mails = parse_messages(raw, settings.limits)
-    series = build_series(mails, settings.version, settings.limits)
-    if revisions is None:
-        mails = []  # not kept for the whole review
+    source = _Input(raw, settings.limits)
+    plans = source.plan(settings.version)
     guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
-    from reviewbot.workers import review_all, weight
-
     progress = progress or NoProgress()
-    progress.start(f"reviewing {len(series)} series "
-                   f"({sum(len(s.patches) for s in series)} patches)",
-                   sum(weight(s) for s in series))
+    progress.start(f"reviewing {len(plans)} series "
+                   f"({sum(len(p.patches) for p in plans)} patches)",
+                   sum(p.lines for p in plans))
     if tree is None:
-        def one(s: Series) -> SeriesReview:
-            return review_series(s, rules, parser, full_text, guard=guard)
+        from reviewbot.workers import SeriesResult, review_items, unpack
 
-        reviewed = review_all(series, one, settings.jobs, advance=progress.advance)
+        def one(plan: Planned) -> SeriesReview:
+            return source.stored(review_series(source.series(plan), rules, parser, full_text,
+                                               guard=guard), plan)
+
+        def attach(plan: Planned, result: SeriesResult) -> SeriesReview:
+            return source.stored(unpack(source.series(plan), result), plan)
+
+        weights = [p.lines for p in plans]
+        reviewed = review_items(plans, one, attach, weights, settings.jobs,
+                                advance=progress.advance)
         progress.finish()
-        return _since(Review(tuple(reviewed)), mails, revisions)
+        return _since(Review(tuple(reviewed)), source, revisions)
     from reviewbot.tree.apply import apply_series
 
     reviews = []
-    for s in series:  # tree mode: one process
+    for plan in plans:  # tree mode: one process
+        s = source.series(plan)
         applied = apply_series(tree, s, base)
-        reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
-                                     guard))
-        progress.advance(weight(s))
+        reviews.append(source.stored(review_series(s, rules, parser, applied.full_text,
+                                                   applied.notes, guard), plan))
+        progress.advance(plan.lines)
     progress.finish()
-    return _since(Review(tuple(reviews)), mails, revisions)
+    return _since(Review(tuple(reviews)), source, revisions)
 
 
-def _since(review: Review, mails: Sequence[Mail], revisions: Lookup | None) -> Review:
-    """``review`` with the revision review of each series (when asked for)."""
-    if revisions is None:
+def _since(review: Review, source: _Input, revisions: Lookup | None) -> Review:
+    """``review`` with the revision review of each series (when asked for). Only then,
+    and only when a series is a revision after the first, are all the input's mails
+    parsed again and held: the pool vN-1 and the replies to it are looked for in."""
+    if revisions is None or not any(sr.series.version > 1 for sr in review.series):
         return review
     from reviewbot.revisions.lookup import attach
 
-    return attach(review, mails, revisions)
+    return attach(review, [source.mail(n) for n in range(len(source.raw))], revisions)

@@ -14,6 +14,7 @@ import re
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,6 +43,7 @@ from tests.strategies import (
     huge_address_patch,
     mbox,
     nested_c,
+    nested_mime,
     patch_email,
 )
 
@@ -456,3 +458,40 @@ def test_a_reply_to_100000_addresses_is_fast(tmp_path: Path) -> None:
                                    "Cc'd to 256 addresses, not all 100000")
     head = out.split(b"\n\n", 1)[0]
     assert head.count(b"@vger.kernel.org") == 100  # every list kept
+
+
+def test_mime_nested_past_the_recursion_limit_is_skipped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the part limit, a walk that recurses too deep is caught too (the body is
+    left out, the headers kept)."""
+    from reviewbot.series import mail as mail_mod
+
+    real = mail_mod._body
+
+    def deep(msg: Any) -> str:
+        if msg.is_multipart() and msg.get_payload():
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(msg)
+    monkeypatch.setattr(mail_mod, "_body", deep)
+    mail = parse_mail(nested_mime(50))
+    assert mail.error == "the MIME structure is nested too deeply to be read"
+    assert mail.subject.raw == "[PATCH 1/2] deep" and mail.msgid == "deep50@example.org"
+
+
+@pytest.mark.parametrize("depth", [980, 5000])
+def test_deep_mime_is_skipped_and_the_rest_reviewed(tmp_path: Path, depth: int,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    """MIME nested ~1000 deep (64 KB) makes the email parser recurse past Python's
+    limit: that message is skipped with the reason, the next one is still reviewed."""
+    ok = (b"From: Ada <ada@example.org>\nSubject: [PATCH] frob: ok\nMessage-ID: <ok@x>\n\n"
+          b"---\n--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,4 @@\n int f(void)\n {\n"
+          b"+\tif (x) {\n+\t\ty();\n")
+    sep = b"From nobody Mon Sep 17 00:00:00 2001\n"
+    path = tmp_path / "deep.mbox"
+    path.write_bytes(sep + nested_mime(depth) + b"\n" + sep + ok)
+    code = main(["check", str(path), "--format", "text"])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""
+    assert "[PATCH 1/2] deep\n  skipped: the MIME structure has more than 100" in out
+    assert "[PATCH] frob: ok\n  x.c:3: STY001" in out

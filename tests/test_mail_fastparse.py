@@ -14,6 +14,7 @@ regexes give.
 from __future__ import annotations
 
 import email
+import re
 import sys
 from email.message import Message
 from pathlib import Path
@@ -122,9 +123,12 @@ def test_message_of_every_mail_we_have(corpus: Path) -> None:
         _assert_same(raw)
 
 
+_FROM_LINE = re.compile(rb"^From [^\n]*\n", re.MULTILINE)
+
+
 def _reference_split_mbox(data: bytes, origin: str) -> list[RawMessage]:
     """``split_mbox`` as it was defined: both regexes over the whole input."""
-    starts = [m.start() for m in local._FROM_LINE.finditer(data)
+    starts = [m.start() for m in _FROM_LINE.finditer(data)
               if m.start() == 0 or data[m.start() - 2:m.start()] == b"\n\n"
               or local._STRICT_FROM.match(data, m.start())]
     if not starts:
@@ -148,11 +152,16 @@ _MBOX_PIECES = st.sampled_from([
 
 
 @settings(max_examples=examples(800), deadline=None)
-@given(st.lists(_MBOX_PIECES, max_size=16).map(b"".join))
-def test_split_mbox_is_the_regex_split(data: bytes) -> None:
-    want = [m.start() for m in local._FROM_LINE.finditer(data)]
-    assert list(local._from_line_starts(data)) == want
-    assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
+@given(st.lists(_MBOX_PIECES, max_size=16).map(b"".join), st.lists(st.integers(0, 200)))
+def test_split_mbox_is_the_regex_split(data: bytes, cuts: list[int]) -> None:
+    """The streaming split, read in chunks cut anywhere, is the regex split."""
+    want = _reference_split_mbox(data, "x")
+    assert split_mbox(data, "x") == want
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    store = local.MessageStore(memory=16)  # a spool file after 16 bytes
+    local._take_mbox(pieces[0], iter(pieces[1:]), "x", store)
+    assert list(store) == want
 
 
 def test_split_mbox_of_every_mbox_we_have(corpus: Path) -> None:
