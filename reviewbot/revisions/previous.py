@@ -2,10 +2,11 @@
 
 A patch mail of an earlier version belongs to the series when (in b4's order of trust)
 it carries the same ``change-id:``, is in the ``In-Reply-To``/``References`` chain of vN
-(or shares its thread) and shares vN's author or a title, is named by a link in vN's cover letter ("v4:
-https://lore.kernel.org/r/<msgid>"), or has one of vN's titles and vN's author. The
-patches of a related cover letter's thread come along. Of the revisions found, the
-newest one older than vN is vN-1 (a series that went from v3 to v5 is compared with v3).
+(or shares its thread) and shares vN's author or a title, is named by a link in vN's
+cover letter ("v4: https://lore.kernel.org/r/<msgid>"), or has one of vN's titles and
+vN's author. The patches of a related cover letter's thread come along. Of the
+revisions found, the newest one older than vN is vN-1 (a series that went from v3 to
+v5 is compared with v3).
 """
 
 from __future__ import annotations
