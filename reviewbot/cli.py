@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from reviewbot import __version__
 from reviewbot.errors import ReviewbotError
 
-# Everything else is imported where it is needed: ``--version`` imports nothing (not
-# even typing: mypy takes any TYPE_CHECKING as true), and a subcommand loads only its
-# own modules (start-up time is most of a short run).
-TYPE_CHECKING = False
+# A subcommand imports only its own modules: the heavy libraries (b4, requests) only
+# where a thread is fetched.
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
@@ -134,8 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="give up fetching after this long (default: config "
                            "lore_timeout, else 30)")
     lore.add_argument("--no-cache", action="store_true",
-                      help="neither read nor write the thread cache (nor the caches of "
-                           "parsed rules and compiled code)")
+                      help="neither read nor write the thread cache")
     lore.add_argument("--offline", action="store_true",
                       help="use only the thread cache (any age), never the network")
     check.add_argument("--limit", action="append", metavar="NAME=VALUE",
@@ -285,7 +283,6 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from reviewbot.gctune import batch_gc
     from reviewbot.pipeline import review_messages
 
     fmt = _check_format(args)
@@ -293,8 +290,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     got, tree, base = _messages_and_tree(args, settings)
     for note in got.notes:
         print(f"reviewbot: {note}", file=sys.stderr)
-    with batch_gc():
-        review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
+    review = got.finish(review_messages(got.messages, settings, tree=tree, base=base))
     status = _exit_status(review, args.fail_on)
     if fmt == "json":
         from reviewbot.report.json import render_json
@@ -524,16 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import signal
 
         signal.signal(signal.SIGTERM, _terminated)
-    code_cache = None
-    if not getattr(args, "no_cache", False):
-        from reviewbot.codecache import install
-
-        code_cache = install()  # before any dataclass is created (see codecache.py)
-    try:
-        return _run(args)
-    finally:
-        if code_cache is not None:
-            code_cache.save()
+    return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -113,8 +113,7 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     else its base-commit, else HEAD) and files are mapped from their whole post-image.
     """
     if rules is None:
-        rules = select_rules(load_rules(list(settings.rules_dirs) or None,
-                                        use_cache=settings.use_cache), settings)
+        rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
     parser = parser or CParser()
     series = build_series(parse_messages(raw, settings.limits), settings.version,
                           settings.limits)

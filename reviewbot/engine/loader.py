@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from reviewbot.engine.schema import (
     CLASSES,
@@ -23,9 +22,6 @@ from reviewbot.engine.schema import (
     Rule,
 )
 from reviewbot.errors import RuleError
-
-if TYPE_CHECKING:
-    from reviewbot.engine.rulecache import RuleCache
 
 _ID = re.compile(r"^[A-Z]{2,5}\d{3}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -88,8 +84,7 @@ def _docs(data: Any, path: Path, errs: _Errors) -> Docs:
     )
 
 
-def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str],
-           cache: RuleCache | None = None) -> Match:
+def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str]) -> Match:
     if not isinstance(data, dict):
         errs.add(path, "match", "missing")
         return Match("regex")
@@ -106,8 +101,6 @@ def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str],
     )
     for key in ("pattern", "not_pattern"):
         text = getattr(m, key)
-        if text and cache is not None and cache.pattern_ok(text):
-            continue  # checked by this very code before: compiles, not risky
         if text:
             try:
                 re.compile(text)
@@ -119,8 +112,6 @@ def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str],
             problem = risky_regex(text)
             if problem:
                 errs.add(path, f"match.{key}", problem)
-            elif cache is not None:
-                cache.add_pattern(text)
     if engine == "check" and m.check and m.check not in set(checks):
         errs.add(path, "match.check", f"no Python check named {m.check!r}")
     return m
@@ -168,36 +159,22 @@ def _examples(data: Any, path: Path, errs: _Errors) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def _parse(path: Path, cache: RuleCache | None) -> dict[str, Any] | str:
-    """The TOML data of ``path`` (from the cache when the file is unchanged), or the
-    problem."""
-    st = None
-    if cache is not None:
-        try:
-            st = os.stat(path)  # before reading: the cached data is never older
-        except OSError:
-            st = None
-        data = cache.parsed(path, st) if st is not None else None
-        if data is not None:
-            return data
+def _parse(path: Path) -> dict[str, Any] | str:
+    """The TOML data of ``path``, or the problem."""
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return f"{path}: cannot read: {exc}"
     except tomllib.TOMLDecodeError as exc:
         return f"{path}: TOML: {exc}"
-    if cache is not None and st is not None:
-        cache.store(path, st, data)
-    return data
 
 
-def load_rule(path: Path, checks: Iterable[str] = (),
-              cache: RuleCache | None = None) -> tuple[Rule | None, list[str]]:
+def load_rule(path: Path, checks: Iterable[str] = ()) -> tuple[Rule | None, list[str]]:
     """Load one rule file: (rule, []) or (None, problems)."""
     errs = _Errors()
-    data = _parse(path, cache)
+    data = _parse(path)
     if isinstance(data, str):
         return None, [data]
     for key in sorted(set(data) - _TOP_KEYS):
@@ -229,7 +206,7 @@ def load_rule(path: Path, checks: Iterable[str] = (),
         message=_str(data, "message", path, errs),
         reply=_str(data, "reply", path, errs),
         docs=_docs(data.get("docs"), path, errs),
-        match=_match(data.get("match"), path, errs, checks, cache),
+        match=_match(data.get("match"), path, errs, checks),
         paths=_strs(data, "paths", path, errs) if "paths" in data else ("*.c", "*.h"),
         exclude_paths=_strs(data, "exclude_paths", path, errs),
         keywords=_strs(data, "keywords", path, errs),
@@ -243,18 +220,13 @@ def load_rule(path: Path, checks: Iterable[str] = (),
     return rule, []
 
 
-def load_rules(dirs: Sequence[Path] | None = None, cache: Path | None = None,
-               use_cache: bool = True) -> list[Rule]:
+def load_rules(dirs: Sequence[Path] | None = None) -> list[Rule]:
     """Every rule under ``dirs`` (default: the bundled rules), validated, sorted by id.
 
-    Parsed files come from the rule cache at ``cache`` (default: the user's, see
-    ``rulecache``) when unchanged; ``use_cache=False`` neither reads nor writes it.
     Raises RuleError listing every problem in every file.
     """
     from reviewbot.checks import CHECK_NAMES
-    from reviewbot.engine.rulecache import RuleCache, default_cache_path
 
-    parsed = RuleCache((cache or default_cache_path()) if use_cache else None)
     problems: list[str] = []
     rules: list[Rule] = []
     for d in dirs or [default_rules_dir()]:
@@ -262,11 +234,10 @@ def load_rules(dirs: Sequence[Path] | None = None, cache: Path | None = None,
             problems.append(f"{d}: rules directory not found")
             continue
         for path in sorted(d.glob("*/*.toml")):
-            rule, errs = load_rule(path, CHECK_NAMES, parsed)
+            rule, errs = load_rule(path, CHECK_NAMES)
             problems.extend(errs)
             if rule is not None:
                 rules.append(rule)
-    parsed.save()
     seen: dict[str, Path] = {}
     for rule in rules:
         if rule.id in seen:
