@@ -25,7 +25,7 @@ import atheris
 with atheris.instrument_imports():
     from reviewbot.cmap.parser import CParser
     from reviewbot.config import Settings
-    from reviewbot.engine.loader import load_rules
+    from reviewbot.ruleset import load_rules
     from reviewbot.errors import ReviewbotError
     from reviewbot.fetch.local import read_bytes
     from reviewbot.pipeline import review_messages, select_rules

@@ -398,7 +398,7 @@ def _status(text: str) -> None:
 def cmd_rules(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewbot.engine.loader import load_rules
+    from reviewbot.ruleset import load_rules
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
     if args.check:
@@ -418,12 +418,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from reviewbot.engine.loader import load_rules
     from reviewbot.evaluate.corpus import load_corpus
     from reviewbot.evaluate.report import render_eval_json, render_eval_text
     from reviewbot.evaluate.run import review_corpus
     from reviewbot.evaluate.score import score
     from reviewbot.pipeline import select_rules
+    from reviewbot.ruleset import load_rules
 
     args.version_n = None
     settings = _settings(args)
@@ -438,8 +438,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewbot.engine.loader import load_rules
     from reviewbot.report.explain import render_explain
+    from reviewbot.ruleset import load_rules
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
     for rule in rules:

@@ -11,7 +11,6 @@ from reviewbot.cmap.whole import ParseCache
 from reviewbot.config import Settings
 from reviewbot.diff.model import FileDiff
 from reviewbot.engine.context import FileContext, PatchContext
-from reviewbot.engine.loader import load_rules
 from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.engine.runner import run_rules
 from reviewbot.engine.schema import Rule
@@ -19,6 +18,7 @@ from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
 from reviewbot.limits import Limits
 from reviewbot.memo import forget_transient
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
@@ -48,6 +48,12 @@ def select_rules(rules: Sequence[Rule], settings: Settings) -> list[Rule]:
     return out
 
 
+def node_kinds(rules: Sequence[Rule]) -> tuple[tuple[str, ...], ...]:
+    """The groups of node kinds the rules' checks look for (the C mapping finds them)."""
+    return tuple(dict.fromkeys(r.check.node_kinds for r in rules
+                               if r.check is not None and r.check.node_kinds))
+
+
 def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
                  full_text: FullText | None = None,
                  cache: ParseCache | None = None,
@@ -62,7 +68,7 @@ def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CP
         fmap = None
         if fdiff.maps_to_c:
             text = full_text(patch, fdiff) if full_text is not None else None
-            fmap = map_file(fdiff, parser, text, cache)
+            fmap = map_file(fdiff, parser, text, cache, kinds=node_kinds(rules))
             unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)
             if fmap.full_file:
                 full.append(fdiff.path)

@@ -236,8 +236,8 @@ def test_accesses_on_some_rows_are_those_of_the_full_walk(parser: CParser) -> No
                 inside = in_rows(rows)
                 want = [a for a in full if inside(_row(mf, a.line), _row(mf, a.line))]
                 assert accesses(fmap, mf, *MARKED, rows) == want, rows
-            nodes = list(location_nodes(mf.root))
-            assert list(location_nodes(mf.root, ((0, n),))) == nodes
+            nodes = location_nodes(mf)
+            assert location_nodes(mf, ((0, n),)) == nodes
 
 
 def test_accesses_of_a_key_are_found_where_its_word_is_spelled(parser: CParser) -> None:

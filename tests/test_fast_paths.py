@@ -16,12 +16,17 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tree_sitter import Node
+from reviewbot.rules.concurrency.lockless_read_needs_read_once.check import is_store
+from reviewbot.rules.style.braces_single_statement.check import _FOR_EACH
 
-from reviewbot.checks.braces import _FOR_EACH
-from reviewbot.checks.lockless_read import is_store
-from reviewbot.checks.seqmatch import opcodes
-from reviewbot.checks.wschange import (
+from reviewbot.cmap import locks
+from reviewbot.cmap.access import accesses
+from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
+from reviewbot.cmap.index import Rows, intersect, merge, runs
+from reviewbot.cmap.model import LockRegion
+from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.scan import ScannedLine, scan_line, scan_lines
+from reviewbot.diff.layout import (
     _ANNOUNCED,
     _ANNOUNCEMENTS,
     _STRING,
@@ -33,18 +38,12 @@ from reviewbot.checks.wschange import (
     same_tokens,
     squash,
 )
-from reviewbot.cmap import locks
-from reviewbot.cmap.access import accesses, find_location_nodes, location_nodes
-from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import Rows, ascending, in_rows, intersect, merge, on_rows, runs
-from reviewbot.cmap.model import LockRegion
-from reviewbot.cmap.parser import CParser
-from reviewbot.cmap.scan import ScannedLine, scan_line, scan_lines
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.diff.parse import parse_diff, split_body
-from reviewbot.engine.loader import load_rules
+from reviewbot.diff.seqmatch import opcodes
 from reviewbot.engine.runner import path_matches
 from reviewbot.memo import derived, forget_transient
+from reviewbot.ruleset import load_rules
 from tests.conftest import CORPUS, FIXTURES
 from tests.strategies import examples
 from tests.test_cmap_index import _maps as tree_mode_maps
@@ -229,9 +228,9 @@ def test_reviewed_patches_keep_only_what_later_patches_ask() -> None:
     patches) and nothing else; the same review from fresh objects gives the same
     findings."""
     from reviewbot.config import Settings
-    from reviewbot.engine.loader import load_rules
     from reviewbot.fetch.local import read_source
     from reviewbot.pipeline import review_messages, select_rules
+    from reviewbot.ruleset import load_rules
 
     rules = select_rules(load_rules(), Settings())
     raw = read_source(str(FIXTURES / "series" / "frob-v2.mbox"), 10_000_000)
@@ -256,7 +255,7 @@ def _corpus_maps(parser: CParser) -> list[FileMap]:
                 continue
             for fdiff in parse_diff(body.diff):
                 if fdiff.maps_to_c:
-                    maps.append(map_file(fdiff, parser))
+                    maps.append(map_file(fdiff, parser, kinds=_GROUPS))
     return maps
 
 
@@ -265,24 +264,6 @@ def _row_choices(fmap: FileMap, mf: MappedFragment) -> list[Rows | None]:
     return [None, fmap.index.added_rows(mf), ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
             merge((r, r + 1) for r in range(0, n, 3)),
             fmap.index.rows_of_spans(mf, [(fn.start, fn.end) for fn in fmap.functions[1:]])]
-
-
-def test_queried_locations_and_accesses_are_the_walks(corpus: Path) -> None:
-    parser = CParser()
-    maps = _corpus_maps(parser) + tree_mode_maps(parser)
-    assert len(maps) > 20 and any(m.full_file for m in maps)
-    marks = (frozenset({"READ_ONCE"}), frozenset({"WRITE_ONCE", "cmpxchg"}))
-    checked = 0
-    for fmap in maps:
-        assert fmap.parser is parser
-        for mf in fmap.fragments:
-            for rows in _row_choices(fmap, mf):
-                want = list(location_nodes(mf.root, rows))
-                assert find_location_nodes(parser, mf.root, rows) == want
-                assert fmap.index.accesses(mf, *marks, rows) == accesses(fmap, mf, *marks,
-                                                                         rows)
-                checked += len(want)
-    assert checked > 500
 
 
 def test_stores_are_the_writes_of_the_accesses(corpus: Path) -> None:
@@ -323,17 +304,6 @@ def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
 def test_runs_is_the_merge_of_single_rows(rows: set[int]) -> None:
     ordered = sorted(rows)
     assert runs(ordered) == merge((r, r) for r in ordered)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.lists(st.integers(0, 45), max_size=30), _RANGES, st.booleans())
-def test_on_rows_is_the_filter(starts: list[int], rows: Rows, sort: bool) -> None:
-    if sort:
-        starts = sorted(starts)
-    items = list(range(len(starts)))
-    inside = in_rows(rows)
-    want = [x for r, x in zip(starts, items, strict=True) if inside(r, r)]
-    assert on_rows(starts, items, rows, ascending(starts)) == want
 
 
 _C_BITS = ["a", " ", "\t", "{", "}", "/", "*", '"', "'", "\\", ";", "x = 1", "//", "/*", "*/"]
@@ -429,47 +399,46 @@ _C_PIECES = ["int a;", "struct page *p = q + 1;", "p[3] += 2 - 1;", "a - 4 + b[5
              "static int f(struct s *s,", "int n)", "#define X 1", "/* c */"]
 
 
-def _groups_are_finds(parser: CParser, root: Node, rows: tuple[int | None, ...]) -> None:
-    from reviewbot.checks.page_offset import _offsets
-    from reviewbot.cmap.nodes import BLOCKS, DECLARATIONS, LOCATIONS, OFFSETS
-    from reviewbot.cmap.types import declarations
+def _nodes_are_finds(mf: MappedFragment) -> None:
+    """A hunk's fragment answers ``nodes`` from the one search made when it was mapped:
+    exactly what a search of its own gives, on any rows."""
+    parser = mf.parser
+    assert parser is not None and mf.batch
+    n = len(mf.fragment.rows)
+    for kinds in mf.batch:
+        for rows in (None, ((0, n),), ((1, 2),), ((0, 0), (3, 5)), ()):
+            assert [x.id for x in mf.nodes(kinds, rows)] == [
+                x.id for x in parser.find(mf.root, kinds, rows)], (kinds, rows)
 
-    groups = (DECLARATIONS, BLOCKS, LOCATIONS, OFFSETS)
-    got = parser.find_groups(root, groups)
-    want = tuple(parser.find(root, g) for g in groups)
-    assert [[n.id for n in g] for g in got] == [[n.id for n in g] for g in want]
-    assert declarations(root, rows, parser, got[0]) == declarations(root, rows)
-    n = len(rows)
-    for focus in (None, ((0, n),), ((1, 2),), ((0, 0), (3, 5)), ()):
-        assert [(a.id, b.id) for a, b in _offsets(root, focus, got[3])] == [
-            (a.id, b.id) for a, b in _offsets(root, focus)]
+
+_GROUPS = (("if_statement", "for_statement", "while_statement", "do_statement",
+            "expression_statement"), ("field_expression", "subscript_expression"),
+           ("binary_expression", "subscript_expression", "assignment_expression"))
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_C_PIECES), max_size=12).map("\n".join))
 def test_find_groups_is_a_find_per_group(text: str) -> None:
     parser = CParser()
-    tree = parser.parse(text)
-    _groups_are_finds(parser, tree.root_node, tuple(range(text.count("\n") + 1)))
+    root = parser.parse(text).root_node
+    got = parser.find_groups(root, _GROUPS)
+    assert [[n.id for n in g] for g in got] == [[n.id for n in parser.find(root, g)]
+                                                for g in _GROUPS]
+    patch = ("diff --git a/x.c b/x.c\n--- /dev/null\n+++ b/x.c\n"
+             f"@@ -0,0 +1,{text.count(chr(10)) + 1} @@\n"
+             + "".join(f"+{line}\n" for line in text.split("\n")))
+    for fdiff in parse_diff(patch):
+        for mf in map_file(fdiff, parser, kinds=_GROUPS).fragments:
+            _nodes_are_finds(mf)
 
 
-def test_hunk_nodes_are_the_finds_on_the_corpus(corpus: Path) -> None:
-    from reviewbot.cmap.access import find_location_nodes, outermost_locations
-    from reviewbot.cmap.nodes import BLOCKS, hunk_nodes
-    from reviewbot.cmap.types import declarations
-
+def test_batched_nodes_are_the_finds_on_the_corpus(corpus: Path) -> None:
     parser = CParser()
     checked = 0
     for fmap in _corpus_maps(parser):
-        decls = []
         for mf in fmap.fragments:
-            _groups_are_finds(parser, mf.root, mf.fragment.rows)
-            nodes = hunk_nodes(mf, parser)
-            assert [n.id for n in nodes.blocks] == [n.id for n in parser.find(mf.root, BLOCKS)]
-            assert outermost_locations(nodes.locations) == find_location_nodes(parser, mf.root)
-            decls.extend(declarations(mf.root, mf.fragment.rows))
-            checked += len(nodes.blocks) + len(nodes.locations)
-        assert [d for d in fmap.decls if d.line] == [d for d in decls if d.line]
+            _nodes_are_finds(mf)
+            checked += sum(len(nodes) for nodes in mf.batch.values())
     assert checked > 300
 
 

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from reviewbot.checks.lockless_read import (
+from reviewbot.rules.concurrency.lockless_read_needs_read_once.check import (
     Evidence,
     Knowledge,
     Sharing,
@@ -19,16 +18,19 @@ from reviewbot.checks.lockless_read import (
     _added_reads_of,
     _evidence,
 )
-from reviewbot.checks.lockless_read import knowledge as con001_knowledge
+from reviewbot.rules.concurrency.lockless_read_needs_read_once.check import (
+    knowledge as con001_knowledge,
+)
+
 from reviewbot.cmap.access import accesses
 from reviewbot.cmap.filemap import FileMap, map_file
 from reviewbot.cmap.index import merge, subtract
 from reviewbot.cmap.model import LockRegion
 from reviewbot.cmap.parser import CParser
 from reviewbot.engine.context import FileContext, PatchContext
-from reviewbot.engine.loader import load_rules
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import parse_messages
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
 from tests.conftest import CORPUS, FIXTURES, ROOT
 
@@ -166,7 +168,7 @@ def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str,
 
 def test_con001_stores_are_those_of_the_scan(parser: CParser, tmp_path: Path) -> None:
     (rule,) = [r for r in load_rules() if r.id == "CON001"]
-    know = con001_knowledge(rule)
+    know = con001_knowledge(rule.params)
     asked = found = 0
     for ctx in _contexts(parser, tmp_path):
         sharing = Sharing(ctx, know)
@@ -190,7 +192,7 @@ def test_con001_evidence_keys_and_their_reads(parser: CParser, tmp_path: Path) -
     """Every store ``stores`` finds has a key of ``evidence_keys``, and the added reads
     of some keys are those of ``_added_reads`` with those keys, in the same order."""
     (rule,) = [r for r in load_rules() if r.id == "CON001"]
-    know = con001_knowledge(rule)
+    know = con001_knowledge(rule.params)
     asked = reads = 0
     for ctx in _contexts(parser, tmp_path):
         keys = Sharing(ctx, know).evidence_keys()

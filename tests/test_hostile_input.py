@@ -25,12 +25,12 @@ from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.scan import scan_line
 from reviewbot.config import Settings
 from reviewbot.diff.parse import DiffError, parse_diff, split_body
-from reviewbot.engine.loader import load_rules
 from reviewbot.errors import ReviewbotError
 from reviewbot.fetch.local import read_bytes
 from reviewbot.pipeline import review_messages, select_rules
 from reviewbot.report.json import render_json
 from reviewbot.report.text import render_text
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series, make_patch
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.subject import parse_subject

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 import reviewbot
 from reviewbot.cmap.parser import CParser
-from reviewbot.engine.loader import load_rules
 from reviewbot.engine.regexcheck import risky_regex
 from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
 from reviewbot.errors import RuleError
 from reviewbot.pipeline import review_series
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from tests.strategies import examples

@@ -37,7 +37,7 @@ def test_a_local_check_imports_no_network_git_or_bot_code(tmp_path: Path) -> Non
     loaded = _modules(args, tmp_path)
     for name in NOT_FOR_A_LOCAL_CHECK:
         assert not any(m == name or m.startswith(name + ".") for m in loaded), name
-    assert "reviewbot.checks.braces" in loaded  # it did review
+    assert "reviewbot.rules.style.braces_single_statement.check" in loaded  # it did review
 
 
 def test_version_and_help_import_little(tmp_path: Path) -> None:

@@ -14,23 +14,23 @@ its name (``NODE_DATA(node)`` and ``NODE_DATA(nid)`` are the same kind of object
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.cmap.index import covers, row_filter
+from reviewbot.cmap.index import row_filter
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
-from reviewbot.cmap.nodes import LOCATIONS
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.index import Rows
-    from reviewbot.cmap.parser import CParser
 
 AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
-LVALUES = LOCATIONS  # field_expression, subscript_expression
+# The node kinds of a location; a check that asks for accesses declares them
+# (``NODE_KINDS = LVALUES``), so the C mapping finds them with its other nodes.
+LVALUES = ("field_expression", "subscript_expression")
 _SKIP_PARENTS = ("parenthesized_expression",)
 _UNEVALUATED = ("sizeof_expression", "alignof_expression", "offsetof_expression")
 # Calls whose argument is a lock, not data: lock/unlock, init, assertions, pte_unmap_unlock.
@@ -209,50 +209,13 @@ def is_location(node: Node) -> bool:
                 and parent.child_by_field_name("argument") == node)
 
 
-def location_nodes(root: Node, rows: Rows | None = None) -> Iterator[Node]:
-    """Every outermost member/subscript expression under ``root``, in source order; with
-    ``rows`` (0-based row ranges) only those starting on one of those rows, and only the
-    subtrees overlapping them are walked."""
-    overlaps = row_filter(rows, root)
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if overlaps is not None:
-            first = node.start_point[0]
-            if not overlaps(first, node.end_point[0]):
-                continue
-            if node.type in LVALUES and overlaps(first, first) and is_location(node):
-                yield node
-        elif node.type in LVALUES and is_location(node):
-            yield node
-        stack.extend(reversed(node.children))
-
-
-LOCATION_QUERY = "[(field_expression) (subscript_expression)] @n"
-
-
-def find_location_nodes(parser: CParser, root: Node, rows: Rows | None = None) -> list[Node]:
-    """``list(location_nodes(root, rows))``, found by a tree-sitter query (in C) instead
-    of a walk in Python: the candidates on the rows, outermost ones kept, in source
-    order (start, then the longer first: a parent before its children)."""
-    if rows is not None and covers(rows, root):
-        rows = None
-    seen: dict[int, Node] = {}
-    if rows is None:
-        for n in parser.captures(LOCATION_QUERY, root).get("n", []):
-            if n.id not in seen and is_location(n):
-                seen[n.id] = n
-    for lo, hi in rows or ():
-        # every node starting on rows lo..hi intersects that point range
-        for n in parser.captures(LOCATION_QUERY, root, (lo, hi)).get("n", []):
-            if lo <= n.start_point[0] <= hi and n.id not in seen and is_location(n):
-                seen[n.id] = n
-    return sorted(seen.values(), key=lambda n: (n.start_byte, -n.end_byte))
-
-
-def outermost_locations(candidates: list[Node]) -> list[Node]:
-    """``find_location_nodes(parser, root)`` from ``parser.find(root, LVALUES)``."""
-    return [n for n in candidates if is_location(n)]
+def location_nodes(mf: MappedFragment, rows: Rows | None = None) -> list[Node]:
+    """Every outermost member/subscript expression of the fragment, in source order;
+    with ``rows`` (0-based row ranges) only those starting on one of those rows."""
+    starts = row_filter(rows, mf.root)
+    return [n for n in mf.nodes(LVALUES, rows)
+            if (starts is None or starts(n.start_point[0], n.start_point[0]))
+            and is_location(n)]
 
 
 def make_access(fmap: FileMap, mf: MappedFragment, node: Node,
@@ -275,7 +238,7 @@ def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
              marked_writes: Collection[str], rows: Rows | None = None) -> list[Access]:
     """Every evaluated location mention in one fragment, in source order; with ``rows``
     (0-based row ranges, see ``FileIndex``) only those starting on those rows."""
-    return [a for node in location_nodes(mf.root, rows)
+    return [a for node in location_nodes(mf, rows)
             if (a := make_access(fmap, mf, node, marked_reads, marked_writes)) is not None]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -13,20 +13,19 @@ from reviewbot.cmap.fragment import SYNTHETIC, Fragment, build_fragment, heading
 from reviewbot.cmap.linemap import locate
 from reviewbot.cmap.locks import lock_regions
 from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
-from reviewbot.cmap.nodes import hunk_nodes
 from reviewbot.cmap.scan import (
     ScannedLine,
     scan_lines,
     scan_post_image,
     starts_in_comment,
 )
-from reviewbot.cmap.types import declarations, heading_params
+from reviewbot.cmap.types import DECLARATIONS, declarations, heading_params
 from reviewbot.diff.model import FileDiff
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-    from reviewbot.cmap.index import FileIndex
+    from reviewbot.cmap.index import FileIndex, Rows
     from reviewbot.cmap.parser import CParser
     from reviewbot.cmap.whole import ParseCache, WholeFile
 
@@ -42,30 +41,33 @@ class MappedFragment:
     error_lines: frozenset[int]
     hunk_index: int | None
     # 0-based row ranges worth looking at (the hunks, in a whole-file fragment); None:
-    # every row. Checks walking the tree skip subtrees outside them (``touches``).
+    # every row (a hunk's fragment).
     focus: tuple[tuple[int, int], ...] | None = None
+    parser: CParser | None = field(default=None, repr=False, compare=False)
+    # a hunk's fragment: the nodes of each group of kinds the checks declared, found by
+    # one search when the fragment was mapped (``nodes``)
+    batch: Mapping[tuple[str, ...], list[Node]] = field(default_factory=dict, repr=False,
+                                                         compare=False)
 
     @property
     def root(self) -> Node:
         return self.tree.root_node
 
-    def nodes(self) -> Iterator[Node]:
-        """Every node of the tree that overlaps the focus rows, parents first. In tree
-        mode this skips the parts of the file no hunk touches: walk with this."""
-        stack = [self.root]
-        while stack:
-            node = stack.pop()
-            if not self.touches(node):
-                continue
-            yield node
-            stack.extend(reversed(node.children))
+    def nodes(self, kinds: tuple[str, ...], rows: Rows | None = None) -> list[Node]:
+        """Every node of one of ``kinds``, in document order (outer before inner); with
+        ``rows`` (0-based row ranges) only those overlapping them. A hunk's fragment was
+        searched for every kind a check declares when it was mapped; a whole file (tree
+        mode) is searched on the rows asked for."""
+        from reviewbot.cmap.index import row_filter
 
-    def touches(self, node: Node) -> bool:
-        """Whether ``node`` overlaps the focus rows (always, without a focus)."""
-        if self.focus is None:
-            return True
-        first, last = node.start_point[0], node.end_point[0]
-        return any(first <= hi and last >= lo for lo, hi in self.focus)
+        found = self.batch.get(kinds)
+        if found is None:
+            assert self.parser is not None
+            return self.parser.find(self.root, kinds, rows)
+        overlaps = row_filter(rows, self.root)
+        if overlaps is None:
+            return found
+        return [n for n in found if overlaps(n.start_point[0], n.end_point[0])]
 
     def line_of(self, row: int) -> int | None:
         rows = self.fragment.rows
@@ -267,8 +269,12 @@ def _error_lines(mf_tree: Tree, rows: tuple[int | None, ...]) -> frozenset[int]:
 
 
 def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
-             cache: ParseCache | None = None, blob: str | None = None) -> FileMap:
+             cache: ParseCache | None = None, blob: str | None = None,
+             kinds: Sequence[tuple[str, ...]] = ()) -> FileMap:
     """Map a C file's changed lines.
+
+    ``kinds`` are the groups of node kinds the checks look for: each hunk's fragment is
+    searched once for all of them (``MappedFragment.nodes``).
 
     ``full_text`` (tree mode) is the whole post-image: it is parsed once per blob
     (``cache``, keyed by ``blob`` or the text's git blob id) and every function, lock
@@ -297,6 +303,7 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
         numbered = len(post) == sum(1 for ln in hunk.lines if ln.kind != "-")
         pieces.append((texts, [n for _, n in post], hunk.section, i,
                        list(scan_post_image(hunk)) if numbered else None))
+    groups = tuple(dict.fromkeys((DECLARATIONS, *kinds)))
     fragments: list[MappedFragment] = []
     functions: list[FunctionSpan] = []
     decls: list[Decl] = []
@@ -310,7 +317,9 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
         code.update(zip(numbers, (s.code for s in scanned), strict=True))
         frag = build_fragment(texts, numbers, section, scanned)
         tree = parser.parse(frag.text)
-        mf = MappedFragment(frag, tree, _error_lines(tree, frag.rows), hunk_index)
+        batch = dict(zip(groups, parser.find_groups(tree.root_node, groups), strict=True))
+        mf = MappedFragment(frag, tree, _error_lines(tree, frag.rows), hunk_index,
+                            parser=parser, batch=batch)
         fragments.append(mf)
         found = _tree_functions(mf, section)
         covered = {n for fn in found for n in range(fn.start, fn.end + 1)}
@@ -320,8 +329,7 @@ def map_file(fdiff: FileDiff, parser: CParser, full_text: str | None = None,
             if covered.isdisjoint(added.intersection(range(fn.start, fn.end + 1))):
                 found.append(fn)
         functions.extend(found)
-        decls.extend(declarations(tree.root_node, frag.rows, parser,
-                                  hunk_nodes(mf, parser).declarations))
+        decls.extend(declarations(mf.nodes(DECLARATIONS), frag.rows))
         hf = heading_function(section)
         if hf and frag.start_depth > 0:
             decls.extend(heading_params(section))

@@ -13,8 +13,8 @@ import bisect
 import re
 from collections.abc import Callable, Iterable
 from itertools import compress, islice, repeat
-from operator import is_not, le, lt
-from typing import TYPE_CHECKING, TypeVar, cast
+from operator import is_not, lt
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -22,9 +22,7 @@ if TYPE_CHECKING:
     from reviewbot.cmap.access import Access
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
-    from reviewbot.cmap.parser import CParser
 
-T = TypeVar("T")
 Rows = tuple[tuple[int, int], ...]  # merged, sorted 0-based (first, last) row ranges
 Extra = tuple[tuple["LockRegion", ...], tuple["Decl", ...]]
 
@@ -113,23 +111,6 @@ def _every_node(node: Node) -> bool:
     return True
 
 
-def ascending(starts: list[int]) -> bool:
-    return all(map(le, starts, islice(starts, 1, None)))
-
-
-def on_rows(starts: list[int], items: list[T], rows: Rows, ordered: bool) -> list[T]:
-    """The items whose start row (``starts``, one per item) is in ``rows`` (sorted,
-    disjoint), in their order: ``[x for r, x in zip(starts, items) if in_rows(rows)(r, r)]``,
-    by slices when the starts do not decrease (``ordered``: ``ascending(starts)``)."""
-    if ordered:
-        out: list[T] = []
-        for lo, hi in rows:
-            out.extend(items[bisect.bisect_left(starts, lo):bisect.bisect_right(starts, hi)])
-        return out
-    inside = in_rows(rows)
-    return [x for r, x in zip(starts, items, strict=True) if inside(r, r)]
-
-
 def covers(rows: Rows, root: Node) -> bool:
     """``rows`` holds every row with text under ``root`` (a tree ends at column 0 of the
     row after its last line: that row holds nothing a walk could be looking for)."""
@@ -199,7 +180,7 @@ class FileIndex:
         self._spelled: dict[tuple[int, str], list[Node]] = {}
         self._accesses: dict[tuple[int, Rows | None, frozenset[str], frozenset[str]],
                              list[Access]] = {}
-        self._locations: dict[int, tuple[list[int], list[Node], bool]] = {}
+        self._locations: dict[tuple[int, Rows | None], list[Node]] = {}
         self._access_of: dict[tuple[int, int, frozenset[str], frozenset[str]],
                               Access | None] = {}
 
@@ -392,15 +373,14 @@ class FileIndex:
         accepts, in the same order (nothing is worked out for the others): the nodes
         of ``location_nodes``, each node's access worked out once whatever rows it is
         asked for."""
+        from reviewbot.cmap.access import location_nodes
+
         if rows is not None and covers(rows, mf.root):
             rows = None
-        parser = self._fmap.parser
-        if parser is None:
-            from reviewbot.cmap.access import location_nodes
-
-            nodes: Iterable[Node] = location_nodes(mf.root, rows)
-        else:
-            nodes = self._location_nodes(parser, mf, rows)
+        key = (id(mf), rows)
+        nodes = self._locations.get(key)
+        if nodes is None:
+            nodes = self._locations[key] = location_nodes(mf, rows)
         return [a for node in nodes if keep(node)
                 and (a := self.access_of(mf, node, marked_reads, marked_writes)) is not None]
 
@@ -415,24 +395,6 @@ class FileIndex:
         found = self._access_of[akey] = make_access(self._fmap, mf, node, marked_reads,
                                                     marked_writes)
         return found
-
-    def _location_nodes(self, parser: CParser, mf: MappedFragment,
-                        rows: Rows | None) -> list[Node]:
-        """``location_nodes(mf.root, rows)``: a hunk's fragment is searched once and
-        its nodes filtered by row; a whole file (tree mode) only on the rows asked."""
-        from reviewbot.cmap.access import find_location_nodes, outermost_locations
-        from reviewbot.cmap.nodes import hunk_nodes
-
-        if mf.focus is not None:
-            return find_location_nodes(parser, mf.root, rows)
-        found = self._locations.get(id(mf))
-        if found is None:
-            nodes = outermost_locations(hunk_nodes(mf, parser).locations)
-            starts = [n.start_point[0] for n in nodes]
-            found = self._locations[id(mf)] = (starts, nodes, ascending(starts))
-        if rows is None:
-            return found[1]
-        return on_rows(found[0], found[1], rows, found[2])
 
     def locations_spelling(self, mf: MappedFragment, word: str) -> list[Node]:
         """``access.locations_spelling`` for ``mf``, once per word."""

@@ -316,7 +316,7 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
 
     error_lines = frozenset(n for r in whole.error_lines if (n := rows[r - 1]) is not None)
     frag = MappedFragment(Fragment(whole.text, rows, 0, None), whole.tree, error_lines, None,
-                          _focus(fdiff, real_of, ident))
+                          _focus(fdiff, real_of, ident), whole.parser)
     text = dict(enumerate(whole.lines, start=1)) if ident else {
         n: t for n, t in zip(rows, whole.lines, strict=True) if n is not None}
     unmapped = []

@@ -53,8 +53,8 @@ class CheckSpec:
     module: str  # the module's name, for messages
 
 
-# rule folder (resolved) -> its check
-Checks = Mapping[Path, CheckSpec]
+# rule folder (resolved) -> its check, or why it cannot be used
+Checks = Mapping[Path, "CheckSpec | str"]
 
 
 def check_spec(module: ModuleType) -> CheckSpec | str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from reviewbot.cmap.filemap import FileMap
 from reviewbot.diff.model import FileDiff, Line
@@ -56,14 +56,3 @@ class PatchContext:
     def earlier(self) -> tuple[Patch, ...]:
         """The patches of the series that come before this one (those in the input)."""
         return tuple(p for p in self.series.patches if p.index < self.patch.index)
-
-
-@dataclass(frozen=True)
-class Hit:
-    """What a match engine or a check reports: a line and the values for the wording."""
-
-    file: str
-    line: int
-    values: tuple[tuple[str, str], ...] = ()
-    side: Literal["new", "old"] = "new"
-    old_line: int | None = None  # for side == "old": the removed line's old number

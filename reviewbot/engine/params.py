@@ -13,8 +13,8 @@ Field types the reader knows (anything else is a mistake in the check, reported 
   or ``""`` is None);
 - ``Names``: an array of ``{name = "...", reason = "..."}`` tables, read as the set of the
   names: kernel knowledge carries its reason, so the list documents itself;
-- ``tuple[Entry, ...]`` for a dataclass ``Entry``: an array of tables, each read the same
-  way (its string fields must not be empty).
+- a dataclass ``Entry``: a table, read the same way (its string fields must not be
+  empty); ``tuple[Entry, ...]``: an array of such tables.
 
 A field without a default is a required key; a key that is not a field is an error.
 """
@@ -90,6 +90,8 @@ def _type_problem(hint: Any) -> str | None:
         return None
     if _optional_pattern(hint):
         return None
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return check_params_type(hint)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = args[0]
         if item is str:
@@ -113,6 +115,7 @@ def _table(cls: type[Any], table: Mapping[str, Any], prefix: str,
            problems: _Problems) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    start = len(problems.items)
     for key in sorted(set(table) - set(fields)):
         problems.add(_where(prefix, key), "unknown key")
     values: dict[str, Any] = {}
@@ -126,7 +129,7 @@ def _table(cls: type[Any], table: Mapping[str, Any], prefix: str,
         value = _value(hints[name], table[name], where, problems, nested=bool(prefix))
         if len(problems.items) == before:
             values[name] = value
-    if problems.items:
+    if len(problems.items) > start:
         return None
     return cls(**values)
 
@@ -162,9 +165,14 @@ def _value(hint: Any, value: Any, where: str, problems: _Problems, nested: bool)
         except re.error as exc:
             problems.add(where, f"bad regular expression: {exc}")
             return None
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            problems.add(where, "must be a table")
+            return None
+        return _table(hint, value, where, problems)
     if hint is Names:
         entries = _value(tuple[Named, ...], value, where, problems, nested)
-        return Names(e.name for e in entries or ())
+        return Names(e.name for e in entries or () if e is not None)
     if origin is tuple:
         item = args[0]
         if not isinstance(value, list):

@@ -1,10 +1,12 @@
-"""The rule schema: what one ``rules/<category>/<name>.toml`` file holds."""
+"""The rule schema: what one rule folder (``rules/<category>/<rule_name>/``) holds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from reviewbot.engine.check import CheckSpec
 from reviewbot.engine.vocab import (
     CLASSES,
     CONFIDENCES,
@@ -63,7 +65,8 @@ class Match:
     - ``query``: a tree-sitter query run over the mapped post-image; the capture named
       ``capture`` marks the flagged line; ``#eq?``/``#match?`` predicates work.
     - ``regex``: ``pattern`` searched in every line of ``scope`` (``not_pattern`` excludes).
-    - ``check``: the Python check named ``check`` (see ``reviewbot/checks/__init__.py``).
+
+    A rule with a ``check.py`` has no ``[match]``: its check finds the lines.
     """
 
     engine: Engine
@@ -72,7 +75,6 @@ class Match:
     pattern: str = ""
     not_pattern: str = ""
     scope: Scope = "added"
-    check: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class Example:
 
 @dataclass(frozen=True, eq=False)
 class Rule:
-    """One validated rule file."""
+    """One validated rule: its ``rule.toml``, and its ``check.py`` when it has one."""
 
     id: str
     name: str
@@ -111,11 +113,12 @@ class Rule:
     message: str  # terse, one line: text/checkpatch/JSON
     reply: str  # the reviewer-register text for the email
     docs: Docs
-    match: Match
+    match: Match | None  # a regex or query rule
+    check: CheckSpec | None  # a rule with a check.py
+    params: Any  # the check's Params, read from [params] (NoParams without a check)
     paths: tuple[str, ...] = ("*.c", "*.h")
     exclude_paths: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     supersedes: tuple[str, ...] = ()
-    params: dict[str, object] = field(default_factory=dict)
     examples: tuple[Example, ...] = ()
-    source: Path = Path()
+    source: Path = Path()  # the rule.toml (or <category>/<name>.toml of a TOML-only rule)

@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewbot.checks.wschange import (
-    hit_for,
+from reviewbot.cmap.index import row_filter
+from reviewbot.cmap.scan import scan_post_image
+from reviewbot.diff.layout import (
     is_blank,
     layout_changes,
     layout_changes_expected,
+    placement,
     squash,
 )
-from reviewbot.cmap.index import row_filter
-from reviewbot.cmap.scan import scan_post_image
-from reviewbot.engine.context import Hit
+from reviewbot.engine.check import Hit, render
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -39,9 +40,31 @@ if TYPE_CHECKING:
     from reviewbot.cmap.index import Rows
     from reviewbot.diff.model import Hunk
     from reviewbot.engine.context import FileContext, PatchContext
-    from reviewbot.engine.schema import Rule
 
-CASES = ("use", "double", "brace_open", "brace_close", "unrelated_hunk", "unrelated_blank")
+
+@dataclass(frozen=True)
+class Wording:
+    message: str
+    reply: str
+
+
+@dataclass(frozen=True)
+class Cases:
+    """The wording of each case."""
+
+    use: Wording
+    double: Wording
+    brace_open: Wording
+    brace_close: Wording
+    unrelated_hunk: Wording
+    unrelated_blank: Wording
+
+
+@dataclass(frozen=True)
+class Params:
+    cases: Cases
+
+
 # Calls that wrap a result check without changing what is checked.
 _CHECK_WRAPPERS = frozenset({"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "IS_ERR",
                              "IS_ERR_OR_NULL", "IS_ERR_VALUE", "WARN"})
@@ -256,9 +279,9 @@ def _unrelated(ctx: PatchContext, fc: FileContext) -> Iterator[tuple[Hit, str]]:
                 case = "unrelated_blank"
             else:
                 continue
-            h = hit_for(fc.path, change, ())
-            if h is not None:
-                yield h, case
+            where = placement(change)
+            if where is not None:
+                yield Hit(fc.path, where.line, (), where.side, where.old_line), case
 
 
 def _removed_double(fc: FileContext) -> Iterator[Hit]:
@@ -279,17 +302,14 @@ def _removed_double(fc: FileContext) -> Iterator[Hit]:
                 yield Hit(fc.path, post[i].new or 0, (), "old", removed[0].old)
 
 
-def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
     """Flag stray added blank lines and unrelated whitespace-only changes."""
-    from reviewbot.engine.runner import render
-
-    cases = rule.params.get("cases", {})
-    assert isinstance(cases, dict)
 
     def hit(line: int, case: str, values: dict[str, str], side: str = "new",
             old: int | None = None) -> Hit:
-        spec = cases.get(case, {})
-        wording = {k: render(str(spec.get(k, "")), values) for k in ("message", "reply")}
+        spec: Wording = getattr(params.cases, case)
+        wording = {"message": render(spec.message, values),
+                   "reply": render(spec.reply, values)}
         return Hit(fc.path, line, tuple({**values, **wording, "case": case}.items()),
                    "old" if side == "old" else "new", old)
 

@@ -1,6 +1,6 @@
 """Layout-only changes in a diff, found by re-diffing each hunk while ignoring whitespace.
 
-Shared by STY002 (stray blank line / unrelated whitespace change) and SER001 (a layout
+Shared by the blank-line rules (an unrelated whitespace change) and SER001 (a layout
 change that belongs in an earlier patch of the series).
 
 A hunk's pre-image (context and removed lines) and post-image (context and added lines)
@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from reviewbot.checks.seqmatch import opcodes
 from reviewbot.diff.model import Hunk, Line
-from reviewbot.engine.context import Hit
+from reviewbot.diff.seqmatch import opcodes
 from reviewbot.memo import derived
 from reviewbot.series.model import Patch
 
@@ -280,19 +279,26 @@ def layout_changes_expected(patch: Patch) -> bool:
                    lambda: not changes_code(patch) or announces_layout(patch))
 
 
-def hit_for(path: str, change: LayoutChange,
-            values: tuple[tuple[str, str], ...]) -> Hit | None:
-    """A Hit on the change's anchor: an added line, or for a pure removal the removed line
-    (side "old", placed at the next post-image line as the engine does)."""
+class Place(NamedTuple):
+    """Where a finding about a layout change goes (``Hit``'s line, side and old line)."""
+
+    line: int
+    side: Literal["new", "old"]
+    old_line: int | None
+
+
+def placement(change: LayoutChange) -> Place | None:
+    """The change's anchor: an added line, or for a pure removal the removed line (side
+    "old", placed at the next post-image line as the engine does)."""
     line = change.anchor()
     if line is None:
         return None
     if line.kind == "+" and line.new is not None:
-        return Hit(path, line.new, values)
+        return Place(line.new, "new", None)
     lines = change.hunk.lines
     i = lines.index(line)
     nxt = next((ln.new for ln in lines[i + 1:] if ln.new is not None), None)
     if nxt is None:
         prev = next((ln.new for ln in reversed(lines[:i]) if ln.new is not None), None)
         nxt = (prev or change.hunk.new_start - 1) + 1
-    return Hit(path, nxt, values, "old", line.old)
+    return Place(nxt, "old", line.old)

@@ -1,4 +1,4 @@
-"""Braces around a single simple statement (Documentation/process/coding-style.rst §3)."""
+"""STY001: braces around a single simple statement (coding-style.rst §3)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from reviewbot.cmap.index import in_rows
-from reviewbot.cmap.nodes import BLOCKS, LOOPS, hunk_nodes
-from reviewbot.engine.context import Hit
+from reviewbot.engine.check import Hit
+from reviewbot.engine.params import NoParams
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import MappedFragment
     from reviewbot.cmap.index import Rows
-    from reviewbot.cmap.parser import CParser
     from reviewbot.engine.context import FileContext, PatchContext
-    from reviewbot.engine.schema import Rule
 
+LOOPS = ("for_statement", "while_statement", "do_statement")
+# statements that may hold a single-statement block: if/else chains, loops, and
+# for_each-style macro calls followed by a block
+NODE_KINDS = ("if_statement", *LOOPS, "expression_statement")
 SIMPLE = ("expression_statement", "return_statement", "break_statement",
           "continue_statement", "goto_statement")
 _FOR_EACH = re.compile(r"(for_each|_foreach\b|^for_|_for_)")
@@ -61,28 +62,17 @@ def _if_chain(node: Node) -> list[Node | None]:
     return bodies
 
 
-def _candidates(mf: MappedFragment, parser: CParser, rows: Rows | None = None
-                ) -> Iterator[tuple[Node, str]]:
+def _candidates(mf: MappedFragment, rows: Rows) -> Iterator[tuple[Node, str]]:
     """(node whose first line is flagged, construct) for every single-statement block
-    (in tree mode, only in the parts of the file the hunks touch); with ``rows``, only
-    constructs overlapping those rows (the flagged row is always inside the construct:
-    its keyword, or an ``else`` of its chain)."""
-    overlaps = in_rows(rows) if rows is not None else None
-    # a hunk's fragment: its nodes found with the others (one query for the fragment)
-    focus = mf.focus
-    found = parser.find(mf.root, BLOCKS) if focus is not None else \
-        hunk_nodes(mf, parser).blocks
+    overlapping ``rows`` (the flagged row is always inside the construct: its keyword,
+    or an ``else`` of its chain)."""
     # a statement is a for_each block only when its macro's name (a piece of the text)
     # spells "for_" or "foreach": every branch of ``_FOR_EACH`` does
     text = mf.fragment.text
     loops = "for_" in text or "foreach" in text
-    for node in found:
+    for node in mf.nodes(NODE_KINDS, rows):
         kind = node.type
         if kind == "expression_statement" and not loops:
-            continue
-        if focus is not None and not mf.touches(node):
-            continue
-        if overlaps is not None and not overlaps(node.start_point[0], node.end_point[0]):
             continue
         if kind == "if_statement":
             parent = node.parent
@@ -118,25 +108,24 @@ def _flag_row(node: Node) -> int:
     return node.start_point[0]
 
 
-def _hits(mf: MappedFragment, fc: FileContext, parser: CParser) -> Iterable[Hit]:
+def _hits(mf: MappedFragment, fc: FileContext) -> Iterable[Hit]:
     assert fc.map is not None
     # the flagged line must be added: only constructs overlapping added rows
-    for node, construct in _candidates(mf, parser, fc.map.index.added_rows(mf)):
+    for node, construct in _candidates(mf, fc.map.index.added_rows(mf)):
         line = mf.line_of(_flag_row(node))
         if line is None or line not in fc.map.added:
             continue
         yield Hit(fc.path, line, (("construct", construct),))
 
 
-def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
     """Flag ``if``/``else``/loop bodies braced around exactly one simple statement."""
-    del rule
     if fc.map is None:
         return []
     seen: set[int] = set()
     out: list[Hit] = []
     for mf in fc.map.fragments:
-        for hit in _hits(mf, fc, ctx.parser):
+        for hit in _hits(mf, fc):
             if hit.line not in seen:
                 seen.add(hit.line)
                 out.append(hit)

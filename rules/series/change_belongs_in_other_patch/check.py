@@ -1,7 +1,7 @@
 """A layout-only change to lines an earlier patch of the same series added (SER001).
 
 A whitespace-only change group (blank lines, indentation, alignment, wrapping; see
-``wschange``) whose removed lines were added by an earlier patch of the series in the
+``reviewbot.diff.layout``) whose removed lines were added by an earlier patch of the series in the
 input, compared whitespace-insensitively together with the unchanged lines around them,
 belongs in that earlier patch: the series should not add code in one patch and re-format
 it in the next. When earlier patches of the series are not in the input, a hunk made only
@@ -11,21 +11,34 @@ of whitespace changes is still reported, without a patch number.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewbot.checks.wschange import (
+from reviewbot.diff.layout import (
     LayoutChange,
-    hit_for,
     layout_changes,
     layout_changes_expected,
+    placement,
     squash,
     squashed,
 )
+from reviewbot.engine.check import Hit, render
 
 if TYPE_CHECKING:
     from reviewbot.diff.model import FileDiff
-    from reviewbot.engine.context import FileContext, Hit, PatchContext
-    from reviewbot.engine.schema import Rule
+    from reviewbot.engine.context import FileContext, PatchContext
+
+
+@dataclass(frozen=True)
+class Params:
+    """The wording, when the earlier patch is in the input (``{patch}`` is its number) and
+    when it is not (``{change}``: "This one-line change", "Those two-line changes")."""
+
+    numbered_message: str
+    numbered_reply: str
+    unnumbered_message: str
+    unnumbered_reply: str
+
 
 MIN_DISTINCTIVE = 10  # characters of squashed text
 _COUNTS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -109,11 +122,8 @@ def _candidates(fc: FileContext) -> Iterator[LayoutChange]:
             yield change
 
 
-def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
     """Flag layout-only changes to lines an earlier patch of the series added."""
-    from reviewbot.engine.runner import render
-
-    params = rule.params
     present = {p.index for p in ctx.series.patches}
     earlier_missing = any(i not in present for i in range(1, ctx.patch.index))
     unnumbered_ok = earlier_missing and not layout_changes_expected(ctx.patch)
@@ -122,16 +132,16 @@ def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
         number = source_patch(ctx, fc, change)
         if number is not None:
             values = {"patch": str(number), "change": _size(change)}
-            msg, reply = params.get("numbered_message", ""), params.get("numbered_reply", "")
+            msg, reply = params.numbered_message, params.numbered_reply
         elif change.whole_hunk and unnumbered_ok:
             values = {"change": _size(change)}
-            msg, reply = params.get("unnumbered_message", ""), params.get(
-                "unnumbered_reply", "")
+            msg, reply = params.unnumbered_message, params.unnumbered_reply
         else:
             continue
-        values["message"] = render(str(msg), values)
-        values["reply"] = render(str(reply), values)
-        hit = hit_for(fc.path, change, tuple(values.items()))
-        if hit is not None:
-            out.append(hit)
+        values["message"] = render(msg, values)
+        values["reply"] = render(reply, values)
+        where = placement(change)
+        if where is not None:
+            out.append(Hit(fc.path, where.line, tuple(values.items()), where.side,
+                           where.old_line))
     return out

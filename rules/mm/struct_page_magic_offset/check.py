@@ -12,28 +12,44 @@ a macro's own definition stays quiet.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewbot.checks import params
 from reviewbot.cmap.access import call_name, compact, node_text
-from reviewbot.cmap.index import row_filter
-from reviewbot.cmap.nodes import hunk_nodes
-from reviewbot.engine.context import Hit
+from reviewbot.engine.check import Hit
+from reviewbot.engine.params import Names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import FileMap, MappedFragment
-    from reviewbot.cmap.index import Rows
     from reviewbot.engine.context import FileContext, PatchContext
-    from reviewbot.engine.schema import Rule
+
+# where a literal offset can be: ``E + N``, ``E[N]``, ``E += N`` (see ``_offset``)
+NODE_KINDS = ("binary_expression", "subscript_expression", "assignment_expression")
 
 PAGE = "struct page"
 _CAST = re.compile(r"^(?:const\s+)?struct\s+page\s*((?:\*\s*(?:const\s*)?)+)$")
 _DIGIT = re.compile(r"[0-9]")
 _INT = re.compile(r"^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uUlL]*$")
+
+
+@dataclass(frozen=True)
+class Member:
+    """``&obj->member`` is a ``struct page *`` when ``obj`` is a ``struct_type``."""
+
+    of: str  # the struct type ("struct folio")
+    member: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Params:
+    max_quiet_offset: int = 1  # offsets up to this are fine (``page + 1``: the next page)
+    page_accessors: Names = Names()  # calls that return a struct page *
+    page_members: tuple[Member, ...] = ()
+    page_globals: Names = Names()  # globals that are struct page arrays
 
 
 @dataclass(frozen=True)
@@ -46,23 +62,14 @@ class Knowledge:
     max_quiet: int
 
 
-def knowledge(ctx: PatchContext, rule: Rule) -> Knowledge:
+def knowledge(ctx: PatchContext, params: Params) -> Knowledge:
+    """What the params say, and the functions of the patch that return a struct page *."""
     own = {fn.name for fc in ctx.files if fc.map is not None for fn in fc.map.functions
            if "page" in fn.signature and fn.name in fn.signature  # cheap filter first
            and re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
-    know = params.per_rule(rule, "page_offset", _rule_knowledge)
-    return replace(know, accessors=know.accessors | frozenset(own)) if own else know
-
-
-def _rule_knowledge(rule: Rule) -> Knowledge:
-    """What the rule's params say (``knowledge`` adds the patch's own accessors)."""
-    quiet = rule.params.get("max_quiet_offset", 1)
-    if not isinstance(quiet, int):
-        quiet = 1
-    members = tuple((e["of"], e["member"]) for e in params.tables(
-        rule, "page_members", ("of", "member", "reason")))
-    return Knowledge(params.names(rule, "page_accessors"),
-                     params.names(rule, "page_globals"), members, quiet)
+    return Knowledge(params.page_accessors | own, params.page_globals,
+                     tuple((m.of, m.member) for m in params.page_members),
+                     params.max_quiet_offset)
 
 
 def int_literal(node: Node | None) -> int | None:
@@ -155,34 +162,9 @@ class PageTypes:
         return None
 
 
-def _offsets(node: Node, rows: Rows | None = None, candidates: list[Node] | None = None
-             ) -> Iterator[tuple[Node, Node]]:
-    """(page expression, literal) pairs: ``E + N``, ``N + E``, ``E - N``, ``E[N]``,
-    ``E += N`` and ``E -= N`` anywhere under ``node``; with ``rows`` (0-based row
-    ranges) only in the subtrees overlapping them. ``candidates`` are the nodes of
-    ``cmap.nodes.OFFSETS`` under ``node`` in document order (``CParser.find``): they stand
-    for the walk (a node overlaps the rows only if every node above it does)."""
-    overlaps = row_filter(rows, node)
-    if candidates is not None:
-        for cur in candidates:
-            if overlaps is None or overlaps(cur.start_point[0], cur.end_point[0]):
-                pair = _offset(cur)
-                if pair is not None:
-                    yield pair
-        return
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if overlaps is not None and not overlaps(cur.start_point[0], cur.end_point[0]):
-            continue
-        stack.extend(reversed(cur.children))
-        pair = _offset(cur)
-        if pair is not None:
-            yield pair
-
-
 def _offset(cur: Node) -> tuple[Node, Node] | None:
-    """The (page expression, literal) pair ``cur`` makes, if any (see ``_offsets``)."""
+    """The (page expression, literal) pair ``cur`` makes, if any: ``E + N``, ``N + E``,
+    ``E - N``, ``E[N]``, ``E += N`` or ``E -= N``."""
     kind = cur.type
     if kind == "binary_expression":
         op = cur.child_by_field_name("operator")
@@ -213,11 +195,8 @@ def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]
     # have a digit (every number literal has one; blanking annotations adds none)
     visible = fc.map.text
     digits = [n for n in fc.map.added if _DIGIT.search(visible.get(n, "0"))]
-    # a hunk's fragment: the candidates found with its other nodes (one query)
-    candidates = hunk_nodes(mf, fc.map.parser).offsets if (
-        mf.focus is None and fc.map.parser is not None) else None
-    for expr, literal in _offsets(mf.root, fc.map.index.rows_of_lines(mf, digits),
-                                  candidates):
+    rows = fc.map.index.rows_of_lines(mf, digits)
+    for expr, literal in filter(None, map(_offset, mf.nodes(NODE_KINDS, rows))):
         value = int_literal(literal)
         if value is None or value <= know.max_quiet:
             continue
@@ -231,11 +210,11 @@ def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]
         yield Hit(fc.path, line, (("offset", compact(literal)), ("expr", shown)))
 
 
-def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
     """Flag ``struct page *`` arithmetic or indexing with a literal above max_quiet_offset."""
     if fc.map is None:
         return []
-    know = knowledge(ctx, rule)
+    know = knowledge(ctx, params)
     out: list[Hit] = []
     seen: set[int] = set()
     for mf in fc.map.fragments:

@@ -32,12 +32,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.checks import params
-from reviewbot.cmap.access import Access, accesses_of_key, classify, compact, key_word
+from reviewbot.cmap.access import (
+    LVALUES,
+    Access,
+    accesses_of_key,
+    classify,
+    compact,
+    key_word,
+)
 from reviewbot.cmap.index import Rows, intersect, subtract
-from reviewbot.engine.context import Hit
-from reviewbot.engine.runner import render
-from reviewbot.errors import RuleError
+from reviewbot.engine.check import Hit, render
+from reviewbot.engine.params import Names
 from reviewbot.memo import derived
 
 if TYPE_CHECKING:
@@ -46,9 +51,30 @@ if TYPE_CHECKING:
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
     from reviewbot.engine.context import FileContext, PatchContext
-    from reviewbot.engine.schema import Rule
 
+NODE_KINDS = LVALUES  # the locations a line reads or writes (``cmap.access``)
 How = Literal["lock", "rmw", "store"]
+
+
+@dataclass(frozen=True)
+class MarkedWrite:
+    name: str
+    kind: Literal["rmw", "store"]  # atomic read-modify-write, or a marked store
+    reason: str
+
+
+@dataclass(frozen=True)
+class Params:
+    marked_reads: Names = Names()
+    diagnostic_reads: Names = Names()  # assertions: their reads are not data reads
+    own_bases: Names = Names()  # objects the reading task owns (current)
+    marked_writes: tuple[MarkedWrite, ...] = ()
+    rcu_writes: Names = Names()
+    single_threaded: Names = Names()  # annotations of functions that run alone
+    # a function whose header or body matches runs with its caller's lock
+    held_by_caller: re.Pattern[str] | None = None
+    unprotecting_locks: tuple[str, ...] = ()  # regions that do not exclude a writer (rcu)
+    paired_store: str = ""  # the WRITE_ONCE() hint; {lock}, {where}
 
 
 @dataclass(frozen=True)
@@ -103,28 +129,18 @@ class Reader:
     in_rcu: bool  # the read is inside an RCU read-side section: a lockless reader
 
 
-def knowledge(rule: Rule) -> Knowledge:
-    pattern = params.text(rule, "held_by_caller")
-    try:
-        held = re.compile(pattern) if pattern else None
-    except re.error as exc:
-        raise RuleError(f"{rule.source}: params.held_by_caller: {exc}") from exc
-    writes = params.tables(rule, "marked_writes", ("name", "kind", "reason"))
-    bad = [e["name"] for e in writes if e["kind"] not in ("rmw", "store")]
-    if bad:
-        raise RuleError(f"{rule.source}: params.marked_writes: kind must be rmw or store "
-                        f"({', '.join(bad)})")
+def knowledge(params: Params) -> Knowledge:
     return Knowledge(
-        marked_reads=params.names(rule, "marked_reads"),
-        diagnostic_reads=params.names(rule, "diagnostic_reads"),
-        own_bases=params.names(rule, "own_bases"),
-        rmw_writes=frozenset(e["name"] for e in writes if e["kind"] == "rmw"),
-        store_writes=frozenset(e["name"] for e in writes if e["kind"] == "store"),
-        rcu_writes=params.names(rule, "rcu_writes"),
-        single_threaded=params.names(rule, "single_threaded"),
-        held_by_caller=held,
-        unprotecting_locks=frozenset(params.strings(rule, "unprotecting_locks")),
-        paired_store=params.text(rule, "paired_store"),
+        marked_reads=params.marked_reads,
+        diagnostic_reads=params.diagnostic_reads,
+        own_bases=params.own_bases,
+        rmw_writes=frozenset(e.name for e in params.marked_writes if e.kind == "rmw"),
+        store_writes=frozenset(e.name for e in params.marked_writes if e.kind == "store"),
+        rcu_writes=params.rcu_writes,
+        single_threaded=params.single_threaded,
+        held_by_caller=params.held_by_caller,
+        unprotecting_locks=frozenset(params.unprotecting_locks),
+        paired_store=params.paired_store,
     )
 
 
@@ -437,22 +453,22 @@ def _added_reads_of(fmap: FileMap, know: Knowledge, keys: frozenset[str]) -> lis
             if a.key in keys and a.kind == "read" and not a.local and a.line in fmap.added]
 
 
-def _sharing(ctx: PatchContext, know: Knowledge) -> Sharing:
-    """The patch's ``Sharing`` for ``know``: one for all the files of the patch."""
-    kept: dict[int, tuple[Knowledge, Sharing]] = derived(ctx, "lockless_read_sharing", dict)
-    found = kept.get(id(know))
-    if found is None or found[0] is not know:
-        found = kept[id(know)] = (know, Sharing(ctx, know))
+def _sharing(ctx: PatchContext, params: Params) -> Sharing:
+    """The patch's ``Sharing``: one for all the files of the patch."""
+    kept: dict[int, tuple[Params, Sharing]] = derived(ctx, "lockless_read_sharing", dict)
+    found = kept.get(id(params))
+    if found is None or found[0] is not params:
+        found = kept[id(params)] = (params, Sharing(ctx, knowledge(params)))
     return found[1]
 
 
-def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
     """Flag the first plain lockless read per function of a concurrently written location."""
     fmap = fc.map
     if fmap is None:
         return []
-    know = params.per_rule(rule, "lockless_read", knowledge)
-    sharing = _sharing(ctx, know)
+    sharing = _sharing(ctx, params)
+    know = sharing.know
     if sharing.none_possible():  # no store anywhere can make a read race
         return []
     keys = sharing.evidence_keys()

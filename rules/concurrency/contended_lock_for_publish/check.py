@@ -19,13 +19,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewbot.checks import params
 from reviewbot.cmap.access import LVALUES, call_name, compact, node_text, strip_parens
 from reviewbot.cmap.index import in_rows
 from reviewbot.cmap.locks import RELEASE
-from reviewbot.engine.context import Hit
-from reviewbot.engine.runner import render
-from reviewbot.errors import RuleError
+from reviewbot.engine.check import Hit, render
+from reviewbot.engine.params import Names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import LockRegion
     from reviewbot.engine.context import FileContext, PatchContext
-    from reviewbot.engine.schema import Rule
 
 
 # Acquires that exclude every other holder (not read sides, not trylocks).
@@ -47,43 +44,24 @@ _EXCLUSIVE = frozenset(
 
 @dataclass(frozen=True)
 class ContendedLock:
-    lock: str
-    pattern: re.Pattern[str]
+    lock: str  # the lock as the wording names it ("zone->lock")
+    match: re.Pattern[str]  # searched in the normalised lock expression
     protects: str
 
 
 @dataclass(frozen=True)
-class Knowledge:
-    contended: tuple[ContendedLock, ...]
-    pure_calls: frozenset[str]
-    pure_pattern: re.Pattern[str] | None
-    marked_loads: frozenset[str]
-    marked_stores: frozenset[str]
-    contended_note: str
-    other_note: str
-
-
-def _regex(rule: Rule, key: str, text: str) -> re.Pattern[str]:
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise RuleError(f"{rule.source}: params.{key}: {exc}") from exc
-
-
-def knowledge(rule: Rule) -> Knowledge:
-    locks = tuple(ContendedLock(e["lock"], _regex(rule, "contended_locks", e["match"]),
-                                e["protects"])
-                  for e in params.tables(rule, "contended_locks", ("lock", "match", "protects")))
-    pattern = params.text(rule, "pure_call_pattern")
-    return Knowledge(locks, params.names(rule, "pure_calls"),
-                     _regex(rule, "pure_call_pattern", pattern) if pattern else None,
-                     params.names(rule, "marked_loads"), params.names(rule, "marked_stores"),
-                     params.text(rule, "contended_note"), params.text(rule, "other_note"))
-
+class Params:
+    contended_note: str = ""  # the wording for a lock in contended_locks; {lock}
+    other_note: str = ""  # ... for any other lock; {lock}, {location}
+    pure_calls: Names = Names()  # calls that compute, without side effects
+    pure_call_pattern: re.Pattern[str] | None = None  # ... and calls named like this
+    marked_loads: Names = Names()
+    marked_stores: Names = Names()
+    contended_locks: tuple[ContendedLock, ...] = ()
 
 
 class _Analyzer:
-    def __init__(self, fmap: FileMap, mf: MappedFragment, know: Knowledge) -> None:
+    def __init__(self, fmap: FileMap, mf: MappedFragment, know: Params) -> None:
         self.fmap, self.mf, self.know = fmap, mf, know
 
     def _line(self, node: Node) -> int:
@@ -144,8 +122,9 @@ class _Analyzer:
                 return False
         if kind == "call_expression":
             name = call_name(node)
+            pattern = self.know.pure_call_pattern
             if not (name in self.know.pure_calls or (
-                    self.know.pure_pattern is not None and self.know.pure_pattern.search(name))):
+                    pattern is not None and pattern.search(name))):
                 return False
             args = node.child_by_field_name("arguments")
             return args is None or all(self.pure(a, loc) for a in args.named_children
@@ -302,9 +281,9 @@ def _body(acquire: Node, region: LockRegion, mf: MappedFragment) -> list[Node] |
     return None
 
 
-def _values(region: LockRegion, loc: Node, know: Knowledge) -> tuple[tuple[str, str], ...]:
+def _values(region: LockRegion, loc: Node, know: Params) -> tuple[tuple[str, str], ...]:
     values = {"lock": region.lock, "location": node_text(loc)}
-    known = next((c for c in know.contended if c.pattern.search(region.lock)), None)
+    known = next((c for c in know.contended_locks if c.match.search(region.lock)), None)
     note = know.contended_note if known is not None else know.other_note
     values["lock_note"] = render(note, values)
     values["contention"] = f" ({region.lock} is contended)" if known is not None else ""
@@ -312,13 +291,12 @@ def _values(region: LockRegion, loc: Node, know: Knowledge) -> tuple[tuple[str, 
     return tuple(values.items())
 
 
-def check(ctx: PatchContext, fc: FileContext, rule: Rule) -> Iterable[Hit]:
+def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
     """Flag the acquire of a critical section that only tests and stores one location."""
-    del ctx
     fmap = fc.map
     if fmap is None:
         return []
-    know = params.per_rule(rule, "lock_publish", knowledge)
+    know = params
     out: list[Hit] = []
     for region in fmap.locks:
         if not (region.start_known and region.end_known) or region.start not in fmap.added:
