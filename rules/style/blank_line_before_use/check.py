@@ -1,69 +1,27 @@
-"""Stray blank lines a patch adds, and whitespace changes it makes to code it does not touch.
+"""STY002: an added blank line between a computation and the statement that consumes it.
 
-Cases, most specific first (one finding per line):
-
-- ``use``: an added blank line between a statement that computes ``x`` and the next
-  statement, which consumes it: an error check of ``x`` (``if (!x)``, ``if (ret < 0)``,
-  ``if (IS_ERR(x))``, ...), or, when the computing statement stands alone in its
-  paragraph, an assignment whose right side uses ``x``.
-- ``double``: two or more blank lines in a row.
-- ``brace_open`` / ``brace_close``: an added blank line right after ``{`` or right before
-  ``}``.
-- ``unrelated_hunk`` / ``unrelated_blank``: whitespace-only changes (blank lines,
-  indentation, wrapping) in code the patch does not otherwise touch: a hunk made only of
-  them, or blank lines inserted or removed between two unchanged lines, away from the
-  patch's real changes. Quiet in a patch whose purpose is layout.
+The consumer is the error check of the computed value (``if (!x)``, ``if (ret < 0)``,
+``if (IS_ERR(x))``, ...), or, when the computing statement stands alone in its
+paragraph, the next assignment, whose right side uses the value.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.index import row_filter
-from reviewbot.cmap.scan import scan_post_image
-from reviewbot.diff.layout import (
-    is_blank,
-    layout_changes,
-    layout_changes_expected,
-    placement,
-    squash,
-)
-from reviewbot.engine.check import Hit, render
+from reviewbot.diff.layout import squash
+from reviewbot.engine.check import Hit
+from reviewbot.engine.params import NoParams
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.cmap.filemap import MappedFragment
     from reviewbot.cmap.index import Rows
-    from reviewbot.diff.model import Hunk
     from reviewbot.engine.context import FileContext, PatchContext
-
-
-@dataclass(frozen=True)
-class Wording:
-    message: str
-    reply: str
-
-
-@dataclass(frozen=True)
-class Cases:
-    """The wording of each case."""
-
-    use: Wording
-    double: Wording
-    brace_open: Wording
-    brace_close: Wording
-    unrelated_hunk: Wording
-    unrelated_blank: Wording
-
-
-@dataclass(frozen=True)
-class Params:
-    cases: Cases
-
 
 # Calls that wrap a result check without changing what is checked.
 _CHECK_WRAPPERS = frozenset({"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "IS_ERR",
@@ -240,93 +198,9 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
     return out
 
 
-def _blank_hits(hunk: Hunk) -> Iterator[tuple[int, str]]:
-    """(post-image line, case) for the added blank lines of ``hunk`` by layout alone."""
-    post = [ln for ln in hunk.lines if ln.kind != "-"]
-    blank = [is_blank(ln) for ln in post]
-    if not any(blank):
-        return
-    scanned = scan_post_image(hunk)
-    reported_run = False
-    for i, ln in enumerate(post):
-        if not blank[i]:
-            reported_run = False
-            continue
-        if ln.kind != "+" or ln.new is None or (i and scanned[i - 1].in_comment_after):
-            continue
-        prev = scanned[i - 1].code.strip() if i else None
-        nxt = scanned[i + 1].code.strip() if i + 1 < len(post) else None
-        double = (i > 0 and blank[i - 1]) or (i + 1 < len(post) and blank[i + 1])
-        if double:
-            if not reported_run:
-                reported_run = True
-                yield ln.new, "double"
-        elif prev and prev.endswith("{"):
-            yield ln.new, "brace_open"
-        elif nxt and nxt.startswith("}"):
-            yield ln.new, "brace_close"
-
-
-def _unrelated(ctx: PatchContext, fc: FileContext) -> Iterator[tuple[Hit, str]]:
-    """Whitespace-only hunks, and blank lines inserted or removed in unchanged code."""
-    if layout_changes_expected(ctx.patch):
-        return
-    for hunk in fc.diff.hunks:
-        for change in layout_changes(hunk):
-            if change.whole_hunk:
-                case = "unrelated_hunk"
-            elif change.blank_only and change.between_unchanged:
-                case = "unrelated_blank"
-            else:
-                continue
-            where = placement(change)
-            if where is not None:
-                yield Hit(fc.path, where.line, (), where.side, where.old_line), case
-
-
-def _removed_double(fc: FileContext) -> Iterator[Hit]:
-    """A removal that leaves two blank lines next to each other."""
-    for hunk in fc.diff.hunks:
-        post = [ln for ln in hunk.lines if ln.kind != "-"]
-        if len(post) == len(hunk.lines):
-            continue  # nothing removed
-        blank = [is_blank(ln) for ln in post]
-        for i in range(1, len(post)):
-            if not (blank[i - 1] and blank[i]):
-                continue
-            if post[i - 1].kind == "+" or post[i].kind == "+":
-                continue  # an added blank line: reported on that line
-            lo, hi = hunk.lines.index(post[i - 1]), hunk.lines.index(post[i])
-            removed = [ln for ln in hunk.lines[lo + 1:hi] if ln.kind == "-"]
-            if removed:
-                yield Hit(fc.path, post[i].new or 0, (), "old", removed[0].old)
-
-
-def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
-    """Flag stray added blank lines and unrelated whitespace-only changes."""
-
-    def hit(line: int, case: str, values: dict[str, str], side: str = "new",
-            old: int | None = None) -> Hit:
-        spec: Wording = getattr(params.cases, case)
-        wording = {"message": render(spec.message, values),
-                   "reply": render(spec.reply, values)}
-        return Hit(fc.path, line, tuple({**values, **wording, "case": case}.items()),
-                   "old" if side == "old" else "new", old)
-
-    out: dict[tuple[int, str], Hit] = {}
-
-    def add(h: Hit) -> None:
-        out.setdefault((h.line, h.side), h)
-
-    if fc.map is not None:
-        for line, values in sorted(_use_hits(fc).items()):
-            add(hit(line, "use", values))
-    for hunk in fc.diff.hunks:
-        for line, case in _blank_hits(hunk):
-            add(hit(line, case, {}))
-    for h in _removed_double(fc):
-        add(hit(h.line, "double", {}, h.side, h.old_line))
-    for h, case in _unrelated(ctx, fc):
-        done = "removed" if h.side == "old" else "added"
-        add(hit(h.line, case, {"done": done}, h.side, h.old_line))
-    return sorted(out.values(), key=lambda h: (h.line, h.side))
+def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+    """Flag added blank lines between a computation and its consumer."""
+    if fc.map is None:
+        return []
+    return [Hit(fc.path, line, tuple(values.items()))
+            for line, values in sorted(_use_hits(fc).items())]
