@@ -14,6 +14,7 @@ from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
 from reviewbot.diff.layout import (
     announces_layout,
+    edits,
     hunk_edits,
     layout_changes,
     same_tokens,
@@ -101,7 +102,7 @@ diff --git a/a.c b/a.c
     hunk = parse_diff(diff, 1)[0].hunks[0]
     kinds = [e.kind for e in hunk_edits(hunk)]
     assert "code" in kinds and "layout" in kinds
-    (change,) = layout_changes(hunk)
+    (change,) = layout_changes(hunk, edits(hunk))
     assert [ln.text for ln in change.pre] == ["", "\tstart += RESERVE;"]
     assert [ln.text for ln in change.post] == ["\tstart\t+= RESERVE;"]
     assert change.before is not None and change.before.text == "\tend\t= start + size;"
@@ -338,7 +339,7 @@ def test_quiet_on_patches_reviewers_found_clean(corpus: Path, name: str) -> None
 def test_hunk_starting_inside_a_comment_keeps_its_statements_in_the_function() -> None:
     """The fragment builder opens the synthetic function before the comment it resumes,
     so statements after the comment are children of a block (STY002 needs siblings)."""
-    from reviewbot.cmap.filemap import map_file
+    from reviewbot.cmap.build import map_file
 
     diff = """\
 diff --git a/mm/x.c b/mm/x.c

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.build import map_file
 from reviewbot.cmap.fragment import heading_function
 from reviewbot.cmap.locks import normalize_lock
 from reviewbot.cmap.parser import CParser

@@ -20,21 +20,22 @@ from reviewbot.rules.concurrency.lockless_read_needs_read_once.check import is_s
 from reviewbot.rules.style.braces_single_statement.check import _FOR_EACH
 
 from reviewbot.cmap import locks
-from reviewbot.cmap.access import accesses
-from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import Rows, intersect, merge, runs
+from reviewbot.cmap.access import FragmentAccesses, accesses
+from reviewbot.cmap.build import map_file
+from reviewbot.cmap.filemap import FileMap, MappedFragment
 from reviewbot.cmap.model import LockRegion
 from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.rows import Rows, intersect, merge
 from reviewbot.cmap.scan import ScannedLine, scan_line, scan_lines
 from reviewbot.diff.layout import (
     _ANNOUNCED,
     _ANNOUNCEMENTS,
     _STRING,
-    _group,
     _rediff_keys,
-    _runs,
     _squash_re,
+    edits,
     hunk_edits,
+    layout_changes,
     same_tokens,
     squash,
 )
@@ -42,7 +43,6 @@ from reviewbot.diff.model import Hunk, Line
 from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.diff.seqmatch import opcodes
 from reviewbot.engine.runner import path_matches
-from reviewbot.memo import derived, forget_transient
 from reviewbot.ruleset import load_rules
 from tests.conftest import CORPUS, FIXTURES
 from tests.strategies import examples
@@ -145,10 +145,10 @@ def _assert_runs_are_the_edits(hunk: Hunk) -> None:
     a = [squash(ln.text) for ln in hunk.lines if ln.kind != "+"]
     b = [squash(ln.text) for ln in hunk.lines if ln.kind != "-"]
     assert opcodes(a, b) == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    edits, runs = hunk_edits(hunk), _runs(hunk)
-    assert _group(hunk, runs) == _group(hunk, edits)
-    assert [e for e in runs if e.kind != "same"] == [e for e in edits if e.kind != "same"]
-    assert [ln for e in runs for ln in e.pre] == [ln for e in edits for ln in e.pre]
+    full, runs = hunk_edits(hunk), edits(hunk)
+    assert layout_changes(hunk, runs) == layout_changes(hunk, full)
+    assert [e for e in runs if e.kind != "same"] == [e for e in full if e.kind != "same"]
+    assert [ln for e in runs for ln in e.pre] == [ln for e in full for ln in e.pre]
 
 
 @settings(max_examples=examples(600), deadline=None)
@@ -206,44 +206,6 @@ def test_path_matches_is_fnmatchcase(paths: tuple[str, ...], exclude: tuple[str,
     assert path_matches(rule, path) == (hit(paths) and not hit(exclude))
 
 
-def test_derived_is_built_once_per_object() -> None:
-    class Box:
-        pass
-
-    calls: list[int] = []
-    one, two = Box(), Box()
-    assert derived(one, "n", lambda: calls.append(1) or 1, transient=True) == 1
-    assert derived(one, "n", lambda: calls.append(2) or 2) == 1  # kept
-    assert derived(two, "n", lambda: calls.append(3) or 3, transient=True) == 3  # per object
-    assert derived(one, "k", lambda: calls.append(6) or 6) == 6  # not transient
-    assert calls == [1, 3, 6]
-    forget_transient(one)
-    assert derived(one, "n", lambda: calls.append(4) or 4) == 4  # built again
-    assert derived(one, "k", lambda: calls.append(7) or 7) == 6  # kept: not transient
-    assert derived(two, "n", lambda: calls.append(5) or 5) == 3  # others keep theirs
-
-
-def test_reviewed_patches_keep_only_what_later_patches_ask() -> None:
-    """After a series is reviewed its hunks keep at most "squashed" (SER001 of later
-    patches) and nothing else; the same review from fresh objects gives the same
-    findings."""
-    from reviewbot.config import Settings
-    from reviewbot.fetch.local import read_source
-    from reviewbot.pipeline import review_messages, select_rules
-    from reviewbot.ruleset import load_rules
-
-    rules = select_rules(load_rules(), Settings())
-    raw = read_source(str(FIXTURES / "series" / "frob-v2.mbox"), 10_000_000)
-    parser = CParser()
-    first = review_messages(raw, Settings(), rules, parser)
-    kept = {k for sr in first.series for p in sr.series.patches for f in p.files
-            for h in f.hunks for k in h.__dict__ if k.startswith("_derived_")}
-    assert kept <= {"_derived_squashed"}
-    again = review_messages(raw, Settings(), rules, parser)
-    assert [pr.findings for sr in again.series for pr in sr.patches] == [
-        pr.findings for sr in first.series for pr in sr.patches]
-
-
 # -------------------------------------------------------------- C mapping (cmap)
 
 def _corpus_maps(parser: CParser) -> list[FileMap]:
@@ -261,9 +223,9 @@ def _corpus_maps(parser: CParser) -> list[FileMap]:
 
 def _row_choices(fmap: FileMap, mf: MappedFragment) -> list[Rows | None]:
     n = len(mf.fragment.rows)
-    return [None, fmap.index.added_rows(mf), ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
+    return [None, mf.added_rows, ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
             merge((r, r + 1) for r in range(0, n, 3)),
-            fmap.index.rows_of_spans(mf, [(fn.start, fn.end) for fn in fmap.functions[1:]])]
+            mf.rows_of_spans([(fn.start, fn.end) for fn in fmap.functions[1:]])]
 
 
 def test_stores_are_the_writes_of_the_accesses(corpus: Path) -> None:
@@ -277,8 +239,8 @@ def test_stores_are_the_writes_of_the_accesses(corpus: Path) -> None:
             for rows in _row_choices(fmap, mf):
                 want = [a for a in accesses(fmap, mf, *marks, rows)
                         if a.kind in ("write", "marked_write")]
-                got = fmap.index.accesses_where(mf, *marks, rows,
-                                                lambda n: is_store(n, *marks))
+                got = FragmentAccesses(fmap, mf, *marks).where(rows,
+                                                               lambda n: is_store(n, *marks))
                 assert got == want
                 checked += len(want)
     assert checked > 50
@@ -297,13 +259,6 @@ def test_intersect_is_the_rows_in_both(a: Rows, b: Rows) -> None:
     got = intersect(a, b)
     assert rows(got) == rows(a) & rows(b)
     assert got == merge(got)  # sorted, merged
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.sets(st.integers(0, 60)))
-def test_runs_is_the_merge_of_single_rows(rows: set[int]) -> None:
-    ordered = sorted(rows)
-    assert runs(ordered) == merge((r, r) for r in ordered)
 
 
 _C_BITS = ["a", " ", "\t", "{", "}", "/", "*", '"', "'", "\\", ";", "x = 1", "//", "/*", "*/"]

@@ -14,18 +14,16 @@ its name (``NODE_DATA(node)`` and ``NODE_DATA(nid)`` are the same kind of object
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.cmap.index import row_filter
+from reviewbot.cmap.filemap import FileMap, MappedFragment
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
+from reviewbot.cmap.rows import Rows, covers, row_filter
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-    from reviewbot.cmap.filemap import FileMap, MappedFragment
-    from reviewbot.cmap.index import Rows
 
 AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
 # The node kinds of a location; a check that asks for accesses declares them
@@ -237,9 +235,8 @@ def make_access(fmap: FileMap, mf: MappedFragment, node: Node,
 def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
              marked_writes: Collection[str], rows: Rows | None = None) -> list[Access]:
     """Every evaluated location mention in one fragment, in source order; with ``rows``
-    (0-based row ranges, see ``FileIndex``) only those starting on those rows."""
-    return [a for node in location_nodes(mf, rows)
-            if (a := make_access(fmap, mf, node, marked_reads, marked_writes)) is not None]
+    (0-based row ranges) only those starting on those rows."""
+    return FragmentAccesses(fmap, mf, marked_reads, marked_writes).on_rows(rows)
 
 
 _KEY_WORD = re.compile(r"(?:^|->|\.)(\w+)(?:\(\))?(?:\[\])*$")
@@ -281,16 +278,60 @@ def locations_spelling(root: Node, source: bytes, offset: int, word: str) -> lis
     return [entry[3] for entry in sorted(found.values(), key=lambda e: e[:3])]
 
 
-def accesses_of_key(fmap: FileMap, mf: MappedFragment, key: str,
-                    marked_reads: Collection[str], marked_writes: Collection[str]
-                    ) -> list[Access] | None:
-    """The accesses of ``accesses`` whose key is ``key``, in the same order, found from
-    the places the key's word (``key_word``) is spelled: the location expressions
-    around each. None when the key has no such word (ask ``accesses``)."""
-    word = key_word(key)
-    if word is None:
-        return None
-    reads, writes = frozenset(marked_reads), frozenset(marked_writes)
-    return [a for node in fmap.index.locations_spelling(mf, word)
-            if (a := fmap.index.access_of(mf, node, reads, writes)) is not None
-            and a.key == key]
+class FragmentAccesses:
+    """The accesses of one fragment for one set of marking macros, each location's
+    access worked out once, however many times and on whatever rows it is asked for
+    (a check that asks again and again keeps one per fragment for its patch)."""
+
+    def __init__(self, fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
+                 marked_writes: Collection[str]) -> None:
+        self.fmap, self.mf = fmap, mf
+        self._reads, self._writes = frozenset(marked_reads), frozenset(marked_writes)
+        self._of: dict[int, Access | None] = {}  # by node id: the node's access
+        self._rows: dict[Rows | None, list[Access]] = {}
+        self._nodes: dict[Rows | None, list[Node]] = {}
+        self._spelled: dict[str, list[Node]] = {}
+
+    def _access(self, node: Node) -> Access | None:
+        if node.id not in self._of:
+            self._of[node.id] = make_access(self.fmap, self.mf, node, self._reads,
+                                            self._writes)
+        return self._of[node.id]
+
+    def _key(self, rows: Rows | None) -> Rows | None:
+        return None if rows is not None and covers(rows, self.mf.root) else rows
+
+    def on_rows(self, rows: Rows | None = None) -> list[Access]:
+        """Every access starting on ``rows`` (None: anywhere), in source order."""
+        rows = self._key(rows)
+        found = self._rows.get(rows)
+        if found is None:
+            found = self._rows[rows] = self.where(rows, _any)
+        return found
+
+    def where(self, rows: Rows | None, keep: Callable[[Node], bool]) -> list[Access]:
+        """The accesses of ``on_rows(rows)`` made by the location expressions ``keep``
+        accepts, in the same order (nothing is worked out for the others)."""
+        rows = self._key(rows)
+        nodes = self._nodes.get(rows)
+        if nodes is None:
+            nodes = self._nodes[rows] = location_nodes(self.mf, rows)
+        return [a for node in nodes if keep(node) and (a := self._access(node)) is not None]
+
+    def of_key(self, key: str) -> list[Access]:
+        """The accesses of ``on_rows()`` whose key is ``key``, in the same order: found
+        from the places the key's word (``key_word``) is spelled, the location
+        expressions around each (all of them when the key has no such word)."""
+        word = key_word(key)
+        if word is None:
+            return [a for a in self.on_rows() if a.key == key]
+        nodes = self._spelled.get(word)
+        if nodes is None:
+            root = self.mf.root
+            nodes = self._spelled[word] = locations_spelling(root, root.text or b"",
+                                                             root.start_byte, word)
+        return [a for node in nodes if (a := self._access(node)) is not None and a.key == key]
+
+
+def _any(node: Node) -> bool:
+    return True

@@ -75,11 +75,15 @@ def _find(lines: Sequence[str], want: list[str], expected: int, low: int) -> int
 
 def locate(fdiff: FileDiff, lines: Sequence[str]) -> LineMap | None:
     """Map ``lines`` (the whole post-image) to ``fdiff``'s numbering; None when some
-    hunk's post-image is not in the file (the file does not belong to this patch)."""
+    hunk's post-image is not in the file (the file does not belong to this patch), or
+    when the hunks are not in order (git never writes them so): the patch numbers of the
+    file's lines then increase from line to line."""
     hunks = _post_lines(fdiff)
     placed: list[tuple[int, int, int]] = []  # (patch start, real start, length)
     low, offset = 1, 0
     for first, texts in hunks:
+        if placed and first < placed[-1][0] + placed[-1][2]:
+            return None
         start = _find(lines, texts, first + offset, low)
         if start is None:
             return None

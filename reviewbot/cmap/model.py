@@ -1,4 +1,4 @@
-"""What the C mapping tells rules: functions, lock regions, declarations."""
+"""What the C mapping tells rules: functions, lock regions, declarations, unmapped lines."""
 
 from __future__ import annotations
 
@@ -65,3 +65,12 @@ class Decl:
     def level(self) -> int:
         """Indirection of the name's value: pointers plus (decaying) array dimensions."""
         return self.pointer + self.array
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A line of a C file the mapping could not place: reported, never dropped."""
+
+    file: str
+    line: int
+    reason: str

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tree_sitter import Language, Node, Parser, Query, Tree
 
+    from reviewbot.cmap.rows import Rows
+
 # Kernel annotations that tree-sitter-c does not know; they are blanked out (same width,
 # so columns stay put) before parsing, because they turn declarations into ERROR nodes.
 _ANNOTATION_WORDS = frozenset((
@@ -82,8 +84,8 @@ class CParser:
             self._queries[source] = q
         return q
 
-    def find(self, node: Node, types: tuple[str, ...],
-             rows: tuple[tuple[int, int], ...] | None = None) -> list[Node]:
+    def find(self, node: Node, types: tuple[str, ...], rows: Rows | None = None
+             ) -> list[Node]:
         """Every node of one of ``types`` under ``node`` (itself included), in document
         order (outer before inner); with ``rows`` (0-based (first, last) row ranges) only
         the nodes that overlap them. A query runs in C: much faster than walking

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from reviewbot.memo import derived
-
 if TYPE_CHECKING:
     from reviewbot.diff.model import Hunk
 
@@ -134,10 +132,7 @@ def starts_in_comment(lines: list[str]) -> bool:
 
 def scan_post_image(hunk: Hunk) -> tuple[ScannedLine, ...]:
     """``scan_lines`` of the hunk's post-image (context and added lines), starting in a
-    comment when ``starts_in_comment`` says so: worked out once per hunk (the C mapping
-    and STY002 both need it)."""
-    def scan() -> tuple[ScannedLine, ...]:
-        texts = [ln.text for ln in hunk.lines if ln.kind != "-"]
-        return tuple(scan_lines(texts, starts_in_comment(texts)))
-
-    return derived(hunk, "post_scan", scan, transient=True)
+    comment when ``starts_in_comment`` says so (the per-patch analysis keeps it: the C
+    mapping and the blank-line rules both read it)."""
+    texts = [ln.text for ln in hunk.lines if ln.kind != "-"]
+    return tuple(scan_lines(texts, starts_in_comment(texts)))

@@ -20,14 +20,14 @@ _HEADING_PARAM = re.compile(
 )
 
 
-def _type_text(node: Node) -> str:
+def type_text(node: Node) -> str:
     t = node.child_by_field_name("type")
     if t is None or t.text is None:
         return ""
     return " ".join(t.text.decode("utf-8", "replace").split())
 
 
-def _declarator_name(node: Node) -> tuple[str, int, int] | None:
+def declarator_name(node: Node) -> tuple[str, int, int] | None:
     """(name, pointer depth, array dimensions) of a declarator; None for functions."""
     pointer = array = 0
     cur: Node | None = node
@@ -50,15 +50,15 @@ def declarations(nodes: list[Node], rows: tuple[int | None, ...]) -> list[Decl]:
     declare, in order; line numbers come from ``rows``."""
     out: list[Decl] = []
     for node in nodes:
-        type_text = _type_text(node)
-        if not type_text:
+        kind = type_text(node)
+        if not kind:
             continue
         row = node.start_point[0]
         line = rows[row] if row < len(rows) else None
         for child in node.children_by_field_name("declarator"):
-            named = _declarator_name(child)
+            named = declarator_name(child)
             if named:
-                out.append(Decl(named[0], type_text, named[1], line or 0, named[2]))
+                out.append(Decl(named[0], kind, named[1], line or 0, named[2]))
     return out
 
 

@@ -21,7 +21,6 @@ from typing import Literal, NamedTuple
 
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.diff.seqmatch import opcodes
-from reviewbot.memo import derived
 from reviewbot.series.model import Patch
 
 _WORD_GAP = re.compile(r"(?<=\w)\s+(?=\w)")
@@ -70,8 +69,8 @@ def squash(text: str) -> str:
 
 
 def squashed(hunk: Hunk) -> tuple[str, ...]:
-    """``squash`` of every line of ``hunk``, in order (worked out once per hunk)."""
-    return derived(hunk, "squashed", lambda: tuple(squash(ln.text) for ln in hunk.lines))
+    """``squash`` of every line of ``hunk``, in order."""
+    return tuple(squash(ln.text) for ln in hunk.lines)
 
 
 def _rediff_keys(hunk: Hunk) -> list[str]:
@@ -122,11 +121,10 @@ def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
     return _edits(hunk, list(squashed(hunk)), merge_same=False)
 
 
-def _runs(hunk: Hunk) -> tuple[Edit, ...]:
+def edits(hunk: Hunk) -> tuple[Edit, ...]:
     """``hunk_edits`` with each run of consecutive "same" edits merged into one edit
-    (what ``_layout_changes`` and ``changes_code`` read is the same either way)."""
-    return derived(hunk, "runs", lambda: _edits(hunk, _rediff_keys(hunk), merge_same=True),
-                   transient=True)
+    (what ``layout_changes`` and ``changes_code`` read is the same either way)."""
+    return _edits(hunk, _rediff_keys(hunk), merge_same=True)
 
 
 def _edits(hunk: Hunk, keys: list[str], *, merge_same: bool) -> tuple[Edit, ...]:
@@ -137,17 +135,17 @@ def _edits(hunk: Hunk, keys: list[str], *, merge_same: bool) -> tuple[Edit, ...]
     post = [ln for ln in lines if ln.kind != "-"]
     a = [key for ln, key in zip(lines, keys, strict=True) if ln.kind != "+"]
     b = [key for ln, key in zip(lines, keys, strict=True) if ln.kind != "-"]
-    edits: list[Edit] = []
+    out: list[Edit] = []
     for op, i1, i2, j1, j2 in opcodes(a, b):
         olds, news = pre[i1:i2], post[j1:j2]
         if op != "equal":
             layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])
-            edits.append(Edit("layout" if layout else "code", tuple(olds), tuple(news)))
+            out.append(Edit("layout" if layout else "code", tuple(olds), tuple(news)))
         elif merge_same and [ln.text for ln in olds] == [ln.text for ln in news]:
-            edits.append(Edit("same", tuple(olds), tuple(news)))
+            out.append(Edit("same", tuple(olds), tuple(news)))
         else:
-            edits.extend(_equal_run(olds, news, merge_same))
-    return tuple(edits)
+            out.extend(_equal_run(olds, news, merge_same))
+    return tuple(out)
 
 
 def _equal_run(olds: list[Line], news: list[Line], merge_same: bool) -> list[Edit]:
@@ -226,17 +224,8 @@ def _blank_neighbour(change: LayoutChange) -> Line | None:
         (ln for ln in run if ln.kind == "-"), None)
 
 
-def layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
-    """The hunk's layout changes, in order (worked out once per hunk)."""
-    return derived(hunk, "layout_changes", lambda: _layout_changes(hunk), transient=True)
-
-
-def _layout_changes(hunk: Hunk) -> tuple[LayoutChange, ...]:
-    return _group(hunk, _runs(hunk))
-
-
-def _group(hunk: Hunk, edits: Sequence[Edit]) -> tuple[LayoutChange, ...]:
-    """The layout changes of ``edits`` (``hunk_edits``, or ``_runs``: the same result)."""
+def layout_changes(hunk: Hunk, edits: Sequence[Edit]) -> tuple[LayoutChange, ...]:
+    """The layout changes of the hunk's ``edits``, in order."""
     whole = not any(e.kind == "code" for e in edits)
     out: list[LayoutChange] = []
     i = 0
@@ -262,21 +251,14 @@ def _group(hunk: Hunk, edits: Sequence[Edit]) -> tuple[LayoutChange, ...]:
     return tuple(out)
 
 
-def changes_code(patch: Patch) -> bool:
-    """The patch changes some tokens somewhere (it is not a pure layout patch)."""
-    return any(e.kind == "code" for f in patch.files for h in f.hunks for e in _runs(h))
+def changes_code(edits: Sequence[Edit]) -> bool:
+    """Some edit changes tokens (the hunk is not a pure layout change)."""
+    return any(e.kind == "code" for e in edits)
 
 
 def announces_layout(patch: Patch) -> bool:
     """The subject or commit message says the patch changes whitespace or style."""
     return bool(_ANNOUNCED.search(patch.mail.subject.title + "\n" + patch.commit_message))
-
-
-def layout_changes_expected(patch: Patch) -> bool:
-    """Whitespace changes are the patch's purpose, so none of them is 'unrelated'
-    (worked out once per patch)."""
-    return derived(patch, "layout_changes_expected",
-                   lambda: not changes_code(patch) or announces_layout(patch))
 
 
 class Place(NamedTuple):

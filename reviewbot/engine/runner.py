@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
+from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.diff.model import Line
 from reviewbot.engine.check import Hit, render
-from reviewbot.engine.context import FileContext, PatchContext
-from reviewbot.engine.regexsafe import RegexTimeout
+from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
 from reviewbot.engine.schema import Match, Rule
 from reviewbot.findings import Finding
 
@@ -37,20 +37,19 @@ def _globs(globs: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(fnmatch.translate(g) for g in globs))
 
 
-def _keywords_present(rule: Rule, fc: FileContext) -> bool:
+def _keywords_present(rule: Rule, fc: FileAnalysis) -> bool:
     if not rule.keywords:
         return True
     texts = [ln.text for ln in fc.added_lines()]
     return any(k in t for t in texts for k in rule.keywords)
 
 
-def _regex_hits(ctx: PatchContext, match: Match, rule: Rule, fc: FileContext
+def _regex_hits(guard: RegexGuard, match: Match, rule: Rule, fc: FileAnalysis
                 ) -> Iterator[Hit]:
     """Lines of the rule's scope that match ``pattern`` and not ``not_pattern``.
 
     Searches run under the guard's time limit: a line that takes too long is skipped,
     and a rule that keeps timing out is dropped for the rest of the run."""
-    guard = ctx.regex
     kind = {"added": "+", "removed": "-", "context": " "}[match.scope]
     for hunk in fc.diff.hunks:
         for ln in hunk.lines:
@@ -89,13 +88,13 @@ def _removed_position(lines: Sequence[Line], removed: Line) -> int:
     return last_new + 1
 
 
-def _query_hits(ctx: PatchContext, match: Match, fc: FileContext) -> Iterable[Hit]:
+def _query_hits(patch: PatchAnalysis, match: Match, fc: FileAnalysis) -> Iterable[Hit]:
     if fc.map is None:
         return
     for mf in fc.map.fragments:
         ranges = mf.focus if mf.focus is not None else (None,)  # tree mode: the hunks
         matches = [m for rows in ranges
-                   for m in ctx.parser.matches(match.query, mf.root, rows)]
+                   for m in patch.parser.matches(match.query, mf.root, rows)]
         for _, captures in matches:
             targets = captures.get(match.capture)
             if not targets:
@@ -108,16 +107,17 @@ def _query_hits(ctx: PatchContext, match: Match, fc: FileContext) -> Iterable[Hi
             yield Hit(fc.path, line, tuple(values.items()))
 
 
-def _hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]:
+def _hits(patch: PatchAnalysis, guard: RegexGuard, rule: Rule, fc: FileAnalysis
+          ) -> Iterable[Hit]:
     if rule.check is not None:
-        return rule.check.function(ctx, fc, rule.params)
+        return rule.check.function(patch, fc, rule.params)
     assert rule.match is not None  # the loader gives every rule a check or a [match]
     if rule.match.engine == "regex":
-        return _regex_hits(ctx, rule.match, rule, fc)
-    return _query_hits(ctx, rule.match, fc)
+        return _regex_hits(guard, rule.match, rule, fc)
+    return _query_hits(patch, rule.match, fc)
 
 
-def _finding(rule: Rule, fc: FileContext, hit: Hit) -> Finding | None:
+def _finding(rule: Rule, fc: FileAnalysis, hit: Hit) -> Finding | None:
     if hit.side == "old":
         line = next((ln for h in fc.diff.hunks for ln in h.lines
                      if ln.kind == "-" and ln.old == hit.old_line), None)
@@ -142,17 +142,19 @@ def _finding(rule: Rule, fc: FileContext, hit: Hit) -> Finding | None:
     )
 
 
-def run_rules(rules: Sequence[Rule], ctx: PatchContext) -> list[Finding]:
-    """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order."""
+def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
+              ) -> list[Finding]:
+    """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order.
+    Regex rules search under ``guard``'s time limit (one guard per run)."""
     findings: list[Finding] = []
     for rule in rules:
         seen: set[tuple[str, int, str]] = set()
-        for fc in ctx.files:
+        for fc in patch.files:
             if fc.diff.is_binary or not path_matches(rule, fc.path):
                 continue
             if not _keywords_present(rule, fc):
                 continue
-            for hit in _hits(ctx, rule, fc):
+            for hit in _hits(patch, guard, rule, fc):
                 key = (hit.file, hit.line, hit.side)
                 if key in seen:
                     continue

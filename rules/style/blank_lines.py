@@ -12,32 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from reviewbot.cmap.scan import scan_post_image
-from reviewbot.diff.layout import (
-    LayoutChange,
-    Place,
-    is_blank,
-    layout_changes,
-    layout_changes_expected,
-    placement,
-)
-from reviewbot.diff.model import Hunk
+from reviewbot.analysis import FileAnalysis, HunkAnalysis, PatchAnalysis
+from reviewbot.diff.layout import LayoutChange, Place, is_blank, placement
 from reviewbot.engine.check import Hit
-from reviewbot.engine.context import FileContext, PatchContext
 
 BlankCase = Literal["double", "brace_open", "brace_close"]
 UnrelatedCase = Literal["hunk", "blank"]
 
 
-def blank_lines(hunk: Hunk) -> Iterator[tuple[int, BlankCase]]:
+def blank_lines(h: HunkAnalysis) -> Iterator[tuple[int, BlankCase]]:
     """(post-image line, case) for the added blank lines of ``hunk`` that layout alone
     makes stray: the first of two or more in a row, one right after a ``{``, one right
     before a ``}`` (in that order of precedence; comments do not count as code)."""
-    post = [ln for ln in hunk.lines if ln.kind != "-"]
+    post = [ln for ln in h.hunk.lines if ln.kind != "-"]
     blank = [is_blank(ln) for ln in post]
     if not any(blank):
         return
-    scanned = scan_post_image(hunk)
+    scanned = h.post_scan()
     reported_run = False
     for i, ln in enumerate(post):
         if not blank[i]:
@@ -58,24 +49,24 @@ def blank_lines(hunk: Hunk) -> Iterator[tuple[int, BlankCase]]:
             yield ln.new, "brace_close"
 
 
-def blank_line_hits(fc: FileContext, case: BlankCase) -> Iterator[Hit]:
+def blank_line_hits(file: FileAnalysis, case: BlankCase) -> Iterator[Hit]:
     """A Hit on every added blank line of ``case`` (``blank_lines``) in the file."""
-    for hunk in fc.diff.hunks:
-        for line, found in blank_lines(hunk):
+    for h in file.hunks:
+        for line, found in blank_lines(h):
             if found == case:
-                yield Hit(fc.path, line)
+                yield Hit(file.path, line)
 
 
-def unrelated_changes(ctx: PatchContext, fc: FileContext, case: UnrelatedCase
+def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedCase
                       ) -> Iterator[tuple[LayoutChange, Place]]:
     """Whitespace-only changes in code the patch does not otherwise touch, and where
     they are reported: a hunk made only of them (``hunk``), or blank lines inserted or
     removed between two unchanged lines, away from the patch's changes (``blank``).
     None in a patch whose purpose is layout (``layout_changes_expected``)."""
-    if layout_changes_expected(ctx.patch):
+    if patch.layout_changes_expected():
         return
-    for hunk in fc.diff.hunks:
-        for change in layout_changes(hunk):
+    for h in file.hunks:
+        for change in h.layout_changes():
             if change.whole_hunk:
                 found: UnrelatedCase = "hunk"
             elif change.blank_only and change.between_unchanged:

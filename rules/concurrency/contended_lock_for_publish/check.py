@@ -20,17 +20,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.access import LVALUES, call_name, compact, node_text, strip_parens
-from reviewbot.cmap.index import in_rows
 from reviewbot.cmap.locks import RELEASE
+from reviewbot.cmap.rows import in_rows
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import LockRegion
-    from reviewbot.engine.context import FileContext, PatchContext
 
 
 # Acquires that exclude every other holder (not read sides, not trylocks).
@@ -235,7 +235,7 @@ def _call_statement(node: Node) -> str:
 
 def _find(fmap: FileMap, mf: MappedFragment, region: LockRegion) -> Iterator[Node]:
     """The acquire statement of ``region`` in this fragment."""
-    rows = fmap.index.rows_of_spans(mf, [(region.start, region.start)])
+    rows = mf.rows_of_spans([(region.start, region.start)])
     if not rows:
         return
     overlaps = in_rows(rows)
@@ -291,9 +291,9 @@ def _values(region: LockRegion, loc: Node, know: Params) -> tuple[tuple[str, str
     return tuple(values.items())
 
 
-def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
     """Flag the acquire of a critical section that only tests and stores one location."""
-    fmap = fc.map
+    fmap = file.map
     if fmap is None:
         return []
     know = params
@@ -310,6 +310,6 @@ def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
                     continue
                 loc = _Analyzer(fmap, mf, know).section(body)
                 if loc is not None:
-                    out.append(Hit(fc.path, region.start, _values(region, loc, know)))
+                    out.append(Hit(file.path, region.start, _values(region, loc, know)))
     return out
 

@@ -27,30 +27,22 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.cmap.access import (
-    LVALUES,
-    Access,
-    accesses_of_key,
-    classify,
-    compact,
-    key_word,
-)
-from reviewbot.cmap.index import Rows, intersect, subtract
+from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, compact, key_word
+from reviewbot.cmap.rows import Rows, intersect, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
-from reviewbot.memo import derived
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
-    from reviewbot.engine.context import FileContext, PatchContext
 
 NODE_KINDS = LVALUES  # the locations a line reads or writes (``cmap.access``)
 How = Literal["lock", "rmw", "store"]
@@ -176,15 +168,15 @@ def is_store(node: Node, marked_reads: frozenset[str], marked_writes: frozenset[
 
 
 # where a store stands in the patch, for putting stores back in patch order: (file,
-# fragment, line) in a fragment whose rows have increasing lines, else (file, fragment,
-# position in that fragment's list)
+# fragment, line); a fragment's rows have increasing lines
 Place = tuple[int, int, int]
 Stores = dict[str, list[tuple[Place, "Evidence"]]]
 
 
 class Sharing:
     """The stores in the patch's visible code that show a location is shared, per
-    location key, worked out only as far as a reader needs them.
+    location key, worked out only as far as a reader needs them (one per patch, kept
+    by the patch's analysis).
 
     Every store of the patch's files counts, and a key is out when the location is
     anywhere a lock or an RCU pointer. Only two kinds of store can make a read race
@@ -194,11 +186,15 @@ class Sharing:
 
     The stores of the added functions are the same for every reader: they are found
     once, and each reader's own function adds only its other rows (a patch that adds
-    a thousand functions is not scanned a thousand times).
+    a thousand functions is not scanned a thousand times). Files and fragments are
+    known by their position in the patch (``i``) and in the file's map (``j``).
     """
 
-    def __init__(self, ctx: PatchContext, know: Knowledge) -> None:
-        self.ctx, self.know = ctx, know
+    def __init__(self, patch: PatchAnalysis, know: Knowledge) -> None:
+        self.patch, self.know = patch, know
+        # per file, per fragment: the accesses, each location's worked out once
+        self.accesses = [[FragmentAccesses(f.map, mf, *know.marked) for mf in f.map.fragments]
+                         if f.map is not None else [] for f in patch.files]
         self._added: Stores | None = None
         self._named: dict[tuple[str, str], Stores] = {}
         self._stores: dict[tuple[str, str, str], list[Evidence]] = {}
@@ -206,34 +202,42 @@ class Sharing:
         self._fns: dict[int, tuple[list[tuple[int, int]],
                                    dict[str, list[FunctionSpan]]]] = {}
         self._excluded: dict[str, bool] = {}
-        self._store_rows: dict[int, Rows | None] = {}
+        self._store_rows: dict[tuple[int, int], Rows | None] = {}
         self._locked: dict[int, set[int]] = {}
         self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
         self._none: bool | None = None
 
-    def store_rows(self, fmap: FileMap, mf: MappedFragment) -> Rows | None:
-        """The rows of ``mf`` where ``_evidence`` can find a store (None: any row).
+    def _maps(self) -> Iterator[tuple[int, FileAnalysis, FileMap]]:
+        for i, file in enumerate(self.patch.files):
+            if file.map is not None:
+                yield i, file, file.map
+
+    def store_rows(self, i: int, j: int) -> Rows | None:
+        """The rows of fragment ``j`` of file ``i`` where ``_evidence`` can find a store
+        (None: any row).
 
         A store is evidence only when it is a marked write (its macro's name is then in
         the fragment's text: any row) or made with a lock held: on a line strictly
         inside a lock region, or on the first visible line of one taken above. Tree
         mode adds regions per function (``expand``): any row there.
         """
-        key = id(mf)
-        if key in self._store_rows:
-            return self._store_rows[key]
+        if (i, j) in self._store_rows:
+            return self._store_rows[(i, j)]
+        fmap = self.patch.files[i].map
+        assert fmap is not None
+        mf = fmap.fragments[j]
         rows: Rows | None = None
         text = mf.fragment.text
         if fmap.expand is None and not any(w in text for w in self.know.all_writes):
-            rows = fmap.index.rows_of_lines(mf, self._locked_lines(fmap))
-        self._store_rows[key] = rows
+            rows = mf.rows_of_lines(self._locked_lines(i, fmap))
+        self._store_rows[(i, j)] = rows
         return rows
 
-    def _locked_lines(self, fmap: FileMap) -> set[int]:
-        """The lines of ``fmap`` run with a (protecting) lock held, or taken above."""
-        found = self._locked.get(id(fmap))
+    def _locked_lines(self, i: int, fmap: FileMap) -> set[int]:
+        """The lines of file ``i`` run with a (protecting) lock held, or taken above."""
+        found = self._locked.get(i)
         if found is None:
-            found = self._locked[id(fmap)] = set()
+            found = self._locked[i] = set()
             for r in fmap.locks:
                 if r.lock not in self.know.unprotecting_locks:
                     found.update(r.held_lines())
@@ -248,23 +252,20 @@ class Sharing:
 
     def _evidence_keys(self) -> frozenset[str] | None:
         found: set[str] = set()
-        for fc in self.ctx.files:
-            fmap = fc.map
-            if fmap is None:
-                continue
+        for i, file, fmap in self._maps():
             if fmap.expand is not None:
                 return None
-            for mf in fmap.fragments:
+            for j, mf in enumerate(fmap.fragments):
                 if mf.focus is not None:
                     return None
-                rows = self.store_rows(fmap, mf)
+                rows = self.store_rows(i, j)
                 if rows == ():
                     continue
                 # only a store can be evidence (``_evidence``): the other location
                 # expressions are not worked out into accesses
-                stored = fmap.index.accesses_where(mf, *self.know.marked, rows, self._is_store)
+                stored = self.accesses[i][j].where(rows, self._is_store)
                 found.update(a.key for a in stored
-                             if _evidence(fmap, fc.path, a, self.know) is not None)
+                             if _evidence(fmap, file.path, a, self.know) is not None)
         return frozenset(found)
 
     def _is_store(self, node: Node) -> bool:
@@ -273,8 +274,8 @@ class Sharing:
     def none_possible(self) -> bool:
         """No row of the patch's files can hold a store that is evidence."""
         if self._none is None:
-            self._none = all(self.store_rows(fc.map, mf) == () for fc in self.ctx.files
-                             if fc.map is not None for mf in fc.map.fragments)
+            self._none = all(self.store_rows(i, j) == () for i, _, fmap in self._maps()
+                             for j in range(len(fmap.fragments)))
         return self._none
 
     def stores(self, path: str, function: str, key: str) -> list[Evidence]:
@@ -294,46 +295,34 @@ class Sharing:
 
     def _scan(self, path: str | None, function: str | None) -> Stores:
         """With no ``function``: the stores in the functions the patch adds. Else the
-        stores in ``function`` of ``path`` on rows no added function holds; a fragment
-        whose rows do not have increasing lines is scanned here whole (its added
-        functions included, so its stores keep their order)."""
+        stores in ``function`` of ``path`` on rows no added function holds."""
         out: Stores = {}
-        for i, fc in enumerate(self.ctx.files):
-            fmap = fc.map
-            if fmap is None:
-                continue
-            added, by_name = self._functions(i)
-            named = [] if function is None or fc.path != path else [
+        for i, file, fmap in self._maps():
+            added, by_name = self._functions(i, fmap)
+            named = [] if function is None or file.path != path else [
                 (fn.start, fn.end) for fn in by_name.get(function, ()) if not fmap.adds(fn)]
             if not (added or named):
                 continue
             for j, mf in enumerate(fmap.fragments):
-                ordered = fmap.index.lines_increase(mf)
-                if function is None:
-                    rows = self._added_rows(i, j, added) if ordered else ()
-                elif ordered:
-                    rows = subtract(fmap.index.rows_of_spans(mf, named),
-                                    self._added_rows(i, j, added))
-                else:
-                    rows = fmap.index.rows_of_spans(mf, added + named)
-                possible = self.store_rows(fmap, mf)
+                rows = self._added_rows(i, j, mf, added)
+                if function is not None:
+                    rows = subtract(mf.rows_of_spans(named), rows)
+                possible = self.store_rows(i, j)
                 if possible is not None:
                     rows = intersect(rows, possible)
                 if not rows:
                     continue
-                found = fmap.index.accesses(mf, *self.know.marked, rows)
-                for n, a in enumerate(found):
-                    e = _evidence(fmap, fc.path, a, self.know)
+                for a in self.accesses[i][j].on_rows(rows):
+                    e = _evidence(fmap, file.path, a, self.know)
                     if e is not None:
-                        out.setdefault(a.key, []).append(((i, j, a.line if ordered else n), e))
+                        out.setdefault(a.key, []).append(((i, j, a.line), e))
         return out
 
-    def _functions(self, i: int) -> tuple[list[tuple[int, int]], dict[str, list[FunctionSpan]]]:
+    def _functions(self, i: int, fmap: FileMap
+                   ) -> tuple[list[tuple[int, int]], dict[str, list[FunctionSpan]]]:
         """File ``i``'s added functions' spans, and its functions by name (in order)."""
         found = self._fns.get(i)
         if found is None:
-            fmap = self.ctx.files[i].map
-            assert fmap is not None
             by_name: dict[str, list[FunctionSpan]] = {}
             for fn in fmap.functions:
                 by_name.setdefault(fn.name, []).append(fn)
@@ -341,13 +330,12 @@ class Sharing:
                                      if fmap.adds(fn)], by_name)
         return found
 
-    def _added_rows(self, i: int, j: int, spans: list[tuple[int, int]]) -> Rows:
+    def _added_rows(self, i: int, j: int, mf: MappedFragment,
+                    spans: list[tuple[int, int]]) -> Rows:
         """The rows of fragment ``j`` of file ``i`` in functions the patch adds."""
         found = self._rows.get((i, j))
         if found is None:
-            fmap = self.ctx.files[i].map
-            assert fmap is not None
-            found = self._rows[(i, j)] = fmap.index.rows_of_spans(fmap.fragments[j], spans)
+            found = self._rows[(i, j)] = mf.rows_of_spans(spans)
         return found
 
     def excluded(self, key: str) -> bool:
@@ -356,15 +344,9 @@ class Sharing:
         if found is None:
             found = self._excluded[key] = any(
                 a.kind == "lock" or (a.kind == "marked_write" and a.via in self.know.rcu_writes)
-                for fc in self.ctx.files if fc.map is not None
-                for mf in fc.map.fragments for a in self._of_key(fc.map, mf, key))
+                for i, _, _ in self._maps() for frag in self.accesses[i]
+                for a in frag.of_key(key))
         return found
-
-    def _of_key(self, fmap: FileMap, mf: MappedFragment, key: str) -> list[Access]:
-        found = accesses_of_key(fmap, mf, key, *self.know.marked)
-        if found is not None:
-            return found
-        return [a for a in fmap.index.accesses(mf, *self.know.marked) if a.key == key]
 
 
 def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
@@ -426,14 +408,14 @@ def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
     return " " + render(know.paired_store, {"lock": plain.lock, "where": where})
 
 
-def _added_reads(fmap: FileMap, know: Knowledge) -> list[Access]:
+def _added_reads(fmap: FileMap, frags: list[FragmentAccesses]) -> list[Access]:
     """Plain reads of shared-looking locations on added lines, in source order."""
-    return [a for mf in fmap.fragments
-            for a in fmap.index.accesses(mf, *know.marked, fmap.index.added_rows(mf))
+    return [a for frag in frags for a in frag.on_rows(frag.mf.added_rows)
             if a.kind == "read" and not a.local and a.line in fmap.added]
 
 
-def _added_reads_of(fmap: FileMap, know: Knowledge, keys: frozenset[str]) -> list[Access]:
+def _added_reads_of(fmap: FileMap, frags: list[FragmentAccesses], keys: frozenset[str]
+                    ) -> list[Access]:
     """The reads of ``_added_reads`` whose key is one of ``keys``, in the same order.
 
     An access spells its key's word (``key_word``) in its text, blanks dropped: only
@@ -441,33 +423,22 @@ def _added_reads_of(fmap: FileMap, know: Knowledge, keys: frozenset[str]) -> lis
     them when a key has no word)."""
     words = {key_word(k) for k in keys}
     if None in words:
-        return [a for a in _added_reads(fmap, know) if a.key in keys]
+        return [a for a in _added_reads(fmap, frags) if a.key in keys]
 
     def spells(node: Node) -> bool:
         text = compact(node)
         return any(w in text for w in words if w is not None)
 
-    index = fmap.index
-    return [a for mf in fmap.fragments
-            for a in index.accesses_where(mf, *know.marked, index.added_rows(mf), spells)
+    return [a for frag in frags for a in frag.where(frag.mf.added_rows, spells)
             if a.key in keys and a.kind == "read" and not a.local and a.line in fmap.added]
 
 
-def _sharing(ctx: PatchContext, params: Params) -> Sharing:
-    """The patch's ``Sharing``: one for all the files of the patch."""
-    kept: dict[int, tuple[Params, Sharing]] = derived(ctx, "lockless_read_sharing", dict)
-    found = kept.get(id(params))
-    if found is None or found[0] is not params:
-        found = kept[id(params)] = (params, Sharing(ctx, knowledge(params)))
-    return found[1]
-
-
-def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
     """Flag the first plain lockless read per function of a concurrently written location."""
-    fmap = fc.map
+    fmap = file.map
     if fmap is None:
         return []
-    sharing = _sharing(ctx, params)
+    sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
     know = sharing.know
     if sharing.none_possible():  # no store anywhere can make a read race
         return []
@@ -475,7 +446,8 @@ def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
     if keys is not None and not keys:
         return []
     # a read of a key no store has finds no store (``stores``): only the others count
-    reads = _added_reads(fmap, know) if keys is None else _added_reads_of(fmap, know, keys)
+    frags = sharing.accesses[patch.files.index(file)]
+    reads = _added_reads(fmap, frags) if keys is None else _added_reads_of(fmap, frags, keys)
     if not reads:
         return []
     out: list[Hit] = []
@@ -489,7 +461,7 @@ def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
         fn = fmap.function_at(a.line)
         if fn is None or (fn.name, a.key) in reported:
             continue
-        stores = sharing.stores(fc.path, fn.name, a.key)
+        stores = sharing.stores(file.path, fn.name, a.key)
         if not stores or _held(fmap, a.line, know):
             continue
         if fn not in quiet:
@@ -498,13 +470,13 @@ def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
             continue
         if fn not in acquires:
             acquires[fn] = _acquires(fmap, fn, know)
-        reader = Reader(a, fn, fc.path, acquires[fn],
+        reader = Reader(a, fn, file.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
         found = relevant(stores, reader)
         if not found or sharing.excluded(a.key):
             continue
         reported.add((fn.name, a.key))
-        out.append(Hit(fc.path, a.line, (("location", a.text),
-                                         ("evidence", found[0].describe(fc.path)),
+        out.append(Hit(file.path, a.line, (("location", a.text),
+                                         ("evidence", found[0].describe(file.path)),
                                          ("paired", _paired(know, found, reader)))))
     return out

@@ -23,8 +23,8 @@ from reviewbot.engine.params import Names
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
-    from reviewbot.engine.context import FileContext, PatchContext
 
 # where a literal offset can be: ``E + N``, ``E[N]``, ``E += N`` (see ``_offset``)
 NODE_KINDS = ("binary_expression", "subscript_expression", "assignment_expression")
@@ -62,9 +62,9 @@ class Knowledge:
     max_quiet: int
 
 
-def knowledge(ctx: PatchContext, params: Params) -> Knowledge:
+def knowledge(patch: PatchAnalysis, params: Params) -> Knowledge:
     """What the params say, and the functions of the patch that return a struct page *."""
-    own = {fn.name for fc in ctx.files if fc.map is not None for fn in fc.map.functions
+    own = {fn.name for file in patch.files if file.map is not None for fn in file.map.functions
            if "page" in fn.signature and fn.name in fn.signature  # cheap filter first
            and re.search(rf"\bstruct\s+page\s*\*\s*{re.escape(fn.name)}\s*\(", fn.signature)}
     return Knowledge(params.page_accessors | own, params.page_globals,
@@ -188,37 +188,37 @@ def _offset(cur: Node) -> tuple[Node, Node] | None:
     return None
 
 
-def _hits(fc: FileContext, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
-    assert fc.map is not None
-    types = PageTypes(fc.map, mf, know)
+def _hits(file: FileAnalysis, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
+    assert file.map is not None
+    types = PageTypes(file.map, mf, know)
     # a literal on an added line: only the parts of the tree holding added lines that
     # have a digit (every number literal has one; blanking annotations adds none)
-    visible = fc.map.text
-    digits = [n for n in fc.map.added if _DIGIT.search(visible.get(n, "0"))]
-    rows = fc.map.index.rows_of_lines(mf, digits)
+    visible = file.map.text
+    digits = [n for n in file.map.added if _DIGIT.search(visible.get(n, "0"))]
+    rows = mf.rows_of_lines(digits)
     for expr, literal in filter(None, map(_offset, mf.nodes(NODE_KINDS, rows))):
         value = int_literal(literal)
         if value is None or value <= know.max_quiet:
             continue
         line = mf.line_of(literal.start_point[0])
-        if line is None or line not in fc.map.added:
+        if line is None or line not in file.map.added:
             continue
         if types.level(expr) != 1:
             continue
         text = node_text(expr)
         shown = text if len(text) <= 60 else text[:57] + "..."
-        yield Hit(fc.path, line, (("offset", compact(literal)), ("expr", shown)))
+        yield Hit(file.path, line, (("offset", compact(literal)), ("expr", shown)))
 
 
-def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
     """Flag ``struct page *`` arithmetic or indexing with a literal above max_quiet_offset."""
-    if fc.map is None:
+    if file.map is None:
         return []
-    know = knowledge(ctx, params)
+    know = knowledge(patch, params)
     out: list[Hit] = []
     seen: set[int] = set()
-    for mf in fc.map.fragments:
-        for hit in _hits(fc, mf, know):
+    for mf in file.map.fragments:
+        for hit in _hits(file, mf, know):
             if hit.line not in seen:
                 seen.add(hit.line)
                 out.append(hit)

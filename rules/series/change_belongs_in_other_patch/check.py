@@ -14,19 +14,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewbot.diff.layout import (
-    LayoutChange,
-    layout_changes,
-    layout_changes_expected,
-    placement,
-    squash,
-    squashed,
-)
+from reviewbot.analysis import PostImage
+from reviewbot.diff.layout import LayoutChange, placement, squash
 from reviewbot.engine.check import Hit, render
 
 if TYPE_CHECKING:
-    from reviewbot.diff.model import FileDiff
-    from reviewbot.engine.context import FileContext, PatchContext
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
 
 
 @dataclass(frozen=True)
@@ -82,29 +75,29 @@ def _matches_at(texts: list[str], added: list[bool], i: int, want: _Wanted) -> b
     return _distinctive("".join(replaced)) or framed
 
 
-def added_by(fdiff: FileDiff, change: LayoutChange) -> bool:
-    """``fdiff`` (an earlier patch's change to the same file) added the lines ``change``
-    re-formats: they appear there as added lines, between the same neighbours."""
+def added_by(hunks: tuple[PostImage, ...], change: LayoutChange) -> bool:
+    """An earlier patch's change to the same file (the squashed post-images of its
+    ``hunks``) added the lines ``change`` re-formats: they appear there as added lines,
+    between the same neighbours."""
     n = len(change.pre)
     want = _Wanted(change)
-    for hunk in fdiff.hunks:
-        texts = [t for ln, t in zip(hunk.lines, squashed(hunk), strict=True) if ln.kind != "-"]
-        added = [ln.kind == "+" for ln in hunk.lines if ln.kind != "-"]
+    for texts_, added_ in hunks:
+        texts, added = list(texts_), list(added_)
         start = 1 if n == 0 else 0
         if any(_matches_at(texts, added, i, want) for i in range(start, len(texts) - n + 1)):
             return True
     return False
 
 
-def source_patch(ctx: PatchContext, fc: FileContext, change: LayoutChange) -> int | None:
+def source_patch(patch: PatchAnalysis, file: FileAnalysis, change: LayoutChange) -> int | None:
     """The index of the latest earlier patch in the input that added the changed lines."""
-    names = {fc.diff.new_path, fc.diff.old_path} - {None}
-    for earlier in reversed(ctx.earlier):
-        if earlier.skipped:
+    names = {file.diff.new_path, file.diff.old_path} - {None}
+    for earlier in reversed(patch.earlier()):
+        if earlier.patch.skipped:
             continue
-        for fdiff in earlier.files:
-            if fdiff.new_path in names and added_by(fdiff, change):
-                return earlier.index
+        for k, fdiff in enumerate(earlier.patch.files):
+            if fdiff.new_path in names and added_by(earlier.squashed(k), change):
+                return earlier.patch.index
     return None
 
 
@@ -114,22 +107,22 @@ def _size(change: LayoutChange) -> str:
     return f"This {word}-line change" if n == 1 else f"Those {word}-line changes"
 
 
-def _candidates(fc: FileContext) -> Iterator[LayoutChange]:
-    for hunk in fc.diff.hunks:
-        for change in layout_changes(hunk):
+def _candidates(file: FileAnalysis) -> Iterator[LayoutChange]:
+    for h in file.hunks:
+        for change in h.layout_changes():
             if not change.whole_hunk and (change.reindent_only or change.touches_code):
                 continue  # re-indented or re-aligned for a change in the same hunk
             yield change
 
 
-def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
     """Flag layout-only changes to lines an earlier patch of the series added."""
-    present = {p.index for p in ctx.series.patches}
-    earlier_missing = any(i not in present for i in range(1, ctx.patch.index))
-    unnumbered_ok = earlier_missing and not layout_changes_expected(ctx.patch)
+    present = {p.index for p in patch.series.patches}
+    earlier_missing = any(i not in present for i in range(1, patch.patch.index))
+    unnumbered_ok = earlier_missing and not patch.layout_changes_expected()
     out: list[Hit] = []
-    for change in _candidates(fc):
-        number = source_patch(ctx, fc, change)
+    for change in _candidates(file):
+        number = source_patch(patch, file, change)
         if number is not None:
             values = {"patch": str(number), "change": _size(change)}
             msg, reply = params.numbered_message, params.numbered_reply
@@ -142,6 +135,6 @@ def check(ctx: PatchContext, fc: FileContext, params: Params) -> Iterable[Hit]:
         values["reply"] = render(reply, values)
         where = placement(change)
         if where is not None:
-            out.append(Hit(fc.path, where.line, tuple(values.items()), where.side,
+            out.append(Hit(file.path, where.line, tuple(values.items()), where.side,
                            where.old_line))
     return out

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.engine.check import Hit
-from reviewbot.engine.context import FileContext, PatchContext
 from reviewbot.engine.params import NoParams
 
 from ..blank_lines import blank_line_hits
 
 
-def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag an added blank line that follows a line ending in ``{``."""
-    return list(blank_line_hits(fc, "brace_open"))
+    return list(blank_line_hits(file, "brace_open"))

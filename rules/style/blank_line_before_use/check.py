@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from reviewbot.cmap.index import row_filter
+from reviewbot.cmap.rows import row_filter
 from reviewbot.diff.layout import squash
 from reviewbot.engine.check import Hit
 from reviewbot.engine.params import NoParams
@@ -19,9 +19,9 @@ from reviewbot.engine.params import NoParams
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import MappedFragment
-    from reviewbot.cmap.index import Rows
-    from reviewbot.engine.context import FileContext, PatchContext
+    from reviewbot.cmap.rows import Rows
 
 # Calls that wrap a result check without changing what is checked.
 _CHECK_WRAPPERS = frozenset({"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "IS_ERR",
@@ -170,24 +170,24 @@ def _use_pairs(mf: MappedFragment, rows: Rows | None = None
                 yield a.end_point[0] + 1, a, b
 
 
-def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
+def _use_hits(file: FileAnalysis) -> dict[int, dict[str, str]]:
     """Added blank lines that separate a computation from its consumer, by line number."""
-    assert fc.map is not None
+    assert file.map is not None
     out: dict[int, dict[str, str]] = {}
-    text = fc.map.text
-    blanks = [n for n in fc.map.added if not text.get(n, "x").strip()]
+    text = file.map.text
+    blanks = [n for n in file.map.added if not text.get(n, "x").strip()]
     if not blanks:
         return out
-    for mf in fc.map.fragments:
+    for mf in file.map.fragments:
         # the blank row is an added blank line, and the block whose two statements it
         # separates holds it: only the blocks holding added blank lines (a blank row
         # lies between two statements of one block at most)
-        rows = fc.map.index.rows_of_lines(mf, blanks)
+        rows = mf.rows_of_lines(blanks)
         if not rows:
             continue
         for row, a, b in _use_pairs(mf, rows):
             line = mf.line_of(row)
-            if line is None or line not in fc.map.added or fc.map.text.get(line, "x").strip():
+            if line is None or line not in file.map.added or file.map.text.get(line, "x").strip():
                 continue
             assign = _assignment(a)
             assert assign is not None
@@ -198,9 +198,9 @@ def _use_hits(fc: FileContext) -> dict[int, dict[str, str]]:
     return out
 
 
-def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag added blank lines between a computation and its consumer."""
-    if fc.map is None:
+    if file.map is None:
         return []
-    return [Hit(fc.path, line, tuple(values.items()))
-            for line, values in sorted(_use_hits(fc).items())]
+    return [Hit(file.path, line, tuple(values.items()))
+            for line, values in sorted(_use_hits(file).items())]

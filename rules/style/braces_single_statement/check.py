@@ -12,9 +12,9 @@ from reviewbot.engine.params import NoParams
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import MappedFragment
-    from reviewbot.cmap.index import Rows
-    from reviewbot.engine.context import FileContext, PatchContext
+    from reviewbot.cmap.rows import Rows
 
 LOOPS = ("for_statement", "while_statement", "do_statement")
 # statements that may hold a single-statement block: if/else chains, loops, and
@@ -108,24 +108,24 @@ def _flag_row(node: Node) -> int:
     return node.start_point[0]
 
 
-def _hits(mf: MappedFragment, fc: FileContext) -> Iterable[Hit]:
-    assert fc.map is not None
+def _hits(mf: MappedFragment, file: FileAnalysis) -> Iterable[Hit]:
+    assert file.map is not None
     # the flagged line must be added: only constructs overlapping added rows
-    for node, construct in _candidates(mf, fc.map.index.added_rows(mf)):
+    for node, construct in _candidates(mf, mf.added_rows):
         line = mf.line_of(_flag_row(node))
-        if line is None or line not in fc.map.added:
+        if line is None or line not in file.map.added:
             continue
-        yield Hit(fc.path, line, (("construct", construct),))
+        yield Hit(file.path, line, (("construct", construct),))
 
 
-def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag ``if``/``else``/loop bodies braced around exactly one simple statement."""
-    if fc.map is None:
+    if file.map is None:
         return []
     seen: set[int] = set()
     out: list[Hit] = []
-    for mf in fc.map.fragments:
-        for hit in _hits(mf, fc):
+    for mf in file.map.fragments:
+        for hit in _hits(mf, file):
             if hit.line not in seen:
                 seen.add(hit.line)
                 out.append(hit)

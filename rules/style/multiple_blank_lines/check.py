@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.diff.layout import is_blank
 from reviewbot.engine.check import Hit
-from reviewbot.engine.context import FileContext, PatchContext
 from reviewbot.engine.params import NoParams
 
 from ..blank_lines import blank_line_hits
 
 
-def _removed_double(fc: FileContext) -> Iterator[Hit]:
+def _removed_double(file: FileAnalysis) -> Iterator[Hit]:
     """A removal that leaves two blank lines next to each other: on the removed line."""
-    for hunk in fc.diff.hunks:
+    for hunk in file.diff.hunks:
         post = [ln for ln in hunk.lines if ln.kind != "-"]
         if len(post) == len(hunk.lines):
             continue  # nothing removed
@@ -27,9 +27,9 @@ def _removed_double(fc: FileContext) -> Iterator[Hit]:
             lo, hi = hunk.lines.index(post[i - 1]), hunk.lines.index(post[i])
             removed = [ln for ln in hunk.lines[lo + 1:hi] if ln.kind == "-"]
             if removed:
-                yield Hit(fc.path, post[i].new or 0, (), "old", removed[0].old)
+                yield Hit(file.path, post[i].new or 0, (), "old", removed[0].old)
 
 
-def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag runs of blank lines: added ones first, then those a removal leaves."""
-    return [*blank_line_hits(fc, "double"), *_removed_double(fc)]
+    return [*blank_line_hits(file, "double"), *_removed_double(file)]

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.engine.check import Hit
-from reviewbot.engine.context import FileContext, PatchContext
 from reviewbot.engine.params import NoParams
 
 from ..blank_lines import unrelated_changes
 
 
-def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag a blank line inserted or removed between two unchanged lines."""
-    return [Hit(fc.path, where.line, (("done", "removed" if where.side == "old" else "added"),),
+    return [Hit(file.path, where.line, (("done", "removed" if where.side == "old" else "added"),),
                 where.side, where.old_line)
-            for _, where in unrelated_changes(ctx, fc, "blank")]
+            for _, where in unrelated_changes(patch, file, "blank")]

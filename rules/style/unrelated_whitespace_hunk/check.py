@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.engine.check import Hit
-from reviewbot.engine.context import FileContext, PatchContext
 from reviewbot.engine.params import NoParams
 
 from ..blank_lines import unrelated_changes
 
 
-def check(ctx: PatchContext, fc: FileContext, params: NoParams) -> Iterable[Hit]:
+def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag each hunk made only of whitespace changes, on its first changed line."""
-    return [Hit(fc.path, where.line, (), where.side, where.old_line)
-            for _, where in unrelated_changes(ctx, fc, "hunk")]
+    return [Hit(file.path, where.line, (), where.side, where.old_line)
+            for _, where in unrelated_changes(patch, file, "hunk")]
