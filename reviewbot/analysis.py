@@ -12,8 +12,7 @@ compares with).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap
@@ -100,13 +99,12 @@ class FileAnalysis:
         return self._by_new.get(number)
 
 
-@dataclass(frozen=True)
-class EarlierPatch:
+class EarlierPatch(NamedTuple):
     """A patch of the series before the one under review, as a check sees it."""
 
     patch: Patch
     position: int  # in ``Series.patches``
-    series: SeriesAnalysis = field(repr=False, compare=False)
+    series: SeriesAnalysis
 
     def squashed(self, file: int) -> tuple[PostImage, ...]:
         """The post-images of the hunks of ``patch.files[file]`` (kept by the series)."""

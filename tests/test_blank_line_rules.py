@@ -15,7 +15,6 @@ from reviewbot.config import Settings
 from reviewbot.diff.layout import (
     announces_layout,
     edits,
-    hunk_edits,
     layout_changes,
     same_tokens,
     squash,
@@ -100,7 +99,7 @@ diff --git a/a.c b/a.c
  }
 """
     hunk = parse_diff(diff, 1)[0].hunks[0]
-    kinds = [e.kind for e in hunk_edits(hunk)]
+    kinds = [e.kind for e in edits(hunk)]
     assert "code" in kinds and "layout" in kinds
     (change,) = layout_changes(hunk, edits(hunk))
     assert [ln.text for ln in change.pre] == ["", "\tstart += RESERVE;"]

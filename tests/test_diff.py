@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from reviewbot.diff.parse import parse_diff, split_body
+import pytest
+
+from reviewbot.diff.parse import DiffError, parse_diff, split_body
 from reviewbot.series.build import make_patch
 from reviewbot.series.mail import parse_mail
 
@@ -105,3 +107,41 @@ def test_patch_as_attachment() -> None:
            "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n--XX--\n")
     patch = make_patch(parse_mail(raw.encode()), 1, 1, 1)
     assert patch.skipped is None and patch.files[0].path == "a.c"
+
+
+HEAD = "diff --git a/mm/x.c b/mm/x.c\nindex 1111111..2222222 100644\n--- a/mm/x.c\n+++ b/mm/x.c\n"
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    (HEAD + "@@ -1,2 +1,2 @@ int f(void)\n a\n-b\n+c\n", [" a", "-b", "+c"]),
+    (HEAD + "@@ -1,2 +1,2 @@\n a\r\n-b\r\n+c\r\n", [" a", "-b", "+c"]),  # CRLF
+    (HEAD + "@@ -1,2 +1,3 @@\n a\n\n+c\n-- \n2.43.0\n\n", [" a", " ", "+c"]),  # bare newline
+    (HEAD + "@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n"
+            "\\ No newline at end of file\n", ["-a", "+b"]),
+    (HEAD + "@@ -1,2 +1,2 @@\n a\n-b\n+c", [" a", "-b", "+c"]),  # no final newline
+    (HEAD + "@@ -1,1 +1,1 @@\n a\r-b\n", [" a\r-b"]),  # a bare CR inside a line
+    ("diff --git a/x.sh b/x.sh\nold mode 100644\nnew mode 100755\n" + HEAD
+     + "@@ -1 +1 @@\n-a\n+b\n", ["-a", "+b"]),  # a mode change (no hunks), then a file
+])
+def test_diff_lines(text: str, lines: list[str]) -> None:
+    files = parse_diff(text, 7)
+    got = [ln.kind + ln.text for f in files for h in f.hunks for ln in h.lines]
+    assert got == lines
+    first = files[-1].hunks[0]
+    assert first.lines[0].patch_line == 7 + text.split("\n").index(
+        next(x for x in text.split("\n") if x.startswith("@@"))) + 1
+
+
+def test_hunk_counts_say_where_a_hunk_ends() -> None:
+    with pytest.raises(DiffError):  # shorter than its header says
+        parse_diff(HEAD + "@@ -1,3 +1,2 @@\n a\n-b\n+c\n")
+    (longer,) = parse_diff(HEAD + "@@ -1,1 +1,1 @@\n a\n-b\n+c\n")  # the rest is no hunk
+    assert [ln.kind + ln.text for h in longer.hunks for ln in h.lines] == [" a"]
+
+
+def test_quoted_paths_and_bare_diffs() -> None:
+    (quoted,) = parse_diff('diff --git "a/x y.c" "b/x y.c"\n--- "a/x y.c"\n'
+                           '+++ "b/x y.c"\n@@ -1 +1 @@\n-a\n+b\n')
+    assert quoted.path == "x y.c"
+    (bare,) = parse_diff("--- x.c\n+++ x.c\n@@ -1 +1 @@\n-a\n+b\n")
+    assert bare.path == "x.c" and [ln.text for ln in bare.hunks[0].lines] == ["a", "b"]

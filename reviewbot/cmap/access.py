@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from reviewbot.cmap.filemap import FileMap, MappedFragment
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
@@ -38,8 +37,7 @@ _STATEMENT_END = ("expression_statement", "declaration", "return_statement", "if
                   "compound_statement", "init_declarator")
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(NamedTuple):
     """One mention of a location on one post-image line."""
 
     text: str  # as written, blanks collapsed: "NODE_DATA(node)->vmemmap_tails[idx]"

@@ -10,15 +10,14 @@ would collide gets none and is left out of the view).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reviewbot.diff.model import FileDiff
 
 SEARCH_LIMIT = 100_000  # lines away from the expected place a hunk is looked for
 
 
-@dataclass(frozen=True)
-class LineMap:
+class LineMap(NamedTuple):
     """Real (file) line numbers -> the patch's post-image numbers, both 1-based."""
 
     patch_of_real: tuple[int | None, ...] | None  # index 0 unused; None: identity

@@ -43,14 +43,13 @@ def _braces(text: str) -> tuple[int, int, int]:
 
 
 def scan_line(text: str, in_comment: bool) -> ScannedLine:
-    """Blank comments and literals of one line; count braces.
+    """Blank comments and literals of one line; count braces (``scan_lines``)."""
+    return scan_lines([text], in_comment)[0]
 
-    Plain code (most lines) takes a fast path; otherwise the line is walked from one
-    special character (``/ " ' { }``) to the next with a regex, never char by char.
-    """
-    if not in_comment and "/" not in text and '"' not in text and "'" not in text:
-        opens, closes, low = _braces(text)
-        return ScannedLine(text, opens, closes, low, False)
+
+def _scan_special(text: str, in_comment: bool) -> ScannedLine:
+    """``scan_line`` of a line that is in a comment or holds ``/``, ``"`` or ``'``: it is
+    walked from one special character to the next with a regex, never char by char."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -96,24 +95,20 @@ def scan_line(text: str, in_comment: bool) -> ScannedLine:
 
 
 def scan_lines(lines: list[str], in_comment: bool = False) -> list[ScannedLine]:
-    """``scan_line`` of each line in turn; plain code lines (most) take ``scan_line``'s
-    fast path inline, without a call per line."""
+    """Each line with its comments and string/char literals blanked, and its braces
+    counted, starting where the line before ended (``in_comment``). Plain code, most
+    lines, needs no blanking: only its braces are counted."""
     out: list[ScannedLine] = []
     append = out.append
+    make = ScannedLine._make  # (without the call through the generated __new__)
     for text in lines:
         if not in_comment and "/" not in text and '"' not in text and "'" not in text:
-            if "}" not in text:
-                append(_new(ScannedLine, (text, text.count("{"), 0, 0, False)))
-            else:
-                append(_new(ScannedLine, (text, *_braces(text), False)))
+            append(make((text, *_braces(text), False)))
             continue
-        s = scan_line(text, in_comment)
+        s = _scan_special(text, in_comment)
         in_comment = s.in_comment_after
         append(s)
     return out
-
-
-_new = tuple.__new__  # ScannedLine(...) without the call through its generated __new__
 
 
 def starts_in_comment(lines: list[str]) -> bool:

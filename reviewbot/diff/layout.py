@@ -14,46 +14,27 @@ order). Everything else is a *code* change. Consecutive layout edits form one
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from reviewbot.diff.model import Hunk, Line
-from reviewbot.diff.seqmatch import opcodes
 from reviewbot.series.model import Patch
 
-_WORD_GAP = re.compile(r"(?<=\w)\s+(?=\w)")
-_SPACE = re.compile(r"\s+")
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"')
 # A commit message that announces layout work: the whitespace change is the point.
-_ANNOUNCEMENTS = (
+_ANNOUNCED = re.compile("|".join((
     r"white[- ]?space", r"coding[- ]style", r"code style", r"checkpatch", r"indentation",
     r"re-?indent", r"blank line", r"empty line", r"formatting", r"reformat", r"cosmetic",
-    r"style (?:fix|issue|cleanup)", r"clang-format")
-# Each starts with a letter: a lookahead for those letters lets the search skip the
-# positions where none can start (about 2.5x faster than the bare alternation).
-_ANNOUNCED = re.compile(
-    "(?=[" + "".join(sorted({a[0] for a in _ANNOUNCEMENTS})) + "])(?:"
-    + "|".join(_ANNOUNCEMENTS) + ")", re.IGNORECASE)
+    r"style (?:fix|issue|cleanup)", r"clang-format")), re.IGNORECASE)
 
 EditKind = Literal["same", "layout", "code"]
 
 
-def _squash_re(text: str) -> str:
-    """``squash`` by regexes: the definition (``squash`` gives the same, faster)."""
-    return _SPACE.sub("", _WORD_GAP.sub("\x01", text)).replace("\x01", " ")
-
-
 def squash(text: str) -> str:
-    r"""``text`` without layout: whitespace dropped except one space between two words.
-
-    The same as ``_squash_re`` (``str.split`` and ``\s`` agree on what is whitespace,
-    ``str.isalnum() or == "_"`` and ``\w`` on word characters), without two regex
-    passes per line.
-    """
-    if "\x01" in text:  # the regexes' placeholder already in the text: keep their result
-        return _squash_re(text)
+    """``text`` without layout: whitespace dropped, except one space between two word
+    characters (letters, digits, ``_``), which would otherwise make one word."""
     parts = text.split()
     if len(parts) <= 1:
         return parts[0] if parts else ""
@@ -68,102 +49,63 @@ def squash(text: str) -> str:
     return "".join(out)
 
 
-def squashed(hunk: Hunk) -> tuple[str, ...]:
-    """``squash`` of every line of ``hunk``, in order."""
-    return tuple(squash(ln.text) for ln in hunk.lines)
-
-
-def _rediff_keys(hunk: Hunk) -> list[str]:
-    """One key per line of ``hunk``, two keys equal exactly when the lines' ``squash``
-    is: all the re-diff compares (it only asks which lines are equal), at a third of
-    the cost of ``squashed``.
-
-    Equal ``squash`` means equal text without whitespace (``squash`` only keeps single
-    spaces), and equal words with single spaces (``" ".join(text.split())``) means equal
-    ``squash`` (it is made of those words). When no two lines share the first but not
-    the second, the three agree and the text without whitespace is the key; else (and
-    for text with the regexes' placeholder \x01) the key is ``squash`` itself.
-    """
-    words = [ln.text.split() for ln in hunk.lines]
-    bare = ["".join(w) for w in words]
-    if len({" ".join(w) for w in words}) == len(set(bare)) and "\x01" not in "".join(bare):
-        return bare
-    return list(squashed(hunk))
-
-
 def is_blank(line: Line) -> bool:
     return not line.text.strip()
 
 
 def same_tokens(removed: list[str], added: list[str]) -> bool:
-    """True when two runs of lines differ only in whitespace, blank lines and wrapping."""
-    old, new = " ".join(removed), " ".join(added)
-    # equal squash means equal text without whitespace (but for the placeholder \x01)
-    if "".join(old.split()) != "".join(new.split()) and "\x01" not in old + new:
-        return False
-    if squash(old) != squash(new):
+    """True when two runs of lines differ only in whitespace, blank lines and wrapping
+    (and not inside a string literal)."""
+    if squash(" ".join(removed)) != squash(" ".join(added)):
         return False
     return _STRING.findall("\n".join(removed)) == _STRING.findall("\n".join(added))
 
 
 class Edit(NamedTuple):
-    """One step of the whitespace-insensitive comparison of a hunk (a NamedTuple: built
-    per line by the definition, it must be cheap)."""
+    """One step of the whitespace-insensitive comparison of a hunk."""
 
     kind: EditKind
     pre: tuple[Line, ...]  # lines of the pre-image (context or removed)
     post: tuple[Line, ...]  # lines of the post-image (context or added)
 
 
-def hunk_edits(hunk: Hunk) -> tuple[Edit, ...]:
-    """The hunk as same/layout/code edits, in order, one edit per line of an unchanged
-    run: the definition (the checks read ``_runs``, tested to give the same)."""
-    return _edits(hunk, list(squashed(hunk)), merge_same=False)
-
-
 def edits(hunk: Hunk) -> tuple[Edit, ...]:
-    """``hunk_edits`` with each run of consecutive "same" edits merged into one edit
-    (what ``layout_changes`` and ``changes_code`` read is the same either way)."""
-    return _edits(hunk, _rediff_keys(hunk), merge_same=True)
-
-
-def _edits(hunk: Hunk, keys: list[str], *, merge_same: bool) -> tuple[Edit, ...]:
-    """The edits of the re-diff of the hunk's lines compared by ``keys`` (``squashed``,
-    or keys equal exactly where those are)."""
+    """The hunk as same/layout/code edits, in order: difflib's comparison of the
+    pre-image with the post-image, line by line, by their ``squash``. A run of lines
+    the comparison pairs is one "same" edit where their text is equal, a "layout" edit
+    per line where it is not; lines it does not pair are a "layout" edit when their
+    tokens are the same (``same_tokens``), else a "code" edit."""
     lines = hunk.lines
+    keys = [squash(ln.text) for ln in lines]  # a context line is in both images
     pre = [ln for ln in lines if ln.kind != "+"]
     post = [ln for ln in lines if ln.kind != "-"]
-    a = [key for ln, key in zip(lines, keys, strict=True) if ln.kind != "+"]
-    b = [key for ln, key in zip(lines, keys, strict=True) if ln.kind != "-"]
+    matcher = difflib.SequenceMatcher(
+        None, [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "+"],
+        [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "-"], autojunk=False)
     out: list[Edit] = []
-    for op, i1, i2, j1, j2 in opcodes(a, b):
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         olds, news = pre[i1:i2], post[j1:j2]
         if op != "equal":
             layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])
             out.append(Edit("layout" if layout else "code", tuple(olds), tuple(news)))
-        elif merge_same and [ln.text for ln in olds] == [ln.text for ln in news]:
-            out.append(Edit("same", tuple(olds), tuple(news)))
-        else:
-            out.extend(_equal_run(olds, news, merge_same))
+            continue
+        same_pre: list[Line] = []
+        same_post: list[Line] = []
+        for p, q in zip(olds, news, strict=True):
+            if p.text == q.text:
+                same_pre.append(p)
+                same_post.append(q)
+                continue
+            if same_pre:
+                out.append(Edit("same", tuple(same_pre), tuple(same_post)))
+                same_pre, same_post = [], []
+            out.append(Edit("layout", (p,), (q,)))
+        if same_pre:
+            out.append(Edit("same", tuple(same_pre), tuple(same_post)))
     return tuple(out)
 
 
-def _equal_run(olds: list[Line], news: list[Line], merge_same: bool) -> list[Edit]:
-    """The edits of lines the re-diff pairs: "same" where the text is equal, else
-    "layout"; with ``merge_same`` consecutive "same" pairs make one edit."""
-    out: list[Edit] = []
-    for p, q in zip(olds, news, strict=True):
-        kind: EditKind = "same" if p.text == q.text else "layout"
-        if merge_same and kind == "same" and out and out[-1].kind == "same":
-            last = out[-1]
-            out[-1] = Edit("same", (*last.pre, p), (*last.post, q))
-        else:
-            out.append(Edit(kind, (p,), (q,)))
-    return out
-
-
-@dataclass(frozen=True)
-class LayoutChange:
+class LayoutChange(NamedTuple):
     """Consecutive layout edits of one hunk, and what surrounds them."""
 
     hunk: Hunk

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from reviewbot.engine.params import NoParams, check_params_type
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """What a match engine or a check reports: a line and the values for the wording."""
 
     file: str
@@ -43,8 +41,7 @@ class Hit:
 CheckFunction = Callable[[Any, Any, Any], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+class CheckSpec(NamedTuple):
     """A rule's ``check.py``, as the engine uses it."""
 
     function: CheckFunction

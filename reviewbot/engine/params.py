@@ -49,11 +49,20 @@ class NoParams:
 
 
 class _Problems:
+    """What one reading found wrong, and the field types of the classes it read."""
+
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        self.hints: dict[type[Any], dict[str, Any]] = {}  # entries repeat: read once
 
     def add(self, key: str, problem: str) -> None:
         self.items.append((key, problem))
+
+    def hints_of(self, cls: type[Any]) -> dict[str, Any]:
+        found = self.hints.get(cls)
+        if found is None:
+            found = self.hints[cls] = typing.get_type_hints(cls)
+        return found
 
 
 def read_params(cls: type[T], table: Mapping[str, Any]) -> tuple[T | None, list[tuple[str, str]]]:
@@ -113,7 +122,7 @@ def _where(prefix: str, key: str) -> str:
 
 def _table(cls: type[Any], table: Mapping[str, Any], prefix: str,
            problems: _Problems) -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = problems.hints_of(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     start = len(problems.items)
     for key in sorted(set(table) - set(fields)):

@@ -147,10 +147,15 @@ def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
     """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order.
     Regex rules search under ``guard``'s time limit (one guard per run)."""
     findings: list[Finding] = []
+    # rules mostly share their globs ("*.c", "*.h"): each file is matched once per globs
+    matched: dict[tuple[tuple[str, ...], tuple[str, ...], str], bool] = {}
     for rule in rules:
         seen: set[tuple[str, int, str]] = set()
         for fc in patch.files:
-            if fc.diff.is_binary or not path_matches(rule, fc.path):
+            globs = (rule.paths, rule.exclude_paths, fc.path)
+            if globs not in matched:
+                matched[globs] = path_matches(rule, fc.path)
+            if fc.diff.is_binary or not matched[globs]:
                 continue
             if not _keywords_present(rule, fc):
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from reviewbot.engine.check import CheckSpec
 from reviewbot.engine.vocab import (
@@ -47,8 +47,7 @@ __all__ = [  # the vocabulary is re-exported: rule code imports it from here
 ]
 
 
-@dataclass(frozen=True)
-class Docs:
+class Docs(NamedTuple):
     """A rule's ``[docs]``: what it flags, why, the fix, its false positives."""
 
     what: str
@@ -58,8 +57,7 @@ class Docs:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """How a rule finds its lines.
 
     - ``query``: a tree-sitter query run over the mapped post-image; the capture named
@@ -77,8 +75,7 @@ class Match:
     scope: Scope = "added"
 
 
-@dataclass(frozen=True)
-class PatchSpec:
+class PatchSpec(NamedTuple):
     """One patch of an example: a diff, or a before/after pair (diffed by difflib)."""
 
     before: str | None = None
@@ -87,8 +84,7 @@ class PatchSpec:
     diff: str | None = None
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """One ``[[examples]]`` entry: what the rule must say about its patches."""
 
     kind: ExampleKind

@@ -49,12 +49,17 @@ def blank_lines(h: HunkAnalysis) -> Iterator[tuple[int, BlankCase]]:
             yield ln.new, "brace_close"
 
 
-def blank_line_hits(file: FileAnalysis, case: BlankCase) -> Iterator[Hit]:
-    """A Hit on every added blank line of ``case`` (``blank_lines``) in the file."""
-    for h in file.hunks:
-        for line, found in blank_lines(h):
-            if found == case:
-                yield Hit(file.path, line)
+def blank_line_hits(patch: PatchAnalysis, file: FileAnalysis, case: BlankCase
+                    ) -> Iterator[Hit]:
+    """A Hit on every added blank line of ``case`` (``blank_lines``) in the file (the
+    blank lines of each file are classified once per patch, for the three rules)."""
+    kept: dict[int, list[tuple[int, BlankCase]]] = patch.kept(__name__, dict)
+    i = patch.files.index(file)
+    if i not in kept:
+        kept[i] = [found for h in file.hunks for found in blank_lines(h)]
+    for line, found in kept[i]:
+        if found == case:
+            yield Hit(file.path, line)
 
 
 def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedCase

@@ -29,8 +29,7 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, compact, key_word
 from reviewbot.cmap.rows import Rows, intersect, subtract
@@ -69,8 +68,7 @@ class Params:
     paired_store: str = ""  # the WRITE_ONCE() hint; {lock}, {where}
 
 
-@dataclass(frozen=True)
-class Knowledge:
+class Knowledge(NamedTuple):
     marked_reads: frozenset[str]
     diagnostic_reads: frozenset[str]
     own_bases: frozenset[str]
@@ -81,19 +79,11 @@ class Knowledge:
     held_by_caller: re.Pattern[str] | None
     unprotecting_locks: frozenset[str]  # regions that do not exclude writers (rcu)
     paired_store: str
-
-    @cached_property
-    def all_writes(self) -> frozenset[str]:
-        return self.rmw_writes | self.store_writes | self.rcu_writes
-
-    @cached_property
-    def marked(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The (reads, writes) ``accesses`` is told are marked."""
-        return self.marked_reads | self.diagnostic_reads, self.all_writes
+    all_writes: frozenset[str]  # rmw, store and rcu writes
+    marked: tuple[frozenset[str], frozenset[str]]  # the (reads, writes) that are marked
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """A store that shows a location is shared: how, and where."""
 
     how: How
@@ -110,8 +100,7 @@ class Evidence:
         return where if self.file == here else f"{where} ({self.file})"
 
 
-@dataclass(frozen=True)
-class Reader:
+class Reader(NamedTuple):
     """The plain read being judged, and what its function shows about locking."""
 
     access: Access
@@ -122,17 +111,23 @@ class Reader:
 
 
 def knowledge(params: Params) -> Knowledge:
+    """The rule's params, as the check asks them."""
+    rmw = frozenset(e.name for e in params.marked_writes if e.kind == "rmw")
+    store = frozenset(e.name for e in params.marked_writes if e.kind == "store")
+    writes = rmw | store | params.rcu_writes
     return Knowledge(
         marked_reads=params.marked_reads,
         diagnostic_reads=params.diagnostic_reads,
         own_bases=params.own_bases,
-        rmw_writes=frozenset(e.name for e in params.marked_writes if e.kind == "rmw"),
-        store_writes=frozenset(e.name for e in params.marked_writes if e.kind == "store"),
+        rmw_writes=rmw,
+        store_writes=store,
         rcu_writes=params.rcu_writes,
         single_threaded=params.single_threaded,
         held_by_caller=params.held_by_caller,
         unprotecting_locks=frozenset(params.unprotecting_locks),
         paired_store=params.paired_store,
+        all_writes=writes,
+        marked=(params.marked_reads | params.diagnostic_reads, writes),
     )
 
 
@@ -408,29 +403,28 @@ def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
     return " " + render(know.paired_store, {"lock": plain.lock, "where": where})
 
 
-def _added_reads(fmap: FileMap, frags: list[FragmentAccesses]) -> list[Access]:
-    """Plain reads of shared-looking locations on added lines, in source order."""
-    return [a for frag in frags for a in frag.on_rows(frag.mf.added_rows)
-            if a.kind == "read" and not a.local and a.line in fmap.added]
+def _added_reads(fmap: FileMap, frags: list[FragmentAccesses],
+                 keys: frozenset[str] | None = None) -> list[Access]:
+    """Plain reads of shared-looking locations on added lines, in source order; with
+    ``keys``, only the reads of those locations.
 
-
-def _added_reads_of(fmap: FileMap, frags: list[FragmentAccesses], keys: frozenset[str]
-                    ) -> list[Access]:
-    """The reads of ``_added_reads`` whose key is one of ``keys``, in the same order.
-
-    An access spells its key's word (``key_word``) in its text, blanks dropped: only
-    the location expressions that spell one of the keys' words are worked out (all of
-    them when a key has no word)."""
-    words = {key_word(k) for k in keys}
-    if None in words:
-        return [a for a in _added_reads(fmap, frags) if a.key in keys]
+    An access spells its key's word (``key_word``) in its text, blanks dropped: with
+    ``keys``, only the location expressions that spell one of the keys' words are
+    worked out into accesses (all of them when a key has no word)."""
+    words = {key_word(k) for k in keys} if keys is not None else {None}
 
     def spells(node: Node) -> bool:
         text = compact(node)
         return any(w in text for w in words if w is not None)
 
-    return [a for frag in frags for a in frag.where(frag.mf.added_rows, spells)
-            if a.key in keys and a.kind == "read" and not a.local and a.line in fmap.added]
+    keep = spells if None not in words else _any_node
+    return [a for frag in frags for a in frag.where(frag.mf.added_rows, keep)
+            if (keys is None or a.key in keys) and a.kind == "read" and not a.local
+            and a.line in fmap.added]
+
+
+def _any_node(node: Node) -> bool:
+    return True
 
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
@@ -447,7 +441,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         return []
     # a read of a key no store has finds no store (``stores``): only the others count
     frags = sharing.accesses[patch.files.index(file)]
-    reads = _added_reads(fmap, frags) if keys is None else _added_reads_of(fmap, frags, keys)
+    reads = _added_reads(fmap, frags, keys)
     if not reads:
         return []
     out: list[Hit] = []

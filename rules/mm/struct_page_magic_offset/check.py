@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewbot.cmap.access import call_name, compact, node_text
 from reviewbot.engine.check import Hit
@@ -52,8 +52,7 @@ class Params:
     page_globals: Names = Names()  # globals that are struct page arrays
 
 
-@dataclass(frozen=True)
-class Knowledge:
+class Knowledge(NamedTuple):
     """What the rule's params say returns or holds a ``struct page *``."""
 
     accessors: frozenset[str]

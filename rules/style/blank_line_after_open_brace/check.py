@@ -13,4 +13,4 @@ from ..blank_lines import blank_line_hits
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag an added blank line that follows a line ending in ``{``."""
-    return list(blank_line_hits(file, "brace_open"))
+    return list(blank_line_hits(patch, file, "brace_open"))

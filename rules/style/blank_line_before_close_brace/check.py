@@ -13,4 +13,4 @@ from ..blank_lines import blank_line_hits
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag an added blank line that precedes a line starting with ``}``."""
-    return list(blank_line_hits(file, "brace_close"))
+    return list(blank_line_hits(patch, file, "brace_close"))

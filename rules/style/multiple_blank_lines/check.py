@@ -32,4 +32,4 @@ def _removed_double(file: FileAnalysis) -> Iterator[Hit]:
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag runs of blank lines: added ones first, then those a removal leaves."""
-    return [*blank_line_hits(file, "double"), *_removed_double(file)]
+    return [*blank_line_hits(patch, file, "double"), *_removed_double(file)]
