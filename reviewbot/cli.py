@@ -402,7 +402,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
     if args.check:
-        from reviewbot.engine.examples import run_examples
+        from reviewbot.examples import run_examples
 
         results = run_examples(rules)
         bad = [res for res in results if not res.ok]

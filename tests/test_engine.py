@@ -10,10 +10,10 @@ import pytest
 from reviewbot import ruleset
 from reviewbot.cli import main
 from reviewbot.cmap.parser import CParser
-from reviewbot.engine.examples import run_example
 from reviewbot.engine.loader import load_rule
 from reviewbot.engine.schema import Rule
 from reviewbot.errors import RuleError
+from reviewbot.examples import run_example
 from reviewbot.ruleset import load_rules
 
 RULES = load_rules()
