@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reviewbot.cmap.access import FragmentAccesses, accesses, key_word, location_nodes
+from reviewbot.cmap.access import FragmentAccesses, key_word, location_nodes
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
 from reviewbot.cmap.model import Decl, FunctionSpan
@@ -211,7 +211,7 @@ def _row(mf: MappedFragment, line: int) -> int:
 def test_accesses_on_some_rows_are_those_of_the_full_walk(parser: CParser) -> None:
     for fmap in _maps(parser):
         for mf in fmap.fragments:
-            full = accesses(fmap, mf, *MARKED)
+            full = FragmentAccesses(fmap, mf, *MARKED).on_rows()
             assert full  # the fixture has accesses in every fragment
             n = len(mf.fragment.rows)
             choices = [mf.added_rows, ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
@@ -220,7 +220,7 @@ def test_accesses_on_some_rows_are_those_of_the_full_walk(parser: CParser) -> No
             for rows in choices:
                 inside = in_rows(rows)
                 want = [a for a in full if inside(_row(mf, a.line), _row(mf, a.line))]
-                assert accesses(fmap, mf, *MARKED, rows) == want, rows
+                assert FragmentAccesses(fmap, mf, *MARKED).on_rows(rows) == want, rows
             nodes = location_nodes(mf)
             assert location_nodes(mf, ((0, n),)) == nodes
 
@@ -228,7 +228,7 @@ def test_accesses_on_some_rows_are_those_of_the_full_walk(parser: CParser) -> No
 def test_accesses_of_a_key_are_found_where_its_word_is_spelled(parser: CParser) -> None:
     for fmap in _maps(parser):
         for mf in fmap.fragments:
-            full = accesses(fmap, mf, *MARKED)
+            full = FragmentAccesses(fmap, mf, *MARKED).on_rows()
             keys = {a.key for a in full}
             assert {"<struct zone*>->tails[]", "<struct frob*>->count"} <= keys or \
                 not fmap.full_file

@@ -44,20 +44,20 @@ Binary files a/logo.png and b/logo.png differ
 def test_line_numbers_and_kinds() -> None:
     files = parse_diff(DIFF, first_line=100)
     a = files[0]
-    assert a.path == "mm/a.c" and not a.is_new and not a.is_deleted
+    assert a.path == "mm/a.c" and a.old_path == "mm/a.c" and not a.is_deleted
     hunk = a.hunks[0]
     assert hunk.section == "static int foo(struct page *page)"
     assert [(ln.kind, ln.old, ln.new) for ln in hunk.lines] == [
         (" ", 10, 10), ("-", 11, None), ("+", None, 11), ("+", None, 12), (" ", 12, 13)]
     assert hunk.lines[0].patch_line == 100 + 5
     assert hunk.patch_line == 100 + 4
-    assert [ln.text for ln in hunk.added] == ["\tlong b;", "\tlong c;"]
+    assert [ln.text for ln in hunk.lines if ln.kind == "+"] == ["\tlong b;", "\tlong c;"]
 
 
 def test_new_deleted_renamed_binary() -> None:
     files = {f.path: f for f in parse_diff(DIFF)}
-    assert files["new.c"].is_new and [ln.text for ln in files["new.c"].hunks[0].added] == [
-        "int x;", "int y;"]
+    new = files["new.c"]
+    assert new.old_path is None and [ln.text for ln in new.hunks[0].lines] == ["int x;", "int y;"]
     assert files["gone.h"].is_deleted
     assert files["renamed.c"].is_rename and files["renamed.c"].old_path == "old.c"
     assert files["logo.png"].is_binary
@@ -92,12 +92,12 @@ def test_base64_and_quoted_printable_bodies() -> None:
     raw = ("Subject: [PATCH] x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
            "Content-Transfer-Encoding: base64\n\n" + b64)
     patch = make_patch(parse_mail(raw.encode()), 1, 1, 1)
-    assert patch.files[0].hunks[0].added[0].text == "\u00e9"
+    assert patch.files[0].hunks[0].lines[1].text == "\u00e9"
     qp = ("Subject: [PATCH] x\nContent-Type: text/plain; charset=iso-8859-1\n"
           "Content-Transfer-Encoding: quoted-printable\n\nmsg\n---\n"
           "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+=E9=3D\n")
     patch = make_patch(parse_mail(qp.encode()), 1, 1, 1)
-    assert patch.files[0].hunks[0].added[0].text == "\u00e9="
+    assert patch.files[0].hunks[0].lines[1].text == "\u00e9="
 
 
 def test_patch_as_attachment() -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from reviewbot.cli import main
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.parser import CParser
-from reviewbot.cmap.scan import scan_line
+from reviewbot.cmap.scan import scan_lines
 from reviewbot.config import Settings
 from reviewbot.diff.parse import DiffError, parse_diff, split_body
 from reviewbot.errors import ReviewbotError
@@ -293,7 +293,7 @@ def _reference_scan(text: str, in_comment: bool) -> tuple[str, int, int, int, bo
 @given(st.text(alphabet=st.sampled_from(list("a {}/*\"'\\x\t\x00é\r;(")), max_size=30),
        st.booleans())
 def test_scan_line_matches_reference(text: str, in_comment: bool) -> None:
-    assert tuple(scan_line(text, in_comment)) == _reference_scan(text, in_comment)
+    assert tuple(scan_lines([text], in_comment)[0]) == _reference_scan(text, in_comment)
 
 
 # -- regressions: slow paths found while hardening ------------------------------------

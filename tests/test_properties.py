@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reviewbot.rules.concurrency.lockless_read_needs_read_once.check import is_store
 from reviewbot.rules.style.braces_single_statement.check import _FOR_EACH
 
-from reviewbot.cmap.access import FragmentAccesses, accesses
+from reviewbot.cmap.access import FragmentAccesses
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap, MappedFragment
 from reviewbot.cmap.parser import CParser
@@ -274,7 +274,7 @@ def test_con001_stores_are_the_writes_of_the_accesses(corpus: Path) -> None:
             n = len(mf.fragment.rows)
             for rows in (None, mf.added_rows, ((0, n),), ((2, 5), (9, 9)),
                          mf.rows_of_spans([(fn.start, fn.end) for fn in fmap.functions[1:]])):
-                want = [a for a in accesses(fmap, mf, *marks, rows)
+                want = [a for a in FragmentAccesses(fmap, mf, *marks).on_rows(rows)
                         if a.kind in ("write", "marked_write")]
                 got = FragmentAccesses(fmap, mf, *marks).where(rows,
                                                                lambda n: is_store(n, *marks))

@@ -6,7 +6,6 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +98,3 @@ def status_text(state: Path, policy: Policy, now: float | None = None) -> str:
         return render_status(store, time.time() if now is None else now, policy.grace)
     finally:
         store.close()
-
-
-def parse_lists(values: Sequence[str] | None) -> tuple[str, ...]:
-    return tuple(v.rstrip("/") for v in values or ())

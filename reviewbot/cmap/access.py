@@ -230,13 +230,6 @@ def make_access(fmap: FileMap, mf: MappedFragment, node: Node,
                   _is_local_storage(node, fmap, line))
 
 
-def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
-             marked_writes: Collection[str], rows: Rows | None = None) -> list[Access]:
-    """Every evaluated location mention in one fragment, in source order; with ``rows``
-    (0-based row ranges) only those starting on those rows."""
-    return FragmentAccesses(fmap, mf, marked_reads, marked_writes).on_rows(rows)
-
-
 _KEY_WORD = re.compile(r"(?:^|->|\.)(\w+)(?:\(\))?(?:\[\])*$")
 
 

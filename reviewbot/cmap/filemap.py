@@ -71,11 +71,6 @@ class MappedFragment:
         rows = self.fragment.rows
         return rows[row] if 0 <= row < len(rows) else None
 
-    def row_of(self, line: int) -> int | None:
-        """The row showing post-image line ``line``."""
-        i = bisect.bisect_left(self._lines, line)
-        return self._rows[i] if i < len(self._lines) and self._lines[i] == line else None
-
     def rows_of_lines(self, lines: Iterable[int]) -> Rows:
         """The rows showing the given post-image lines."""
         wanted = lines if isinstance(lines, (set, frozenset)) else set(lines)

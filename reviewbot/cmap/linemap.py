@@ -14,8 +14,6 @@ from typing import NamedTuple
 
 from reviewbot.diff.model import FileDiff
 
-SEARCH_LIMIT = 100_000  # lines away from the expected place a hunk is looked for
-
 
 class LineMap(NamedTuple):
     """Real (file) line numbers -> the patch's post-image numbers, both 1-based."""
@@ -26,11 +24,6 @@ class LineMap(NamedTuple):
     @property
     def identity(self) -> bool:
         return self.patch_of_real is None
-
-    def to_patch(self, real: int) -> int | None:
-        if not 1 <= real <= self.length:
-            return None
-        return real if self.patch_of_real is None else self.patch_of_real[real]
 
     def rows(self) -> tuple[int | None, ...]:
         """For each 0-based row of the file, its patch line number."""

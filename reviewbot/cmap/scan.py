@@ -42,14 +42,9 @@ def _braces(text: str) -> tuple[int, int, int]:
     return opens, closes, low
 
 
-def scan_line(text: str, in_comment: bool) -> ScannedLine:
-    """Blank comments and literals of one line; count braces (``scan_lines``)."""
-    return scan_lines([text], in_comment)[0]
-
-
 def _scan_special(text: str, in_comment: bool) -> ScannedLine:
-    """``scan_line`` of a line that is in a comment or holds ``/``, ``"`` or ``'``: it is
-    walked from one special character to the next with a regex, never char by char."""
+    """``scan_lines`` of a line that is in a comment or holds ``/``, ``"`` or ``'``: it
+    is walked from one special character to the next with a regex, never char by char."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

@@ -136,10 +136,6 @@ class WholeFile:
                                                   list(range(1, len(lines) + 1)), 0, None))
         return self._scanned
 
-    def function_node(self, fn: FunctionSpan) -> Node | None:
-        """The ``function_definition`` node of a tree-sitter function (file numbering)."""
-        return self.nodes.get(fn.start)
-
 
 def _decls_of(node: Node) -> list[Decl]:
     kind = type_text(node)
