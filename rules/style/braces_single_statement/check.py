@@ -81,11 +81,10 @@ def _candidates(mf: MappedFragment, rows: Rows) -> Iterator[tuple[Node, str]]:
             bodies = _if_chain(node)
             if any(_needs_braces(b) for b in bodies):
                 continue
-            braced_single = [b for b in bodies if _single_simple(b)]
-            if braced_single and all(_single_simple(b) or not _braced(b) for b in bodies):
-                # report the first braced branch: its keyword line
-                first = braced_single[0]
-                assert first is not None
+            # every branch is unbraced or a single simple statement in braces: report the
+            # first braced branch, on its keyword line
+            first = next((b for b in bodies if _single_simple(b)), None)
+            if first is not None:
                 yield (node if first is bodies[0] else first, "if")
         elif kind in LOOPS:
             if _single_simple(node.child_by_field_name("body")):
@@ -113,7 +112,7 @@ def _hits(mf: MappedFragment, file: FileAnalysis) -> Iterable[Hit]:
     # the flagged line must be added: only constructs overlapping added rows
     for node, construct in _candidates(mf, mf.added_rows):
         line = mf.line_of(_flag_row(node))
-        if line is None or line not in file.map.added:
+        if line not in file.map.added:
             continue
         yield Hit(file.path, line, (("construct", construct),))
 
@@ -122,11 +121,4 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterabl
     """Flag ``if``/``else``/loop bodies braced around exactly one simple statement."""
     if file.map is None:
         return []
-    seen: set[int] = set()
-    out: list[Hit] = []
-    for mf in file.map.fragments:
-        for hit in _hits(mf, file):
-            if hit.line not in seen:
-                seen.add(hit.line)
-                out.append(hit)
-    return out
+    return [hit for mf in file.map.fragments for hit in _hits(mf, file)]
