@@ -162,9 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Date of the replies, ISO 8601 or RFC 2822 (default: "
                           "$REVIEWBOT_DATE, then now)")
 
-    rules = sub.add_parser("rules", help="list the rules")
+    rules = sub.add_parser("rules", help="list the rules, one line each")
     rules.add_argument("--check", action="store_true",
                        help="run every rule's examples and report failures")
+    rules.add_argument("--format", choices=("text", "markdown"), default="text",
+                       help="markdown: the table README.md shows")
     _add_rule_options(rules)
 
     ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
@@ -398,7 +400,7 @@ def _status(text: str) -> None:
 def cmd_rules(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewbot.ruleset import load_rules
+    from reviewbot.ruleset import load_rules, rule_table
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
     if args.check:
@@ -411,9 +413,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 print(f"{res.rule} example {res.index} ({res.kind}): {res.detail}")
         print(f"{len(results) - len(bad)} passed, {len(bad)} failed")
         return EXIT_FINDINGS if bad else EXIT_CLEAN
-    width = max((len(r.name) for r in rules), default=4)
-    for r in rules:
-        print(f"{r.id}  {r.name:<{width}}  {r.cls:<12} {r.severity:<8} {r.status}")
+    sys.stdout.write(rule_table(rules, markdown=args.format == "markdown"))
     return EXIT_CLEAN
 
 

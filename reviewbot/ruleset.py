@@ -45,3 +45,16 @@ def checks() -> Checks:
 def load_rules(dirs: Sequence[Path] | None = None) -> list[Rule]:
     """The rules of ``dirs`` (default: the bundled rules), with the bundled checks."""
     return load_rules_from(list(dirs or ()) or [rules_dir()], checks())
+
+
+def rule_table(rules: Sequence[Rule], markdown: bool = False) -> str:
+    """One line per rule: id, name, status, severity and summary (``reviewbot rules``);
+    with ``markdown``, the table the README shows (``--format markdown``)."""
+    if markdown:
+        rows = ["| id | name | status | severity | summary |", "|---|---|---|---|---|"]
+        rows += [f"| {r.id} | `{r.name}` | {r.status} | {r.severity} | "
+                 f"{r.summary.replace('|', chr(92) + '|')} |" for r in rules]
+        return "\n".join(rows) + "\n"
+    width = max((len(r.name) for r in rules), default=4)
+    return "".join(f"{r.id}  {r.name:<{width}}  {r.status:<7}  {r.severity:<7}  {r.summary}\n"
+                   for r in rules)
