@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reviewbot.diff.model import FileDiff, Hunk, Line, LineKind
 
@@ -14,8 +14,7 @@ class DiffError(ValueError):
     """The diff part of a patch does not parse."""
 
 
-@dataclass(frozen=True)
-class SplitBody:
+class SplitBody(NamedTuple):
     """A patch body cut into its parts; ``diff_line`` is the 0-based body line of the diff."""
 
     message: str
