@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reviewbot.cmap.filemap import map_file
+from reviewbot.analysis import FullText, PatchAnalysis, SeriesAnalysis
 from reviewbot.cmap.parser import CParser
-from reviewbot.cmap.whole import ParseCache
 from reviewbot.config import Settings
-from reviewbot.diff.model import FileDiff
-from reviewbot.engine.context import FileContext, PatchContext
-from reviewbot.engine.loader import load_rules
 from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.engine.runner import run_rules
 from reviewbot.engine.schema import Rule
 from reviewbot.fetch.local import RawMessage
-from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
+from reviewbot.findings import PatchReview, Review, SeriesReview
 from reviewbot.limits import Limits
-from reviewbot.memo import forget_transient
 from reviewbot.progress import NoProgress, Progress
+from reviewbot.ruleset import load_rules
 from reviewbot.selection import select_rules as select_rules  # re-exported
 from reviewbot.series.build import Planned, head_of, load_series, make_patch, plan_series
 from reviewbot.series.mail import parse_mail
@@ -30,57 +26,36 @@ if TYPE_CHECKING:
     from reviewbot.revisions.lookup import Lookup
     from reviewbot.tree.git import GitTree
 
-# Tree mode: gives the whole post-image text of a file after a patch, or None.
-FullText = Callable[[Patch, FileDiff], "str | None"]
+__all__ = ["FullText", "parse_messages", "review_messages", "review_series", "select_rules"]
 
 
-def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
-                 full_text: FullText | None = None,
-                 cache: ParseCache | None = None,
-                 guard: RegexGuard | None = None) -> PatchReview:
-    if patch.skipped:
-        return PatchReview(patch, ())
-    files: list[FileContext] = []
-    unmapped: list[Unmapped] = []
-    full: list[str] = []
-    notes: list[str] = []
-    for fdiff in patch.files:
-        fmap = None
-        if fdiff.maps_to_c:
-            text = full_text(patch, fdiff) if full_text is not None else None
-            fmap = map_file(fdiff, parser, text, cache)
-            unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)
-            if fmap.full_file:
-                full.append(fdiff.path)
-            elif text is not None:
-                notes.append(f"{fdiff.path}: the tree's file does not hold this patch's "
-                             "hunks; mapped from the patch alone")
-        files.append(FileContext(fdiff, fmap))
-    ctx = PatchContext(series, patch, tuple(files), parser, guard or RegexGuard())
-    return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped), tuple(full),
-                       tuple(notes))
+def node_kinds(rules: Sequence[Rule]) -> tuple[tuple[str, ...], ...]:
+    """The groups of node kinds the rules' checks look for (the C mapping finds them)."""
+    return tuple(dict.fromkeys(r.check.node_kinds for r in rules
+                               if r.check is not None and r.check.node_kinds))
 
 
-def _forget_analyses(patch: Patch) -> None:
-    """Drop the per-hunk analyses only the patch's own review asks for (``transient``
-    ones; SER001 of later patches asks for "squashed" alone), so a long mbox does not
-    keep them all (peak memory on 2000 patches: 140 -> 104 MB)."""
-    for fdiff in patch.files:
-        for hunk in fdiff.hunks:
-            forget_transient(hunk)
+def review_patch(patch: PatchAnalysis, rules: Sequence[Rule], guard: RegexGuard
+                 ) -> PatchReview:
+    """The findings of ``rules`` on one analysed patch."""
+    return PatchReview(patch.patch, tuple(run_rules(rules, patch, guard)),
+                       tuple(patch.unmapped), tuple(patch.full_files), tuple(patch.notes))
 
 
 def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
                   full_text: FullText | None = None,
                   notes: Sequence[str] = (),
                   guard: RegexGuard | None = None) -> SeriesReview:
-    """Review every patch; whole files (tree mode) are parsed once per blob."""
-    cache = ParseCache(parser)
+    """Review every patch in turn, each with its own ``PatchAnalysis`` (dropped when its
+    findings are made); whole files (tree mode) are parsed once per blob."""
+    analysis = SeriesAnalysis(series, parser, node_kinds(rules), full_text)
     guard = guard or RegexGuard()
     reviews = []
-    for p in series.patches:
-        reviews.append(review_patch(series, p, rules, parser, full_text, cache, guard))
-        _forget_analyses(p)
+    for position, patch in enumerate(series.patches):
+        if patch.skipped:
+            reviews.append(PatchReview(patch, ()))
+        else:
+            reviews.append(review_patch(analysis.patch(position), rules, guard))
     return SeriesReview(series, tuple(reviews), tuple(notes))
 
 
@@ -115,9 +90,9 @@ class _Input:
 
     def series(self, plan: Planned) -> Series:
         """The series ``plan`` names, read and parsed. Every ``COLLECT_EVERY`` bytes a
-        full garbage collection frees the reference cycles the reviews before left: a
-        batch run collects the oldest generation rarely (``gctune``), and a streamed
-        review must not keep what it is done with."""
+        full garbage collection frees the reference cycles the reviews before left (the
+        oldest generation is collected rarely), and a streamed review must not keep
+        what it is done with."""
         self._since_collect += plan.bytes
         if self._since_collect >= self.COLLECT_EVERY:
             import gc
@@ -149,8 +124,7 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     (``reviewbot.revisions``), found among the same mails or where ``revisions`` says.
     """
     if rules is None:
-        rules = select_rules(load_rules(list(settings.rules_dirs) or None,
-                                        use_cache=settings.use_cache), settings)
+        rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
     parser = parser or CParser()
     source = _Input(raw, settings.limits)
     plans = source.plan(settings.version)

@@ -167,7 +167,7 @@ def test_lexical_keys_are_spelled_like_cmap(tmp_path: Path) -> None:
     """The index joins the rules' locations by key: the lexical key of a location is the
     key reviewbot.cmap.access gives it."""
     from reviewbot.cmap.access import find_location_nodes, location_key
-    from reviewbot.cmap.filemap import map_file
+    from reviewbot.cmap.build import map_file
     from reviewbot.cmap.parser import CParser
     from reviewbot.diff.parse import parse_diff
     from reviewbot.knowledge.extract import Extractor

@@ -15,10 +15,10 @@ import pytest
 from reviewbot.cli import main
 from reviewbot.config import Settings
 from reviewbot.diff.parse import parse_diff, split_body
-from reviewbot.engine.loader import load_rules
 from reviewbot.evaluate.traffic_report import TrafficResult, evaluate_traffic
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import select_rules
+from reviewbot.ruleset import load_rules
 from reviewbot.series.mail import parse_mail
 from tests.conftest import CORPUS, FIXTURES, ROOT, corpus_path
 

@@ -251,7 +251,7 @@ def _chunks(stream: BinaryIO, origin: str, budget: _Budget) -> Iterator[bytes]:
         yield chunk
 
 
-def _take_mbox(first: bytes, rest: Iterator[bytes], origin: str,
+def take_mbox(first: bytes, rest: Iterator[bytes], origin: str,
                store: MessageStore) -> None:
     """Split an mbox (mboxo or mboxrd) into ``store``, undoing ``>From`` escaping.
 
@@ -342,7 +342,7 @@ def _take(data: Iterable[bytes], origin: str, name: str, store: MessageStore) ->
     if b"\x00" in first[:HEAD] and not looks_like_mail(first):
         raise InputError(f"{origin}: binary data, not an email or a patch")
     if first.lstrip(b"\r\n").startswith(b"From "):
-        _take_mbox(first, chunks, origin, store)
+        take_mbox(first, chunks, origin, store)
         return
     whole = first + b"".join(chunks)
     if not whole.strip():
@@ -358,7 +358,7 @@ def _take(data: Iterable[bytes], origin: str, name: str, store: MessageStore) ->
 def split_mbox(data: bytes, origin: str) -> list[RawMessage]:
     """Split an mbox (mboxo or mboxrd) held in memory into messages."""
     store = MessageStore(memory=sys.maxsize)
-    _take_mbox(data, iter(()), origin, store)
+    take_mbox(data, iter(()), origin, store)
     return list(store)
 
 

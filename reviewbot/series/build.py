@@ -13,7 +13,6 @@ from reviewbot.series.model import Mail, Patch, Series, Subject
 from reviewbot.series.subject import identity_tags
 
 MAX_LINES_PER_PATCH = Limits().lines_per_patch
-MAX_PATCHES_PER_SERIES = Limits().patches_per_series
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 _HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
 
