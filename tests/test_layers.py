@@ -16,25 +16,29 @@ from tests.conftest import ROOT
 
 # Bottom to top; a module belongs to the layer of its longest matching prefix.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # foundations: errors, paths, limits, git config
+    # foundations: errors, paths, limits, git config, printing and TOML helpers
     ("reviewbot", "reviewbot.errors", "reviewbot.xdg", "reviewbot.limits",
-     "reviewbot.gitconfig"),
+     "reviewbot.gitconfig", "reviewbot.printable", "reviewbot.progress", "reviewbot.streams",
+     "reviewbot.signals", "reviewbot.tomlread"),
     # the models and the rule vocabulary
     ("reviewbot.diff.model", "reviewbot.series.model", "reviewbot.cmap.model",
-     "reviewbot.engine.vocab", "reviewbot.findings"),
+     "reviewbot.engine.vocab", "reviewbot.findings", "reviewbot.revisions.model"),
     # building the models: diffs, mails and series, the C mapping; the configuration
     ("reviewbot.diff", "reviewbot.series", "reviewbot.cmap", "reviewbot.config",
      "reviewbot.userconfig"),
-    # the per-patch analysis and the rule engine (which receives the checks)
-    ("reviewbot.analysis", "reviewbot.engine"),
-    # the rules, and the bundled rules' registry
-    ("reviewbot.rules", "reviewbot.ruleset"),
-    # input and the pipeline
-    ("reviewbot.fetch", "reviewbot.tree", "reviewbot.workers", "reviewbot.pipeline"),
+    # what rules know beyond one patch: the whole series' symbols, a kernel tree's
+    # knowledge index; the per-patch analysis and the rule engine (which receives the
+    # checks)
+    ("reviewbot.seriesmap", "reviewbot.knowledge", "reviewbot.analysis", "reviewbot.engine"),
+    # the rules, the bundled rules' registry, selecting the rules of a run
+    ("reviewbot.rules", "reviewbot.ruleset", "reviewbot.selection"),
+    # input, revisions, and the pipeline
+    ("reviewbot.fetch", "reviewbot.tree", "reviewbot.revisions", "reviewbot.workers",
+     "reviewbot.pipeline"),
     # above the pipeline: the example runner, evaluation, reports, the bot
     ("reviewbot.examples", "reviewbot.evaluate", "reviewbot.report", "reviewbot.bot"),
-    # the command line
-    ("reviewbot.cli", "reviewbot.__main__"),
+    # the command line (the index command's handler too)
+    ("reviewbot.cli", "reviewbot.__main__", "reviewbot.knowledge.cli"),
 )
 
 
