@@ -15,36 +15,47 @@ from reviewbot.analysis import SeriesAnalysis
 from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
 from reviewbot.fetch.local import read_source
-from reviewbot.pipeline import node_kinds, parse_messages, review_messages, select_rules
+from reviewbot.pipeline import (
+    node_kinds,
+    parse_messages,
+    review_messages,
+    review_series,
+    select_rules,
+)
 from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
+from reviewbot.series.model import Series
 from tests.conftest import FIXTURES
 
 RULES = select_rules(load_rules(), Settings())
 
 
-def _models(review: reviewbot.findings.Review) -> list[object]:
+def _models(series: Series) -> list[object]:
     out: list[object] = []
-    for sr in review.series:
-        for p in sr.series.patches:
-            out += [p, p.mail, *p.files]
-            for f in p.files:
-                out += [*f.hunks, *(ln for h in f.hunks for ln in h.lines)]
+    for p in series.patches:
+        out += [p, p.mail, *p.files]
+        for f in p.files:
+            out += [*f.hunks, *(ln for h in f.hunks for ln in h.lines)]
     return out
 
 
 def test_a_review_writes_nothing_into_the_models(corpus: Path) -> None:
     raw = read_source(str(corpus / "hvo-v4-subset.mbox"), 1 << 26)
     parser = CParser()
-    first = review_messages(raw, Settings(), RULES, parser)
-    assert any(f.rule == "SER001" for f in first.findings)  # a later patch asked too
-    for obj in [*_models(first), *RULES]:
-        assert dataclasses.is_dataclass(obj)
-        fields = {f.name for f in dataclasses.fields(obj)}
-        assert set(vars(obj)) <= fields, (type(obj).__name__, set(vars(obj)) - fields)
-    again = review_messages(raw, Settings(), RULES, parser)  # nothing kept between runs
-    assert [pr.findings for sr in again.series for pr in sr.patches] == [
-        pr.findings for sr in first.series for pr in sr.patches]
+    (series,) = build_series(parse_messages(raw))
+    first = review_series(series, RULES, parser)
+    assert any(f.rule == "SER001" for pr in first.patches for f in pr.findings)  # a later
+    for obj in [*_models(series), *RULES]:                 # patch asked too
+        fields = {f.name for f in dataclasses.fields(obj)} if dataclasses.is_dataclass(
+            obj) else set(getattr(type(obj), "__slots__", ()))
+        assert fields, type(obj).__name__
+        assert set(getattr(obj, "__dict__", {})) <= fields, (
+            type(obj).__name__, set(vars(obj)) - fields)
+    again = review_series(series, RULES, parser)  # nothing kept between runs
+    assert [pr.findings for pr in again.patches] == [pr.findings for pr in first.patches]
+    streamed = review_messages(raw, Settings(), RULES, parser)  # the pipeline agrees
+    assert [pr.findings for sr in streamed.series for pr in sr.patches] == [
+        pr.findings for pr in first.patches]
 
 
 def test_each_hunk_is_scanned_once_for_the_map_and_the_checks(
@@ -58,8 +69,9 @@ def test_each_hunk_is_scanned_once_for_the_map_and_the_checks(
 
     monkeypatch.setattr(reviewbot.analysis, "scan_post_image", counting)
     raw = read_source(str(FIXTURES / "series" / "frob-v2.mbox"), 1 << 26)
-    review = review_messages(raw, Settings(), RULES, CParser())
-    c_hunks = [h for sr in review.series for p in sr.series.patches if not p.skipped
+    (series,) = build_series(parse_messages(raw))
+    review_series(series, RULES, CParser())
+    c_hunks = [h for p in series.patches if not p.skipped
                for f in p.files if f.maps_to_c for h in f.hunks]
     assert c_hunks and len(calls) == len(c_hunks)  # the C map and STY003-005 share it
     assert all(a is b for a, b in zip(calls, c_hunks, strict=True))

@@ -305,7 +305,7 @@ def test_real_comments_point_at_added_lines_of_their_patch() -> None:
         if c["patch"] not in added:
             files = parse_diff(split_body(mails[c["patch"]].body).diff)
             added[c["patch"]] = {(f.path, ln.new) for f in files for h in f.hunks
-                                 for ln in h.added if ln.new is not None}
+                                 for ln in h.lines if ln.kind == "+" and ln.new is not None}
         assert {(c["file"], n) for n in c["lines"]} <= added[c["patch"]], c
 
 
