@@ -21,9 +21,9 @@ from pathlib import Path
 
 from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
-from reviewbot.engine.loader import load_rules
 from reviewbot.fetch.local import RawMessage
 from reviewbot.pipeline import review_messages
+from reviewbot.ruleset import load_rules
 
 
 def function_patch(rel: str, code: list[str], n: int) -> RawMessage:

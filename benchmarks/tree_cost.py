@@ -124,9 +124,9 @@ def breakdown(kernel: Path, mbox: Path) -> str:
     """In process: applying, mapping (parses), rules, for the mbox route."""
     from reviewbot.cmap.parser import CParser
     from reviewbot.config import Settings
-    from reviewbot.engine.loader import load_rules
     from reviewbot.fetch.local import read_source
     from reviewbot.pipeline import parse_messages, review_series, select_rules
+    from reviewbot.ruleset import load_rules
     from reviewbot.series.build import build_series
     from reviewbot.tree.apply import apply_series
     from reviewbot.tree.git import GitTree

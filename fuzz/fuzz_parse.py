@@ -25,7 +25,6 @@ import atheris
 with atheris.instrument_imports():
     from reviewbot.cmap.parser import CParser
     from reviewbot.config import Settings
-    from reviewbot.engine.loader import load_rules
     from reviewbot.errors import ReviewbotError
     from reviewbot.fetch.local import read_bytes
     from reviewbot.pipeline import review_messages, select_rules
@@ -35,6 +34,7 @@ with atheris.instrument_imports():
     from reviewbot.report.mbox import mbox_bytes
     from reviewbot.report.reply import ReplyConfig, render_replies
     from reviewbot.report.text import render_text
+    from reviewbot.ruleset import load_rules
     from reviewbot.series.model import Person
 
 SETTINGS = Settings()

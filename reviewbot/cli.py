@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from reviewbot import __version__
 from reviewbot.errors import ReviewbotError
 
-# Everything else is imported where it is needed: ``--version`` imports nothing (not
-# even typing: mypy takes any TYPE_CHECKING as true), and a subcommand loads only its
-# own modules (start-up time is most of a short run).
-TYPE_CHECKING = False
+# A subcommand imports only its own modules: the heavy libraries (b4, requests) only
+# where a thread is fetched.
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
@@ -165,8 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="give up fetching after this long (default: config "
                            "lore_timeout, else 30)")
     lore.add_argument("--no-cache", action="store_true",
-                      help="neither read nor write the thread cache (nor the caches of "
-                           "parsed rules and compiled code)")
+                      help="neither read nor write the thread cache")
     lore.add_argument("--offline", action="store_true",
                       help="use only the thread cache (any age), never the network")
     check.add_argument("--limit", action="append", metavar="NAME=VALUE",
@@ -195,9 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Date of the replies, ISO 8601 or RFC 2822 (default: "
                           "$REVIEWBOT_DATE, then now)")
 
-    rules = sub.add_parser("rules", help="list the rules")
+    rules = sub.add_parser("rules", help="list the rules, one line each")
     rules.add_argument("--check", action="store_true",
                        help="run every rule's examples and report failures")
+    rules.add_argument("--format", choices=("text", "markdown"), default="text",
+                       help="markdown: the table README.md shows")
     _add_rule_options(rules, preview=False)
 
     ev = sub.add_parser("eval", help="measure the findings against a corpus of real "
@@ -346,16 +346,14 @@ def _messages_and_tree(args: argparse.Namespace, settings: Settings, env: Enviro
 def _load_rules(settings: Settings) -> list[Rule]:
     """The rules of this run; an unknown --select/--ignore key is an error here, before
     anything is read or fetched."""
-    from reviewbot.engine.loader import load_rules
+    from reviewbot.ruleset import load_rules
     from reviewbot.selection import select_rules
 
-    return select_rules(load_rules(list(settings.rules_dirs) or None,
-                                   use_cache=settings.use_cache), settings)
+    return select_rules(load_rules(list(settings.rules_dirs) or None), settings)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from reviewbot.config import read_environment
-    from reviewbot.gctune import batch_gc
     from reviewbot.pipeline import review_messages
 
     fmt = _check_format(args)
@@ -372,10 +370,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for note in got.notes:
             _status(note)
         lookup = _revision_lookup(args, fmt, got, settings, env)
-        with batch_gc():
-            review = got.finish(review_messages(got.messages, settings, rules, tree=tree,
-                                                base=base, revisions=lookup,
-                                                progress=feedback))
+        review = got.finish(review_messages(got.messages, settings, rules, tree=tree,
+                                            base=base, revisions=lookup, progress=feedback))
     finally:
         if feedback is not None:
             feedback.finish()
@@ -524,7 +520,7 @@ def _status(text: str) -> None:
 def cmd_rules(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewbot.engine.loader import load_rules
+    from reviewbot.ruleset import load_rules, rule_table
     from reviewbot.selection import check_keys, rule_keys
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
@@ -535,7 +531,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     rules = [r for r in rules if (not wanted or wanted & set(rule_keys(r)))
              and not unwanted & set(rule_keys(r))]
     if args.check:
-        from reviewbot.engine.examples import run_examples
+        from reviewbot.examples import run_examples
 
         results = run_examples(rules)
         bad = [res for res in results if not res.ok]
@@ -544,9 +540,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 print(f"{res.rule} example {res.index} ({res.kind}): {res.detail}")
         print(f"{len(results) - len(bad)} passed, {len(bad)} failed")
         return EXIT_FINDINGS if bad else EXIT_CLEAN
-    width = max((len(r.name) for r in rules), default=4)
-    for r in rules:
-        print(f"{r.id}  {r.name:<{width}}  {r.cls:<12} {r.severity:<8} {r.status}")
+    sys.stdout.write(rule_table(rules, markdown=args.format == "markdown"))
     return EXIT_CLEAN
 
 
@@ -576,8 +570,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewbot.engine.loader import load_rules
     from reviewbot.report.explain import render_explain
+    from reviewbot.ruleset import load_rules
     from reviewbot.selection import find_rule
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
@@ -611,7 +605,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.status:
         sys.stdout.write(status_text(state, policy))
         return EXIT_CLEAN
-    from reviewbot.engine.loader import load_rules
+    from reviewbot.ruleset import load_rules
     from reviewbot.selection import select_rules
 
     where = policy.source or "policy"
@@ -669,16 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         guard_standard_streams()
         signal.signal(signal.SIGTERM, _terminated)
         install_backstop()  # SIGTERM stops it even inside a long call into C
-    code_cache = None
-    if not getattr(args, "no_cache", False):
-        from reviewbot.codecache import install
-
-        code_cache = install()  # before any dataclass is created (see codecache.py)
-    try:
-        return _run(args)
-    finally:
-        if code_cache is not None:
-            code_cache.save()
+    return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

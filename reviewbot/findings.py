@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reviewbot.engine.schema import Confidence, RuleClass, Severity
+from reviewbot.cmap.model import Unmapped
+from reviewbot.engine.vocab import Confidence, RuleClass, Severity
 from reviewbot.series.model import Patch, Series
 
 if TYPE_CHECKING:
     from reviewbot.revisions.model import Since
+
+__all__ = ["Finding", "PatchReview", "Review", "SeriesReview", "Unmapped"]
 
 
 @dataclass(frozen=True)
@@ -29,15 +32,6 @@ class Finding:
     reply: str  # the comment for the email, in a reviewer's words
     patch_line: int  # line number inside the patch email
     side: Literal["new", "old"] = "new"  # "old": the finding is about a removed line
-
-
-@dataclass(frozen=True)
-class Unmapped:
-    """A hunk (or line) the C mapping could not place: reported, never dropped."""
-
-    file: str
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True)

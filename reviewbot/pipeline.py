@@ -2,90 +2,109 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reviewbot.cmap.filemap import map_file
+from reviewbot.analysis import FullText, PatchAnalysis, SeriesAnalysis
 from reviewbot.cmap.parser import CParser
-from reviewbot.cmap.whole import ParseCache
 from reviewbot.config import Settings
-from reviewbot.diff.model import FileDiff
-from reviewbot.engine.context import FileContext, PatchContext
-from reviewbot.engine.loader import load_rules
 from reviewbot.engine.regexsafe import RegexGuard
 from reviewbot.engine.runner import run_rules
 from reviewbot.engine.schema import Rule
 from reviewbot.fetch.local import RawMessage
-from reviewbot.findings import PatchReview, Review, SeriesReview, Unmapped
+from reviewbot.findings import PatchReview, Review, SeriesReview
 from reviewbot.limits import Limits
-from reviewbot.memo import forget_transient
 from reviewbot.progress import NoProgress, Progress
+from reviewbot.ruleset import load_rules
 from reviewbot.selection import select_rules as select_rules  # re-exported
-from reviewbot.series.build import build_series
+from reviewbot.series.build import Planned, head_of, load_series, make_patch, plan_series
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Patch, Series
+from reviewbot.series.stored import stored_review
 
 if TYPE_CHECKING:
     from reviewbot.revisions.lookup import Lookup
     from reviewbot.tree.git import GitTree
 
-# Tree mode: gives the whole post-image text of a file after a patch, or None.
-FullText = Callable[[Patch, FileDiff], "str | None"]
+__all__ = ["FullText", "parse_messages", "review_messages", "review_series", "select_rules"]
 
 
-def review_patch(series: Series, patch: Patch, rules: Sequence[Rule], parser: CParser,
-                 full_text: FullText | None = None,
-                 cache: ParseCache | None = None,
-                 guard: RegexGuard | None = None) -> PatchReview:
-    if patch.skipped:
-        return PatchReview(patch, ())
-    files: list[FileContext] = []
-    unmapped: list[Unmapped] = []
-    full: list[str] = []
-    notes: list[str] = []
-    for fdiff in patch.files:
-        fmap = None
-        if fdiff.maps_to_c:
-            text = full_text(patch, fdiff) if full_text is not None else None
-            fmap = map_file(fdiff, parser, text, cache)
-            unmapped.extend(Unmapped(fdiff.path, u.line, u.reason) for u in fmap.unmapped)
-            if fmap.full_file:
-                full.append(fdiff.path)
-            elif text is not None:
-                notes.append(f"{fdiff.path}: the tree's file does not hold this patch's "
-                             "hunks; mapped from the patch alone")
-        files.append(FileContext(fdiff, fmap))
-    ctx = PatchContext(series, patch, tuple(files), parser, guard or RegexGuard())
-    return PatchReview(patch, tuple(run_rules(rules, ctx)), tuple(unmapped), tuple(full),
-                       tuple(notes))
+def node_kinds(rules: Sequence[Rule]) -> tuple[tuple[str, ...], ...]:
+    """The groups of node kinds the rules' checks look for (the C mapping finds them)."""
+    return tuple(dict.fromkeys(r.check.node_kinds for r in rules
+                               if r.check is not None and r.check.node_kinds))
 
 
-def _forget_analyses(patch: Patch) -> None:
-    """Drop the per-hunk analyses only the patch's own review asks for (``transient``
-    ones; SER001 of later patches asks for "squashed" alone), so a long mbox does not
-    keep them all (peak memory on 2000 patches: 140 -> 104 MB)."""
-    for fdiff in patch.files:
-        for hunk in fdiff.hunks:
-            forget_transient(hunk)
+def review_patch(patch: PatchAnalysis, rules: Sequence[Rule], guard: RegexGuard
+                 ) -> PatchReview:
+    """The findings of ``rules`` on one analysed patch."""
+    return PatchReview(patch.patch, tuple(run_rules(rules, patch, guard)),
+                       tuple(patch.unmapped), tuple(patch.full_files), tuple(patch.notes))
 
 
 def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
                   full_text: FullText | None = None,
                   notes: Sequence[str] = (),
                   guard: RegexGuard | None = None) -> SeriesReview:
-    """Review every patch; whole files (tree mode) are parsed once per blob."""
-    cache = ParseCache(parser)
+    """Review every patch in turn, each with its own ``PatchAnalysis`` (dropped when its
+    findings are made); whole files (tree mode) are parsed once per blob."""
+    analysis = SeriesAnalysis(series, parser, node_kinds(rules), full_text)
     guard = guard or RegexGuard()
     reviews = []
-    for p in series.patches:
-        reviews.append(review_patch(series, p, rules, parser, full_text, cache, guard))
-        _forget_analyses(p)
+    for position, patch in enumerate(series.patches):
+        if patch.skipped:
+            reviews.append(PatchReview(patch, ()))
+        else:
+            reviews.append(review_patch(analysis.patch(position), rules, guard))
     return SeriesReview(series, tuple(reviews), tuple(notes))
 
 
 def parse_messages(raw: Sequence[RawMessage], limits: Limits | None = None) -> list[Mail]:
     max_bytes = (limits or Limits()).message_bytes
     return [parse_mail(m.data, max_bytes) for m in raw]
+
+
+class _Input:
+    """The messages of a review, read one at a time: planned from their Heads, each
+    series parsed when it is reviewed, and kept afterwards in its stored form (a
+    ``series.stored.Source``: stored patches are read again from here)."""
+
+    COLLECT_EVERY = 4 << 20  # bytes of series read between two full garbage collections
+
+    def __init__(self, raw: Sequence[RawMessage], limits: Limits) -> None:
+        self.raw, self.limits = raw, limits
+        self._since_collect = 0
+
+    def mail(self, n: int) -> Mail:
+        return parse_mail(self.raw[n].data, self.limits.message_bytes)
+
+    def patch(self, n: int, index: int, total: int, version: int) -> Patch:
+        return make_patch(self.mail(n), index, total, version, self.limits.lines_per_patch,
+                          self.limits.line_length)
+
+    def plan(self, version: int | None) -> list[Planned]:
+        """Which mails make each series to review, in report order (one pass over the
+        input, keeping only the Heads of patch mails)."""
+        heads = [h for n in range(len(self.raw)) if (h := head_of(self.mail(n), n))]
+        return plan_series(heads, version, self.limits)
+
+    def series(self, plan: Planned) -> Series:
+        """The series ``plan`` names, read and parsed. Every ``COLLECT_EVERY`` bytes a
+        full garbage collection frees the reference cycles the reviews before left (the
+        oldest generation is collected rarely), and a streamed review must not keep
+        what it is done with."""
+        self._since_collect += plan.bytes
+        if self._since_collect >= self.COLLECT_EVERY:
+            import gc
+
+            gc.collect()
+            self._since_collect = 0
+        return load_series(plan, self.mail, self.limits)
+
+    def stored(self, review: SeriesReview, plan: Planned) -> SeriesReview:
+        """``review`` in the form kept until the report: mails and patches are read
+        again from the input when the report asks for their text."""
+        return stored_review(review, self, plan.cover, [n for _, n in plan.patches])
 
 
 def review_messages(raw: Sequence[RawMessage], settings: Settings,
@@ -95,49 +114,59 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     progress: Progress | None = None) -> Review:
     """Review every series found in ``raw`` (newest revision, or ``settings.version``).
 
+    The input is streamed: a first pass keeps what grouping needs of each message (its
+    Head), then each series is read, parsed, reviewed and kept in its stored form (see
+    ``series.stored``), so memory follows the largest series, not the input.
+
     With ``tree`` (kernel-tree mode) each series is applied there first (on ``base``,
     else its base-commit, else HEAD) and files are mapped from their whole post-image.
     With ``revisions``, each series is also compared with its previous revision
     (``reviewbot.revisions``), found among the same mails or where ``revisions`` says.
     """
     if rules is None:
-        rules = select_rules(load_rules(list(settings.rules_dirs) or None,
-                                        use_cache=settings.use_cache), settings)
+        rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
     parser = parser or CParser()
-    mails = parse_messages(raw, settings.limits)
-    series = build_series(mails, settings.version, settings.limits)
-    if revisions is None:
-        mails = []  # not kept for the whole review
+    source = _Input(raw, settings.limits)
+    plans = source.plan(settings.version)
     guard = RegexGuard()  # one per run: a rule that keeps timing out is dropped for good
-    from reviewbot.workers import review_all, weight
-
     progress = progress or NoProgress()
-    progress.start(f"reviewing {len(series)} series "
-                   f"({sum(len(s.patches) for s in series)} patches)",
-                   sum(weight(s) for s in series))
+    progress.start(f"reviewing {len(plans)} series "
+                   f"({sum(len(p.patches) for p in plans)} patches)",
+                   sum(p.lines for p in plans))
     if tree is None:
-        def one(s: Series) -> SeriesReview:
-            return review_series(s, rules, parser, full_text, guard=guard)
+        from reviewbot.workers import SeriesResult, review_items, unpack
 
-        reviewed = review_all(series, one, settings.jobs, advance=progress.advance)
+        def one(plan: Planned) -> SeriesReview:
+            return source.stored(review_series(source.series(plan), rules, parser, full_text,
+                                               guard=guard), plan)
+
+        def attach(plan: Planned, result: SeriesResult) -> SeriesReview:
+            return source.stored(unpack(source.series(plan), result), plan)
+
+        weights = [p.lines for p in plans]
+        reviewed = review_items(plans, one, attach, weights, settings.jobs,
+                                advance=progress.advance)
         progress.finish()
-        return _since(Review(tuple(reviewed)), mails, revisions)
+        return _since(Review(tuple(reviewed)), source, revisions)
     from reviewbot.tree.apply import apply_series
 
     reviews = []
-    for s in series:  # tree mode: one process
+    for plan in plans:  # tree mode: one process
+        s = source.series(plan)
         applied = apply_series(tree, s, base)
-        reviews.append(review_series(s, rules, parser, applied.full_text, applied.notes,
-                                     guard))
-        progress.advance(weight(s))
+        reviews.append(source.stored(review_series(s, rules, parser, applied.full_text,
+                                                   applied.notes, guard), plan))
+        progress.advance(plan.lines)
     progress.finish()
-    return _since(Review(tuple(reviews)), mails, revisions)
+    return _since(Review(tuple(reviews)), source, revisions)
 
 
-def _since(review: Review, mails: Sequence[Mail], revisions: Lookup | None) -> Review:
-    """``review`` with the revision review of each series (when asked for)."""
-    if revisions is None:
+def _since(review: Review, source: _Input, revisions: Lookup | None) -> Review:
+    """``review`` with the revision review of each series (when asked for). Only then,
+    and only when a series is a revision after the first, are all the input's mails
+    parsed again and held: the pool vN-1 and the replies to it are looked for in."""
+    if revisions is None or not any(sr.series.version > 1 for sr in review.series):
         return review
     from reviewbot.revisions.lookup import attach
 
-    return attach(review, mails, revisions)
+    return attach(review, [source.mail(n) for n in range(len(source.raw))], revisions)

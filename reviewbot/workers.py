@@ -6,7 +6,10 @@ out to ``jobs`` shares of about equal weight (diff lines), ``jobs - 1`` forked c
 review one share each while this process reviews the last, and each child sends back
 only its findings (pickled over a pipe). The parent puts them back on its own ``Series``
 and ``Patch`` objects, in input order, so the output is byte for byte the one of a
-single process.
+single process. ``review_items`` does the same for any item that makes a series (the
+pipeline deals out planned series: each child reads and parses its own from the input,
+which it shares with the parent, and the parent reads a series again to attach a
+child's findings).
 
 Robust by construction: a child never returns into the caller (it always ends in
 ``os._exit``), and whatever a child fails to deliver (a crash, a signal, an exception,
@@ -22,6 +25,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from reviewbot.findings import Finding, PatchReview, SeriesReview, Unmapped
 from reviewbot.series.model import Series
@@ -36,6 +40,7 @@ MAX_JOBS = 16
 PatchResult = tuple[tuple[Finding, ...], tuple[Unmapped, ...], tuple[str, ...],
                     tuple[str, ...]]
 SeriesResult = tuple[tuple[str, ...], tuple[PatchResult, ...]]
+T = TypeVar("T")
 
 
 def available_cpus() -> int:
@@ -68,7 +73,8 @@ def _pack(review: SeriesReview) -> SeriesResult:
                                for p in review.patches)
 
 
-def _unpack(series: Series, result: SeriesResult) -> SeriesReview:
+def unpack(series: Series, result: SeriesResult) -> SeriesReview:
+    """The review of ``series`` a child sent back as ``result``."""
     notes, patches = result
     if len(patches) != len(series.patches):
         raise ValueError("a worker's result does not fit its series")
@@ -77,14 +83,14 @@ def _unpack(series: Series, result: SeriesResult) -> SeriesReview:
                         notes)
 
 
-def _child(write_fd: int, series: Sequence[Series], share: Sequence[int],
-           review: Callable[[Series], SeriesReview]) -> None:
+def _child(write_fd: int, items: Sequence[T], share: Sequence[int],
+           review: Callable[[T], SeriesReview]) -> None:
     """Review ``share`` and write the pickled results; never returns."""
     status = 1
     try:
         import pickle
 
-        results = {i: _pack(review(series[i])) for i in share}
+        results = {i: _pack(review(items[i])) for i in share}
         data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_fd, "wb") as out:
             out.write(data)
@@ -95,8 +101,8 @@ def _child(write_fd: int, series: Sequence[Series], share: Sequence[int],
         os._exit(status)
 
 
-def _collect(read_fd: int, pid: int, series: Sequence[Series],
-             share: Sequence[int]) -> dict[int, SeriesReview]:
+def _collect(read_fd: int, pid: int, items: Sequence[T], share: Sequence[int],
+             attach: Callable[[T, SeriesResult], SeriesReview]) -> dict[int, SeriesReview]:
     """A child's reviews, or {} when it did not deliver all of them."""
     import pickle
 
@@ -109,7 +115,7 @@ def _collect(read_fd: int, pid: int, series: Sequence[Series],
         results = pickle.loads(data)
         if not isinstance(results, dict) or sorted(results) != sorted(share):
             return {}
-        return {i: _unpack(series[i], results[i]) for i in share}
+        return {i: attach(items[i], results[i]) for i in share}
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return {}
 
@@ -118,16 +124,28 @@ def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview
                jobs: int, min_lines: int = MIN_LINES,
                advance: Callable[[int], None] | None = None) -> list[SeriesReview]:
     """``[review(s) for s in series]``, in up to ``jobs`` processes when the series have
-    ``min_lines`` diff lines or more. ``advance(n)`` is told, in this process only,
-    how many diff lines were reviewed since it was last told (with workers: this
-    process's share, scaled to the whole, as the shares are of about equal weight)."""
-    weights = [weight(s) for s in series]
+    ``min_lines`` diff lines or more; ``advance`` as in :func:`review_items`."""
+    return review_items(series, review, unpack, [weight(s) for s in series], jobs,
+                        min_lines, advance)
+
+
+def review_items(items: Sequence[T], review: Callable[[T], SeriesReview],
+                 attach: Callable[[T, SeriesResult], SeriesReview], weights: Sequence[int],
+                 jobs: int, min_weight: int = MIN_LINES,
+                 advance: Callable[[int], None] | None = None) -> list[SeriesReview]:
+    """``[review(x) for x in items]``, in up to ``jobs`` processes when the ``weights``
+    (diff lines, roughly) add up to ``min_weight`` or more. An item is what makes one
+    series (a Series, or where its mails are in the input: the children read and parse
+    their own); ``attach(item, result)`` puts a child's result on the parent's series.
+    ``advance(n)`` is told, in this process only, how much weight was reviewed since it
+    was last told (with workers: this process's share, scaled to the whole, as the
+    shares are of about equal weight)."""
     tell = advance or (lambda n: None)
-    jobs = min(jobs, MAX_JOBS, len(series))
-    if jobs <= 1 or sum(weights) < min_lines or not hasattr(os, "fork"):
+    jobs = min(jobs, MAX_JOBS, len(items))
+    if jobs <= 1 or sum(weights) < min_weight or not hasattr(os, "fork"):
         out = []
-        for s, w in zip(series, weights, strict=True):
-            out.append(review(s))
+        for x, w in zip(items, weights, strict=True):
+            out.append(review(x))
             tell(w)
         return out
     *shares, mine = deal(weights, jobs)
@@ -140,14 +158,14 @@ def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview
         pid = os.fork()
         if pid == 0:  # the child
             os.close(read_fd)
-            _child(write_fd, series, share, review)
+            _child(write_fd, items, share, review)
         os.close(write_fd)
         children.append((read_fd, pid, share))
     done: dict[int, SeriesReview] = {}
     try:
         reviewed = 0
         for i in mine:
-            done[i] = review(series[i])
+            done[i] = review(items[i])
             reviewed += weights[i]
             estimate = min(total - 1, total * reviewed // own)
             tell(estimate - told)
@@ -158,7 +176,7 @@ def review_all(series: Sequence[Series], review: Callable[[Series], SeriesReview
         raise
     finally:
         for read_fd, pid, share in children:
-            done.update(_collect(read_fd, pid, series, share))
-    out = [done[i] if i in done else review(s) for i, s in enumerate(series)]
+            done.update(_collect(read_fd, pid, items, share, attach))
+    out = [done[i] if i in done else review(x) for i, x in enumerate(items)]
     tell(total - told)
     return out

@@ -3,10 +3,7 @@ golden-file comparison."""
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,12 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("REVIEWBOT_CORPUS", ROOT.parent / "shared" / "corpus"))
 FIXTURES = ROOT / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-
-# Test modules load the rules when they are collected, before any fixture runs: the rule
-# cache that writes (engine/rulecache.py) goes to a directory of this session, not ~.
-_SESSION_CACHE = tempfile.mkdtemp(prefix="reviewbot-tests-cache-")
-atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
-os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE
 
 
 @pytest.fixture(autouse=True)

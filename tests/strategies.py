@@ -264,15 +264,56 @@ def damaged(draw: st.DrawFn, raw: bytes) -> bytes:
     return raw
 
 
+def nested_mime(depth: int, subject: str = "[PATCH 1/2] deep") -> bytes:
+    """A patch mail whose MIME parts are nested ``depth`` multiparts deep (the email
+    package's parser recurses once per level)."""
+    out = [f"From: Ada <ada@example.org>\nSubject: {subject}\n"
+           f"Message-ID: <deep{depth}@example.org>\n".encode()]
+    out.extend(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i)
+               for i in range(depth))
+    out.append(b"Content-Type: text/plain\n\nhello\n")
+    out.extend(b"--b%d--\n" % i for i in reversed(range(depth)))
+    return b"".join(out)
+
+
+def quoting_format_patch(mail: bytes) -> bytes:
+    """A mail (headers first) whose body carries a git format-patch with its own
+    ``From <sha> Mon Sep 17 00:00:00 2001`` line: one message, not an mbox."""
+    return (b"From: Bo <bo@example.org>\nSubject: [PATCH] fwd\nMessage-ID: <fwd@x>\n\n"
+            b"Forwarded:\n\nFrom 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 "
+            b"00:00:00 2001\n" + mail)
+
+
+def unthreaded_series(mails: list[bytes], total: int) -> list[bytes]:
+    """``mails`` as ``git format-patch`` without ``--thread`` writes a series: numbered
+    ``[PATCH k/total]``, no Message-ID, no In-Reply-To (one batch, by author)."""
+    out = []
+    for k, m in enumerate(mails):
+        head, sep, body = m.partition(b"\n\n")
+        lines = [ln for ln in head.split(b"\n") if not ln.lower().startswith(
+            (b"subject:", b"message-id:", b"in-reply-to:", b"references:"))]
+        lines.append(b"Subject: [PATCH %d/%d] part %d" % (k % (total + 1), total, k))
+        out.append(b"\n".join(lines) + sep + body)
+    return out
+
+
 @st.composite
 def mbox(draw: st.DrawFn) -> bytes:
-    """One to four messages as an mbox (or a lone message, or a bare diff)."""
-    form = draw(st.sampled_from(["mbox", "mbox", "single", "bare"]))
+    """One to four messages as an mbox (or a lone message, or a bare diff); some
+    messages nested deep in MIME, quoting a format-patch, or an unthreaded series."""
+    form = draw(st.sampled_from(["mbox", "mbox", "single", "bare", "quoting", "batch"]))
     if form == "bare":
         return draw(diff_text()).encode("utf-8", "surrogateescape")
     mails = draw(st.lists(patch_email(), min_size=1, max_size=4))
     if form == "single":
         return mails[0]
+    if form == "quoting":
+        return quoting_format_patch(mails[0])
+    if form == "batch":
+        mails = unthreaded_series(mails, draw(st.integers(1, 4)))
+    if sometimes(draw, 8):
+        mails.insert(draw(st.integers(0, len(mails))),
+                     nested_mime(draw(st.sampled_from([2, 300, 990, 2500]))))
     sep = b"From nobody Mon Sep 17 00:00:00 2001\n"
     return b"".join(sep + m + b"\n" for m in mails)
 

@@ -80,3 +80,20 @@ def test_watch_row_measures_a_working_reviewbot(tmp_path: Path) -> None:
 
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     assert data["series_reviewed"] > 0 and data["replies"] > 0
+
+
+def test_big_mbox_row_measures_a_generated_mbox(tmp_path: Path) -> None:
+    """benchmarks/big_mbox.py: an mbox of just under the size asked for, reviewed, and
+    its peak memory and time reported (here 1 MiB; the benchmark's row is 256 MiB)."""
+    out = tmp_path / "big.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "big_mbox.py"),
+                           "--mib", "1", "--jobs", "1", "--json", str(out)],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    data = json.loads(out.read_text())
+    assert data["mib"] == 1 and data["patches"] > 100
+    (row,) = data["runs"]
+    assert row["peak_mib"] > 10 and row["wall_s"] > 0
+    assert "MiB" in proc.stdout and "peak" in proc.stdout

@@ -1,6 +1,6 @@
-"""STY002 stray-blank-line and SER001 change-belongs-in-other-patch, beyond their examples:
-the layout re-diff, commit-message intent, removed lines, series without the earlier
-patch, supersession, and the real HVO v4 series."""
+"""The blank-line rules (STY002-STY007) and SER001 change-belongs-in-other-patch, beyond
+their examples: the layout re-diff, commit-message intent, removed lines, series without
+the earlier patch, supersession, and the real HVO v4 series."""
 
 from __future__ import annotations
 
@@ -9,24 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.checks.wschange import (
+from reviewbot.cli import main
+from reviewbot.cmap.parser import CParser
+from reviewbot.config import Settings
+from reviewbot.diff.layout import (
     announces_layout,
-    hunk_edits,
+    edits,
     layout_changes,
     same_tokens,
     squash,
 )
-from reviewbot.cli import main
-from reviewbot.cmap.parser import CParser
-from reviewbot.config import Settings
 from reviewbot.diff.parse import parse_diff
-from reviewbot.engine.loader import load_rules
 from reviewbot.fetch.local import RawMessage
 from reviewbot.findings import Finding
 from reviewbot.pipeline import review_messages
+from reviewbot.ruleset import load_rules
 
 RULES = {r.id: r for r in load_rules()}
 PARSER = CParser()
+BLANK = ("STY002", "STY003", "STY004", "STY005", "STY006", "STY007")
 
 
 def mail(subject: str, diff: str, n: int = 1, root: str | None = None,
@@ -40,7 +41,7 @@ def mail(subject: str, diff: str, n: int = 1, root: str | None = None,
     return RawMessage(text.encode(), subject)
 
 
-def review(*mails: RawMessage, rules: tuple[str, ...] = ("STY002", "SER001")) -> list[Finding]:
+def review(*mails: RawMessage, rules: tuple[str, ...] = (*BLANK, "SER001")) -> list[Finding]:
     result = review_messages(list(mails), Settings(), rules=[RULES[r] for r in rules],
                              parser=PARSER)
     return list(result.findings)
@@ -98,9 +99,9 @@ diff --git a/a.c b/a.c
  }
 """
     hunk = parse_diff(diff, 1)[0].hunks[0]
-    kinds = [e.kind for e in hunk_edits(hunk)]
+    kinds = [e.kind for e in edits(hunk)]
     assert "code" in kinds and "layout" in kinds
-    (change,) = layout_changes(hunk)
+    (change,) = layout_changes(hunk, edits(hunk))
     assert [ln.text for ln in change.pre] == ["", "\tstart += RESERVE;"]
     assert [ln.text for ln in change.post] == ["\tstart\t+= RESERVE;"]
     assert change.before is not None and change.before.text == "\tend\t= start + size;"
@@ -111,7 +112,7 @@ diff --git a/a.c b/a.c
 
 def test_unrelated_realignment_is_asked_about() -> None:
     (f,) = review(mail("[PATCH] frob: mark stopped", REALIGN))
-    assert (f.rule, f.line, f.cls) == ("STY002", 13, "blank_line")
+    assert (f.rule, f.line, f.cls) == ("STY006", 13, "blank_line")
     assert f.reply == "Unrelated whitespace change?"
 
 
@@ -270,7 +271,7 @@ def test_ser001_names_the_patch_that_added_the_lines() -> None:
     (f,) = [f for f in findings if f.rule == "SER001"]
     assert (f.line, f.cls, f.text) == (14, "wrong_patch", "\tf->end\t= f->base + f->size;")
     assert f.reply == "Those two-line changes should go into patch 1."
-    # supersedes STY002 on the same line; nothing else is reported
+    # supersedes the blank-line rules on the same line; nothing else is reported
     assert [(g.rule, g.line) for g in findings] == [("SER001", 14)]
 
 
@@ -281,15 +282,15 @@ def test_ser001_without_the_earlier_patch_asks_without_a_number() -> None:
     assert f.reply.startswith("Unrelated whitespace change?")
 
 
-def test_ser001_leaves_older_code_to_sty002() -> None:
+def test_ser001_leaves_older_code_to_sty006() -> None:
     # patch 2 is present but did not add the lines; patch 1 (which did) is missing:
     # still unnumbered, because an earlier patch is missing.
     assert [f.rule for f in review(*_series(2, 3))] == ["SER001"]
-    # every earlier patch present, none added the lines: STY002 asks, SER001 is quiet
+    # every earlier patch present, none added the lines: STY006 asks, SER001 is quiet
     only_2 = [mail("[PATCH v2 1/2] frob: idle", SERIES_2, 1, "c2@example.org"),
               mail("[PATCH v2 2/2] frob: align", SERIES_3, 2, "c2@example.org")]
     (f,) = review(*only_2)
-    assert (f.rule, f.line, f.reply) == ("STY002", 14, "Unrelated whitespace change?")
+    assert (f.rule, f.line, f.reply) == ("STY006", 14, "Unrelated whitespace change?")
 
 
 def test_ser001_alone_reports_only_with_a_number(capsys: pytest.CaptureFixture[str],
@@ -310,12 +311,12 @@ def test_hvo_v4_series(corpus: Path) -> None:
     from reviewbot.fetch.local import split_mbox
 
     findings = review_messages(split_mbox(data, "hvo"), Settings(),
-                               rules=[RULES["STY002"], RULES["SER001"]], parser=PARSER)
+                               rules=[RULES[r] for r in (*BLANK, "SER001")], parser=PARSER)
     got = {(pr.patch.index, f.rule, f.line, f.reply)
            for s in findings.series for pr in s.patches for f in pr.findings}
     assert got == {
-        (8, "STY002", 38, "Unrelated whitespace change?"),  # blank line inserted in a struct
-        (8, "STY002", 45, "One blank line is enough here."),
+        (8, "STY007", 38, "Unrelated whitespace change?"),  # blank line inserted in a struct
+        (8, "STY003", 45, "One blank line is enough here."),
         (8, "STY002", 554, "Do not add a new line here."),  # A08-vmemmap-walk-blank-line
         (9, "SER001", 418, "Those two-line changes should go into patch 8."),  # A09
         (9, "STY002", 560, "Do not add a new line here."),  # A09-blank-line
@@ -334,21 +335,10 @@ def test_quiet_on_patches_reviewers_found_clean(corpus: Path, name: str) -> None
     assert review(*raw) == []
 
 
-def test_every_case_has_its_wording() -> None:
-    from reviewbot.checks.blank_line import CASES
-
-    cases = RULES["STY002"].params["cases"]
-    assert isinstance(cases, dict) and set(cases) == set(CASES)
-    assert all(cases[c]["message"] and cases[c]["reply"] for c in CASES)
-    params = RULES["SER001"].params
-    assert {"numbered_message", "numbered_reply", "unnumbered_message",
-            "unnumbered_reply"} <= set(params)
-
-
 def test_hunk_starting_inside_a_comment_keeps_its_statements_in_the_function() -> None:
     """The fragment builder opens the synthetic function before the comment it resumes,
     so statements after the comment are children of a block (STY002 needs siblings)."""
-    from reviewbot.cmap.filemap import map_file
+    from reviewbot.cmap.build import map_file
 
     diff = """\
 diff --git a/mm/x.c b/mm/x.c
@@ -413,4 +403,4 @@ diff --git a/drivers/frob.c b/drivers/frob.c
              mail("[PATCH 2/2] frob: b", second, 2, "c3@example.org")]
     assert review(*mails, rules=("SER001",)) == []
     (f,) = review(*mails)
-    assert (f.rule, f.side, f.reply) == ("STY002", "old", "Unrelated whitespace change?")
+    assert (f.rule, f.side, f.reply) == ("STY006", "old", "Unrelated whitespace change?")

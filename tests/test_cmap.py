@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.build import map_file
 from reviewbot.cmap.fragment import heading_function
 from reviewbot.cmap.locks import normalize_lock
 from reviewbot.cmap.parser import CParser
@@ -185,12 +185,12 @@ def test_function_headers_and_added_functions(parser: CParser) -> None:
 
 
 def test_accesses_keys_and_kinds(parser: CParser) -> None:
-    from reviewbot.cmap.access import accesses
+    from reviewbot.cmap.access import FragmentAccesses
 
     fmap = map_file(parse_diff(ARRAYS_AND_HEADERS)[0], parser)
     found = [(a.line, a.text, a.key, a.kind, a.via, a.local)
              for mf in fmap.fragments
-             for a in accesses(fmap, mf, {"READ_ONCE"}, {"WRITE_ONCE"})]
+             for a in FragmentAccesses(fmap, mf, {"READ_ONCE"}, {"WRITE_ONCE"}).on_rows()]
     assert found == [
         (51, "st.x", "<struct frob>.x", "write", "", True),
         (51, "zone->tails[order]", "<struct zone*>->tails[]", "read", "", False),
@@ -205,7 +205,7 @@ def test_accesses_keys_and_kinds(parser: CParser) -> None:
 
 
 def test_location_key_of_calls_and_unknown_names(parser: CParser) -> None:
-    from reviewbot.cmap.access import accesses
+    from reviewbot.cmap.access import FragmentAccesses
 
     diff = """\
 diff --git a/mm/k.c b/mm/k.c
@@ -220,7 +220,8 @@ diff --git a/mm/k.c b/mm/k.c
 +}
 """
     fmap = map_file(parse_diff(diff)[0], parser)
-    keys = [(a.text, a.key) for mf in fmap.fragments for a in accesses(fmap, mf, (), ())]
+    keys = [(a.text, a.key) for mf in fmap.fragments
+            for a in FragmentAccesses(fmap, mf, (), ()).on_rows()]
     assert keys == [("NODE_DATA(node)->tails[idx]", "NODE_DATA()->tails[]"),
                     ("NODE_DATA(nid) -> tails[ 3 ]", "NODE_DATA()->tails[]"),
                     ("glob.x", "glob.x")]
@@ -246,7 +247,7 @@ diff --git a/mm/a.c b/mm/a.c
 
 
 def test_lock_arguments_are_not_data(parser: CParser) -> None:
-    from reviewbot.cmap.access import accesses
+    from reviewbot.cmap.access import FragmentAccesses
 
     diff = """\
 diff --git a/mm/k.c b/mm/k.c
@@ -263,7 +264,8 @@ diff --git a/mm/k.c b/mm/k.c
 +}
 """
     fmap = map_file(parse_diff(diff)[0], parser)
-    kinds = [(a.text, a.kind) for mf in fmap.fragments for a in accesses(fmap, mf, (), ())]
+    kinds = [(a.text, a.kind) for mf in fmap.fragments
+             for a in FragmentAccesses(fmap, mf, (), ()).on_rows()]
     assert kinds == [("p->lk", "lock"), ("p->ptl", "lock"), ("p->blocks", "read"),
                      ("p->clock", "address")]
 

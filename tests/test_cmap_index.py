@@ -6,13 +6,13 @@ import difflib
 import re
 
 import pytest
-from tree_sitter import Node
 
-from reviewbot.cmap.access import accesses, accesses_of_key, key_word, location_nodes
-from reviewbot.cmap.filemap import FileMap, MappedFragment, map_file
-from reviewbot.cmap.index import in_rows, merge, row_filter
+from reviewbot.cmap.access import FragmentAccesses, key_word, location_nodes
+from reviewbot.cmap.build import map_file
+from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
 from reviewbot.cmap.model import Decl, FunctionSpan
 from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.rows import in_rows, merge, row_filter
 from reviewbot.diff.parse import parse_diff
 
 POST = """\
@@ -153,19 +153,6 @@ def _adds(fmap: FileMap, fn: FunctionSpan) -> bool:
     return False
 
 
-def _function_node(fmap: FileMap, fn: FunctionSpan) -> tuple[MappedFragment, Node] | None:
-    for mf in fmap.fragments:
-        for row, number in enumerate(mf.fragment.rows):
-            if number == fn.start:
-                node = mf.root.descendant_for_point_range((row, 0), (row, 0))
-                while node is not None and node.type != "function_definition":
-                    node = node.parent
-                if node is not None:
-                    return mf, node
-                break
-    return None
-
-
 def test_index_answers_what_a_scan_answers(parser: CParser) -> None:
     for fmap in _maps(parser):
         names = {d.name for d in fmap.decls + fmap.globals} | {"f", "z", "nothing"}
@@ -178,7 +165,6 @@ def test_index_answers_what_a_scan_answers(parser: CParser) -> None:
                 assert fmap.decl(name, line) == _decl(fmap, name, line), (name, line)
         for fn in fmap.functions:
             assert fmap.adds(fn) == _adds(fmap, fn)
-            assert fmap.function_node(fn) == _function_node(fmap, fn)
         assert any(fmap.adds(fn) for fn in fmap.functions) or not fmap.full_file
 
 
@@ -191,7 +177,7 @@ def test_innermost_function_ties_go_to_the_first(parser: CParser) -> None:
              FunctionSpan("c", 6, 12, "tree-sitter", True),
              FunctionSpan("tiny", 10, 10, "tree-sitter", True),
              FunctionSpan("empty", 15, 14, "heuristic", False))
-    fmap = FileMap("x.c", (), spans, (), (), {}, frozenset(), ())
+    fmap = file_map("x.c", (), spans, (), (), {}, frozenset(), (), parser)
     for line in range(0, 23):
         assert fmap.function_at(line) is _function_at(fmap, line), line
     assert [getattr(fmap.function_at(n), "name", None) for n in (2, 4, 7, 10, 15)] == [
@@ -225,34 +211,31 @@ def _row(mf: MappedFragment, line: int) -> int:
 def test_accesses_on_some_rows_are_those_of_the_full_walk(parser: CParser) -> None:
     for fmap in _maps(parser):
         for mf in fmap.fragments:
-            full = accesses(fmap, mf, *MARKED)
+            full = FragmentAccesses(fmap, mf, *MARKED).on_rows()
             assert full  # the fixture has accesses in every fragment
             n = len(mf.fragment.rows)
-            choices = [fmap.index.added_rows(mf), ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
+            choices = [mf.added_rows, ((0, n),), ((0, 0),), ((2, 5), (9, 9)),
                        merge((r, r + 1) for r in range(0, n, 4)),
-                       fmap.index.rows_of_spans(mf, [(fn.start, fn.end)
-                                                     for fn in fmap.functions[1:]])]
+                       mf.rows_of_spans([(fn.start, fn.end) for fn in fmap.functions[1:]])]
             for rows in choices:
                 inside = in_rows(rows)
                 want = [a for a in full if inside(_row(mf, a.line), _row(mf, a.line))]
-                assert accesses(fmap, mf, *MARKED, rows) == want, rows
-            nodes = list(location_nodes(mf.root))
-            assert list(location_nodes(mf.root, ((0, n),))) == nodes
+                assert FragmentAccesses(fmap, mf, *MARKED).on_rows(rows) == want, rows
+            nodes = location_nodes(mf)
+            assert location_nodes(mf, ((0, n),)) == nodes
 
 
 def test_accesses_of_a_key_are_found_where_its_word_is_spelled(parser: CParser) -> None:
     for fmap in _maps(parser):
         for mf in fmap.fragments:
-            full = accesses(fmap, mf, *MARKED)
+            full = FragmentAccesses(fmap, mf, *MARKED).on_rows()
             keys = {a.key for a in full}
             assert {"<struct zone*>->tails[]", "<struct frob*>->count"} <= keys or \
                 not fmap.full_file
-            for key in sorted(keys | {"<struct frob*>->nothing", "frob_tab[]"}):
-                found = accesses_of_key(fmap, mf, key, *MARKED)
-                if key_word(key) is None:
-                    assert found is None
-                else:
-                    assert found == [a for a in full if a.key == key], key
+            frag = FragmentAccesses(fmap, mf, *MARKED)
+            for key in sorted(keys | {"<struct frob*>->nothing", "frob_tab[]",
+                                      "<struct page*>[]"}):
+                assert frag.of_key(key) == [a for a in full if a.key == key], key
 
 
 def test_key_word() -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from reviewbot import ruleset
+from reviewbot.cli import main
 from reviewbot.cmap.parser import CParser
-from reviewbot.engine.examples import run_example
-from reviewbot.engine.loader import load_rule, load_rules
+from reviewbot.engine.loader import load_rule
 from reviewbot.engine.schema import Rule
 from reviewbot.errors import RuleError
+from reviewbot.examples import run_example
+from reviewbot.ruleset import load_rules
 
 RULES = load_rules()
 PARSER = CParser()
@@ -75,7 +79,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_regex_rule_runs_its_examples(tmp_path: Path) -> None:
     p = _write(tmp_path, "frob", GOOD.format(name="frob", pattern="frobnicate"))
-    rule, errs = load_rule(p)
+    rule, errs = load_rule(p, {})
     assert rule is not None and not errs
     assert all(run_example(rule, n, ex, PARSER).ok
                for n, ex in enumerate(rule.examples, start=1))
@@ -83,7 +87,7 @@ def test_regex_rule_runs_its_examples(tmp_path: Path) -> None:
 
 def test_a_wrong_example_fails(tmp_path: Path) -> None:
     p = _write(tmp_path, "frob", GOOD.format(name="frob", pattern="nomatch"))
-    rule, _ = load_rule(p)
+    rule, _ = load_rule(p, {})
     assert rule is not None
     result = run_example(rule, 1, rule.examples[0], PARSER)
     assert not result.ok and "not flagged" in result.detail
@@ -112,7 +116,49 @@ def test_query_engine(tmp_path: Path) -> None:
     text = text.replace("int frobnicate;  // expect",
                         "void f(void) { BUG_ON(1); }  // expect")
     p = _write(tmp_path, "q", text)
-    rule, errs = load_rule(p)
+    rule, errs = load_rule(p, {})
     assert rule is not None, errs
     assert all(run_example(rule, n, ex, PARSER).ok
                for n, ex in enumerate(rule.examples, start=1))
+
+
+def _bundled_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the bundled rules that ``reviewbot.ruleset`` loads instead (with the
+    bundled checks, found by the folders' package names)."""
+    copy = tmp_path / "rules"
+    shutil.copytree(ruleset.rules_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(ruleset, "rules_dir", lambda: copy.resolve())
+    return copy.resolve()
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('kind = "rmw"', 'kind = "sometimes"', "params.marked_writes[2].kind: must be one of "
+                                           "rmw, store"),
+    ('paired_store = "', 'paired_storr = "', "params.paired_storr: unknown key"),
+    ("held_by_caller = '\\b(", "held_by_caller = '\\b((", "params.held_by_caller: bad "
+                                                          "regular expression"),
+    ('name = "READ_ONCE"\nreason', 'name = "READ_ONCE"\nwhy', "params.marked_reads[0].reason: "
+                                                              "missing"),
+    ("unprotecting_locks = [\"rcu\"]", "unprotecting_locks = \"rcu\"",
+     "params.unprotecting_locks: must be an array of strings"),
+])
+def test_rules_check_reports_a_bad_param_with_file_and_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        old: str, new: str, problem: str) -> None:
+    toml = _bundled_copy(tmp_path, monkeypatch) / "concurrency" / \
+        "lockless_read_needs_read_once" / "rule.toml"
+    text = toml.read_text()
+    assert old in text
+    toml.write_text(text.replace(old, new, 1))
+    assert main(["rules", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert f"{toml}: {problem}" in err
+    assert err.count(str(toml)) == 1 + ("why" in new)  # one line per problem (why: unknown)
+
+
+def test_a_check_py_outside_the_bundled_rules_is_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "rules" / "style" / "braces_single_statement"
+    shutil.copytree(ruleset.rules_dir() / "style" / "braces_single_statement", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.raises(RuleError, match=r"check\.py: check: not one of reviewbot's bundled"):
+        load_rules([tmp_path / "rules"])

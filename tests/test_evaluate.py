@@ -32,7 +32,7 @@ def test_text_report_on_the_synthetic_corpus(capsys: pytest.CaptureFixture[str])
     assert "D02-wrong-patch  02-demo-v2-2-teardown.patch  drivers/misc/demo.c:24  SER001  " \
            "Those two-line changes should go into patch 1." in out
     assert "misses (1):\n  D04-dev-dbg  04-demo-dump.patch  drivers/misc/demo.c:31  other" in out
-    assert "unmatched findings (1):\n  04-demo-dump.patch  drivers/misc/demo.c:33  STY002  " \
+    assert "unmatched findings (1):\n  04-demo-dump.patch  drivers/misc/demo.c:33  STY003  " \
            "multiple blank lines" in out
 
 
@@ -45,7 +45,7 @@ def test_json_report(capsys: pytest.CaptureFixture[str]) -> None:
                                "negative_findings": 0, "findings_per_negative_patch": 0.0}
     assert data["classes"]["wrong_patch"]["found"] == 1
     assert [m["id"] for m in data["misses"]] == ["D04-dev-dbg"]
-    assert [(u["rule"], u["line"]) for u in data["unmatched"]] == [("STY002", 33)]
+    assert [(u["rule"], u["line"]) for u in data["unmatched"]] == [("STY003", 33)]
     together = {r["patch_file"]: r["reviewed_with"] for r in data["reviews"]}
     assert together["02-demo-v2-2-teardown.patch"] == ["01-demo-v2-1-setup.patch"]
     assert together["04-demo-dump.patch"] == []
@@ -80,9 +80,9 @@ def test_findings_on_negative_patches_are_counted(capsys: pytest.CaptureFixture[
 def test_rule_selection_applies(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "eval", str(DEMO), "--format", "json", "--ignore", "SER001")
     data = json.loads(out)
-    # without SER001, STY002 is no longer superseded on the re-aligned line
+    # without SER001, STY006 is no longer superseded on the re-aligned line
     assert [m["id"] for m in data["misses"]] == ["D02-wrong-patch", "D04-dev-dbg"]
-    assert ("STY002", 24) in [(u["rule"], u["line"]) for u in data["unmatched"]]
+    assert ("STY006", 24) in [(u["rule"], u["line"]) for u in data["unmatched"]]
 
 
 @pytest.mark.parametrize(("mutate", "needle"), [

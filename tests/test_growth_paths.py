@@ -1,6 +1,7 @@
-"""The lookups that keep a huge patch linear answer exactly what the plain scans did:
-lock regions at a line, regions acquired in a span, row subtraction, and CON001's
-stores per reader (found once for the added functions, merged back in patch order)."""
+"""The lookups that keep a huge patch linear answer what their definitions say: lock
+regions at a line, regions acquired in a span, row subtraction, CON001's stores across
+added functions, and its reads of some locations (worked out only where a location's
+word is spelled: the same reads as filtering all of them)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from reviewbot.checks.lockless_read import (
-    Evidence,
-    Knowledge,
+from reviewbot.rules.concurrency.lockless_read_needs_read_once.check import (
     Sharing,
     _added_reads,
-    _added_reads_of,
-    _evidence,
+    knowledge,
 )
-from reviewbot.checks.lockless_read import knowledge as con001_knowledge
-from reviewbot.cmap.access import accesses
-from reviewbot.cmap.filemap import FileMap, map_file
-from reviewbot.cmap.index import merge, subtract
+
+from reviewbot.analysis import PatchAnalysis, SeriesAnalysis
+from reviewbot.cmap.filemap import FileMap, file_map
 from reviewbot.cmap.model import LockRegion
 from reviewbot.cmap.parser import CParser
-from reviewbot.engine.context import FileContext, PatchContext
-from reviewbot.engine.loader import load_rules
-from reviewbot.fetch.local import read_source
-from reviewbot.pipeline import parse_messages
+from reviewbot.cmap.rows import merge, subtract
+from reviewbot.config import Settings
+from reviewbot.fetch.local import RawMessage, read_source
+from reviewbot.pipeline import node_kinds, parse_messages, review_messages
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
 from tests.conftest import FIXTURES, ROOT, corpus_path
+
+RULES = load_rules()
 
 
 @pytest.fixture(scope="module")
@@ -87,18 +86,18 @@ MIXED = ("From: Ada <ada@example.org>\nSubject: [PATCH] frob: count\n\n"
          "Count.\n---\n" + _mixed_file("drivers/frob/a.c") + _mixed_file("drivers/frob/b.c"))
 
 
-def _contexts(parser: CParser, tmp: Path) -> Iterator[PatchContext]:
+def _patches(parser: CParser, tmp: Path) -> Iterator[PatchAnalysis]:
     for source in _sources(tmp):
         for series in build_series(parse_messages(read_source(str(source)))):
-            for patch in series.patches:
-                files = tuple(FileContext(f, map_file(f, parser) if f.maps_to_c else None)
-                              for f in patch.files)
-                yield PatchContext(series, patch, files, parser)
+            analysis = SeriesAnalysis(series, parser, node_kinds(RULES))
+            for i, patch in enumerate(series.patches):
+                if not patch.skipped:
+                    yield analysis.patch(i)
 
 
 def _maps(parser: CParser, tmp: Path) -> list[FileMap]:
-    return [fc.map for ctx in _contexts(parser, tmp) for fc in ctx.files
-            if fc.map is not None]
+    return [f.map for patch in _patches(parser, tmp) for f in patch.files
+            if f.map is not None]
 
 
 def _holds(r: LockRegion, line: int) -> bool:
@@ -118,15 +117,16 @@ def test_lock_lookups_answer_what_a_scan_answers(parser: CParser, tmp_path: Path
                 if fn.start <= r.start <= fn.end]
 
 
-def test_lock_lookup_falls_back_to_a_scan_for_huge_regions() -> None:
-    """Regions too long to paint line by line (unknown ends) are scanned instead."""
+def test_lock_lookup_of_huge_regions(parser: CParser) -> None:
+    """Regions with an unknown end (up to the end of a file) do not cost a cell per
+    line: the lookup keeps one entry per stretch between two region boundaries."""
     regions = (LockRegion("a", "spin_lock", 5, 10**6, "f"),
                LockRegion("b", "mutex_lock", 7, 9, "f", start_known=False),
                LockRegion("c", "spin_lock", 7, 8, "f"))
-    fmap = FileMap("x.c", (), (), regions, (), {n: "" for n in range(1, 20)}, frozenset(), ())
+    fmap = file_map("x.c", (), (), regions, (), {n: "" for n in range(1, 20)}, frozenset(),
+                    (), parser)
     for line in (4, 5, 6, 7, 8, 9, 10, 999_999, 10**6):
         assert fmap.locks_at(line) == tuple(r for r in regions if _holds(r, line)), line
-    assert fmap.index._held == {}  # it did not paint a million lines
 
 
 def test_subtract_rows() -> None:
@@ -141,74 +141,42 @@ def test_subtract_rows() -> None:
         assert got == merge(got) or got == ()  # sorted, disjoint, not adjacent
 
 
-def _stores_by_scan(ctx: PatchContext, know: Knowledge, path: str,
-                    function: str) -> list[tuple[str, Evidence]]:
-    """CON001's stores (key, evidence) as they were found before: a scan of the named
-    function and every added function for each reader."""
-    out = []
-    for fc in ctx.files:
-        fmap = fc.map
-        if fmap is None:
-            continue
-        spans = [(fn.start, fn.end) for fn in fmap.functions
-                 if (fc.path == path and fn.name == function) or fmap.adds(fn)]
-        if not spans:
-            continue
-        for mf in fmap.fragments:
-            rows = fmap.index.rows_of_spans(mf, spans)
-            if not rows:
-                continue
-            for a in accesses(fmap, mf, *know.marked, rows):
-                e = _evidence(fmap, fc.path, a, know)
-                if e is not None:
-                    out.append((a.key, e))
-    return out
-
-
-def test_con001_stores_are_those_of_the_scan(parser: CParser, tmp_path: Path) -> None:
-    (rule,) = [r for r in load_rules() if r.id == "CON001"]
-    know = con001_knowledge(rule)
-    asked = found = 0
-    for ctx in _contexts(parser, tmp_path):
-        sharing = Sharing(ctx, know)
-        keys = sorted({a.key for fc in ctx.files if fc.map is not None
-                       for mf in fc.map.fragments
-                       for a in accesses(fc.map, mf, *know.marked)})
-        for fc in ctx.files:
-            if fc.map is None:
-                continue
-            for name in sorted({fn.name for fn in fc.map.functions}):
-                scanned = _stores_by_scan(ctx, know, fc.path, name)
-                for key in keys:
-                    want = [e for k, e in scanned if k == key]
-                    assert sharing.stores(fc.path, name, key) == want, (fc.path, name, key)
-                    asked += 1
-                    found += bool(want)
-    assert asked > 1000 and found > 20  # the inputs have stores to find
+def test_con001_reads_stores_across_added_functions_in_patch_order() -> None:
+    """In MIXED each file adds two functions that store f->count (under the lock, with
+    cmpxchg) around an old one that reads it unlocked before it takes the lock: the
+    read races with the stores of the added functions, and the first of them in patch
+    order (file a.c's, for the reader in b.c too) is the evidence named."""
+    review = review_messages([RawMessage(MIXED.encode(), "mixed")], Settings(),
+                             [r for r in RULES if r.id == "CON001"])
+    assert [(f.file, f.line, f.function, f.message) for f in review.findings] == [
+        ("drivers/frob/a.c", 49, "frob_old", "plain lockless read of f->count, which is "
+         "written under f->lock in frob_new_a(): use READ_ONCE()"),
+        ("drivers/frob/b.c", 49, "frob_old", "plain lockless read of f->count, which is "
+         "written under f->lock in frob_new_a() (drivers/frob/a.c): use READ_ONCE()")]
 
 
 def test_con001_evidence_keys_and_their_reads(parser: CParser, tmp_path: Path) -> None:
     """Every store ``stores`` finds has a key of ``evidence_keys``, and the added reads
     of some keys are those of ``_added_reads`` with those keys, in the same order."""
-    (rule,) = [r for r in load_rules() if r.id == "CON001"]
-    know = con001_knowledge(rule)
+    (rule,) = [r for r in RULES if r.id == "CON001"]
+    know = knowledge(rule.params)
     asked = reads = 0
-    for ctx in _contexts(parser, tmp_path):
-        keys = Sharing(ctx, know).evidence_keys()
+    for patch in _patches(parser, tmp_path):
+        keys = Sharing(patch, know).evidence_keys()
         assert keys is not None  # hunk mode
-        sharing = Sharing(ctx, know)
-        for fc in ctx.files:
-            if fc.map is None:
+        sharing = Sharing(patch, know)
+        for i, f in enumerate(patch.files):
+            if f.map is None:
                 continue
-            full = _added_reads(fc.map, know)
-            for name in sorted({fn.name for fn in fc.map.functions}):
+            full = _added_reads(f.map, sharing.accesses[i])
+            for name in sorted({fn.name for fn in f.map.functions}):
                 for key in sorted({a.key for a in full} - keys):
-                    assert sharing.stores(fc.path, name, key) == []
+                    assert sharing.stores(f.path, name, key) == []
                     asked += 1
             every = sorted({a.key for a in full})
             for chosen in [keys, frozenset(every), *(frozenset({k}) for k in every),
                            frozenset(every[::2]) | {"<struct frob*>->nothing"}]:
                 want = [a for a in full if a.key in chosen]
-                assert _added_reads_of(fc.map, know, frozenset(chosen)) == want, chosen
+                assert _added_reads(f.map, sharing.accesses[i], frozenset(chosen)) == want
                 reads += len(want)
     assert asked > 300 and reads > 300

@@ -14,23 +14,24 @@ import re
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot.cli import main
-from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.build import map_file
 from reviewbot.cmap.parser import CParser
-from reviewbot.cmap.scan import scan_line
+from reviewbot.cmap.scan import scan_lines
 from reviewbot.config import Settings
 from reviewbot.diff.parse import DiffError, parse_diff, split_body
-from reviewbot.engine.loader import load_rules
 from reviewbot.errors import ReviewbotError
 from reviewbot.fetch.local import read_bytes
 from reviewbot.pipeline import review_messages, select_rules
 from reviewbot.report.json import render_json
 from reviewbot.report.text import render_text
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series, make_patch
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.subject import parse_subject
@@ -42,6 +43,7 @@ from tests.strategies import (
     huge_address_patch,
     mbox,
     nested_c,
+    nested_mime,
     patch_email,
 )
 
@@ -252,57 +254,46 @@ def test_cli_replies_to_hostile_mail(tmp_path_factory: pytest.TempPathFactory,
                 assert header is None or (not header.defects and header.addresses)
 
 
-# -- the scanner against a plain reference ---------------------------------------------
+# -- the scanner: properties of its one implementation ---------------------------------
 
-def _reference_scan(text: str, in_comment: bool) -> tuple[str, int, int, int, bool]:
-    """The original character-by-character scanner (before the regex fast path)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    depth = low = opens = closes = 0
-    while i < n:
-        c = text[i]
-        if in_comment:
-            end = text.find("*/", i)
-            if end < 0:
-                out.append(" " * (n - i))
-                break
-            out.append(" " * (end + 2 - i))
-            i = end + 2
-            in_comment = False
-            continue
-        if c == "/" and i + 1 < n and text[i + 1] == "*":
-            in_comment = True
-            out.append("  ")
-            i += 2
-            continue
-        if c == "/" and i + 1 < n and text[i + 1] == "/":
-            out.append(" " * (n - i))
-            break
-        if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            out.append(c + " " * max(0, j - i - 2) + (c if j - i >= 2 else ""))
-            i = j
-            continue
-        if c == "{":
-            opens += 1
-            depth += 1
-        elif c == "}":
-            closes += 1
-            depth -= 1
-            low = min(low, depth)
-        out.append(c)
-        i += 1
-    return "".join(out)[:n], opens, closes, low, in_comment
+SCAN_TEXT = st.text(alphabet=st.sampled_from(list("a {}/*\"'\\x\t\x00é\r;(")), max_size=30)
 
 
 @settings(max_examples=examples(500), deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("a {}/*\"'\\x\t\x00é\r;(")), max_size=30),
-       st.booleans())
-def test_scan_line_matches_reference(text: str, in_comment: bool) -> None:
-    assert tuple(scan_line(text, in_comment)) == _reference_scan(text, in_comment)
+@given(SCAN_TEXT, st.booleans())
+def test_scan_blanks_only_comments_and_literals(text: str, in_comment: bool) -> None:
+    """The code keeps the line's length and columns, changes characters only into blanks
+    (or the closing quote of an unterminated literal), counts the braces that are left
+    and, scanned again, stays as it is."""
+    line = scan_lines([text], in_comment)[0]
+    assert len(line.code) == len(text)
+    assert all(a == b or b in " \"'" for a, b in zip(text, line.code, strict=True))
+    depth = low = 0
+    for c in line.code:
+        depth += (c == "{") - (c == "}")
+        low = min(low, depth)
+    assert (line.opens, line.closes, line.min_depth) == (
+        line.code.count("{"), line.code.count("}"), low)
+    assert scan_lines([line.code])[0].code == line.code
+    if not in_comment and not set(text) & set("/\"'"):
+        assert line == (text, text.count("{"), text.count("}"), low, False)
+    if in_comment and "*/" not in text:
+        assert line.code == " " * len(text) and line.in_comment_after
+
+
+@pytest.mark.parametrize(("text", "in_comment", "code", "after"), [
+    ("if (a) { /* { */ b(); }", False, "if (a) {         b(); }", False),
+    ('s = "{\\"}"; {', False, 's = "    "; {', False),
+    ("c = '}'; // }", False, "c = ' ';     ", False),
+    ("x /* open", False, "x        ", True),
+    ("still */ y {", True, "         y {", False),
+    ('p = "never closed {', False, 'p = "             "', False),
+    ("a / b {", False, "a / b {", False),
+])
+def test_scan_examples(text: str, in_comment: bool, code: str, after: bool) -> None:
+    line = scan_lines([text], in_comment)[0]
+    assert (line.code, line.in_comment_after) == (code, after)
+    assert line.opens == code.count("{")
 
 
 # -- regressions: slow paths found while hardening ------------------------------------
@@ -456,3 +447,40 @@ def test_a_reply_to_100000_addresses_is_fast(tmp_path: Path) -> None:
                                    "Cc'd to 256 addresses, not all 100000")
     head = out.split(b"\n\n", 1)[0]
     assert head.count(b"@vger.kernel.org") == 100  # every list kept
+
+
+def test_mime_nested_past_the_recursion_limit_is_skipped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the part limit, a walk that recurses too deep is caught too (the body is
+    left out, the headers kept)."""
+    from reviewbot.series import mail as mail_mod
+
+    real = mail_mod._body
+
+    def deep(msg: Any) -> str:
+        if msg.is_multipart() and msg.get_payload():
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(msg)
+    monkeypatch.setattr(mail_mod, "_body", deep)
+    mail = parse_mail(nested_mime(50))
+    assert mail.error == "the MIME structure is nested too deeply to be read"
+    assert mail.subject.raw == "[PATCH 1/2] deep" and mail.msgid == "deep50@example.org"
+
+
+@pytest.mark.parametrize("depth", [980, 5000])
+def test_deep_mime_is_skipped_and_the_rest_reviewed(tmp_path: Path, depth: int,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    """MIME nested ~1000 deep (64 KB) makes the email parser recurse past Python's
+    limit: that message is skipped with the reason, the next one is still reviewed."""
+    ok = (b"From: Ada <ada@example.org>\nSubject: [PATCH] frob: ok\nMessage-ID: <ok@x>\n\n"
+          b"---\n--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,4 @@\n int f(void)\n {\n"
+          b"+\tif (x) {\n+\t\ty();\n")
+    sep = b"From nobody Mon Sep 17 00:00:00 2001\n"
+    path = tmp_path / "deep.mbox"
+    path.write_bytes(sep + nested_mime(depth) + b"\n" + sep + ok)
+    code = main(["check", str(path), "--format", "text"])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""
+    assert "[PATCH 1/2] deep\n  skipped: the MIME structure has more than 100" in out
+    assert "[PATCH] frob: ok\n  x.c:3: STY001" in out

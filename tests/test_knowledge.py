@@ -166,8 +166,8 @@ def test_sizeof_and_addresses_are_not_accesses(know: Knowledge) -> None:
 def test_lexical_keys_are_spelled_like_cmap(tmp_path: Path) -> None:
     """The index joins the rules' locations by key: the lexical key of a location is the
     key reviewbot.cmap.access gives it."""
-    from reviewbot.cmap.access import find_location_nodes, location_key
-    from reviewbot.cmap.filemap import map_file
+    from reviewbot.cmap.access import location_key, location_nodes
+    from reviewbot.cmap.build import map_file
     from reviewbot.cmap.parser import CParser
     from reviewbot.diff.parse import parse_diff
     from reviewbot.knowledge.extract import Extractor
@@ -188,7 +188,7 @@ def test_lexical_keys_are_spelled_like_cmap(tmp_path: Path) -> None:
     fmap = map_file(fdiff, parser)
     cmap_keys = set()
     for mf in fmap.fragments:
-        for node in find_location_nodes(parser, mf.root):
+        for node in location_nodes(mf):
             line = mf.line_of(node.start_point[0])
             if line is not None:
                 cmap_keys.add(location_key(node, fmap, line))

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
+import os
 import re
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from reviewbot.errors import InputError
+from reviewbot.errors import InputError, LimitError
 from reviewbot.fetch.local import read_source, split_mbox
 from reviewbot.pipeline import parse_messages
 from reviewbot.series.build import build_series
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 FROB = FIXTURES / "series" / "frob-v2.mbox"
 
@@ -151,3 +156,109 @@ def test_bare_diff_file(tmp_path: Path) -> None:
     s = build_series(parse_messages(read_source(str(path))))[0]
     assert s.patches[0].files[0].path == "a.c"
     assert s.patches[0].subject == "[PATCH] fix"
+
+
+# --- one message whose body quotes a git format-patch (issue 15, item 4) ----------------
+
+INNER = (b"From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\n"
+         b"From: Ada Example <ada@example.org>\nDate: Wed, 21 Jan 2026 16:22:46 +0000\n"
+         b"Subject: [PATCH] frob: the inner subject\n\n")
+
+
+def _forwarded() -> bytes:
+    """A mail (headers first) whose body carries a git format-patch: its ``From <sha>``
+    line after an empty line, as a forwarded or pasted patch has it."""
+    patch = FROB.read_bytes().split(b"\nFrom ")[2]  # patch 1/3 with its own headers
+    diff = patch[patch.index(b"\n---\n"):]
+    return (b"From: Ada Example <ada@example.org>\nTo: list@example.org\n"
+            b"Subject: [PATCH] frob: the outer subject\nMessage-ID: <outer@example.org>\n"
+            b"Date: Thu, 22 Jan 2026 10:00:00 +0000\n\nAs asked, the patch again:\n\n"
+            + INNER + b"Why it is needed." + diff)
+
+
+@pytest.mark.parametrize("where", ["file", "maildir"])
+def test_a_mail_quoting_a_format_patch_is_one_message(tmp_path: Path, where: str) -> None:
+    data = _forwarded()
+    if where == "file":
+        path = tmp_path / "forwarded.eml"
+        path.write_bytes(data)
+    else:
+        path = tmp_path / "md"
+        md = mailbox.Maildir(str(path), create=True)
+        md.add(data)
+    msgs = read_source(str(path))
+    assert [m.data for m in msgs] == [data]
+    (s,) = build_series(parse_messages(msgs))
+    (p,) = s.patches
+    assert p.msgid == "outer@example.org" and p.subject == "[PATCH] frob: the outer subject"
+    assert p.files and p.skipped is None
+
+
+def test_the_reply_to_it_is_threaded(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewbot.cli import main
+
+    path = tmp_path / "forwarded.eml"
+    path.write_bytes(_forwarded().replace(b"if (val < 0)\n", b"if (val < 0) {\n", 1))
+    assert main(["check", str(path), "--reply", "--all", "--from", "R <r@example.org>",
+                 "--date", "2026-01-22T12:00:00Z"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "\nSubject: Re: [PATCH] frob: the outer subject\n" in out
+    assert "\nIn-Reply-To: <outer@example.org>\n" in out
+    assert "\nReferences: <outer@example.org>\n" in out
+
+
+def test_an_mbox_still_splits_at_a_from_line_after_an_empty_line(tmp_path: Path) -> None:
+    path = tmp_path / "two.mbox"
+    path.write_bytes(b"From x Thu Jan  1 00:00:00 1970\n" + _forwarded())
+    assert len(read_source(str(path))) == 2  # an mbox: the inner From line separates
+
+
+# --- every source through one bounded reader (issue 20, item 1) -------------------------
+
+def _fifo_writer(path: Path, data: bytes) -> threading.Thread:
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError), path.open("wb") as fifo:
+            fifo.write(data)
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_fifo_is_read_up_to_the_limit(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    mbox = FROB.read_bytes()
+    writer = _fifo_writer(fifo, mbox * (3_000_000 // len(mbox)))  # 3 MB
+    with pytest.raises(LimitError, match="larger than the limit of 1048576"):
+        read_source(str(fifo), 1 << 20)
+    writer.join(10)
+    writer = _fifo_writer(fifo, mbox)
+    assert len(read_source(str(fifo), 1 << 20)) == 4  # within the limit: read as a file
+    writer.join(10)
+
+
+def test_process_substitution_and_stdin_are_bounded(tmp_path: Path) -> None:
+    """``check <(cmd)`` (a pipe under /dev/fd) and ``check -``: the limit holds."""
+    script = ("import sys\nfrom reviewbot.cli import main\n"
+              "sys.exit(main(['check', sys.argv[1], '--limit', 'input-bytes=1M']))\n")
+    gen = "yes 'From x Thu Jan  1 00:00:00 1970' | head -c 3000000"
+    for source in ("<(GEN)", "- < <(GEN)"):
+        cmd = f"{sys.executable} -c \"$SCRIPT\" {source.replace('GEN', gen)}"
+        proc = subprocess.run(["bash", "-c", cmd], env={**os.environ, "SCRIPT": script},
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert proc.returncode == 2, proc.stderr
+        assert "larger than the limit of 1048576" in proc.stderr, proc.stderr
+
+
+def test_dev_zero_stops_at_once() -> None:
+    """/dev/zero is endless: read as any file, it is binary data after its first bytes
+    (no memory grows: the child may map 1 GiB in all, start-up included)."""
+    script = ("import resource, sys\nfrom reviewbot.cli import main\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+              "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, hard))\n"
+              "sys.exit(main(['check', '/dev/zero']))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 2 and "binary data" in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1

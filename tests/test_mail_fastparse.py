@@ -6,14 +6,14 @@ message from every input: generated patch mails (damaged: CR/CRLF/mixed endings,
 truncation, MIME), header blocks the parser reads oddly (a first line that is a
 continuation, ``From `` lines, lines without a colon, no empty line at all) and every
 message of the corpus, the fixtures and the synthetic series. ``parse_mail`` built on
-either gives the same ``Mail``. ``split_mbox`` finds ``From `` lines with ``bytes.find``
-and skips the ``>From`` regex where no line starts with ``>``: the same messages as the
-regexes give.
+either gives the same ``Mail``. ``split_mbox`` gives back the messages an mboxrd writer
+wrote, ``>From`` escaping undone.
 """
 
 from __future__ import annotations
 
 import email
+import re
 import sys
 from email.message import Message
 from pathlib import Path
@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewbot.fetch import local
-from reviewbot.fetch.local import RawMessage, split_mbox
+from reviewbot.fetch.local import split_mbox
 from reviewbot.series import mail
 from reviewbot.series.mail import parse_mail
 from tests.conftest import FIXTURES
@@ -122,23 +122,29 @@ def test_message_of_every_mail_we_have(corpus: Path) -> None:
         _assert_same(raw)
 
 
-def _reference_split_mbox(data: bytes, origin: str) -> list[RawMessage]:
-    """``split_mbox`` as it was defined: both regexes over the whole input."""
-    starts = [m.start() for m in local._FROM_LINE.finditer(data)
-              if m.start() == 0 or data[m.start() - 2:m.start()] == b"\n\n"
-              or local._STRICT_FROM.match(data, m.start())]
-    if not starts:
-        return [RawMessage(data, origin)]
-    out: list[RawMessage] = []
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(data)
-        chunk = data[start:end]
-        nl = chunk.find(b"\n")
-        body = chunk[nl + 1:] if nl >= 0 else b""
-        body = local._MBOXRD_ESCAPE.sub(rb"\1", body)
-        if body.strip():
-            out.append(RawMessage(body, f"{origin} (message {i + 1})"))
-    return out
+def _mboxrd(bodies: list[bytes]) -> bytes:
+    """What an mboxrd writer makes of ``bodies``: a ``From`` line before each, every line
+    that starts with ``>*From `` escaped with one more ``>``, a blank line after each."""
+    out = []
+    for body in bodies:
+        escaped = re.sub(rb"(?m)^(>*From )", rb">\1", body)
+        out.append(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + escaped + b"\n")
+    return b"".join(out)
+
+
+_BODY_LINES = st.lists(st.sampled_from([
+    b"From: Ada <ada@example.org>", b"Subject: x", b"", b"body", b"From the start",
+    b">From quoted", b">>From twice", b"From ", b"From nobody Mon Sep 17 00:00:00 2001",
+    b" From", b"\r", b"x\r"]), min_size=1, max_size=8)
+
+
+@settings(max_examples=examples(800), deadline=None)
+@given(st.lists(_BODY_LINES.map(lambda ls: b"\n".join([b"Subject: m", *ls]) + b"\n"),
+                min_size=1, max_size=5))
+def test_split_mbox_gives_back_what_an_mboxrd_writer_wrote(bodies: list[bytes]) -> None:
+    got = split_mbox(_mboxrd(bodies), "x")
+    assert [m.data for m in got] == [b + b"\n" for b in bodies]
+    assert [m.origin for m in got] == [f"x (message {i})" for i in range(1, len(bodies) + 1)]
 
 
 _MBOX_PIECES = st.sampled_from([
@@ -148,17 +154,27 @@ _MBOX_PIECES = st.sampled_from([
 
 
 @settings(max_examples=examples(800), deadline=None)
-@given(st.lists(_MBOX_PIECES, max_size=16).map(b"".join))
-def test_split_mbox_is_the_regex_split(data: bytes) -> None:
-    want = [m.start() for m in local._FROM_LINE.finditer(data)]
-    assert list(local._from_line_starts(data)) == want
-    assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
+@given(st.lists(_MBOX_PIECES, max_size=16).map(b"".join), st.lists(st.integers(0, 200)))
+def test_split_mbox_read_in_chunks_is_the_split_of_the_whole(data: bytes,
+                                                              cuts: list[int]) -> None:
+    """The streaming split, fed the input in chunks cut anywhere (and spooled to a file
+    after 16 bytes), gives the messages the split of the whole input gives."""
+    want = split_mbox(data, "x")
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    store = local.MessageStore(memory=16)
+    local.take_mbox(pieces[0], iter(pieces[1:]), "x", store)
+    assert list(store) == want
 
 
 def test_split_mbox_of_every_mbox_we_have(corpus: Path) -> None:
+    """Split, written again as mboxrd, split again: the same messages."""
     paths = sorted(corpus.glob("*.mbox")) + sorted(FIXTURES.rglob("*.mbox")) + sorted(
-        corpus.glob("*.patch"))
+        corpus.glob("*.patch")) + sorted(corpus.glob("traffic/*.mbox"))
     assert len(paths) > 5
     for path in paths:
-        data = path.read_bytes()
-        assert split_mbox(data, "x") == _reference_split_mbox(data, "x")
+        first = [m.data for m in split_mbox(path.read_bytes(), "x")]
+        assert first
+        again = [m.data for m in split_mbox(_mboxrd([d.rstrip(b"\n") + b"\n"
+                                                     for d in first]), "x")]
+        assert again == [d.rstrip(b"\n") + b"\n\n" for d in first], path

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 import reviewbot
 from reviewbot.cmap.parser import CParser
-from reviewbot.engine.loader import load_rules
 from reviewbot.engine.regexcheck import risky_regex
 from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
 from reviewbot.errors import RuleError
 from reviewbot.pipeline import review_series
+from reviewbot.ruleset import load_rules, rules_dir
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from tests.strategies import examples
@@ -51,17 +51,21 @@ def test_risky_regex_takes_any_text(pattern: str) -> None:
 
 def _module_patterns() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for info in pkgutil.walk_packages(reviewbot.__path__, "reviewbot."):
-        if info.name.endswith("__main__"):
+    names = [info.name for info in pkgutil.walk_packages(reviewbot.__path__, "reviewbot.")]
+    root = rules_dir()  # the bundled rules' modules (namespace folders: found by path)
+    names += [".".join(("reviewbot.rules", *p.relative_to(root).with_suffix("").parts))
+              for p in sorted(root.rglob("*.py")) if p.name != "__init__.py"]
+    for name in names:
+        if name.endswith("__main__"):
             continue
-        module = importlib.import_module(info.name)
-        for name, value in vars(module).items():
+        module = importlib.import_module(name)
+        for key, value in vars(module).items():
             values = value.values() if isinstance(value, dict) else [value]
             for v in values:
                 if isinstance(v, re.Pattern):
                     text = v.pattern if isinstance(v.pattern, str) else v.pattern.decode(
                         "latin-1")
-                    found.append((f"{info.name}.{name}", text))
+                    found.append((f"{module.__name__}.{key}", text))
     return found
 
 

@@ -15,10 +15,10 @@ import pytest
 from reviewbot.cli import main
 from reviewbot.config import Settings
 from reviewbot.diff.parse import parse_diff, split_body
-from reviewbot.engine.loader import load_rules
 from reviewbot.evaluate.traffic_report import TrafficResult, evaluate_traffic
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import select_rules
+from reviewbot.ruleset import load_rules
 from reviewbot.series.mail import parse_mail
 from tests.conftest import CORPUS, FIXTURES, ROOT, corpus_path
 
@@ -305,7 +305,7 @@ def test_real_comments_point_at_added_lines_of_their_patch() -> None:
         if c["patch"] not in added:
             files = parse_diff(split_body(mails[c["patch"]].body).diff)
             added[c["patch"]] = {(f.path, ln.new) for f in files for h in f.hunks
-                                 for ln in h.added if ln.new is not None}
+                                 for ln in h.lines if ln.kind == "+" and ln.new is not None}
         assert {(c["file"], n) for n in c["lines"]} <= added[c["patch"]], c
 
 

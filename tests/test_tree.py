@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.build import map_file
 from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.whole import ParseCache
 from reviewbot.config import UserConfig, load_config
@@ -257,25 +257,23 @@ def test_whole_file_map_sees_functions_locks_and_declarations(tmp_path: Path) ->
     assert names == ["frob_pool_init", "frob_over_limit", "frob_take", "frob_set_limit",
                      "frob_limit", "frob_put"]
     # functions the patch does not touch: their locks and declarations, when asked
-    put = full.function("frob_put")
-    assert put is not None and put not in [full.function_at(line)]
-    inside = next(n for n, t in full.lines_of(put) if "pool->nr_free++" in t)
+    put = next(f for f in full.functions if f.name == "frob_put")
+    assert put != full.function_at(line)
+    inside = next(n for n in range(put.start, put.end + 1) if "pool->nr_free++" in
+                  full.text.get(n, ""))
     assert [r.lock for r in full.locks_at(inside)] == ["pool->lock"]
     assert [r.lock for r in full.locks] == ["pool->lock"]  # frob_take's, computed eagerly
     param = full.decl("page", inside)
     assert param is not None and param.line == put.start and param.type == "struct page"
     assert hunks.locks_at(inside) == ()
-    writer = full.function("frob_set_limit")
-    assert writer is not None and hunks.function("frob_set_limit") is None
-    assert [n for n, _, f in full.search(r"WRITE_ONCE\(pool->limit")] == [writer.start + 2]
-    assert [f for _, _, f in full.search(r"READ_ONCE\(pool->limit")] == [
-        "frob_over_limit", "frob_limit"]
-    assert writer not in full.other_functions(writer.start + 2)
-    found = full.function_node(writer)
-    assert found is not None and found[1].type == "function_definition"
-    assert (found[1].text or b"").startswith(b"void frob_set_limit(")
-    assert full.lines_of(writer)[0] == (writer.start, "void frob_set_limit(struct frob_pool "
-                                                      "*pool, unsigned long limit)")
+    writer = next(f for f in full.functions if f.name == "frob_set_limit")
+    assert "frob_set_limit" not in [f.name for f in hunks.functions]
+    assert full.text[writer.start] == "void frob_set_limit(struct frob_pool *pool, " \
+                                      "unsigned long limit)"
+    assert "WRITE_ONCE(pool->limit" in full.text[writer.start + 2]
+    readers = [full.function_at(n) for n, t in sorted(full.text.items())
+               if "READ_ONCE(pool->limit" in t]
+    assert [f.name for f in readers if f is not None] == ["frob_over_limit", "frob_limit"]
 
 
 # --- git ranges ------------------------------------------------------------------------
@@ -424,7 +422,7 @@ def test_locate_identity_offsets_and_collisions() -> None:
     assert isinstance(fd, FileDiff)
     post = ["a", "b", "B", "c", "d", "e", "f", "g", "h", "i", "j", "J", "k", "l"]
     lm = locate(fd, post)
-    assert lm is not None and lm.identity and lm.to_patch(13) == 13
+    assert lm is not None and lm.identity and lm.rows()[12] == 13
     # the tree has two more lines at the top, and three fewer between the hunks
     shifted = ["0", "1", "a", "b", "B", "c", "d", "j", "J", "k", "l"]
     lm = locate(fd, shifted)

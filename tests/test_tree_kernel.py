@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.cmap.filemap import map_file
+from reviewbot.cmap.build import map_file
 from reviewbot.cmap.parser import CParser
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import parse_messages

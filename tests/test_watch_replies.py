@@ -238,22 +238,22 @@ def test_deaths_while_loading_the_rules_are_not_charged_to_a_series(
     short run's work). A process killed then, again and again, must not make the series
     at the head of the queue look like it kills the bot: it is reviewed once the bot
     gets through, and replied to once."""
-    import reviewbot.engine.loader
+    import reviewbot.ruleset
 
     env = Env(tmp_path)
     msgs = mailgen.series("frob", total=2)
     env.deliver(msgs)
-    real = reviewbot.engine.loader.load_rules
+    real = reviewbot.ruleset.load_rules
 
     def dying(*args: Any, **kwargs: Any) -> Any:
         raise Crash
 
-    monkeypatch.setattr(reviewbot.engine.loader, "load_rules", dying)
+    monkeypatch.setattr(reviewbot.ruleset, "load_rules", dying)
     for _ in range(MAX_REVIEW_ATTEMPTS + 2):
         with pytest.raises(Crash):
             env.run()
         assert env.series_states() == {"[PATCH 0/2] frob: fixes": "waiting"}
-    monkeypatch.setattr(reviewbot.engine.loader, "load_rules", real)
+    monkeypatch.setattr(reviewbot.ruleset, "load_rules", real)
     env.run()
     assert env.series_states() == {"[PATCH 0/2] frob: fixes": "replied"}
     assert reply_counts(env) == {m.msgid: 1 for m in msgs[1:]}

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
-from reviewbot.engine.loader import load_rules
 from reviewbot.fetch.local import read_source
 from reviewbot.findings import Review, SeriesReview
 from reviewbot.pipeline import parse_messages, review_series
 from reviewbot.report.json import render_json
+from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
 from reviewbot.series.model import Series
 from reviewbot.workers import deal, review_all, weight

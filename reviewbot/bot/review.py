@@ -54,8 +54,8 @@ class SeriesReviewer:
     def _tools(self) -> tuple[list[Rule], CParser]:
         if self._rules is None or self._parser is None:
             from reviewbot.cmap.parser import CParser
-            from reviewbot.engine.loader import load_rules
             from reviewbot.pipeline import select_rules
+            from reviewbot.ruleset import load_rules
 
             settings = self.settings()
             self._rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)

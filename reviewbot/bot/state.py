@@ -105,7 +105,6 @@ CREATE TABLE IF NOT EXISTS errors (
     ref TEXT NOT NULL,
     reason TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -493,7 +492,7 @@ class Store:
         return {r[0]: r[1] for r in
                 self.db.execute("SELECT status, count(*) FROM replies GROUP BY status")}
 
-    # -- errors and cursors -------------------------------------------------------------
+    # -- errors -------------------------------------------------------------------------
     def add_error(self, scope: str, ref: str, reason: str, now: float) -> None:
         cur = self.db.execute("INSERT INTO errors (ts, scope, ref, reason) VALUES (?,?,?,?)",
                               (now, scope, ref[:500], reason[:2000]))
@@ -504,11 +503,3 @@ class Store:
         rows = self.db.execute("SELECT ts, scope, ref, reason FROM errors ORDER BY id DESC "
                                "LIMIT ?", (limit,))
         return [ErrorRow(*r) for r in rows]
-
-    def cursor(self, source: str) -> str | None:
-        row = self.db.execute("SELECT value FROM cursors WHERE source=?", (source,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_cursor(self, source: str, value: str) -> None:
-        self.db.execute("INSERT INTO cursors VALUES (?, ?) ON CONFLICT(source) DO UPDATE "
-                        "SET value=excluded.value", (source, value))

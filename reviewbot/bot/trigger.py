@@ -4,7 +4,9 @@ A message is classified once, when it arrives: a patch or a cover letter joins a
 group keyed like ``reviewbot.series.build`` groups (thread root, revision, patch count;
 by author when there is no thread), everything else is recorded and ignored. A group is
 due when it is complete (all T patches, plus the cover letter when T > 1) or when its
-grace period has passed.
+grace period has passed. What a resend has in common with the posting it repeats is
+``resend_title``: the title and the subject's tags but ``RESEND`` (a backport to another
+stable tree is another posting).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Literal
 
 from reviewbot.series.build import is_patch_mail
 from reviewbot.series.mail import parse_mail
-from reviewbot.series.model import Mail
+from reviewbot.series.model import Mail, Subject
+from reviewbot.series.subject import identity_tags
 
 Kind = Literal["patch", "cover", "ignored", "bad"]
 _HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
@@ -43,7 +46,7 @@ class Incoming:
     reason: str | None  # why it is ignored or bad; a decoding problem for a patch
     msgid: str
     subject: str
-    title: str  # the subject without prefixes, lower case (to recognise a resend)
+    title: str  # what a resend has in common: see resend_title
     author: str | None  # address, lower case
     index: int  # 0 for the cover letter
     date: float | None
@@ -62,8 +65,7 @@ def group_key(mail: Mail) -> GroupKey:
     if root is not None:
         parts: list[object] = ["thread", root, subj.version, total]
     elif total > 1:
-        tags = sorted(t.upper() for t in subj.tags if t.upper() != "RESEND")
-        parts = ["author", author, subj.version, total, tags]
+        parts = ["author", author, subj.version, total, sorted(identity_tags(subj))]
     else:
         parts = ["single", mail.msgid]
     return GroupKey(json.dumps(parts, separators=(",", ":")), root, subj.version, total)
@@ -105,9 +107,19 @@ def classify(raw: bytes, max_bytes: int) -> Incoming:
 
 def _incoming(mail: Mail, kind: Kind, reason: str | None, index: int,
               group: GroupKey | None) -> Incoming:
-    return Incoming(kind, reason, mail.msgid, mail.subject.raw, mail.subject.title.lower(),
+    return Incoming(kind, reason, mail.msgid, mail.subject.raw, resend_title(mail.subject),
                     mail.author.email.lower() if mail.author else None, index,
                     mail.timestamp, _recipients(mail), group)
+
+
+def resend_title(subject: Subject) -> str:
+    """The title a resend of this patch has too, lower case: the subject without its
+    prefix, behind the prefix's tags other than RESEND. ``[PATCH 5.15.y] X`` and
+    ``[PATCH 6.1.y] X`` (backports to two stable trees), ``[PATCH AUTOSEL 7.0-6.6] X``
+    and ``[PATCH AUTOSEL 7.0-6.1] X``, ``[PATCH net] X`` and ``[PATCH net-next] X`` are
+    different postings; ``[PATCH RESEND] X`` is ``[PATCH] X`` again."""
+    tags = "".join(f"[{t}] " for t in identity_tags(subject))
+    return (tags + subject.title).lower()
 
 
 def bad_message(reason: str, raw: bytes = b"", mail: Mail | None = None) -> Incoming:

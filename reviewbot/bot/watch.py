@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 MAX_REVIEW_ATTEMPTS = 5  # a series whose review kills the process this often is failed
 BATCH = 200  # messages ingested per transaction
+BATCH_BYTES = 32 * 1024 * 1024  # ... or fewer, when they hold this much
 
 
 class Interrupted(BaseException):
@@ -159,12 +160,12 @@ class Watcher:
         if not entries:
             return
         self.progress.start("reading messages", len(entries))
+        pending = iter(entries)
         try:
-            for start in range(0, len(entries), BATCH):
-                if self.stop.is_set():
+            while not self.stop.is_set():
+                arrivals = self._batch(source, pending)
+                if not arrivals:
                     break
-                chunk = entries[start:start + BATCH]
-                arrivals = [source.read(e, self.policy.max_message_bytes) for e in chunk]
                 done: list[str] = []
                 logs: list[Callable[[], None]] = []
                 with self.store.transaction():
@@ -176,9 +177,22 @@ class Watcher:
                 self.totals.messages += len(done)
                 for emit in logs:
                     emit()
-                self.progress.advance(len(chunk))
+                self.progress.advance(len(arrivals))
         finally:
             self.progress.finish()
+
+    def _batch(self, source: Source, entries: Iterator[Entry]) -> list[Arrival | None]:
+        """The next messages to ingest in one transaction: at most BATCH of them, and
+        no more once they hold BATCH_BYTES (the message limit allows 10 MiB each)."""
+        out: list[Arrival | None] = []
+        size = 0
+        for entry in entries:
+            arrival = source.read(entry, self.policy.max_message_bytes)
+            out.append(arrival)
+            size += len(arrival.data) if arrival is not None and arrival.data else 0
+            if len(out) >= BATCH or size >= BATCH_BYTES:
+                break
+        return out
 
     def _source_problem(self, source: Source, problem: str) -> None:
         now = self.clock()

@@ -14,23 +14,20 @@ its name (``NODE_DATA(node)`` and ``NODE_DATA(nid)`` are the same kind of object
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from reviewbot.cmap.index import covers, row_filter
+from reviewbot.cmap.filemap import FileMap, MappedFragment
 from reviewbot.cmap.locks import ACQUIRE, RELEASE
-from reviewbot.cmap.nodes import LOCATIONS
+from reviewbot.cmap.rows import Rows, covers, row_filter
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from reviewbot.cmap.filemap import FileMap, MappedFragment
-    from reviewbot.cmap.index import Rows
-    from reviewbot.cmap.parser import CParser
-
 AccessKind = Literal["read", "write", "marked_read", "marked_write", "address", "lock"]
-LVALUES = LOCATIONS  # field_expression, subscript_expression
+# The node kinds of a location; a check that asks for accesses declares them
+# (``NODE_KINDS = LVALUES``), so the C mapping finds them with its other nodes.
+LVALUES = ("field_expression", "subscript_expression")
 _SKIP_PARENTS = ("parenthesized_expression",)
 _UNEVALUATED = ("sizeof_expression", "alignof_expression", "offsetof_expression")
 # Calls whose argument is a lock, not data: lock/unlock, init, assertions, pte_unmap_unlock.
@@ -40,8 +37,7 @@ _STATEMENT_END = ("expression_statement", "declaration", "return_statement", "if
                   "compound_statement", "init_declarator")
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(NamedTuple):
     """One mention of a location on one post-image line."""
 
     text: str  # as written, blanks collapsed: "NODE_DATA(node)->vmemmap_tails[idx]"
@@ -209,50 +205,13 @@ def is_location(node: Node) -> bool:
                 and parent.child_by_field_name("argument") == node)
 
 
-def location_nodes(root: Node, rows: Rows | None = None) -> Iterator[Node]:
-    """Every outermost member/subscript expression under ``root``, in source order; with
-    ``rows`` (0-based row ranges) only those starting on one of those rows, and only the
-    subtrees overlapping them are walked."""
-    overlaps = row_filter(rows, root)
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if overlaps is not None:
-            first = node.start_point[0]
-            if not overlaps(first, node.end_point[0]):
-                continue
-            if node.type in LVALUES and overlaps(first, first) and is_location(node):
-                yield node
-        elif node.type in LVALUES and is_location(node):
-            yield node
-        stack.extend(reversed(node.children))
-
-
-LOCATION_QUERY = "[(field_expression) (subscript_expression)] @n"
-
-
-def find_location_nodes(parser: CParser, root: Node, rows: Rows | None = None) -> list[Node]:
-    """``list(location_nodes(root, rows))``, found by a tree-sitter query (in C) instead
-    of a walk in Python: the candidates on the rows, outermost ones kept, in source
-    order (start, then the longer first: a parent before its children)."""
-    if rows is not None and covers(rows, root):
-        rows = None
-    seen: dict[int, Node] = {}
-    if rows is None:
-        for n in parser.captures(LOCATION_QUERY, root).get("n", []):
-            if n.id not in seen and is_location(n):
-                seen[n.id] = n
-    for lo, hi in rows or ():
-        # every node starting on rows lo..hi intersects that point range
-        for n in parser.captures(LOCATION_QUERY, root, (lo, hi)).get("n", []):
-            if lo <= n.start_point[0] <= hi and n.id not in seen and is_location(n):
-                seen[n.id] = n
-    return sorted(seen.values(), key=lambda n: (n.start_byte, -n.end_byte))
-
-
-def outermost_locations(candidates: list[Node]) -> list[Node]:
-    """``find_location_nodes(parser, root)`` from ``parser.find(root, LVALUES)``."""
-    return [n for n in candidates if is_location(n)]
+def location_nodes(mf: MappedFragment, rows: Rows | None = None) -> list[Node]:
+    """Every outermost member/subscript expression of the fragment, in source order;
+    with ``rows`` (0-based row ranges) only those starting on one of those rows."""
+    starts = row_filter(rows, mf.root)
+    return [n for n in mf.nodes(LVALUES, rows)
+            if (starts is None or starts(n.start_point[0], n.start_point[0]))
+            and is_location(n)]
 
 
 def make_access(fmap: FileMap, mf: MappedFragment, node: Node,
@@ -269,14 +228,6 @@ def make_access(fmap: FileMap, mf: MappedFragment, node: Node,
     kind, via = use
     return Access(node_text(node), location_key(node, fmap, line), line, kind, via,
                   _is_local_storage(node, fmap, line))
-
-
-def accesses(fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
-             marked_writes: Collection[str], rows: Rows | None = None) -> list[Access]:
-    """Every evaluated location mention in one fragment, in source order; with ``rows``
-    (0-based row ranges, see ``FileIndex``) only those starting on those rows."""
-    return [a for node in location_nodes(mf.root, rows)
-            if (a := make_access(fmap, mf, node, marked_reads, marked_writes)) is not None]
 
 
 _KEY_WORD = re.compile(r"(?:^|->|\.)(\w+)(?:\(\))?(?:\[\])*$")
@@ -318,16 +269,60 @@ def locations_spelling(root: Node, source: bytes, offset: int, word: str) -> lis
     return [entry[3] for entry in sorted(found.values(), key=lambda e: e[:3])]
 
 
-def accesses_of_key(fmap: FileMap, mf: MappedFragment, key: str,
-                    marked_reads: Collection[str], marked_writes: Collection[str]
-                    ) -> list[Access] | None:
-    """The accesses of ``accesses`` whose key is ``key``, in the same order, found from
-    the places the key's word (``key_word``) is spelled: the location expressions
-    around each. None when the key has no such word (ask ``accesses``)."""
-    word = key_word(key)
-    if word is None:
-        return None
-    reads, writes = frozenset(marked_reads), frozenset(marked_writes)
-    return [a for node in fmap.index.locations_spelling(mf, word)
-            if (a := fmap.index.access_of(mf, node, reads, writes)) is not None
-            and a.key == key]
+class FragmentAccesses:
+    """The accesses of one fragment for one set of marking macros, each location's
+    access worked out once, however many times and on whatever rows it is asked for
+    (a check that asks again and again keeps one per fragment for its patch)."""
+
+    def __init__(self, fmap: FileMap, mf: MappedFragment, marked_reads: Collection[str],
+                 marked_writes: Collection[str]) -> None:
+        self.fmap, self.mf = fmap, mf
+        self._reads, self._writes = frozenset(marked_reads), frozenset(marked_writes)
+        self._of: dict[int, Access | None] = {}  # by node id: the node's access
+        self._rows: dict[Rows | None, list[Access]] = {}
+        self._nodes: dict[Rows | None, list[Node]] = {}
+        self._spelled: dict[str, list[Node]] = {}
+
+    def _access(self, node: Node) -> Access | None:
+        if node.id not in self._of:
+            self._of[node.id] = make_access(self.fmap, self.mf, node, self._reads,
+                                            self._writes)
+        return self._of[node.id]
+
+    def _key(self, rows: Rows | None) -> Rows | None:
+        return None if rows is not None and covers(rows, self.mf.root) else rows
+
+    def on_rows(self, rows: Rows | None = None) -> list[Access]:
+        """Every access starting on ``rows`` (None: anywhere), in source order."""
+        rows = self._key(rows)
+        found = self._rows.get(rows)
+        if found is None:
+            found = self._rows[rows] = self.where(rows, _any)
+        return found
+
+    def where(self, rows: Rows | None, keep: Callable[[Node], bool]) -> list[Access]:
+        """The accesses of ``on_rows(rows)`` made by the location expressions ``keep``
+        accepts, in the same order (nothing is worked out for the others)."""
+        rows = self._key(rows)
+        nodes = self._nodes.get(rows)
+        if nodes is None:
+            nodes = self._nodes[rows] = location_nodes(self.mf, rows)
+        return [a for node in nodes if keep(node) and (a := self._access(node)) is not None]
+
+    def of_key(self, key: str) -> list[Access]:
+        """The accesses of ``on_rows()`` whose key is ``key``, in the same order: found
+        from the places the key's word (``key_word``) is spelled, the location
+        expressions around each (all of them when the key has no such word)."""
+        word = key_word(key)
+        if word is None:
+            return [a for a in self.on_rows() if a.key == key]
+        nodes = self._spelled.get(word)
+        if nodes is None:
+            root = self.mf.root
+            nodes = self._spelled[word] = locations_spelling(root, root.text or b"",
+                                                             root.start_byte, word)
+        return [a for node in nodes if (a := self._access(node)) is not None and a.key == key]
+
+
+def _any(node: Node) -> bool:
+    return True

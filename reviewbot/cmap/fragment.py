@@ -10,7 +10,7 @@ every row of the text to a post-image line number (None for synthetic rows).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reviewbot.cmap.scan import ScannedLine, scan_lines, starts_in_comment
 
@@ -22,8 +22,7 @@ _LABEL = re.compile(r"^[A-Za-z_]\w*:\s*$")
 SYNTHETIC = "__reviewbot_fragment"
 
 
-@dataclass(frozen=True)
-class Fragment:
+class Fragment(NamedTuple):
     """A parseable text and the post-image line number of each of its rows."""
 
     text: str

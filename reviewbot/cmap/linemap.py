@@ -10,15 +10,12 @@ would collide gets none and is left out of the view).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reviewbot.diff.model import FileDiff
 
-SEARCH_LIMIT = 100_000  # lines away from the expected place a hunk is looked for
 
-
-@dataclass(frozen=True)
-class LineMap:
+class LineMap(NamedTuple):
     """Real (file) line numbers -> the patch's post-image numbers, both 1-based."""
 
     patch_of_real: tuple[int | None, ...] | None  # index 0 unused; None: identity
@@ -27,11 +24,6 @@ class LineMap:
     @property
     def identity(self) -> bool:
         return self.patch_of_real is None
-
-    def to_patch(self, real: int) -> int | None:
-        if not 1 <= real <= self.length:
-            return None
-        return real if self.patch_of_real is None else self.patch_of_real[real]
 
     def rows(self) -> tuple[int | None, ...]:
         """For each 0-based row of the file, its patch line number."""
@@ -75,11 +67,15 @@ def _find(lines: Sequence[str], want: list[str], expected: int, low: int) -> int
 
 def locate(fdiff: FileDiff, lines: Sequence[str]) -> LineMap | None:
     """Map ``lines`` (the whole post-image) to ``fdiff``'s numbering; None when some
-    hunk's post-image is not in the file (the file does not belong to this patch)."""
+    hunk's post-image is not in the file (the file does not belong to this patch), or
+    when the hunks are not in order (git never writes them so): the patch numbers of the
+    file's lines then increase from line to line."""
     hunks = _post_lines(fdiff)
     placed: list[tuple[int, int, int]] = []  # (patch start, real start, length)
     low, offset = 1, 0
     for first, texts in hunks:
+        if placed and first < placed[-1][0] + placed[-1][2]:
+            return None
         start = _find(lines, texts, first + offset, low)
         if start is None:
             return None

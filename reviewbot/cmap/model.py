@@ -1,15 +1,13 @@
-"""What the C mapping tells rules: functions, lock regions, declarations."""
+"""What the C mapping tells rules: functions, lock regions, declarations, unmapped lines."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 SpanSource = Literal["tree-sitter", "heading", "heuristic"]
 
 
-@dataclass(frozen=True)
-class FunctionSpan:
+class FunctionSpan(NamedTuple):
     """A function's name and its span in post-image line numbers (inclusive).
 
     ``complete`` is False when the view shows only part of the function (a hunk that
@@ -26,8 +24,7 @@ class FunctionSpan:
     signature: str = ""
 
 
-@dataclass(frozen=True)
-class LockRegion:
+class LockRegion(NamedTuple):
     """Lines ``start``..``end`` run with ``lock`` held (acquired by ``call``)."""
 
     lock: str  # normalised lock expression, e.g. "hugetlb_lock", "zone->lock"
@@ -47,8 +44,7 @@ class LockRegion:
         return line in self.held_lines()
 
 
-@dataclass(frozen=True)
-class Decl:
+class Decl(NamedTuple):
     """A declared local or parameter: ``struct page *from`` is Decl("from", "struct page", 1).
 
     ``array`` counts array dimensions: ``struct page *pages[4]`` is pointer 1, array 1 (an
@@ -65,3 +61,11 @@ class Decl:
     def level(self) -> int:
         """Indirection of the name's value: pointers plus (decaying) array dimensions."""
         return self.pointer + self.array
+
+
+class Unmapped(NamedTuple):
+    """A line of a C file the mapping could not place: reported, never dropped."""
+
+    file: str
+    line: int
+    reason: str

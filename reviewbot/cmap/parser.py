@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tree_sitter import Language, Node, Parser, Query, Tree
 
+    from reviewbot.cmap.rows import Rows
+
 # Kernel annotations that tree-sitter-c does not know; they are blanked out (same width,
 # so columns stay put) before parsing, because they turn declarations into ERROR nodes.
 _ANNOTATION_WORDS = frozenset((
@@ -82,13 +84,24 @@ class CParser:
             self._queries[source] = q
         return q
 
-    def find(self, node: Node, types: tuple[str, ...]) -> list[Node]:
+    def find(self, node: Node, types: tuple[str, ...], rows: Rows | None = None
+             ) -> list[Node]:
         """Every node of one of ``types`` under ``node`` (itself included), in document
-        order (outer before inner). A query runs in C: much faster than walking
+        order (outer before inner); with ``rows`` (0-based (first, last) row ranges) only
+        the nodes that overlap them. A query runs in C: much faster than walking
         ``children`` in Python, which creates a Python object per node."""
-        query = "[" + " ".join(f"({t})" for t in types) + "] @n"
-        cursor: Any = self._ts.QueryCursor(self.query(query))
-        found: list[Node] = cursor.captures(node).get("n", [])
+        query = self.query("[" + " ".join(f"({t})" for t in types) + "] @n")
+        if rows is None:
+            found: list[Node] = self._ts.QueryCursor(query).captures(node).get("n", [])
+        else:
+            seen: dict[int, Node] = {}
+            for lo, hi in rows:
+                cursor: Any = self._ts.QueryCursor(query)
+                cursor.set_point_range((lo, 0), (hi + 1, 0))
+                for n in cursor.captures(node).get("n", []):
+                    if n.start_point[0] <= hi and n.end_point[0] >= lo:
+                        seen.setdefault(n.id, n)
+            found = list(seen.values())
         found.sort(key=lambda n: (n.start_byte, -n.end_byte))
         return found
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from reviewbot.memo import derived
-
 if TYPE_CHECKING:
     from reviewbot.diff.model import Hunk
 
@@ -44,15 +42,9 @@ def _braces(text: str) -> tuple[int, int, int]:
     return opens, closes, low
 
 
-def scan_line(text: str, in_comment: bool) -> ScannedLine:
-    """Blank comments and literals of one line; count braces.
-
-    Plain code (most lines) takes a fast path; otherwise the line is walked from one
-    special character (``/ " ' { }``) to the next with a regex, never char by char.
-    """
-    if not in_comment and "/" not in text and '"' not in text and "'" not in text:
-        opens, closes, low = _braces(text)
-        return ScannedLine(text, opens, closes, low, False)
+def _scan_special(text: str, in_comment: bool) -> ScannedLine:
+    """``scan_lines`` of a line that is in a comment or holds ``/``, ``"`` or ``'``: it
+    is walked from one special character to the next with a regex, never char by char."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -98,24 +90,20 @@ def scan_line(text: str, in_comment: bool) -> ScannedLine:
 
 
 def scan_lines(lines: list[str], in_comment: bool = False) -> list[ScannedLine]:
-    """``scan_line`` of each line in turn; plain code lines (most) take ``scan_line``'s
-    fast path inline, without a call per line."""
+    """Each line with its comments and string/char literals blanked, and its braces
+    counted, starting where the line before ended (``in_comment``). Plain code, most
+    lines, needs no blanking: only its braces are counted."""
     out: list[ScannedLine] = []
     append = out.append
+    make = ScannedLine._make  # (without the call through the generated __new__)
     for text in lines:
         if not in_comment and "/" not in text and '"' not in text and "'" not in text:
-            if "}" not in text:
-                append(_new(ScannedLine, (text, text.count("{"), 0, 0, False)))
-            else:
-                append(_new(ScannedLine, (text, *_braces(text), False)))
+            append(make((text, *_braces(text), False)))
             continue
-        s = scan_line(text, in_comment)
+        s = _scan_special(text, in_comment)
         in_comment = s.in_comment_after
         append(s)
     return out
-
-
-_new = tuple.__new__  # ScannedLine(...) without the call through its generated __new__
 
 
 def starts_in_comment(lines: list[str]) -> bool:
@@ -134,10 +122,7 @@ def starts_in_comment(lines: list[str]) -> bool:
 
 def scan_post_image(hunk: Hunk) -> tuple[ScannedLine, ...]:
     """``scan_lines`` of the hunk's post-image (context and added lines), starting in a
-    comment when ``starts_in_comment`` says so: worked out once per hunk (the C mapping
-    and STY002 both need it)."""
-    def scan() -> tuple[ScannedLine, ...]:
-        texts = [ln.text for ln in hunk.lines if ln.kind != "-"]
-        return tuple(scan_lines(texts, starts_in_comment(texts)))
-
-    return derived(hunk, "post_scan", scan, transient=True)
+    comment when ``starts_in_comment`` says so (the per-patch analysis keeps it: the C
+    mapping and the blank-line rules both read it)."""
+    texts = [ln.text for ln in hunk.lines if ln.kind != "-"]
+    return tuple(scan_lines(texts, starts_in_comment(texts)))

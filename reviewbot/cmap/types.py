@@ -6,12 +6,11 @@ import re
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.model import Decl
-from reviewbot.cmap.nodes import DECLARATIONS
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from reviewbot.cmap.parser import CParser
+DECLARATIONS = ("declaration", "parameter_declaration", "field_declaration")
 
 _WRAPPERS = ("init_declarator", "array_declarator", "parenthesized_declarator",
              "attributed_declarator")
@@ -21,14 +20,14 @@ _HEADING_PARAM = re.compile(
 )
 
 
-def _type_text(node: Node) -> str:
+def type_text(node: Node) -> str:
     t = node.child_by_field_name("type")
     if t is None or t.text is None:
         return ""
     return " ".join(t.text.decode("utf-8", "replace").split())
 
 
-def _declarator_name(node: Node) -> tuple[str, int, int] | None:
+def declarator_name(node: Node) -> tuple[str, int, int] | None:
     """(name, pointer depth, array dimensions) of a declarator; None for functions."""
     pointer = array = 0
     cur: Node | None = node
@@ -46,36 +45,20 @@ def _declarator_name(node: Node) -> tuple[str, int, int] | None:
     return None
 
 
-def _walk(root: Node) -> list[Node]:
-    out: list[Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type in DECLARATIONS:
-            out.append(node)
-        stack.extend(reversed(node.children))
-    return out
-
-
-def declarations(root: Node, rows: tuple[int | None, ...],
-                 parser: CParser | None = None, nodes: list[Node] | None = None
-                 ) -> list[Decl]:
-    """Every declared name under ``root``, in document order; line numbers come from
-    ``rows``. With ``parser`` the declaration nodes are found by a query (fast); ``nodes``
-    are those nodes already found (``parser.find(root, DECLARATIONS)``)."""
+def declarations(nodes: list[Node], rows: tuple[int | None, ...]) -> list[Decl]:
+    """Every name the declaration nodes ``nodes`` (``DECLARATIONS``, in document order)
+    declare, in order; line numbers come from ``rows``."""
     out: list[Decl] = []
-    if nodes is None:
-        nodes = parser.find(root, DECLARATIONS) if parser is not None else _walk(root)
     for node in nodes:
-        type_text = _type_text(node)
-        if not type_text:
+        kind = type_text(node)
+        if not kind:
             continue
         row = node.start_point[0]
         line = rows[row] if row < len(rows) else None
         for child in node.children_by_field_name("declarator"):
-            named = _declarator_name(child)
+            named = declarator_name(child)
             if named:
-                out.append(Decl(named[0], type_text, named[1], line or 0, named[2]))
+                out.append(Decl(named[0], kind, named[1], line or 0, named[2]))
     return out
 
 

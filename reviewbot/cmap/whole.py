@@ -11,19 +11,19 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from reviewbot.cmap.fragment import Fragment
+from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
+from reviewbot.cmap.fragment import SYNTHETIC, Fragment
+from reviewbot.cmap.functions import NO_FUNCTION, error_lines, function_name, scan_functions
 from reviewbot.cmap.linemap import LineMap
 from reviewbot.cmap.locks import lock_regions, mentions_lock
-from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion
-from reviewbot.cmap.scan import scan_lines
-from reviewbot.cmap.types import _declarator_name, _type_text
+from reviewbot.cmap.model import Decl, FunctionSpan, LockRegion, Unmapped
+from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.scan import scan_lines, starts_in_comment
+from reviewbot.cmap.types import declarator_name, type_text
 from reviewbot.diff.model import FileDiff
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
-
-    from reviewbot.cmap.filemap import FileMap
-    from reviewbot.cmap.parser import CParser
 
 _DECL_QUERY = "[(declaration) (parameter_declaration)] @decl"
 _FILE_SCOPE_CONTAINERS = ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
@@ -50,8 +50,6 @@ class WholeFile:
                  previous: WholeFile | None = None) -> None:
         """Parse ``text``; with ``previous`` (an earlier version of the same file) the
         parse is incremental: tree-sitter reuses the unchanged parts of its tree."""
-        from reviewbot.cmap.filemap import _error_lines
-
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -62,7 +60,7 @@ class WholeFile:
         self.source = parser.source(self.text)
         self.tree: Tree = parser.parse(self.text) if previous is None else parser.reparse(
             self.source, _edited(previous.tree, previous.source, self.source))
-        self.error_lines = _error_lines(self.tree, tuple(range(1, len(lines) + 1)))
+        self.error_lines = error_lines(self.tree, tuple(range(1, len(lines) + 1)))
         self.nodes: dict[int, Node] = {}  # function start line -> function_definition
         self.functions: tuple[FunctionSpan, ...] = self._functions()
         self.globals: tuple[Decl, ...] = self._globals()
@@ -72,9 +70,6 @@ class WholeFile:
 
     def _functions(self) -> tuple[FunctionSpan, ...]:
         """Functions at file scope (inside #if blocks and parse errors too)."""
-        from reviewbot.cmap.filemap import _function_name
-        from reviewbot.cmap.fragment import SYNTHETIC
-
         out: list[FunctionSpan] = []
         stack = list(reversed(self.tree.root_node.children))
         while stack:
@@ -84,7 +79,7 @@ class WholeFile:
                 continue
             if node.type != "function_definition":
                 continue
-            name = _function_name(node)
+            name = function_name(node)
             if name and name != SYNTHETIC:
                 start = node.start_point[0] + 1
                 self.nodes[start] = node
@@ -135,30 +130,23 @@ class WholeFile:
     def scanned_functions(self) -> tuple[FunctionSpan, ...]:
         """Functions found by kernel layout (``{``/``}`` at column 0), computed once."""
         if self._scanned is None:
-            from reviewbot.cmap.filemap import _scan_functions
-            from reviewbot.cmap.scan import starts_in_comment
-
             lines = list(self.lines)
             scanned = scan_lines(lines, starts_in_comment(lines))
-            self._scanned = tuple(_scan_functions(lines, scanned,
+            self._scanned = tuple(scan_functions(lines, scanned,
                                                   list(range(1, len(lines) + 1)), 0, None))
         return self._scanned
 
-    def function_node(self, fn: FunctionSpan) -> Node | None:
-        """The ``function_definition`` node of a tree-sitter function (file numbering)."""
-        return self.nodes.get(fn.start)
-
 
 def _decls_of(node: Node) -> list[Decl]:
-    type_text = _type_text(node)
-    if not type_text:
+    kind = type_text(node)
+    if not kind:
         return []
     line = node.start_point[0] + 1
     out = []
     for child in node.children_by_field_name("declarator"):
-        named = _declarator_name(child)
+        named = declarator_name(child)
         if named:
-            out.append(Decl(named[0], type_text, named[1], line))
+            out.append(Decl(named[0], kind, named[1], line))
     return out
 
 
@@ -252,8 +240,6 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
     ``locks`` and ``decls`` hold the functions the patch touches; ``locks_at`` and
     ``decl`` answer for any other function too, worked out when asked.
     """
-    from reviewbot.cmap.filemap import FileMap, MappedFragment, Unmapped
-
     rows = lm.rows()
     ident = lm.identity
     added = frozenset(ln.new for h in fdiff.hunks for ln in h.lines
@@ -314,21 +300,20 @@ def map_whole(fdiff: FileDiff, whole: WholeFile, lm: LineMap) -> FileMap:
             return (), ()
         return moved_locks(whole.fn_locks(real)), moved(whole.fn_decls(real))
 
-    error_lines = frozenset(n for r in whole.error_lines if (n := rows[r - 1]) is not None)
-    frag = MappedFragment(Fragment(whole.text, rows, 0, None), whole.tree, error_lines, None,
-                          _focus(fdiff, real_of, ident))
+    errors = frozenset(n for r in whole.error_lines if (n := rows[r - 1]) is not None)
+    frag = MappedFragment(Fragment(whole.text, rows, 0, None), whole.tree, errors, None,
+                          whole.parser, added, _focus(fdiff, real_of, ident))
     text = dict(enumerate(whole.lines, start=1)) if ident else {
         n: t for n, t in zip(rows, whole.lines, strict=True) if n is not None}
     unmapped = []
-    for n in sorted(error_lines & added):
+    for n in sorted(errors & added):
         if not any(fn.start <= n <= fn.end for fn in out_fns):
-            unmapped.append(Unmapped(n, "tree-sitter could not parse this line and no "
-                                        "enclosing function was found"))
+            unmapped.append(Unmapped(fdiff.path, n, NO_FUNCTION))
             break
     locks = tuple(r for fn in touched for r in moved_locks(whole.fn_locks(fn)))
     decls = tuple(d for fn in touched for d in moved(whole.fn_decls(fn)))
-    return FileMap(fdiff.path, (frag,), out_fns, locks, decls, text, added, tuple(unmapped),
-                   True, moved(whole.globals), whole, expand, whole.parser)
+    return file_map(fdiff.path, (frag,), out_fns, locks, decls, text, added, tuple(unmapped),
+                    whole.parser, full_file=True, globals_=moved(whole.globals), expand=expand)
 
 
 def _focus(fdiff: FileDiff, real_of: dict[int, int], ident: bool

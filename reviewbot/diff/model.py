@@ -22,14 +22,6 @@ class Line:
     new: int | None
     patch_line: int
 
-    @property
-    def added(self) -> bool:
-        return self.kind == "+"
-
-    @property
-    def removed(self) -> bool:
-        return self.kind == "-"
-
 
 @dataclass(frozen=True)
 class Hunk:
@@ -42,19 +34,6 @@ class Hunk:
     section: str  # the function heading git puts after the second @@
     lines: tuple[Line, ...]
     patch_line: int  # line of the @@ header in the patch email
-
-    @property
-    def added(self) -> tuple[Line, ...]:
-        return tuple(line for line in self.lines if line.kind == "+")
-
-    @property
-    def removed(self) -> tuple[Line, ...]:
-        return tuple(line for line in self.lines if line.kind == "-")
-
-    @property
-    def post_image(self) -> tuple[Line, ...]:
-        """Context and added lines, in order: what the hunk looks like after the patch."""
-        return tuple(line for line in self.lines if line.kind != "-")
 
 
 @dataclass(frozen=True)
@@ -72,10 +51,6 @@ class FileDiff:
     def path(self) -> str:
         """The path rules see: the new path, or the old one for a deleted file."""
         return self.new_path or self.old_path or ""
-
-    @property
-    def is_new(self) -> bool:
-        return self.old_path is None
 
     @property
     def is_deleted(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reviewbot.diff.model import FileDiff, Hunk, Line, LineKind
 
@@ -14,8 +14,7 @@ class DiffError(ValueError):
     """The diff part of a patch does not parse."""
 
 
-@dataclass(frozen=True)
-class SplitBody:
+class SplitBody(NamedTuple):
     """A patch body cut into its parts; ``diff_line`` is the 0-based body line of the diff."""
 
     message: str
@@ -58,21 +57,8 @@ def _strip_prefix(path: str | None) -> str | None:
 
 
 def parse_diff(text: str, first_line: int = 1) -> tuple[FileDiff, ...]:
-    """Parse unified-diff ``text``; ``first_line`` is the email line of its first line.
-
-    Raises DiffError with unidiff's reason when the text does not parse. Well-formed git
-    diffs take a fast path (``fastparse``) that gives the same result.
-    """
-    from reviewbot.diff.fastparse import fast_parse_diff
-
-    fast = fast_parse_diff(text, first_line)
-    if fast is not None:
-        return fast
-    return unidiff_parse_diff(text, first_line)
-
-
-def unidiff_parse_diff(text: str, first_line: int = 1) -> tuple[FileDiff, ...]:
-    """``parse_diff`` by unidiff alone: the definition the fast path is held to."""
+    """Parse unified-diff ``text`` with unidiff; ``first_line`` is the email line of its
+    first line. Raises DiffError with unidiff's reason when the text does not parse."""
     from unidiff.errors import UnidiffParseError
     from unidiff.patch import PatchSet  # small, but only needed here
 

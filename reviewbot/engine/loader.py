@@ -1,15 +1,21 @@
-"""Load and validate rule files; every problem is reported at once, with file and field."""
+"""Load and validate rules; every problem is reported at once, with file and field.
+
+A rules directory holds ``<category>/<rule_name>/rule.toml``, with a ``check.py`` beside
+it when the rule needs Python (the rule's ``name`` is the folder's, hyphenated). A rule
+without Python may also be one file, ``<category>/<name>.toml``. The checks come from
+the caller (``Checks``: rule folder -> check); a ``check.py`` it does not know is an error.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
+from reviewbot.engine.check import Checks, CheckSpec
+from reviewbot.engine.params import NoParams, read_params
 from reviewbot.engine.schema import (
-    CLASSES,
     CONFIDENCES,
     ENGINES,
     EXAMPLE_KINDS,
@@ -24,23 +30,12 @@ from reviewbot.engine.schema import (
 )
 from reviewbot.errors import RuleError
 
-if TYPE_CHECKING:
-    from reviewbot.engine.rulecache import RuleCache
-
 _ID = re.compile(r"^[A-Z]{2,5}\d{3}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CLASS = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"id", "name", "class", "severity", "confidence", "status", "since", "summary",
              "message", "reply", "paths", "exclude_paths", "keywords", "supersedes", "docs",
              "match", "params", "examples"}
-
-
-def default_rules_dir() -> Path:
-    """``rules/`` of a source checkout, or ``reviewbot/rules`` of an installed wheel."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "rules", here.parent / "rules"):
-        if candidate.is_dir() and any(candidate.glob("*/*.toml")):
-            return candidate
-    return here.parent / "rules"
 
 
 class _Errors:
@@ -88,10 +83,9 @@ def _docs(data: Any, path: Path, errs: _Errors) -> Docs:
     )
 
 
-def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str],
-           cache: RuleCache | None = None) -> Match:
+def _match(data: Any, path: Path, errs: _Errors) -> Match:
     if not isinstance(data, dict):
-        errs.add(path, "match", "missing")
+        errs.add(path, "match", "missing (a rule without check.py needs [match])")
         return Match("regex")
     engine = _str(data, "engine", path, errs, choices=ENGINES, default="regex")
     m = Match(
@@ -102,12 +96,12 @@ def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str],
         not_pattern=_str(data, "not_pattern", path, errs, required=False),
         scope=cast(Any, _str(data, "scope", path, errs, required=False, choices=SCOPES,
                              default="added")),
-        check=_str(data, "check", path, errs, required=engine == "check"),
     )
+    for key in sorted(set(data) - {"engine", "query", "capture", "pattern", "not_pattern",
+                                   "scope"}):
+        errs.add(path, f"match.{key}", "unknown field")
     for key in ("pattern", "not_pattern"):
         text = getattr(m, key)
-        if text and cache is not None and cache.pattern_ok(text):
-            continue  # checked by this very code before: compiles, not risky
         if text:
             try:
                 re.compile(text)
@@ -119,10 +113,6 @@ def _match(data: Any, path: Path, errs: _Errors, checks: Iterable[str],
             problem = risky_regex(text)
             if problem:
                 errs.add(path, f"match.{key}", problem)
-            elif cache is not None:
-                cache.add_pattern(text)
-    if engine == "check" and m.check and m.check not in set(checks):
-        errs.add(path, "match.check", f"no Python check named {m.check!r}")
     return m
 
 
@@ -168,36 +158,59 @@ def _examples(data: Any, path: Path, errs: _Errors) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def _parse(path: Path, cache: RuleCache | None) -> dict[str, Any] | str:
-    """The TOML data of ``path`` (from the cache when the file is unchanged), or the
-    problem."""
-    st = None
-    if cache is not None:
-        try:
-            st = os.stat(path)  # before reading: the cached data is never older
-        except OSError:
-            st = None
-        data = cache.parsed(path, st) if st is not None else None
-        if data is not None:
-            return data
+def _parse(path: Path) -> dict[str, Any] | str:
+    """The TOML data of ``path``, or the problem."""
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return f"{path}: cannot read: {exc}"
     except tomllib.TOMLDecodeError as exc:
         return f"{path}: TOML: {exc}"
-    if cache is not None and st is not None:
-        cache.store(path, st, data)
-    return data
 
 
-def load_rule(path: Path, checks: Iterable[str] = (),
-              cache: RuleCache | None = None) -> tuple[Rule | None, list[str]]:
-    """Load one rule file: (rule, []) or (None, problems)."""
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files of a rules directory, in path order."""
+    return sorted([*directory.glob("*/*/rule.toml"), *directory.glob("*/*.toml")])
+
+
+def _check(path: Path, checks: Checks, errs: _Errors) -> CheckSpec | None:
+    """The check of the rule folder holding ``path`` (None: the rule has no check.py)."""
+    if path.name != "rule.toml" or not (path.parent / "check.py").is_file():
+        return None
+    found = checks.get(path.parent.resolve())
+    if found is None:
+        errs.add(path.parent / "check.py", "check",
+                 "not one of reviewbot's bundled checks: a rule from another directory "
+                 "cannot run Python (use [match] with engine regex or query)")
+    elif isinstance(found, str):
+        errs.add(path.parent / "check.py", "check", found)
+    else:
+        return found
+    return None
+
+
+def _params(data: Any, path: Path, check: CheckSpec | None, errs: _Errors) -> Any:
+    """The check's ``Params`` read from ``[params]`` (see ``engine/params.py``)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        errs.add(path, "params", "must be a table")
+        return None
+    if check is None and data:
+        errs.add(path, "params", "only a rule with a check.py takes [params]")
+        return None
+    params, problems = read_params(check.params if check is not None else NoParams, data)
+    for key, problem in problems:
+        errs.add(path, f"params.{key}", problem)
+    return params
+
+
+def load_rule(path: Path, checks: Checks) -> tuple[Rule | None, list[str]]:
+    """Load one rule (``path`` is its ``rule.toml``): (rule, []) or (None, problems)."""
     errs = _Errors()
-    data = _parse(path, cache)
+    data = _parse(path)
     if isinstance(data, str):
         return None, [data]
     for key in sorted(set(data) - _TOP_KEYS):
@@ -205,20 +218,28 @@ def load_rule(path: Path, checks: Iterable[str] = (),
     rid = _str(data, "id", path, errs)
     if rid and not _ID.match(rid):
         errs.add(path, "id", f"{rid!r} must look like ABC123")
+    folder = path.name == "rule.toml"
+    stem = path.parent.name if folder else path.stem
     name = _str(data, "name", path, errs)
-    if name and name != path.stem:
-        errs.add(path, "name", f"{name!r} must equal the file name {path.stem!r}")
+    if name and name.replace("-", "_") != stem.replace("-", "_"):
+        errs.add(path, "name", f"{name!r} must be the rule's "
+                 f"{'folder' if folder else 'file'} name {stem!r} (with '-' for '_')")
     if name and not _NAME.match(name):
         errs.add(path, "name", "lower-case words joined by '-'")
-    params = data.get("params", {})
-    if not isinstance(params, dict):
-        errs.add(path, "params", "must be a table")
-        params = {}
+    cls = _str(data, "class", path, errs, default="other")
+    if cls and not _CLASS.match(cls):
+        errs.add(path, "class", f"{cls!r} must be a lower-case word (letters, digits, _)")
+    check = _check(path, checks, errs)
+    match = None
+    if check is None and not (folder and (path.parent / "check.py").is_file()):
+        match = _match(data.get("match"), path, errs)
+    elif "match" in data:
+        errs.add(path, "match", "a rule with a check.py has no [match]")
     rule = Rule(
         id=rid,
         name=name,
-        category=path.parent.name,
-        cls=cast(Any, _str(data, "class", path, errs, choices=CLASSES, default="other")),
+        category=(path.parent.parent if folder else path.parent).name,
+        cls=cls,
         severity=cast(Any, _str(data, "severity", path, errs, choices=SEVERITIES,
                                 default="warning")),
         confidence=cast(Any, _str(data, "confidence", path, errs, choices=CONFIDENCES,
@@ -229,12 +250,13 @@ def load_rule(path: Path, checks: Iterable[str] = (),
         message=_str(data, "message", path, errs),
         reply=_str(data, "reply", path, errs),
         docs=_docs(data.get("docs"), path, errs),
-        match=_match(data.get("match"), path, errs, checks, cache),
+        match=match,
+        check=check,
+        params=_params(data.get("params"), path, check, errs),
         paths=_strs(data, "paths", path, errs) if "paths" in data else ("*.c", "*.h"),
         exclude_paths=_strs(data, "exclude_paths", path, errs),
         keywords=_strs(data, "keywords", path, errs),
         supersedes=_strs(data, "supersedes", path, errs),
-        params=params,
         examples=_examples(data.get("examples"), path, errs),
         source=path,
     )
@@ -243,30 +265,23 @@ def load_rule(path: Path, checks: Iterable[str] = (),
     return rule, []
 
 
-def load_rules(dirs: Sequence[Path] | None = None, cache: Path | None = None,
-               use_cache: bool = True) -> list[Rule]:
-    """Every rule under ``dirs`` (default: the bundled rules), validated, sorted by id.
+def load_rules(dirs: Sequence[Path], checks: Checks) -> list[Rule]:
+    """Every rule under ``dirs``, validated, sorted by id; ``checks`` are the Python
+    checks rules may have (by rule folder).
 
-    Parsed files come from the rule cache at ``cache`` (default: the user's, see
-    ``rulecache``) when unchanged; ``use_cache=False`` neither reads nor writes it.
     Raises RuleError listing every problem in every file.
     """
-    from reviewbot.checks import CHECK_NAMES
-    from reviewbot.engine.rulecache import RuleCache, default_cache_path
-
-    parsed = RuleCache((cache or default_cache_path()) if use_cache else None)
     problems: list[str] = []
     rules: list[Rule] = []
-    for d in dirs or [default_rules_dir()]:
+    for d in dirs:
         if not d.is_dir():
             problems.append(f"{d}: rules directory not found")
             continue
-        for path in sorted(d.glob("*/*.toml")):
-            rule, errs = load_rule(path, CHECK_NAMES, parsed)
+        for path in rule_files(d):
+            rule, errs = load_rule(path, checks)
             problems.extend(errs)
             if rule is not None:
                 rules.append(rule)
-    parsed.save()
     seen: dict[str, Path] = {}
     for rule in rules:
         if rule.id in seen:

@@ -9,7 +9,6 @@ run. Lines longer than ``MAX_LINE`` are not searched by regex rules at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 MAX_LINE = 4_096  # longer diff lines are not searched by regex rules
@@ -21,15 +20,16 @@ class RegexTimeout(Exception):
     """A rule regex took longer than the time limit on one line."""
 
 
-@dataclass
 class RegexGuard:
     """Compiled rule regexes and their time-outs, for one run (not shared across runs)."""
 
-    timeout: float = TIMEOUT
-    max_line: int = MAX_LINE
-    max_strikes: int = MAX_STRIKES
-    strikes: dict[str, int] = field(default_factory=dict)  # rule id -> timeouts
-    _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
+    def __init__(self, timeout: float = TIMEOUT, max_line: int = MAX_LINE,
+                 max_strikes: int = MAX_STRIKES) -> None:
+        self.timeout = timeout
+        self.max_line = max_line
+        self.max_strikes = max_strikes
+        self.strikes: dict[str, int] = {}  # rule id -> timeouts
+        self._compiled: dict[str, Any] = {}
 
     def compile(self, pattern: str) -> Any:
         compiled = self._compiled.get(pattern)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import string
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
+from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.diff.model import Line
-from reviewbot.engine.context import FileContext, Hit, PatchContext
-from reviewbot.engine.regexsafe import RegexTimeout
-from reviewbot.engine.schema import Rule
+from reviewbot.engine.check import Hit, render
+from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
+from reviewbot.engine.schema import Match, Rule
 from reviewbot.findings import Finding
 
 
@@ -37,33 +37,20 @@ def _globs(globs: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(fnmatch.translate(g) for g in globs))
 
 
-def _keywords_present(rule: Rule, fc: FileContext) -> bool:
+def _keywords_present(rule: Rule, fc: FileAnalysis) -> bool:
     if not rule.keywords:
         return True
     texts = [ln.text for ln in fc.added_lines()]
     return any(k in t for t in texts for k in rule.keywords)
 
 
-class _Values(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    """``{name}`` placeholders filled from ``values``; unknown ones stay as they are."""
-    try:
-        return string.Formatter().vformat(template, (), _Values(values))
-    except (ValueError, IndexError, AttributeError):
-        return template
-
-
-def _regex_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterator[Hit]:
+def _regex_hits(guard: RegexGuard, match: Match, rule: Rule, fc: FileAnalysis
+                ) -> Iterator[Hit]:
     """Lines of the rule's scope that match ``pattern`` and not ``not_pattern``.
 
     Searches run under the guard's time limit: a line that takes too long is skipped,
     and a rule that keeps timing out is dropped for the rest of the run."""
-    guard = ctx.regex
-    kind = {"added": "+", "removed": "-", "context": " "}[rule.match.scope]
+    kind = {"added": "+", "removed": "-", "context": " "}[match.scope]
     for hunk in fc.diff.hunks:
         for ln in hunk.lines:
             if ln.kind != kind:
@@ -71,9 +58,9 @@ def _regex_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterator[Hit]
             if not guard.active(rule.id):
                 return
             try:
-                m = guard.search(rule.id, rule.match.pattern, ln.text)
-                if m is None or (rule.match.not_pattern and guard.search(
-                        rule.id, rule.match.not_pattern, ln.text)):
+                m = guard.search(rule.id, match.pattern, ln.text)
+                if m is None or (match.not_pattern and guard.search(
+                        rule.id, match.not_pattern, ln.text)):
                     continue
             except RegexTimeout:
                 continue
@@ -101,15 +88,15 @@ def _removed_position(lines: Sequence[Line], removed: Line) -> int:
     return last_new + 1
 
 
-def _query_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]:
+def _query_hits(patch: PatchAnalysis, match: Match, fc: FileAnalysis) -> Iterable[Hit]:
     if fc.map is None:
         return
     for mf in fc.map.fragments:
         ranges = mf.focus if mf.focus is not None else (None,)  # tree mode: the hunks
         matches = [m for rows in ranges
-                   for m in ctx.parser.matches(rule.match.query, mf.root, rows)]
+                   for m in patch.parser.matches(match.query, mf.root, rows)]
         for _, captures in matches:
-            targets = captures.get(rule.match.capture)
+            targets = captures.get(match.capture)
             if not targets:
                 continue
             line = mf.line_of(targets[0].start_point[0])
@@ -120,24 +107,24 @@ def _query_hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]
             yield Hit(fc.path, line, tuple(values.items()))
 
 
-def _hits(ctx: PatchContext, rule: Rule, fc: FileContext) -> Iterable[Hit]:
-    engine = rule.match.engine
-    if engine == "regex":
-        return _regex_hits(ctx, rule, fc)
-    if engine == "query":
-        return _query_hits(ctx, rule, fc)
-    from reviewbot.checks import CHECKS
+def _hits(patch: PatchAnalysis, guard: RegexGuard, rule: Rule, fc: FileAnalysis
+          ) -> Iterable[Hit]:
+    if rule.check is not None:
+        return rule.check.function(patch, fc, rule.params)
+    assert rule.match is not None  # the loader gives every rule a check or a [match]
+    if rule.match.engine == "regex":
+        return _regex_hits(guard, rule.match, rule, fc)
+    return _query_hits(patch, rule.match, fc)
 
-    return CHECKS[rule.match.check](ctx, fc, rule)
 
-
-def _finding(rule: Rule, fc: FileContext, hit: Hit) -> Finding | None:
+def _finding(rule: Rule, fc: FileAnalysis, hit: Hit) -> Finding | None:
     if hit.side == "old":
         line = next((ln for h in fc.diff.hunks for ln in h.lines
                      if ln.kind == "-" and ln.old == hit.old_line), None)
     else:
         line = fc.new_line(hit.line)
-        if line is None or (line.kind != "+" and rule.match.scope == "added"):
+        scope = rule.match.scope if rule.match is not None else "added"
+        if line is None or (line.kind != "+" and scope == "added"):
             return None
     if line is None:
         return None
@@ -155,17 +142,24 @@ def _finding(rule: Rule, fc: FileContext, hit: Hit) -> Finding | None:
     )
 
 
-def run_rules(rules: Sequence[Rule], ctx: PatchContext) -> list[Finding]:
-    """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order."""
+def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
+              ) -> list[Finding]:
+    """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order.
+    Regex rules search under ``guard``'s time limit (one guard per run)."""
     findings: list[Finding] = []
+    # rules mostly share their globs ("*.c", "*.h"): each file is matched once per globs
+    matched: dict[tuple[tuple[str, ...], tuple[str, ...], str], bool] = {}
     for rule in rules:
         seen: set[tuple[str, int, str]] = set()
-        for fc in ctx.files:
-            if fc.diff.is_binary or not path_matches(rule, fc.path):
+        for fc in patch.files:
+            globs = (rule.paths, rule.exclude_paths, fc.path)
+            if globs not in matched:
+                matched[globs] = path_matches(rule, fc.path)
+            if fc.diff.is_binary or not matched[globs]:
                 continue
             if not _keywords_present(rule, fc):
                 continue
-            for hit in _hits(ctx, rule, fc):
+            for hit in _hits(patch, guard, rule, fc):
                 key = (hit.file, hit.line, hit.side)
                 if key in seen:
                     continue

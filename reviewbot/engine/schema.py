@@ -1,10 +1,12 @@
-"""The rule schema: what one ``rules/<category>/<name>.toml`` file holds."""
+"""The rule schema: what one rule folder (``rules/<category>/<rule_name>/``) holds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
+from reviewbot.engine.check import CheckSpec
 from reviewbot.engine.vocab import (
     CLASSES,
     CONFIDENCES,
@@ -45,8 +47,7 @@ __all__ = [  # the vocabulary is re-exported: rule code imports it from here
 ]
 
 
-@dataclass(frozen=True)
-class Docs:
+class Docs(NamedTuple):
     """A rule's ``[docs]``: what it flags, why, the fix, its false positives."""
 
     what: str
@@ -56,14 +57,14 @@ class Docs:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """How a rule finds its lines.
 
     - ``query``: a tree-sitter query run over the mapped post-image; the capture named
       ``capture`` marks the flagged line; ``#eq?``/``#match?`` predicates work.
     - ``regex``: ``pattern`` searched in every line of ``scope`` (``not_pattern`` excludes).
-    - ``check``: the Python check named ``check`` (see ``reviewbot/checks/__init__.py``).
+
+    A rule with a ``check.py`` has no ``[match]``: its check finds the lines.
     """
 
     engine: Engine
@@ -72,11 +73,9 @@ class Match:
     pattern: str = ""
     not_pattern: str = ""
     scope: Scope = "added"
-    check: str = ""
 
 
-@dataclass(frozen=True)
-class PatchSpec:
+class PatchSpec(NamedTuple):
     """One patch of an example: a diff, or a before/after pair (diffed by difflib)."""
 
     before: str | None = None
@@ -85,8 +84,7 @@ class PatchSpec:
     diff: str | None = None
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """One ``[[examples]]`` entry: what the rule must say about its patches."""
 
     kind: ExampleKind
@@ -97,7 +95,7 @@ class Example:
 
 @dataclass(frozen=True, eq=False)
 class Rule:
-    """One validated rule file."""
+    """One validated rule: its ``rule.toml``, and its ``check.py`` when it has one."""
 
     id: str
     name: str
@@ -111,11 +109,12 @@ class Rule:
     message: str  # terse, one line: text/checkpatch/JSON
     reply: str  # the reviewer-register text for the email
     docs: Docs
-    match: Match
+    match: Match | None  # a regex or query rule
+    check: CheckSpec | None  # a rule with a check.py
+    params: Any  # the check's Params, read from [params] (NoParams without a check)
     paths: tuple[str, ...] = ("*.c", "*.h")
     exclude_paths: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     supersedes: tuple[str, ...] = ()
-    params: dict[str, object] = field(default_factory=dict)
     examples: tuple[Example, ...] = ()
-    source: Path = Path()
+    source: Path = Path()  # the rule.toml (or <category>/<name>.toml of a TOML-only rule)

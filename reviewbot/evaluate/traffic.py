@@ -36,7 +36,7 @@ class TrafficReview:
     with_findings: int  # reviewed patches with at least one finding
 
 
-def read_traffic(path: str, settings: Settings) -> list[RawMessage]:
+def read_traffic(path: str, settings: Settings) -> Sequence[RawMessage]:
     return read_source(path, settings.max_input_bytes)
 
 

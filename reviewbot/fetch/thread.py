@@ -1,14 +1,18 @@
-"""From a fetched thread to the messages of one series revision, with b4's logic.
+"""From a fetched thread to the messages of one series revision.
 
-b4 (and liblore, which it is built on) decide what belongs to the series: liblore
-splits the mboxrd and drops duplicate copies of cross-posted messages, b4 cuts the
-thread down to the messages related to the one asked for (a standalone patch posted
-inside another discussion is not taken for that series), sorts patches, cover letters
-and replies into revisions, and finds the newest revision. The raw bytes of the chosen
-messages then go through reviewbot's own pipeline, unchanged, so a finding's
-``patch_line`` points into the message as the archive serves it.
+liblore (the library b4 is built on) splits the thread's mboxrd and drops duplicate
+copies of cross-posted messages. The series are then found the way a local mbox of the
+same messages is read (``reviewbot.series.build``: threads, revisions, format-patch
+batches, families of revisions), so a fetched thread and a local mbox of its messages
+give the same series: a cover letter sent in reply to someone else's patch starts its
+own series, and an unrelated series in the thread is not taken for an older revision.
+The series the asked message belongs to is chosen (for a reply or a discussion
+message: the series it replies to, else the first series below it), and its newest
+revision (or ``-v N``). The raw bytes of the chosen messages then go through
+reviewbot's own pipeline, unchanged, so a finding's ``patch_line`` points into the
+message as the archive serves it.
 
-b4 is imported here only, lazily: ``reviewbot check FILE`` never pays for it.
+liblore is imported here only, lazily: ``reviewbot check FILE`` never pays for it.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ import email.utils
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from reviewbot.errors import InputError
 from reviewbot.fetch.local import RawMessage
-
-if TYPE_CHECKING:
-    from email.message import EmailMessage
+from reviewbot.limits import Limits
+from reviewbot.series.build import SeriesPlan, choose, group_heads, head_of
+from reviewbot.series.mail import parse_mail
+from reviewbot.series.model import Mail
 
 _DATE = re.compile(rb"^Date:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 
@@ -39,8 +43,8 @@ class Selection:
 
 
 def _quiet_loggers() -> None:
-    """b4 and liblore log to the root logger; Python would print WARNINGs to stderr."""
-    for name in ("b4", "liblore"):
+    """liblore logs to the root logger; Python would print WARNINGs to stderr."""
+    for name in ("liblore",):
         logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
             logger.addHandler(logging.NullHandler())
@@ -73,60 +77,53 @@ def newest_date(raws: list[bytes]) -> float | None:
     return newest
 
 
-def _msgid(msg: EmailMessage, header: str = "Message-ID") -> str | None:
-    import liblore.utils
-
-    value: str | None = liblore.utils.get_clean_msgid(msg, header)
-    return value
+def _family_of(families: list[list[SeriesPlan]], mails: list[Mail], msgid: str
+               ) -> list[SeriesPlan] | None:
+    """The family of series revisions ``msgid`` belongs to: its own, else that of the
+    nearest message it replies to, else the first one with a message below it."""
+    where: dict[str, list[SeriesPlan]] = {}
+    for family in families:
+        for plan in family:
+            for h in plan.heads():
+                where.setdefault(h.msgid, family)
+    if msgid in where:
+        return where[msgid]
+    asked = next(m for m in mails if m.msgid == msgid)
+    for parent in (asked.in_reply_to, *reversed(asked.references)):
+        if parent is not None and parent in where:
+            return where[parent]
+    for family in families:
+        for plan in family:
+            if any(msgid in (mails[h.n].in_reply_to, *mails[h.n].references)
+                   for h in plan.heads()):
+                return family
+    return None
 
 
 def select_series(raws: list[bytes], msgid: str, version: int | None,
                   origin: str) -> Selection:
     """The revision ``version`` (default: the newest) of the series ``msgid`` is part of."""
-    import b4
-    import liblore.utils
-
-    _quiet_loggers()
-    parsed: list[tuple[bytes, EmailMessage]] = []
-    for raw in raws:
-        try:
-            parsed.append((raw, liblore.utils.parse_message(raw)))
-        except Exception:  # a message the email package cannot parse is left out
-            continue
-    by_id = {mid: raw for raw, msg in parsed if (mid := _msgid(msg)) is not None}
-    if msgid not in by_id:
+    mails = [parse_mail(raw, Limits().message_bytes) for raw in raws]
+    if all(m.msgid != msgid for m in mails):
         raise InputError(f"the thread {origin} does not contain <{msgid}>")
-    msgs = [msg for _, msg in parsed]
-    strict = b4.get_strict_thread(msgs, msgid) or msgs
-    box: Any = b4.LoreMailbox()
-    for msg in strict:
-        try:
-            box.add_message(msg)
-        except ValueError:  # b4: no usable Message-ID
-            continue
-    revisions = sorted(box.series)
-    if not revisions:
-        raise InputError(f"the thread of <{msgid}> holds no patch ({len(strict)} "
-                         f"message{'s' if len(strict) != 1 else ''})")
-    if version is None:
-        revision = int(box.get_latest_revision())
-    elif version in box.series:
-        revision = version
-    else:
+    heads = [h for n, m in enumerate(mails) if (h := head_of(m, n)) is not None]
+    family = _family_of(group_heads(heads), mails, msgid)
+    if family is None:
+        raise InputError(f"the thread of <{msgid}> holds no patch ({len(mails)} "
+                         f"message{'s' if len(mails) != 1 else ''})")
+    revisions = sorted({g.version for g in family})
+    if version is not None and version not in revisions:
         found = ", ".join(f"v{r}" for r in revisions)
         raise InputError(f"no revision v{version} of the series in the thread of "
                          f"<{msgid}> (it has {found})")
-    series = box.get_series(revision, reroll=False, codereview_trailers=False)
-    if series is None:
-        raise InputError(f"revision v{revision} of the series has no patch in the thread")
-    chosen = [m.msgid for m in series.patches if m is not None]
-    messages = tuple(RawMessage(by_id[mid], f"{origin} <{mid}>") for mid in chosen
-                     if mid in by_id)
+    chosen = choose([family], version)
+    revision = chosen[0].version
+    picked = [h for plan in chosen for h in plan.heads()]
+    messages = tuple(RawMessage(raws[h.n], f"{origin} <{h.msgid}>") for h in picked)
     notes: list[str] = []
-    asked = box.msgid_map.get(msgid)
-    if asked is not None and not asked.reply and asked.msgid not in chosen and (
-            asked.revision != revision):
-        notes.append(f"note: <{msgid}> is part of v{asked.revision}; reviewing v{revision}"
-                     + (" (the newest in the thread)" if version is None else ""))
+    asked = next((h for plan in family for h in plan.heads() if h.msgid == msgid), None)
+    if asked is not None and asked.subject.version != revision and asked not in picked:
+        notes.append(f"note: <{msgid}> is part of v{asked.subject.version}; reviewing "
+                     f"v{revision}" + (" (the newest in the thread)" if version is None else ""))
     return Selection(messages, revision, tuple(r for r in revisions if r != revision),
                      tuple(notes))

@@ -20,7 +20,7 @@ def run_index(tree_arg: str, status: bool, full: bool, jobs: int) -> int:
 
     progress = None
     if sys.stderr.isatty():
-        from reviewbot.bot.log import BarProgress
+        from reviewbot.progress import BarProgress
 
         progress = BarProgress(sys.stderr, minimum=1)
     result = build_index(tree, jobs, progress, full=full)

@@ -33,12 +33,12 @@ class Tree:
 
 
 def index_dir(env: Mapping[str, str] | None = None) -> Path:
-    from reviewbot.cachefile import cache_path
+    from reviewbot.xdg import xdg_dir
 
-    where = cache_path("index", env)
-    if where is None:
-        raise KnowledgeError("no home directory for the index (set XDG_CACHE_HOME)")
-    return where
+    try:
+        return xdg_dir("XDG_CACHE_HOME", ".cache", env) / "reviewbot" / "index"
+    except RuntimeError as exc:  # Path.home(): no home directory
+        raise KnowledgeError("no home directory for the index (set XDG_CACHE_HOME)") from exc
 
 
 def index_path(top: Path, env: Mapping[str, str] | None = None) -> Path:

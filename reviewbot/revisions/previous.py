@@ -2,10 +2,11 @@
 
 A patch mail of an earlier version belongs to the series when (in b4's order of trust)
 it carries the same ``change-id:``, is in the ``In-Reply-To``/``References`` chain of vN
-(or shares its thread), is named by a link in vN's cover letter ("v4:
-https://lore.kernel.org/r/<msgid>"), or has one of vN's titles and vN's author. The
-patches of a related cover letter's thread come along. Of the revisions found, the
-newest one older than vN is vN-1 (a series that went from v3 to v5 is compared with v3).
+(or shares its thread) and shares vN's author or a title, is named by a link in vN's
+cover letter ("v4: https://lore.kernel.org/r/<msgid>"), or has one of vN's titles and
+vN's author. The patches of a related cover letter's thread come along. Of the
+revisions found, the newest one older than vN is vN-1 (a series that went from v3 to
+v5 is compared with v3).
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ def find_previous(series: Series, pool: MailPool, where: str,
         if not rels or cand.version >= want.version:
             continue
         how_found = min(rels, key=lambda r: _PRIORITY[r])
+        if how_found == "in-reply-to" and not _same_family(cand, want):
+            continue  # a thread relation alone: someone else's series in the thread
         stamps = [m.timestamp for m in _mails(cand) if m.timestamp is not None]
         rank = (cand.version, -_PRIORITY[how_found], max(stamps) if stamps else 0.0)
         if best is None or rank > best[0]:
@@ -141,6 +144,19 @@ def find_previous(series: Series, pool: MailPool, where: str,
     if best is None:
         return None
     return Previous(best[1], best[2], where)
+
+
+def _same_family(cand: Series, want: Wanted) -> bool:
+    """A series related to vN by its thread only is an earlier revision when it shares
+    vN's author or one of its titles, as revisions are grouped (``series.build``): a
+    cover letter sent in reply to another author's patch does not make that patch's
+    series "v1" of it."""
+    for m in _mails(cand):
+        if m.author is not None and m.author.email.lower() == want.author:
+            return True
+        if m.subject.title and title_key(m.subject.title) in want.titles:
+            return True
+    return False
 
 
 def _better(new: FoundBy, old: FoundBy | None) -> bool:

@@ -3,43 +3,100 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reviewbot.diff.parse import DiffError, parse_diff, split_body
 from reviewbot.errors import InputError, LimitError
 from reviewbot.limits import Limits
-from reviewbot.series.model import Mail, Patch, Series
+from reviewbot.series.model import Mail, Patch, Series, Subject
+from reviewbot.series.subject import identity_tags
 
 MAX_LINES_PER_PATCH = Limits().lines_per_patch
-MAX_PATCHES_PER_SERIES = Limits().patches_per_series
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 _HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What grouping needs of one patch mail: kept for every patch mail of an input
+    while its series are planned, so it holds no body."""
+
+    n: int  # position of the mail in the input
+    msgid: str
+    subject: Subject
+    author: str | None  # address, lower case
+    timestamp: float | None
+    root: str | None  # thread root (first References entry, else In-Reply-To)
+    has_diff: bool
+    lines: int  # lines of the body from the diff on: what reviewing it costs, roughly
+    size: int  # bytes of the message
+
+
+def head_of(mail: Mail, n: int) -> Head | None:
+    """The Head of ``mail`` (the ``n``th of the input), or None when it is no patch
+    mail (a reply, a message without a patch)."""
+    if not is_patch_mail(mail):
+        return None
+    diff = _HAS_DIFF.search(mail.body)
+    return Head(n, mail.msgid, mail.subject,
+                mail.author.email.lower() if mail.author else None, mail.timestamp,
+                mail.thread_root, diff is not None,
+                mail.body.count("\n", diff.start()) if diff else 0, len(mail.raw))
+
+
 @dataclass
-class _Group:
-    """The mails of one series revision, while the series are being built."""
+class SeriesPlan:
+    """The mails (their Heads) of one series revision: what makes a Series."""
 
     key: tuple[object, ...]
     root: str | None
     version: int
     total: int
-    cover: Mail | None
-    patches: dict[int, Mail]
+    cover: Head | None
+    patches: dict[int, Head]
     first_seen: int
     first_time: float | None
     other_versions: tuple[int, ...] = ()
 
     def titles(self) -> set[str]:
-        mails = list(self.patches.values()) + ([self.cover] if self.cover else [])
-        return {m.subject.title.lower() for m in mails}
+        heads = list(self.patches.values()) + ([self.cover] if self.cover else [])
+        return {h.subject.title.lower() for h in heads}
 
     def author(self) -> str | None:
-        for m in ([self.cover] if self.cover else []) + list(self.patches.values()):
-            if m.author:
-                return m.author.email.lower()
+        for h in ([self.cover] if self.cover else []) + list(self.patches.values()):
+            if h.author:
+                return h.author
         return None
+
+    def heads(self) -> list[Head]:
+        """Cover letter first, then the patches in order."""
+        return ([self.cover] if self.cover else []) + [self.patches[i]
+                                                       for i in sorted(self.patches)]
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A series revision chosen for review, as little as reading it needs (kept for
+    every series of a large input until the report)."""
+
+    version: int
+    total: int
+    root: str | None
+    cover: int | None  # position of the cover letter in the input
+    patches: tuple[tuple[int, int], ...]  # (index, position in the input), in order
+    other_versions: tuple[int, ...]
+    lines: int  # diff lines, roughly: what reviewing it costs
+    bytes: int  # of its messages
+
+    @staticmethod
+    def of(plan: SeriesPlan) -> Planned:
+        heads = plan.heads()
+        return Planned(plan.version, plan.total, plan.root,
+                       plan.cover.n if plan.cover is not None else None,
+                       tuple((i, plan.patches[i].n) for i in sorted(plan.patches)),
+                       plan.other_versions, sum(h.lines for h in heads),
+                       sum(h.size for h in heads))
 
 
 def is_patch_mail(mail: Mail) -> bool:
@@ -95,28 +152,60 @@ def make_patch(mail: Mail, index: int, total: int, version: int,
     return Patch(mail, index, total, version, parts.message, files, base_commit=base_commit)
 
 
-def _group_key(mail: Mail) -> tuple[tuple[object, ...], str | None]:
-    subj = mail.subject
-    total = subj.total or 1
-    root = mail.thread_root
-    if root is None and subj.index in (0, 1):
-        root = mail.msgid
-    if root is not None:
-        return ("thread", root, subj.version, total), root
-    if total > 1:
-        author = mail.author.email.lower() if mail.author else None
-        tags = tuple(t.upper() for t in subj.tags if t.upper() != "RESEND")
-        return ("author", author, subj.version, total, tags), None
-    return ("single", mail.msgid), None
+def _keys(heads: Sequence[Head]) -> list[tuple[object, ...]]:
+    """The series group of each head.
+
+    A mail in a thread belongs to its thread root's group of the same revision and
+    patch count; a cover letter or a first patch out of any thread starts a thread of
+    its own. Numbered mails that are in no thread (``git format-patch`` without
+    ``--thread``, its default: no Message-ID, no In-Reply-To) are one series when they
+    come from one author with the same ``[PATCH vN M/T]`` prefix: a batch, keyed by
+    its first mail, that ends where a number comes again (the next format-patch run).
+    A mail whose thread root is in a batch joins it when it has the batch's revision
+    and count. A single patch out of any thread is a series of its own.
+    """
+    keys: list[tuple[object, ...] | None] = [None] * len(heads)
+    batch_of: dict[str, tuple[object, ...]] = {}  # msgid -> key of its batch
+    runs: dict[tuple[object, ...], tuple[tuple[object, ...], set[int]]] = {}
+    for i, h in enumerate(heads):
+        subj = h.subject
+        total = subj.total or 1
+        if h.root is not None or total == 1:
+            continue
+        batch = (h.author, subj.version, total, identity_tags(subj))
+        index = subj.index if subj.index is not None else 1
+        run = runs.get(batch)
+        if run is None or index in run[1]:
+            run = (("thread", h.msgid, subj.version, total), set())
+            runs[batch] = run
+        run[1].add(index)
+        keys[i] = run[0]
+        batch_of.setdefault(h.msgid, run[0])
+    out: list[tuple[object, ...]] = []
+    for h, key in zip(heads, keys, strict=True):
+        if key is None:
+            subj = h.subject
+            total = subj.total or 1
+            joined = batch_of.get(h.root) if h.root is not None else None
+            if joined is not None and joined[2:] == (subj.version, total):
+                key = joined
+            elif h.root is not None:
+                key = ("thread", h.root, subj.version, total)
+            else:
+                key = ("thread", h.msgid, subj.version, total)  # a single patch
+        out.append(key)
+    return out
 
 
-def _families(groups: list[_Group]) -> list[list[_Group]]:
-    """Revisions of the same series: same thread root, or same author and a shared title.
+def _families(groups: list[SeriesPlan]) -> list[list[SeriesPlan]]:
+    """Revisions of the same series: groups that differ in version and share a thread
+    and an author, a thread and a title, or an author and a title.
 
-    Two groups are joined when they share such a key and differ in version. Groups are
-    bucketed by key (linear, not all pairs: a day of list traffic has thousands); in a
-    bucket with at least two versions every member is joined to every member of another
-    version, so the whole bucket is one family.
+    Two series in one thread by different people with different titles are two
+    series (a cover letter sent in reply to someone else's patch starts its own).
+    Groups are bucketed by key (linear, not all pairs: a day of list traffic has
+    thousands); in a bucket with at least two versions every member is joined to
+    every member of another version, so the whole bucket is one family.
     """
     parent = list(range(len(groups)))
 
@@ -128,48 +217,55 @@ def _families(groups: list[_Group]) -> list[list[_Group]]:
 
     buckets: dict[tuple[object, ...], list[int]] = {}
     for i, g in enumerate(groups):
-        if g.root is not None:
-            buckets.setdefault(("root", g.root), []).append(i)
         author = g.author()
-        for title in g.titles():
+        titles = g.titles()
+        if g.root is not None:
+            buckets.setdefault(("root", g.root, author), []).append(i)
+            for title in titles:
+                buckets.setdefault(("root-title", g.root, title), []).append(i)
+        for title in titles:
             buckets.setdefault(("title", author, title), []).append(i)
     for members in buckets.values():
         if len({groups[i].version for i in members}) < 2:
             continue
         for i in members[1:]:
             parent[find(i)] = find(members[0])
-    fams: dict[int, list[_Group]] = {}
+    fams: dict[int, list[SeriesPlan]] = {}
     for i, g in enumerate(groups):
         fams.setdefault(find(i), []).append(g)
     return list(fams.values())
 
 
-def build_series(mails: Sequence[Mail], version: int | None = None,
-                 limits: Limits | None = None) -> list[Series]:
-    """All series in ``mails``, newest revision of each (or ``version``), in date order."""
-    limits = limits or Limits()
-    groups: dict[tuple[object, ...], _Group] = {}
-    for n, mail in enumerate(mails):
-        if not is_patch_mail(mail):
-            continue
-        key, root = _group_key(mail)
-        subj = mail.subject
+def group_heads(heads: Iterable[Head]) -> list[list[SeriesPlan]]:
+    """Every series revision in ``heads``, as families of revisions of one series."""
+    heads = list(heads)
+    groups: dict[tuple[object, ...], SeriesPlan] = {}
+    for h, key in zip(heads, _keys(heads), strict=True):
+        subj = h.subject
         group = groups.get(key)
         if group is None:
-            group = _Group(key, root, subj.version, subj.total or 1, None, {}, n, mail.timestamp)
+            group = SeriesPlan(key, str(key[1]), subj.version, subj.total or 1, None, {}, h.n,
+                           h.timestamp)
             groups[key] = group
-        if mail.timestamp is not None and (group.first_time is None
-                                           or mail.timestamp < group.first_time):
-            group.first_time = mail.timestamp
+        if h.timestamp is not None and (group.first_time is None
+                                        or h.timestamp < group.first_time):
+            group.first_time = h.timestamp
         index = subj.index if subj.index is not None else 1
         if index == 0:
-            if not _HAS_DIFF.search(mail.body):
-                group.cover = _later(group.cover, mail)
+            if not h.has_diff:
+                group.cover = _later(group.cover, h)
                 continue
             index = 1  # a "0/N" that carries a diff is reviewed as a patch
-        group.patches[index] = _later(group.patches.get(index), mail)
-    chosen: list[_Group] = []
-    for family in _families(_adopt_uncovered(list(groups.values()))):
+        group.patches[index] = _later(group.patches.get(index), h)
+    return _families(_adopt_uncovered(list(groups.values())))
+
+
+def choose(families: Iterable[list[SeriesPlan]], version: int | None = None,
+           limits: Limits | None = None) -> list[SeriesPlan]:
+    """The newest revision of each family (or ``version``), in date order."""
+    limits = limits or Limits()
+    chosen: list[SeriesPlan] = []
+    for family in families:
         if version is None:
             best = max(g.version for g in family)
         elif any(g.version == version for g in family):
@@ -184,10 +280,30 @@ def build_series(mails: Sequence[Mail], version: int | None = None,
     if version is not None and not chosen:
         raise InputError(f"no series with version {version} in the input")
     chosen.sort(key=lambda g: (g.first_time is None, g.first_time or 0.0, g.first_seen))
-    return [_to_series(g, limits) for g in chosen]
+    for g in chosen:
+        if len(g.patches) > limits.patches_per_series:
+            raise LimitError(f"series has {len(g.patches)} patches, more than the limit "
+                             f"of {limits.patches_per_series} (--limit patches-per-series=N)")
+    return chosen
 
 
-def _adopt_uncovered(groups: list[_Group]) -> list[_Group]:
+def plan_series(heads: Iterable[Head], version: int | None = None,
+                limits: Limits | None = None) -> list[Planned]:
+    """What ``build_series`` makes, before any patch is read: which mails (by their
+    position in the input) make each series to review, in the order of the report."""
+    return [Planned.of(p) for p in choose(group_heads(heads), version, limits)]
+
+
+def build_series(mails: Sequence[Mail], version: int | None = None,
+                 limits: Limits | None = None) -> list[Series]:
+    """All series in ``mails``, newest revision of each (or ``version``), in date order."""
+    limits = limits or Limits()
+    heads = [h for n, m in enumerate(mails) if (h := head_of(m, n)) is not None]
+    return [load_series(g, mails.__getitem__, limits)
+            for g in plan_series(heads, version, limits)]
+
+
+def _adopt_uncovered(groups: list[SeriesPlan]) -> list[SeriesPlan]:
     """Join a cover letter to its thread's patches when only the cover has the version.
 
     ``[PATCH v2 0/3]`` sent with ``[PATCH 1/3]``..``[PATCH 3/3]`` (the version typed
@@ -196,7 +312,7 @@ def _adopt_uncovered(groups: list[_Group]) -> list[_Group]:
     cover-only group and one group of patches without a cover of the same count, so
     a v2 posted in reply to v1 (both with their covers) stays two revisions.
     """
-    by_thread: dict[tuple[str, int], list[_Group]] = {}
+    by_thread: dict[tuple[str, int], list[SeriesPlan]] = {}
     for g in groups:
         if g.root is not None:
             by_thread.setdefault((g.root, g.total), []).append(g)
@@ -215,7 +331,7 @@ def _adopt_uncovered(groups: list[_Group]) -> list[_Group]:
     return [g for g in groups if id(g) not in dropped]
 
 
-def _later(old: Mail | None, new: Mail) -> Mail:
+def _later(old: Head | None, new: Head) -> Head:
     """Of two copies of the same patch (a resend), keep the later one."""
     if old is None:
         return new
@@ -224,20 +340,19 @@ def _later(old: Mail | None, new: Mail) -> Mail:
     return new
 
 
-def _to_series(group: _Group, limits: Limits) -> Series:
-    total = group.total
-    if len(group.patches) > limits.patches_per_series:
-        raise LimitError(f"series has {len(group.patches)} patches, more than the limit of "
-                         f"{limits.patches_per_series} (--limit patches-per-series=N)")
-    patches = tuple(make_patch(group.patches[i], i, total, group.version,
-                               limits.lines_per_patch, limits.line_length)
-                    for i in sorted(group.patches))
-    missing = tuple(i for i in range(1, total + 1) if i not in group.patches)
-    if group.cover is not None:
-        sid = group.cover.msgid
-    elif group.root is not None:
-        sid = group.root
+def load_series(plan: Planned, mail_at: Callable[[int], Mail],
+                limits: Limits | None = None) -> Series:
+    """The series of a planned revision, its mails read with ``mail_at(position)``."""
+    limits = limits or Limits()
+    total = plan.total
+    cover = mail_at(plan.cover) if plan.cover is not None else None
+    patches = tuple(make_patch(mail_at(n), i, total, plan.version, limits.lines_per_patch,
+                               limits.line_length) for i, n in plan.patches)
+    missing = tuple(i for i in range(1, total + 1) if i not in dict(plan.patches))
+    if cover is not None:
+        sid = cover.msgid
+    elif plan.root is not None:
+        sid = plan.root
     else:
         sid = patches[0].msgid if patches else "unknown"
-    return Series(sid, group.version, total, group.cover, patches, missing,
-                  group.other_versions)
+    return Series(sid, plan.version, total, cover, patches, missing, plan.other_versions)

@@ -96,11 +96,37 @@ def parse_mail(raw: bytes, max_bytes: int | None = None) -> Mail:
     first ``HEAD_BYTES`` and ``error`` says why the body was left out (a patch mail is
     then skipped with that reason)."""
     if max_bytes is not None and len(raw) > max_bytes:
-        head = raw[:HEAD_BYTES].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
-        mail = parse_mail(head + b"\n\n")
-        return dataclasses.replace(
-            mail, raw=raw, error=f"message is {len(raw)} bytes, over the limit of "
-                                 f"{max_bytes} (--limit message-bytes=N)")
+        return _headers_only(raw, f"message is {len(raw)} bytes, over the limit of "
+                                  f"{max_bytes} (--limit message-bytes=N)")
+    if _too_many_multiparts(raw):
+        return _headers_only(raw, f"the MIME structure has more than {MAX_MULTIPARTS} "
+                                  "multipart parts: not read")
+    try:
+        return _parse(raw)
+    except RecursionError:  # MIME parts nested ~1000 deep: the parser recurses per level
+        return _headers_only(raw, "the MIME structure is nested too deeply to be read")
+
+
+MAX_MULTIPARTS = 100  # a patch mail has a few (text, attachment, signature)
+_MULTIPART = re.compile(rb"multipart/", re.IGNORECASE)
+
+
+def _too_many_multiparts(raw: bytes) -> bool:
+    """More multipart parts than a mail needs: the email package's parser takes time
+    quadratic in their nesting depth (3 s for 1,000 levels) and recurses per level."""
+    if raw.count(b"/") <= MAX_MULTIPARTS:
+        return False
+    return any(n > MAX_MULTIPARTS for n, _ in enumerate(_MULTIPART.finditer(raw), 1))
+
+
+def _headers_only(raw: bytes, error: str) -> Mail:
+    """The mail as its header block says it, without a body, and why."""
+    head = raw[:HEAD_BYTES].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    mail = _parse(head + b"\n\n")
+    return dataclasses.replace(mail, raw=raw, error=error)
+
+
+def _parse(raw: bytes) -> Mail:
     msg = _message(raw)
     error: str | None = None
     subject = parse_subject(clean_header(_decode_header(msg.get("Subject", ""))))

@@ -1,4 +1,8 @@
-"""The series model: people, mails, patches and series (frozen dataclasses)."""
+"""The series model: people, mails, patches and series (frozen dataclasses).
+
+People, subjects and mails have slots: a review of a large input keeps one of each per
+patch until the report. Patches and series do not (``memo.derived`` keeps analyses in
+a patch's ``__dict__``)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass, field
 from reviewbot.diff.model import FileDiff
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """A mail address with an optional display name."""
 
@@ -19,7 +23,7 @@ class Person:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """What a ``[PATCH vN M/T]`` subject says."""
 
@@ -37,7 +41,7 @@ class Subject:
         return self.index == 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mail:
     """One parsed email: the headers reviewbot needs and the decoded text body."""
 

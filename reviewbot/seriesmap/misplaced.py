@@ -335,7 +335,7 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     for hm in pm.hunks:
         if hm.new is None:
             continue  # documentation, Kconfig, build files: not what a patch is about
-        if hm.hunk.removed:
+        if any(ln.kind == "-" for ln in hm.hunk.lines):
             others += 1
             continue
         defs = [d for d in hm.new.definitions if d.site.line.kind == "+"
@@ -372,7 +372,8 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
         defn, use_site = first
         anchor = next(ln for ln in hm.hunk.lines if ln.kind == "+")
         out.append(Misplaced("only-used-later", Site(pm.index, hm.file, anchor),
-                             use_site.patch, use_site, hm.hunk.added, defn.symbol))
+                             use_site.patch, use_site,
+                             tuple(ln for ln in hm.hunk.lines if ln.kind == "+"), defn.symbol))
     return out
 
 

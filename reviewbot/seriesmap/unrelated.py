@@ -259,7 +259,7 @@ def unrelated_in_patch(pm: PatchMap) -> list[Unrelated]:
         if _topic(changed | _comment_words(hm)) & _topic(said):
             continue
         first = next((ln for ch in hm.changes for ln in ch.added), None) or \
-            hm.hunk.removed[0]
+            next(ln for ln in hm.hunk.lines if ln.kind == "-")
         owner = spelled[min(owners)] if owners else None
         mine = subsystem(hm.file)
         areas = sorted({a for o in pm.hunks if o is not hm

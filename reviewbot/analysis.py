@@ -1,0 +1,198 @@
+"""The per-patch analysis: what the checks of one patch share, each worked out once.
+
+The pipeline makes a ``SeriesAnalysis`` for each series it reviews and, for each patch
+in turn, a ``PatchAnalysis``: the patch's files (``FileAnalysis``: the diff, its C map,
+the analysis of each hunk), handed to every check and dropped when the patch's findings
+are made. Every cache of a patch's review lives in it: nothing is written into the
+models (patches, hunks, rules), and nothing outlives the patch but what the series
+keeps on purpose for its later patches (``SeriesAnalysis.squashed``: the lines SER001
+compares with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar, cast
+
+from reviewbot.cmap.build import map_file
+from reviewbot.cmap.filemap import FileMap
+from reviewbot.cmap.model import Unmapped
+from reviewbot.cmap.parser import CParser
+from reviewbot.cmap.scan import ScannedLine, scan_post_image
+from reviewbot.cmap.whole import ParseCache
+from reviewbot.diff.layout import (
+    Edit,
+    LayoutChange,
+    announces_layout,
+    changes_code,
+    edits,
+    layout_changes,
+    squash,
+)
+from reviewbot.diff.model import FileDiff, Hunk, Line
+from reviewbot.series.model import Patch, Series
+
+T = TypeVar("T")
+# Tree mode: the whole post-image text of a file after a patch, or None.
+FullText = Callable[[Patch, FileDiff], "str | None"]
+# One hunk's post-image (context and added lines), squashed, and which lines are added.
+PostImage = tuple[tuple[str, ...], tuple[bool, ...]]
+
+
+class HunkAnalysis:
+    """One hunk, and what the checks work out from it, once each."""
+
+    def __init__(self, hunk: Hunk) -> None:
+        self.hunk = hunk
+        self._scan: tuple[ScannedLine, ...] | None = None
+        self._edits: tuple[Edit, ...] | None = None
+        self._changes: tuple[LayoutChange, ...] | None = None
+
+    def post_scan(self) -> tuple[ScannedLine, ...]:
+        """The post-image's lines, comments and literals blanked (``scan_post_image``)."""
+        if self._scan is None:
+            self._scan = scan_post_image(self.hunk)
+        return self._scan
+
+    def edits(self) -> tuple[Edit, ...]:
+        """The hunk re-diffed without whitespace (``reviewbot.diff.layout``)."""
+        if self._edits is None:
+            self._edits = edits(self.hunk)
+        return self._edits
+
+    def layout_changes(self) -> tuple[LayoutChange, ...]:
+        """The whitespace-only changes of the hunk, in order."""
+        if self._changes is None:
+            self._changes = layout_changes(self.hunk, self.edits())
+        return self._changes
+
+    def changes_code(self) -> bool:
+        """The hunk changes some tokens (it is not only a layout change)."""
+        return changes_code(self.edits())
+
+
+class FileAnalysis:
+    """One file of the patch: its diff, its C map (None for other files) and hunks."""
+
+    def __init__(self, diff: FileDiff, hunks: tuple[HunkAnalysis, ...],
+                 fmap: FileMap | None) -> None:
+        self.diff = diff
+        self.hunks = hunks
+        self.map = fmap
+        self._by_new: dict[int, Line] | None = None
+
+    @property
+    def path(self) -> str:
+        return self.diff.path
+
+    def added_lines(self) -> tuple[Line, ...]:
+        return tuple(ln for h in self.diff.hunks for ln in h.lines if ln.kind == "+")
+
+    def new_line(self, number: int) -> Line | None:
+        """The visible post-image line ``number`` (added or context)."""
+        if self._by_new is None:  # built once: a search per finding was quadratic
+            self._by_new = {}
+            for h in self.diff.hunks:
+                for ln in h.lines:
+                    if ln.new is not None:
+                        self._by_new.setdefault(ln.new, ln)
+        return self._by_new.get(number)
+
+
+class EarlierPatch(NamedTuple):
+    """A patch of the series before the one under review, as a check sees it."""
+
+    patch: Patch
+    position: int  # in ``Series.patches``
+    series: SeriesAnalysis
+
+    def squashed(self, file: int) -> tuple[PostImage, ...]:
+        """The post-images of the hunks of ``patch.files[file]`` (kept by the series)."""
+        return self.series.squashed(self.position, file)
+
+
+class PatchAnalysis:
+    """One patch under review: its files mapped to C, and the values its checks keep."""
+
+    def __init__(self, series: SeriesAnalysis, position: int) -> None:
+        self.series_analysis = series
+        self.series: Series = series.series
+        self.patch: Patch = series.series.patches[position]
+        self.position = position
+        self.parser = series.parser
+        self.unmapped: list[Unmapped] = []
+        self.full_files: list[str] = []  # C files mapped from their whole post-image
+        self.notes: list[str] = []
+        self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
+        self._expected: bool | None = None
+        self._kept: dict[str, object] = {}
+
+    def _file(self, fdiff: FileDiff) -> FileAnalysis:
+        hunks = tuple(HunkAnalysis(h) for h in fdiff.hunks)
+        fmap = None
+        if fdiff.maps_to_c:
+            series = self.series_analysis
+            text = series.full_text(self.patch, fdiff) if series.full_text else None
+            fmap = map_file(fdiff, self.parser, text, series.parse_cache,
+                            kinds=series.node_kinds, scans=[h.post_scan() for h in hunks])
+            self.unmapped.extend(fmap.unmapped)
+            if fmap.full_file:
+                self.full_files.append(fdiff.path)
+            elif text is not None:
+                self.notes.append(f"{fdiff.path}: the tree's file does not hold this "
+                                  "patch's hunks; mapped from the patch alone")
+        return FileAnalysis(fdiff, hunks, fmap)
+
+    def earlier(self) -> tuple[EarlierPatch, ...]:
+        """The patches of the series that come before this one (those in the input)."""
+        return tuple(EarlierPatch(p, i, self.series_analysis)
+                     for i, p in enumerate(self.series.patches)
+                     if p.index < self.patch.index)
+
+    def layout_changes_expected(self) -> bool:
+        """Whitespace changes are the patch's purpose: it changes no code, or its subject
+        or commit message announces layout work."""
+        if self._expected is None:
+            self._expected = not any(h.changes_code() for f in self.files for h in f.hunks) \
+                or announces_layout(self.patch)
+        return self._expected
+
+    def kept(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` the first time ``key`` is asked for this patch, the same value
+        after: what a check works out once per patch and uses for every file (key it by
+        the check's module name)."""
+        if key not in self._kept:
+            self._kept[key] = build()
+        return cast(T, self._kept[key])
+
+
+class SeriesAnalysis:
+    """The review of one series: what its patches share, and what later patches need
+    of earlier ones."""
+
+    def __init__(self, series: Series, parser: CParser,
+                 node_kinds: Sequence[tuple[str, ...]] = (),
+                 full_text: FullText | None = None) -> None:
+        self.series = series
+        self.parser = parser
+        self.node_kinds = tuple(node_kinds)  # the groups the checks look for
+        self.full_text = full_text
+        self.parse_cache = ParseCache(parser)  # tree mode: each file text parsed once
+        self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
+
+    def patch(self, position: int) -> PatchAnalysis:
+        """The analysis of ``series.patches[position]`` (a new one each time)."""
+        return PatchAnalysis(self, position)
+
+    def squashed(self, position: int, file: int) -> tuple[PostImage, ...]:
+        """The hunks' post-images of file ``file`` of patch ``position``, squashed (see
+        ``reviewbot.diff.layout.squash``), worked out when first asked and kept for the
+        series: SER001 compares later patches' layout changes with them."""
+        key = (position, file)
+        found = self._squashed.get(key)
+        if found is None:
+            hunks = self.series.patches[position].files[file].hunks
+            found = self._squashed[key] = tuple(
+                (tuple(squash(ln.text) for ln in h.lines if ln.kind != "-"),
+                 tuple(ln.kind == "+" for ln in h.lines if ln.kind != "-")) for h in hunks)
+        return found

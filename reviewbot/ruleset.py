@@ -1,0 +1,60 @@
+"""The bundled rules: the top-level ``rules/`` folder, installed as ``reviewbot.rules``.
+
+A rule is one folder, ``rules/<category>/<rule_name>/``: its ``rule.toml`` (id, name,
+wording, docs, params, examples) and, when it needs Python, a ``check.py`` beside it
+(see ``reviewbot/engine/check.py`` for what it exports). ``checks()`` imports every
+``check.py`` of the bundled rules, by the package path of its folder; the engine's
+loader gets them as a parameter and gives each rule the check beside its ``rule.toml``.
+Adding a rule touches only its folder: packaging (``setup.py``) finds it too.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from reviewbot.engine.check import Checks, CheckSpec, check_spec
+from reviewbot.engine.loader import load_rules as load_rules_from
+from reviewbot.engine.schema import Rule
+
+PACKAGE = "reviewbot.rules"
+
+
+def rules_dir() -> Path:
+    """Where the bundled rules are (``rules/`` of a checkout, or of the installed wheel)."""
+    return Path(next(iter(importlib.import_module(PACKAGE).__path__))).resolve()
+
+
+def checks() -> Checks:
+    """The check of every bundled rule that has a ``check.py``, by rule folder (a check
+    that cannot be used is a message, reported with its rule when the rules load)."""
+    found: dict[Path, CheckSpec | str] = {}
+    for path in sorted(rules_dir().glob("*/*/check.py")):
+        folder = path.parent
+        name = f"{PACKAGE}.{folder.parent.name}.{folder.name}.check"
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # a broken check is reported as its rule's error
+            found[folder] = f"cannot import {name}: {type(exc).__name__}: {exc}"
+            continue
+        found[folder] = check_spec(module)
+    return found
+
+
+def load_rules(dirs: Sequence[Path] | None = None) -> list[Rule]:
+    """The rules of ``dirs`` (default: the bundled rules), with the bundled checks."""
+    return load_rules_from(list(dirs or ()) or [rules_dir()], checks())
+
+
+def rule_table(rules: Sequence[Rule], markdown: bool = False) -> str:
+    """One line per rule: id, name, status, severity and summary (``reviewbot rules``);
+    with ``markdown``, the table the README shows (``--format markdown``)."""
+    if markdown:
+        rows = ["| id | name | status | severity | summary |", "|---|---|---|---|---|"]
+        rows += [f"| {r.id} | `{r.name}` | {r.status} | {r.severity} | "
+                 f"{r.summary.replace('|', chr(92) + '|')} |" for r in rules]
+        return "\n".join(rows) + "\n"
+    width = max((len(r.name) for r in rules), default=4)
+    return "".join(f"{r.id}  {r.name:<{width}}  {r.status:<7}  {r.severity:<7}  {r.summary}\n"
+                   for r in rules)

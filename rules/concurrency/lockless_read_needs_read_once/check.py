@@ -1,0 +1,476 @@
+"""A lockless plain read of a location that is written concurrently (CON001).
+
+Evidence of concurrency (see ``reviewbot.cmap.access`` for locations and their keys):
+
+- ``lock``: the location is stored while a lock is held;
+- ``rmw``: it is updated with an atomic read-modify-write (cmpxchg, xchg, ...);
+- ``store``: it is stored with a marked store (WRITE_ONCE, smp_store_release).
+
+An added line that reads the location with a plain access, outside any lock region, is
+flagged when it races with one of those stores (see ``relevant``): the double-checked
+"read, then lock or cmpxchg, then store" pattern inside one function, or a store in
+another function that the patch adds, when the reading function provably runs without
+the store's lock (it takes that lock itself elsewhere) or reads under RCU, or when the
+store is an atomic RMW.
+
+It is not flagged when the read is marked (``marked_reads``) or sits in an assertion
+(``diagnostic_reads``: WARN_ON(), BUG_ON()...), when its base object is one the reading
+task owns (``own_bases``: ``current``), when the function runs
+single-threaded (``single_threaded`` annotations) or documents that its caller holds a
+lock (``held_by_caller``, or a ``_locked`` name), or when the location is a lock, an RCU
+pointer (stored with ``rcu_writes``; its readers need rcu_dereference()) or a member of a
+local non-pointer variable. Only the first such read per function and location is
+reported.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, compact, key_word
+from reviewbot.cmap.rows import Rows, intersect, subtract
+from reviewbot.engine.check import Hit, render
+from reviewbot.engine.params import Names
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.cmap.model import FunctionSpan
+
+NODE_KINDS = LVALUES  # the locations a line reads or writes (``cmap.access``)
+How = Literal["lock", "rmw", "store"]
+
+
+@dataclass(frozen=True)
+class MarkedWrite:
+    name: str
+    kind: Literal["rmw", "store"]  # atomic read-modify-write, or a marked store
+    reason: str
+
+
+@dataclass(frozen=True)
+class Params:
+    marked_reads: Names = Names()
+    diagnostic_reads: Names = Names()  # assertions: their reads are not data reads
+    own_bases: Names = Names()  # objects the reading task owns (current)
+    marked_writes: tuple[MarkedWrite, ...] = ()
+    rcu_writes: Names = Names()
+    single_threaded: Names = Names()  # annotations of functions that run alone
+    # a function whose header or body matches runs with its caller's lock
+    held_by_caller: re.Pattern[str] | None = None
+    unprotecting_locks: tuple[str, ...] = ()  # regions that do not exclude a writer (rcu)
+    paired_store: str = ""  # the WRITE_ONCE() hint; {lock}, {where}
+
+
+class Knowledge(NamedTuple):
+    marked_reads: frozenset[str]
+    diagnostic_reads: frozenset[str]
+    own_bases: frozenset[str]
+    rmw_writes: frozenset[str]
+    store_writes: frozenset[str]
+    rcu_writes: frozenset[str]
+    single_threaded: frozenset[str]
+    held_by_caller: re.Pattern[str] | None
+    unprotecting_locks: frozenset[str]  # regions that do not exclude writers (rcu)
+    paired_store: str
+    all_writes: frozenset[str]  # rmw, store and rcu writes
+    marked: tuple[frozenset[str], frozenset[str]]  # the (reads, writes) that are marked
+
+
+class Evidence(NamedTuple):
+    """A store that shows a location is shared: how, and where."""
+
+    how: How
+    via: str  # the lock ("hugetlb_lock") or the macro ("cmpxchg")
+    lock: str  # the lock held at the store ("" when none is visible)
+    function: str
+    line: int
+    file: str
+    added_function: bool  # the store is in a function the patch adds
+
+    def describe(self, here: str) -> str:
+        what = f"under {self.via}" if self.how == "lock" else f"with {self.via}()"
+        where = f"{what} in {self.function}()"
+        return where if self.file == here else f"{where} ({self.file})"
+
+
+class Reader(NamedTuple):
+    """The plain read being judged, and what its function shows about locking."""
+
+    access: Access
+    function: FunctionSpan
+    path: str
+    acquires: frozenset[str]  # locks the function takes itself (so it is not called with them)
+    in_rcu: bool  # the read is inside an RCU read-side section: a lockless reader
+
+
+def knowledge(params: Params) -> Knowledge:
+    """The rule's params, as the check asks them."""
+    rmw = frozenset(e.name for e in params.marked_writes if e.kind == "rmw")
+    store = frozenset(e.name for e in params.marked_writes if e.kind == "store")
+    writes = rmw | store | params.rcu_writes
+    return Knowledge(
+        marked_reads=params.marked_reads,
+        diagnostic_reads=params.diagnostic_reads,
+        own_bases=params.own_bases,
+        rmw_writes=rmw,
+        store_writes=store,
+        rcu_writes=params.rcu_writes,
+        single_threaded=params.single_threaded,
+        held_by_caller=params.held_by_caller,
+        unprotecting_locks=frozenset(params.unprotecting_locks),
+        paired_store=params.paired_store,
+        all_writes=writes,
+        marked=(params.marked_reads | params.diagnostic_reads, writes),
+    )
+
+
+def _held(fmap: FileMap, line: int, know: Knowledge) -> list[str]:
+    return [r.lock for r in fmap.locks_at(line) if r.lock not in know.unprotecting_locks]
+
+
+def _evidence(fmap: FileMap, path: str, a: Access, know: Knowledge) -> Evidence | None:
+    """The store ``a`` as evidence of sharing, if it is one."""
+    if a.local or a.kind not in ("write", "marked_write"):
+        return None
+    fn = fmap.function_at(a.line)
+    if fn is None:
+        return None
+    held = _held(fmap, a.line, know)
+    lock = held[0] if held else ""
+    how: How
+    if a.kind == "marked_write":
+        how, via = ("rmw" if a.via in know.rmw_writes else "store"), a.via
+    elif lock:
+        how, via = "lock", lock
+    else:
+        return None
+    return Evidence(how, via, lock, fn.name, a.line, path, fmap.adds(fn))
+
+
+def is_store(node: Node, marked_reads: frozenset[str], marked_writes: frozenset[str]
+             ) -> bool:
+    """The access the location expression ``node`` makes (if any) is a write or a marked
+    write: ``make_access`` would give one of those kinds (its ``classify``)."""
+    use = classify(node, marked_reads, marked_writes)
+    return use is not None and use[0] in ("write", "marked_write")
+
+
+# where a store stands in the patch, for putting stores back in patch order: (file,
+# fragment, line); a fragment's rows have increasing lines
+Place = tuple[int, int, int]
+Stores = dict[str, list[tuple[Place, "Evidence"]]]
+
+
+class Sharing:
+    """The stores in the patch's visible code that show a location is shared, per
+    location key, worked out only as far as a reader needs them (one per patch, kept
+    by the patch's analysis).
+
+    Every store of the patch's files counts, and a key is out when the location is
+    anywhere a lock or an RCU pointer. Only two kinds of store can make a read race
+    (see ``relevant``): one in a function of the reader's name and file, and one in a
+    function the patch adds; so only those functions are analysed for stores, and the
+    rest of the files only where a key that would be reported is spelled.
+
+    The stores of the added functions are the same for every reader: they are found
+    once, and each reader's own function adds only its other rows (a patch that adds
+    a thousand functions is not scanned a thousand times). Files and fragments are
+    known by their position in the patch (``i``) and in the file's map (``j``).
+    """
+
+    def __init__(self, patch: PatchAnalysis, know: Knowledge) -> None:
+        self.patch, self.know = patch, know
+        # per file, per fragment: the accesses, each location's worked out once
+        self.accesses = [[FragmentAccesses(f.map, mf, *know.marked) for mf in f.map.fragments]
+                         if f.map is not None else [] for f in patch.files]
+        self._added: Stores | None = None
+        self._named: dict[tuple[str, str], Stores] = {}
+        self._stores: dict[tuple[str, str, str], list[Evidence]] = {}
+        self._rows: dict[tuple[int, int], Rows] = {}
+        self._fns: dict[int, tuple[list[tuple[int, int]],
+                                   dict[str, list[FunctionSpan]]]] = {}
+        self._excluded: dict[str, bool] = {}
+        self._store_rows: dict[tuple[int, int], Rows | None] = {}
+        self._locked: dict[int, set[int]] = {}
+        self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
+        self._none: bool | None = None
+
+    def _maps(self) -> Iterator[tuple[int, FileAnalysis, FileMap]]:
+        for i, file in enumerate(self.patch.files):
+            if file.map is not None:
+                yield i, file, file.map
+
+    def store_rows(self, i: int, j: int) -> Rows | None:
+        """The rows of fragment ``j`` of file ``i`` where ``_evidence`` can find a store
+        (None: any row).
+
+        A store is evidence only when it is a marked write (its macro's name is then in
+        the fragment's text: any row) or made with a lock held: on a line strictly
+        inside a lock region, or on the first visible line of one taken above. Tree
+        mode adds regions per function (``expand``): any row there.
+        """
+        if (i, j) in self._store_rows:
+            return self._store_rows[(i, j)]
+        fmap = self.patch.files[i].map
+        assert fmap is not None
+        mf = fmap.fragments[j]
+        rows: Rows | None = None
+        text = mf.fragment.text
+        if fmap.expand is None and not any(w in text for w in self.know.all_writes):
+            rows = mf.rows_of_lines(self._locked_lines(i, fmap))
+        self._store_rows[(i, j)] = rows
+        return rows
+
+    def _locked_lines(self, i: int, fmap: FileMap) -> set[int]:
+        """The lines of file ``i`` run with a (protecting) lock held, or taken above."""
+        found = self._locked.get(i)
+        if found is None:
+            found = self._locked[i] = set()
+            for r in fmap.locks:
+                if r.lock not in self.know.unprotecting_locks:
+                    found.update(r.held_lines())
+        return found
+
+    def evidence_keys(self) -> frozenset[str] | None:
+        """The keys of every store in the patch that is evidence (``stores`` never
+        gives one of another key); None in tree mode (whole files: not worked out)."""
+        if self._keys is None:
+            self._keys = (self._evidence_keys(),)
+        return self._keys[0]
+
+    def _evidence_keys(self) -> frozenset[str] | None:
+        found: set[str] = set()
+        for i, file, fmap in self._maps():
+            if fmap.expand is not None:
+                return None
+            for j, mf in enumerate(fmap.fragments):
+                if mf.focus is not None:
+                    return None
+                rows = self.store_rows(i, j)
+                if rows == ():
+                    continue
+                # only a store can be evidence (``_evidence``): the other location
+                # expressions are not worked out into accesses
+                stored = self.accesses[i][j].where(rows, self._is_store)
+                found.update(a.key for a in stored
+                             if _evidence(fmap, file.path, a, self.know) is not None)
+        return frozenset(found)
+
+    def _is_store(self, node: Node) -> bool:
+        return is_store(node, *self.know.marked)
+
+    def none_possible(self) -> bool:
+        """No row of the patch's files can hold a store that is evidence."""
+        if self._none is None:
+            self._none = all(self.store_rows(i, j) == () for i, _, fmap in self._maps()
+                             for j in range(len(fmap.fragments)))
+        return self._none
+
+    def stores(self, path: str, function: str, key: str) -> list[Evidence]:
+        """The stores of ``key`` that can race with a read in ``function`` of ``path``
+        (and maybe others), in patch order."""
+        found = self._stores.get((path, function, key))
+        if found is None:
+            if self._added is None:
+                self._added = self._scan(None, None)
+            named = self._named.get((path, function))
+            if named is None:
+                named = self._named[(path, function)] = self._scan(path, function)
+            merged = heapq.merge(self._added.get(key, ()), named.get(key, ()),
+                                 key=lambda pe: pe[0])
+            found = self._stores[(path, function, key)] = [e for _, e in merged]
+        return found
+
+    def _scan(self, path: str | None, function: str | None) -> Stores:
+        """With no ``function``: the stores in the functions the patch adds. Else the
+        stores in ``function`` of ``path`` on rows no added function holds."""
+        out: Stores = {}
+        for i, file, fmap in self._maps():
+            added, by_name = self._functions(i, fmap)
+            named = [] if function is None or file.path != path else [
+                (fn.start, fn.end) for fn in by_name.get(function, ()) if not fmap.adds(fn)]
+            if not (added or named):
+                continue
+            for j, mf in enumerate(fmap.fragments):
+                rows = self._added_rows(i, j, mf, added)
+                if function is not None:
+                    rows = subtract(mf.rows_of_spans(named), rows)
+                possible = self.store_rows(i, j)
+                if possible is not None:
+                    rows = intersect(rows, possible)
+                if not rows:
+                    continue
+                for a in self.accesses[i][j].on_rows(rows):
+                    e = _evidence(fmap, file.path, a, self.know)
+                    if e is not None:
+                        out.setdefault(a.key, []).append(((i, j, a.line), e))
+        return out
+
+    def _functions(self, i: int, fmap: FileMap
+                   ) -> tuple[list[tuple[int, int]], dict[str, list[FunctionSpan]]]:
+        """File ``i``'s added functions' spans, and its functions by name (in order)."""
+        found = self._fns.get(i)
+        if found is None:
+            by_name: dict[str, list[FunctionSpan]] = {}
+            for fn in fmap.functions:
+                by_name.setdefault(fn.name, []).append(fn)
+            found = self._fns[i] = ([(fn.start, fn.end) for fn in fmap.functions
+                                     if fmap.adds(fn)], by_name)
+        return found
+
+    def _added_rows(self, i: int, j: int, mf: MappedFragment,
+                    spans: list[tuple[int, int]]) -> Rows:
+        """The rows of fragment ``j`` of file ``i`` in functions the patch adds."""
+        found = self._rows.get((i, j))
+        if found is None:
+            found = self._rows[(i, j)] = mf.rows_of_spans(spans)
+        return found
+
+    def excluded(self, key: str) -> bool:
+        """The location is a lock, or an RCU pointer, somewhere in the patch's files."""
+        found = self._excluded.get(key)
+        if found is None:
+            found = self._excluded[key] = any(
+                a.kind == "lock" or (a.kind == "marked_write" and a.via in self.know.rcu_writes)
+                for i, _, _ in self._maps() for frag in self.accesses[i]
+                for a in frag.of_key(key))
+        return found
+
+
+def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
+    """The stores this plain read races with (empty: no evidence that it does).
+
+    - an atomic RMW races with every reader: one later in the same function (read, then
+      cmpxchg), or in another function the patch adds;
+    - a store under lock L races with a reader whose function takes L itself (so it does
+      not run with L held) and reads outside L: later in the same function (read, lock,
+      store: the double-checked pattern), or in another function the patch adds;
+    - any store in another added function races with a read in an RCU read-side section.
+
+    A function that stores the location with a marked store and no visible lock is the
+    serialised updater: its own plain reads are fine.
+    """
+    fn, read = r.function, r.access
+    found = list(found)
+    same = [e for e in found if e.function == fn.name and e.file == r.path]
+    if any(e.how == "store" and not e.lock for e in same):
+        return []
+    out: list[Evidence] = []
+    for e in found:
+        mine = e.function == fn.name and e.file == r.path
+        if mine and e.line <= read.line:
+            continue
+        if not mine and not e.added_function:
+            continue
+        if e.how == "rmw" or (e.lock and e.lock in r.acquires) or (not mine and r.in_rcu):
+            out.append(e)
+    return out
+
+
+def _acquires(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> frozenset[str]:
+    return frozenset(r.lock for r in fmap.index.locks_starting(fn.start, fn.end)
+                     if r.start_known and r.lock not in know.unprotecting_locks)
+
+
+def _single_threaded(fn: FunctionSpan, know: Knowledge) -> bool:
+    words = set(re.findall(r"\w+", fn.signature))
+    return bool(words & know.single_threaded)
+
+
+def _caller_holds_lock(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> bool:
+    if fn.name.endswith("_locked"):
+        return True
+    if know.held_by_caller is None:
+        return False
+    body = "\n".join(fmap.text[n] for n in range(fn.start, fn.end + 1) if n in fmap.text)
+    return bool(know.held_by_caller.search(fn.signature) or know.held_by_caller.search(body))
+
+
+def _paired(know: Knowledge, found: list[Evidence], r: Reader) -> str:
+    """The WRITE_ONCE() hint for a plain store under a lock (marked stores need none)."""
+    plain = next((e for e in found if e.how == "lock"), None)
+    if plain is None or not know.paired_store:
+        return ""
+    here = plain.function == r.function.name and plain.file == r.path
+    where = "" if here else f" in {plain.function}()"
+    return " " + render(know.paired_store, {"lock": plain.lock, "where": where})
+
+
+def _added_reads(fmap: FileMap, frags: list[FragmentAccesses],
+                 keys: frozenset[str] | None = None) -> list[Access]:
+    """Plain reads of shared-looking locations on added lines, in source order; with
+    ``keys``, only the reads of those locations.
+
+    An access spells its key's word (``key_word``) in its text, blanks dropped: with
+    ``keys``, only the location expressions that spell one of the keys' words are
+    worked out into accesses (all of them when a key has no word)."""
+    words = {key_word(k) for k in keys} if keys is not None else {None}
+
+    def spells(node: Node) -> bool:
+        text = compact(node)
+        return any(w in text for w in words if w is not None)
+
+    keep = spells if None not in words else _any_node
+    return [a for frag in frags for a in frag.where(frag.mf.added_rows, keep)
+            if (keys is None or a.key in keys) and a.kind == "read" and not a.local
+            and a.line in fmap.added]
+
+
+def _any_node(node: Node) -> bool:
+    return True
+
+
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
+    """Flag the first plain lockless read per function of a concurrently written location."""
+    fmap = file.map
+    if fmap is None:
+        return []
+    sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
+    know = sharing.know
+    if sharing.none_possible():  # no store anywhere can make a read race
+        return []
+    keys = sharing.evidence_keys()
+    if keys is not None and not keys:
+        return []
+    # a read of a key no store has finds no store (``stores``): only the others count
+    frags = sharing.accesses[patch.files.index(file)]
+    reads = _added_reads(fmap, frags, keys)
+    if not reads:
+        return []
+    out: list[Hit] = []
+    reported: set[tuple[str, str]] = set()
+    quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held
+    acquires: dict[FunctionSpan, frozenset[str]] = {}
+    for a in reads:
+        base = re.match(r"\w+", a.key)
+        if base is not None and base.group(0) in know.own_bases:
+            continue
+        fn = fmap.function_at(a.line)
+        if fn is None or (fn.name, a.key) in reported:
+            continue
+        stores = sharing.stores(file.path, fn.name, a.key)
+        if not stores or _held(fmap, a.line, know):
+            continue
+        if fn not in quiet:
+            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
+        if quiet[fn]:
+            continue
+        if fn not in acquires:
+            acquires[fn] = _acquires(fmap, fn, know)
+        reader = Reader(a, fn, file.path, acquires[fn],
+                        any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
+        found = relevant(stores, reader)
+        if not found or sharing.excluded(a.key):
+            continue
+        reported.add((fn.name, a.key))
+        out.append(Hit(file.path, a.line, (("location", a.text),
+                                         ("evidence", found[0].describe(file.path)),
+                                         ("paired", _paired(know, found, reader)))))
+    return out

@@ -1,0 +1,83 @@
+"""What the blank-line rules share (STY003-STY007): the added blank lines of a hunk by
+their layout, and the whitespace-only changes a patch makes to code it does not touch.
+
+Each rule reports one case; where two cases meet on a line the more specific rule
+supersedes the other (``supersedes`` in their rule.toml), as one rule did when the cases
+were one rule (STY002, stray-blank-line): the blank line before a use, then a double blank line, one
+after ``{`` or before ``}``, then an unrelated whitespace change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from reviewbot.analysis import FileAnalysis, HunkAnalysis, PatchAnalysis
+from reviewbot.diff.layout import LayoutChange, Place, is_blank, placement
+from reviewbot.engine.check import Hit
+
+BlankCase = Literal["double", "brace_open", "brace_close"]
+UnrelatedCase = Literal["hunk", "blank"]
+
+
+def blank_lines(h: HunkAnalysis) -> Iterator[tuple[int, BlankCase]]:
+    """(post-image line, case) for the added blank lines of ``hunk`` that layout alone
+    makes stray: the first of two or more in a row, one right after a ``{``, one right
+    before a ``}`` (in that order of precedence; comments do not count as code)."""
+    post = [ln for ln in h.hunk.lines if ln.kind != "-"]
+    blank = [is_blank(ln) for ln in post]
+    if not any(blank):
+        return
+    scanned = h.post_scan()
+    reported_run = False
+    for i, ln in enumerate(post):
+        if not blank[i]:
+            reported_run = False
+            continue
+        if ln.kind != "+" or ln.new is None or (i and scanned[i - 1].in_comment_after):
+            continue
+        prev = scanned[i - 1].code.strip() if i else None
+        nxt = scanned[i + 1].code.strip() if i + 1 < len(post) else None
+        double = (i > 0 and blank[i - 1]) or (i + 1 < len(post) and blank[i + 1])
+        if double:
+            if not reported_run:
+                reported_run = True
+                yield ln.new, "double"
+        elif prev and prev.endswith("{"):
+            yield ln.new, "brace_open"
+        elif nxt and nxt.startswith("}"):
+            yield ln.new, "brace_close"
+
+
+def blank_line_hits(patch: PatchAnalysis, file: FileAnalysis, case: BlankCase
+                    ) -> Iterator[Hit]:
+    """A Hit on every added blank line of ``case`` (``blank_lines``) in the file (the
+    blank lines of each file are classified once per patch, for the three rules)."""
+    kept: dict[int, list[tuple[int, BlankCase]]] = patch.kept(__name__, dict)
+    i = patch.files.index(file)
+    if i not in kept:
+        kept[i] = [found for h in file.hunks for found in blank_lines(h)]
+    for line, found in kept[i]:
+        if found == case:
+            yield Hit(file.path, line)
+
+
+def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedCase
+                      ) -> Iterator[tuple[LayoutChange, Place]]:
+    """Whitespace-only changes in code the patch does not otherwise touch, and where
+    they are reported: a hunk made only of them (``hunk``), or blank lines inserted or
+    removed between two unchanged lines, away from the patch's changes (``blank``).
+    None in a patch whose purpose is layout (``layout_changes_expected``)."""
+    if patch.layout_changes_expected():
+        return
+    for h in file.hunks:
+        for change in h.layout_changes():
+            if change.whole_hunk:
+                found: UnrelatedCase = "hunk"
+            elif change.blank_only and change.between_unchanged:
+                found = "blank"
+            else:
+                continue
+            where = placement(change)
+            if found == case and where is not None:
+                yield change, where

@@ -1,0 +1,98 @@
+"""``git format-patch`` output as a new user hands it over: a directory, the files on
+stdin, an mbox; git's default (no ``--thread``: no Message-ID, no In-Reply-To).
+
+Real patches from a real repository (tests/kernel_repo.py); every form must be one
+series, with its cover letter, in order, nothing missing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot.fetch.local import read_source
+from reviewbot.pipeline import parse_messages
+from reviewbot.series.build import build_series
+from tests.conftest import ROOT
+from tests.kernel_repo import add_series, git, make_tree
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = make_tree(tmp_path_factory.mktemp("fp"))
+    add_series(repo)
+    return repo
+
+
+def check(source: str, *args: str, stdin: bytes | None = None) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "reviewbot", "check", "--no-tree",
+                           "--format", "json", *args, source], cwd=ROOT, input=stdin,
+                          capture_output=True, check=False)
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def one_series(data: dict[str, Any], version: int = 1) -> dict[str, Any]:
+    assert len(data["series"]) == 1, [s["subject"] for s in data["series"]]
+    (s,) = data["series"]
+    assert s["version"] == version and s["total"] == 3 and s["missing"] == []
+    assert s["cover"] is not None and "0/3" in s["subject"]
+    assert [p["index"] for p in data["patches"]] == [1, 2, 3]
+    assert {p["series"] for p in data["patches"]} == {s["id"]}
+    return s
+
+
+@pytest.mark.parametrize("version", [[], ["-v2"]], ids=["v1", "v2"])
+def test_directory_stdin_and_mbox_are_one_series(repo: Path, tmp_path: Path,
+                                                 version: list[str]) -> None:
+    out = tmp_path / "out"
+    git(repo, "format-patch", "-q", "-o", str(out), "--cover-letter", *version, "HEAD~3..")
+    files = sorted(out.iterdir())
+    assert len(files) == 4
+    raw = [f.read_bytes() for f in files]
+    assert not any(b"\nMessage-ID:" in r or b"\nIn-Reply-To:" in r for r in raw)
+    n = 2 if version else 1
+    by_dir = one_series(check(str(out)), n)
+    by_stdin = one_series(check("-", stdin=b"".join(raw)), n)
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(git(repo, "format-patch", "--stdout", "--cover-letter", *version,
+                        "HEAD~3.."))
+    by_mbox = one_series(check(str(mbox)), n)
+    assert by_dir["subject"] == by_stdin["subject"] == by_mbox["subject"]
+
+
+def test_two_runs_are_two_revisions(repo: Path, tmp_path: Path) -> None:
+    """v1 and v2 made by two format-patch runs in one directory: two revisions of one
+    series; the newest is reviewed, v1 is named as another version."""
+    out = tmp_path / "out"
+    git(repo, "format-patch", "-q", "-o", str(out), "--cover-letter", "HEAD~3..")
+    git(repo, "format-patch", "-q", "-o", str(out), "--cover-letter", "-v2", "HEAD~3..")
+    s = one_series(check(str(out)), 2)
+    assert s["other_versions"] == [1]
+
+
+def test_a_run_ends_where_a_number_comes_again(repo: Path, tmp_path: Path) -> None:
+    """The same run twice (the same numbers from the same author): two series, not one
+    with every patch replaced by its copy."""
+    text = git(repo, "format-patch", "--stdout", "--cover-letter", "HEAD~3..")
+    other = text.replace("frob: count failed takes", "frob: count failed gets")
+    mbox = tmp_path / "twice.mbox"
+    mbox.write_text(text + other)
+    series = build_series(parse_messages(read_source(str(mbox))))
+    assert [len(s.patches) for s in series] == [3, 3]
+    assert [s.missing for s in series] == [(), ()]
+    assert all(s.cover is not None for s in series)
+
+
+def test_threaded_output_is_grouped_the_same(repo: Path, tmp_path: Path) -> None:
+    """--thread (what git send-email sends): the same one series."""
+    mbox = tmp_path / "threaded.mbox"
+    mbox.write_text(git(repo, "format-patch", "--stdout", "--thread", "--cover-letter",
+                        "HEAD~3.."))
+    one_series(check(str(mbox)))

@@ -1,0 +1,101 @@
+"""A large mbox is streamed: memory follows the largest series, not the input.
+
+The inputs are generated (never stored): many series of real-sized patches to text
+files (cheap to review, so the test measures reading, grouping and keeping, not the
+C mapping). ``check`` runs in a child process whose peak resident memory
+(``ru_maxrss`` from ``os.wait4``, forked workers included) is compared between a small
+and an eight times larger input: before streaming it grew by about ten times the extra
+input (every message, its parsed diff and its review were kept to the end).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewbot.config import Settings
+from reviewbot.fetch.local import read_source
+from reviewbot.pipeline import review_messages
+from reviewbot.report.json import render_json
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _patch(serial: int, i: int, total: int, lines: int) -> bytes:
+    path = f"Documentation/frob/part{serial}_{i}.rst"
+    body = "".join(f"+Line {k} of the frob {serial} documentation, part {i} of "
+                   f"{total}, long enough to be real.\n" for k in range(lines))
+    count = f" {i}/{total}" if total > 1 else ""
+    parent = f"In-Reply-To: <s{serial}.0@example.org>\n" if total > 1 else ""
+    return (f"From nobody Mon Sep 17 00:00:00 2001\nFrom: Ada <ada@example.org>\n"
+            f"Subject: [PATCH{count}] docs: frob {serial} part {i}\n"
+            f"Message-ID: <s{serial}.{i}@example.org>\n{parent}"
+            f"Date: Mon, 5 Jan 2026 09:{serial % 60:02d}:00 +0000\n\n"
+            f"Document frob {serial}.\n\nSigned-off-by: Ada <ada@example.org>\n---\n"
+            f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n"
+            f"+++ b/{path}\n@@ -0,0 +1,{lines} @@\n{body}\n").encode()
+
+
+def write_mbox(path: Path, mib: int) -> int:
+    """Series of 1-6 patches of ~4 KB, with cover letters, up to ``mib`` MiB."""
+    size = serial = 0
+    with path.open("wb") as out:
+        while size < mib << 20:
+            serial += 1
+            total = 1 + serial % 6
+            parts = []
+            if total > 1:
+                parts.append(f"From nobody Mon Sep 17 00:00:00 2001\nFrom: Ada "
+                             f"<ada@example.org>\nSubject: [PATCH 0/{total}] docs: frob "
+                             f"{serial}\nMessage-ID: <s{serial}.0@example.org>\n\n"
+                             "Cover.\n\n".encode())
+            parts.extend(_patch(serial, i, total, 40) for i in range(1, total + 1))
+            data = b"".join(parts)
+            out.write(data)
+            size += len(data)
+    return serial
+
+
+def peak_mib(source: Path, *options: str) -> tuple[float, bytes]:
+    """The child's peak resident memory (MiB, its workers included) and its output."""
+    out, err = source.with_suffix(".out"), source.with_suffix(".err")
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "check", "--no-tree",
+                                 *options, str(source)], cwd=ROOT, stdout=stdout,
+                                stderr=stderr, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode in (0, 1), err.read_text()[-2000:]
+    return usage.ru_maxrss / 1024, out.read_bytes()
+
+
+def test_memory_follows_the_largest_series(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.mbox", tmp_path / "large.mbox"
+    write_mbox(small, 2)
+    n = write_mbox(large, 16)
+    assert n > 1000  # series (of 1-6 patches)
+    base, _ = peak_mib(small, "-j", "1", "--format", "json")
+    grown, out = peak_mib(large, "-j", "2", "--format", "json")
+    data = json.loads(out)
+    assert len(data["series"]) == n and all(p["files"] for p in data["patches"])
+    assert grown - base < 40, (base, grown)  # 14 more MiB of input: ~150 MiB before
+
+
+def test_streamed_review_is_the_review(tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored series read back (json: every patch's files) give what a review of the
+    parsed messages gives, with workers and without."""
+    monkeypatch.setattr("reviewbot.fetch.local.SPOOL_MEMORY", 1 << 16)
+    path = tmp_path / "m.mbox"
+    write_mbox(path, 1)
+    raw = read_source(str(path))
+    assert raw._file is not None  # the spool moved to a file: read back with pread
+    one = render_json(review_messages(raw, Settings(jobs=1)))
+    two = render_json(review_messages(list(raw), Settings(jobs=2)))
+    assert one == two and '"files": [' in one
