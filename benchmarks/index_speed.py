@@ -1,20 +1,27 @@
 """How fast ``reviewbot index`` is on a real kernel tree, against Universal Ctags.
 
     python benchmarks/index_speed.py [--tree DIR] [--jobs N] [--changed 100] [--no-ctags]
+                                     [--check]
 
 The tree defaults to Debian's linux-source-6.12, unpacked once into
-``$XDG_CACHE_HOME/reviewbot/src/`` (never into the repository). Prints, each measured
-once as whole processes (CPU = user + system of the process and its workers; peak
-memory = the largest resident set among them):
+``$XDG_CACHE_HOME/reviewbot/src/`` (never into the repository); the measurements run on
+a scratch copy of it (hard links, in a temporary directory: edited files are replaced,
+never written through). Prints, each measured once as whole processes (CPU = user +
+system of the process and its workers; peak memory = the largest resident set among
+them), with the load average before and after (the machine is shared):
 
 - the anchor: ``ctags -R`` of the same tree (one process);
-- a full index (``reviewbot index --full``) into a scratch cache directory;
-- the index file's size;
-- an update after ``--changed`` files were changed (a comment appended to every k-th C
-  file), and the update that puts them back;
-- lookups: opening the index, and the median cost of each kind of lookup.
-
-The machine is shared: the load average before and after each step is printed with it.
+- a full index (``reviewbot index --full``) into a scratch cache directory, with the
+  builder's stages (list, plan, extract, merge, indexes, derive, commit);
+- the index file's size, and per table (rows, MB);
+- an update after ``--changed`` files of mm/ and kernel/ were edited (every other one
+  gets a comment appended, the others a ``might_sleep()`` at the top of their first
+  function, so the derived facts change too), and the update that puts them back;
+- ``--check``: the facts of the updated index against those of a full build of the
+  edited tree (another full build), and after putting the files back against the
+  first full build: every row of every table, ids spelled as paths (a digest per table);
+- lookups: opening the index, the median cost of each kind of lookup, and what a review
+  of the four-patch hvo series would ask.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
 
@@ -53,18 +61,42 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run ``cmd``; wall seconds, CPU seconds and peak RSS (MB) of it and its children."""
+_MEASURE = r"""
+import resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], capture_output=True)
+sys.stderr.buffer.write(proc.stderr)
+sys.stdout.buffer.write(proc.stdout)
+sys.stdout.flush()
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, proc.returncode, file=sys.stderr)
+"""
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd``: wall seconds, CPU seconds (user + system of it and its children)
+    and peak RSS in MB (the largest of them: measured by a wrapper process whose only
+    child is ``cmd``, so an earlier command's peak does not count)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], env=env,
+                          capture_output=True, check=False)
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
+    err = proc.stderr.decode(errors="replace").strip()
+    err, _, last = err.rpartition("\n")
+    peak, code = (int(x) for x in last.split())
+    if code != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {err[-500:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss": after.ru_maxrss / 1024,
-            "out": proc.stdout.decode(errors="replace").strip()}  # type: ignore[dict-item]
+    return {"wall": wall, "cpu": cpu, "rss": peak / 1024,
+            "out": proc.stdout.decode(errors="replace").strip(), "err": err.strip()}
+
+
+def replace(path: Path, data: bytes) -> None:
+    """Write ``data`` as a new file at ``path`` (a hard link to the original tree is
+    broken, never written through)."""
+    tmp = path.with_name(path.name + ".bench-tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def change_files(tree: Path, n: int) -> list[tuple[Path, bytes]]:
@@ -73,9 +105,54 @@ def change_files(tree: Path, n: int) -> list[tuple[Path, bytes]]:
     step = max(len(files) // n, 1)
     chosen = files[::step][:n]
     saved = [(p, p.read_bytes()) for p in chosen]
-    for p, data in saved:
-        p.write_bytes(data + b"\n/* changed by benchmarks/index_speed.py */\n")
+    for i, (p, data) in enumerate(saved):
+        if i % 2 and b"\n{\n" in data:  # a sleeping call at the top of the first function
+            data = data.replace(b"\n{\n", b"\n{\n\tmight_sleep();\n", 1)
+        replace(p, data + b"\n/* changed by benchmarks/index_speed.py */\n")
     return saved
+
+
+def table_sizes(index: Path) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    try:
+        sizes = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE "
+                                             "type = 'table' ORDER BY name")]
+        out = []
+        for t in tables:
+            idx = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE "
+                                              "tbl_name = ? AND type = 'index'", (t,))]
+            rows = conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            mb = (sizes.get(t, 0) + sum(sizes.get(i, 0) for i in idx)) / 1e6
+            out.append(f"{t} {rows:,} rows {mb:.0f} MB")
+        return out
+    except sqlite3.Error as exc:  # no dbstat in this SQLite
+        return [f"(no table sizes: {exc})"]
+    finally:
+        conn.close()
+
+
+def digest(index: Path) -> dict[str, tuple[int, str]]:
+    import sqlite3
+
+    from reviewbot.knowledge.store import fact_digest
+
+    conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    try:
+        return fact_digest(conn)
+    finally:
+        conn.close()
+
+
+def compare(label: str, got: dict[str, tuple[int, str]], want: dict[str, tuple[int, str]]
+            ) -> str:
+    bad = [f"{t} ({got.get(t, (0, ''))[0]:,} rows, want {n:,})" for t, (n, h) in want.items()
+           if got.get(t) != (n, h)]
+    total = sum(n for n, _ in want.values())
+    return f"{label}: " + (f"EQUAL ({total:,} facts in {len(want)} tables)" if not bad
+                           else "DIFFERENT in " + ", ".join(bad))
 
 
 def lookups(tree: Path, env: dict[str, str]) -> list[str]:
@@ -92,7 +169,7 @@ def lookups(tree: Path, env: dict[str, str]) -> list[str]:
     know = Knowledge.open(tree, env)
     assert know is not None
     out = [f"open the index: {statistics.median(times) * 1e3:.2f} ms (median of 20)"]
-    cases = {
+    cases: dict[str, list[Any]] = {
         "may_sleep": [("mutex_lock", None), ("kmalloc", None), ("alloc_pages", "mm/x.c"),
                       ("vfree", None), ("schedule", None), ("spin_lock", None),
                       ("folio_lock", None), ("kfree", None)],
@@ -109,13 +186,13 @@ def lookups(tree: Path, env: dict[str, str]) -> list[str]:
             for a in args:
                 t = time.perf_counter()
                 if kind == "may_sleep":
-                    know.may_sleep(*a)  # type: ignore[misc]
+                    know.may_sleep(*a)
                 elif kind == "lock":
-                    know.lock(a)  # type: ignore[arg-type]
+                    know.lock(a)
                 elif kind == "member":
-                    know.member(*a)  # type: ignore[misc]
+                    know.member(*a)
                 else:
-                    know.defines(a)  # type: ignore[arg-type]
+                    know.defines(a)
                 costs.append(time.perf_counter() - t)
         out.append(f"{kind}(): median {statistics.median(costs) * 1e3:.2f} ms, "
                    f"max {max(costs) * 1e3:.1f} ms ({len(costs)} lookups)")
@@ -171,22 +248,33 @@ print(f"{(t1 - t0) * 1e3:.1f} {(t2 - t1) * 1e3:.1f} {(t3 - t2) * 1e3:.1f} {n}")
             f"open {opened} ms, {n} lookups {asked} ms"]
 
 
+def index_run(args: argparse.Namespace, tree: Path, env: dict[str, str],
+              *extra: str) -> dict[str, Any]:
+    return measure([args.reviewbot, "index", *extra, "-j", str(args.jobs), str(tree)],
+                   {**env, "REVIEWBOT_INDEX_STAGES": "1"})
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tree", type=Path, default=None)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--changed", type=int, default=100)
     ap.add_argument("--no-ctags", action="store_true")
+    ap.add_argument("--check", action="store_true",
+                    help="compare the updated index with full builds (two more builds)")
     ap.add_argument("--reviewbot", default=str(Path(sys.executable).with_name("reviewbot")))
     args = ap.parse_args(argv)
-    tree = args.tree or default_tree()
-    unpack(tree)
-    cache = Path(tempfile.mkdtemp(prefix="index-bench-"))
+    source = args.tree or default_tree()
+    unpack(source)
+    scratch = Path(tempfile.mkdtemp(prefix="index-bench-"))
+    cache = scratch / "cache"
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    tree = scratch / source.name
     try:
-        print(f"tree {tree}, {args.jobs} jobs, {os.cpu_count()} CPUs")
+        subprocess.run(["cp", "-al", str(source), str(tree)], check=True)
+        print(f"tree {source} (a scratch copy), {args.jobs} jobs, {os.cpu_count()} CPUs")
         if not args.no_ctags and shutil.which("ctags"):
-            tags = cache / "tags"
+            tags = scratch / "tags"
             before = load()
             r = measure(["ctags", "-R", "-f", str(tags), str(tree)])
             print(f"ctags -R (anchor): {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, "
@@ -194,27 +282,43 @@ def main(argv: list[str] | None = None) -> int:
                   f"(load {before} -> {load()})")
             tags.unlink()
         before = load()
-        r = measure([args.reviewbot, "index", "--full", "-j", str(args.jobs), str(tree)], env)
+        r = index_run(args, tree, env, "--full")
         index = next((cache / "reviewbot" / "index").glob("*.sqlite"))
         print(f"full index: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss']:.0f} MB "
               f"peak (load {before} -> {load()})")
-        print(f"index size: {index.stat().st_size / 1e6:.0f} MB")
         print(f"  {r['out']}")
+        print(f"  {r['err']}")
+        print(f"index size: {index.stat().st_size / 1e6:.0f} MB: "
+              + "; ".join(table_sizes(index)))
+        first = digest(index) if args.check else {}
         saved = change_files(tree, args.changed)
-        try:
-            before = load()
-            r = measure([args.reviewbot, "index", "-j", str(args.jobs), str(tree)], env)
-            print(f"update after {len(saved)} changed files: {r['wall']:.1f} s wall, "
-                  f"{r['cpu']:.1f} s CPU, {r['rss']:.0f} MB peak (load {before} -> {load()})")
-        finally:
-            for p, data in saved:
-                p.write_bytes(data)
-        r = measure([args.reviewbot, "index", "-j", str(args.jobs), str(tree)], env)
-        print(f"update putting them back: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU")
+        before = load()
+        r = index_run(args, tree, env)
+        print(f"update after {len(saved)} changed files: {r['wall']:.1f} s wall, "
+              f"{r['cpu']:.1f} s CPU, {r['rss']:.0f} MB peak (load {before} -> {load()})")
+        print(f"  {r['out']}")
+        print(f"  {r['err']}")
+        if args.check:
+            updated = digest(index)
+            ref = {**env, "XDG_CACHE_HOME": str(scratch / "ref")}
+            index_run(args, tree, ref, "--full")
+            full = next((scratch / "ref" / "reviewbot" / "index").glob("*.sqlite"))
+            print(compare("  updated index vs a full build of the edited tree", updated,
+                          digest(full)))
+            full.unlink()
+        for p, data in saved:
+            replace(p, data)
+        before = load()
+        r = index_run(args, tree, env)
+        print(f"update putting them back: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU "
+              f"(load {before} -> {load()})")
+        print(f"  {r['err']}")
+        if args.check:
+            print(compare("  index put back vs the first full build", digest(index), first))
         for line in lookups(tree, {"XDG_CACHE_HOME": str(cache)}):
             print(line)
     finally:
-        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -265,7 +265,7 @@ def test_a_failed_update_leaves_the_old_index(tree: Path, env: dict[str, str],
     build_index(find_tree(tree), jobs=1, env=env)
     (tree / "mm/alloc.c").write_text("void only(void)\n{\n}\n")
 
-    def crash(conn: sqlite3.Connection) -> tuple[int, int]:
+    def crash(conn: sqlite3.Connection, change: object = None) -> tuple[int, int]:
         raise RuntimeError("killed while deriving")
 
     monkeypatch.setattr("reviewbot.knowledge.derive.derive", crash)
@@ -283,10 +283,11 @@ def test_parallel_build_equals_one_process(tree: Path, env: dict[str, str],
     def dump() -> list[tuple[object, ...]]:
         conn = sqlite3.connect(index_path(tree, env))
         try:
-            return sorted(conn.execute(
-                "SELECT f.path, c.callee, c.line, c.flags FROM calls c JOIN files f "
-                "ON f.id = c.caller >> 16").fetchall()) + sorted(conn.execute(
-                    "SELECT func & 65535, call, depth FROM may_sleep").fetchall())
+            calls = conn.execute("SELECT f.path, n.name, c.line, c.flags FROM calls c JOIN "
+                                 "files f ON f.id = c.caller >> 16 JOIN names n "
+                                 "ON n.id = c.callee").fetchall()
+            return sorted(calls) + sorted(conn.execute(
+                "SELECT func & 65535, call, depth FROM may_sleep").fetchall())
         finally:
             conn.close()
 

@@ -74,6 +74,20 @@ class BuildResult:
     seconds: float
     full: bool
     skipped: tuple[str, ...]  # files that could not be read
+    # (stage, wall seconds, CPU seconds of this process): list, plan, extract (the
+    # workers' CPU is theirs), merge, indexes (first build), derive, commit
+    stages: tuple[tuple[str, float, float], ...] = ()
+
+
+class _Stages:
+    def __init__(self) -> None:
+        self.times: list[tuple[str, float, float]] = []
+        self._wall, self._cpu = time.monotonic(), time.process_time()
+
+    def done(self, label: str) -> None:
+        wall, cpu = time.monotonic(), time.process_time()
+        self.times.append((label, wall - self._wall, cpu - self._cpu))
+        self._wall, self._cpu = wall, cpu
 
 
 def wanted(path: str) -> bool:
@@ -355,6 +369,7 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
                 full: bool = False, env: dict[str, str] | None = None,
                 clock: Callable[[], float] = time.time) -> BuildResult:
     started = time.monotonic()
+    stages = _Stages()
     path = index_path(tree.top, env)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -372,15 +387,28 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
                 conn.execute("PRAGMA journal_mode=OFF")
                 conn.execute("PRAGMA synchronous=OFF")
                 store.create_tables(conn)
-            plan = _plan(conn, tree.top, list_files(tree))
+            listing = list_files(tree)
+            stages.done("list")
+            plan = _plan(conn, tree.top, listing)
+            stages.done("plan")
             _extract(tree.top, plan.extract, jobs, work, progress)
+            stages.done("extract")
             shards = sorted(work.glob("shard-*.sqlite"))
             for i, shard in enumerate(shards):  # ATTACH is refused inside a transaction
                 conn.execute(f"ATTACH DATABASE ? AS shard{i}", (str(shard),))
             conn.execute("BEGIN IMMEDIATE")
+            from reviewbot.knowledge.derive import Change, derive, old_functions
+
+            replaced = plan.removed + [fid for fid, _, _ in plan.extract]
+            change = None
+            if not fresh:  # what the files held before, for the derivation
+                gone = set(replaced)
+                change = Change(gone, old_functions(conn, {
+                    fid: rel for fid, rel in conn.execute("SELECT id, path FROM files")
+                    if fid in gone}))
+                store.delete_files(conn, replaced)
             conn.executemany("INSERT INTO files(id, path, size, mtime, hash) "
                              "VALUES (?, ?, 0, 0, x'')", plan.new)
-            store.delete_files(conn, plan.removed + [fid for fid, _, _ in plan.extract])
             conn.executemany("DELETE FROM files WHERE id = ?", [(f,) for f in plan.removed])
             conn.executemany("UPDATE files SET size = ?, mtime = ? WHERE id = ?",
                              [(s, m, f) for f, s, m in plan.restat])
@@ -392,11 +420,12 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
             conn.executemany("UPDATE files SET size = ?, mtime = ?, hash = ? WHERE id = ?",
                              [(size, mtime, digest, fid)
                               for fid, digest, size, mtime, _ in results])
+            stages.done("merge")
             if fresh:
                 store.create_indexes(conn)
-            from reviewbot.knowledge.derive import derive
-
-            sleepers, contexts = derive(conn)
+                stages.done("indexes")
+            sleepers, contexts = derive(conn, change)
+            stages.done("derive")
             functions = conn.execute("SELECT count(*) FROM funcs").fetchone()[0]
             files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
             store.write_meta(conn, _meta(tree, meta if not fresh else {}, clock()))
@@ -410,9 +439,11 @@ def build_index(tree: Tree, jobs: int, progress: Progress | None = None,
             conn.close()
         if fresh:
             os.replace(target, path)
+        stages.done("commit")
     return BuildResult(path, files, len(plan.extract), len(plan.removed),
                        sum(n for _, _, n in plan.extract), functions, sleepers, contexts,
-                       time.monotonic() - started, fresh, tuple(skipped))
+                       time.monotonic() - started, fresh, tuple(skipped),
+                       tuple(stages.times))
 
 
 def _meta(tree: Tree, old: dict[str, str], now: float) -> dict[str, str]:

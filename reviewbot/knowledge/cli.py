@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,10 @@ def run_index(tree_arg: str, status: bool, full: bool, jobs: int) -> int:
     result = build_index(tree, jobs, progress, full=full)
     for line in result.skipped[:10]:
         print(f"reviewbot: warning: not indexed: {line}", file=sys.stderr)
+    if os.environ.get("REVIEWBOT_INDEX_STAGES"):  # for benchmarks/index_speed.py
+        print("stages (wall/CPU s of the builder): " + ", ".join(
+            f"{label} {wall:.1f}/{cpu:.1f}" for label, wall, cpu in result.stages),
+            file=sys.stderr)
     size = result.index.stat().st_size
     what = "built" if result.full else "updated"
     print(f"index of {tree.top} {what} in {result.seconds:.1f} s: {result.files:,} files "

@@ -455,10 +455,17 @@ class Extractor:
             chain = m.group(3)
             if "->" not in chain and "." not in chain:
                 continue
+            base = m.group(1)
+            decl = decls.get(base)
+            if decl is None:
+                if chain[0] == "-":
+                    continue  # a pointer whose type is not visible: no shared key
+            elif not decl[1] and chain[0] == ".":
+                continue  # a member of a struct on the stack
             use = self._use(code, s, m.end(), spans) if spans else _plain_use(code, s, m.end())
             if use is None:
                 continue
-            raw = (m.group(1), chain, *use)
+            raw = (base, chain, *use)
             if use[0] != "read":
                 writes.append((line_of(s), raw))
                 continue

@@ -416,14 +416,16 @@ class Knowledge:
         types = self._aliases(struct)
         marks = ",".join("?" * len(types))
         rows = self._conn.execute(
-            f"SELECT func, key, op, how, via, locks, count, line FROM accesses "
-            f"WHERE member = ? AND type IN ({marks})", (member, *types)).fetchall()
+            f"SELECT a.func, k.key, a.op, a.how, a.via, a.locks, a.count, a.line FROM keys k "
+            f"JOIN accesses a ON a.key = k.id WHERE k.member = ? AND k.type IN ({marks}) "
+            f"ORDER BY a.id", (member, *types)).fetchall()
         return self._facts(struct, member, rows, self._members(struct, member))
 
     def location(self, key: str) -> AccessFacts:
         """How the tree accesses the location ``key`` (exactly that spelling)."""
-        rows = self._conn.execute("SELECT func, key, op, how, via, locks, count, line "
-                                  "FROM accesses WHERE key = ?", (key,)).fetchall()
+        rows = self._conn.execute(
+            "SELECT a.func, k.key, a.op, a.how, a.via, a.locks, a.count, a.line FROM keys k "
+            "JOIN accesses a ON a.key = k.id WHERE k.key = ? ORDER BY a.id", (key,)).fetchall()
         struct, member = split_key(key)
         return self._facts(struct, member, rows,
                            self._members(struct, member) if struct else ())
