@@ -79,15 +79,6 @@ def test_text_report_per_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unjudged findings (0)\n" in out and "recall" not in out
 
 
-def test_legacy_sty002_case_is_judged_under_its_new_id(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    """Until issue 14 splits STY002, its "multiple blank lines" findings are STY003."""
-    _, data = run_json(capsys)
-    (entry,) = [v for v in data["verdicts"] if v["line"] == 3]
-    assert entry["rule"] == "STY003" and entry["verdict"] == "TP"
-    assert rows(data)["STY003"] == ("stable", 1, 1, 0, 0, 0, ())
-
-
 def test_all_judged_and_true_exits_0(capsys: pytest.CaptureFixture[str],
                                      tmp_path: Path) -> None:
     def all_true(findings: list[dict[str, Any]]) -> None:
