@@ -74,8 +74,8 @@ def test_text_report_per_rule(capsys: pytest.CaptureFixture[str]) -> None:
         "STY003": ["stable", "1", "1", "0", "0", "100.0%", "0.0%", "0"],
         "all": ["-", "4", "2", "1", "1", "66.7%", "25.0%", "0"]}
     assert "rules under the bar (2): STY001, STY002\n" in out
-    assert "  FP        STY001  demo-v2-1@example.org  drivers/misc/demo.c:15  the body spans " \
-           "two lines: checkpatch allows braces\n" in out
+    assert "  FP        STY001  demo-v2-1@example.org  drivers/misc/demo.c:15  a debug print " \
+           "the author drops in v3: its braces are not worth a comment\n" in out
     assert "unjudged findings (0)\n" in out and "recall" not in out
 
 
