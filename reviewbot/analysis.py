@@ -33,6 +33,7 @@ from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.diff.provenance import (
     added_windows,
     disabled_lines,
+    is_backport,
     is_revert,
     removed_windows,
     repeated_lines,
@@ -165,12 +166,14 @@ class PatchAnalysis:
                 or announces_layout(self.patch)
         return self._expected
 
-    def is_revert(self) -> bool:
-        """The patch reverts a commit: it restores old code, it does not write it."""
-        if "revert" not in self._kept:
-            self._kept["revert"] = is_revert(self.patch.mail.subject.title,
-                                             self.patch.commit_message)
-        return bool(self._kept["revert"])
+    def takes_code_as_is(self) -> bool:
+        """The patch reverts a commit (it restores old code) or backports one to a stable
+        tree (it must match upstream): it does not write the code it adds."""
+        if "as_is" not in self._kept:
+            msg = self.patch.commit_message
+            self._kept["as_is"] = is_revert(self.patch.mail.subject.title, msg) \
+                or is_backport(msg)
+        return bool(self._kept["as_is"])
 
     def not_written(self, file: FileAnalysis) -> frozenset[int]:
         """The added lines of ``file`` (post-image numbers) that the patch does not write

@@ -477,9 +477,16 @@ diff --git a/drivers/frob.c b/drivers/frob.c
     ('[PATCH v2 3/4] Revert "frob: drop the blank lines"', "Broke the build.", True),
     ("[PATCH] frob: restore the setup", "This reverts commit 0123456789abcdef.\n\nIt broke.",
      True),
+    ("[PATCH AUTOSEL 6.17-6.12] frob: setup",
+     "[ Upstream commit 0123456789abcdef0123456789abcdef01234567 ]\n\nSet up.", True),
+    ("[PATCH 6.1.y] frob: setup", "commit 0123456789abcdef0123456789abcdef01234567 upstream.",
+     True),
     ("[PATCH] frob: add blank lines", "Revert is a word, not a revert.", False),
+    ("[PATCH] frob: add blank lines", "Fixes the upstream commit 0123456789ab.", False),
 ])
-def test_style_rules_are_quiet_on_a_revert(subject: str, message: str, quiet: bool) -> None:
-    """A revert restores old code verbatim: how it is laid out is not its doing."""
+def test_style_rules_are_quiet_on_a_revert_or_backport(subject: str, message: str,
+                                                        quiet: bool) -> None:
+    """A revert restores old code verbatim, a stable backport applies upstream's as it
+    is: how it is laid out is not their doing."""
     found = review(mail(subject, DOUBLE_BLANK, message=message))
     assert [f.rule for f in found] == ([] if quiet else ["STY003"])

@@ -5,6 +5,9 @@ writes. Some added lines are not written by the author of the patch at all:
 
 - a **revert** restores the code as it was before the reverted commit (git's subject
   ``Revert "..."``, or ``This reverts commit <sha>`` in the commit message);
+- a **stable backport** applies a commit that is already upstream, as it is there
+  (``[ Upstream commit <sha> ]`` or ``commit <sha> upstream.`` in the commit message, as
+  the stable trees write it): it must not differ from upstream;
 - a **move** re-adds lines the same patch removes (in any of its files), layout aside;
 - a **copy** re-adds lines an earlier patch of the series already added (that patch got
   the finding);
@@ -26,6 +29,8 @@ from reviewbot.diff.model import FileDiff, Hunk, Line
 WINDOW = 3
 _REVERT_SUBJECT = re.compile(r'^\s*Revert\s+"')
 _REVERT_BODY = re.compile(r"^This reverts commit [0-9a-f]{7,40}\b", re.MULTILINE)
+_BACKPORT_BODY = re.compile(r"^(\[ Upstream commit [0-9a-f]{12,40} \]|commit [0-9a-f]{12,40} "
+                            r"upstream\.?)\s*$", re.MULTILINE)
 _IF = re.compile(r"^\s*#\s*if(n?def)?\b")
 _IF_ZERO = re.compile(r"^\s*#\s*if\s+(0|false)\s*(/[/*].*)?$")
 _ELSE = re.compile(r"^\s*#\s*(else|elif)\b")
@@ -35,6 +40,11 @@ _ENDIF = re.compile(r"^\s*#\s*endif\b")
 def is_revert(title: str, commit_message: str) -> bool:
     """The patch is a ``git revert``: its title or its commit message says so."""
     return bool(_REVERT_SUBJECT.match(title) or _REVERT_BODY.search(commit_message))
+
+
+def is_backport(commit_message: str) -> bool:
+    """The patch backports an upstream commit to a stable tree, as its message says."""
+    return bool(_BACKPORT_BODY.search(commit_message))
 
 
 def _runs(hunk: Hunk, kind: str) -> Iterator[list[Line]]:

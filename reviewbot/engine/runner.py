@@ -152,8 +152,8 @@ def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
     matched: dict[tuple[tuple[str, ...], tuple[str, ...], str], bool] = {}
     for rule in rules:
         style = rule.cls in STYLE_CLASSES
-        if style and patch.is_revert():
-            continue  # a revert restores old code: how it is written is not its doing
+        if style and patch.takes_code_as_is():
+            continue  # a revert or a stable backport: how the code is written is not its doing
         seen: set[tuple[str, int, str]] = set()
         for fc in patch.files:
             globs = (rule.paths, rule.exclude_paths, fc.path)

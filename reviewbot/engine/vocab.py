@@ -23,7 +23,7 @@ STATUSES: tuple[Status, ...] = ("stable", "preview")
 CLASSES: tuple[RuleClass, ...] = ("read_once", "magic_offset", "lock_misuse", "braces",
                                   "blank_line", "wrong_patch", "other")
 # The classes about how code is written, not what it does: their rules are quiet on code
-# the patch does not write (a revert, moved or copied lines, ``#if 0``; see
+# the patch does not write (a revert or backport, moved or copied lines, ``#if 0``; see
 # ``reviewbot.diff.provenance``).
 STYLE_CLASSES: tuple[RuleClass, ...] = ("braces", "blank_line", "spelling", "layout")
 ENGINES: tuple[Engine, ...] = ("query", "regex")
