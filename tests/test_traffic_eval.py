@@ -293,6 +293,18 @@ def test_real_traffic_judged_file_holds_todays_findings(real: TrafficResult) -> 
                         "and regenerate rules/measured.toml"
 
 
+def test_real_traffic_preview_rules_are_judged_too() -> None:
+    """Preview rules are measured on the same traffic (that is how a rule earns stable):
+    with --preview every finding is judged and no verdict is stale."""
+    corpus_path()  # skips, saying why, without the corpus
+    settings = Settings(preview=True)
+    result = evaluate_traffic(str(TRAFFIC), str(REAL_JUDGED), None, settings,
+                              select_rules(load_rules(None), settings))
+    assert [(x.rule, x.msgid, x.finding.line) for x in result.matched.unjudged] == []
+    assert [(j.rule, j.msgid, j.line) for j in result.matched.stale] == []
+    assert {r.rule for r in result.rows if r.status == "preview"} >= {"STY010"}
+
+
 def test_measured_precision_is_generated_from_the_judged_data() -> None:
     """rules/measured.toml (what explain and the README's rule table show) is what the
     judged file says; regenerate it with the command its header names."""

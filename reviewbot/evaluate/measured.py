@@ -72,7 +72,8 @@ def load(rules_dir: Path) -> dict[str, list[Measure]]:
 
 
 def short(measures: Sequence[Measure] | None) -> str:
-    """For a table cell: ``100 % (3/3)``, or ``no findings``."""
+    """For a table cell: ``100 % (3/3)``, ``100 % (1/1), 139 debatable``, or ``no
+    findings``."""
     if not measures:
         return "no findings"
     parts = []
@@ -80,7 +81,8 @@ def short(measures: Sequence[Measure] | None) -> str:
         p = m.precision
         text = "-" if p is None else f"{p * 100:.0f} %"
         few = "" if m.findings >= ENOUGH else ", few"
-        parts.append(f"{text} ({m.tp}/{m.tp + m.fp}{few})")
+        debatable = f", {m.debatable} debatable" if m.debatable else ""
+        parts.append(f"{text} ({m.tp}/{m.tp + m.fp}{few}){debatable}")
     return "; ".join(parts)
 
 
