@@ -186,10 +186,13 @@ class PatchAnalysis:
             if "removed" not in self._kept:
                 self._kept["removed"] = removed_windows(self.patch.files)
             removed = cast("frozenset[tuple[str, ...]]", self._kept["removed"])
-            earlier = self.series_analysis.added_before(self.position)
-            found = self._not_written[i] = (repeated_lines(file.diff, removed.__contains__)
-                                            | repeated_lines(file.diff, earlier)
-                                            | disabled_lines(file.diff))
+            found = disabled_lines(file.diff)
+            if removed:
+                found |= repeated_lines(file.diff, removed.__contains__)
+            if self.position:  # the patches before it in the series
+                found |= repeated_lines(file.diff,
+                                        self.series_analysis.added_before(self.position))
+            self._not_written[i] = found
         return found
 
     def kept(self, key: str, build: Callable[[], T]) -> T:
