@@ -256,6 +256,64 @@ def test_if_block_left_open(parser: CParser) -> None:
     assert fn is not None and fn.name == "dept_page_set_bit"
 
 
+def test_macros_used_as_struct_members(parser: CParser) -> None:
+    fmap = _map(parser, "", """
+ 
++struct cleancache_fs {
++	refcount_t ref_count;
++	DECLARE_HASHTABLE(inode_hash, INODE_HASH_BITS);
++	DECLARE_FLEX_ARRAY(struct ublk_queue *, queues);
++	TRAILING_OVERLAP(struct btree_iter, iter, data,
++		struct btree_iter_set stack_data[4];
++	);
++	spinlock_t hash_lock; /* protects inode_hash */
++};
+""")
+    assert fmap.unmapped == ()
+    assert fmap.fragments[0].error_lines == frozenset()
+    # in a function body the same macros declare locals: they stay, and parse
+    fmap = _map(parser, "static int frob(void)", """
+ 	int n;
++	DECLARE_BITMAP(seen, 64);
++	LIST_HEAD(list);
+ 
+ 	return 0;
+ }
+""")
+    assert fmap.unmapped == () and fmap.fragments[0].error_lines == frozenset()
+    assert any(n.text == b"DECLARE_BITMAP" for n in fmap.fragments[0].nodes(("identifier",)))
+
+
+def test_a_closing_brace_tells_how_deep_the_hunk_starts(parser: CParser) -> None:
+    # the hunk closes an if block (one tab: the block was two deep) and ends before the
+    # function does: the lines after the brace are still in the function
+    fmap = _map(parser, "int blk_validate_limits(struct queue_limits *lim)", """
+ 			return -EINVAL;
+ 	}
+ 
+ 	if (lim->seg_boundary_mask > lim->max_segment_size - 1)
+ 		seg_size = lim->max_segment_size;
++	lim->max_fast_segment_size = min_t(unsigned int, seg_size, PAGE_SIZE);
+ 
+ 	/*
+""", start=455)
+    assert fmap.unmapped == ()
+    fn = fmap.function_at(460)
+    assert fn is not None and fn.name == "blk_validate_limits"
+
+
+def test_initialiser_hunk_that_starts_with_endif(parser: CParser) -> None:
+    fmap = _map(parser, "static struct attribute *zram_disk_attrs[] = {", """
+ #endif
+ 	&dev_attr_debug_stat.attr,
+ #ifdef CONFIG_ZRAM_MULTI_COMP
++	&dev_attr_multi_comp_algorithm.attr,
+ 	&dev_attr_recompress.attr,
+ #endif
+""")
+    assert fmap.unmapped == ()
+
+
 def test_blanking_keeps_byte_offsets() -> None:
     text = "#define X(f) \\\n\t/* é */ f \\\n\t+ 1\nHASH(dép, 12)\nint y;\n"
     for out in (blank_macro_comments(text), blank_macro_invocations(text)):
@@ -271,7 +329,7 @@ def test_real_traffic_unmapped_lines(capsys: pytest.CaptureFixture[str],
                                      corpus: Path) -> None:
     """On the real linux-block backlog, 91 lines were not mapped before file-scope
     macros, initialisers, #define bodies and multi-line headers were mapped; what is
-    left (X-macro enums, macros used as struct members) stays listed."""
+    left (X-macro enums that #include their members, ...) stays listed."""
     mbox = corpus / "traffic" / "linux-block-2025-10.mbox"
     code, out, _ = run_cli(capsys, "check", "--no-tree", "--fail-on", "never", "--verbose",
                            str(mbox))
@@ -279,4 +337,4 @@ def test_real_traffic_unmapped_lines(capsys: pytest.CaptureFixture[str],
     notes = [ln for ln in out.splitlines() if "note: not mapped to C" in ln]
     summary = out.strip().splitlines()[-1]
     assert f"{len(notes)} lines not mapped to C" in summary
-    assert len(notes) <= 20, notes
+    assert len(notes) <= 10, notes

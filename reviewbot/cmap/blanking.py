@@ -12,12 +12,19 @@ are then plain, parseable file-scope text instead of ERROR nodes:
   ``OBJECT(dep, 1024)``), or with a ``;`` but types among its arguments
   (``TRACE_EVENT(name, TP_PROTO(struct inode *inode), ...);``,
   ``DEFINE_CLASS(name, const struct cred *, ...)``). An invocation followed by ``{`` is a
-  function header (``SYSCALL_DEFINE3(...)``) and stays.
+  function header (``SYSCALL_DEFINE3(...)``) and stays;
+- macro invocations used as struct members (``DECLARE_HASHTABLE(h, 6);``), found from
+  the parse tree (``member_macro_rows``): the C mapping of a hunk blanks them and parses
+  again.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # a #define and its continuation lines (each ending in a backslash)
 _MACRO_BLOCK = re.compile(r"^[ \t]*#[ \t]*define\b[^\n]*\\\n(?:[^\n]*\\\n)*[^\n]*", re.M)
@@ -128,3 +135,52 @@ def blank_macro_invocations(text: str) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+_MEMBER_MACRO = re.compile(r"[ \t]*[A-Z_][A-Z0-9_]*[ \t]*\(")
+_LOOK_UP = 3  # rows above an error where the macro invocation may start
+
+
+def member_macro_rows(root: Node, lines: list[str]) -> list[int]:
+    """Rows of macro invocations used as struct members (``DECLARE_HASHTABLE(h, 6);``,
+    ``DECLARE_FLEX_ARRAY(struct x *, xs);``, ``TRAILING_OVERLAP(...);``) that
+    tree-sitter could not read: an upper-case macro name at the start of a row, at or a
+    few rows above an ERROR inside a struct or union body, up to its closing ``)``.
+    Only the tree tells a struct body from a function body, where the same macros
+    declare locals and parse."""
+    out: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.type == "field_declaration_list":
+            for child in node.children:
+                if child.type == "ERROR" or child.has_error:
+                    out.update(_invocation_rows(lines, child.start_point[0]))
+        stack.extend(node.children)
+    return sorted(out)
+
+
+def _invocation_rows(lines: list[str], row: int) -> range:
+    for start in range(row, max(-1, row - _LOOK_UP - 1), -1):
+        if start >= len(lines):
+            continue
+        m = _MEMBER_MACRO.match(lines[start])
+        if m is None:
+            continue
+        text = "\n".join(lines[start:start + 40])
+        end = _close(text, m.end())
+        if end is None or (end < len(text) and text[end:end + 1] != ";"):
+            return range(0)
+        return range(start, start + text.count("\n", 0, end) + 1)
+    return range(0)
+
+
+def blank_rows(text: str, rows: list[int]) -> str:
+    """``text`` with the given rows blanked (same UTF-8 width)."""
+    lines = text.split("\n")
+    for r in rows:
+        if r < len(lines):
+            lines[r] = _blank(lines[r])
+    return "\n".join(lines)

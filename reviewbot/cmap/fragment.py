@@ -69,29 +69,51 @@ def heading_function(section: str) -> str | None:
 
 def _start_depth(texts: list[str], heading_fn: str | None,
                  scanned: list[ScannedLine], heading_opens: bool = False) -> int:
-    """How deep inside braces the lines start. When their braces do not tell, indented
-    first code under a heading that opens braces (a function, an aggregate:
-    ``heading_opens``) is taken as one level inside it."""
+    """How deep inside braces the lines start. A closing brace indented by N tabs
+    (kernel style) ends a block opened at depth N + 1, which bounds the start from
+    below. When neither tells, indented first code under a heading that opens braces (a
+    function, an aggregate: ``heading_opens``) is taken as one level inside it."""
     rel = 0
     low = 0
-    for s in scanned:
+    bound = 0
+    for s, in_macro in zip(scanned, _macro_mask(texts), strict=True):
+        if in_macro:
+            continue  # (braces in a #define body are the macro's)
         code = s.code
         first = code[:1]
         if first == "}":
-            return max(1 - rel, -low)
+            return max(1 - rel, -low, bound)
         if first == "{" or ((first.isalpha() or first == "_") and not _LABEL.match(code)):
-            return max(-rel, -low)
+            return max(-rel, -low, bound)
+        if first == "\t":
+            body = code.lstrip("\t")
+            if body[:1] == "}":
+                bound = max(bound, len(code) - len(body) + 1 - rel)
         if rel + s.min_depth < low:
             low = rel + s.min_depth
         rel += s.opens - s.closes
-    depth = -low
+    depth = max(-low, bound)
     if depth == 0 and (heading_fn is not None or heading_opens):
-        for text in texts:
-            if text.strip():
+        for text, in_macro in zip(texts, _macro_mask(texts), strict=True):
+            if text.strip() and not in_macro and not text.startswith("#"):
                 if text[:1] in (" ", "\t"):
                     depth = 1
                 break
     return depth
+
+
+def _macro_mask(texts: list[str]) -> list[bool]:
+    """For each line: whether it is part of a ``#define`` that starts in ``texts``
+    (the ``#define`` line, its continuation lines, and the last one)."""
+    out: list[bool] = []
+    inside = False
+    for text in texts:
+        if not inside and text.lstrip().startswith("#"):
+            out.append(True)
+        else:
+            out.append(inside)
+        inside = out[-1] and text.rstrip().endswith("\\")
+    return out
 
 
 def _continues_signature(texts: list[str]) -> bool:
@@ -229,7 +251,8 @@ def build_fragment(texts: list[str], numbers: list[int], section: str,
         opened.extend(inner for _ in range(depth - 1))
     if in_comment:
         opened.append("/*")  # innermost: the comment is inside the function, not around it
-    end_depth = depth + sum(s.opens - s.closes for s in rest_scanned)
+    end_depth = depth + sum(s.opens - s.closes for s, in_macro in
+                            zip(rest_scanned, _macro_mask(rest), strict=True) if not in_macro)
     closers = ["}" for _ in range(max(0, end_depth))]
     if kind in ("initialiser", "struct") and closers and -_lowest(rest_scanned) < depth:
         # the aggregate is still open at the end: its closing brace ends a declaration
@@ -244,6 +267,8 @@ def build_fragment(texts: list[str], numbers: list[int], section: str,
         closers = _end_conditionals(rest_scanned, depth, closers)
     tail_comment = bool(rest_scanned) and rest_scanned[-1].in_comment_after
     post: list[str] = (["*/"] if tail_comment else []) + closers
+    if post and rest and rest[-1].rstrip().endswith("\\"):
+        post.insert(0, "")  # the hunk ends inside a #define: the closers are not in it
     lines = [*pre, *texts[:macro], *opened, *rest, *post]
     rows: list[int | None] = ([None] * len(pre) + list(numbers[:macro]) + [None] * len(opened)
                               + list(numbers[macro:]) + [None] * len(post))

@@ -8,6 +8,7 @@ import bisect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from reviewbot.cmap.blanking import blank_rows, member_macro_rows
 from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
 from reviewbot.cmap.fragment import (
     Fragment,
@@ -94,7 +95,7 @@ def _parse(parser: CParser, texts: list[str], numbers: list[int], section: str,
     errors = error_lines(tree, frag.rows)
     if (not errors or frag.wrapper != "function" or frag.heading_function is not None
             or aggregate_heading(section) is not None):
-        return frag, tree, errors
+        return _without_member_macros(parser, frag, tree, errors)
     for wrapper in _OTHER_WRAPPERS:
         other = build_fragment(texts, numbers, section, scanned, wrapper)
         other_tree = parser.parse(other.text)
@@ -103,6 +104,23 @@ def _parse(parser: CParser, texts: list[str], numbers: list[int], section: str,
             frag, tree, errors = other, other_tree, other_errors
             if not errors:
                 break
+    return _without_member_macros(parser, frag, tree, errors)
+
+
+def _without_member_macros(parser: CParser, frag: Fragment, tree: Tree,
+                           errors: frozenset[int]) -> tuple[Fragment, Tree, frozenset[int]]:
+    """The fragment parsed again with the macros used as struct members blanked
+    (``blanking.member_macro_rows``), when that leaves fewer error lines."""
+    if not errors:
+        return frag, tree, errors
+    rows = member_macro_rows(tree.root_node, frag.text.split("\n"))
+    if not rows:
+        return frag, tree, errors
+    other = frag._replace(text=blank_rows(frag.text, rows))
+    other_tree = parser.parse(other.text)
+    other_errors = error_lines(other_tree, other.rows)
+    if len(other_errors) < len(errors):
+        return other, other_tree, other_errors
     return frag, tree, errors
 
 
