@@ -68,15 +68,18 @@ def heading_function(section: str) -> str | None:
 
 
 def _start_depth(texts: list[str], heading_fn: str | None,
-                 scanned: list[ScannedLine], heading_opens: bool = False) -> int:
+                 scanned: list[ScannedLine], heading_opens: bool = False,
+                 mask: list[bool] | None = None) -> int:
     """How deep inside braces the lines start. A closing brace indented by N tabs
     (kernel style) ends a block opened at depth N + 1, which bounds the start from
     below. When neither tells, indented first code under a heading that opens braces (a
     function, an aggregate: ``heading_opens``) is taken as one level inside it."""
+    if mask is None:
+        mask = _macro_mask(texts)
     rel = 0
     low = 0
     bound = 0
-    for s, in_macro in zip(scanned, _macro_mask(texts), strict=True):
+    for s, in_macro in zip(scanned, mask, strict=True):
         if in_macro:
             continue  # (braces in a #define body are the macro's)
         code = s.code
@@ -94,7 +97,7 @@ def _start_depth(texts: list[str], heading_fn: str | None,
         rel += s.opens - s.closes
     depth = max(-low, bound)
     if depth == 0 and (heading_fn is not None or heading_opens):
-        for text, in_macro in zip(texts, _macro_mask(texts), strict=True):
+        for text, in_macro in zip(texts, mask, strict=True):
             if text.strip() and not in_macro and not text.startswith("#"):
                 if text[:1] in (" ", "\t"):
                     depth = 1
@@ -105,6 +108,8 @@ def _start_depth(texts: list[str], heading_fn: str | None,
 def _macro_mask(texts: list[str]) -> list[bool]:
     """For each line: whether it is part of a ``#define`` that starts in ``texts``
     (the ``#define`` line, its continuation lines, and the last one)."""
+    if "#" not in "".join(texts):
+        return [False] * len(texts)
     out: list[bool] = []
     inside = False
     for text in texts:
@@ -230,7 +235,10 @@ def build_fragment(texts: list[str], numbers: list[int], section: str,
             pre.append("/* \\")
         in_comment = scanned[macro - 1].in_comment_after
     rest, rest_scanned = texts[macro:], scanned[macro:]
-    depth = _start_depth(rest, fn, rest_scanned, aggregate_heading(section) is not None)
+    directives = "#" in "".join(rest)  # (most hunks have no preprocessor line)
+    mask = _macro_mask(rest) if directives else [False] * len(rest)
+    depth = _start_depth(rest, fn, rest_scanned, aggregate_heading(section) is not None,
+                         mask)
     opened: list[str] = []
     if depth == 0 and fn is not None and _continues_signature(rest):
         # the hunk starts inside the function's parameter list, or at its body's "{"
@@ -251,19 +259,20 @@ def build_fragment(texts: list[str], numbers: list[int], section: str,
         opened.extend(inner for _ in range(depth - 1))
     if in_comment:
         opened.append("/*")  # innermost: the comment is inside the function, not around it
-    end_depth = depth + sum(s.opens - s.closes for s, in_macro in
-                            zip(rest_scanned, _macro_mask(rest), strict=True) if not in_macro)
+    end_depth = depth + (sum(s.opens - s.closes for s, in_macro in
+                             zip(rest_scanned, mask, strict=True) if not in_macro)
+                         if directives else sum(s.opens - s.closes for s in rest_scanned))
     closers = ["}" for _ in range(max(0, end_depth))]
     if kind in ("initialiser", "struct") and closers and -_lowest(rest_scanned) < depth:
         # the aggregate is still open at the end: its closing brace ends a declaration
         closers[-1] = "};"
         if kind == "struct":
             closers = ["};" for _ in closers]
-    if kind == "initialiser":
+    if kind == "initialiser" and directives:
         # tree-sitter-c reads no #if inside an initialiser list: the lines are blanked
         rest = [_blank_line(t) if _CONDITIONAL.match(s.code) else t
                 for t, s in zip(rest, rest_scanned, strict=True)]
-    else:
+    elif directives:
         closers = _end_conditionals(rest_scanned, depth, closers)
     tail_comment = bool(rest_scanned) and rest_scanned[-1].in_comment_after
     post: list[str] = (["*/"] if tail_comment else []) + closers
