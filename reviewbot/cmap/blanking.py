@@ -31,7 +31,8 @@ _MACRO_BLOCK = re.compile(r"^[ \t]*#[ \t]*define\b[^\n]*\\\n(?:[^\n]*\\\n)*[^\n]
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*?(?=\\?\n|$)", re.S)
 # an upper-case macro name at column 0 and its opening parenthesis
 _FILE_SCOPE_CALL = re.compile(r"^[A-Z_][A-Z0-9_]*[ \t]*\(", re.M)
-_INDENTED_CALL = re.compile(r"[ \t]+[A-Za-z_]\w*[ \t]*\(")
+# (the look-behind keeps a search linear: a run of blanks is tried from its start only)
+_INDENTED_CALL = re.compile(r"(?<![ \t])[ \t]+[A-Za-z_]\w*[ \t]*\(")
 # a type among a macro's arguments
 _TYPE_ARG = re.compile(r"\b(?:struct|union|enum|const|unsigned|signed)\s|\*\s*[,)]")
 _TRAILER = re.compile(r"[ \t]*(;?)[ \t]*(?:/\*.*?\*/[ \t]*|//[^\n]*)?(?:\n|$)")
@@ -137,7 +138,7 @@ def blank_macro_invocations(text: str) -> str:
     return "".join(out)
 
 
-_MEMBER_MACRO = re.compile(r"[ \t]*[A-Z_][A-Z0-9_]*[ \t]*\(")
+_MEMBER_MACRO = re.compile(r"(?<![ \t\w])[ \t]*[A-Z_][A-Z0-9_]*[ \t]*\(")
 _LOOK_UP = 3  # rows above an error where the macro invocation may start
 
 

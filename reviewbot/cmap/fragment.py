@@ -172,9 +172,9 @@ def _closed_header(section: str) -> str:
     return text + ")" * missing
 
 
-_CONDITIONAL = re.compile(r"\s*#\s*(?:if|ifdef|ifndef|elif|else|endif)\b")
-_OPEN_CONDITIONAL = re.compile(r"\s*#\s*if(?:n?def)?\b")
-_END_CONDITIONAL = re.compile(r"\s*#\s*endif\b")
+_CONDITIONAL = re.compile(r"^\s*#\s*(?:if|ifdef|ifndef|elif|else|endif)\b")
+_OPEN_CONDITIONAL = re.compile(r"^\s*#\s*if(?:n?def)?\b")
+_END_CONDITIONAL = re.compile(r"^\s*#\s*endif\b")
 
 
 def _blank_line(text: str) -> str:
