@@ -55,7 +55,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         version=args.version_n,
         max_input_bytes=limits.input_bytes,
         limits=limits,
-        use_cache=not getattr(args, "no_cache", False),
         jobs=_jobs(getattr(args, "jobs", 1)),  # only check has --jobs
     )
 

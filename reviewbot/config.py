@@ -45,7 +45,6 @@ class Settings:
     version: int | None = None  # review this revision instead of the newest
     max_input_bytes: int = DEFAULT_MAX_INPUT  # = limits.input_bytes (cli sets both)
     limits: Limits = field(default_factory=Limits)  # size limits (reviewbot/limits.py)
-    use_cache: bool = True  # the parsed-rules cache (--no-cache: neither read nor write)
     jobs: int = 1  # processes to review the series in (reviewbot/workers.py)
 
 

@@ -110,6 +110,38 @@ diff --git a/a.c b/a.c
     assert not change.whole_hunk and not change.touches_code
 
 
+SPACING_IN_A_STRING = """\
+diff --git a/drivers/misc/frob.c b/drivers/misc/frob.c
+--- a/drivers/misc/frob.c
++++ b/drivers/misc/frob.c
+@@ -10,7 +10,7 @@ static int frob_setup(struct frob *f)
+ 	f->state = FROB_IDLE;
+ 	f->count = 0;
+ 
+-	pr_info("frob: %d  ready\\n", f->id);
++	pr_info("frob: %d ready\\n", f->id);
+ 	f->sep = ' ';
+ 	return 0;
+ }
+"""
+
+
+def test_spacing_inside_a_string_literal_is_a_content_change() -> None:
+    """Two spaces made one inside a string is a change of what is printed, not layout:
+    the re-diff calls it code, so no whitespace rule asks about it; the same line
+    re-indented outside its string stays a layout change."""
+    hunk = parse_diff(SPACING_IN_A_STRING, 1)[0].hunks[0]
+    assert [e.kind for e in edits(hunk)] == ["same", "code", "same"]
+    assert layout_changes(hunk, edits(hunk)) == ()
+    assert review(mail("[PATCH] frob: tidy the ready message", SPACING_IN_A_STRING)) == []
+    reindented = SPACING_IN_A_STRING.replace('+\tpr_info("frob: %d ready',
+                                             '+\t\tpr_info("frob: %d  ready')
+    hunk = parse_diff(reindented, 1)[0].hunks[0]
+    assert [e.kind for e in edits(hunk)] == ["same", "layout", "same"]
+    assert squash("x = ' ';") != squash("x = '';")
+    assert squash('\tpr_info("a  b",  x);') == 'pr_info("a  b",x);'
+
+
 def test_unrelated_realignment_is_asked_about() -> None:
     (f,) = review(mail("[PATCH] frob: mark stopped", REALIGN))
     assert (f.rule, f.line, f.cls) == ("STY006", 13, "blank_line")

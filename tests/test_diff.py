@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reviewbot.diff.parse import DiffError, parse_diff, split_body
 from reviewbot.series.build import make_patch
 from reviewbot.series.mail import parse_mail
+from tests.conftest import run_cli
 
 DIFF = """\
 diff --git a/mm/a.c b/mm/a.c
@@ -145,3 +148,30 @@ def test_quoted_paths_and_bare_diffs() -> None:
     assert quoted.path == "x y.c"
     (bare,) = parse_diff("--- x.c\n+++ x.c\n@@ -1 +1 @@\n-a\n+b\n")
     assert bare.path == "x.c" and [ln.text for ln in bare.hunks[0].lines] == ["a", "b"]
+
+
+@pytest.mark.parametrize("charset", ['"utf\x00-8"', "utf\x00-8", "x-unknown", '"\x00"',
+                                     "utf-8\x00"])
+def test_bad_charset_is_read_as_utf8(charset: str, capsys: pytest.CaptureFixture[str],
+                                     tmp_path: Path) -> None:
+    """A charset name that is unknown or malformed (a NUL in it) is read as UTF-8 with
+    replacement, in a plain body and in a patch attachment: the patch is reviewed."""
+    diff = ("diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,4 @@ int f(void)\n"
+            " {\n+\tfoo(\u00e9);\n \treturn 0;\n }\n")
+    plain = (f"Subject: [PATCH] x\nContent-Type: text/plain; charset={charset}\n\n"
+             "msg\n---\n" + diff)
+    attached = ("Subject: [PATCH] x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; "
+                "boundary=XX\n\n--XX\nContent-Type: text/plain\n\nPlease apply.\n--XX\n"
+                f"Content-Type: text/x-patch; charset={charset}\n"
+                "Content-Disposition: attachment; filename=a.patch\n\n" + diff + "--XX--\n")
+    for raw in (plain, attached):
+        mail = parse_mail(raw.encode())
+        assert mail.error is None
+        patch = make_patch(mail, 1, 1, 1)
+        assert patch.skipped is None
+        assert patch.files[0].hunks[0].lines[1].text == "\tfoo(\u00e9);"
+        path = tmp_path / "bad-charset.eml"
+        path.write_bytes(raw.encode())
+        code, out, err = run_cli(capsys, "check", "--no-tree", str(path))
+        assert code == 0 and "skipped" not in out and "error" not in err, (out, err)
+        assert out.strip().endswith("0 findings in 1 patch"), out

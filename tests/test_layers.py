@@ -161,3 +161,22 @@ def test_the_checker_sees_what_it_must() -> None:
     assert "reviewbot.tree.apply" in imported("reviewbot.pipeline")  # in a function
     assert any(m == "reviewbot.rules.style.blank_lines"  # relative
                for m, _, _ in _imports("reviewbot.rules.style.multiple_blank_lines.check"))
+
+
+def test_every_setting_is_read_somewhere() -> None:
+    """A ``Settings`` field that nothing reads is dead code a user may still set through
+    an option (``use_cache`` was one: ``--no-cache`` belongs to the thread cache,
+    ``LoreOptions``). Each field is read as ``.name`` outside its definition."""
+    import dataclasses
+
+    from reviewbot.config import Settings
+
+    sources = {p: p.read_text() for p in (ROOT / "reviewbot").rglob("*.py")}
+    reads: set[str] = set()
+    for path, text in sources.items():
+        for node in ast.walk(ast.parse(text, str(path))):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                reads.add(node.attr)
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert "use_cache" not in fields
+    assert fields <= reads, sorted(fields - reads)

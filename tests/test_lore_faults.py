@@ -203,3 +203,34 @@ def test_stale_cache_is_used_when_the_server_fails(
                                    THREAD_MSGID, old.fetched, old.newest, old.data))
     code, out, err = check(capsys, fault_server.mode_url("notfound"))
     assert_one_line_error(code, out, err, "unknown Message-ID")
+
+
+def test_threads_and_searches_share_one_decoder() -> None:
+    """``fetch.search`` decodes its answers with ``lore.decode_mbox`` (no copy of it):
+    a gzipped or plain mbox is taken, an empty answer only where a search allows it,
+    anything else is one clear error naming the answer and the host."""
+    import gzip
+    import re
+
+    from reviewbot.fetch import search
+    from reviewbot.fetch.lore import decode_mbox
+
+    assert not hasattr(search, "_mbox")
+    url = "http://127.0.0.1:9/all/?x=m&t=1&q=x"
+    mbox = b"From x@y Thu Jan  1 00:00:00 1970\nSubject: s\n\nbody\n"
+    for what, empty_ok in (("the thread", False), ("the search results", True)):
+        assert decode_mbox(gzip.compress(mbox), "", url, 1 << 20, what,
+                           empty_ok=empty_ok) == mbox
+        assert decode_mbox(mbox, "application/mbox", url, 1 << 20, what,
+                           empty_ok=empty_ok) == mbox
+        with pytest.raises(FetchError, match=re.escape(
+                f"{what} from 127.0.0.1:9 is not a t.mbox.gz (text/html, 6 bytes)")):
+            decode_mbox(b"<html>", "text/html; charset=utf-8", url, 1 << 20, what,
+                        empty_ok=empty_ok)
+        with pytest.raises(FetchError, match="truncated"):
+            decode_mbox(gzip.compress(mbox)[:30], "", url, 1 << 20, what, empty_ok=empty_ok)
+        with pytest.raises(LimitError):
+            decode_mbox(mbox, "", url, 10, what, empty_ok=empty_ok)
+    assert decode_mbox(b"", "", url, 1 << 20, "the search results", empty_ok=True) == b""
+    with pytest.raises(FetchError, match=r"is not a t\.mbox\.gz"):
+        decode_mbox(b"", "", url, 1 << 20)

@@ -50,6 +50,7 @@ def _word(c: str) -> bool:
 @given(st.one_of(st.lists(st.sampled_from(_TRICKY), max_size=14).map("".join),
                  st.text(max_size=60)))
 def test_squash_keeps_a_space_only_between_two_words(text: str) -> None:
+    text = text.replace('"', "").replace("' '", "")  # literals: the next test
     out = squash(text)
     assert "".join(out.split()) == "".join(text.split())  # every other character kept
     assert out.split(" ") == out.split() or out == ""  # single spaces, nothing else
@@ -63,8 +64,21 @@ def test_squash_keeps_a_space_only_between_two_words(text: str) -> None:
             assert f"{a[-1]} {b[0]}" in out
 
 
-_TOKENS = st.lists(st.sampled_from(["x", "=", "1", "ab", "(", "_", "é", "\x01", '"', ";",
-                                    "foo", "->", "[i]"]), min_size=1, max_size=6)
+_NO_QUOTE = st.text(max_size=30).map(lambda t: t.replace('"', "").replace("'", ""))
+
+
+@settings(max_examples=examples(1000), deadline=None)
+@given(_NO_QUOTE, st.text(max_size=20).map(lambda t: t.replace('"', "").replace("\\", "")),
+       _NO_QUOTE)
+def test_squash_keeps_string_literals(before: str, inside: str, after: str) -> None:
+    """Spacing inside a string literal is content: kept as it is, while the code
+    around it is squashed as without it."""
+    literal = f'"{inside}"'
+    assert squash(before + literal + after) == squash(before) + literal + squash(after)
+
+
+_TOKENS = st.lists(st.sampled_from(["x", "=", "1", "ab", "(", "_", "é", "\x01", ";",
+                                    "foo", "->", "[i]"]), min_size=1, max_size=6)  # no string
 _GAPS = st.sampled_from([" ", "\t", "  ", "\xa0", "\u3000", " \t "])
 
 

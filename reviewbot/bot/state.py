@@ -78,6 +78,11 @@ CREATE TABLE IF NOT EXISTS series (
 );
 CREATE INDEX IF NOT EXISTS series_state ON series(state);
 CREATE INDEX IF NOT EXISTS series_twin ON series(author, version, total);
+CREATE TABLE IF NOT EXISTS batches (  -- series started by a numbered mail in no thread
+    series_id INTEGER PRIMARY KEY,
+    identity TEXT NOT NULL             -- trigger.GroupKey.batch: author, vN, M/T, tags
+);
+CREATE INDEX IF NOT EXISTS batches_identity ON batches(identity);
 CREATE TABLE IF NOT EXISTS replies (
     id INTEGER PRIMARY KEY,
     series_id INTEGER NOT NULL,
@@ -380,6 +385,25 @@ class Store:
              inc.date, now))
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    def open_batch(self, identity: str) -> SeriesRow | None:
+        """The newest series still waiting that a mail of batch ``identity`` started
+        (``git format-patch`` output sent without ``--thread``)."""
+        row = self.db.execute(
+            "SELECT b.series_id FROM batches b JOIN series s ON s.id = b.series_id"
+            " WHERE b.identity = ? AND s.state = 'waiting' ORDER BY b.series_id DESC"
+            " LIMIT 1", (identity,)).fetchone()
+        return None if row is None else self.get_series(int(row[0]))
+
+    def add_batch(self, series_id: int, identity: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?)", (series_id, identity))
+
+    def series_of(self, msgid: str) -> SeriesRow | None:
+        """The series a patch or cover mail with this Message-ID joined, if any."""
+        row = self.db.execute("SELECT series_id FROM messages WHERE msgid = ? AND"
+                              " series_id IS NOT NULL AND status IN ('patch', 'cover')"
+                              " LIMIT 1", (msgid,)).fetchone()
+        return None if row is None else self.get_series(int(row[0]))
 
     def add_part(self, series: SeriesRow, inc: Incoming, now: float,
                  recipients: tuple[str, ...] | None = None) -> SeriesRow:

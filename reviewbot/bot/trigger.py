@@ -18,7 +18,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Literal
 
-from reviewbot.series.build import is_patch_mail
+from reviewbot.series.build import batch_identity, is_patch_mail
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Mail, Subject
 from reviewbot.series.subject import identity_tags
@@ -36,6 +36,9 @@ class GroupKey:
     root: str | None
     version: int
     total: int
+    # a numbered mail in no thread: the format-patch batch it may join (stable text
+    # form of ``series.build.batch_identity``); its key is then that of a batch it starts
+    batch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,20 +58,27 @@ class Incoming:
 
 
 def group_key(mail: Mail) -> GroupKey:
-    """The series group of a patch or cover mail (same rules as ``build_series``)."""
+    """The series group of a patch or cover mail (same rules as ``build_series``): its
+    thread root's, or for a mail in no thread a group it starts. A numbered mail in no
+    thread also names its batch (``git format-patch`` without ``--thread``), which the
+    watcher joins while it is open (``series.build.starts_new_batch``)."""
     subj = mail.subject
     total = subj.total or 1
-    root = mail.thread_root
-    if root is None and subj.index in (0, 1):
-        root = mail.msgid
     author = mail.author.email.lower() if mail.author else None
+    root = mail.thread_root
+    batch: str | None = None
+    if root is None:
+        identity = batch_identity(author, subj)
+        if identity is not None:
+            batch = json.dumps(identity, separators=(",", ":"))
+        if identity is not None or subj.index in (0, 1):
+            root = mail.msgid
     if root is not None:
         parts: list[object] = ["thread", root, subj.version, total]
-    elif total > 1:
-        parts = ["author", author, subj.version, total, sorted(identity_tags(subj))]
     else:
         parts = ["single", mail.msgid]
-    return GroupKey(json.dumps(parts, separators=(",", ":")), root, subj.version, total)
+    return GroupKey(json.dumps(parts, separators=(",", ":")), root, subj.version, total,
+                    batch)
 
 
 def _recipients(mail: Mail) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from reviewbot.bot.state import MAX_RECIPIENTS, NewReply, SeriesRow, SeriesState
 from reviewbot.bot.trigger import Incoming, bad_message, classify, due_reason
 from reviewbot.errors import ReviewbotError
 from reviewbot.report.lists import ListMatcher
+from reviewbot.series.build import starts_new_batch
 from reviewbot.signals import handled
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ class Watcher:
                      now: float) -> list[Callable[[], None]]:
         assert inc.group is not None
         logs: list[Callable[[], None]] = []
-        series = self.store.series_by_key(inc.group.key)
+        series = self._series_for(inc)
         everyone = tuple(dict.fromkeys((*(series.recipients if series else ()),
                                         *inc.recipients)))
         needed = [addr for addr in everyone if self._needed(addr)]  # the policy's lists
@@ -238,6 +239,9 @@ class Watcher:
             inc, recipients=tuple(dict.fromkeys((*needed, *everyone)))[:MAX_RECIPIENTS])
         if series is None:
             series = self.store.get_series(self.store.new_series(inc, now))
+            batch = inc.group.batch if inc.group is not None else None
+            if batch is not None:
+                self.store.add_batch(series.id, batch)
             logs.append(self._logger(now, "series", decision="new", series=series.id,
                                      version=series.version, total=series.total,
                                      subject=inc.subject))
@@ -250,6 +254,25 @@ class Watcher:
         self.store.add_part(series, inc, now, recipients=inc.recipients)
         self.store.add_message(entry.key, inc, inc.kind, inc.reason, series.id, raw, now)
         return logs
+
+    def _series_for(self, inc: Incoming) -> SeriesRow | None:
+        """The series ``inc`` joins, as ``series.build`` groups an input: a numbered
+        mail in no thread joins the open batch of its identity unless its number is
+        there already (then it starts the next one); a mail in a thread joins its root's
+        series, also when the root is a later mail of a batch (same revision and count)."""
+        group = inc.group
+        assert group is not None
+        if group.batch is not None:
+            batch = self.store.open_batch(group.batch)
+            if batch is not None and not starts_new_batch(batch.parts, inc.index):
+                return batch
+        series = self.store.series_by_key(group.key)
+        if series is None and group.root is not None and group.root != inc.msgid:
+            joined = self.store.series_of(group.root)
+            if joined is not None and (joined.version, joined.total) == (group.version,
+                                                                          group.total):
+                return joined
+        return series
 
     def _logger(self, now: float, event: str, level: int = logging.INFO,
                 **fields: object) -> Callable[[], None]:

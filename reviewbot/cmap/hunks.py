@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from reviewbot.cmap.blanking import blank_rows, member_macro_rows
 from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
-from reviewbot.cmap.fragment import build_fragment, heading_function
+from reviewbot.cmap.fragment import (
+    Fragment,
+    Wrapper,
+    aggregate_heading,
+    build_fragment,
+    heading_function,
+)
 from reviewbot.cmap.functions import (
     NO_FUNCTION,
     error_lines,
@@ -21,6 +29,9 @@ from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.scan import ScannedLine, scan_lines, scan_post_image, starts_in_comment
 from reviewbot.cmap.types import DECLARATIONS, declarations, heading_params
 from reviewbot.diff.model import FileDiff
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 
 def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]] = (),
@@ -51,15 +62,14 @@ def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]]
         else:
             scanned = scan_lines(texts, starts_in_comment(texts))
         code.update(zip(numbers, (s.code for s in scanned), strict=True))
-        frag = build_fragment(texts, numbers, hunk.section, scanned)
-        tree = parser.parse(frag.text)
+        frag, tree, errors = _parse(parser, texts, numbers, hunk.section, scanned)
         batch = dict(zip(groups, parser.find_groups(tree.root_node, groups), strict=True))
-        mf = MappedFragment(frag, tree, error_lines(tree, frag.rows), i, parser, added,
-                            batch=batch)
+        mf = MappedFragment(frag, tree, errors, i, parser, added, batch=batch)
         fragments.append(mf)
         found = tree_functions(mf, hunk.section)
         covered = {n for fn in found for n in range(fn.start, fn.end + 1)}
-        for fn in scan_functions(texts, scanned, numbers, frag.start_depth,
+        k = frag.macro_lines  # (a #define's body: no function there)
+        for fn in scan_functions(texts[k:], scanned[k:], numbers[k:], frag.start_depth,
                                  frag.heading_function, hunk.section):
             # (set operations: a Python loop over each span was 0.3 s on a 50k-line file)
             if covered.isdisjoint(added.intersection(range(fn.start, fn.end + 1))):
@@ -71,6 +81,50 @@ def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]]
     return file_map(fdiff.path, tuple(fragments), tuple(_dedupe(functions)),
                     tuple(_locks(functions, code)), tuple(decls), text, added,
                     tuple(_unmapped(fdiff.path, fragments, functions, added)), parser)
+
+
+def _parse(parser: CParser, texts: list[str], numbers: list[int], section: str,
+           scanned: list[ScannedLine]) -> tuple[Fragment, Tree, frozenset[int]]:
+    """The hunk's fragment, its tree and error lines. A hunk that starts inside braces
+    the heading does not explain (no heading, or one that opens neither a function nor
+    an aggregate) is wrapped as a function body first; when that does not parse, as an
+    initialiser and as a struct body too, and the wrapping with the fewest error lines
+    is kept."""
+    frag = build_fragment(texts, numbers, section, scanned)
+    tree = parser.parse(frag.text)
+    errors = error_lines(tree, frag.rows)
+    if (not errors or frag.wrapper != "function" or frag.heading_function is not None
+            or aggregate_heading(section) is not None):
+        return _without_member_macros(parser, frag, tree, errors)
+    for wrapper in _OTHER_WRAPPERS:
+        other = build_fragment(texts, numbers, section, scanned, wrapper)
+        other_tree = parser.parse(other.text)
+        other_errors = error_lines(other_tree, other.rows)
+        if len(other_errors) < len(errors):
+            frag, tree, errors = other, other_tree, other_errors
+            if not errors:
+                break
+    return _without_member_macros(parser, frag, tree, errors)
+
+
+def _without_member_macros(parser: CParser, frag: Fragment, tree: Tree,
+                           errors: frozenset[int]) -> tuple[Fragment, Tree, frozenset[int]]:
+    """The fragment parsed again with the macros used as struct members blanked
+    (``blanking.member_macro_rows``), when that leaves fewer error lines."""
+    if not errors:
+        return frag, tree, errors
+    rows = member_macro_rows(tree.root_node, frag.text.split("\n"))
+    if not rows:
+        return frag, tree, errors
+    other = frag._replace(text=blank_rows(frag.text, rows))
+    other_tree = parser.parse(other.text)
+    other_errors = error_lines(other_tree, other.rows)
+    if len(other_errors) < len(errors):
+        return other, other_tree, other_errors
+    return frag, tree, errors
+
+
+_OTHER_WRAPPERS: tuple[Wrapper, ...] = ("initialiser", "struct")
 
 
 def _dedupe(functions: list[FunctionSpan]) -> list[FunctionSpan]:

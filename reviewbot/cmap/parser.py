@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.cmap.blanking import blank_macro_comments, blank_macro_invocations
+
 if TYPE_CHECKING:
     from tree_sitter import Language, Node, Parser, Query, Tree
 
@@ -19,9 +21,12 @@ _ANNOTATION_WORDS = frozenset((
     "__rcu", "__percpu", "__force", "__bitwise", "__kprobes", "notrace", "__latent_entropy",
     "__ro_after_init", "__read_mostly", "__visible", "__attribute_const__",
     "__always_unused", "__nocfi", "__noclone", "__net_exit", "__net_init",
+    "__packed", "__cacheline_aligned", "__cacheline_aligned_in_smp",
+    "____cacheline_aligned", "____cacheline_aligned_in_smp",
 ))
 # Patterns with a literal prefix (fast to scan for) find the candidates; the set decides.
-_WITH_ARGS = re.compile(r"__(?:acquires|releases|must_hold)\([^()]*\)")
+_WITH_ARGS = re.compile(
+    r"__(?:acquires|releases|must_hold|counted_by(?:_le|_be)?|aligned)\([^()]*(?:\([^()]*\)[^()]*)*\)")
 _UNDERSCORED = re.compile(r"__\w+")
 # no leading \b (it stops the regex engine from scanning for the literal): a match
 # inside a longer word is left alone by _spaces
@@ -66,8 +71,10 @@ class CParser:
 
     @staticmethod
     def source(text: str) -> bytes:
-        """The bytes tree-sitter parses for ``text`` (annotations blanked)."""
-        return blank_annotations(text).encode("utf-8", "surrogateescape")
+        """The bytes tree-sitter parses for ``text``: annotations, comments in macro
+        bodies and file-scope macro invocations blanked (``cmap.blanking``)."""
+        text = blank_macro_invocations(blank_macro_comments(blank_annotations(text)))
+        return text.encode("utf-8", "surrogateescape")
 
     def reparse(self, source: bytes, old: Tree) -> Tree:
         """Parse ``source`` reusing ``old`` (already ``edit()``-ed to match it)."""

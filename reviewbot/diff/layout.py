@@ -22,7 +22,7 @@ from typing import Literal, NamedTuple
 from reviewbot.diff.model import Hunk, Line
 from reviewbot.series.model import Patch
 
-_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_LITERAL = re.compile(r'"(?:\\.|[^"\\])*"|\' \'')
 # A commit message that announces layout work: the whitespace change is the point.
 _ANNOUNCED = re.compile("|".join((
     r"white[- ]?space", r"coding[- ]style", r"code style", r"checkpatch", r"indentation",
@@ -34,7 +34,22 @@ EditKind = Literal["same", "layout", "code"]
 
 def squash(text: str) -> str:
     """``text`` without layout: whitespace dropped, except one space between two word
-    characters (letters, digits, ``_``), which would otherwise make one word."""
+    characters (letters, digits, ``_``), which would otherwise make one word. String
+    literals (and the character literal ``' '``) are kept as they are: spacing inside
+    them is content, not layout."""
+    if '"' not in text and "' '" not in text:
+        return _squash_code(text)
+    out: list[str] = []
+    last = 0
+    for m in _LITERAL.finditer(text):
+        out.append(_squash_code(text[last:m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_squash_code(text[last:]))
+    return "".join(out)
+
+
+def _squash_code(text: str) -> str:
     parts = text.split()
     if len(parts) <= 1:
         return parts[0] if parts else ""
@@ -55,10 +70,8 @@ def is_blank(line: Line) -> bool:
 
 def same_tokens(removed: list[str], added: list[str]) -> bool:
     """True when two runs of lines differ only in whitespace, blank lines and wrapping
-    (and not inside a string literal)."""
-    if squash(" ".join(removed)) != squash(" ".join(added)):
-        return False
-    return _STRING.findall("\n".join(removed)) == _STRING.findall("\n".join(added))
+    (and not inside a string literal: ``squash`` keeps those)."""
+    return squash(" ".join(removed)) == squash(" ".join(added))
 
 
 class Edit(NamedTuple):

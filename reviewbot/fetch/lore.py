@@ -67,24 +67,29 @@ def thread_url(base: str, msgid: str) -> str:
     return f"{base}{urllib.parse.quote(msgid, safe='@!$&*+,;=:~')}/t.mbox.gz"
 
 
-def _decode(data: bytes, content_type: str, url: str, max_out: int) -> bytes:
-    """The mbox in a t.mbox.gz answer (bounded gunzip; a plain mbox is taken as is)."""
-    what = f"the thread from {urllib.parse.urlsplit(url).netloc}"
+def decode_mbox(data: bytes, content_type: str, url: str, max_out: int,
+                what: str = "the thread", *, empty_ok: bool = False,
+                consequence: str = "; nothing was reviewed") -> bytes:
+    """The mbox in a public-inbox answer (``t.mbox.gz``, or a search's gzipped mboxrd):
+    a bounded gunzip; a plain mbox (or, with ``empty_ok``, nothing) is taken as is.
+    ``what`` names the answer in errors; ``consequence`` ends a decoding error."""
+    host = urllib.parse.urlsplit(url).netloc
+    what = f"{what} from {host}"
     if data.startswith(GZIP_MAGIC):
         try:
             return gunzip_limited(data, max_out, what)
         except TruncatedError as exc:
-            raise FetchError(f"{what} is truncated (the t.mbox.gz ends early); "
-                             "nothing was reviewed") from exc
+            raise FetchError(f"{what} is truncated (the t.mbox.gz ends early)"
+                             f"{consequence}") from exc
         except CorruptError as exc:
-            raise FetchError(f"{exc}; nothing was reviewed") from exc
-    if data.startswith(b"From "):
+            raise FetchError(f"{exc}{consequence}") from exc
+    if data.startswith(b"From ") or (empty_ok and not data.strip()):
         if len(data) > max_out:
             raise LimitError(f"{what}: more than {max_out} bytes")
         return data
     kind = content_type.split(";")[0].strip()[:60] or "no Content-Type"
     raise FetchError(f"{what} is not a t.mbox.gz ({kind}, {len(data)} bytes); is "
-                     f"{urllib.parse.urlsplit(url).netloc} a public-inbox server?")
+                     f"{host} a public-inbox server?")
 
 
 class UnknownMessageError(FetchError):
@@ -99,7 +104,7 @@ def _download(base: str, msgid: str, opts: LoreOptions) -> tuple[bytes, tuple[by
     except NotFoundError as exc:
         raise UnknownMessageError(f"unknown Message-ID <{msgid}>: {base} has no such "
                                   "message (HTTP 404)") from exc
-    mbox = _decode(answer.data, answer.content_type, url, opts.max_thread_bytes)
+    mbox = decode_mbox(answer.data, answer.content_type, url, opts.max_thread_bytes)
     raws = tuple(split_thread(mbox))
     if not raws:
         raise FetchError(f"the thread of <{msgid}> from {base} holds no message")

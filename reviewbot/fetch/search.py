@@ -16,9 +16,8 @@ import urllib.parse
 
 from reviewbot.errors import FetchError, LimitError
 from reviewbot.fetch.cache import CacheEntry, ThreadCache, default_cache_dir
-from reviewbot.fetch.gunzip import GZIP_MAGIC, CorruptError, TruncatedError, gunzip_limited
 from reviewbot.fetch.http import NotFoundError, http_get
-from reviewbot.fetch.lore import LoreOptions
+from reviewbot.fetch.lore import LoreOptions, decode_mbox
 from reviewbot.fetch.thread import newest_date, split_thread
 
 CACHE_PREFIX = "search:"  # cache key of a query (a Message-ID never starts so)
@@ -26,21 +25,6 @@ CACHE_PREFIX = "search:"  # cache key of a query (a Message-ID never starts so)
 
 def search_url(base: str, query: str) -> str:
     return f"{base}?x=m&t=1&q={urllib.parse.quote_plus(query)}"
-
-
-def _mbox(data: bytes, host: str, max_out: int) -> bytes:
-    what = f"the search results from {host}"
-    if data.startswith(GZIP_MAGIC):
-        try:
-            return gunzip_limited(data, max_out, what)
-        except (TruncatedError, CorruptError) as exc:
-            raise FetchError(f"{exc}") from exc
-    if not data.strip() or data.startswith(b"From "):
-        if len(data) > max_out:
-            raise LimitError(f"{what}: more than {max_out} bytes")
-        return data
-    raise FetchError(f"{what} are not an mbox ({len(data)} bytes); is {host} a "
-                     "public-inbox server?")
 
 
 def search_threads(base: str, query: str, opts: LoreOptions) -> tuple[bytes, ...]:
@@ -53,10 +37,11 @@ def search_threads(base: str, query: str, opts: LoreOptions) -> tuple[bytes, ...
     if opts.offline:
         raise FetchError("the search is not in the cache and --offline forbids asking "
                          f"{urllib.parse.urlsplit(base).netloc}")
-    host = urllib.parse.urlsplit(base).netloc
     try:
-        answer = http_get(search_url(base, query), opts.http, data=b"x=m")
-        mbox = _mbox(answer.data, host, opts.max_thread_bytes)
+        url = search_url(base, query)
+        answer = http_get(url, opts.http, data=b"x=m")
+        mbox = decode_mbox(answer.data, answer.content_type, url, opts.max_thread_bytes,
+                           "the search results", empty_ok=True, consequence="")
     except NotFoundError:
         mbox = b""  # public-inbox: no message matches
     except (FetchError, LimitError):

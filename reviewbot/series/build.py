@@ -152,6 +152,23 @@ def make_patch(mail: Mail, index: int, total: int, version: int,
     return Patch(mail, index, total, version, parts.message, files, base_commit=base_commit)
 
 
+def batch_identity(author: str | None, subject: Subject) -> tuple[object, ...] | None:
+    """What the mails of one ``git format-patch`` run that are in no thread (git's
+    default: no ``--thread``, each mail its own thread) have in common: one author and
+    the same ``[PATCH vN M/T]`` prefix (revision, patch count, tags). None for a single
+    patch, which is a series of its own."""
+    total = subject.total or 1
+    if total == 1:
+        return None
+    return (author, subject.version, total, identity_tags(subject))
+
+
+def starts_new_batch(held: Iterable[int], index: int) -> bool:
+    """A mail of a batch identity starts a new batch (the next format-patch run) when
+    its number is already in the open one (``held``); else it joins that one."""
+    return index in held
+
+
 def _keys(heads: Sequence[Head]) -> list[tuple[object, ...]]:
     """The series group of each head.
 
@@ -169,14 +186,13 @@ def _keys(heads: Sequence[Head]) -> list[tuple[object, ...]]:
     runs: dict[tuple[object, ...], tuple[tuple[object, ...], set[int]]] = {}
     for i, h in enumerate(heads):
         subj = h.subject
-        total = subj.total or 1
-        if h.root is not None or total == 1:
+        batch = batch_identity(h.author, subj) if h.root is None else None
+        if batch is None:
             continue
-        batch = (h.author, subj.version, total, identity_tags(subj))
         index = subj.index if subj.index is not None else 1
         run = runs.get(batch)
-        if run is None or index in run[1]:
-            run = (("thread", h.msgid, subj.version, total), set())
+        if run is None or starts_new_batch(run[1], index):
+            run = (("thread", h.msgid, subj.version, subj.total), set())
             runs[batch] = run
         run[1].add(index)
         keys[i] = run[0]

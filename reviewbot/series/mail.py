@@ -56,7 +56,7 @@ def _decode_part(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, errors="replace")
-    except LookupError:  # unknown charset name
+    except (LookupError, ValueError):  # an unknown or malformed ("utf\0-8") charset name
         return payload.decode("utf-8", errors="replace")
 
 

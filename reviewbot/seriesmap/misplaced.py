@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from reviewbot.diff.layout import same_tokens
 from reviewbot.diff.model import Line
 from reviewbot.seriesmap.changes import (
     Change,
@@ -97,17 +98,11 @@ def _squashed(line: Line) -> str:
     return "".join(line.text.split())
 
 
-_WORD_GAP = re.compile(r"(?<=\w)\s+(?=\w)")
-
-
 def same_layout_free(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
     """The lines say the same thing, comments included, once whitespace is squashed
-    (one space kept between two words): only indentation, alignment, wrapping or blank
-    lines differ (``git diff -w --ignore-blank-lines`` shows nothing)."""
-    def squash(lines: tuple[Line, ...]) -> str:
-        text = _WORD_GAP.sub("\x01", " ".join(ln.text for ln in lines))
-        return "".join(text.split())
-    return squash(old) == squash(new)
+    (one space kept between two words, string literals kept): only indentation,
+    alignment, wrapping or blank lines differ (``diff.layout.same_tokens``)."""
+    return same_tokens([ln.text for ln in old], [ln.text for ln in new])
 
 
 def _distinctive(line: Line | None) -> bool:
