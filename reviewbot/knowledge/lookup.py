@@ -14,12 +14,11 @@ turns a lock region's expression (``zone->lock``) into such a key.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewbot.knowledge.location import find_tree, index_path
+from reviewbot.knowledge.location import describe_index, find_tree, index_path
 from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
 from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
 
@@ -230,10 +229,7 @@ class Knowledge:
 
     def describe(self, now: float | None = None) -> str:
         """One line: which index, of what, how old."""
-        age = (time.time() if now is None else now) - self.updated
-        commit = self.meta.get("commit", "")
-        at = f" at {commit[:12]}" if commit else ""
-        return f"index of {self.tree}{at}, updated {format_age(age)} ago"
+        return describe_index(self.meta, now)
 
     def counts(self) -> dict[str, int]:
         """How many facts of each kind the index holds (for --status)."""
@@ -507,14 +503,3 @@ def split_key(key: str) -> tuple[str, str]:
             return type_, links[1].split("[")[0]
     last = key.replace("->", ".").rsplit(".", 1)
     return "", last[1].split("[")[0] if len(last) == 2 else ""
-
-
-def format_age(seconds: float) -> str:
-    seconds = max(seconds, 0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"

@@ -8,7 +8,8 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
   declared struct pointer, or a global the index knows as a lock), the tree to take it
   with ``_irq``/``_irqsave`` somewhere (it knows the lock is shared with a handler), and
   the function not to run in hard-irq context itself nor with interrupts already
-  disabled at that line;
+  disabled at that line, and the tree not to take it plainly outside its handlers
+  (then its callers disable interrupts, or the tree does the same: not this patch's);
 - ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
   are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
   ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
@@ -133,6 +134,10 @@ def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
     if not safe:
         return None  # the tree never disables interrupts for it: unsure of the context
+    plain = sum(n for k, n in facts.flavours.items() if k.endswith((" plain", " bh")))
+    if plain > sum(1 for c in facts.contexts if c.context == "hardirq"):
+        return None  # the tree takes it so outside its handlers too (with interrupts
+        # disabled by its callers, or as wrongly): the patch only does the same
     call = held.call.removesuffix("_bh")
     return (("lock", held.text),
             ("problem", "leaves interrupts enabled" if held.flavour == "plain"

@@ -47,6 +47,9 @@ class Params:
     dropping_waits: re.Pattern[str] | None = None
     irq_depth: int = 2  # a hard-irq handler and the functions it calls directly
     max_chain: int = 3  # calls from the call under the lock down to the evidence
+    # reference drops: they sleep (if at all) only on the last reference, which a caller
+    # holding a lock rarely drops; by the index alone, not evidence
+    last_reference: re.Pattern[str] | None = None
 
 
 _UNLOCK = re.compile(r"unlock|_enable\b|restore")
@@ -164,7 +167,9 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
             continue
         name = call.split("(")[0]
         if name in params.drops_lock or name == function or guarded(body, line) or \
-                _dropping(name, chain, params) or len(chain.steps) > params.max_chain:
+                _dropping(name, chain, params) or len(chain.steps) > params.max_chain or (
+                    chain.steps and params.last_reference is not None
+                    and params.last_reference.search(name)):
             continue
         holding = [h for h in regions.at(line) if not _args_name(body.code, at, h)
                    and not _released_by_callee(view, body, h, at, path)]
