@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from reviewbot.knowledge.calls import NOT_CALLS, gfp_sleeps, handler_named
@@ -293,19 +293,21 @@ class KnowledgeView:
                 return (use,)
         return self.index.contexts(function, file) if self.index is not None else ()
 
-    def sleeps_in(self, body: Body, file: str) -> list[tuple[int, str, SleepChain]]:
-        """(offset, call as written, why) of each call in ``body`` that may sleep: an
+    def sleeps_in(self, body: Body, file: str, lines: Collection[int] | None = None
+                  ) -> list[tuple[int, str, SleepChain]]:
+        """(offset, call as written, why) of each call in ``body`` (on ``lines`` only,
+        when given: each other call would be a lookup for nothing) that may sleep: an
         allocation passed a sleeping GFP flag, a sleeping primitive, or a function
         that may sleep (by the series, else by the index)."""
         from reviewbot.knowledge.lookup import SleepChain
 
         out: list[tuple[int, str, SleepChain]] = []
-        gfp = body.gfp()
+        gfp = [(s, c) for s, c in body.gfp() if lines is None or body.line(s) in lines]
         for s, call in gfp:
             out.append((s, call, SleepChain(call, (), self.vocab.gfp_reason)))
         allocs = {s for s, _ in gfp}
         for s, name in body.calls():
-            if s in allocs:
+            if s in allocs or (lines is not None and body.line(s) not in lines):
                 continue
             chain = self.may_sleep(name, file)
             if chain is not None:

@@ -17,12 +17,16 @@ label, ``else``/``case``, block start, or line naming the lock (a helper that ta
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewbot.cmap.locks import RELEASE, normalize_lock
-from reviewbot.knowledge.overlay import Body, vocab
+from reviewbot.knowledge.overlay import Body, split_args, vocab
+
+if TYPE_CHECKING:
+    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.cmap.model import FunctionSpan
 
 SPINNING = frozenset(("spinlock", "raw_spinlock", "rwlock", "bit_spinlock"))
 _CALL = re.compile(r"(?<![\w.>])([A-Za-z_]\w*+)\s*+\(")
@@ -112,15 +116,8 @@ def _squeeze(text: str) -> str:
 
 def _first(args: str) -> str:
     """The first argument, squeezed (``&f->lock`` of ``&f->lock, flags``)."""
-    depth = 0
-    for i, c in enumerate(args):
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        elif c == "," and depth == 0:
-            return _squeeze(args[:i])
-    return _squeeze(args)
+    first = split_args(f"({args})", 0)
+    return _squeeze(first[0]) if first else _squeeze(args)
 
 
 class Regions:
@@ -315,3 +312,16 @@ def runs(numbers: Sequence[int]) -> list[list[int]]:
         else:
             out.append([n])
     return out
+
+
+def changed_runs(fmap: FileMap) -> Iterator[tuple[FunctionSpan, list[tuple[int, str]]]]:
+    """Each function the patch adds lines to, with each run of its visible lines
+    (consecutive numbers: a gap is code not in view) that holds an added line."""
+    added = fmap.added
+    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
+                     key=lambda f: f.start)
+    for fn in touched:
+        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
+        for run in runs(numbers):
+            if any(n in added for n in run):
+                yield fn, [(n, fmap.text[n]) for n in run]

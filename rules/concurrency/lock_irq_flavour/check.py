@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from reviewbot.engine.check import Hit, render
 from reviewbot.knowledge.keys import lock_key
 
-from ..atomic import Held, Regions, Section, runs
+from ..atomic import Held, Regions, Section, changed_runs
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -77,29 +77,22 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
     fmap = file.map
     if fmap is None:
         return
-    added = fmap.added
-    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
-                     key=lambda f: f.start)
-    view = patch.view()
-    know = view.index
-    for fn in touched:
-        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
-        irq_fn: ContextUse | None = None
-        asked = False
-        for run in runs(numbers):
-            if not any(n in added for n in run):
+    view: KnowledgeView | None = None
+    irq_of: dict[str, ContextUse | None] = {}  # function -> its hard-irq context
+    for fn, lines in changed_runs(fmap):
+        regions = Regions(lines, params.sections)
+        for held, _ in regions.taken:
+            if held.kind == "section" or held.line not in fmap.added:
                 continue
-            regions = Regions([(n, fmap.text[n]) for n in run], params.sections)
-            for held, _ in regions.taken:
-                if held.kind == "section" or held.line not in added:
-                    continue
-                if not asked:
-                    irq_fn, asked = _hardirq(view, fn.name, file.path, params.irq_depth), True
-                found = _one(held, regions.at(held.line), fmap, know, irq_fn, params)
-                if found is not None:
-                    values = dict(found)
-                    values["note"] = render(values["note"], values)
-                    yield Hit(file.path, held.line, tuple(values.items()))
+            view = view or patch.view()
+            if fn.name not in irq_of:
+                irq_of[fn.name] = _hardirq(view, fn.name, file.path, params.irq_depth)
+            found = _one(held, regions.at(held.line), fmap, view.index, irq_of[fn.name],
+                         params)
+            if found is not None:
+                values = dict(found)
+                values["note"] = render(values["note"], values)
+                yield Hit(file.path, held.line, tuple(values.items()))
 
 
 def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,

@@ -29,7 +29,7 @@ from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
 from reviewbot.knowledge.overlay import Body, guarded
 
-from ..atomic import Held, Regions, Section, runs
+from ..atomic import Held, Regions, Section, changed_runs
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -121,21 +121,15 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
     fmap = file.map
     if fmap is None:
         return
-    added = fmap.added
-    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
-                     key=lambda f: f.start)
-    if not touched:
-        return
-    view = patch.view()
-    for fn in touched:
-        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
-        removed = _removed_calls(file, fn)
-        irq = _hardirq(view, fn.name, file.path, params.irq_depth)
-        for run in runs(numbers):
-            if not any(n in added for n in run):
-                continue
-            yield from _run(view, file.path, fn.name, [(n, fmap.text[n]) for n in run], added,
-                            params, removed, irq)
+    view: KnowledgeView | None = None
+    asked: dict[str, tuple[set[str], str]] = {}  # function -> (removed calls, hard-irq)
+    for fn, lines in changed_runs(fmap):
+        view = view or patch.view()
+        if fn.name not in asked:
+            asked[fn.name] = (_removed_calls(file, fn),
+                              _hardirq(view, fn.name, file.path, params.irq_depth))
+        removed, irq = asked[fn.name]
+        yield from _run(view, file.path, fn.name, lines, fmap.added, params, removed, irq)
 
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int) -> str:
@@ -156,7 +150,10 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
     if not irq and not any(regions.holding.values()):
         return
     body = regions.body
-    sleeps = view.sleeps_in(body, path)
+    asked = {n for n, held in regions.holding.items() if held}
+    if irq:
+        asked |= added
+    sleeps = view.sleeps_in(body, path, asked)
     if not sleeps:
         return
     covered: set[int] = set()  # lines already reported
