@@ -279,6 +279,8 @@ class KnowledgeView:
         if self.index is None:
             return self.primitive(function)
         chain = self.index.may_sleep(function, file)
+        if chain is not None and not self._still_evidence(chain):
+            return None  # built with an older sleeping.toml that counted it
         if chain is not None and any(step.call.split("(")[0] in f.removed.get(step.function, ())
                                      for step in chain.steps for f in self.facts):
             return None  # the series removes a call the index's evidence goes through
@@ -292,6 +294,15 @@ class KnowledgeView:
             if use is not None:
                 return (use,)
         return self.index.contexts(function, file) if self.index is not None else ()
+
+    def _still_evidence(self, chain: SleepChain) -> bool:
+        """The chain's evidence is evidence by this sleeping.toml (an index built with
+        an older one may count a call this one does not)."""
+        last = chain.primitive
+        call = last.call if last is not None else chain.function
+        if "(" in call:  # an allocation passed a sleeping GFP flag
+            return call[call.index("(") + 1:].rstrip(")") in self.vocab.gfp_sleeping
+        return self.vocab.sleep_reason(call) is not None
 
     def sleeps_in(self, body: Body, file: str, lines: Collection[int] | None = None
                   ) -> list[tuple[int, str, SleepChain]]:

@@ -63,8 +63,14 @@ def _key(fmap: FileMap, expr: str, line: int) -> str | None:
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
              ) -> ContextUse | None:
-    return next((u for u in view.contexts(function, path)
-                 if u.context == "hardirq" and len(u.chain) <= depth), None)
+    return next((u for u in view.contexts(function, path) if _near(u, depth)), None)
+
+
+def _near(use: ContextUse, depth: int) -> bool:
+    """A hard-irq context close enough to trust: the handler itself, or a function it
+    calls (``depth`` calls at most) in the file that registers it."""
+    return use.context == "hardirq" and len(use.chain) <= depth and (
+        len(use.chain) == 1 or use.registered.file == use.site.file)
 
 
 def _where(use: ContextUse) -> str:
@@ -121,8 +127,8 @@ def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
     if key is None:
         return None
     facts = know.lock(key)
-    use = facts.taken_in("hardirq")
-    if use is None or not facts.declared or len(use.chain) > params.irq_depth:
+    use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None)
+    if use is None or not facts.declared:
         return None
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
     if not safe:

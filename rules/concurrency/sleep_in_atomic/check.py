@@ -45,7 +45,9 @@ class Params:
     # primitives that sleep by dropping a lock their caller holds: a chain ending in one
     # is not evidence (the tree calls them under that lock, from atomic-safe paths)
     dropping_waits: re.Pattern[str] | None = None
-    irq_depth: int = 2  # a hard-irq handler and the functions it calls directly
+    # a hard-irq handler and the functions it calls directly, in the file that registers
+    # it (a generic function called from one driver's handler is not "in hard-irq")
+    irq_depth: int = 2
     max_chain: int = 3  # calls from the call under the lock down to the evidence
     # reference drops: they sleep (if at all) only on the last reference, which a caller
     # holding a lock rarely drops; by the index alone, not evidence
@@ -136,7 +138,8 @@ def _hardirq(view: KnowledgeView, function: str, path: str, depth: int) -> str:
     """``in foo_irq(), which runs in hard-irq context (...)`` when the series or the
     index says so."""
     for use in view.contexts(function, path):
-        if use.context == "hardirq" and len(use.chain) <= depth:
+        if use.context == "hardirq" and len(use.chain) <= depth and (
+                len(use.chain) == 1 or use.registered.file == path):
             via = " -> ".join(f"{c}()" for c in use.chain)
             return (f"in {function}(), which runs in hard-irq context ({via}, registered "
                     f"with {use.reg_call}() at {use.registered})")
