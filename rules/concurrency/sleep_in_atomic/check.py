@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
-from reviewbot.knowledge.overlay import Body, guarded
+from reviewbot.knowledge.overlay import Body, guarded, split_args
 
 from ..atomic import Held, Regions, Section, changed_runs
 
@@ -91,6 +91,22 @@ def _released_by_callee(view: KnowledgeView, body: Body, held: Held, at: int,
                                if "unlock" in c and c not in ends):
             return True  # directly, or through an unlock helper (pte_unmap_unlock())
     return False
+
+
+def _preallocated(body: Body, at: int, chain: SleepChain) -> bool:
+    """The chain ends in an allocation and the call at ``at`` is given memory the
+    function allocated beforehand (``es1 = __es_alloc_extent(true);`` ... under the lock
+    ``__es_insert_extent(inode, &newes, es1)``, or a ``prealloc`` argument): the idiom
+    that allocates outside the lock, the callee allocating only when given nothing."""
+    last = chain.primitive
+    if last is None or "(" not in last.call:
+        return False
+    args = split_args(body.code, body.code.find("(", at))
+    names = {w for a in args for w in re.findall(r"[A-Za-z_]\w*", a)}
+    if any("prealloc" in n for n in names):
+        return True
+    return any(re.search(r"(?<![\w.>])" + re.escape(n) + r"\s*=\s*[\w>.-]*alloc\w*\s*\(",
+                         body.code[:at]) for n in names)
 
 
 def _args_name(code: str, at: int, held: Held) -> bool:
@@ -170,6 +186,8 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
                 _dropping(name, chain, params) or len(chain.steps) > params.max_chain or (
                     chain.steps and params.last_reference is not None
                     and params.last_reference.search(name)):
+            continue
+        if _preallocated(body, at, chain):
             continue
         holding = [h for h in regions.at(line) if not _args_name(body.code, at, h)
                    and not _released_by_callee(view, body, h, at, path)]
