@@ -5,8 +5,9 @@ sleeping primitive of reviewbot/knowledge/sleeping.toml, an allocation passed a
 sleeping GFP flag as written (``GFP_KERNEL``, not ``GFP_ATOMIC`` nor a ``gfp``
 variable), or a function the series or the index says may sleep (with the chain).
 Where code runs atomically (``reviewbot.rules.concurrency.atomic``): under a spinning
-lock, in a section of ``params.sections``, or anywhere in a function the index says
-runs in hard-irq context (``params.irq_depth`` calls from the handler at most).
+lock, in a section of ``params.sections``, or anywhere in a function the index (or the
+series, registering it) says runs in hard-irq context: the handler, or a function of
+its file at most ``params.irq_depth`` calls from it.
 
 The finding sits on the added line that makes the problem: an added sleeping call
 under a region is flagged on the call; an added acquire (or section opener) whose
@@ -15,7 +16,9 @@ sleeping call it covers. Quiet: a call under a context test (``if
 (gfpflags_allow_blocking())``, ``in_atomic()``...), a call whose arguments name the
 held lock or an unlock (``wait_event_lock_irq(wq, c, lock)``, which drops it), a
 ``params.drops_lock`` call, a patch that re-spells a call or a lock it removes
-from the same function (the problem was there before), and no function or no C map.
+from the same function (the problem was there before), no function or no C map, and
+what rule.toml's ``false_positives`` lists (chains the index cannot be sure of: too
+long, through a reference drop, a preallocated argument, a call that ends the region).
 """
 
 from __future__ import annotations
