@@ -12,7 +12,7 @@ compares with).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap
@@ -32,11 +32,20 @@ from reviewbot.diff.layout import (
 from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.series.model import Patch, Series
 
+if TYPE_CHECKING:
+    from reviewbot.knowledge.lookup import Knowledge
+
 T = TypeVar("T")
 # Tree mode: the whole post-image text of a file after a patch, or None.
 FullText = Callable[[Patch, FileDiff], "str | None"]
 # One hunk's post-image (context and added lines), squashed, and which lines are added.
 PostImage = tuple[tuple[str, ...], tuple[bool, ...]]
+
+
+def _memo(store: dict[str, object], key: str, build: Callable[[], T]) -> T:
+    if key not in store:
+        store[key] = build()
+    return cast(T, store[key])
 
 
 class HunkAnalysis:
@@ -161,9 +170,7 @@ class PatchAnalysis:
         """``build()`` the first time ``key`` is asked for this patch, the same value
         after: what a check works out once per patch and uses for every file (key it by
         the check's module name)."""
-        if key not in self._kept:
-            self._kept[key] = build()
-        return cast(T, self._kept[key])
+        return _memo(self._kept, key, build)
 
 
 class SeriesAnalysis:
@@ -172,13 +179,23 @@ class SeriesAnalysis:
 
     def __init__(self, series: Series, parser: CParser,
                  node_kinds: Sequence[tuple[str, ...]] = (),
-                 full_text: FullText | None = None) -> None:
+                 full_text: FullText | None = None,
+                 knowledge: Knowledge | None = None) -> None:
         self.series = series
         self.parser = parser
         self.node_kinds = tuple(node_kinds)  # the groups the checks look for
         self.full_text = full_text
+        # the index of the kernel tree the series applies to (None: the patches alone)
+        self.knowledge = knowledge
         self.parse_cache = ParseCache(parser)  # tree mode: each file text parsed once
         self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
+        self._kept: dict[str, object] = {}
+
+    def kept(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` the first time ``key`` is asked for this series, the same value
+        after: what checks work out once for the whole series and share between its
+        patches (key it by the module that builds it)."""
+        return _memo(self._kept, key, build)
 
     def patch(self, position: int) -> PatchAnalysis:
         """The analysis of ``series.patches[position]`` (a new one each time)."""

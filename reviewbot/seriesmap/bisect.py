@@ -233,10 +233,8 @@ def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
             d = _seen_by(defs, use)
             if d is not None:
                 return d, use.site, None
-    for later in smap.patches:
+    for later in smap.later(n):
         k = later.index
-        if k <= n:
-            continue
         if not smap.complete_up_to(k):
             return None
         if any(x.symbol.key == key for x in later.symbols.added):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reviewbot.diff.model import Line
+from reviewbot.series.model import Patch
 from reviewbot.seriesmap.changes import (
     Change,
     is_blank,
@@ -35,7 +36,7 @@ from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Origin
 from reviewbot.seriesmap.scope import visible
 from reviewbot.seriesmap.series import SeriesMap
-from reviewbot.seriesmap.symbols import HunkMap, PatchMap
+from reviewbot.seriesmap.symbols import HunkMap, PatchMap, is_c
 
 MisplacedKind = Literal["reformat", "revert", "fixup", "only-used-later"]
 MAX_FIXUP_TOKENS = 4
@@ -274,6 +275,26 @@ def _describe(edits: list[tuple[str, list[str], list[str]]]) -> str:
     return ", ".join(parts)
 
 
+def changes_earlier_lines(smap: SeriesMap, patch: Patch) -> bool:
+    """Some non-blank line ``patch`` removes was added by an earlier patch of the series
+    (read from the diffs alone): without one there is no revert or fix-up to find."""
+    origin = smap.provenance.origin
+    return any(ln.kind == "-" and not is_blank(ln) and
+               origin(patch.index, f.old_path, ln) is not None
+               for f in patch.files for h in f.hunks for ln in h.lines)
+
+
+def may_add_for_later(patch: Patch) -> bool:
+    """``patch`` can hold a hunk that only adds what a later patch uses (read from its
+    diff alone): its commit message does not announce preparatory work, and it has a
+    hunk of a C file that only adds lines, and another hunk of a C file."""
+    message = patch.mail.subject.title + "\n" + patch.commit_message
+    if _PREPARES.search(message) or provides(patch.mail.subject.title):
+        return False
+    hunks = [h for f in patch.files if not f.is_binary and is_c(f.path) for h in f.hunks]
+    return len(hunks) >= 2 and any(all(ln.kind != "-" for ln in h.lines) for h in hunks)
+
+
 def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     """Reformats, reverts and fix-ups of lines an earlier patch added."""
     f = _Finder(smap, pm)
@@ -370,7 +391,8 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
         if first is None:
             continue
         defn, use_site = first
-        anchor = next(ln for ln in hm.hunk.lines if ln.kind == "+")
+        added = [ln for ln in hm.hunk.lines if ln.kind == "+"]
+        anchor = next((ln for ln in added if not is_blank(ln)), added[0])
         out.append(Misplaced("only-used-later", Site(pm.index, hm.file, anchor),
                              use_site.patch, use_site,
                              tuple(ln for ln in hm.hunk.lines if ln.kind == "+"), defn.symbol))
@@ -406,9 +428,7 @@ def _only_definitions(hm: HunkMap, defs: list[Definition]) -> bool:
 def _first_later_use(smap: SeriesMap, n: int, defs: list[Definition]
                      ) -> tuple[Definition, Site] | None:
     keys = {d.symbol.key: d for d in defs}
-    for later in smap.patches:
-        if later.index <= n:
-            continue
+    for later in smap.later(n):
         if not smap.complete_up_to(later.index):
             return None
         for u in later.symbols.uses:

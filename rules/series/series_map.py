@@ -1,0 +1,59 @@
+"""What the series rules share (SER001-SER004): the series read as symbols, once per
+series, and a finding placed on a line of it.
+
+The series map (``reviewbot.seriesmap``) is built the first time a selected rule asks
+for it and kept by the series' analysis for its later patches; it reads a patch as C
+only when an analysis asks for that patch (a run without these rules reads nothing).
+With the index of the kernel tree the series applies to (``SeriesAnalysis.knowledge``,
+a ``reviewbot.knowledge`` ``Knowledge``), what the tree defines before the series is
+known; without it the analyses say only what the series itself proves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from reviewbot.engine.check import Hit, render
+from reviewbot.seriesmap.model import Site
+from reviewbot.seriesmap.series import SeriesMap, map_series, placement
+from reviewbot.seriesmap.tree import index_defines
+
+if TYPE_CHECKING:
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
+
+
+def series_map(patch: PatchAnalysis) -> SeriesMap:
+    """The map of the series ``patch`` belongs to, shared by its patches and rules."""
+    analysis = patch.series_analysis
+
+    def build() -> SeriesMap:
+        knowledge = analysis.knowledge
+        return map_series(analysis.series,
+                          index_defines(knowledge) if knowledge is not None else None)
+
+    return analysis.kept("reviewbot.rules.series.series_map", build)
+
+
+def on_file(site: Site, patch: PatchAnalysis, file: FileAnalysis) -> bool:
+    """``site`` is a line of the file being checked, in the patch under review."""
+    return site.patch == patch.patch.index and site.file == file.path
+
+
+def hit(smap: SeriesMap, site: Site, values: Mapping[str, str],
+        templates: Mapping[str, str]) -> Hit:
+    """A finding on ``site``'s line: an added or context line where it is, a removed
+    one before the next line of its hunk (as the engine places removed lines). The
+    ``templates`` (``message``, ``reply``) are filled from ``values``."""
+    filled = dict(values)
+    for key, template in templates.items():
+        filled[key] = render(template, values)
+    side, line = placement(smap, site)
+    if side == "old":
+        return Hit(site.file, line, tuple(filled.items()), "old", site.line.old)
+    return Hit(site.file, line, tuple(filled.items()))
+
+
+def total(patch: PatchAnalysis) -> int:
+    """The number of patches of the series, as its subjects say (``M/T``)."""
+    return patch.series.total
