@@ -138,9 +138,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     read: list[int] = []
     real = vars(series_module)["map_patch"]
 
-    def counted(patch):  # type: ignore[no-untyped-def]
+    def counted(patch, wanted=None):  # type: ignore[no-untyped-def]
         read.append(patch.index)
-        return real(patch)
+        return real(patch, wanted)
 
     monkeypatch.setattr(series_module, "map_patch", counted)
     return read

@@ -253,8 +253,7 @@ def _linked(pm: PatchMap, hm: HunkMap, change: Change, message: str) -> bool:
     edits = token_edits(_code(hm, change.removed), _code(hm, change.added))
     brought = {t for _, _, b in edits for t in b if _is_word(t)}
     dropped = {t for _, a, _ in edits for t in a if _is_word(t)}
-    s = pm.symbols
-    if (brought | dropped) & {d.symbol.name for d in (*s.defines, *s.removes)}:
+    if (brought | dropped) & {d.symbol.name for d in (*pm.defines, *pm.removes)}:
         return True
     if any(len(w) > 3 and w in message for w in brought | dropped if w[:1].isalpha()):
         return True

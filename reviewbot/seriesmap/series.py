@@ -31,6 +31,7 @@ class SeriesMap:
         self._maps: dict[int, PatchMap] = {}
         self._provenance: Provenance | None = None
         self._added: dict[Key, tuple[Definition, ...]] | None = None
+        self._wanted: frozenset[str] | None = None
 
     def patch(self, index: int) -> PatchMap | None:
         """Patch ``index``'s map (None: not in the input, or skipped)."""
@@ -39,8 +40,16 @@ class SeriesMap:
             p = self._reviewed.get(index)
             if p is None:
                 return None
-            found = self._maps[index] = map_patch(p)
+            found = self._maps[index] = map_patch(p, self.wanted)
         return found
+
+    def wanted(self) -> frozenset[str]:
+        """The names whose uses the analyses look at: those some patch of the series
+        defines or removes (reading every patch's definitions, not its uses)."""
+        if self._wanted is None:
+            self._wanted = frozenset(d.symbol.name for pm in self.patches
+                                     for d in (*pm.added, *pm.removed))
+        return self._wanted
 
     @property
     def patches(self) -> tuple[PatchMap, ...]:
@@ -67,7 +76,7 @@ class SeriesMap:
         if self._added is None:
             added: dict[Key, list[Definition]] = {}
             for pm in self.patches:
-                for d in pm.symbols.added:
+                for d in pm.added:
                     added.setdefault(d.symbol.key, []).append(d)
             self._added = {k: tuple(v) for k, v in added.items()}
         return self._added

@@ -7,8 +7,9 @@ Kconfig files give ``config`` definitions and expression uses, Makefiles their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.series.model import Patch
@@ -23,7 +24,14 @@ from reviewbot.seriesmap.kconfig import (
     make_uses,
 )
 from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
-from reviewbot.seriesmap.model import Definition, PatchSymbols, Rename, Use
+from reviewbot.seriesmap.model import (
+    Definition,
+    PatchSymbols,
+    Rename,
+    Use,
+    gone_definitions,
+    new_definitions,
+)
 
 
 @dataclass(frozen=True)
@@ -63,17 +71,53 @@ def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
                    code)
 
 
+Uses = tuple[tuple[Use, ...], tuple[Use, ...], tuple[Use, ...]]  # added, removed, context
+Wanted = Callable[[], "frozenset[str] | None"]
+
+
 @dataclass(frozen=True)
 class PatchMap:
-    """A patch, its hunks read as C, and its symbols."""
+    """A patch, its hunks read as C, its definitions, and its symbols.
+
+    The definitions (``added``, ``removed``, ``kept``, ``declared``) are read with the
+    hunks; the uses (``symbols``) only when first asked for, and only of the names the
+    series map wants (the names some patch of the series defines or removes: a use of
+    anything else decides nothing), which is most of the cost of a patch.
+    """
 
     patch: Patch
     hunks: tuple[HunkMap, ...]
-    symbols: PatchSymbols
+    added: tuple[Definition, ...]
+    removed: tuple[Definition, ...]
+    kept: tuple[Definition, ...]
+    declared: frozenset[tuple[str, str]]
+    read_uses: Callable[[frozenset[str] | None], Uses] = field(repr=False, compare=False)
+    wanted: Wanted = field(default=lambda: None, repr=False, compare=False)
 
     @property
     def index(self) -> int:
         return self.patch.index
+
+    @cached_property
+    def renames(self) -> tuple[Rename, ...]:
+        return _renames(list(self.removed), list(self.added))
+
+    @property
+    def defines(self) -> tuple[Definition, ...]:
+        """Added definitions of symbols the patch does not also remove (new ones)."""
+        return new_definitions(self.added, self.removed)
+
+    @property
+    def removes(self) -> tuple[Definition, ...]:
+        """Removed definitions of symbols the patch does not define again."""
+        return gone_definitions(self.added, self.removed, self.kept)
+
+    @cached_property
+    def symbols(self) -> PatchSymbols:
+        """Everything the patch does to symbols, its uses included (read now)."""
+        uses, removed_uses, context_uses = self.read_uses(self.wanted())
+        return PatchSymbols(self.index, self.added, self.removed, self.kept, uses,
+                            removed_uses, context_uses, self.renames, self.declared)
 
 
 def is_c(path: str) -> bool:
@@ -101,48 +145,51 @@ def _renames(removed: list[Definition], added: list[Definition]) -> tuple[Rename
     return tuple(out)
 
 
-def map_patch(patch: Patch) -> PatchMap:
-    """Read every hunk of ``patch`` and collect its symbols."""
+def map_patch(patch: Patch, wanted: Wanted | None = None) -> PatchMap:
+    """Read every hunk of ``patch`` and its definitions; its uses are read when first
+    asked for (``PatchMap.symbols``), of the names ``wanted()`` gives (None: all)."""
     n = patch.index
     hunks: list[HunkMap] = []
     added: list[Definition] = []
     removed: list[Definition] = []
     kept: list[Definition] = []
-    uses: list[Use] = []
-    removed_uses: list[Use] = []
-    context_uses: list[Use] = []
     declared: set[tuple[str, str]] = set()
+    readers: list[Callable[[frozenset[str] | None], list[Use]]] = []
     for fdiff in patch.files:
         if fdiff.is_binary:
             continue
         path = fdiff.path
         if is_c(path):
-            _c_file(n, fdiff, hunks, added, removed, kept, uses, removed_uses,
-                    context_uses, declared)
+            readers.append(_c_file(n, fdiff, hunks, added, removed, kept, declared))
             continue
         for pos, hunk in enumerate(fdiff.hunks):
             hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, None, None))
             if is_kconfig(path):
                 for d in kconfig_definitions(n, path, hunk.lines):
                     {"+": added, "-": removed, " ": kept}[d.site.line.kind].append(d)
-                found = kconfig_uses(n, path, hunk.lines)
+                readers.append(partial(_other_uses, kconfig_uses, n, path, hunk.lines))
             elif is_makefile(path):
-                found = make_uses(n, path, hunk.lines)
-            else:
-                continue
-            uses.extend(u for u in found if u.site.line.kind == "+")
-            removed_uses.extend(u for u in found if u.site.line.kind == "-")
-            context_uses.extend(u for u in found if u.site.line.kind == " ")
-    symbols = PatchSymbols(n, tuple(added), tuple(removed), tuple(kept), tuple(uses),
-                           tuple(removed_uses), tuple(context_uses),
-                           _renames(removed, added), frozenset(declared))
-    return PatchMap(patch, tuple(hunks), symbols)
+                readers.append(partial(_other_uses, make_uses, n, path, hunk.lines))
+
+    def read_uses(names: frozenset[str] | None) -> Uses:
+        found = [u for read in readers for u in read(names)]
+        return (tuple(u for u in found if u.site.line.kind == "+"),
+                tuple(u for u in found if u.site.line.kind == "-"),
+                tuple(u for u in found if u.site.line.kind == " "))
+
+    return PatchMap(patch, tuple(hunks), tuple(added), tuple(removed), tuple(kept),
+                    frozenset(declared), read_uses, wanted or (lambda: None))
+
+
+def _other_uses(read: Callable[[int, str, Sequence[Line]], list[Use]], n: int, path: str,
+                lines: Sequence[Line], names: frozenset[str] | None) -> list[Use]:
+    return [u for u in read(n, path, lines) if names is None or u.symbol.name in names]
 
 
 def _c_file(n: int, fdiff: FileDiff, hunks: list[HunkMap], added: list[Definition],
-            removed: list[Definition], kept: list[Definition], uses: list[Use],
-            removed_uses: list[Use], context_uses: list[Use],
-            declared: set[tuple[str, str]]) -> None:
+            removed: list[Definition], kept: list[Definition],
+            declared: set[tuple[str, str]]) -> Callable[[frozenset[str] | None], list[Use]]:
+    """Read the file's hunks and definitions; return the reader of its uses."""
     path = fdiff.path
     sides: list[tuple[Hunk, SideMap, SideMap]] = []
     for hunk in fdiff.hunks:
@@ -161,6 +208,12 @@ def _c_file(n: int, fdiff: FileDiff, hunks: list[HunkMap], added: list[Definitio
         for d in new.definitions:
             (added if d.site.line.kind == "+" else kept).append(d)
         removed.extend(d for d in old.definitions if d.site.line.kind == "-")
-        for u in side_uses(new, "+ ", n, path, new_types):
-            (uses if u.site.line.kind == "+" else context_uses).append(u)
-        removed_uses.extend(side_uses(old, "-", n, path, old_types))
+
+    def uses(names: frozenset[str] | None) -> list[Use]:
+        out: list[Use] = []
+        for _, old, new in sides:
+            out += side_uses(new, "+ ", n, path, new_types, names)
+            out += side_uses(old, "-", n, path, old_types, names)
+        return out
+
+    return uses

@@ -27,8 +27,9 @@ class Params:
     """The reviewer's words: ``used_reply`` for a use of what a later patch adds
     (``{symbol}``, ``{patch}``: that patch, ``{total}``), ``removed_reply`` for a
     removal whose user a later patch changes (``{what}``: "removes foo()" or "renames
-    foo() to bar()", ``{user}``: file:line of the user), ``removed_here_reply`` for one
-    whose user this patch shows unchanged."""
+    foo() to bar()", ``{user}``: file:line of the user, ``{it}``: "it", or "them" for
+    several symbols), ``removed_here_reply`` for one whose user this patch shows
+    unchanged."""
 
     used_reply: str
     removed_reply: str
@@ -57,7 +58,8 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
                 else f"removes {name}")
         values = {"message": b.message(n), "symbol": name, "total": str(n),
                   "patch": str(b.until or ""), "what": what,
-                  "user": f"{b.evidence.file}:{b.evidence.number}"}
+                  "user": f"{b.evidence.file}:{b.evidence.number}",
+                  "it": "them" if b.also else "it"}
         if b.kind == "used-before-added":
             reply = params.used_reply
         elif b.until is not None:
