@@ -1,9 +1,10 @@
 """What the series rules share (SER001-SER004): the series read as symbols, once per
 series, and a finding placed on a line of it.
 
-The series map (``reviewbot.seriesmap``) is built the first time a selected rule asks
-for it and kept by the series' analysis for its later patches; it reads a patch as C
-only when an analysis asks for that patch (a run without these rules reads nothing).
+The series map (``reviewbot.seriesmap``) is imported and built the first time a
+selected rule asks for it (each check imports its analysis when it first runs: a run
+without these rules imports none of them) and kept by the series' analysis for its later
+patches; it reads a patch as C only when an analysis asks for that patch.
 With the index of the kernel tree the series applies to (``SeriesAnalysis.knowledge``,
 a ``reviewbot.knowledge`` ``Knowledge``), what the tree defines before the series is
 known; without it the analyses say only what the series itself proves.
@@ -15,16 +16,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit, render
-from reviewbot.seriesmap.model import Site
-from reviewbot.seriesmap.series import SeriesMap, map_series, placement
-from reviewbot.seriesmap.tree import index_defines
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.seriesmap.model import Site
+    from reviewbot.seriesmap.series import SeriesMap
 
 
 def series_map(patch: PatchAnalysis) -> SeriesMap:
     """The map of the series ``patch`` belongs to, shared by its patches and rules."""
+    from reviewbot.seriesmap.series import map_series
+    from reviewbot.seriesmap.tree import index_defines
+
     analysis = patch.series_analysis
 
     def build() -> SeriesMap:
@@ -45,6 +48,8 @@ def hit(smap: SeriesMap, site: Site, values: Mapping[str, str],
     """A finding on ``site``'s line: an added or context line where it is, a removed
     one before the next line of its hunk (as the engine places removed lines). The
     ``templates`` (``message``, ``reply``) are filled from ``values``."""
+    from reviewbot.seriesmap.series import placement
+
     filled = dict(values)
     for key, template in templates.items():
         filled[key] = render(template, values)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
-from reviewbot.seriesmap.nfc import NfcChange, claims_nfc, nfc_in_patch
 
 from ..series_map import hit, on_file, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.seriesmap.nfc import NfcChange
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Params:
 
 
 def _found(patch: PatchAnalysis) -> list[NfcChange]:
+    from reviewbot.seriesmap.nfc import claims_nfc, nfc_in_patch
+
     p = patch.patch
     if not claims_nfc(p.mail.subject.title, p.commit_message):
         return []

@@ -24,18 +24,12 @@ from typing import TYPE_CHECKING
 from reviewbot.analysis import PostImage
 from reviewbot.diff.layout import LayoutChange, placement, squash
 from reviewbot.engine.check import Hit, render
-from reviewbot.seriesmap.misplaced import (
-    Misplaced,
-    changes_earlier_lines,
-    earlier_changes,
-    may_add_for_later,
-    only_used_later,
-)
 
 from ..series_map import hit, on_file, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.seriesmap.misplaced import Misplaced
 
 
 @dataclass(frozen=True)
@@ -140,6 +134,13 @@ def _candidates(file: FileAnalysis) -> Iterator[LayoutChange]:
 def _code_changes(patch: PatchAnalysis) -> list[Misplaced]:
     """The reverts, fix-ups and hunks for later patches of the patch under review
     (layout changes are found above, from the earlier patches' post-images)."""
+    from reviewbot.seriesmap.misplaced import (
+        changes_earlier_lines,
+        earlier_changes,
+        may_add_for_later,
+        only_used_later,
+    )
+
     p = patch.patch
     smap = series_map(patch)
     fixes = changes_earlier_lines(smap, p)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
-from reviewbot.seriesmap.bisect import BuildBreak, build_breaks
 
 from ..series_map import hit, on_file, series_map, total
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.seriesmap.bisect import BuildBreak
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Params:
 
 
 def _breaks(patch: PatchAnalysis) -> list[BuildBreak]:
+    from reviewbot.seriesmap.bisect import build_breaks
+
     smap = series_map(patch)
     return patch.series_analysis.kept("reviewbot.rules.series.does_not_build_alone",
                                       lambda: build_breaks(smap))

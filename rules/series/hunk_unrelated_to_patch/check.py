@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
-from reviewbot.seriesmap.unrelated import Unrelated, may_have_unrelated, unrelated_in_patch
 
 from ..series_map import hit, on_file, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.seriesmap.unrelated import Unrelated
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Params:
 
 
 def _found(patch: PatchAnalysis) -> list[Unrelated]:
+    from reviewbot.seriesmap.unrelated import may_have_unrelated, unrelated_in_patch
+
     if not may_have_unrelated(patch.patch):
         return []
     pm = series_map(patch).patch(patch.patch.index)
