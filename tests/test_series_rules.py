@@ -251,3 +251,15 @@ def test_bad_example_patches_are_reported(tmp_path: Path, second: str,
                                           problem: str) -> None:
     rule, errs = _load(tmp_path, second)
     assert rule is None and any(problem in e for e in errs), errs
+
+
+def test_what_a_check_imports_of_the_series_analyses(tmp_path: Path) -> None:
+    from tests.test_startup import _modules
+
+    mbox = str(FIXTURES / "seriesmap" / "bisect-bad.mbox")
+    default = _modules(["check", mbox, "--fail-on", "never"], tmp_path)
+    assert "reviewbot.seriesmap.bisect" in default  # SER002 is stable: it ran
+    assert "reviewbot.seriesmap.nfc" not in default  # SER003/SER004 are preview
+    assert "reviewbot.seriesmap.unrelated" not in default
+    style = _modules(["check", mbox, "--select", "STY001", "--fail-on", "never"], tmp_path)
+    assert not any(m.startswith("reviewbot.seriesmap") for m in style)
