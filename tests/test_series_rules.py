@@ -263,3 +263,40 @@ def test_what_a_check_imports_of_the_series_analyses(tmp_path: Path) -> None:
     assert "reviewbot.seriesmap.unrelated" not in default
     style = _modules(["check", mbox, "--select", "STY001", "--fail-on", "never"], tmp_path)
     assert not any(m.startswith("reviewbot.seriesmap") for m in style)
+
+
+# -- real traffic ----------------------------------------------------------------------
+
+# the analyses each rule reports (SER001's layout case is its own check: reformat)
+ANALYSES = {"SER001": ("misplaced/reformat", "misplaced/revert", "misplaced/fixup",
+                       "misplaced/only-used-later"),
+            "SER002": ("bisect/used-before-added", "bisect/removed-in-use"),
+            "SER003": ("unrelated/other-area", "unrelated/other-function"),
+            "SER004": ("nfc/behaviour",)}
+
+
+def test_every_finding_on_every_revision_of_the_traffic_is_a_judged_tp() -> None:
+    """What the four rules say on every revision of every series of the traffic and on
+    the hvo series is exactly the judged candidates of the analyses, each a TP; the
+    seed's "should go into patch 8" is among them."""
+    import json
+
+    from reviewbot.evaluate.traffic import read_traffic, review_revisions
+    from tests.conftest import CORPUS, ROOT
+
+    traffic = CORPUS / "traffic" / "linux-block-2025-10.mbox"
+    if not traffic.is_file():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (set REVIEWBOT_CORPUS)")
+    rules = [RULES[i] for i in ANALYSES]
+    found = {(x.msgid, x.finding.rule, x.finding.file, x.finding.line, x.finding.side)
+             for src in (traffic, CORPUS / "hvo-v4-subset.mbox")
+             for x in review_revisions(read_traffic(str(src), Settings()), Settings(),
+                                       rules)}
+    judged = json.loads((ROOT / "benchmarks" / "judged" /
+                         "seriesorg-linux-block-2025-10.json").read_text())["findings"]
+    expected = {(j["msgid"], rule, j["file"], j["line"], j["side"]) for j in judged
+                for rule, analyses in ANALYSES.items()
+                if j["rule"] in analyses and j["verdict"] == "TP"}
+    assert found == expected
+    assert ("20260121162253.2216580-10-kas@kernel.org", "SER001", "mm/hugetlb_vmemmap.c",
+            418, "new") in found
