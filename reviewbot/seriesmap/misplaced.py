@@ -283,10 +283,13 @@ def changes_earlier_lines(smap: SeriesMap, patch: Patch) -> bool:
                for f in patch.files for h in f.hunks for ln in h.lines)
 
 
-def may_add_for_later(patch: Patch) -> bool:
+def may_add_for_later(smap: SeriesMap, patch: Patch) -> bool:
     """``patch`` can hold a hunk that only adds what a later patch uses (read from its
-    diff alone): its commit message does not announce preparatory work, and it has a
-    hunk of a C file that only adds lines, and another hunk of a C file."""
+    diff alone): the next patch of the series is in the input (and every one before
+    it), its commit message does not announce preparatory work, and it has a hunk of a
+    C file that only adds lines, and another hunk of a C file."""
+    if not smap.complete_up_to(patch.index + 1):
+        return False
     message = patch.mail.subject.title + "\n" + patch.commit_message
     if _PREPARES.search(message) or provides(patch.mail.subject.title):
         return False
@@ -341,15 +344,17 @@ def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
 
 def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     """Hunks that only add what a later patch is the first to use."""
-    s = pm.symbols
     message = pm.patch.mail.subject.title + "\n" + pm.patch.commit_message
     if _PREPARES.search(message) or provides(pm.patch.mail.subject.title):
         return []
-    new = {d.symbol.key: d for d in s.defines if not d.declaration}
+    defines = pm.defines
+    new = {d.symbol.key: d for d in defines if not d.declaration}
     if not new:
         return []
-    used = {u.symbol.key for u in s.uses} | {("member", "", u.symbol.name) for u in s.uses
-                                              if u.how == "member"}
+    # only the uses of what the patch defines matter here: read no other patch for them
+    uses = pm.added_uses(frozenset(d.symbol.name for d in defines))
+    used = {u.symbol.key for u in uses} | {("member", "", u.symbol.name) for u in uses
+                                           if u.how == "member"}
     candidates: list[tuple[HunkMap, list[Definition]]] = []
     others = 0
     for hm in pm.hunks:
@@ -374,7 +379,7 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     elsewhere = {d.symbol.key for hm in pm.hunks if id(hm) not in chosen
                  and hm.new is not None for d in hm.new.definitions
                  if d.site.line.kind == "+"}
-    new_keys = {d.symbol.key for d in s.defines}
+    new_keys = {d.symbol.key for d in defines}
     out: list[Misplaced] = []
     for hm, defs in candidates:
         if any(d.symbol.key in elsewhere for d in defs):
@@ -384,7 +389,7 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
             d.site.line.kind == "+" and d.symbol.key in group for d in h.new.definitions)
             for ln in h.hunk.lines}
         if any(id(u.site.line) in lines and u.symbol.key in new_keys - group
-               for u in s.uses):
+               for u in uses):
             continue  # built on what the rest of this patch adds: part of its work
         first = _first_later_use(smap, pm.index, defs)
         if first is None:
@@ -427,10 +432,11 @@ def _only_definitions(hm: HunkMap, defs: list[Definition]) -> bool:
 def _first_later_use(smap: SeriesMap, n: int, defs: list[Definition]
                      ) -> tuple[Definition, Site] | None:
     keys = {d.symbol.key: d for d in defs}
+    names = frozenset(d.symbol.name for d in defs)
     for later in smap.later(n):
         if not smap.complete_up_to(later.index):
             return None
-        for u in later.symbols.uses:
+        for u in later.added_uses(names):
             d = keys.get(u.symbol.key)
             if d is None and u.how == "member":
                 d = next((x for x in defs if x.symbol.kind == "member"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reviewbot.series.model import Series
+from reviewbot.series.model import Patch, Series
 from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Provenance
 from reviewbot.seriesmap.scope import visible
@@ -33,6 +33,11 @@ class SeriesMap:
         self._added: dict[Key, tuple[Definition, ...]] | None = None
         self._wanted: frozenset[str] | None = None
 
+    @property
+    def reviewed(self) -> tuple[Patch, ...]:
+        """The reviewed patches of the series, in order (nothing read)."""
+        return tuple(self._reviewed.values())
+
     def patch(self, index: int) -> PatchMap | None:
         """Patch ``index``'s map (None: not in the input, or skipped)."""
         found = self._maps.get(index)
@@ -44,11 +49,16 @@ class SeriesMap:
         return found
 
     def wanted(self) -> frozenset[str]:
-        """The names whose uses the analyses look at: those some patch of the series
-        defines or removes (reading every patch's definitions, not its uses)."""
+        """The names whose uses the analyses of the whole series look at (reading every
+        patch's definitions, not its uses): those a patch after the first one adds (a
+        use before such a patch may not build) and those any patch removes (a user
+        left behind may not build). Empty for most series: no patch's uses are read."""
         if self._wanted is None:
-            self._wanted = frozenset(d.symbol.name for pm in self.patches
-                                     for d in (*pm.added, *pm.removed))
+            patches = self.patches
+            first = patches[0].index if patches else 0
+            self._wanted = frozenset(
+                d.symbol.name for pm in patches
+                for d in (*(pm.added if pm.index > first else ()), *pm.removed))
         return self._wanted
 
     @property

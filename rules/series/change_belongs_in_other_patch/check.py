@@ -144,7 +144,7 @@ def _code_changes(patch: PatchAnalysis) -> list[Misplaced]:
     p = patch.patch
     smap = series_map(patch)
     fixes = changes_earlier_lines(smap, p)
-    later = may_add_for_later(p)
+    later = may_add_for_later(smap, p)
     pm = smap.patch(p.index) if fixes or later else None
     if pm is None:
         return []
