@@ -26,6 +26,7 @@ from reviewbot.series.model import Series
 from reviewbot.seriesmap import series as series_module
 from tests.conftest import FIXTURES
 from tests.seriesmap_helpers import series_of
+from tests.test_engine import GOOD
 
 RULES = {r.id: r for r in load_rules()}
 Found = tuple[int, str, str, int, str]  # patch, rule, file, line, side
@@ -168,26 +169,9 @@ def test_each_patch_is_read_once_and_only_when_a_rule_needs_it(
 
 # -- examples that are whole series ----------------------------------------------------
 
-SERIES_RULE = '''\
-id = "TST002"
-name = "frob"
-class = "other"
-severity = "info"
-confidence = "low"
-status = "stable"
-summary = "test"
-message = "found {{match}}"
-reply = "Found it."
-[docs]
-what = "a"
-why = "b"
-fix = "c"
-false_positives = "d"
-references = []
-[match]
-engine = "regex"
-pattern = "frobnicate"
-[[examples]]
+# test_engine's regex rule (it flags "frobnicate"), with an example of two patches
+SERIES_RULE = GOOD.format(name="frob", pattern="frobnicate").split("[[examples]]")[0] + \
+    '''[[examples]]
 kind = "bad"
 path = "a.c"
 [[examples.patches]]
@@ -197,7 +181,6 @@ code = "int x;"
 [[examples.patches]]
 subject = "b: second"
 message = "The second patch."
-{second}
 '''
 TWO_FILES = '''[[examples.patches.files]]
 path = "b.c"
@@ -215,7 +198,7 @@ def _load(tmp_path: Path, second: str) -> tuple[Rule | None, list[str]]:
     folder = tmp_path / "rules" / "test"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "frob.toml"
-    path.write_text(SERIES_RULE.format(second=second))
+    path.write_text(SERIES_RULE + second)
     return load_rule(path, {})
 
 

@@ -24,14 +24,7 @@ from reviewbot.seriesmap.kconfig import (
     make_uses,
 )
 from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
-from reviewbot.seriesmap.model import (
-    Definition,
-    PatchSymbols,
-    Rename,
-    Use,
-    gone_definitions,
-    new_definitions,
-)
+from reviewbot.seriesmap.model import Definition, DefinitionSets, PatchSymbols, Rename, Use
 
 
 @dataclass(frozen=True)
@@ -76,7 +69,7 @@ Wanted = Callable[[], "frozenset[str] | None"]
 
 
 @dataclass(frozen=True)
-class PatchMap:
+class PatchMap(DefinitionSets):
     """A patch, its hunks read as C, its definitions, and its symbols.
 
     The definitions (``added``, ``removed``, ``kept``) are read with the hunks; the
@@ -109,16 +102,6 @@ class PatchMap:
     @cached_property
     def renames(self) -> tuple[Rename, ...]:
         return _renames(list(self.removed), list(self.added))
-
-    @property
-    def defines(self) -> tuple[Definition, ...]:
-        """Added definitions of symbols the patch does not also remove (new ones)."""
-        return new_definitions(self.added, self.removed)
-
-    @property
-    def removes(self) -> tuple[Definition, ...]:
-        """Removed definitions of symbols the patch does not define again."""
-        return gone_definitions(self.added, self.removed, self.kept)
 
     def added_uses(self, names: frozenset[str]) -> tuple[Use, ...]:
         """The uses of ``names`` on the patch's added lines: from ``symbols`` when it has

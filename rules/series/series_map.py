@@ -12,8 +12,8 @@ known; without it the analyses say only what the series itself proves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from reviewbot.engine.check import Hit, render
 
@@ -41,6 +41,21 @@ def series_map(patch: PatchAnalysis) -> SeriesMap:
 def on_file(site: Site, patch: PatchAnalysis, file: FileAnalysis) -> bool:
     """``site`` is a line of the file being checked, in the patch under review."""
     return site.patch == patch.patch.index and site.file == file.path
+
+
+class Found(Protocol):
+    @property
+    def site(self) -> Site: ...
+
+
+F = TypeVar("F", bound=Found)
+
+
+def found_on(patch: PatchAnalysis, file: FileAnalysis, key: str,
+             build: Callable[[], Sequence[F]]) -> list[F]:
+    """What ``build()`` finds in the patch under review (worked out once per patch,
+    kept under ``key``, the check's module name) on the lines of ``file``."""
+    return [x for x in patch.kept(key, build) if on_file(x.site, patch, file)]
 
 
 def hit(smap: SeriesMap, site: Site, values: Mapping[str, str],

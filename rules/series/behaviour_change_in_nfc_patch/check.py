@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
 
-from ..series_map import hit, on_file, series_map
+from ..series_map import found_on, hit, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -41,8 +41,7 @@ def _found(patch: PatchAnalysis) -> list[NfcChange]:
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
     """Flag the lines of ``file`` that change behaviour in a patch claiming none."""
-    found = [c for c in patch.kept("reviewbot.rules.series.behaviour_change_in_nfc_patch",
-                                   lambda: _found(patch)) if on_file(c.site, patch, file)]
+    found = found_on(patch, file, __name__, lambda: _found(patch))
     if not found:
         return []
     smap = series_map(patch)

@@ -25,7 +25,7 @@ from reviewbot.analysis import PostImage
 from reviewbot.diff.layout import LayoutChange, placement, squash
 from reviewbot.engine.check import Hit, render
 
-from ..series_map import hit, on_file, series_map
+from ..series_map import found_on, hit, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -153,9 +153,7 @@ def _code_changes(patch: PatchAnalysis) -> list[Misplaced]:
 
 
 def _code_hits(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> list[Hit]:
-    found = [m for m in patch.kept("reviewbot.rules.series.change_belongs_in_other_patch",
-                                   lambda: _code_changes(patch))
-             if on_file(m.site, patch, file)]
+    found = found_on(patch, file, __name__, lambda: _code_changes(patch))
     if not found:
         return []
     smap = series_map(patch)

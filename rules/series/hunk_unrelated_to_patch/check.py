@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
 
-from ..series_map import hit, on_file, series_map
+from ..series_map import found_on, hit, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -42,8 +42,7 @@ def _found(patch: PatchAnalysis) -> list[Unrelated]:
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
     """Flag the first changed line of each unrelated hunk of ``file``."""
-    found = [u for u in patch.kept("reviewbot.rules.series.hunk_unrelated_to_patch",
-                                   lambda: _found(patch)) if on_file(u.site, patch, file)]
+    found = found_on(patch, file, __name__, lambda: _found(patch))
     if not found:
         return []
     smap = series_map(patch)
