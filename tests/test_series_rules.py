@@ -220,7 +220,8 @@ def test_an_example_patch_with_its_subject_message_and_files(tmp_path: Path) -> 
     assert expected[1] == set()
     assert run_example(rule, 1, ex, CParser()).ok
     text = render_explain(rule)
-    assert "patch 2/2: b: second" in text and "  include/c.h:" in text
+    assert "patch 2/2: b: second\n  | The second patch.\n" in text
+    assert "  include/c.h:" in text
 
 
 @pytest.mark.parametrize(("second", "problem"), [

@@ -29,6 +29,8 @@ def render_explain(rule: Rule) -> str:
             if several or spec.subject:
                 out.append(f"  patch {i}/{len(ex.patches)}"
                            + (f": {spec.subject}" if spec.subject else ""))
+            if spec.message:
+                out += ["  | " + ln for ln in spec.message.strip("\n").splitlines()]
             for path, file_spec in spec.file_specs(ex.path):
                 if spec.files:
                     out.append(f"  {path}:")
