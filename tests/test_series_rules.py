@@ -246,7 +246,18 @@ def test_what_a_check_imports_of_the_series_analyses(tmp_path: Path) -> None:
     assert "reviewbot.seriesmap.nfc" not in default  # SER003/SER004 are preview
     assert "reviewbot.seriesmap.unrelated" not in default
     style = _modules(["check", mbox, "--select", "STY001", "--fail-on", "never"], tmp_path)
-    assert not any(m.startswith("reviewbot.seriesmap") for m in style)
+    assert not any(m.startswith("reviewbot.seriesmap.") and m != "reviewbot.seriesmap.gates"
+                   for m in style)
+    # one patch that removes nothing: no break and no misplaced change can be there
+    one = tmp_path / "one.patch"
+    one.write_text("From: A <a@example.org>\nSubject: [PATCH] foo: add foo.c\n\nAdd it.\n"
+                   "---\ndiff --git a/drivers/foo.c b/drivers/foo.c\nnew file mode 100644\n"
+                   "--- /dev/null\n+++ b/drivers/foo.c\n@@ -0,0 +1,3 @@\n+int foo(void)\n"
+                   "+{\n+\treturn 0;\n")
+    alone = _modules(["check", str(one), "--fail-on", "never"], tmp_path)
+    assert "reviewbot.rules.series.does_not_build_alone.check" in alone
+    assert not any(m.startswith("reviewbot.seriesmap.") and m != "reviewbot.seriesmap.gates"
+                   for m in alone), sorted(m for m in alone if "seriesmap" in m)
 
 
 # -- real traffic ----------------------------------------------------------------------

@@ -27,11 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reviewbot.series.model import Patch
+from reviewbot.seriesmap.gates import may_break, removes_c
 from reviewbot.seriesmap.model import Definition, PatchSymbols, Site, Symbol, Use
 from reviewbot.seriesmap.scope import visible, world
 from reviewbot.seriesmap.series import Key, SeriesMap, placement
-from reviewbot.seriesmap.symbols import is_c
 
 BreakKind = Literal["used-before-added", "removed-in-use"]
 _HAS_BODY = frozenset(("function", "variable", "struct", "union", "enum"))
@@ -254,18 +253,13 @@ def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
     return None
 
 
-def _removes_c(patch: Patch) -> bool:
-    """The patch removes a line of a C file (the only way to remove a definition a
-    user needs: a Kconfig symbol removed breaks no build)."""
-    return any(ln.kind == "-" for f in patch.files if is_c(f.path) and not f.is_binary
-               for h in f.hunks for ln in h.lines)
-
-
 def build_breaks(smap: SeriesMap) -> list[BuildBreak]:
     """Every way a patch of the series does not build on its own, in patch order.
     Nothing is read as C when neither can happen: a use before the patch that adds it
     needs two patches, a removal in use needs a removed line of a C file."""
     patches = smap.reviewed
+    if not may_break(patches):
+        return []
     used = used_before_added(smap) if len(patches) > 1 else []
-    found = used + (removed_in_use(smap) if any(_removes_c(p) for p in patches) else [])
+    found = used + (removed_in_use(smap) if any(removes_c(p) for p in patches) else [])
     return sorted(found, key=lambda b: (b.site.patch, b.site.file, b.site.number))

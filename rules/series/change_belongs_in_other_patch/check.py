@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from reviewbot.analysis import PostImage
 from reviewbot.diff.layout import LayoutChange, placement, squash
 from reviewbot.engine.check import Hit, render
+from reviewbot.seriesmap.gates import has_others, reviewed
 
 from ..series_map import found_on, hit, series_map
 
@@ -134,6 +135,8 @@ def _candidates(file: FileAnalysis) -> Iterator[LayoutChange]:
 def _code_changes(patch: PatchAnalysis) -> list[Misplaced]:
     """The reverts, fix-ups and hunks for later patches of the patch under review
     (layout changes are found above, from the earlier patches' post-images)."""
+    if not has_others(reviewed(patch.series), patch.patch):
+        return []  # nothing imported, nothing read
     from reviewbot.seriesmap.misplaced import (
         changes_earlier_lines,
         earlier_changes,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
+from reviewbot.seriesmap.gates import may_break, reviewed
 
 from ..series_map import hit, on_file, series_map, total
 
@@ -37,6 +38,8 @@ class Params:
 
 
 def _breaks(patch: PatchAnalysis) -> list[BuildBreak]:
+    if not may_break(reviewed(patch.series)):
+        return []  # nothing imported, nothing read
     from reviewbot.seriesmap.bisect import build_breaks
 
     smap = series_map(patch)
