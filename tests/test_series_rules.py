@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.analysis import SeriesAnalysis
+from reviewbot.analysis import PatchAnalysis, SeriesAnalysis
 from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
 from reviewbot.engine.regexsafe import RegexGuard
@@ -105,9 +105,13 @@ def _series() -> Series:
                       [("include/linux/foo_extra.h", None, EXTRA)]))
 
 
-def _with(series: Series, rules: Sequence[Rule], knowledge: Knowledge | None
-          ) -> list[Found]:
-    analysis = SeriesAnalysis(series, CParser(), node_kinds(rules), knowledge=knowledge)
+def _with(series: Series, rules: Sequence[Rule], knowledge: Knowledge | None,
+          monkeypatch: pytest.MonkeyPatch) -> list[Found]:
+    """Review ``series`` with ``knowledge`` as the index of its tree (what ``check
+    --tree`` gives each patch's analysis as ``PatchAnalysis.knowledge``)."""
+    monkeypatch.setattr(PatchAnalysis, "knowledge", property(lambda _: knowledge),
+                        raising=False)
+    analysis = SeriesAnalysis(series, CParser(), node_kinds(rules))
     guard = RegexGuard()
     out: list[Found] = []
     for position, patch in enumerate(series.patches):
@@ -119,7 +123,8 @@ def _with(series: Series, rules: Sequence[Rule], knowledge: Knowledge | None
 def test_what_the_tree_defines_is_not_missing(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     rules = [RULES["SER002"]]
-    assert _with(_series(), rules, None) == [(1, "SER002", "drivers/foo/frob.c", 5, "new")]
+    assert _with(_series(), rules, None, monkeypatch) == [
+        (1, "SER002", "drivers/foo/frob.c", 5, "new")]
     tree = tmp_path / "linux"
     shutil.copytree(FIXTURES / "knowledge" / "tree", tree)
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
@@ -128,7 +133,7 @@ def test_what_the_tree_defines_is_not_missing(tmp_path: Path,
     knowledge = Knowledge.open(tree, env)
     assert knowledge is not None
     try:
-        assert _with(_series(), rules, knowledge) == []
+        assert _with(_series(), rules, knowledge, monkeypatch) == []
     finally:
         knowledge.close()
 

@@ -12,6 +12,7 @@ from reviewbot.diff.model import Line
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
 from reviewbot.engine.schema import Match, Rule
+from reviewbot.engine.vocab import STYLE_CLASSES
 from reviewbot.findings import Finding
 
 
@@ -150,6 +151,9 @@ def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
     # rules mostly share their globs ("*.c", "*.h"): each file is matched once per globs
     matched: dict[tuple[tuple[str, ...], tuple[str, ...], str], bool] = {}
     for rule in rules:
+        style = rule.cls in STYLE_CLASSES
+        if style and patch.takes_code_as_is():
+            continue  # a revert or a stable backport: how the code is written is not its doing
         seen: set[tuple[str, int, str]] = set()
         for fc in patch.files:
             globs = (rule.paths, rule.exclude_paths, fc.path)
@@ -164,6 +168,8 @@ def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
                 if key in seen:
                     continue
                 seen.add(key)
+                if style and hit.side == "new" and hit.line in patch.not_written(fc):
+                    continue
                 f = _finding(rule, fc, hit)
                 if f is not None:
                     findings.append(f)

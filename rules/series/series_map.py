@@ -5,20 +5,21 @@ The series map (``reviewbot.seriesmap``) is imported and built the first time a
 selected rule asks for it (each check imports its analysis when it first runs: a run
 without these rules imports none of them) and kept by the series' analysis for its later
 patches; it reads a patch as C only when an analysis asks for that patch.
-With the index of the kernel tree the series applies to (``SeriesAnalysis.knowledge``,
-a ``reviewbot.knowledge`` ``Knowledge``), what the tree defines before the series is
-known; without it the analyses say only what the series itself proves.
+With the index of the kernel tree the series applies to (``PatchAnalysis.knowledge``, a
+``reviewbot.knowledge`` ``Knowledge``), what the tree defines before the series is known;
+without it the analyses say only what the series itself proves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from reviewbot.engine.check import Hit, render
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.knowledge.lookup import Knowledge
     from reviewbot.seriesmap.model import Site
     from reviewbot.seriesmap.series import SeriesMap
 
@@ -31,11 +32,18 @@ def series_map(patch: PatchAnalysis) -> SeriesMap:
     analysis = patch.series_analysis
 
     def build() -> SeriesMap:
-        knowledge = analysis.knowledge
+        known = knowledge(patch)
         return map_series(analysis.series,
-                          index_defines(knowledge) if knowledge is not None else None)
+                          index_defines(known) if known is not None else None)
 
     return analysis.kept("reviewbot.rules.series.series_map", build)
+
+
+def knowledge(patch: PatchAnalysis) -> Knowledge | None:
+    """The index of the kernel tree the review runs with: ``PatchAnalysis.knowledge``,
+    which the index work (``check --tree``) gives the per-patch analysis; None where the
+    review has none (then the analyses say only what the series itself proves)."""
+    return cast("Knowledge | None", getattr(patch, "knowledge", None))
 
 
 def on_file(site: Site, patch: PatchAnalysis, file: FileAnalysis) -> bool:

@@ -423,6 +423,16 @@ def _added_reads(fmap: FileMap, frags: list[FragmentAccesses],
             and a.line in fmap.added]
 
 
+def _own_store_first(fmap: FileMap, frags: list[FragmentAccesses], read: Access,
+                     fn: FunctionSpan, know: Knowledge) -> bool:
+    """The reading function itself stores the location plainly, with no lock held,
+    before the read: the value it reads is its own (an output structure it fills in),
+    whatever lock a later store happens to sit under."""
+    return any(w.kind == "write" and fn.start <= w.line < read.line
+               and not _held(fmap, w.line, know)
+               for frag in frags for w in frag.of_key(read.key))
+
+
 def _any_node(node: Node) -> bool:
     return True
 
@@ -467,7 +477,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         reader = Reader(a, fn, file.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
         found = relevant(stores, reader)
-        if not found or sharing.excluded(a.key):
+        if not found or sharing.excluded(a.key) or _own_store_first(fmap, frags, a, fn, know):
             continue
         reported.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text),
