@@ -61,6 +61,12 @@ FullText = Callable[[Patch, FileDiff], "str | None"]
 PostImage = tuple[tuple[str, ...], tuple[bool, ...]]
 
 
+def _memo(store: dict[str, object], key: str, build: Callable[[], T]) -> T:
+    if key not in store:
+        store[key] = build()
+    return cast(T, store[key])
+
+
 class HunkAnalysis:
     """One hunk, and what the checks work out from it, once each."""
 
@@ -233,9 +239,7 @@ class PatchAnalysis:
         """``build()`` the first time ``key`` is asked for this patch, the same value
         after: what a check works out once per patch and uses for every file (key it by
         the check's module name)."""
-        if key not in self._kept:
-            self._kept[key] = build()
-        return cast(T, self._kept[key])
+        return _memo(self._kept, key, build)
 
 
 class SeriesAnalysis:
@@ -271,6 +275,14 @@ class SeriesAnalysis:
             found = self._facts[position] = patch_facts(
                 (f.diff, f.map) for f in patch.files if f.map is not None)
         return found
+
+        self._kept: dict[str, object] = {}
+
+    def kept(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` the first time ``key`` is asked for this series, the same value
+        after: what checks work out once for the whole series and share between its
+        patches (key it by the module that builds it)."""
+        return _memo(self._kept, key, build)
 
     def patch(self, position: int) -> PatchAnalysis:
         """The analysis of ``series.patches[position]`` (a new one each time)."""

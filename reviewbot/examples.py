@@ -1,7 +1,9 @@
 """Run a rule's ``[[examples]]`` through the whole pipeline, as real patch emails.
 
-Each example becomes a series of patch emails (a new file for ``code``, a difflib diff
-for ``before``/``after``, or the given ``diff``). A line ending in ``// expect`` (the
+Each example becomes a series of patch emails, one per ``[[examples.patches]]`` entry
+(with its own subject and commit message when it gives them), each changing one file or
+several (``files``): a new file for ``code``, a difflib diff for ``before``/``after``,
+or the given ``diff``. A line ending in ``// expect`` (the
 marker is removed; a line holding only the marker becomes an empty line) must be
 flagged by the rule; no other line may be. Good examples must be silent.
 
@@ -92,17 +94,24 @@ def example_emails(rule: Rule, n: int,
     out: list[RawMessage] = []
     root = f"<example-{rule.id}-{n}-1@reviewbot.invalid>"
     for i, spec in enumerate(ex.patches, start=1):
-        diff, marked = _diff_for(spec, ex.path)
+        diff: list[str] = []
+        marked: set[int] = set()
+        for path, file_spec in spec.file_specs(ex.path):
+            lines, flagged = _diff_for(file_spec, path)
+            marked.update(len(diff) + m for m in flagged)
+            diff += lines
+        subject = " ".join(spec.subject.split()) or f"example {n} of {rule.id}"
         head = [
             "From: Example Author <author@example.org>",
             "To: list@example.org",
-            f"Subject: [PATCH {i}/{total}] example {n} of {rule.id}",
+            f"Subject: [PATCH {i}/{total}] {subject}",
             "Date: Thu, 01 Jan 2026 00:00:00 +0000",
             f"Message-ID: <example-{rule.id}-{n}-{i}@reviewbot.invalid>",
         ]
         if i > 1:
             head += [f"In-Reply-To: {root}", f"References: {root}"]
-        body = ["", "An example patch.", "", "Signed-off-by: Example Author "
+        message = spec.message.strip("\n").splitlines() or ["An example patch."]
+        body = ["", *message, "", "Signed-off-by: Example Author "
                 "<author@example.org>", "---"]
         first = len(head) + len(body) + 1  # email line number of the first diff line
         expected[i] = {first + m for m in marked}

@@ -116,6 +116,58 @@ def _match(data: Any, path: Path, errs: _Errors) -> Match:
     return m
 
 
+_PATCH_KEYS = {"before", "after", "code", "diff", "path", "subject", "message", "files"}
+_EXAMPLE_KEYS = {"kind", "path", "note", "patches"}
+
+
+def _text(p: dict[str, Any], key: str) -> str | None:
+    value = p.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _patch_spec(p: Any, path: Path, where: str, errs: _Errors, *, top: bool = False,
+                nested: bool = False) -> PatchSpec | None:
+    """One patch of an example (or, ``nested``, one file of a patch's ``files``)."""
+    if not isinstance(p, dict):
+        errs.add(path, where, "must be a table")
+        return None
+    allowed = _PATCH_KEYS | (_EXAMPLE_KEYS if top else set())
+    if nested:
+        allowed = allowed - {"subject", "message", "files"}
+    for key in sorted(set(p) - allowed):
+        errs.add(path, f"{where}.{key}", "unknown field")
+    files: list[PatchSpec] = []
+    raw_files = p.get("files")
+    if raw_files is not None:
+        if not isinstance(raw_files, list) or not raw_files:
+            errs.add(path, f"{where}.files", "must be a non-empty array of tables")
+            return None
+        for k, f in enumerate(raw_files):
+            spec = _patch_spec(f, path, f"{where}.files[{k}]", errs, nested=True)
+            if spec is None:
+                return None
+            if spec.path is None:
+                errs.add(path, f"{where}.files[{k}]", "needs a path")
+                return None
+            files.append(spec)
+    spec = PatchSpec(before=_text(p, "before"), after=_text(p, "after"),
+                     code=_text(p, "code"), diff=_text(p, "diff"),
+                     path=_text(p, "path") if not top else None,
+                     subject=_text(p, "subject") or "", message=_text(p, "message") or "",
+                     files=tuple(files))
+    forms = sum(x is not None for x in (spec.code, spec.diff)) + (spec.after is not None)
+    if files:
+        if forms:
+            errs.add(path, where, "a patch with files has no code, diff, before or after "
+                     "of its own")
+            return None
+        return spec
+    if forms != 1 or (spec.before is not None and spec.after is None):
+        errs.add(path, where, "needs exactly one of: code, diff, or before+after")
+        return None
+    return spec
+
+
 def _examples(data: Any, path: Path, errs: _Errors) -> tuple[Example, ...]:
     if data is None:
         return ()
@@ -136,21 +188,9 @@ def _examples(data: Any, path: Path, errs: _Errors) -> tuple[Example, ...]:
             continue
         for j, p in enumerate(raw_patches):
             pw = f"{where}.patches[{j}]" if "patches" in ex else where
-            if not isinstance(p, dict):
-                errs.add(path, pw, "must be a table")
-                continue
-            spec = PatchSpec(
-                before=p.get("before") if isinstance(p.get("before"), str) else None,
-                after=p.get("after") if isinstance(p.get("after"), str) else None,
-                code=p.get("code") if isinstance(p.get("code"), str) else None,
-                diff=p.get("diff") if isinstance(p.get("diff"), str) else None,
-            )
-            forms = sum(x is not None for x in (spec.code, spec.diff)) + (
-                spec.after is not None)
-            if forms != 1 or (spec.before is not None and spec.after is None):
-                errs.add(path, pw, "needs exactly one of: code, diff, or before+after")
-                continue
-            specs.append(spec)
+            spec = _patch_spec(p, path, pw, errs, top="patches" not in ex)
+            if spec is not None:
+                specs.append(spec)
         out.append(Example(kind=cast(Any, kind),
                            path=_str(ex, "path", path, errs, required=False, default="x.c"),
                            patches=tuple(specs), note=_str(ex, "note", path, errs,

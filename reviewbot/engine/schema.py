@@ -76,12 +76,25 @@ class Match(NamedTuple):
 
 
 class PatchSpec(NamedTuple):
-    """One patch of an example: a diff, or a before/after pair (diffed by difflib)."""
+    """One patch of an example: a diff, a new file's ``code``, or a before/after pair
+    (diffed by difflib), of the example's path or its own ``path``; or several such
+    ``files``. ``subject`` and ``message`` are its subject line (after ``[PATCH M/N]``)
+    and commit message (a default when empty)."""
 
     before: str | None = None
     after: str | None = None
     code: str | None = None
     diff: str | None = None
+    path: str | None = None
+    subject: str = ""
+    message: str = ""
+    files: tuple[PatchSpec, ...] = ()
+
+    def file_specs(self, path: str) -> tuple[tuple[str, PatchSpec], ...]:
+        """(path, spec) of every file the patch changes (``path``: the example's)."""
+        if self.files:
+            return tuple((f.path or path, f) for f in self.files)
+        return ((self.path or path, self),)
 
 
 class Example(NamedTuple):

@@ -27,12 +27,21 @@ def render_explain(rule: Rule, measured: str = "") -> str:
     for n, ex in enumerate(rule.examples, start=1):
         note = f": {ex.note}" if ex.note else ""
         out.append(f"Example {n} ({ex.kind}, {ex.path}){note}")
-        for spec in ex.patches:
-            text = spec.code or spec.after or spec.diff or ""
-            if spec.before is not None:
-                out.append("  before:")
-                out += ["    " + ln for ln in spec.before.strip("\n").splitlines()]
-                out.append("  after:")
-            out += ["    " + ln for ln in text.strip("\n").splitlines()]
+        several = len(ex.patches) > 1
+        for i, spec in enumerate(ex.patches, start=1):
+            if several or spec.subject:
+                out.append(f"  patch {i}/{len(ex.patches)}"
+                           + (f": {spec.subject}" if spec.subject else ""))
+            if spec.message:
+                out += ["  | " + ln for ln in spec.message.strip("\n").splitlines()]
+            for path, file_spec in spec.file_specs(ex.path):
+                if spec.files:
+                    out.append(f"  {path}:")
+                text = file_spec.code or file_spec.after or file_spec.diff or ""
+                if file_spec.before is not None:
+                    out.append("  before:")
+                    out += ["    " + ln for ln in file_spec.before.strip("\n").splitlines()]
+                    out.append("  after:")
+                out += ["    " + ln for ln in text.strip("\n").splitlines()]
         out.append("")
     return "\n".join(out)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from reviewbot.seriesmap.gates import may_break, removes_c
 from reviewbot.seriesmap.model import Definition, PatchSymbols, Site, Symbol, Use
 from reviewbot.seriesmap.scope import visible, world
 from reviewbot.seriesmap.series import Key, SeriesMap, placement
@@ -233,10 +234,8 @@ def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
             d = _seen_by(defs, use)
             if d is not None:
                 return d, use.site, None
-    for later in smap.patches:
+    for later in smap.later(n):
         k = later.index
-        if k <= n:
-            continue
         if not smap.complete_up_to(k):
             return None
         if any(x.symbol.key == key for x in later.symbols.added):
@@ -255,6 +254,12 @@ def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
 
 
 def build_breaks(smap: SeriesMap) -> list[BuildBreak]:
-    """Every way a patch of the series does not build on its own, in patch order."""
-    found = used_before_added(smap) + removed_in_use(smap)
+    """Every way a patch of the series does not build on its own, in patch order.
+    Nothing is read as C when neither can happen: a use before the patch that adds it
+    needs two patches, a removal in use needs a removed line of a C file."""
+    patches = smap.reviewed
+    if not may_break(patches):
+        return []
+    used = used_before_added(smap) if len(patches) > 1 else []
+    found = used + (removed_in_use(smap) if any(removes_c(p) for p in patches) else [])
     return sorted(found, key=lambda b: (b.site.patch, b.site.file, b.site.number))

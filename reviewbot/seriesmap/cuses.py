@@ -72,16 +72,19 @@ def _config(name: str) -> str | None:
 
 def line_uses(site: Site, tokens: Sequence[Token], *, skip: Iterable[str] = (),
               types: dict[str, str] | None = None, initializer: str | None = None,
-              directive: str | None = None, in_define: bool = False) -> list[Use]:
+              directive: str | None = None, in_define: bool = False,
+              names: frozenset[str] | None = None) -> list[Use]:
     """The uses on one line. ``skip``: names the line defines; ``types``: declared
-    names with their struct type; ``initializer``: the struct the line initializes."""
+    names with their struct type; ``initializer``: the struct the line initializes;
+    ``names``: the only names whose uses are wanted (None: every name)."""
     types = types or {}
     skipped = set(skip)
     out: list[Use] = []
     if directive is not None:
         if directive in _CONDITIONS:
             out.extend(Use(Symbol("config", c), "config", site) for t in tokens
-                       if t.kind == "id" and (c := _config(t.text)) is not None)
+                       if t.kind == "id" and (c := _config(t.text)) is not None
+                       and (names is None or c in names))
         if directive != "define":
             return out
     texts = [t.text for t in tokens]
@@ -96,6 +99,9 @@ def line_uses(site: Site, tokens: Sequence[Token], *, skip: Iterable[str] = (),
         name = t.text
         if t.kind != "id" or name in KEYWORDS:
             continue
+        if names is not None and name not in names and (
+                not name.startswith("CONFIG_") or _config(name) not in names):
+            continue  # a use of a name no analysis asks about (skipped the same way)
         if name in skipped:
             skipped.discard(name)
             continue
@@ -141,8 +147,9 @@ def _member_scope(texts: Sequence[str], k: int, types: dict[str, str],
 
 
 def side_uses(side: SideMap, kinds: str, patch: int, path: str,
-              types: dict[str, str]) -> list[Use]:
-    """The uses on the side's lines of ``kinds`` (``"+"``, ``"-"``, ``" "``)."""
+              types: dict[str, str], names: frozenset[str] | None = None) -> list[Use]:
+    """The uses on the side's lines of ``kinds`` (``"+"``, ``"-"``, ``" "``); with
+    ``names``, only the uses of those names (``FOO`` for ``CONFIG_FOO``)."""
     defined: dict[int, list[str]] = {}
     for d in side.definitions:
         defined.setdefault(id(d.site.line), []).append(d.symbol.name)
@@ -156,5 +163,5 @@ def side_uses(side: SideMap, kinds: str, patch: int, path: str,
         out.extend(line_uses(Site(patch, path, ln), cl.tokens,
                              skip=defined.get(id(ln), ()), types=types, initializer=init,
                              directive=None if directive == "define-body" else directive,
-                             in_define=cl.in_define))
+                             in_define=cl.in_define, names=names))
     return out

@@ -25,6 +25,7 @@ from typing import Literal
 
 from reviewbot.diff.layout import same_tokens
 from reviewbot.diff.model import Line
+from reviewbot.series.model import Patch
 from reviewbot.seriesmap.changes import (
     Change,
     is_blank,
@@ -36,7 +37,7 @@ from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Origin
 from reviewbot.seriesmap.scope import visible
 from reviewbot.seriesmap.series import SeriesMap
-from reviewbot.seriesmap.symbols import HunkMap, PatchMap
+from reviewbot.seriesmap.symbols import HunkMap, PatchMap, is_c
 
 MisplacedKind = Literal["reformat", "revert", "fixup", "only-used-later"]
 MAX_FIXUP_TOKENS = 4
@@ -247,8 +248,7 @@ def _linked(pm: PatchMap, hm: HunkMap, change: Change, message: str) -> bool:
     edits = token_edits(_code(hm, change.removed), _code(hm, change.added))
     brought = {t for _, _, b in edits for t in b if _is_word(t)}
     dropped = {t for _, a, _ in edits for t in a if _is_word(t)}
-    s = pm.symbols
-    if (brought | dropped) & {d.symbol.name for d in (*s.defines, *s.removes)}:
+    if (brought | dropped) & {d.symbol.name for d in (*pm.defines, *pm.removes)}:
         return True
     if any(len(w) > 3 and w in message for w in brought | dropped if w[:1].isalpha()):
         return True
@@ -267,6 +267,29 @@ def _describe(edits: list[tuple[str, list[str], list[str]]]) -> str:
         a, b = " ".join(old) or "nothing", " ".join(new) or "nothing"
         parts.append(f"`{a}` to `{b}`")
     return ", ".join(parts)
+
+
+def changes_earlier_lines(smap: SeriesMap, patch: Patch) -> bool:
+    """Some non-blank line ``patch`` removes was added by an earlier patch of the series
+    (read from the diffs alone): without one there is no revert or fix-up to find."""
+    origin = smap.provenance.origin
+    return any(ln.kind == "-" and not is_blank(ln) and
+               origin(patch.index, f.old_path, ln) is not None
+               for f in patch.files for h in f.hunks for ln in h.lines)
+
+
+def may_add_for_later(smap: SeriesMap, patch: Patch) -> bool:
+    """``patch`` can hold a hunk that only adds what a later patch uses (read from its
+    diff alone): the next patch of the series is in the input (and every one before
+    it), its commit message does not announce preparatory work, and it has a hunk of a
+    C file that only adds lines, and another hunk of a C file."""
+    if not smap.complete_up_to(patch.index + 1):
+        return False
+    message = patch.mail.subject.title + "\n" + patch.commit_message
+    if _PREPARES.search(message) or provides(patch.mail.subject.title):
+        return False
+    hunks = [h for f in patch.files if not f.is_binary and is_c(f.path) for h in f.hunks]
+    return len(hunks) >= 2 and any(all(ln.kind != "-" for ln in h.lines) for h in hunks)
 
 
 def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
@@ -316,15 +339,17 @@ def earlier_changes(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
 
 def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     """Hunks that only add what a later patch is the first to use."""
-    s = pm.symbols
     message = pm.patch.mail.subject.title + "\n" + pm.patch.commit_message
     if _PREPARES.search(message) or provides(pm.patch.mail.subject.title):
         return []
-    new = {d.symbol.key: d for d in s.defines if not d.declaration}
+    defines = pm.defines
+    new = {d.symbol.key: d for d in defines if not d.declaration}
     if not new:
         return []
-    used = {u.symbol.key for u in s.uses} | {("member", "", u.symbol.name) for u in s.uses
-                                              if u.how == "member"}
+    # only the uses of what the patch defines matter here: read no other patch for them
+    uses = pm.added_uses(frozenset(d.symbol.name for d in defines))
+    used = {u.symbol.key for u in uses} | {("member", "", u.symbol.name) for u in uses
+                                           if u.how == "member"}
     candidates: list[tuple[HunkMap, list[Definition]]] = []
     others = 0
     for hm in pm.hunks:
@@ -349,7 +374,7 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
     elsewhere = {d.symbol.key for hm in pm.hunks if id(hm) not in chosen
                  and hm.new is not None for d in hm.new.definitions
                  if d.site.line.kind == "+"}
-    new_keys = {d.symbol.key for d in s.defines}
+    new_keys = {d.symbol.key for d in defines}
     out: list[Misplaced] = []
     for hm, defs in candidates:
         if any(d.symbol.key in elsewhere for d in defs):
@@ -359,13 +384,14 @@ def only_used_later(smap: SeriesMap, pm: PatchMap) -> list[Misplaced]:
             d.site.line.kind == "+" and d.symbol.key in group for d in h.new.definitions)
             for ln in h.hunk.lines}
         if any(id(u.site.line) in lines and u.symbol.key in new_keys - group
-               for u in s.uses):
+               for u in uses):
             continue  # built on what the rest of this patch adds: part of its work
         first = _first_later_use(smap, pm.index, defs)
         if first is None:
             continue
         defn, use_site = first
-        anchor = next(ln for ln in hm.hunk.lines if ln.kind == "+")
+        added = [ln for ln in hm.hunk.lines if ln.kind == "+"]
+        anchor = next((ln for ln in added if not is_blank(ln)), added[0])
         out.append(Misplaced("only-used-later", Site(pm.index, hm.file, anchor),
                              use_site.patch, use_site,
                              tuple(ln for ln in hm.hunk.lines if ln.kind == "+"), defn.symbol))
@@ -401,12 +427,11 @@ def _only_definitions(hm: HunkMap, defs: list[Definition]) -> bool:
 def _first_later_use(smap: SeriesMap, n: int, defs: list[Definition]
                      ) -> tuple[Definition, Site] | None:
     keys = {d.symbol.key: d for d in defs}
-    for later in smap.patches:
-        if later.index <= n:
-            continue
+    names = frozenset(d.symbol.name for d in defs)
+    for later in smap.later(n):
         if not smap.complete_up_to(later.index):
             return None
-        for u in later.symbols.uses:
+        for u in later.added_uses(names):
             d = keys.get(u.symbol.key)
             if d is None and u.how == "member":
                 d = next((x for x in defs if x.symbol.kind == "member"

@@ -124,8 +124,29 @@ class Rename:
     new: Definition
 
 
+class DefinitionSets:
+    """What a patch's ``added``, ``removed`` and ``kept`` definitions say together
+    (``PatchSymbols`` and the series map's ``PatchMap`` have them)."""
+
+    added: tuple[Definition, ...]
+    removed: tuple[Definition, ...]
+    kept: tuple[Definition, ...]
+
+    @property
+    def defines(self) -> tuple[Definition, ...]:
+        """Added definitions of symbols the patch does not also remove (new ones)."""
+        gone = {d.symbol.key for d in self.removed}
+        return tuple(d for d in self.added if d.symbol.key not in gone)
+
+    @property
+    def removes(self) -> tuple[Definition, ...]:
+        """Removed definitions of symbols the patch does not define again."""
+        back = {d.symbol.key for d in self.added} | {d.symbol.key for d in self.kept}
+        return tuple(d for d in self.removed if d.symbol.key not in back)
+
+
 @dataclass(frozen=True)
-class PatchSymbols:
+class PatchSymbols(DefinitionSets):
     """What one patch does to symbols, from its diff alone.
 
     ``added``/``removed``: definitions on added/removed lines; ``kept``: definitions on
@@ -145,15 +166,3 @@ class PatchSymbols:
     context_uses: tuple[Use, ...]
     renames: tuple[Rename, ...]
     declared: frozenset[tuple[str, str]]
-
-    @property
-    def defines(self) -> tuple[Definition, ...]:
-        """Added definitions of symbols the patch does not also remove (new ones)."""
-        gone = {d.symbol.key for d in self.removed}
-        return tuple(d for d in self.added if d.symbol.key not in gone)
-
-    @property
-    def removes(self) -> tuple[Definition, ...]:
-        """Removed definitions of symbols the patch does not define again."""
-        back = {d.symbol.key for d in self.added} | {d.symbol.key for d in self.kept}
-        return tuple(d for d in self.removed if d.symbol.key not in back)

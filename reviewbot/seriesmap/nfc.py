@@ -103,15 +103,14 @@ class _Patch:
             for ch in hm.changes:
                 self.changes.append((hm.file, ch, _code(hm, ch.removed),
                                      _code(hm, ch.added)))
-        s = pm.symbols
-        self.own = {d.symbol.name for d in (*s.added, *s.removed)}
+        self.own = {d.symbol.name for d in (*pm.added, *pm.removed)}
         self.renames = self._renames()
 
     def _renames(self) -> dict[str, str]:
         """Names replaced by one other name wherever a paired line shows them. A called
         name counts only when the patch renames that function's definition: calling
         another function is not a rename."""
-        s = self.pm.symbols
+        s = self.pm  # definitions only: a patch's uses say nothing here
         defs = {(r.old.symbol.name, r.new.symbol.name) for r in s.renames} | {
             (a.symbol.name, b.symbol.name) for a in s.removed for b in s.added
             if a.symbol.kind == b.symbol.kind and a.symbol.name != b.symbol.name}

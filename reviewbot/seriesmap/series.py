@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from reviewbot.series.model import Series
+from reviewbot.series.model import Patch, Series
 from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Provenance
 from reviewbot.seriesmap.scope import visible
@@ -15,28 +14,86 @@ from reviewbot.seriesmap.tree import TreeDefines
 Key = tuple[str, str, str]
 
 
-@dataclass(frozen=True)
 class SeriesMap:
     """What the analyses read: the series, a ``PatchMap`` per reviewed patch (in order),
     the origin of every removed or context line, and the tree's lookup if there is one.
+
+    Everything is worked out when first asked for: a patch is read as C (``map_patch``,
+    the costly part) only when an analysis asks for it (``patch``, ``later``, or every
+    patch through ``patches`` and ``added``), so a check that needs one patch's map
+    does not pay for the whole series.
     """
 
-    series: Series
-    patches: tuple[PatchMap, ...]
-    provenance: Provenance = field(repr=False)
-    tree: TreeDefines | None = field(default=None, repr=False)
-    added: dict[Key, tuple[Definition, ...]] = field(default_factory=dict, repr=False)
+    def __init__(self, series: Series, tree: TreeDefines | None = None) -> None:
+        self.series = series
+        self.tree = tree
+        self._reviewed = {p.index: p for p in series.patches if not p.skipped}
+        self._maps: dict[int, PatchMap] = {}
+        self._provenance: Provenance | None = None
+        self._added: dict[Key, tuple[Definition, ...]] | None = None
+        self._wanted: frozenset[str] | None = None
+
+    @property
+    def reviewed(self) -> tuple[Patch, ...]:
+        """The reviewed patches of the series, in order (nothing read)."""
+        return tuple(self._reviewed.values())
 
     def patch(self, index: int) -> PatchMap | None:
-        for p in self.patches:
-            if p.index == index:
-                return p
-        return None
+        """Patch ``index``'s map (None: not in the input, or skipped)."""
+        found = self._maps.get(index)
+        if found is None:
+            p = self._reviewed.get(index)
+            if p is None:
+                return None
+            found = self._maps[index] = map_patch(p, self.wanted)
+        return found
+
+    def wanted(self) -> frozenset[str]:
+        """The names whose uses the analyses of the whole series look at (reading every
+        patch's definitions, not its uses): those a patch after the first one adds (a
+        use before such a patch may not build) and those any patch removes (a user
+        left behind may not build). Empty for most series: no patch's uses are read."""
+        if self._wanted is None:
+            patches = self.patches
+            first = patches[0].index if patches else 0
+            self._wanted = frozenset(
+                d.symbol.name for pm in patches
+                for d in (*(pm.added if pm.index > first else ()), *pm.removed))
+        return self._wanted
+
+    @property
+    def patches(self) -> tuple[PatchMap, ...]:
+        """Every reviewed patch's map, in order."""
+        return tuple(pm for i in self._reviewed if (pm := self.patch(i)) is not None)
+
+    def later(self, index: int) -> Iterator[PatchMap]:
+        """The maps of the reviewed patches after ``index``, in order, each read when the
+        caller gets to it."""
+        for i in self._reviewed:
+            if i > index and (pm := self.patch(i)) is not None:
+                yield pm
+
+    @property
+    def provenance(self) -> Provenance:
+        """The origin of every removed or context line (no C reading needed)."""
+        if self._provenance is None:
+            self._provenance = Provenance(list(self._reviewed.values()))
+        return self._provenance
+
+    @property
+    def added(self) -> dict[Key, tuple[Definition, ...]]:
+        """Every definition the series adds, by symbol key, in patch order."""
+        if self._added is None:
+            added: dict[Key, list[Definition]] = {}
+            for pm in self.patches:
+                for d in pm.added:
+                    added.setdefault(d.symbol.key, []).append(d)
+            self._added = {k: tuple(v) for k, v in added.items()}
+        return self._added
 
     def complete_up_to(self, index: int) -> bool:
         """Patches 1..index are all in the input and reviewed."""
-        have = {p.index for p in self.patches}
-        return all(i in have for i in range(1, index + 1))
+        return all(i in self._reviewed for i in range(1, index + 1))
 
     def definitions(self, key: Key, path: str) -> Iterator[Definition]:
         """Definitions of ``key`` added by any patch and visible from ``path``, in patch
@@ -51,15 +108,9 @@ class SeriesMap:
 
 
 def map_series(series: Series, tree: TreeDefines | None = None) -> SeriesMap:
-    """Read every reviewed patch of ``series`` (linear in the size of the series)."""
-    reviewed = [p for p in series.patches if not p.skipped]
-    maps = tuple(map_patch(p) for p in reviewed)
-    added: dict[Key, list[Definition]] = {}
-    for pm in maps:
-        for d in pm.symbols.added:
-            added.setdefault(d.symbol.key, []).append(d)
-    return SeriesMap(series, maps, Provenance(reviewed), tree,
-                     {k: tuple(v) for k, v in added.items()})
+    """The series as the analyses read it; each patch is read when first asked for
+    (linear in the size of the series)."""
+    return SeriesMap(series, tree)
 
 
 def placement(smap: SeriesMap, site: Site) -> tuple[str, int]:

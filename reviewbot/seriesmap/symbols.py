@@ -7,8 +7,9 @@ Kconfig files give ``config`` definitions and expression uses, Makefiles their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.series.model import Patch
@@ -23,7 +24,7 @@ from reviewbot.seriesmap.kconfig import (
     make_uses,
 )
 from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
-from reviewbot.seriesmap.model import Definition, PatchSymbols, Rename, Use
+from reviewbot.seriesmap.model import Definition, DefinitionSets, PatchSymbols, Rename, Use
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,63 @@ def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
                    code)
 
 
+Uses = tuple[tuple[Use, ...], tuple[Use, ...], tuple[Use, ...]]  # added, removed, context
+Wanted = Callable[[], "frozenset[str] | None"]
+
+
 @dataclass(frozen=True)
-class PatchMap:
-    """A patch, its hunks read as C, and its symbols."""
+class PatchMap(DefinitionSets):
+    """A patch, its hunks read as C, its definitions, and its symbols.
+
+    The definitions (``added``, ``removed``, ``kept``) are read with the hunks; the
+    names declared as locals, parameters or members (``declared``) and the uses
+    (``symbols``) only when first asked for, and only of the names the series map
+    wants (``SeriesMap.wanted``: a use of any other name decides nothing; none at all
+    when it wants none). ``added_uses`` reads the uses of a few names on their own.
+    """
 
     patch: Patch
     hunks: tuple[HunkMap, ...]
-    symbols: PatchSymbols
+    added: tuple[Definition, ...]
+    removed: tuple[Definition, ...]
+    kept: tuple[Definition, ...]
+    read_declared: Callable[[], frozenset[tuple[str, str]]] = field(repr=False,
+                                                                     compare=False)
+    read_uses: Callable[[frozenset[str] | None], Uses] = field(repr=False, compare=False)
+    wanted: Wanted = field(default=lambda: None, repr=False, compare=False)
 
     @property
     def index(self) -> int:
         return self.patch.index
+
+    @cached_property
+    def declared(self) -> frozenset[tuple[str, str]]:
+        """(file, name) of every name declared as a local, parameter or member in the
+        patch's post-image (a use of such a name is not a use of a global of it)."""
+        return self.read_declared()
+
+    @cached_property
+    def renames(self) -> tuple[Rename, ...]:
+        return _renames(list(self.removed), list(self.added))
+
+    def added_uses(self, names: frozenset[str]) -> tuple[Use, ...]:
+        """The uses of ``names`` on the patch's added lines: from ``symbols`` when it has
+        been read (its names include every name the series defines), else read for
+        these names alone (a check about a few names reads no other patch)."""
+        if "symbols" in self.__dict__:
+            wanted = self.wanted()
+            if wanted is None or names <= wanted:
+                return tuple(u for u in self.symbols.uses if u.symbol.name in names)
+        return self.read_uses(names)[0]
+
+    @cached_property
+    def symbols(self) -> PatchSymbols:
+        """Everything the patch does to symbols, its uses included (read now)."""
+        names = self.wanted()
+        uses, removed_uses, context_uses = self.read_uses(names) \
+            if names is None or names else ((), (), ())
+        return PatchSymbols(self.index, self.added, self.removed, self.kept, uses,
+                            removed_uses, context_uses, self.renames, self.declared)
 
 
 def is_c(path: str) -> bool:
@@ -101,66 +148,90 @@ def _renames(removed: list[Definition], added: list[Definition]) -> tuple[Rename
     return tuple(out)
 
 
-def map_patch(patch: Patch) -> PatchMap:
-    """Read every hunk of ``patch`` and collect its symbols."""
+def map_patch(patch: Patch, wanted: Wanted | None = None) -> PatchMap:
+    """Read every hunk of ``patch`` and its definitions; its uses are read when first
+    asked for (``PatchMap.symbols``), of the names ``wanted()`` gives (None: all)."""
     n = patch.index
     hunks: list[HunkMap] = []
     added: list[Definition] = []
     removed: list[Definition] = []
     kept: list[Definition] = []
-    uses: list[Use] = []
-    removed_uses: list[Use] = []
-    context_uses: list[Use] = []
-    declared: set[tuple[str, str]] = set()
+    readers: list[Callable[[frozenset[str] | None], list[Use]]] = []
+    c_files: list[_CFile] = []
     for fdiff in patch.files:
         if fdiff.is_binary:
             continue
         path = fdiff.path
         if is_c(path):
-            _c_file(n, fdiff, hunks, added, removed, kept, uses, removed_uses,
-                    context_uses, declared)
+            c_file = _CFile(n, fdiff, hunks, added, removed, kept)
+            c_files.append(c_file)
+            readers.append(c_file.uses)
             continue
         for pos, hunk in enumerate(fdiff.hunks):
             hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, None, None))
             if is_kconfig(path):
                 for d in kconfig_definitions(n, path, hunk.lines):
                     {"+": added, "-": removed, " ": kept}[d.site.line.kind].append(d)
-                found = kconfig_uses(n, path, hunk.lines)
+                readers.append(partial(_other_uses, kconfig_uses, n, path, hunk.lines))
             elif is_makefile(path):
-                found = make_uses(n, path, hunk.lines)
-            else:
-                continue
-            uses.extend(u for u in found if u.site.line.kind == "+")
-            removed_uses.extend(u for u in found if u.site.line.kind == "-")
-            context_uses.extend(u for u in found if u.site.line.kind == " ")
-    symbols = PatchSymbols(n, tuple(added), tuple(removed), tuple(kept), tuple(uses),
-                           tuple(removed_uses), tuple(context_uses),
-                           _renames(removed, added), frozenset(declared))
-    return PatchMap(patch, tuple(hunks), symbols)
+                readers.append(partial(_other_uses, make_uses, n, path, hunk.lines))
+
+    def read_uses(names: frozenset[str] | None) -> Uses:
+        found = [u for read in readers for u in read(names)]
+        return (tuple(u for u in found if u.site.line.kind == "+"),
+                tuple(u for u in found if u.site.line.kind == "-"),
+                tuple(u for u in found if u.site.line.kind == " "))
+
+    return PatchMap(patch, tuple(hunks), tuple(added), tuple(removed), tuple(kept),
+                    lambda: frozenset(d for f in c_files for d in f.declared()), read_uses,
+                    wanted or (lambda: None))
 
 
-def _c_file(n: int, fdiff: FileDiff, hunks: list[HunkMap], added: list[Definition],
-            removed: list[Definition], kept: list[Definition], uses: list[Use],
-            removed_uses: list[Use], context_uses: list[Use],
-            declared: set[tuple[str, str]]) -> None:
-    path = fdiff.path
-    sides: list[tuple[Hunk, SideMap, SideMap]] = []
-    for hunk in fdiff.hunks:
-        old = read_side(n, path, side_lines(hunk.lines, "old"), hunk.section)
-        new = read_side(n, path, side_lines(hunk.lines, "new"), hunk.section)
-        sides.append((hunk, old, new))
-    new_types: dict[str, str] = {}
-    old_types: dict[str, str] = {}
-    for _, old, new in sides:  # declarations of the whole file's hunks, per side
-        for types, side in ((new_types, new), (old_types, old)):
-            for name, type_ in declared_names(side).items():
-                types[name] = type_ if types.get(name, type_) == type_ else ""
-    declared.update((path, name) for name in new_types)
-    for pos, (hunk, old, new) in enumerate(sides):
-        hunks.append(_hunk_map(path, fdiff.old_path, pos, hunk, old, new))
-        for d in new.definitions:
-            (added if d.site.line.kind == "+" else kept).append(d)
-        removed.extend(d for d in old.definitions if d.site.line.kind == "-")
-        for u in side_uses(new, "+ ", n, path, new_types):
-            (uses if u.site.line.kind == "+" else context_uses).append(u)
-        removed_uses.extend(side_uses(old, "-", n, path, old_types))
+def _other_uses(read: Callable[[int, str, Sequence[Line]], list[Use]], n: int, path: str,
+                lines: Sequence[Line], names: frozenset[str] | None) -> list[Use]:
+    return [u for u in read(n, path, lines) if names is None or u.symbol.name in names]
+
+
+class _CFile:
+    """One C file of a patch: its hunks and definitions read at once, the declared
+    names and the uses when first asked for."""
+
+    def __init__(self, n: int, fdiff: FileDiff, hunks: list[HunkMap],
+                 added: list[Definition], removed: list[Definition],
+                 kept: list[Definition]) -> None:
+        self.n, self.path = n, fdiff.path
+        self.sides: list[tuple[Hunk, SideMap, SideMap]] = []
+        for hunk in fdiff.hunks:
+            old = read_side(n, self.path, side_lines(hunk.lines, "old"), hunk.section)
+            new = read_side(n, self.path, side_lines(hunk.lines, "new"), hunk.section)
+            self.sides.append((hunk, old, new))
+        for pos, (hunk, old, new) in enumerate(self.sides):
+            hunks.append(_hunk_map(self.path, fdiff.old_path, pos, hunk, old, new))
+            for d in new.definitions:
+                (added if d.site.line.kind == "+" else kept).append(d)
+            removed.extend(d for d in old.definitions if d.site.line.kind == "-")
+        self._types: tuple[dict[str, str], dict[str, str]] | None = None
+
+    def types(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The names the file's hunks declare, with their struct type, per side (new,
+        old)."""
+        if self._types is None:
+            new_types: dict[str, str] = {}
+            old_types: dict[str, str] = {}
+            for _, old, new in self.sides:
+                for types, side in ((new_types, new), (old_types, old)):
+                    for name, type_ in declared_names(side).items():
+                        types[name] = type_ if types.get(name, type_) == type_ else ""
+            self._types = new_types, old_types
+        return self._types
+
+    def declared(self) -> list[tuple[str, str]]:
+        return [(self.path, name) for name in self.types()[0]]
+
+    def uses(self, names: frozenset[str] | None) -> list[Use]:
+        new_types, old_types = self.types()
+        out: list[Use] = []
+        for _, old, new in self.sides:
+            out += side_uses(new, "+ ", self.n, self.path, new_types, names)
+            out += side_uses(old, "-", self.n, self.path, old_types, names)
+        return out

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from reviewbot.series.model import Patch
 from reviewbot.seriesmap.changes import Change
 from reviewbot.seriesmap.cuses import KEYWORDS
 from reviewbot.seriesmap.model import Site
@@ -102,13 +103,24 @@ def _code_change(hm: HunkMap, ch: Change) -> bool:
                    for ln in (*ch.removed, *ch.added))
 
 
+def _judged_file(path: str, old_path: str | None) -> bool:
+    """An existing kernel C file, whose hunks' relation to the rest is judged."""
+    return is_c(path) and old_path is not None and world(path) == "kernel" and \
+        path.split("/", 1)[0] in KERNEL_TOP
+
+
 def _judged(hm: HunkMap) -> bool:
     """A hunk whose relation to the rest is judged: an existing kernel C file, with a
     change of code."""
-    if not is_c(hm.file) or hm.old_path is None or world(hm.file) != "kernel" or \
-            hm.file.split("/", 1)[0] not in KERNEL_TOP:
-        return False
-    return any(_code_change(hm, ch) for ch in hm.changes)
+    return _judged_file(hm.file, hm.old_path) and \
+        any(_code_change(hm, ch) for ch in hm.changes)
+
+
+def may_have_unrelated(patch: Patch) -> bool:
+    """The patch has the two hunks of existing kernel C files it takes to have an
+    unrelated one (read from its diff alone, before anything is read as C)."""
+    return sum(len(f.hunks) for f in patch.files
+               if not f.is_binary and _judged_file(f.path, f.old_path)) >= 2
 
 
 def _distinctive(words: set[str]) -> set[str]:

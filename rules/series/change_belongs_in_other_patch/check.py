@@ -1,11 +1,18 @@
-"""A layout-only change to lines an earlier patch of the same series added (SER001).
+"""A change that belongs in another patch of the same series (SER001).
 
-A whitespace-only change group (blank lines, indentation, alignment, wrapping; see
+Layout: a whitespace-only change group (blank lines, indentation, alignment, wrapping; see
 ``reviewbot.diff.layout``) whose removed lines were added by an earlier patch of the series in the
 input, compared whitespace-insensitively together with the unchanged lines around them,
 belongs in that earlier patch: the series should not add code in one patch and re-format
 it in the next. When earlier patches of the series are not in the input, a hunk made only
 of whitespace changes is still reported, without a patch number.
+
+The series map (``reviewbot.seriesmap.misplaced``) adds the changes of code: a change that
+puts back what an earlier patch M replaced (revert), one that changes only a few names or
+strings of lines M added (fix-up), and a hunk that only adds definitions nothing in this
+patch uses and a later patch M is the first to use. Each is worked out once per patch,
+and only when the diffs show it can be there (a removed line an earlier patch added; a
+hunk that only adds lines, in a patch that does not announce preparatory work).
 """
 
 from __future__ import annotations
@@ -17,20 +24,30 @@ from typing import TYPE_CHECKING
 from reviewbot.analysis import PostImage
 from reviewbot.diff.layout import LayoutChange, placement, squash
 from reviewbot.engine.check import Hit, render
+from reviewbot.seriesmap.gates import has_others, reviewed
+
+from ..series_map import found_on, hit, series_map
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.seriesmap.misplaced import Misplaced
 
 
 @dataclass(frozen=True)
 class Params:
-    """The wording, when the earlier patch is in the input (``{patch}`` is its number) and
-    when it is not (``{change}``: "This one-line change", "Those two-line changes")."""
+    """The wording of a layout change, when the earlier patch is in the input
+    (``{patch}`` is its number) and when it is not (``{change}``: "This one-line
+    change", "Those two-line changes"); and the replies for the changes of code."""
 
     numbered_message: str
     numbered_reply: str
     unnumbered_message: str
     unnumbered_reply: str
+    # changes of code ({patch}: patch M; {symbol}: what the hunk adds; {detail}: the
+    # tokens a fix-up changes)
+    revert_reply: str
+    fixup_reply: str
+    later_reply: str
 
 
 MIN_DISTINCTIVE = 10  # characters of squashed text
@@ -115,8 +132,48 @@ def _candidates(file: FileAnalysis) -> Iterator[LayoutChange]:
             yield change
 
 
+def _code_changes(patch: PatchAnalysis) -> list[Misplaced]:
+    """The reverts, fix-ups and hunks for later patches of the patch under review
+    (layout changes are found above, from the earlier patches' post-images)."""
+    if not has_others(reviewed(patch.series), patch.patch):
+        return []  # nothing imported, nothing read
+    from reviewbot.seriesmap.misplaced import (
+        changes_earlier_lines,
+        earlier_changes,
+        may_add_for_later,
+        only_used_later,
+    )
+
+    p = patch.patch
+    smap = series_map(patch)
+    fixes = changes_earlier_lines(smap, p)
+    later = may_add_for_later(smap, p)
+    pm = smap.patch(p.index) if fixes or later else None
+    if pm is None:
+        return []
+    found = [m for m in earlier_changes(smap, pm) if m.kind != "reformat"] if fixes else []
+    return found + (only_used_later(smap, pm) if later else [])
+
+
+def _code_hits(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> list[Hit]:
+    found = found_on(patch, file, __name__, lambda: _code_changes(patch))
+    if not found:
+        return []
+    smap = series_map(patch)
+    replies = {"revert": params.revert_reply, "fixup": params.fixup_reply,
+               "only-used-later": params.later_reply}
+    out = []
+    for m in found:
+        values = {"message": m.message(patch.series.total), "patch": str(m.target),
+                  "detail": m.detail,
+                  "symbol": m.symbol.spelled() if m.symbol is not None else ""}
+        out.append(hit(smap, m.site, values, {"reply": replies[m.kind]}))
+    return out
+
+
 def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
-    """Flag layout-only changes to lines an earlier patch of the series added."""
+    """Flag changes to lines an earlier patch of the series added that belong there, and
+    hunks that belong in a later patch."""
     present = {p.index for p in patch.series.patches}
     earlier_missing = any(i not in present for i in range(1, patch.patch.index))
     unnumbered_ok = earlier_missing and not patch.layout_changes_expected()
@@ -137,4 +194,4 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         if where is not None:
             out.append(Hit(file.path, where.line, tuple(values.items()), where.side,
                            where.old_line))
-    return out
+    return out + _code_hits(patch, file, params)
