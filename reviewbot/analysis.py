@@ -259,6 +259,7 @@ class SeriesAnalysis:
         self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
         self._first_added: dict[tuple[str, ...], int] | None = None
         self._facts: dict[int, PatchFacts] = {}
+        self._kept: dict[str, object] = {}
 
     def knowledge(self) -> Knowledge | None:
         """The index the review runs with (opened on first use, in this process)."""
@@ -275,8 +276,6 @@ class SeriesAnalysis:
             found = self._facts[position] = patch_facts(
                 (f.diff, f.map) for f in patch.files if f.map is not None)
         return found
-
-        self._kept: dict[str, object] = {}
 
     def kept(self, key: str, build: Callable[[], T]) -> T:
         """``build()`` the first time ``key`` is asked for this series, the same value

@@ -117,7 +117,7 @@ def _match(data: Any, path: Path, errs: _Errors) -> Match:
 
 
 _PATCH_KEYS = {"before", "after", "code", "diff", "path", "subject", "message", "files"}
-_EXAMPLE_KEYS = {"kind", "path", "note", "patches"}
+_EXAMPLE_KEYS = {"kind", "path", "note", "patches", "tree"}
 
 
 def _text(p: dict[str, Any], key: str) -> str | None:
