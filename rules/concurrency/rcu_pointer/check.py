@@ -1,0 +1,221 @@
+"""RCU pointers stored or read plainly (CON006).
+
+- ``store``: a plain assignment, on an added line, to a pointer that is read under RCU:
+  the patch removes an ``rcu_assign_pointer()`` of the same expression in the same hunk,
+  or reads it with ``rcu_dereference*()`` itself, or (with an index) the tree reads the
+  member with ``rcu_dereference*()`` (``min_rcu_reads``, and no more plainly). Quiet for ``NULL``
+  (RCU_INIT_POINTER() territory: nothing to order), and for initialising stores: in a
+  function that sets an object up (``setup_names``) or through a pointer the function
+  allocated and has not published yet (``unpublished``).
+- ``read`` (conservative): a plain read that takes the pointer's value (``x =
+  p->ptr;``, ``return p->ptr;``) in a visible RCU read-side section and outside any
+  lock, of a member that the tree
+  publishes with ``rcu_assign_pointer()`` and mostly reads with ``rcu_dereference*()``
+  (``min_rcu_reads``, ``ratio``); not in functions that tear an object down
+  (``teardown_names``: nobody else can reach it) or that say their caller holds the
+  update-side lock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses
+from reviewbot.engine.check import Hit, render
+from reviewbot.engine.params import Names
+from reviewbot.knowledge.lookup import split_key
+
+from ..tree_facts import (
+    caller_holds_lock,
+    knowledge_of,
+    locked,
+    member_facts,
+    removed_markings,
+    single_threaded,
+    unpublished,
+)
+
+if TYPE_CHECKING:
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.cmap.model import FunctionSpan
+    from reviewbot.knowledge.lookup import AccessFacts
+
+NODE_KINDS = LVALUES
+
+
+@dataclass(frozen=True)
+class Wording:
+    name: str  # store | read
+    message: str  # {location}, {evidence}
+    reply: str
+
+
+@dataclass(frozen=True)
+class Params:
+    wordings: tuple[Wording, ...] = ()
+    rcu_reads: Names = Names()  # rcu_dereference*(), rcu_access_pointer()...
+    rcu_writes: Names = Names()  # rcu_assign_pointer(), RCU_INIT_POINTER()...
+    other_marked: Names = Names()  # other calls whose argument is not a plain access
+    min_rcu_reads: int = 3
+    ratio: int = 2
+    unprotecting_locks: tuple[str, ...] = ()
+    held_by_caller: re.Pattern[str] | None = None
+    single_threaded: Names = Names()
+    setup_names: re.Pattern[str] | None = None
+    teardown_names: re.Pattern[str] | None = None
+    allocators: re.Pattern[str] | None = None
+    publishers: re.Pattern[str] | None = None
+    null_values: re.Pattern[str] | None = None  # a stored value that needs no ordering
+
+
+def _hit(params: Params, name: str, path: str, line: int, **values: str) -> Hit:
+    wording = next(w for w in params.wordings if w.name == name)
+    return Hit(path, line, (("finding", name), *values.items(),
+                            ("message", render(wording.message, values)),
+                            ("reply", render(wording.reply, values))))
+
+
+def _stored_value(text: str, location: str) -> str | None:
+    """The value of ``location = value;`` on the line ``text`` (blanks dropped)."""
+    squeezed = "".join(text.split())
+    i = squeezed.find(location + "=")
+    if i < 0 or squeezed[i + len(location) + 1:i + len(location) + 2] == "=":
+        return None
+    end = squeezed.find(";", i)
+    return squeezed[i + len(location) + 1:end if end >= 0 else None]
+
+
+def _takes_value(text: str, location: str) -> bool:
+    """``x = location;``, ``return location;``, ``T *x = location;``: the pointer's value
+    is taken as a whole (blanks dropped)."""
+    squeezed = "".join(text.split())
+    return bool(re.search(r"(?:[^=!<>+\-*/%&|^]=|return)" + re.escape(location) + ";",
+                          squeezed))
+
+
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
+    fmap = file.map
+    if fmap is None or not fmap.added:
+        return []
+    rcu_names = {n: "write" for n in params.rcu_writes}
+    removed: dict[tuple[str, str], str] = {}
+    for h in file.hunks:
+        removed.update(removed_markings(h.hunk, rcu_names))
+    marked_reads = params.rcu_reads | params.other_marked
+    out: list[Hit] = []
+    seen: set[tuple[str, str]] = set()
+    for mf in fmap.fragments:
+        frag = FragmentAccesses(fmap, mf, marked_reads, params.rcu_writes)
+        accesses = frag.on_rows(mf.added_rows)
+        for a in accesses:
+            if a.line not in fmap.added or a.local or a.kind not in ("read", "write"):
+                continue
+            fn = fmap.function_at(a.line)
+            if fn is None or (fn.name, a.key) in seen:
+                continue
+            text = fmap.text.get(a.line, "")
+            location = "".join(a.text.split())
+            if a.kind == "write":
+                hit = _store(patch, file.path, fmap, fn, a, text, location, removed,
+                             frag, params)
+            else:
+                hit = _read(patch, file.path, fmap, fn, a, text, location, params)
+            if hit is not None:
+                seen.add((fn.name, a.key))
+                out.append(hit)
+    return out
+
+
+def _store(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: Access,
+           text: str, location: str, removed: dict[tuple[str, str], str],
+           frag: FragmentAccesses, params: Params) -> Hit | None:
+    value = _stored_value(text, location)
+    if value is None or not value or (params.null_values is not None
+                                      and params.null_values.fullmatch(value)):
+        return None
+    if value.startswith("*") or "->" in value or "." in value:
+        return None  # a pointer loaded from memory: its target is already published
+    macro = removed.get((location, "write"))
+    if macro is not None:
+        evidence = f"the patch removes {macro}() from it"
+    elif any(_rcu_argument(fmap, x, params) for x in frag.of_key(a.key)):
+        evidence = "the patch reads it with rcu_dereference()"
+    else:
+        evidence = _tree_store_evidence(patch, a, params)
+        if not evidence:
+            return None
+    if single_threaded(fn, params.single_threaded, params.setup_names):
+        return None
+    base = re.match(r"\w+", a.text)
+    if base is not None and params.allocators is not None and params.publishers is not None \
+            and unpublished(fmap, fn, base.group(0), a.line, params.allocators,
+                            params.publishers):
+        return None
+    return _hit(params, "store", path, a.line, location=a.text, evidence=evidence)
+
+
+def _rcu_argument(fmap: FileMap, x: Access, params: Params) -> bool:
+    """``x`` is the argument an rcu_dereference*() reads (not a subscript inside it)."""
+    if x.kind != "marked_read" or x.via not in params.rcu_reads:
+        return False
+    line = "".join(fmap.text.get(x.line, "").split())
+    return re.search(re.escape(x.via) + r"\(&?" + re.escape("".join(x.text.split()))
+                     + r"[,)]", line) is not None
+
+
+def _tree_store_evidence(patch: PatchAnalysis, a: Access, params: Params) -> str:
+    know = knowledge_of(patch)
+    struct, member = split_key(a.key)
+    if know is None or not struct:
+        return ""
+    facts = member_facts(patch, know, struct, member)
+    reads = facts.total("rcu", "read")
+    plain = facts.total("plain", "read")
+    if reads < params.min_rcu_reads or reads < plain:
+        return ""
+    rcu = next((d for d in facts.declared if "__rcu" in d.attrs), None)
+    declared = f", declared __rcu ({rcu.site})" if rcu is not None else ""
+    return (f"the tree reads {struct}.{member} with rcu_dereference() {_times(reads)}"
+            f"{_example(facts, 'read')}, plainly {plain}{declared}")
+
+
+def _read(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: Access,
+          text: str, location: str, params: Params) -> Hit | None:
+    know = knowledge_of(patch)
+    struct, member = split_key(a.key)
+    if know is None or not struct or not _takes_value(text, location):
+        return None
+    facts = member_facts(patch, know, struct, member)
+    published = facts.total("rcu", "write")
+    rcu_reads = facts.total("rcu", "read")
+    plain = facts.total("plain", "read")
+    if not published or rcu_reads < params.min_rcu_reads or rcu_reads < params.ratio * plain:
+        return None
+    if not _in_rcu(fmap, a.line, params) or locked(fmap, a.line, params.unprotecting_locks) \
+            or caller_holds_lock(fmap, fn, params.held_by_caller) \
+            or single_threaded(fn, params.single_threaded, params.teardown_names) \
+            or single_threaded(fn, (), params.setup_names):
+        return None
+    evidence = (f"the tree publishes {struct}.{member} with rcu_assign_pointer() "
+                f"{_times(published)} and reads it with rcu_dereference() "
+                f"{_times(rcu_reads)}{_example(facts, 'read')}, plainly {plain}")
+    return _hit(params, "read", path, a.line, location=a.text, evidence=evidence)
+
+
+def _in_rcu(fmap: FileMap, line: int, params: Params) -> bool:
+    """``line`` is in a visible RCU read-side section (rcu_read_lock() ... unlock)."""
+    return any(r.lock in params.unprotecting_locks and r.start_known
+               for r in fmap.locks_at(line))
+
+
+def _times(n: int) -> str:
+    return f"{n} time{'s' if n != 1 else ''}"
+
+
+def _example(facts: AccessFacts, op: str) -> str:
+    x = next((x for x in facts.marked if x.how == "rcu" and x.op == op), None)
+    return f" (e.g. in {x.site.function}(), {x.site})" if x is not None else ""
