@@ -6,13 +6,22 @@ the analysis of each hunk), handed to every check and dropped when the patch's f
 are made. Every cache of a patch's review lives in it: nothing is written into the
 models (patches, hunks, rules), and nothing outlives the patch but what the series
 keeps on purpose for its later patches (``SeriesAnalysis.squashed``: the lines SER001
-compares with).
+compares with; ``SeriesAnalysis.facts``: what each patch says about the functions it
+touches, for the knowledge view of the patches after it).
+
+Knowledge of the tree (``reviewbot index``): ``PatchAnalysis.knowledge`` is the index
+the review runs with (a ``reviewbot.knowledge.lookup.Knowledge``; None without one),
+and ``PatchAnalysis.view()`` the ``reviewbot.knowledge.overlay.KnowledgeView`` a check
+asks: the index with the facts this patch and the series' earlier patches add or
+remove over it (a function a patch makes call msleep() may sleep whatever the index
+says; one whose sleeping call a patch removes no longer sleeps by that evidence). The
+view works without an index too, from the sleeping primitives and the patches alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap
@@ -31,6 +40,11 @@ from reviewbot.diff.layout import (
 )
 from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.series.model import Patch, Series
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.lookup import Knowledge
+    from reviewbot.knowledge.overlay import KnowledgeView, PatchFacts
+    from reviewbot.knowledge.source import KnowledgeSource
 
 T = TypeVar("T")
 # Tree mode: the whole post-image text of a file after a patch, or None.
@@ -126,6 +140,7 @@ class PatchAnalysis:
         self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
         self._expected: bool | None = None
         self._kept: dict[str, object] = {}
+        self._view: KnowledgeView | None = None
 
     def _file(self, fdiff: FileDiff) -> FileAnalysis:
         hunks = tuple(HunkAnalysis(h) for h in fdiff.hunks)
@@ -157,6 +172,26 @@ class PatchAnalysis:
                 or announces_layout(self.patch)
         return self._expected
 
+    @property
+    def knowledge(self) -> Knowledge | None:
+        """The index of the tree the review runs against (None without one)."""
+        return self.series_analysis.knowledge()
+
+    def facts(self) -> PatchFacts:
+        """What this patch says about the functions it touches (worked out once, and
+        kept by the series for the patches after it)."""
+        return self.series_analysis.facts(self.position, self)
+
+    def view(self) -> KnowledgeView:
+        """The index with the facts of this patch and the earlier ones over it."""
+        if self._view is None:
+            from reviewbot.knowledge.overlay import KnowledgeView
+
+            series = self.series_analysis
+            earlier = [series.facts(e.position) for e in self.earlier()]
+            self._view = KnowledgeView(self.knowledge, [*earlier, self.facts()])
+        return self._view
+
     def kept(self, key: str, build: Callable[[], T]) -> T:
         """``build()`` the first time ``key`` is asked for this patch, the same value
         after: what a check works out once per patch and uses for every file (key it by
@@ -172,13 +207,32 @@ class SeriesAnalysis:
 
     def __init__(self, series: Series, parser: CParser,
                  node_kinds: Sequence[tuple[str, ...]] = (),
-                 full_text: FullText | None = None) -> None:
+                 full_text: FullText | None = None,
+                 knowledge: KnowledgeSource | None = None) -> None:
         self.series = series
+        self.source = knowledge
         self.parser = parser
         self.node_kinds = tuple(node_kinds)  # the groups the checks look for
         self.full_text = full_text
         self.parse_cache = ParseCache(parser)  # tree mode: each file text parsed once
         self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
+        self._facts: dict[int, PatchFacts] = {}
+
+    def knowledge(self) -> Knowledge | None:
+        """The index the review runs with (opened on first use, in this process)."""
+        return self.source.get() if self.source is not None else None
+
+    def facts(self, position: int, patch: PatchAnalysis | None = None) -> PatchFacts:
+        """What patch ``position`` says about the functions it touches, worked out from
+        ``patch`` (its analysis; a new one when not given) the first time."""
+        found = self._facts.get(position)
+        if found is None:
+            from reviewbot.knowledge.overlay import patch_facts
+
+            patch = patch or self.patch(position)
+            found = self._facts[position] = patch_facts(
+                (f.diff, f.map) for f in patch.files if f.map is not None)
+        return found
 
     def patch(self, position: int) -> PatchAnalysis:
         """The analysis of ``series.patches[position]`` (a new one each time)."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from reviewbot.fetch.lore import LoreOptions
     from reviewbot.fetch.resolve import Input
     from reviewbot.findings import Review
+    from reviewbot.knowledge.source import KnowledgeSource
     from reviewbot.progress import TerminalFeedback
     from reviewbot.report.reply import Reply
     from reviewbot.report.text import Provenance
@@ -120,11 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "the series git format-patch would make")
     tree = check.add_mutually_exclusive_group()
     tree.add_argument("--tree", metavar="PATH",
-                      help="kernel tree to apply the series in for whole-file context "
-                           "(default: the current directory when it is a kernel tree, "
-                           "else 'tree' in the config file)")
+                      help="kernel tree to apply the series in for whole-file context, "
+                           "and whose index (reviewbot index) checks use; a tree "
+                           "without git gives its index only (default: the current "
+                           "directory when it is a kernel tree, else 'tree' in the "
+                           "config file)")
     tree.add_argument("--no-tree", action="store_true",
-                      help="review from the patches alone")
+                      help="review from the patches alone (no tree, no index)")
     check.add_argument("--base", metavar="COMMIT",
                        help="apply the series on COMMIT instead of its base-commit or HEAD")
     check.add_argument("--format", choices=FORMATS, default=None,
@@ -214,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--per-patch", action="store_true",
                     help="review every patch file alone instead of together with the "
                          "other patches of its series in the corpus")
+    ev.add_argument("--tree", metavar="PATH",
+                    help="with --traffic: use the index of this kernel tree (reviewbot "
+                         "index), as check does (default: no index)")
     _add_rule_options(ev)
 
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
@@ -369,9 +375,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         got, tree, base = _messages_and_tree(args, settings, env, feedback)
         for note in got.notes:
             _status(note)
+        knowledge = _knowledge(args, env, tree)
+        if knowledge is not None and feedback is not None and fmt not in ("checkpatch",
+                                                                          "b4-json"):
+            feedback.say(f"using the {knowledge.describe()}")
         lookup = _revision_lookup(args, fmt, got, settings, env)
         review = got.finish(review_messages(got.messages, settings, rules, tree=tree,
-                                            base=base, revisions=lookup, progress=feedback))
+                                            base=base, revisions=lookup, progress=feedback,
+                                            knowledge=knowledge))
     finally:
         if feedback is not None:
             feedback.finish()
@@ -379,10 +390,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if sr.since is not None and sr.since.note:
             _status(f"note: {sr.since.note}")
     status = _exit_status(review, args.fail_on)
+    index = knowledge.describe() if knowledge is not None else ""
     if fmt == "json":
         from reviewbot.report.json import render_json
 
-        sys.stdout.write(render_json(review))
+        sys.stdout.write(render_json(review, index))
     elif fmt == "checkpatch":
         from reviewbot.report.checkpatch import render_checkpatch
 
@@ -396,12 +408,24 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                             and not env.no_color)
-        sys.stdout.write(render_text(review, colour, _provenance(got), args.verbose))
+        sys.stdout.write(render_text(review, colour, _provenance(got), args.verbose, index))
     if fmt == "reply" or args.b4_review:
         failures = _replies(args, review, fmt == "reply", env)
         if failures:
             return EXIT_ERROR
     return status
+
+
+def _knowledge(args: argparse.Namespace, env: Environment,
+               tree: GitTree | None) -> KnowledgeSource | None:
+    """The index the checks use: the tree's (``--tree``, the current directory, the
+    config file's ``tree``), when it has one."""
+    from pathlib import Path
+
+    from reviewbot.knowledge.source import find_knowledge
+
+    option = args.tree or (str(tree.top) if tree is not None else None)
+    return find_knowledge(option, args.no_tree, Path.cwd(), env.config.tree, env.xdg)
 
 
 def _revision_lookup(args: argparse.Namespace, fmt: str, got: Input,
@@ -556,10 +580,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.traffic or args.judged or args.recall or not args.directory:
         from reviewbot.evaluate.traffic_report import evaluate_traffic, render_traffic
 
+        knowledge = None
+        if args.tree:
+            from pathlib import Path
+
+            from reviewbot.knowledge.source import KnowledgeSource
+
+            knowledge = KnowledgeSource.find(Path(args.tree).expanduser())
+            if knowledge is None:
+                raise ReviewbotError(f"{args.tree}: no index of this tree (run "
+                                     "'reviewbot index' on it first)")
         got = evaluate_traffic(args.traffic, args.judged, args.recall, settings, rules,
-                               corpus=args.directory)
+                               corpus=args.directory, knowledge=knowledge)
         sys.stdout.write(render_traffic(got, args.format))
         return EXIT_CLEAN if got.ok else EXIT_FINDINGS
+    if args.tree:
+        raise ReviewbotError("--tree applies to eval --traffic only")
     corpus = load_corpus(args.directory)
     result = score(corpus, review_corpus(corpus, settings, rules, per_patch=args.per_patch))
     render = render_eval_json if args.format == "json" else render_eval_text

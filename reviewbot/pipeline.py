@@ -23,6 +23,7 @@ from reviewbot.series.model import Mail, Patch, Series
 from reviewbot.series.stored import stored_review
 
 if TYPE_CHECKING:
+    from reviewbot.knowledge.source import KnowledgeSource
     from reviewbot.revisions.lookup import Lookup
     from reviewbot.tree.git import GitTree
 
@@ -45,10 +46,12 @@ def review_patch(patch: PatchAnalysis, rules: Sequence[Rule], guard: RegexGuard
 def review_series(series: Series, rules: Sequence[Rule], parser: CParser,
                   full_text: FullText | None = None,
                   notes: Sequence[str] = (),
-                  guard: RegexGuard | None = None) -> SeriesReview:
+                  guard: RegexGuard | None = None,
+                  knowledge: KnowledgeSource | None = None) -> SeriesReview:
     """Review every patch in turn, each with its own ``PatchAnalysis`` (dropped when its
-    findings are made); whole files (tree mode) are parsed once per blob."""
-    analysis = SeriesAnalysis(series, parser, node_kinds(rules), full_text)
+    findings are made); whole files (tree mode) are parsed once per blob. With
+    ``knowledge``, checks look facts up in that tree's index (``PatchAnalysis.view``)."""
+    analysis = SeriesAnalysis(series, parser, node_kinds(rules), full_text, knowledge)
     guard = guard or RegexGuard()
     reviews = []
     for position, patch in enumerate(series.patches):
@@ -111,7 +114,8 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
                     rules: Sequence[Rule] | None = None, parser: CParser | None = None,
                     full_text: FullText | None = None, tree: GitTree | None = None,
                     base: str | None = None, revisions: Lookup | None = None,
-                    progress: Progress | None = None) -> Review:
+                    progress: Progress | None = None,
+                    knowledge: KnowledgeSource | None = None) -> Review:
     """Review every series found in ``raw`` (newest revision, or ``settings.version``).
 
     The input is streamed: a first pass keeps what grouping needs of each message (its
@@ -122,6 +126,8 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     else its base-commit, else HEAD) and files are mapped from their whole post-image.
     With ``revisions``, each series is also compared with its previous revision
     (``reviewbot.revisions``), found among the same mails or where ``revisions`` says.
+    With ``knowledge`` (an index, opened in each worker process that uses it), checks
+    look up what the tree knows.
     """
     if rules is None:
         rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
@@ -138,7 +144,7 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
 
         def one(plan: Planned) -> SeriesReview:
             return source.stored(review_series(source.series(plan), rules, parser, full_text,
-                                               guard=guard), plan)
+                                               guard=guard, knowledge=knowledge), plan)
 
         def attach(plan: Planned, result: SeriesResult) -> SeriesReview:
             return source.stored(unpack(source.series(plan), result), plan)
@@ -155,7 +161,7 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
         s = source.series(plan)
         applied = apply_series(tree, s, base)
         reviews.append(source.stored(review_series(s, rules, parser, applied.full_text,
-                                                   applied.notes, guard), plan))
+                                                   applied.notes, guard, knowledge), plan))
         progress.advance(plan.lines)
     progress.finish()
     return _since(Review(tuple(reviews)), source, revisions)

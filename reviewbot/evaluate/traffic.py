@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
@@ -23,6 +24,9 @@ from reviewbot.pipeline import parse_messages, review_messages, review_series
 from reviewbot.series.build import build_series, is_patch_mail
 from reviewbot.series.model import Series
 from reviewbot.workers import available_cpus, review_all
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.source import KnowledgeSource
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,10 @@ def _located(reviews: Sequence[SeriesReview]) -> list[Located]:
 
 
 def review_traffic(messages: Sequence[RawMessage], settings: Settings,
-                   rules: Sequence[Rule]) -> TrafficReview:
+                   rules: Sequence[Rule],
+                   knowledge: KnowledgeSource | None = None) -> TrafficReview:
     review: Review = review_messages(messages, _jobs(replace(settings, version=None)),
-                                     rules=rules)
+                                     rules=rules, knowledge=knowledge)
     patches = [pr for sr in review.series for pr in sr.patches]
     reviewed = [pr for pr in patches if not pr.patch.skipped]
     return TrafficReview(tuple(_located(review.series)), len(review.series), len(reviewed),
@@ -61,7 +66,8 @@ def review_traffic(messages: Sequence[RawMessage], settings: Settings,
 
 
 def review_revisions(messages: Sequence[RawMessage], settings: Settings,
-                     rules: Sequence[Rule]) -> list[Located]:
+                     rules: Sequence[Rule],
+                     knowledge: KnowledgeSource | None = None) -> list[Located]:
     """The findings on every revision of every series (``check -v N`` for each N)."""
     settings = _jobs(settings)
     mails = parse_messages(messages, settings.limits)
@@ -77,6 +83,6 @@ def review_revisions(messages: Sequence[RawMessage], settings: Settings,
     parser = CParser()
 
     def one(s: Series) -> SeriesReview:
-        return review_series(s, rules, parser)
+        return review_series(s, rules, parser, knowledge=knowledge)
 
     return _located(review_all(list(chosen.values()), one, settings.jobs))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.config import Settings
 from reviewbot.engine.schema import Rule
@@ -35,6 +35,9 @@ from reviewbot.evaluate.traffic import (
     review_traffic,
 )
 
+if TYPE_CHECKING:
+    from reviewbot.knowledge.source import KnowledgeSource
+
 SCHEMA_VERSION = 1
 
 
@@ -47,6 +50,7 @@ class TrafficResult:
     rows: tuple[RuleTally, ...]
     recall_file: str | None
     recall: Recall | None
+    index: str = ""  # the index the review used (``KnowledgeSource.describe``), if any
 
     @property
     def failing(self) -> tuple[RuleTally, ...]:
@@ -64,7 +68,8 @@ class TrafficResult:
 
 def evaluate_traffic(traffic: str | None, judged: str | None, comments: str | None,
                      settings: Settings, rules: Sequence[Rule],
-                     corpus: str | None = None) -> TrafficResult:
+                     corpus: str | None = None,
+                     knowledge: KnowledgeSource | None = None) -> TrafficResult:
     """Review ``traffic`` as ``check`` does and score it against the judged file (and,
     with ``comments``, every revision against the reviewers' comments)."""
     if corpus:
@@ -76,13 +81,13 @@ def evaluate_traffic(traffic: str | None, judged: str | None, comments: str | No
     entries = [j for j in load_judged(judged) if source_rule(j.rule) in ran]
     classed = load_comments(comments) if comments else None
     messages = read_traffic(traffic, settings)
-    review = review_traffic(messages, settings, rules)
+    review = review_traffic(messages, settings, rules, knowledge)
     matched = match(review.findings, entries)
     rows = tuple(tally(matched, ran))
-    found = review_revisions(messages, settings, rules) if classed is not None else None
+    found = review_revisions(messages, settings, rules, knowledge) if classed is not None else None
     return TrafficResult(traffic, judged, review, matched, rows, comments,
                          recall(classed, found) if classed is not None and found is not None
-                         else None)
+                         else None, knowledge.describe() if knowledge is not None else "")
 
 
 def _pct(x: float | None) -> str:
@@ -126,7 +131,8 @@ def render_traffic_text(res: TrafficResult) -> str:
            f"({rv.skipped} skipped), {rv.with_findings} with findings, "
            f"{len(rv.findings)} findings ({res.per_patch:.2f} per reviewed patch)",
            f"judged in {res.judged}: {len(m.pairs)} findings matched, "
-           f"{len(m.unjudged)} unjudged, {len(m.stale)} judged but no longer reported", "",
+           f"{len(m.unjudged)} unjudged, {len(m.stale)} judged but no longer reported",
+           *([f"with the {res.index}"] if res.index else []), "",
            f"{'rule':<8}{'status':<9}{'findings':>8}{'TP':>5}{'DEB':>5}{'FP':>5}"
            f"{'precision':>11}{'DEBATABLE':>11}{'unjudged':>10}  bar"]
     out += [_row(r) for r in (*res.rows, overall(res.rows))]
@@ -192,4 +198,6 @@ def render_traffic_json(res: TrafficResult) -> str:
         "stale": [_verdict(j) for j in res.matched.stale],
         "recall": _recall_json(res.recall) if res.recall is not None else None,
     }
+    if res.index:
+        data["index"] = res.index
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

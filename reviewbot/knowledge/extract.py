@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from reviewbot.cmap.locks import RELEASE, lock_regions, normalize_lock
@@ -59,7 +60,7 @@ _MEMBER_ATTRS = re.compile(r"\b__\w++\s*+\([^()]*+\)|\b__(?:rcu|percpu|aligned|p
 _ENUMERATOR = re.compile(r"\s*+([A-Za-z_]\w*+)")
 _KCONFIG = re.compile(r"^[ \t]*+(?:menu)?config[ \t]++(\w++)", re.M)
 _ID = re.compile(r"[A-Za-z_]\w*+")
-_NOT_CALLS = frozenset((
+NOT_CALLS = frozenset((
     "if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof",
     "alignof", "_Alignof", "__alignof__", "defined", "__attribute__", "asm", "__asm__",
     "volatile", "__volatile__", "case", "do", "else", "goto", "likely", "unlikely",
@@ -237,7 +238,7 @@ class Extractor:
             seen: set[str] = set()
             for m in _TOKEN.finditer(mac.body):
                 callee = m.group(1)
-                if m.group(2) is None or callee in _NOT_CALLS or callee in params \
+                if m.group(2) is None or callee in NOT_CALLS or callee in params \
                         or callee in seen or callee == mac.name:
                     continue
                 seen.add(callee)
@@ -610,7 +611,7 @@ class Extractor:
         """What a call is to the analysis: "skip" (a keyword), "register" (a context
         registration), "mark" (a marking or unevaluated call), "lock" (an acquire or a
         guard), or "" (any other call). Calls that sleep are remembered in _sleeps."""
-        if name in _NOT_CALLS:
+        if name in NOT_CALLS:
             return "skip"
         reason = self.v.sleep_reason(name)
         if reason is not None:
@@ -682,31 +683,38 @@ class Extractor:
     def _gfp(self, cleaned: Cleaned, fn: _Function, start: int, end: int,
              guarded: list[tuple[int, int]], facts: FileFacts) -> None:
         """Calls passing a sleeping GFP flag, as written, in the function body."""
-        code = cleaned.code
-        done: set[int] = set()
-        for m in self.v.gfp_rx.finditer(code, start, end):
-            s = m.start()
-            if code[s - 2:s] == "__":
-                s -= 2
-            if code[s - 1].isalnum() or code[s - 1] == "_" or code[s:m.end()] not in \
-                    self.v.gfp_sleeping or any(a <= s < b for a, b in guarded):
-                continue
-            open_ = _enclosing_call(code, s, start)
-            if open_ < 0 or open_ in done:
-                continue
-            done.add(open_)
-            callee = _name_before(code, open_)
-            if not callee or callee in _NOT_CALLS or callee in self.v.gfp_inspectors \
-                    or callee.startswith("gfp") or _MACRO_NAMED.fullmatch(callee) \
-                    or not any(a in callee for a in self.v.gfp_allocators):
-                continue
-            close, _ = _match_paren(code, open_, end)
-            args = code[open_:close if close > 0 else end]
-            squeezed = args.replace(" ", "")
-            if any(n in squeezed for n in self.v.gfp_not):
-                continue
-            facts.sleeps.append((fn.idx, f"{callee}({code[s:m.end()]})", cleaned.line(s),
-                                 self.v.gfp_reason))
+        for s, call in gfp_sleeps(self.v, cleaned.code, start, end, guarded):
+            facts.sleeps.append((fn.idx, call, cleaned.line(s), self.v.gfp_reason))
+
+
+def gfp_sleeps(vocab: Vocab, code: str, start: int, end: int,
+               guarded: Sequence[tuple[int, int]] = ()) -> Iterator[tuple[int, str]]:
+    """(offset of the flag, ``kmalloc(GFP_KERNEL)``) of each allocation in
+    code[start:end] (comments and literals blanked) passed a sleeping GFP flag as
+    written, outside the ``guarded`` spans: the index's evidence, and a check's."""
+    done: set[int] = set()
+    for m in vocab.gfp_rx.finditer(code, start, end):
+        s = m.start()
+        if code[s - 2:s] == "__":
+            s -= 2
+        if code[s - 1].isalnum() or code[s - 1] == "_" or code[s:m.end()] not in \
+                vocab.gfp_sleeping or any(a <= s < b for a, b in guarded):
+            continue
+        open_ = _enclosing_call(code, s, start)
+        if open_ < 0 or open_ in done:
+            continue
+        done.add(open_)
+        callee = _name_before(code, open_)
+        if not callee or callee in NOT_CALLS or callee in vocab.gfp_inspectors \
+                or callee.startswith("gfp") or _MACRO_NAMED.fullmatch(callee) \
+                or not any(a in callee for a in vocab.gfp_allocators):
+            continue
+        close, _ = _match_paren(code, open_, end)
+        args = code[open_:close if close > 0 else end]
+        squeezed = args.replace(" ", "")
+        if any(n in squeezed for n in vocab.gfp_not):
+            continue
+        yield s, f"{callee}({code[s:m.end()]})"
 
 
 _AFTER = re.compile(r"=(?!=)|[-+*/%&|^]=|<<=|>>=|\+\+|--")  # after the blanks
@@ -786,7 +794,7 @@ def _function_name(head: str) -> tuple[str, str] | None:
             "sys_" if name.startswith("SYSCALL") else "")
         rest = params.strip()[first.end():]
         return prefix + first.group(), rest.lstrip(", ")
-    if name in _NOT_CALLS:
+    if name in NOT_CALLS:
         return None
     return name, params
 

@@ -28,7 +28,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def review_dict(review: Review) -> dict[str, Any]:
+def review_dict(review: Review, index: str = "") -> dict[str, Any]:
+    """The report as JSON data; ``index`` (the knowledge index the checks used, one
+    line) is the ``index`` field, left out when there was none."""
     series = []
     patches = []
     for sr in review.series:
@@ -65,8 +67,12 @@ def review_dict(review: Review) -> dict[str, Any]:
                 "full_files": list(pr.full_files),
                 "notes": list(pr.notes),
             })
-    return {"schema": SCHEMA_VERSION, "series": series, "patches": patches}
+    out: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    if index:
+        out["index"] = index
+    out.update(series=series, patches=patches)
+    return out
 
 
-def render_json(review: Review) -> str:
-    return json.dumps(review_dict(review), indent=2, ensure_ascii=False) + "\n"
+def render_json(review: Review, index: str = "") -> str:
+    return json.dumps(review_dict(review, index), indent=2, ensure_ascii=False) + "\n"

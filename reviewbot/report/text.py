@@ -67,9 +67,10 @@ def series_header(sr: SeriesReview, source: Provenance | None) -> str:
 
 
 def render_text(review: Review, colour: bool = False, source: Provenance | None = None,
-                verbose: bool = False) -> str:
-    """The report; lines not mapped to C are listed with ``verbose``, else counted."""
-    lines: list[str] = []
+                verbose: bool = False, index: str = "") -> str:
+    """The report; lines not mapped to C are listed with ``verbose``, else counted.
+    ``index``: the knowledge index the checks used (one line first), if any."""
+    lines: list[str] = [printable(f"using the {index}")] if index else []
     unmapped = 0
     for sr in review.series:
         lines.append(printable(series_header(sr, source)))

@@ -35,10 +35,17 @@ def _marker_above(path: Path) -> bool:
     return any(is_kernel_top(d) for d in (path, *path.parents))
 
 
-def _open(path: Path) -> GitTree:
-    from reviewbot.tree.git import GitTree
+def _open(path: Path) -> GitTree | None:
+    """The git tree at ``path``; None for a kernel tree without git (unpacked from a
+    tarball: no whole files, but its index serves the checks)."""
+    from reviewbot.tree.git import GitTree, TreeError
 
-    return GitTree.open(path)
+    try:
+        return GitTree.open(path)
+    except TreeError:
+        if path.is_dir() and not (path / ".git").exists() and _marker_above(path.resolve()):
+            return None
+        raise
 
 
 def find_tree(option: str | None, no_tree: bool, cwd: Path,
@@ -46,7 +53,8 @@ def find_tree(option: str | None, no_tree: bool, cwd: Path,
     """The tree for tree mode, or None for patch-only review.
 
     ``--no-tree`` wins; then ``--tree PATH``; then the current directory when it is a
-    git work tree with MAINTAINERS or Kbuild at its top; then ``tree`` in the config.
+    git work tree with MAINTAINERS or Kbuild at its top; then ``tree`` in the config. A
+    kernel tree that is not a git work tree gives None (its index is used, not its files).
     """
     if no_tree:
         return None
@@ -56,10 +64,10 @@ def find_tree(option: str | None, no_tree: bool, cwd: Path,
     if top is not None and is_kernel_top(top):
         return _open(top)
     if config is not None and config.tree is not None:
-        from reviewbot.tree.git import GitTree, TreeError
+        from reviewbot.tree.git import TreeError
 
         try:
-            return GitTree.open(config.tree)
+            return _open(config.tree)
         except TreeError as exc:
             raise TreeError(f"{exc} (the 'tree' set in {config.path})") from exc
     return None

@@ -1,0 +1,250 @@
+"""The index as a check sees it: the facts the series itself adds or removes first.
+
+The index describes the tree; a patch changes it. ``PatchFacts`` is what one patch
+says about the functions it touches (from its diff and C map): the sleeping calls it
+adds to a function (a sleeping primitive of sleeping.toml, an allocation passed a
+sleeping GFP flag as written), the calls it adds, and the calls it removes (and does
+not add back). ``KnowledgeView`` answers a check's questions from the index with those
+facts over it (the facts of the patch under review and of the series' patches before
+it):
+
+- ``may_sleep(function, file)``: a function the series adds or changes may sleep by
+  what the patch adds (``foo() may sleep: it calls msleep() (drivers/x.c:42)``, the
+  site being the patch's line), directly or through a call the patch adds to another
+  function that may sleep; the index's chain no longer counts when the patch removes
+  the call it starts with. Without an index only the primitives and the patch's own
+  functions are known;
+- ``sleeps_in(body, file)``: the calls in some lines of code (a ``Body``) that may
+  sleep, each with its ``SleepChain``;
+- ``index``: the ``Knowledge`` itself (None without one) for the other lookups
+  (``lock``, ``contexts``, ``member``...), which the patch does not override.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from reviewbot.knowledge.extract import NOT_CALLS, gfp_sleeps
+from reviewbot.knowledge.lookup import Site, SleepChain, Step
+from reviewbot.knowledge.vocab import Vocab, load_vocab
+
+if TYPE_CHECKING:
+    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.diff.model import FileDiff
+    from reviewbot.knowledge.lookup import Knowledge
+
+_CALL = re.compile(r"(?<![\w.>])([A-Za-z_]\w*+)\s*+\(")
+_BLANK = re.compile(r"//[^\n]*+|/\*.*?(?:\*/|\Z)|\"(?:[^\"\\\n]|\\.)*+\"|'(?:[^'\\\n]|\\.)*+'",
+                    re.S)
+_VOCAB: list[Vocab] = []
+
+
+def vocab() -> Vocab:
+    """The knowledge vocabulary (sleeping.toml...), read once per process."""
+    if not _VOCAB:
+        _VOCAB.append(load_vocab())
+    return _VOCAB[0]
+
+
+class Body:
+    """Lines of code (numbered, in order) as one text, comments and literals blanked,
+    that knows the line of each offset: a call spread over lines is one call."""
+
+    def __init__(self, lines: Sequence[tuple[int, str]]) -> None:
+        self.numbers = [n for n, _ in lines]
+        self.starts: list[int] = []
+        at = 0
+        for _, text in lines:
+            self.starts.append(at)
+            at += len(text) + 1
+        joined = "\n".join(t for _, t in lines)
+        self.code = _BLANK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), joined)
+
+    def line(self, offset: int) -> int:
+        return self.numbers[max(bisect_right(self.starts, offset) - 1, 0)]
+
+    def text(self, line: int) -> str:
+        """The code of ``line`` (comments blanked)."""
+        i = self.numbers.index(line)
+        end = self.starts[i + 1] - 1 if i + 1 < len(self.starts) else len(self.code)
+        return self.code[self.starts[i]:end]
+
+    def calls(self) -> list[tuple[int, str]]:
+        """(offset, name) of each call (not keywords, not through a member)."""
+        return [(m.start(1), m.group(1)) for m in _CALL.finditer(self.code)
+                if m.group(1) not in NOT_CALLS]
+
+    def gfp(self) -> list[tuple[int, str]]:
+        """(offset of the callee, ``kmalloc(GFP_KERNEL)``) of each allocation passed a
+        sleeping GFP flag as written."""
+        out = []
+        for s, call in gfp_sleeps(vocab(), self.code, 0, len(self.code)):
+            name = call.split("(")[0]
+            out.append((self.code.rfind(name, 0, s), call))
+        return out
+
+
+@dataclass(frozen=True)
+class Added:
+    """A call the patch adds: ``call`` in ``function`` at ``site``."""
+
+    call: str  # "msleep", or "kmalloc(GFP_KERNEL)" for an allocation
+    site: Site
+    reason: str = ""  # set when the call itself sleeps (a primitive, a sleeping GFP flag)
+
+
+@dataclass
+class PatchFacts:
+    """What one patch says about the functions it touches, by function name."""
+
+    sleeps: dict[str, list[Added]] = field(default_factory=dict)
+    calls: dict[str, list[Added]] = field(default_factory=dict)
+    removed: dict[str, set[str]] = field(default_factory=dict)
+
+
+def guarded(body: Body, line: int) -> bool:
+    """Whether ``line`` of ``body`` runs only under a context test: an ``if``/``while``
+    above it (less indented) or the line itself naming a guard word of sleeping.toml
+    (``gfpflags_allow_blocking()``, ``in_atomic()``...): the caller's context decides,
+    and the index does not count it either."""
+    v = vocab()
+    text = body.text(line)
+    if v.guard_rx.search(text):
+        return True
+    indent = len(text) - len(text.lstrip())
+    for number in reversed(body.numbers[:body.numbers.index(line)]):
+        above = body.text(number)
+        stripped = above.lstrip()
+        if not stripped:
+            continue
+        depth = len(above) - len(stripped)
+        if depth < indent:
+            indent = depth
+            if v.guard_rx.search(above) and _BRANCH.match(stripped):
+                return True
+            if depth == 0:
+                break
+    return False
+
+
+_BRANCH = re.compile(r"(?:\}\s*)?(?:else\s+)?(?:if|while)\b")
+
+
+def patch_facts(files: Iterable[tuple[FileDiff, FileMap]]) -> PatchFacts:
+    """The facts of one patch's C files (their diffs and C maps)."""
+    v = vocab()
+    facts = PatchFacts()
+    for diff, fmap in files:
+        path = diff.path
+        for hunk in diff.hunks:
+            shown = [(ln.new, ln.text) for ln in hunk.lines if ln.new is not None]
+            if not shown:
+                continue
+            body = Body(shown)
+            added = {ln.new for ln in hunk.lines if ln.kind == "+"}
+            sleeping: set[int] = set()
+            for s, call in body.gfp():
+                line = body.line(s)
+                fn = fmap.function_at(line)
+                if line in added and fn is not None and not guarded(body, line):
+                    sleeping.add(s)
+                    facts.sleeps.setdefault(fn.name, []).append(
+                        Added(call, Site(path, line, fn.name), v.gfp_reason))
+            for s, name in body.calls():
+                line = body.line(s)
+                fn = fmap.function_at(line)
+                if line not in added or fn is None or s in sleeping or guarded(body, line):
+                    continue
+                site = Site(path, line, fn.name)
+                reason = v.sleep_reason(name)
+                if reason is not None and name not in v.never_sleep:
+                    facts.sleeps.setdefault(fn.name, []).append(Added(name, site, reason))
+                else:
+                    facts.calls.setdefault(fn.name, []).append(Added(name, site))
+            near = hunk.new_start
+            gone = []
+            for ln in hunk.lines:
+                if ln.new is not None:
+                    near = ln.new
+                elif ln.kind == "-":
+                    gone.append((near, ln.text))
+            if gone:
+                old = Body([(i, t) for i, (_, t) in enumerate(gone)])
+                for s, name in old.calls():
+                    fn = fmap.function_at(gone[old.line(s)][0])
+                    if fn is not None:
+                        facts.removed.setdefault(fn.name, set()).add(name)
+    for name, calls in facts.removed.items():  # a call moved within the function stays
+        calls -= {a.call.split("(")[0] for a in facts.sleeps.get(name, ())}
+        calls -= {a.call for a in facts.calls.get(name, ())}
+    return facts
+
+
+class KnowledgeView:
+    """The index (or none) with the facts of the series' patches over it."""
+
+    def __init__(self, index: Knowledge | None, facts: Sequence[PatchFacts]) -> None:
+        self.index = index
+        self.facts = tuple(facts)
+        self.vocab = vocab()
+        self._answers: dict[tuple[str, str | None], SleepChain | None] = {}
+
+    def primitive(self, name: str) -> SleepChain | None:
+        """``name`` is a sleeping primitive of sleeping.toml."""
+        reason = self.vocab.sleep_reason(name)
+        return SleepChain(name, (), reason) if reason else None
+
+    def may_sleep(self, function: str, file: str | None = None) -> SleepChain | None:
+        """Why a call of ``function`` may sleep, the series' changes first; None when
+        nothing says it does."""
+        asked = (function, file)
+        if asked not in self._answers:
+            self._answers[asked] = None  # a recursive call in progress: no evidence
+            self._answers[asked] = self._may_sleep(function, file, 0)
+        return self._answers[asked]
+
+    def _may_sleep(self, function: str, file: str | None, depth: int) -> SleepChain | None:
+        if function in self.vocab.never_sleep:
+            return None
+        for facts in reversed(self.facts):
+            for added in facts.sleeps.get(function, ()):
+                return SleepChain(function, (Step(function, added.call, added.site),),
+                                  added.reason)
+        if depth < self.vocab.max_depth:
+            for facts in reversed(self.facts):
+                for added in facts.calls.get(function, ()):
+                    if added.call == function:
+                        continue
+                    below = self._may_sleep(added.call, added.site.file, depth + 1)
+                    if below is not None:
+                        step = Step(function, added.call, added.site)
+                        return SleepChain(function, (step, *below.steps), below.reason)
+        if self.index is None:
+            return self.primitive(function)
+        chain = self.index.may_sleep(function, file)
+        if chain is not None and chain.steps and any(
+                chain.steps[0].call.split("(")[0] in f.removed.get(function, ())
+                for f in self.facts):
+            return None  # the patch removes the call the index's evidence starts with
+        return chain
+
+    def sleeps_in(self, body: Body, file: str) -> list[tuple[int, str, SleepChain]]:
+        """(offset, call as written, why) of each call in ``body`` that may sleep: an
+        allocation passed a sleeping GFP flag, a sleeping primitive, or a function
+        that may sleep (by the series, else by the index)."""
+        out: list[tuple[int, str, SleepChain]] = []
+        gfp = body.gfp()
+        for s, call in gfp:
+            out.append((s, call, SleepChain(call, (), self.vocab.gfp_reason)))
+        allocs = {s for s, _ in gfp}
+        for s, name in body.calls():
+            if s in allocs:
+                continue
+            chain = self.may_sleep(name, file)
+            if chain is not None:
+                out.append((s, name, chain))
+        return sorted(out, key=lambda x: x[0])
