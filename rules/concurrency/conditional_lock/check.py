@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
+    from reviewbot.cmap.model import FunctionSpan
 
 NODE_KINDS = ("if_statement",)
 
@@ -154,17 +155,16 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         rows = mf.rows_of_spans(spans)
         if not rows:
             continue
-        guarded: dict[tuple[int, int], list[Guarded]] = {}  # per function span
+        guarded: dict[FunctionSpan, list[Guarded]] = {}  # per function
         for node in mf.nodes(NODE_KINDS, rows):
             g = _guarded(node, mf, params)
             if g is None:
                 continue
             fn = fmap.function_at(g.if_line)
             if fn is not None:
-                guarded.setdefault((fn.start, fn.end), []).append(g)
-        for (start, _), items in guarded.items():
-            fn = fmap.function_at(start)
-            if fn is None or _annotated(fn.signature, params):
+                guarded.setdefault(fn, []).append(g)
+        for fn, items in guarded.items():
+            if _annotated(fn.signature, params):
                 continue
             out.extend(_pairs(file.path, fmap, items, params))
     return out
