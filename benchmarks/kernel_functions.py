@@ -9,7 +9,15 @@ reach and each function is judged on its own).
     tar -xJf /usr/src/linux-source-6.1.tar.xz -C /tmp linux-source-6.1/mm
     python benchmarks/kernel_functions.py /tmp/linux-source-6.1 mm --rules CON001,CON002
 
-Prints one line per finding, then a summary line on stderr.
+With ``--index`` the checks use the tree's knowledge index (``reviewbot index TREE``
+first), as ``reviewbot check --tree TREE`` does: what the rules that use the index
+(CON003, CON004) say about mainline code.
+
+    reviewbot index ~/linux-source-6.12
+    python benchmarks/kernel_functions.py ~/linux-source-6.12 mm kernel block fs net/core \
+        --rules CON003,CON004 --index
+
+Prints one line per finding, then a summary line on stderr (with the count per rule).
 """
 
 from __future__ import annotations
@@ -41,13 +49,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("tree", type=Path, help="root of a kernel source tree")
     ap.add_argument("dirs", nargs="+", help="directories under the tree (not recursive)")
     ap.add_argument("--rules", required=True, help="comma-separated rule ids")
+    ap.add_argument("--index", action="store_true",
+                    help="use the tree's knowledge index (built by 'reviewbot index TREE')")
     args = ap.parse_args(argv)
     wanted = set(args.rules.split(","))
     rules = [r for r in load_rules() if r.id in wanted]
     if not rules:
         print(f"no rule among {args.rules}", file=sys.stderr)
         return 2
+    knowledge = None
+    if args.index:
+        from reviewbot.knowledge.source import KnowledgeSource
+
+        knowledge = KnowledgeSource.find(args.tree)
+        if knowledge is None:
+            print(f"{args.tree} has no index: run 'reviewbot index {args.tree}'",
+                  file=sys.stderr)
+            return 2
+        print(f"using the {knowledge.describe()}", file=sys.stderr)
     parser = CParser()
+    per_rule: dict[str, int] = dict.fromkeys(sorted(wanted), 0)
     start = time.monotonic()
     functions = findings = 0
     files = sorted(p for d in args.dirs for p in (args.tree / d).glob("*.c"))
@@ -61,12 +82,16 @@ def main(argv: list[str] | None = None) -> int:
             functions += 1
             first = node.start_point[0]
             raw = function_patch(rel, lines[first:node.end_point[0] + 1], functions)
-            review = review_messages([raw], Settings(), rules=rules, parser=parser)
+            review = review_messages([raw], Settings(), rules=rules, parser=parser,
+                                     knowledge=knowledge)
             for f in (f for s in review.series for p in s.patches for f in p.findings):
                 findings += 1
+                per_rule[f.rule] = per_rule.get(f.rule, 0) + 1
                 print(f"{rel}:{first + f.line}: {f.rule} [{f.function}] {f.message}")
+    rates = ", ".join(f"{r} {n} ({1000 * n / max(functions, 1):.2f} per 1,000)"
+                      for r, n in per_rule.items())
     print(f"{findings} findings in {functions} functions of {len(files)} files "
-          f"({time.monotonic() - start:.0f}s)", file=sys.stderr)
+          f"({time.monotonic() - start:.0f}s): {rates}", file=sys.stderr)
     return 0
 
 

@@ -4,17 +4,29 @@ Each example becomes a series of patch emails (a new file for ``code``, a diffli
 for ``before``/``after``, or the given ``diff``). A line ending in ``// expect`` (the
 marker is removed; a line holding only the marker becomes an empty line) must be
 flagged by the rule; no other line may be. Good examples must be silent.
+
+An example with ``[examples.tree]`` (file paths to their text) is reviewed against that
+small tree: it is written to a temporary directory (with a MAINTAINERS file, so it is a
+kernel tree), indexed (``reviewbot index``, in a temporary cache), and its index is what
+the checks look facts up in, as ``check --tree`` does; the directory goes when the
+example is done. Without one, an example is reviewed without an index.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reviewbot.cmap.parser import CParser
 from reviewbot.engine.schema import Example, PatchSpec, Rule
 from reviewbot.fetch.local import RawMessage
 from reviewbot.pipeline import review_messages
+
+if TYPE_CHECKING:
+    from reviewbot.findings import Review
+    from reviewbot.knowledge.source import KnowledgeSource
 
 MARKER = "// expect"
 
@@ -99,11 +111,40 @@ def example_emails(rule: Rule, n: int,
     return out, expected
 
 
+def _with_tree(ex: Example, review: Callable[[KnowledgeSource | None], Review]) -> Review:
+    """``review`` with the index of the example's tree (None without one)."""
+    if not ex.tree:
+        return review(None)
+    import tempfile
+    from pathlib import Path
+
+    from reviewbot.knowledge.build import build_index
+    from reviewbot.knowledge.location import find_tree
+    from reviewbot.knowledge.source import KnowledgeSource
+
+    with tempfile.TemporaryDirectory(prefix="reviewbot-example-") as tmp:
+        top = Path(tmp) / "tree"
+        for name, text in (("MAINTAINERS", "example tree\n"), *ex.tree):
+            file = top / name
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(text, encoding="utf-8")
+        env = {"XDG_CACHE_HOME": str(Path(tmp) / "cache")}
+        build_index(find_tree(top), jobs=1, env=env)
+        source = KnowledgeSource.find(top, env)
+        try:
+            return review(source)
+        finally:
+            know = source.get() if source is not None else None
+            if know is not None:
+                know.close()
+
+
 def run_example(rule: Rule, n: int, ex: Example, parser: CParser) -> ExampleResult:
     from reviewbot.config import Settings
 
     messages, expected = example_emails(rule, n, ex)
-    review = review_messages(messages, Settings(), rules=[rule], parser=parser)
+    review = _with_tree(ex, lambda knowledge: review_messages(
+        messages, Settings(), rules=[rule], parser=parser, knowledge=knowledge))
     found: dict[int, set[int]] = {}
     skipped: list[str] = []
     for s in review.series:

@@ -154,8 +154,24 @@ def _examples(data: Any, path: Path, errs: _Errors) -> tuple[Example, ...]:
         out.append(Example(kind=cast(Any, kind),
                            path=_str(ex, "path", path, errs, required=False, default="x.c"),
                            patches=tuple(specs), note=_str(ex, "note", path, errs,
-                                                           required=False)))
+                                                           required=False),
+                           tree=_tree(ex.get("tree"), f"{where}.tree", path, errs)))
     return tuple(out)
+
+
+def _tree(data: Any, where: str, path: Path, errs: _Errors) -> tuple[tuple[str, str], ...]:
+    """``[examples.tree]``: relative file paths (no ``..``) to their text."""
+    if data is None:
+        return ()
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        errs.add(path, where, "must be a table of file paths to their text")
+        return ()
+    for name in data:
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            errs.add(path, where, f"{name!r}: a relative path without '..' is needed")
+            return ()
+    return tuple(sorted(data.items()))
 
 
 def _parse(path: Path) -> dict[str, Any] | str:

@@ -91,6 +91,9 @@ class Example(NamedTuple):
     path: str
     patches: tuple[PatchSpec, ...]
     note: str = ""
+    # ``[examples.tree]``: files (path -> text) of a small kernel tree the example is
+    # reviewed against, with its knowledge index (``reviewbot index``) built for it
+    tree: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

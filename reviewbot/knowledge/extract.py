@@ -373,7 +373,7 @@ class Extractor:
             arg = ctx.arg if ctx.arg >= 0 else len(args) - 1
             if arg >= len(args):
                 continue
-            handler = _handler(args[arg])
+            handler = handler_named(args[arg])
             if not handler:
                 continue
             context = ctx.context
@@ -836,8 +836,8 @@ def _enumerators(body: str) -> list[tuple[int, str]]:
     return out
 
 
-def _handler(arg: str) -> str:
-    """The function an argument names (``&fn``, ``(irq_handler_t)fn``), or ""."""
+def handler_named(arg: str) -> str:
+    """The function a registration's argument names (``&fn``, ``(irq_handler_t)fn``), or ""."""
     text = re.sub(r"\([^()]*\)\s*(?=\w)", "", arg).strip().lstrip("&").strip()
     return text if _ID.fullmatch(text) and text not in ("NULL", "0") else ""
 

@@ -326,6 +326,16 @@ class Knowledge:
             cur = via
         return SleepChain(steps[0].function, tuple(steps), reason) if steps else None
 
+    def calls(self, function: str, file: str | None = None) -> frozenset[str]:
+        """The names the definitions a call of ``function`` reaches call directly
+        (all of them together: what one of them may call)."""
+        out: set[str] = set()
+        for fid in self.functions(function, file):
+            out.update(n for n, in self._conn.execute(
+                "SELECT n.name FROM calls c JOIN names n ON n.id = c.callee "
+                "WHERE c.caller = ?", (fid,)))
+        return frozenset(out)
+
     def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
         """The interrupt contexts ``function`` runs in (with how it gets there)."""
         out: list[ContextUse] = []

@@ -11,11 +11,13 @@ it):
 - ``may_sleep(function, file)``: a function the series adds or changes may sleep by
   what the patch adds (``foo() may sleep: it calls msleep() (drivers/x.c:42)``, the
   site being the patch's line), directly or through a call the patch adds to another
-  function that may sleep; the index's chain no longer counts when the patch removes
-  the call it starts with. Without an index only the primitives and the patch's own
-  functions are known;
+  function that may sleep; the index's chain no longer counts when the series removes
+  one of its calls from the function that makes it. Without an index only the
+  primitives and the patch's own functions are known;
 - ``sleeps_in(body, file)``: the calls in some lines of code (a ``Body``) that may
   sleep, each with its ``SleepChain``;
+- ``contexts(function, file)``: the interrupt contexts a function runs in, a handler
+  the series registers (``request_irq(..., foo_irq, ...)`` on an added line) first;
 - ``index``: the ``Knowledge`` itself (None without one) for the other lookups
   (``lock``, ``contexts``, ``member``...), which the patch does not override.
 """
@@ -28,8 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reviewbot.knowledge.extract import NOT_CALLS, gfp_sleeps
-from reviewbot.knowledge.lookup import Site, SleepChain, Step
+from reviewbot.knowledge.extract import NOT_CALLS, gfp_sleeps, handler_named
+from reviewbot.knowledge.lookup import ContextUse, Site, SleepChain, Step
 from reviewbot.knowledge.vocab import Vocab, load_vocab
 
 if TYPE_CHECKING:
@@ -104,6 +106,8 @@ class PatchFacts:
     sleeps: dict[str, list[Added]] = field(default_factory=dict)
     calls: dict[str, list[Added]] = field(default_factory=dict)
     removed: dict[str, set[str]] = field(default_factory=dict)
+    # handlers the patch registers to run in interrupt context (request_irq(), ...)
+    registered: dict[str, ContextUse] = field(default_factory=dict)
 
 
 def guarded(body: Body, line: int) -> bool:
@@ -134,6 +138,37 @@ def guarded(body: Body, line: int) -> bool:
 _BRANCH = re.compile(r"(?:\}\s*)?(?:else\s+)?(?:if|while)\b")
 
 
+def _register(facts: PatchFacts, body: Body, at: int, call: str, site: Site) -> None:
+    """The handler the registration ``call`` at ``at`` names (locking.toml's contexts)."""
+    ctx = vocab().contexts[call]
+    args = split_args(body.code, body.code.find("(", at))
+    arg = ctx.arg if ctx.arg >= 0 else len(args) - 1
+    handler = handler_named(args[arg]) if 0 <= arg < len(args) else ""
+    if handler:
+        context = "softirq" if ctx.soft and "_SOFT" in ",".join(args) else ctx.context
+        facts.registered[handler] = ContextUse(context, site, (handler,), site, call)
+
+
+def split_args(code: str, open_at: int) -> list[str]:
+    """The arguments of the call whose "(" is at ``open_at`` (as far as it closes)."""
+    out: list[str] = []
+    depth = 0
+    start = open_at + 1
+    for i in range(open_at, min(len(code), open_at + 2000)):
+        c = code[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                out.append(code[start:i])
+                return out
+        elif c == "," and depth == 1:
+            out.append(code[start:i])
+            start = i + 1
+    return out
+
+
 def patch_facts(files: Iterable[tuple[FileDiff, FileMap]]) -> PatchFacts:
     """The facts of one patch's C files (their diffs and C maps)."""
     v = vocab()
@@ -160,6 +195,8 @@ def patch_facts(files: Iterable[tuple[FileDiff, FileMap]]) -> PatchFacts:
                 if line not in added or fn is None or s in sleeping or guarded(body, line):
                     continue
                 site = Site(path, line, fn.name)
+                if name in v.contexts:
+                    _register(facts, body, s, name, site)
                 reason = v.sleep_reason(name)
                 if reason is not None and name not in v.never_sleep:
                     facts.sleeps.setdefault(fn.name, []).append(Added(name, site, reason))
@@ -226,11 +263,19 @@ class KnowledgeView:
         if self.index is None:
             return self.primitive(function)
         chain = self.index.may_sleep(function, file)
-        if chain is not None and chain.steps and any(
-                chain.steps[0].call.split("(")[0] in f.removed.get(function, ())
-                for f in self.facts):
-            return None  # the patch removes the call the index's evidence starts with
+        if chain is not None and any(step.call.split("(")[0] in f.removed.get(step.function, ())
+                                     for step in chain.steps for f in self.facts):
+            return None  # the series removes a call the index's evidence goes through
         return chain
+
+    def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
+        """The interrupt contexts ``function`` runs in: where the series registers it as
+        a handler, else what the index says (nothing without one)."""
+        for facts in reversed(self.facts):
+            use = facts.registered.get(function)
+            if use is not None:
+                return (use,)
+        return self.index.contexts(function, file) if self.index is not None else ()
 
     def sleeps_in(self, body: Body, file: str) -> list[tuple[int, str, SleepChain]]:
         """(offset, call as written, why) of each call in ``body`` that may sleep: an

@@ -1,0 +1,141 @@
+"""A lock taken with an interrupt flavour the context does not allow (CON004).
+
+On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
+
+- ``hardirq``: taken plain or with ``_bh`` (interrupts enabled) while the index says
+  the tree also takes the same lock in hard-irq context: an interrupt on this CPU that
+  takes it deadlocks. Needs the lock's key resolved confidently (a member of a
+  declared struct pointer, or a global the index knows as a lock), the tree to take it
+  with ``_irq``/``_irqsave`` somewhere (it knows the lock is shared with a handler), and
+  the function not to run in hard-irq context itself nor with interrupts already
+  disabled at that line;
+- ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
+  are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
+  ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
+- ``rt``: a ``spinlock_t`` (``spin_lock*()``) taken inside a raw spinlock region or a
+  section that disables interrupts or preemption: on PREEMPT_RT a spinlock_t is a
+  sleeping lock (lockdep's "Invalid wait context").
+
+The evidence is named: where the tree takes the lock in hard-irq context (file:line and
+how the handler is registered), or the line that disabled interrupts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reviewbot.engine.check import Hit, render
+from reviewbot.knowledge.keys import lock_key
+
+from ..atomic import Held, Regions, Section, runs
+
+if TYPE_CHECKING:
+    from reviewbot.analysis import FileAnalysis, PatchAnalysis
+    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.knowledge.lookup import ContextUse, Knowledge
+    from reviewbot.knowledge.overlay import KnowledgeView
+
+
+@dataclass(frozen=True)
+class Params:
+    sections: tuple[Section, ...] = ()
+    irq_depth: int = 2  # a hard-irq handler and the functions it calls directly
+    hardirq_note: str = ""  # the reply's words for each case
+    irq_restore_note: str = ""
+    rt_note: str = ""
+
+
+def _key(fmap: FileMap, expr: str, line: int) -> str | None:
+    """The index key of a lock expression, when it resolves confidently."""
+    base = expr.split("->")[0].split(".")[0].split("[")[0]
+    if not base.isidentifier():
+        return None
+    if base == expr:
+        return expr  # a global: confident only when the index declares it
+    decl = fmap.decl(base, line)
+    if decl is None:
+        return None
+    return lock_key(expr, {base: (decl.type, decl.level)})
+
+
+def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
+             ) -> ContextUse | None:
+    return next((u for u in view.contexts(function, path)
+                 if u.context == "hardirq" and len(u.chain) <= depth), None)
+
+
+def _where(use: ContextUse) -> str:
+    via = " -> ".join(f"{c}()" for c in use.chain)
+    return (f"{via} at {use.site} (registered with {use.reg_call}() at "
+            f"{use.registered})")
+
+
+def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[Hit]:
+    fmap = file.map
+    if fmap is None:
+        return
+    added = fmap.added
+    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
+                     key=lambda f: f.start)
+    view = patch.view()
+    know = view.index
+    for fn in touched:
+        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
+        irq_fn: ContextUse | None = None
+        asked = False
+        for run in runs(numbers):
+            if not any(n in added for n in run):
+                continue
+            regions = Regions([(n, fmap.text[n]) for n in run], params.sections)
+            for held, _ in regions.taken:
+                if held.kind == "section" or held.line not in added:
+                    continue
+                if not asked:
+                    irq_fn, asked = _hardirq(view, fn.name, file.path, params.irq_depth), True
+                found = _one(held, regions.at(held.line), fmap, know, irq_fn, params)
+                if found is not None:
+                    values = dict(found)
+                    values["note"] = render(values["note"], values)
+                    yield Hit(file.path, held.line, tuple(values.items()))
+
+
+def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
+         irq_fn: ContextUse | None, params: Params) -> tuple[tuple[str, str], ...] | None:
+    off = next((h for h in reversed(around) if h.irqs_off), None)
+    if held.flavour == "irq" and (off is not None or irq_fn is not None):
+        why = (f"interrupts are already disabled here ({off.describe().removeprefix('with ')})"
+               if off is not None else f"it runs in hard-irq context: {_where(irq_fn)}"
+               if irq_fn is not None else "")
+        return (("lock", held.text), ("problem", "re-enables interrupts at its unlock"),
+                ("evidence", why), ("fix", held.call.replace("_irq", "_irqsave") + "()"),
+                ("note", params.irq_restore_note))
+    spinning = [h for h in around if h.kind == "raw_spinlock" or (
+        h.kind == "section" and h.line)]
+    if held.kind == "spinlock" and spinning:
+        outer = spinning[-1]
+        return (("lock", held.text), ("problem", "takes a spinlock_t, which sleeps on "
+                                                 "PREEMPT_RT"),
+                ("evidence", f"it runs {outer.describe()}"),
+                ("fix", "a raw_spinlock_t, or the lock taken outside"),
+                ("note", params.rt_note))
+    if know is None or held.flavour not in ("plain", "bh") or held.kind == "rwlock" \
+            or irq_fn is not None or off is not None:
+        return None
+    key = _key(fmap, held.key, held.line)
+    if key is None:
+        return None
+    facts = know.lock(key)
+    use = facts.taken_in("hardirq")
+    if use is None or not facts.declared or len(use.chain) > params.irq_depth:
+        return None
+    safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
+    if not safe:
+        return None  # the tree never disables interrupts for it: unsure of the context
+    call = held.call.removesuffix("_bh")
+    return (("lock", held.text),
+            ("problem", "leaves interrupts enabled" if held.flavour == "plain"
+             else "disables only bottom halves"),
+            ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
+            ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))

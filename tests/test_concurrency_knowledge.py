@@ -1,0 +1,182 @@
+"""CON003 (sleep-in-atomic) and CON004 (lock-irq-flavour) on patches to a small tree
+written for the tests (tests/knowledge_tree.py), with and without its index: each
+fires on the pattern it names, with the evidence, and stays quiet on the look-alikes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reviewbot.config import Settings
+from reviewbot.findings import Finding
+from reviewbot.knowledge.source import KnowledgeSource
+from reviewbot.pipeline import review_messages
+from reviewbot.ruleset import load_rules
+from tests.knowledge_tree import FILES, indexed_tree, patch_email
+
+RULES = [r for r in load_rules() if r.id in ("CON003", "CON004")]
+CORE = FILES["drivers/dev/core.c"].splitlines()
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    return indexed_tree(tmp_path / "linux", {"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+
+
+def _function(name: str) -> tuple[int, list[str]]:
+    """(first line, lines) of a function of drivers/dev/core.c."""
+    start = next(i for i, ln in enumerate(CORE) if f" {name}(" in ln and not ln[0].isspace())
+    end = next(i for i in range(start, len(CORE)) if CORE[i] == "}")
+    return start + 1, CORE[start:end + 1]
+
+
+def _change(name: str, new: list[str]) -> str:
+    """A diff of drivers/dev/core.c replacing function ``name`` by ``new``."""
+    first, old = _function(name)
+    body = [f"-{ln}" for ln in old] + [f"+{ln}" for ln in new]
+    return (f"diff --git a/drivers/dev/core.c b/drivers/dev/core.c\nindex 1111111..2222222 "
+            f"100644\n--- a/drivers/dev/core.c\n+++ b/drivers/dev/core.c\n"
+            f"@@ -{first},{len(old)} +{first},{len(new)} @@\n" + "\n".join(body) + "\n")
+
+
+def _review(tree: Path | None, *diffs: str) -> list[Finding]:
+    source = KnowledgeSource.find(tree) if tree is not None else None
+    if tree is not None:
+        assert source is not None
+    mails = [patch_email(d, i, len(diffs)) for i, d in enumerate(diffs, start=1)]
+    review = review_messages(mails, Settings(), rules=RULES, knowledge=source)
+    return list(review.findings)
+
+
+def _update(*body: str) -> list[str]:
+    return ["void dev_update(struct dev *d)", "{", *body, "}"]
+
+
+def test_added_call_that_may_sleep_by_the_index(tree: Path) -> None:
+    diff = _change("dev_update", _update("\tspin_lock(&d->lock);", "\td->state = 2;",
+                                         "\tdev_sync(d);", "\tspin_unlock(&d->lock);"))
+    (f,) = _review(tree, diff)
+    first, _ = _function("dev_update")
+    assert (f.rule, f.line) == ("CON003", first + 4)
+    assert f.message == (
+        f"dev_sync() under spin_lock(&d->lock) taken at line {first + 2}; dev_sync() may "
+        "sleep: it calls dev_wait() -> wait_for_completion() (drivers/dev/core.c:6)")
+    assert _review(None, diff) == []  # a tree fact: no index, no finding
+
+
+def test_added_lock_wraps_unchanged_sleeping_code(tree: Path) -> None:
+    first, old = _function("dev_sync")
+    diff = (f"diff --git a/drivers/dev/core.c b/drivers/dev/core.c\nindex 1111111..2222222 "
+            f"100644\n--- a/drivers/dev/core.c\n+++ b/drivers/dev/core.c\n"
+            f"@@ -{first},{len(old)} +{first},{len(old) + 2} @@\n"
+            f" {old[0]}\n {old[1]}\n+\tspin_lock(&d->lock);\n {old[2]}\n"
+            f"+\tspin_unlock(&d->lock);\n {old[3]}\n {old[4]}\n")
+    (f,) = _review(tree, diff)
+    assert (f.rule, f.line) == ("CON003", first + 2)
+    assert f.message.startswith(f"spin_lock(&d->lock) now covers dev_wait() at line "
+                                f"{first + 3}; dev_wait() may sleep: it calls "
+                                "wait_for_completion() (drivers/dev/core.c:6)")
+
+
+@pytest.mark.parametrize("body", [
+    # GFP_ATOMIC, GFP_NOWAIT, flags from a variable
+    ("\tspin_lock(&d->lock);", "\tp = kmalloc(8, GFP_ATOMIC);",
+     "\tq = kzalloc(8, GFP_NOWAIT | __GFP_NOWARN);", "\tr = kmalloc(8, d->gfp);",
+     "\tspin_unlock(&d->lock);"),
+    # the unlock comes before the sleep
+    ("\tspin_lock(&d->lock);", "\td->state = 2;", "\tspin_unlock(&d->lock);",
+     "\tdev_sync(d);", "\tmsleep(1);"),
+    # the lock dropped around schedule()
+    ("\tspin_lock_irq(&d->lock);", "\twhile (d->state) {", "\t\tspin_unlock_irq(&d->lock);",
+     "\t\tschedule();", "\t\tspin_lock_irq(&d->lock);", "\t}", "\tspin_unlock_irq(&d->lock);"),
+    # a mutex may be held while sleeping; a guarded sleep
+    ("\tmutex_lock(&d->mutex);", "\tdev_sync(d);", "\tmutex_unlock(&d->mutex);",
+     "\tspin_lock(&d->lock);", "\tif (gfpflags_allow_blocking(d->gfp))",
+     "\t\tmsleep(1);", "\tspin_unlock(&d->lock);"),
+    # a function that does not sleep by the index; an error path that unlocks and returns
+    ("\tspin_lock(&d->lock);", "\tif (d->state) {", "\t\tspin_unlock(&d->lock);",
+     "\t\tmsleep(1);", "\t\treturn;", "\t}", "\tdev_poke(d);", "\tspin_unlock(&d->lock);"),
+    # conditional locking
+    ("\tif (d->irq)", "\t\tspin_lock(&d->lock);", "\tmsleep(1);", "\tif (d->irq)",
+     "\t\tspin_unlock(&d->lock);"),
+])
+def test_quiet_on_the_look_alikes(tree: Path, body: tuple[str, ...]) -> None:
+    assert _review(tree, _change("dev_update", _update(*body))) == []
+
+
+def test_primitives_and_sections_without_an_index() -> None:
+    diff = _change("dev_update", _update(
+        "\tunsigned long flags;", "", "\tlocal_irq_save(flags);", "\tmsleep(1);",
+        "\tlocal_irq_restore(flags);", "\trcu_read_lock();",
+        "\tp = kzalloc(sizeof(*p), GFP_KERNEL);", "\trcu_read_unlock();"))
+    first, _ = _function("dev_update")
+    found = _review(None, diff)
+    assert [(f.rule, f.line - first) for f in found] == [("CON003", 5), ("CON003", 8)]
+    assert "with interrupts disabled (local_irq_save() at line" in found[0].message
+    assert found[1].message.startswith("kzalloc(GFP_KERNEL) in an RCU read-side critical "
+                                       "section (rcu_read_lock() at line")
+
+
+def test_sleep_in_a_hard_irq_handler(tree: Path) -> None:
+    first, old = _function("dev_irq")
+    new = [*old[:-2], "\tmsleep(1);", *old[-2:]]
+    found = _review(tree, _change("dev_irq", new))
+    assert [(f.rule, f.line - first) for f in found] == [("CON003", len(old) - 2)]
+    assert "in dev_irq(), which runs in hard-irq context (dev_irq(), registered with " \
+           "request_irq() at drivers/dev/core.c:" in found[0].message
+    assert _review(None, _change("dev_irq", new)) == []
+
+
+def test_a_patch_that_removes_the_sleep_is_believed(tree: Path) -> None:
+    wait = _change("dev_wait", ["static void dev_wait(struct dev *d)", "{",
+                                "\tcomplete(&d->done);", "}"])
+    sync = _change("dev_update", _update("\tspin_lock(&d->lock);", "\tdev_sync(d);",
+                                         "\tspin_unlock(&d->lock);"))
+    assert _review(tree, wait, sync) == []  # dev_wait() no longer sleeps after patch 1
+
+
+def test_lock_taken_in_hard_irq_context_needs_irqsave(tree: Path) -> None:
+    diff = _change("dev_update", _update("\tspin_lock(&d->irq_lock);", "\td->state = 2;",
+                                         "\tspin_unlock(&d->irq_lock);"))
+    (f,) = _review(tree, diff)
+    first, _ = _function("dev_update")
+    irq, _ = _function("dev_irq")
+    registered = next(i for i, ln in enumerate(CORE, start=1) if "request_irq(" in ln)
+    assert (f.rule, f.line) == ("CON004", first + 2)
+    assert f.message == (
+        "spin_lock(&d->irq_lock) leaves interrupts enabled, but the tree also takes "
+        "<struct dev*>->irq_lock in hard-irq context: dev_irq() at drivers/dev/core.c:"
+        f"{irq + 4} (registered with request_irq() at drivers/dev/core.c:{registered}): "
+        "use spin_lock_irqsave()")
+    assert _review(None, diff) == []
+
+
+@pytest.mark.parametrize("body", [
+    ("\tunsigned long flags;", "\tspin_lock_irqsave(&d->irq_lock, flags);",
+     "\tspin_unlock_irqrestore(&d->irq_lock, flags);"),
+    ("\tspin_lock_irq(&d->irq_lock);", "\tspin_unlock_irq(&d->irq_lock);"),
+    ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);"),  # no handler takes it
+    ("\tspin_lock(&to_dev(d)->irq_lock);",  # a key that does not resolve
+     "\tspin_unlock(&to_dev(d)->irq_lock);"),
+    ("\tspin_lock(&e->irq_lock);", "\tspin_unlock(&e->irq_lock);"),  # an undeclared base
+])
+def test_lock_flavour_quiet(tree: Path, body: tuple[str, ...]) -> None:
+    assert _review(tree, _change("dev_update", _update(*body))) == []
+
+
+def test_irq_restore_and_rt_from_the_patch_alone() -> None:
+    diff = _change("dev_update", _update(
+        "\tunsigned long flags;", "\tspin_lock_irqsave(&d->irq_lock, flags);",
+        "\tspin_lock_irq(&d->lock);", "\tspin_unlock_irq(&d->lock);",
+        "\tspin_unlock_irqrestore(&d->irq_lock, flags);", "\traw_spin_lock(&d->raw_lock);",
+        "\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);",
+        "\traw_spin_unlock(&d->raw_lock);"))
+    first, _ = _function("dev_update")
+    found = _review(None, diff)
+    assert [(f.rule, f.line - first) for f in found] == [("CON004", 4), ("CON004", 8)]
+    assert "re-enables interrupts at its unlock, but interrupts are already disabled" \
+        in found[0].message
+    assert "sleeps on PREEMPT_RT, but it runs under raw_spin_lock(&d->raw_lock)" \
+        in found[1].message
