@@ -368,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             break
     work = args.keep or Path(tempfile.mkdtemp(prefix="rb-mutants-"))
     work.mkdir(parents=True, exist_ok=True)
-    mails, expected = [], {}
+    mails: list[str] = []
+    expected: dict[str, tuple[str, str, set[int]]] = {}
     for kind, bucket in sorted(mutants.items()):
         for i, m in enumerate(bucket):
             subject = f"mutant {kind} {i}: {m.function.path} {m.function.name}()"

@@ -184,8 +184,8 @@ def test_con007_write_once_rmw_outside_the_writers_lock(tree: Path, tmp_path: Pa
     # the tree writes f->flags under f->lock, which this function takes elsewhere
     found = _findings(capsys, tmp_path, _new_file(RMW), "CON007", tree)
     assert found == [(8, "WRITE_ONCE() of f->flags reads it plainly outside "
-                      "<struct frob*>->lock, which its other writers hold: a concurrent "
-                      "update in between is lost")]
+                      "f->lock, which its other writers hold: a concurrent update in "
+                      "between is lost")]
     assert _findings(capsys, tmp_path, _new_file(RMW), "CON007", None) == []
 
 
@@ -240,3 +240,34 @@ def test_con005_needs_no_index(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert found == [(4, "spin_lock(&f->lock) is taken only if (x) and released by "
                       "spin_unlock() under the same test at line 7: conditional locking "
                       "confuses sparse, lockdep and readers")]
+
+
+CON001_READ = """\
+#include <linux/frob.h>
+
+static unsigned long frob_peek_flags(struct frob *f)
+{
+	unsigned long v = f->flags;
+
+	spin_lock(&f->lock);
+	frob_touch(f);
+	spin_unlock(&f->lock);
+	return v;
+}
+
+static unsigned long frob_any_flags(struct frob *f)
+{
+	return f->flags;
+}
+"""
+
+
+def test_con001_writes_under_a_lock_elsewhere_in_the_tree(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the tree writes f->flags under f->lock (frob_flag()); frob_peek_flags() takes
+    # f->lock itself, so its read outside it is lockless; frob_any_flags() may be called
+    # with the lock held
+    found = _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", tree)
+    assert found == [(5, "plain lockless read of f->flags, which is written under f->lock "
+                      "in frob_flag() (drivers/frob/core.c:27): use READ_ONCE()")]
+    assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", None) == []

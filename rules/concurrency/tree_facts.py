@@ -70,21 +70,22 @@ def locked(fmap: FileMap, line: int, unprotecting: Collection[str]) -> bool:
 
 
 def acquired_keys(fmap: FileMap, fn: FunctionSpan, unprotecting: Collection[str]
-                  ) -> frozenset[str]:
-    """The locks ``fn`` takes itself (visibly), keyed as the index keys them
-    (``<struct inode*>->i_lock``), and as written (``inode->i_lock``)."""
+                  ) -> dict[str, str]:
+    """The locks ``fn`` takes itself (visibly): each keyed as the index keys it
+    (``<struct inode*>->i_lock``) and as written (``inode->i_lock``), to the expression
+    as written."""
     from reviewbot.knowledge.keys import lock_key
 
-    out: set[str] = set()
+    out: dict[str, str] = {}
     for r in fmap.index.locks_starting(fn.start, fn.end):
         if not r.start_known or r.lock in unprotecting:
             continue
-        out.add(r.lock)
+        out[r.lock] = r.lock
         base = re.match(r"\w+", r.lock)
         d = fmap.decl(base.group(0), r.start) if base else None
         if base is not None and d is not None:
-            out.add(lock_key(r.lock, {base.group(0): (d.type, d.level)}))
-    return frozenset(out)
+            out[lock_key(r.lock, {base.group(0): (d.type, d.level)})] = r.lock
+    return out
 
 
 def unpublished(fmap: FileMap, fn: FunctionSpan, base: str, line: int,

@@ -35,6 +35,9 @@ from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, c
 from reviewbot.cmap.rows import Rows, intersect, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
+from reviewbot.knowledge.lookup import split_key
+
+from ..tree_facts import acquired_keys, knowledge_of, member_facts
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
+    from reviewbot.knowledge.lookup import AccessFacts
+    from reviewbot.knowledge.lookup import Knowledge as Index
 
 NODE_KINDS = LVALUES  # the locations a line reads or writes (``cmap.access``)
 How = Literal["lock", "rmw", "store"]
@@ -428,10 +433,22 @@ def _any_node(node: Node) -> bool:
 
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
-    """Flag the first plain lockless read per function of a concurrently written location."""
+    """Flag the first plain lockless read per function of a concurrently written location:
+    written so in the patch, or (with an index) in the tree."""
     fmap = file.map
     if fmap is None:
         return []
+    hits = _patch_hits(patch, file, fmap, params)
+    know = knowledge_of(patch)
+    if know is None:
+        return hits
+    sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
+    return hits + tree_hits(patch, file, fmap, sharing, know, hits)
+
+
+def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params: Params
+                ) -> list[Hit]:
+    """The reads that race with a store the patch shows."""
     sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
     know = sharing.know
     if sharing.none_possible():  # no store anywhere can make a read race
@@ -474,3 +491,66 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
                                          ("evidence", found[0].describe(file.path)),
                                          ("paired", _paired(know, found, reader)))))
     return out
+
+
+def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: Sharing,
+              index: Index, done: list[Hit]) -> list[Hit]:
+    """The plain lockless reads the patch shows no store for, that race with stores the
+    tree's index knows: the member is written under a lock that the reading function
+    takes itself elsewhere (so it does not run with it held), or updated with
+    cmpxchg()/xchg() in the same function (read, then cmpxchg). The same quiet cases as
+    for the patch's own stores; RCU pointers are CON006's."""
+    know = sharing.know
+    frags = sharing.accesses[patch.files.index(file)]
+    reported = {h.line for h in done}
+    seen: set[tuple[str, str]] = set()
+    out: list[Hit] = []
+    quiet: dict[FunctionSpan, bool] = {}
+    takes: dict[FunctionSpan, dict[str, str]] = {}
+    for a in _added_reads(fmap, frags):
+        struct, member = split_key(a.key)
+        base = re.match(r"\w+", a.key)
+        if not struct or a.line in reported or (base is not None
+                                                and base.group(0) in know.own_bases):
+            continue
+        fn = fmap.function_at(a.line)
+        if fn is None or (fn.name, a.key) in seen or _held(fmap, a.line, know):
+            continue
+        if fn not in quiet:
+            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
+            takes[fn] = acquired_keys(fmap, fn, know.unprotecting_locks)
+        if quiet[fn] or sharing.excluded(a.key):
+            continue
+        facts = member_facts(patch, index, struct, member)
+        if facts.rcu:
+            continue
+        evidence = _tree_evidence(facts, fn, file.path, takes[fn], know)
+        if evidence is None:
+            continue
+        seen.add((fn.name, a.key))
+        out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
+                                         ("paired", evidence[1]))))
+    return out
+
+
+def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[str, str],
+                   know: Knowledge) -> tuple[str, str] | None:
+    """(how the tree writes the member, the WRITE_ONCE() hint) when that races with a
+    plain read in ``fn`` outside its locks."""
+    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
+                and x.site.function == fn.name and x.site.file == path), None)
+    if rmw is not None:
+        return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
+    for locks, n in sorted(facts.locked_writes.items(), key=lambda kv: -kv[1]):
+        lock = next((takes[k] for k in locks.split(",") if k in takes), None)
+        if lock is None:
+            continue
+        site = next((x.site for x in facts.examples if x.op != "read"
+                     and lock in [takes.get(k) for k in x.locks.split(",")]), None)
+        where = f" in {site.function}() ({site})" if site is not None else \
+            f" ({n} write{'s' if n != 1 else ''} in the tree)"
+        paired = " " + render(know.paired_store, {
+            "lock": lock, "where": f" in {site.function}()" if site else ""}) \
+            if know.paired_store else ""
+        return f"under {lock}{where}", paired
+    return None

@@ -267,7 +267,7 @@ def _writers_lock(patch: PatchAnalysis, fmap: FileMap, frag: FragmentAccesses,
         return ""
     for a in frag.of_key(store.key):
         if a.kind in ("write", "marked_write") and fn.start <= a.line <= fn.end:
-            held = [r.lock for r in fmap.locks_at(a.line)
+            held = [takes[r.lock] for r in fmap.locks_at(a.line)
                     if r.lock not in params.unprotecting_locks and r.lock in takes]
             if held:
                 return held[0]
@@ -278,5 +278,5 @@ def _writers_lock(patch: PatchAnalysis, fmap: FileMap, frag: FragmentAccesses,
     for locks in member_facts(patch, know, struct, member).locked_writes:
         for lock in locks.split(","):
             if lock in takes:
-                return lock
+                return takes[lock]
     return ""
