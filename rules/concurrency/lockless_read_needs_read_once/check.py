@@ -499,7 +499,8 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     tree's index knows: the member is written under a lock that the reading function
     takes itself elsewhere (so it does not run with it held), or updated with
     cmpxchg()/xchg() in the same function (read, then cmpxchg). The same quiet cases as
-    for the patch's own stores; RCU pointers are CON006's."""
+    for the patch's own stores, and a function that stores the location itself outside
+    any lock (it owns the object); RCU pointers are CON006's."""
     know = sharing.know
     frags = sharing.accesses[patch.files.index(file)]
     reported = {h.line for h in done}
@@ -521,6 +522,8 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
             takes[fn] = acquired_keys(fmap, fn, know.unprotecting_locks)
         if quiet[fn] or sharing.excluded(a.key):
             continue
+        if _owns(fmap, frags, fn, a, know):
+            continue
         facts = member_facts(patch, index, struct, member)
         if facts.rcu:
             continue
@@ -531,6 +534,14 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
         out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
                                          ("paired", evidence[1]))))
     return out
+
+
+def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,
+          know: Knowledge) -> bool:
+    """The reading function itself stores the location outside any lock: it owns the
+    object there (a request being set up, the serialised updater)."""
+    return any(x.kind in ("write", "marked_write") and fn.start <= x.line <= fn.end
+               and not _held(fmap, x.line, know) for frag in frags for x in frag.of_key(a.key))
 
 
 def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[str, str],
