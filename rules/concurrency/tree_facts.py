@@ -69,15 +69,15 @@ def locked(fmap: FileMap, line: int, unprotecting: Collection[str]) -> bool:
     return any(r.lock not in unprotecting for r in fmap.locks_at(line))
 
 
-def acquired_keys(fmap: FileMap, fn: FunctionSpan, unprotecting: Collection[str]
-                  ) -> dict[str, str]:
-    """The locks ``fn`` takes itself (visibly): each keyed as the index keys it
-    (``<struct inode*>->i_lock``) and as written (``inode->i_lock``), to the expression
-    as written."""
+def acquired_keys(fmap: FileMap, fn: FunctionSpan, unprotecting: Collection[str],
+                  first: int | None = None) -> dict[str, str]:
+    """The locks ``fn`` takes itself (visibly; from line ``first`` on): each keyed as
+    the index keys it (``<struct inode*>->i_lock``) and as written (``inode->i_lock``),
+    to the expression as written."""
     from reviewbot.knowledge.keys import lock_key
 
     out: dict[str, str] = {}
-    for r in fmap.index.locks_starting(fn.start, fn.end):
+    for r in fmap.index.locks_starting(fn.start if first is None else first, fn.end):
         if not r.start_known or r.lock in unprotecting:
             continue
         out[r.lock] = r.lock

@@ -496,44 +496,50 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
 def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: Sharing,
               index: Index, done: list[Hit]) -> list[Hit]:
     """The plain lockless reads the patch shows no store for, that race with stores the
-    tree's index knows: the member is written under a lock that the reading function
-    takes itself elsewhere (so it does not run with it held), or updated with
-    cmpxchg()/xchg() in the same function (read, then cmpxchg). The same quiet cases as
-    for the patch's own stores, and a function that stores the location itself outside
-    any lock (it owns the object); RCU pointers are CON006's."""
+    tree's index knows: the member is written mostly under a lock that the reading
+    function visibly takes after the read, on the same object (or a global lock): the
+    double-checked "read, lock, store" with the store elsewhere in the tree; or it is
+    updated with cmpxchg()/xchg() in the reading function itself (read, then cmpxchg).
+    The same quiet cases as for the patch's own stores, and a function that stores the
+    location itself outside any lock (it owns the object); RCU pointers are CON006's."""
     know = sharing.know
     frags = sharing.accesses[patch.files.index(file)]
     reported = {h.line for h in done}
     seen: set[tuple[str, str]] = set()
     out: list[Hit] = []
     quiet: dict[FunctionSpan, bool] = {}
-    takes: dict[FunctionSpan, dict[str, str]] = {}
     for a in _added_reads(fmap, frags):
         struct, member = split_key(a.key)
-        base = re.match(r"\w+", a.key)
-        if not struct or a.line in reported or (base is not None
-                                                and base.group(0) in know.own_bases):
+        base = re.match(r"\w+", a.text)
+        if not struct or base is None or a.line in reported or base.group(0) in know.own_bases:
             continue
         fn = fmap.function_at(a.line)
         if fn is None or (fn.name, a.key) in seen or _held(fmap, a.line, know):
             continue
         if fn not in quiet:
             quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
-            takes[fn] = acquired_keys(fmap, fn, know.unprotecting_locks)
-        if quiet[fn] or sharing.excluded(a.key):
-            continue
-        if _owns(fmap, frags, fn, a, know):
+        if quiet[fn] or sharing.excluded(a.key) or _owns(fmap, frags, fn, a, know):
             continue
         facts = member_facts(patch, index, struct, member)
         if facts.rcu:
             continue
-        evidence = _tree_evidence(facts, fn, file.path, takes[fn], know)
+        later = _locks_after(fmap, fn, a.line, base.group(0), know)
+        evidence = _tree_evidence(facts, fn, file.path, later, know)
         if evidence is None:
             continue
         seen.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
                                          ("paired", evidence[1]))))
     return out
+
+
+def _locks_after(fmap: FileMap, fn: FunctionSpan, line: int, base: str, know: Knowledge
+                 ) -> dict[str, str]:
+    """The locks ``fn`` visibly takes after ``line``, on the object ``base`` (``base->lock``)
+    or global (``hugetlb_lock``), keyed as written and as the index keys them."""
+    return {k: v for k, v in acquired_keys(fmap, fn, know.unprotecting_locks,
+                                           first=line + 1).items()
+            if re.fullmatch(r"\w+", v) or re.match(re.escape(base) + r"\b", v)}
 
 
 def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,
@@ -547,11 +553,15 @@ def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Acc
 def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[str, str],
                    know: Knowledge) -> tuple[str, str] | None:
     """(how the tree writes the member, the WRITE_ONCE() hint) when that races with a
-    plain read in ``fn`` outside its locks."""
+    plain read in ``fn`` outside its locks (``takes``: the locks ``fn`` takes after the
+    read). The tree's writes must be mostly under locks (at least half of them)."""
     rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
                 and x.site.function == fn.name and x.site.file == path), None)
     if rmw is not None:
         return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
+    writes = facts.total(op="write") + facts.total(op="rmw")
+    if not takes or 2 * sum(facts.locked_writes.values()) < writes:
+        return None
     for locks, n in sorted(facts.locked_writes.items(), key=lambda kv: -kv[1]):
         lock = next((takes[k] for k in locks.split(",") if k in takes), None)
         if lock is None:

@@ -137,11 +137,11 @@ def _store(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: 
     if value is None or not value or (params.null_values is not None
                                       and params.null_values.fullmatch(value)):
         return None
-    if value.startswith("*") or "->" in value or "." in value:
-        return None  # a pointer loaded from memory: its target is already published
     macro = removed.get((location, "write"))
     if macro is not None:
         evidence = f"the patch removes {macro}() from it"
+    elif value.startswith("*") or "->" in value or "." in value:
+        return None  # a pointer loaded from memory: its target is already published
     elif any(_rcu_argument(fmap, x, params) for x in frag.of_key(a.key)):
         evidence = "the patch reads it with rcu_dereference()"
     else:
