@@ -263,10 +263,11 @@ def _email(n: int, subject: str, diff: list[str]) -> str:
 
 
 def _heading(lines: list[str], before: int) -> str:
-    """What git shows after ``@@``: the last line above ``before`` that starts with a
-    letter, ``_`` or ``$`` (git's default funcname pattern)."""
+    """What git shows after ``@@`` for C with the kernel's ``diff=cpp`` attribute: the
+    last line above ``before`` that starts with a letter, ``_`` or ``$`` and is not a
+    label."""
     for i in range(before - 1, max(before - 2000, -1), -1):
-        if re.match(r"[A-Za-z_$]", lines[i]):
+        if re.match(r"[A-Za-z_$]", lines[i]) and not re.match(r"\w+:", lines[i]):
             return " " + lines[i][:80].rstrip()
     return ""
 

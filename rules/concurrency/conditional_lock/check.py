@@ -134,10 +134,21 @@ def _annotated(signature: str, params: Params) -> bool:
     return any(w in params.annotations for w in re.findall(r"\w+", signature))
 
 
+def _function_of(fmap: FileMap, line: int) -> FunctionSpan | None:
+    """The function holding ``line``; in a hunk whose heading names the function but
+    whose span the mapping ends early (at a block's closing brace), the last function
+    that starts above the line."""
+    fn = fmap.function_at(line)
+    if fn is not None:
+        return fn
+    above = [f for f in fmap.functions if f.start <= line]
+    return max(above, key=lambda f: f.start) if above else None
+
+
 def _touched_spans(fmap: FileMap) -> list[tuple[int, int]]:
     spans: dict[tuple[int, int], None] = {}
     for line in sorted(fmap.added):
-        fn = fmap.function_at(line)
+        fn = _function_of(fmap, line)
         if fn is not None:
             spans[(fn.start, fn.end)] = None
     return list(spans)
@@ -150,23 +161,27 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     spans = _touched_spans(fmap)
     if not spans:
         return []
-    out: list[Hit] = []
+    # per function (by name: each hunk of a function may give it a span of its own),
+    # the hunks together
+    guarded: dict[str, tuple[FunctionSpan, list[Guarded]]] = {}
     for mf in fmap.fragments:
-        rows = mf.rows_of_spans(spans)
-        if not rows:
+        # a hunk's fragment whole (its function spans may end early); of a whole file,
+        # the functions the patch touches
+        rows = mf.rows_of_spans(spans) if mf.focus is not None else None
+        if rows == ():
             continue
-        guarded: dict[FunctionSpan, list[Guarded]] = {}  # per function
         for node in mf.nodes(NODE_KINDS, rows):
             g = _guarded(node, mf, params)
             if g is None:
                 continue
-            fn = fmap.function_at(g.if_line)
+            fn = _function_of(fmap, g.if_line)
             if fn is not None:
-                guarded.setdefault(fn, []).append(g)
-        for fn, items in guarded.items():
-            if _annotated(fn.signature, params):
-                continue
-            out.extend(_pairs(file.path, fmap, items, params))
+                guarded.setdefault(fn.name, (fn, []))[1].append(g)
+    out: list[Hit] = []
+    for fn, items in guarded.values():
+        if not _annotated(fn.signature, params):
+            out.extend(_pairs(file.path, fmap, sorted(items, key=lambda g: g.if_line),
+                              params))
     return out
 
 
