@@ -43,6 +43,17 @@ def function_text(fmap: FileMap, fn: FunctionSpan) -> str:
     return "\n".join(fmap.text[n] for n in range(fn.start, fn.end + 1) if n in fmap.text)
 
 
+def function_of(fmap: FileMap, line: int) -> FunctionSpan | None:
+    """The function holding ``line``; in a hunk whose heading names the function but
+    whose span the mapping ends early (at a block's closing brace), the last function
+    that starts above the line."""
+    fn = fmap.function_at(line)
+    if fn is not None:
+        return fn
+    above = [f for f in fmap.functions if f.start <= line]
+    return max(above, key=lambda f: f.start) if above else None
+
+
 def caller_holds_lock(fmap: FileMap, fn: FunctionSpan,
                       held_by_caller: re.Pattern[str] | None) -> bool:
     """The function says it runs with its caller's lock held: a ``_locked`` name, or a

@@ -24,6 +24,8 @@ from reviewbot.cmap.locks import normalize_lock
 from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
 
+from ..tree_facts import function_of
+
 if TYPE_CHECKING:
     from tree_sitter import Node
 
@@ -134,21 +136,10 @@ def _annotated(signature: str, params: Params) -> bool:
     return any(w in params.annotations for w in re.findall(r"\w+", signature))
 
 
-def _function_of(fmap: FileMap, line: int) -> FunctionSpan | None:
-    """The function holding ``line``; in a hunk whose heading names the function but
-    whose span the mapping ends early (at a block's closing brace), the last function
-    that starts above the line."""
-    fn = fmap.function_at(line)
-    if fn is not None:
-        return fn
-    above = [f for f in fmap.functions if f.start <= line]
-    return max(above, key=lambda f: f.start) if above else None
-
-
 def _touched_spans(fmap: FileMap) -> list[tuple[int, int]]:
     spans: dict[tuple[int, int], None] = {}
     for line in sorted(fmap.added):
-        fn = _function_of(fmap, line)
+        fn = function_of(fmap, line)
         if fn is not None:
             spans[(fn.start, fn.end)] = None
     return list(spans)
@@ -174,7 +165,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
             g = _guarded(node, mf, params)
             if g is None:
                 continue
-            fn = _function_of(fmap, g.if_line)
+            fn = function_of(fmap, g.if_line)
             if fn is not None:
                 guarded.setdefault(fn.name, (fn, []))[1].append(g)
     out: list[Hit] = []

@@ -30,6 +30,7 @@ from reviewbot.knowledge.lookup import split_key
 
 from ..tree_facts import (
     caller_holds_lock,
+    function_of,
     knowledge_of,
     locked,
     member_facts,
@@ -101,18 +102,16 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     fmap = file.map
     if fmap is None or not fmap.added:
         return []
-    rcu_names = {n: "write" for n in params.rcu_writes}
-    removed: dict[tuple[str, str], str] = {}
-    for h in file.hunks:
-        removed.update(removed_markings(h.hunk, rcu_names))
     marked_reads = params.rcu_reads | params.other_marked
-    out: list[Hit] = []
+    out = _dropped(file, fmap, params)
+    done = {h.line for h in out}
     seen: set[tuple[str, str]] = set()
     for mf in fmap.fragments:
         frag = FragmentAccesses(fmap, mf, marked_reads, params.rcu_writes)
         accesses = frag.on_rows(mf.added_rows)
         for a in accesses:
-            if a.line not in fmap.added or a.local or a.kind not in ("read", "write"):
+            if a.line not in fmap.added or a.line in done or a.local \
+                    or a.kind not in ("read", "write"):
                 continue
             fn = fmap.function_at(a.line)
             if fn is None or (fn.name, a.key) in seen:
@@ -120,8 +119,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
             text = fmap.text.get(a.line, "")
             location = "".join(a.text.split())
             if a.kind == "write":
-                hit = _store(patch, file.path, fmap, fn, a, text, location, removed,
-                             frag, params)
+                hit = _store(patch, file.path, fmap, fn, a, text, location, frag, params)
             else:
                 hit = _read(patch, file.path, fmap, fn, a, text, location, params)
             if hit is not None:
@@ -130,19 +128,52 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     return out
 
 
+_ASSIGN = re.compile(r"\s*([^=;]+?)\s*=\s*([^=].*?)\s*;\s*(?://.*|/\*.*)?$")
+
+
+def _dropped(file: FileAnalysis, fmap: FileMap, params: Params) -> list[Hit]:
+    """Plain stores ``p = v;`` on added lines of a hunk that removes an
+    rcu_assign_pointer(p, ...) (any expression: a member, a global, ``*np``), ``v`` not
+    NULL, outside __init code and initialising stores."""
+    names = {n: "write" for n in params.rcu_writes}
+    out: list[Hit] = []
+    for h in file.hunks:
+        removed = removed_markings(h.hunk, names)
+        if not removed:
+            continue
+        for ln in h.hunk.lines:
+            line = ln.new
+            m = _ASSIGN.match(ln.text) if ln.kind == "+" and line is not None else None
+            if m is None or line is None:
+                continue
+            target = "".join(m.group(1).split())
+            macro = removed.get((target, "write"))
+            value = "".join(m.group(2).split())
+            if macro is None or (params.null_values is not None
+                                 and params.null_values.fullmatch(value)):
+                continue
+            fn = function_of(fmap, line)
+            if fn is None or single_threaded(fn, params.single_threaded):
+                continue
+            base = re.match(r"\w+", target)
+            if base is not None and params.allocators is not None \
+                    and params.publishers is not None and unpublished(
+                        fmap, fn, base.group(0), line, params.allocators, params.publishers):
+                continue
+            out.append(_hit(params, "store", file.path, line, location=m.group(1).strip(),
+                            evidence=f"the patch removes {macro}() from it"))
+    return out
+
+
 def _store(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: Access,
-           text: str, location: str, removed: dict[tuple[str, str], str],
-           frag: FragmentAccesses, params: Params) -> Hit | None:
+           text: str, location: str, frag: FragmentAccesses, params: Params) -> Hit | None:
     value = _stored_value(text, location)
     if value is None or not value or (params.null_values is not None
                                       and params.null_values.fullmatch(value)):
         return None
-    macro = removed.get((location, "write"))
-    if macro is not None:
-        evidence = f"the patch removes {macro}() from it"
-    elif value.startswith("*") or "->" in value or "." in value:
+    if value.startswith("*") or "->" in value or "." in value:
         return None  # a pointer loaded from memory: its target is already published
-    elif any(_rcu_argument(fmap, x, params) for x in frag.of_key(a.key)):
+    if any(_rcu_argument(fmap, x, params) for x in frag.of_key(a.key)):
         evidence = "the patch reads it with rcu_dereference()"
     else:
         evidence = _tree_store_evidence(patch, a, params)
