@@ -32,6 +32,7 @@ from reviewbot.knowledge.lookup import split_key
 from ..tree_facts import (
     acquired_keys,
     caller_holds_lock,
+    function_of,
     knowledge_of,
     locked,
     member_facts,
@@ -123,7 +124,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         for a in accesses:
             if a.kind not in ("read", "write") or a.local or a.line in done:
                 continue
-            fn = fmap.function_at(a.line)
+            fn = function_of(fmap, a.line)
             if fn is None or (fn.name, a.key) in seen:
                 continue
             base = re.match(r"\w+", a.text)
@@ -248,7 +249,7 @@ def _rmw(patch: PatchAnalysis, path: str, fmap: FileMap, frag: FragmentAccesses,
             by_line.setdefault(a.line, []).append(a)
     for s in stores:
         reads = [r for r in by_line.get(s.line, ()) if r.key == s.key and r.text == s.text]
-        fn = fmap.function_at(s.line)
+        fn = function_of(fmap, s.line)
         if not reads or fn is None or _lockless(fmap, fn, s, params, functions) is None:
             continue
         lock = _writers_lock(patch, fmap, frag, fn, s, params)

@@ -113,7 +113,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
             if a.line not in fmap.added or a.line in done or a.local \
                     or a.kind not in ("read", "write"):
                 continue
-            fn = fmap.function_at(a.line)
+            fn = function_of(fmap, a.line)
             if fn is None or (fn.name, a.key) in seen:
                 continue
             text = fmap.text.get(a.line, "")
