@@ -320,9 +320,11 @@ def new_function_diff(fn: Function) -> list[str]:
             *("+" + x for x in fn.lines)]
 
 
-def review(mbox: Path, tree: Path, rules: str) -> dict[str, list[dict[str, object]]]:
-    """subject -> findings of ``reviewbot check --tree`` on the mbox."""
-    out = subprocess.run([sys.executable, "-m", "reviewbot", "check", "--tree", str(tree),
+def review(mbox: Path, tree: Path | None, rules: str) -> dict[str, list[dict[str, object]]]:
+    """subject -> findings of ``reviewbot check --tree`` (``--no-tree`` without a tree)
+    on the mbox."""
+    where = ["--tree", str(tree)] if tree is not None else ["--no-tree"]
+    out = subprocess.run([sys.executable, "-m", "reviewbot", "check", *where,
                           "--select", rules, "--format", "json", "-q", str(mbox)],
                          capture_output=True, text=True, check=False)
     if out.returncode not in (0, 1):
@@ -393,12 +395,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{rule:7} {kind:18} {caught:7d} {len(subjects):4d} "
               f"{100 * caught / max(len(subjects), 1):6.0f}%{note}")
     clean = review(work / "originals.mbox", args.tree, select)
-    per_rule: dict[str, int] = {}
-    for findings in clean.values():
-        for f in findings:
-            per_rule[str(f["rule"])] = per_rule.get(str(f["rule"]), 0) + 1
-    print(f"unmutated functions (as new code): {len(originals)}; findings per rule: "
-          + (", ".join(f"{r} {n}" for r, n in sorted(per_rule.items())) or "none"))
+    alone = review(work / "originals.mbox", None, select)
+    counts = {r: [0, 0] for r in rules}  # with the index, without
+    for i, found in enumerate((clean, alone)):
+        for findings in found.values():
+            for f in findings:
+                counts.setdefault(str(f["rule"]), [0, 0])[i] += 1
+    print(f"unmutated functions (as new code): {len(originals)}; findings per rule with "
+          "the index (without): " + ", ".join(f"{r} {a} ({b})" for r, (a, b) in
+                                               sorted(counts.items())))
     if args.keep:
         for s, findings in clean.items():
             for f in findings:
