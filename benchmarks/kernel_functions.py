@@ -15,7 +15,7 @@ first), as ``reviewbot check --tree TREE`` does: what the rules that use the ind
 
     reviewbot index ~/linux-source-6.12
     python benchmarks/kernel_functions.py ~/linux-source-6.12 mm kernel block fs net/core \
-        --rules CON003,CON004 --index
+        --recursive --rules CON003,CON004 --index
 
 Prints one line per finding, then a summary line on stderr (with the count per rule).
 """
@@ -47,7 +47,9 @@ def function_patch(rel: str, code: list[str], n: int) -> RawMessage:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("tree", type=Path, help="root of a kernel source tree")
-    ap.add_argument("dirs", nargs="+", help="directories under the tree (not recursive)")
+    ap.add_argument("dirs", nargs="+", help="directories under the tree")
+    ap.add_argument("--recursive", action="store_true",
+                    help="also the directories below them (default: their own files only)")
     ap.add_argument("--rules", required=True, help="comma-separated rule ids")
     ap.add_argument("--index", action="store_true",
                     help="use the tree's knowledge index (built by 'reviewbot index TREE')")
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     per_rule: dict[str, int] = dict.fromkeys(sorted(wanted), 0)
     start = time.monotonic()
     functions = findings = 0
-    files = sorted(p for d in args.dirs for p in (args.tree / d).glob("*.c"))
+    pattern = "**/*.c" if args.recursive else "*.c"
+    files = sorted(p for d in args.dirs for p in (args.tree / d).glob(pattern))
     for path in files:
         rel = str(path.relative_to(args.tree))
         src = path.read_text(encoding="utf-8", errors="replace")

@@ -46,6 +46,7 @@ class Params:
     # is not evidence (the tree calls them under that lock, from atomic-safe paths)
     dropping_waits: re.Pattern[str] | None = None
     irq_depth: int = 2  # a hard-irq handler and the functions it calls directly
+    max_chain: int = 3  # calls from the call under the lock down to the evidence
 
 
 _UNLOCK = re.compile(r"unlock|_enable\b|restore")
@@ -80,8 +81,10 @@ def _released_by_callee(view: KnowledgeView, body: Body, held: Held, at: int,
     for s, name in body.calls():
         if s < first or s > at or name in ends or view.primitive(name) is not None:
             continue
-        if ends & view.index.calls(name, path):
-            return True
+        calls = view.index.calls(name, path)
+        if ends & calls or any(ends & view.index.calls(c, path) for c in calls
+                               if "unlock" in c and c not in ends):
+            return True  # directly, or through an unlock helper (pte_unmap_unlock())
     return False
 
 
@@ -154,13 +157,14 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
     if not sleeps:
         return
     covered: set[int] = set()  # lines already reported
+    said: set[tuple[int, int, str]] = set()  # (region, callee) already reported
     for at, call, chain in sleeps:
         line = body.line(at)
         if line in covered:
             continue
         name = call.split("(")[0]
         if name in params.drops_lock or name == function or guarded(body, line) or \
-                _dropping(name, chain, params):
+                _dropping(name, chain, params) or len(chain.steps) > params.max_chain:
             continue
         holding = [h for h in regions.at(line) if not _args_name(body.code, at, h)
                    and not _released_by_callee(view, body, h, at, path)]
@@ -170,6 +174,9 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
             if holding:
                 h = holding[-1]
                 covered.add(line)
+                if (h.line, h.release, name) in said:
+                    continue  # said once per region and callee
+                said.add((h.line, h.release, name))
                 yield Hit(path, line, (("call", call if "(" in call else f"{call}()"),
                                        ("where", h.describe()),
                                        ("why", _said(call, chain))))
