@@ -44,6 +44,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewbot.rules.concurrency.tree_facts import call_argument  # type: ignore[import-not-found]
+
 from reviewbot.cmap.locks import normalize_lock
 from reviewbot.cmap.parser import CParser
 from reviewbot.knowledge.keys import lock_key
@@ -74,22 +76,6 @@ Mutator = Callable[[Function, Knowledge], "Mutant | None"]
 _DECL = re.compile(r"\b((?:struct|union)\s+\w+|\w+_t)\s*\*\s*(\w+)")
 
 
-def _arg(text: str, start: int) -> tuple[str, int] | None:
-    """(first argument, index of the , or ) after it) of a call whose ( is at start-1."""
-    depth = 0
-    for i in range(start, min(len(text), start + 300)):
-        c = text[i]
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            if depth == 0:
-                return text[start:i].strip(), i
-            depth -= 1
-        elif c == "," and depth == 0:
-            return text[start:i].strip(), i
-    return None
-
-
 def _call_span(text: str, name: str) -> tuple[int, int, list[str]] | None:
     """(start, end, arguments) of the first ``name(...)`` on the line, one level."""
     m = re.search(r"\b" + re.escape(name) + r"\s*\(", text)
@@ -97,7 +83,7 @@ def _call_span(text: str, name: str) -> tuple[int, int, list[str]] | None:
         return None
     args, pos = [], m.end()
     while True:
-        got = _arg(text, pos)
+        got = call_argument(text, pos)
         if got is None:
             return None
         arg, end = got

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from reviewbot.engine.check import Hit, render
 
 if TYPE_CHECKING:
     from reviewbot.analysis import PatchAnalysis
@@ -22,6 +25,25 @@ if TYPE_CHECKING:
     from reviewbot.knowledge.lookup import AccessFacts, Knowledge
 
 _WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One kind of finding of a rule: its message and reply (``[[params.wordings]]``)."""
+
+    name: str
+    message: str
+    reply: str
+
+
+def worded_hit(wordings: tuple[Wording, ...], name: str, path: str, line: int,
+               **values: str) -> Hit:
+    """A finding worded by the entry ``name`` of ``wordings``: the rule's message and
+    reply are ``{message}`` and ``{reply}``, filled here from the values."""
+    wording = next(w for w in wordings if w.name == name)
+    return Hit(path, line, (("finding", name), *values.items(),
+                            ("message", render(wording.message, values)),
+                            ("reply", render(wording.reply, values))))
 
 
 def knowledge_of(patch: PatchAnalysis) -> Knowledge | None:
@@ -125,9 +147,9 @@ def unpublished(fmap: FileMap, fn: FunctionSpan, base: str, line: int,
     return start is not None
 
 
-def first_argument(text: str, start: int) -> str | None:
-    """The first argument of the call whose ``(`` is just before ``start``, blanks
-    dropped (None when it does not end on the line)."""
+def call_argument(text: str, start: int) -> tuple[str, int] | None:
+    """(the argument starting at ``start`` of a call, the index of the ``,`` or ``)``
+    that ends it); None when it does not end on the line (or within 400 characters)."""
     depth = 0
     for i in range(start, min(len(text), start + 400)):
         c = text[i]
@@ -135,11 +157,18 @@ def first_argument(text: str, start: int) -> str | None:
             depth += 1
         elif c in ")]":
             if depth == 0:
-                return "".join(text[start:i].split())
+                return text[start:i].strip(), i
             depth -= 1
         elif c == "," and depth == 0:
-            return "".join(text[start:i].split())
+            return text[start:i].strip(), i
     return None
+
+
+def first_argument(text: str, start: int) -> str | None:
+    """The first argument of the call whose ``(`` is just before ``start``, blanks
+    dropped (None when it does not end on the line)."""
+    found = call_argument(text, start)
+    return "".join(found[0].split()) if found is not None else None
 
 
 def removed_markings(hunk: Hunk, names: dict[str, str]) -> dict[tuple[str, str], str]:

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses
-from reviewbot.engine.check import Hit, render
+from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
 from reviewbot.knowledge.lookup import split_key
 
 from ..tree_facts import (
+    Wording,
     acquired_keys,
     caller_holds_lock,
     function_of,
@@ -39,6 +40,7 @@ from ..tree_facts import (
     removed_markings,
     single_threaded,
     unpublished,
+    worded_hit,
 )
 
 if TYPE_CHECKING:
@@ -62,13 +64,6 @@ class TreeMarking:
     how: str  # the index's kind of access (once, acquire_release, data_race)
     op: str  # read | write
     name: str  # the macro, as the message names it
-
-
-@dataclass(frozen=True)
-class Wording:
-    name: str  # dropped | tree | rmw
-    message: str  # {location}, {op}, {macro}, {evidence}
-    reply: str
 
 
 @dataclass(frozen=True)
@@ -170,19 +165,12 @@ def _judge(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: 
     if op == "write" and (info.setup or _initialising(fmap, fn, a, params)):
         return None
     if macro is not None:
-        return _hit(params, "dropped", path, a.line, location=a.text, macro=macro, op=op,
-                    evidence="")
+        return worded_hit(params.wordings, "dropped", path, a.line, location=a.text,
+                          macro=macro, op=op, evidence="")
     assert facts is not None
-    return _hit(params, "tree", path, a.line, location=a.text, op=op,
-                macro=_main_macro(facts, op, params), evidence=_describe(facts, op, params))
-
-
-def _hit(params: Params, name: str, path: str, line: int, **values: str) -> Hit:
-    """A finding worded by the rule's ``[[params.wordings]]`` entry ``name``."""
-    wording = next(w for w in params.wordings if w.name == name)
-    return Hit(path, line, (("finding", name), *values.items(),
-                            ("message", render(wording.message, values)),
-                            ("reply", render(wording.reply, values))))
+    return worded_hit(params.wordings, "tree", path, a.line, location=a.text, op=op,
+                      macro=_main_macro(facts, op, params),
+                      evidence=_describe(facts, op, params))
 
 
 def _initialising(fmap: FileMap, fn: FunctionSpan, a: Access, params: Params) -> bool:
@@ -254,8 +242,8 @@ def _rmw(patch: PatchAnalysis, path: str, fmap: FileMap, frag: FragmentAccesses,
             continue
         lock = _writers_lock(patch, fmap, frag, fn, s, params)
         if lock:
-            out.append(_hit(params, "rmw", path, s.line, location=s.text,
-                            macro="READ_ONCE", op="read", evidence=lock))
+            out.append(worded_hit(params.wordings, "rmw", path, s.line, location=s.text,
+                                  macro="READ_ONCE", op="read", evidence=lock))
     return out
 
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses
-from reviewbot.engine.check import Hit, render
+from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
 from reviewbot.knowledge.lookup import split_key
 
 from ..tree_facts import (
+    Wording,
     caller_holds_lock,
     function_of,
     knowledge_of,
@@ -37,6 +38,7 @@ from ..tree_facts import (
     removed_markings,
     single_threaded,
     unpublished,
+    worded_hit,
 )
 
 if TYPE_CHECKING:
@@ -46,13 +48,6 @@ if TYPE_CHECKING:
     from reviewbot.knowledge.lookup import AccessFacts
 
 NODE_KINDS = LVALUES
-
-
-@dataclass(frozen=True)
-class Wording:
-    name: str  # store | read
-    message: str  # {location}, {evidence}
-    reply: str
 
 
 @dataclass(frozen=True)
@@ -71,13 +66,6 @@ class Params:
     allocators: re.Pattern[str] | None = None
     publishers: re.Pattern[str] | None = None
     null_values: re.Pattern[str] | None = None  # a stored value that needs no ordering
-
-
-def _hit(params: Params, name: str, path: str, line: int, **values: str) -> Hit:
-    wording = next(w for w in params.wordings if w.name == name)
-    return Hit(path, line, (("finding", name), *values.items(),
-                            ("message", render(wording.message, values)),
-                            ("reply", render(wording.reply, values))))
 
 
 def _stored_value(text: str, location: str) -> str | None:
@@ -160,8 +148,9 @@ def _dropped(file: FileAnalysis, fmap: FileMap, params: Params) -> list[Hit]:
                     and params.publishers is not None and unpublished(
                         fmap, fn, base.group(0), line, params.allocators, params.publishers):
                 continue
-            out.append(_hit(params, "store", file.path, line, location=m.group(1).strip(),
-                            evidence=f"the patch removes {macro}() from it"))
+            out.append(worded_hit(params.wordings, "store", file.path, line,
+                                  location=m.group(1).strip(),
+                                  evidence=f"the patch removes {macro}() from it"))
     return out
 
 
@@ -186,7 +175,7 @@ def _store(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: 
             and unpublished(fmap, fn, base.group(0), a.line, params.allocators,
                             params.publishers):
         return None
-    return _hit(params, "store", path, a.line, location=a.text, evidence=evidence)
+    return worded_hit(params.wordings, "store", path, a.line, location=a.text, evidence=evidence)
 
 
 def _rcu_argument(fmap: FileMap, x: Access, params: Params) -> bool:
@@ -234,7 +223,7 @@ def _read(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: A
     evidence = (f"the tree publishes {struct}.{member} with rcu_assign_pointer() "
                 f"{_times(published)} and reads it with rcu_dereference() "
                 f"{_times(rcu_reads)}{_example(facts, 'read')}, plainly {plain}")
-    return _hit(params, "read", path, a.line, location=a.text, evidence=evidence)
+    return worded_hit(params.wordings, "read", path, a.line, location=a.text, evidence=evidence)
 
 
 def _in_rcu(fmap: FileMap, line: int, params: Params) -> bool:
