@@ -497,8 +497,9 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
               index: Index, done: list[Hit]) -> list[Hit]:
     """The plain lockless reads the patch shows no store for, that race with stores the
     tree's index knows: the member is written mostly under a lock that the reading
-    function visibly takes after the read, on the same object (or a global lock): the
-    double-checked "read, lock, store" with the store elsewhere in the tree; or it is
+    function visibly takes after the read, on the same object (or a global lock), and
+    under which it accesses the location again: the double-checked "read, lock, check
+    again" whose store may be elsewhere in the tree; or it is
     updated with cmpxchg()/xchg() in the reading function itself (read, then cmpxchg).
     The same quiet cases as for the patch's own stores, and a function that stores the
     location itself outside any lock (it owns the object); RCU pointers are CON006's."""
@@ -524,6 +525,8 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
         if facts.rcu:
             continue
         later = _locks_after(fmap, fn, a.line, base.group(0), know)
+        again = _under_locks(fmap, frags, fn, a)
+        later = {k: v for k, v in later.items() if v in again}
         evidence = _tree_evidence(facts, fn, file.path, later, know)
         if evidence is None:
             continue
@@ -540,6 +543,14 @@ def _locks_after(fmap: FileMap, fn: FunctionSpan, line: int, base: str, know: Kn
     return {k: v for k, v in acquired_keys(fmap, fn, know.unprotecting_locks,
                                            first=line + 1).items()
             if re.fullmatch(r"\w+", v) or re.match(re.escape(base) + r"\b", v)}
+
+
+def _under_locks(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access
+                 ) -> set[str]:
+    """The locks held where ``fn`` accesses the location again after the read ``a``
+    (the re-check or the store of the double-checked pattern)."""
+    return {r.lock for frag in frags for x in frag.of_key(a.key)
+            if a.line < x.line <= fn.end for r in fmap.locks_at(x.line)}
 
 
 def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,
