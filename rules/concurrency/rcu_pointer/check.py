@@ -162,7 +162,8 @@ def _store(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: 
         return None
     if value.startswith("*") or "->" in value or "." in value:
         return None  # a pointer loaded from memory: its target is already published
-    if any(_rcu_argument(fmap, x, params) and "".join(x.text.split()) == location
+    member = bool(split_key(a.key)[0])  # the same member of another object counts too
+    if any(_rcu_argument(fmap, x, params) and (member or "".join(x.text.split()) == location)
            for x in frag.of_key(a.key)):
         evidence = "the patch reads it with rcu_dereference()"
     else:
