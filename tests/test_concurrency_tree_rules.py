@@ -61,6 +61,13 @@ void frob_flag(struct frob *f)
 	f->flags = 1;
 	spin_unlock(&f->lock);
 }
+
+void frob_unflag(struct frob *f)
+{
+	spin_lock(&f->lock);
+	f->flags = 0;
+	spin_unlock(&f->lock);
+}
 """,
 }
 

@@ -565,16 +565,20 @@ def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[
                    know: Knowledge) -> tuple[str, str] | None:
     """(how the tree writes the member, the WRITE_ONCE() hint) when that races with a
     plain read in ``fn`` outside its locks (``takes``: the locks ``fn`` takes after the
-    read). The tree's writes must be mostly under locks (at least half of them)."""
+    read). The tree's writes must be mostly under one lock alone (at least two, and at
+    least half of the writes)."""
     rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
                 and x.site.function == fn.name and x.site.file == path), None)
     if rmw is not None:
         return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
     writes = facts.total(op="write") + facts.total(op="rmw")
-    if not takes or 2 * sum(facts.locked_writes.values()) < writes:
+    # writes under one lock only: where they hold several, a reader holding any one of
+    # them (its caller's, unseen) is protected
+    alone = {locks: n for locks, n in facts.locked_writes.items() if "," not in locks}
+    if not takes or sum(alone.values()) < 2 or 2 * sum(alone.values()) < writes:
         return None
-    for locks, n in sorted(facts.locked_writes.items(), key=lambda kv: -kv[1]):
-        lock = next((takes[k] for k in locks.split(",") if k in takes), None)
+    for locks, n in sorted(alone.items(), key=lambda kv: -kv[1]):
+        lock = takes.get(locks)
         if lock is None:
             continue
         site = next((x.site for x in facts.examples if x.op != "read"
