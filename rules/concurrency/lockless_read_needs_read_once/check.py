@@ -517,8 +517,9 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
         fn = fmap.function_at(a.line)
         if fn is None or (fn.name, a.key) in seen or _held(fmap, a.line, know):
             continue
-        if fn not in quiet:
-            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know)
+        if fn not in quiet:  # a _nolock function leaves the locking to its caller
+            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know) \
+                or fn.name.endswith("_nolock")
         if quiet[fn] or sharing.excluded(a.key) or _owns(fmap, frags, fn, a, know):
             continue
         facts = member_facts(patch, index, struct, member)
