@@ -2,7 +2,8 @@
 
 Takes real functions from an indexed kernel tree, makes in each the mistake a rule
 names, emits each mutant as a patch (a git-style diff of the file, 3 lines of context,
-as ``git format-patch`` sends it), reviews all of them with ``reviewbot check --tree
+as ``git format-patch`` sends it; ``--function-context``: the whole function, as
+``git format-patch -W`` does), reviews all of them with ``reviewbot check --tree
 TREE --format json``, and reports per rule how many mutants the rule catches (a finding
 of that rule on a line the mutation added) and how many findings the rules make on the
 same functions unmutated (each function added as new code: every finding there is a
@@ -258,10 +259,11 @@ def _heading(lines: list[str], before: int) -> str:
     return ""
 
 
-def mutant_diff(m: Mutant) -> tuple[list[str], set[int]]:
+def mutant_diff(m: Mutant, whole: bool = False) -> tuple[list[str], set[int]]:
     """A git diff of the file with the function mutated (hunks with 3 lines of
-    context, as git makes them), and the post-image line numbers (1-based) of the lines
-    the mutation added."""
+    context, as git makes them; ``whole``: the whole function as context, as
+    ``git diff --function-context`` makes it), and the post-image line numbers (1-based)
+    of the lines the mutation added."""
     fn = m.function
     before = fn.file_lines
     ops = [op for op in difflib.SequenceMatcher(None, fn.lines, m.new_lines,
@@ -271,14 +273,15 @@ def mutant_diff(m: Mutant) -> tuple[list[str], set[int]]:
                         f"--- a/{fn.path}", f"+++ b/{fn.path}"]
     groups: list[list[tuple[str, int, int, int, int]]] = []
     for op in ops:  # changes closer than 6 lines share a hunk
-        if groups and op[1] - groups[-1][-1][2] <= 6:
+        if groups and (whole or op[1] - groups[-1][-1][2] <= 6):
             groups[-1].append(op)
         else:
             groups.append([op])
     shift = 0  # post-image minus pre-image line numbers before the current hunk
     for group in groups:
-        a0 = max(fn.first + group[0][1] - 3, 0)
-        a1 = min(fn.first + group[-1][2] + 3, len(before))
+        a0 = fn.first if whole else max(fn.first + group[0][1] - 3, 0)
+        a1 = fn.first + len(fn.lines) if whole else min(fn.first + group[-1][2] + 3,
+                                                        len(before))
         body: list[str] = []
         at = fn.first + group[0][1]
         body += [" " + x for x in before[a0:at]]
@@ -325,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-rule", type=int, default=60, help="mutants per mutation kind")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, help="write the mutants' mbox files here")
+    ap.add_argument("--function-context", action="store_true",
+                    help="the whole function as context (git diff -W), not 3 lines")
     args = ap.parse_args(argv)
     know = Knowledge.open(args.tree)
     if know is None:
@@ -362,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind, bucket in sorted(mutants.items()):
         for i, m in enumerate(bucket):
             subject = f"mutant {kind} {i}: {m.function.path} {m.function.name}()"
-            diff, added = mutant_diff(m)
+            diff, added = mutant_diff(m, args.function_context)
             mails.append(_email(len(mails), subject, diff))
             expected[f"[PATCH] {subject}"] = (m.rule, kind, added)
     (work / "mutants.mbox").write_text("".join(mails))
