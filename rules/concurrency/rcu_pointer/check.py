@@ -116,7 +116,17 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     return out
 
 
-_ASSIGN = re.compile(r"\s*([^=;]+?)\s*=\s*([^=].*?)\s*;\s*(?://.*|/\*.*)?$")
+def _assignment(text: str) -> tuple[str, str] | None:
+    """(target, value) of a line holding one plain assignment statement ``p = v;``
+    (not ``==``, not a compound ``+=``), comments after it aside."""
+    code = text.split("//", 1)[0].split("/*", 1)[0].strip()
+    at = code.find("=")
+    if not code.endswith(";") or at <= 0 or code[at + 1:at + 2] == "=" \
+            or code[at - 1] in "=!<>+-*/%&|^" or ";" in code[:-1]:
+        return None
+    return code[:at].strip(), code[at + 1:-1].strip()
+
+
 
 
 def _dropped(file: FileAnalysis, fmap: FileMap, params: Params) -> list[Hit]:
@@ -131,12 +141,12 @@ def _dropped(file: FileAnalysis, fmap: FileMap, params: Params) -> list[Hit]:
             continue
         for ln in h.hunk.lines:
             line = ln.new
-            m = _ASSIGN.match(ln.text) if ln.kind == "+" and line is not None else None
-            if m is None or line is None:
+            found = _assignment(ln.text) if ln.kind == "+" and line is not None else None
+            if found is None or line is None:
                 continue
-            target = "".join(m.group(1).split())
+            target = "".join(found[0].split())
             macro = removed.get((target, "write"))
-            value = "".join(m.group(2).split())
+            value = "".join(found[1].split())
             if macro is None or (params.null_values is not None
                                  and params.null_values.fullmatch(value)):
                 continue
@@ -149,7 +159,7 @@ def _dropped(file: FileAnalysis, fmap: FileMap, params: Params) -> list[Hit]:
                         fmap, fn, base.group(0), line, params.allocators, params.publishers):
                 continue
             out.append(worded_hit(params.wordings, "store", file.path, line,
-                                  location=m.group(1).strip(),
+                                  location=found[0],
                                   evidence=f"the patch removes {macro}() from it"))
     return out
 
