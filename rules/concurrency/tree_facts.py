@@ -51,6 +51,15 @@ def knowledge_of(patch: PatchAnalysis) -> Knowledge | None:
     return getattr(patch, "knowledge", None)
 
 
+def member_of(key: str) -> tuple[str, str]:
+    """(struct type, member) of a one-link typed location key (``<struct zone*>->lock``),
+    else ("", ...): ``Knowledge``'s ``split_key``, imported only when asked (a review
+    without an index does not load the index's modules)."""
+    from reviewbot.knowledge.lookup import split_key
+
+    return split_key(key)
+
+
 def member_facts(patch: PatchAnalysis, know: Knowledge, struct: str,
                  member: str) -> AccessFacts:
     """``know.member(struct, member)``, looked up once per patch for every check."""

@@ -35,9 +35,8 @@ from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, c
 from reviewbot.cmap.rows import Rows, intersect, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
-from reviewbot.knowledge.lookup import split_key
 
-from ..tree_facts import acquired_keys, knowledge_of, member_facts
+from ..tree_facts import acquired_keys, knowledge_of, member_facts, member_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -510,7 +509,7 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     out: list[Hit] = []
     quiet: dict[FunctionSpan, bool] = {}
     for a in _added_reads(fmap, frags):
-        struct, member = split_key(a.key)
+        struct, member = member_of(a.key)
         base = re.match(r"\w+", a.text)
         if not struct or base is None or a.line in reported or base.group(0) in know.own_bases:
             continue

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses
 from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
-from reviewbot.knowledge.lookup import split_key
 
 from ..tree_facts import (
     Wording,
@@ -37,6 +36,7 @@ from ..tree_facts import (
     knowledge_of,
     locked,
     member_facts,
+    member_of,
     removed_markings,
     single_threaded,
     unpublished,
@@ -153,7 +153,7 @@ def _judge(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: 
     if macro is None:
         if know is None:
             return None
-        struct, member = split_key(a.key)
+        struct, member = member_of(a.key)
         if not struct:
             return None
         facts = member_facts(patch, know, struct, member)
@@ -261,8 +261,10 @@ def _writers_lock(patch: PatchAnalysis, fmap: FileMap, frag: FragmentAccesses,
             if held:
                 return held[0]
     know = knowledge_of(patch)
-    struct, member = split_key(store.key)
-    if know is None or not struct:
+    if know is None:
+        return ""
+    struct, member = member_of(store.key)
+    if not struct:
         return ""
     for locks in member_facts(patch, know, struct, member).locked_writes:
         for lock in locks.split(","):

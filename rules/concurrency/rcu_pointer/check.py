@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses
 from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
-from reviewbot.knowledge.lookup import split_key
 
 from ..tree_facts import (
     Wording,
@@ -35,6 +34,7 @@ from ..tree_facts import (
     knowledge_of,
     locked,
     member_facts,
+    member_of,
     removed_markings,
     single_threaded,
     unpublished,
@@ -172,9 +172,10 @@ def _store(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: 
         return None
     if value.startswith("*") or "->" in value or "." in value:
         return None  # a pointer loaded from memory: its target is already published
-    member = bool(split_key(a.key)[0])  # the same member of another object counts too
-    if any(_rcu_argument(fmap, x, params) and (member or "".join(x.text.split()) == location)
-           for x in frag.of_key(a.key)):
+    reads = [x for x in frag.of_key(a.key) if _rcu_argument(fmap, x, params)]
+    # the same expression, or the same struct member of another object
+    if any("".join(x.text.split()) == location for x in reads) or (
+            reads and member_of(a.key)[0]):
         evidence = "the patch reads it with rcu_dereference()"
     else:
         evidence = _tree_store_evidence(patch, a, params)
@@ -201,8 +202,10 @@ def _rcu_argument(fmap: FileMap, x: Access, params: Params) -> bool:
 
 def _tree_store_evidence(patch: PatchAnalysis, a: Access, params: Params) -> str:
     know = knowledge_of(patch)
-    struct, member = split_key(a.key)
-    if know is None or not struct:
+    if know is None:
+        return ""
+    struct, member = member_of(a.key)
+    if not struct:
         return ""
     facts = member_facts(patch, know, struct, member)
     reads = facts.total("rcu", "read")
@@ -218,8 +221,10 @@ def _tree_store_evidence(patch: PatchAnalysis, a: Access, params: Params) -> str
 def _read(patch: PatchAnalysis, path: str, fmap: FileMap, fn: FunctionSpan, a: Access,
           text: str, location: str, params: Params) -> Hit | None:
     know = knowledge_of(patch)
-    struct, member = split_key(a.key)
-    if know is None or not struct or not _takes_value(text, location):
+    if know is None or not _takes_value(text, location):
+        return None
+    struct, member = member_of(a.key)
+    if not struct:
         return None
     facts = member_facts(patch, know, struct, member)
     published = facts.total("rcu", "write")
