@@ -6,7 +6,8 @@ the knowledge index of a kernel tree (issue 17's budget: at most 50 ms more).
 
 Each measurement is a whole ``reviewbot check`` process (interpreter start included),
 the two commands alternated run by run so that the machine's load hits both alike;
-the medians and their difference are printed, with the default rules and with
+the medians of wall and CPU time (user + system of the process, less sensitive to a
+shared machine's load) and their differences are printed, with the default rules and with
 ``--preview`` (the rules that use the index, CON003 and CON004, are preview). With an
 unpacked tree that is not a git checkout ``--tree`` gives the index and nothing else,
 so the difference is the index's cost alone: opening it, the one line that names it,
@@ -26,10 +27,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _time(cmd: list[str]) -> float:
+def _time(cmd: list[str]) -> tuple[float, float]:
+    """(wall, CPU: user + system) seconds of one run of ``cmd``."""
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,14 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         without = [*base, *extra, "--no-tree"]
         with_ = [*base, *extra, "--tree", str(args.tree)]
         _time(without), _time(with_)  # warm-up: byte code, page cache
-        a: list[float] = []
-        b: list[float] = []
+        a: list[tuple[float, float]] = []
+        b: list[tuple[float, float]] = []
         for _ in range(args.runs):
             a.append(_time(without))
             b.append(_time(with_))
-        ma, mb = statistics.median(a), statistics.median(b)
-        print(f"hvo-v4 series, {label}: without an index {ma * 1000:.0f} ms, with "
-              f"{mb * 1000:.0f} ms: {(mb - ma) * 1000:+.0f} ms (median of {args.runs})")
+        for i, what in ((0, "wall"), (1, "CPU")):
+            ma = statistics.median(x[i] for x in a)
+            mb = statistics.median(x[i] for x in b)
+            print(f"hvo-v4 series, {label}, {what}: without an index {ma * 1000:.0f} ms, "
+                  f"with {mb * 1000:.0f} ms: {(mb - ma) * 1000:+.0f} ms "
+                  f"(median of {args.runs})")
     return 0
 
 

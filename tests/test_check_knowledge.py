@@ -68,6 +68,25 @@ def test_the_index_is_named_in_text_and_json_only(tree: Path, tmp_path: Path,
     assert "index" not in json.loads(out)
 
 
+def test_the_index_is_named_on_a_terminal(tree: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    mbox = str(_mbox(tmp_path, ADDS_SYNC))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run_cli(capsys, "check", "--tree", str(tree), mbox, "--format", "json")
+    assert code in (0, 1)
+    named = [ln for ln in err.splitlines() if "using the index of" in ln]
+    assert len(named) == 1
+    assert named[0].startswith(f"reviewbot: using the index of {tree.resolve()}")
+    code, out, err = run_cli(capsys, "check", "--tree", str(tree), mbox, "--format",
+                             "checkpatch")
+    assert "using the index" not in err  # tools read this format: not even on a terminal
+    code, out, err = run_cli(capsys, "check", "--tree", str(tree), mbox, "-q")
+    assert "using the index" not in err and out.startswith("using the index")
+
+
 def test_which_tree(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
     other = write_tree(tmp_path / "other")  # a kernel tree without an index

@@ -14,6 +14,7 @@ from reviewbot.findings import Finding
 from reviewbot.knowledge.source import KnowledgeSource
 from reviewbot.pipeline import review_messages
 from reviewbot.ruleset import load_rules
+from tests.conftest import ROOT
 from tests.knowledge_tree import FILES, indexed_tree, patch_email
 
 RULES = [r for r in load_rules() if r.id in ("CON003", "CON004")]
@@ -64,6 +65,8 @@ def test_added_call_that_may_sleep_by_the_index(tree: Path) -> None:
         f"dev_sync() under spin_lock(&d->lock) taken at line {first + 2}; dev_sync() may "
         "sleep: it calls dev_wait() -> wait_for_completion() (drivers/dev/core.c:6)")
     assert _review(None, diff) == []  # a tree fact: no index, no finding
+    shown = f"{f.file}:{f.line}: {f.rule} {f.severity}: {f.message} (in {f.function}())"
+    assert f"    {shown}\n" in (ROOT / "README.md").read_text()  # README's sample is real
 
 
 def test_added_lock_wraps_unchanged_sleeping_code(tree: Path) -> None:

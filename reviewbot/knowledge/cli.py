@@ -41,7 +41,8 @@ def run_index(tree_arg: str, status: bool, full: bool, jobs: int) -> int:
 
 
 def _status(top: Path) -> int:
-    from reviewbot.knowledge.lookup import Knowledge, format_age
+    from reviewbot.knowledge.location import format_age
+    from reviewbot.knowledge.lookup import Knowledge
 
     path = index_path(top)
     know = Knowledge.open(top)

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from reviewbot.cmap.locks import RELEASE, lock_regions, normalize_lock
 from reviewbot.cmap.model import LockRegion
+from reviewbot.knowledge.calls import (
+    MACRO_NAMED,
+    NOT_CALLS,
+    gfp_sleeps,
+    handler_named,
+    match_paren,
+    name_before,
+)
 from reviewbot.knowledge.keys import Decls, key_of, lock_key
 from reviewbot.knowledge.lexer import Block, Cleaned, blocks, clean
 from reviewbot.knowledge.resolve import GUARDED, INLINE, LOCAL, STATIC
@@ -35,7 +42,6 @@ _T_DECL = re.compile(r"_t\s*+(\*++)\s*+(\w++)\s*+(?=[=;,\[)])")
 # every pattern below is linear on any line (tests/test_regexsafe.py): no run that a
 # failed match would rescan from each of its positions
 _ARRAY_DIMS = re.compile(r"\[[^\[\]]*+\](?:\s*+\[[^\[\]]*+\])*+")  # at a "["
-_PARENS = re.compile(r"[(),]")
 _BRACES = re.compile(r"[{}]")
 _IF_COND = re.compile(r"if\s*+\(((?:[^()]++|\((?:[^()]++|\((?:[^()]++|\([^()]*+\))*+\))*+\))*+)\)")
 _STATEMENT = re.compile(r"[(){};]")
@@ -49,7 +55,6 @@ _HEAD_CALL = re.compile(r"[()]|\b[A-Za-z_]\w*+(?=\s*+\()")
 _ANNOTATION = re.compile(r"__(?:acquires|releases|must_hold|cond_acquires|cond_releases|"
                          r"attribute__|section|aligned|alloc_size|realloc_size|malloc|nocfi|"
                          r"no_\w+|diagnose_as|printf|scanf|counted_by|assume_aligned)$")
-_MACRO_NAMED = re.compile(r"[A-Z][A-Z0-9_]*+")
 _TYPE_HEAD = re.compile(r"(?:\btypedef\s++)?\b(struct|union|enum)\b\s*+(\w*+)[^()]{0,80}+$")
 _TYPEDEF_NAME = re.compile(r"^\s*+(?:__\w+(?:\([^()]*\))?\s*+)*+\**\s*+(\w++)")
 _INITIALISED = re.compile(r"\b(\w++)\s*+(?:\[[^\]]{0,200}+\]\s*+)*+(?:\b__\w++\s*+)*+=\s*+$")
@@ -60,12 +65,6 @@ _MEMBER_ATTRS = re.compile(r"\b__\w++\s*+\([^()]*+\)|\b__(?:rcu|percpu|aligned|p
 _ENUMERATOR = re.compile(r"\s*+([A-Za-z_]\w*+)")
 _KCONFIG = re.compile(r"^[ \t]*+(?:menu)?config[ \t]++(\w++)", re.M)
 _ID = re.compile(r"[A-Za-z_]\w*+")
-NOT_CALLS = frozenset((
-    "if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof",
-    "alignof", "_Alignof", "__alignof__", "defined", "__attribute__", "asm", "__asm__",
-    "volatile", "__volatile__", "case", "do", "else", "goto", "likely", "unlikely",
-    "__builtin_expect", "_Static_assert", "static_assert", "offsetof", "__builtin_offsetof",
-))
 _WRITE_OPS = ("+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "++", "--")
 _SKIP_DIRS = ()
 
@@ -88,24 +87,6 @@ class FileFacts(NamedTuple):
 
 
 
-def _match_paren(code: str, open_at: int, limit: int) -> tuple[int, list[int]]:
-    """(offset of the ")" closing the "(" at ``open_at``, offsets of its depth-1 commas);
-    (-1, ...) when it does not close before ``limit``."""
-    depth = 0
-    commas: list[int] = []
-    for m in _PARENS.finditer(code, open_at, limit):
-        c = code[m.start()]
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return m.start(), commas
-        elif depth == 1:
-            commas.append(m.start())
-    return -1, commas
-
-
 def _match_brace(code: str, open_at: int, limit: int) -> int:
     depth = 0
     for m in _BRACES.finditer(code, open_at, limit):
@@ -113,36 +94,6 @@ def _match_brace(code: str, open_at: int, limit: int) -> int:
         if depth == 0:
             return m.start()
     return limit
-
-
-def _enclosing_call(code: str, pos: int, floor: int) -> int:
-    """Offset of the innermost unclosed "(" before ``pos`` in the same statement, or -1."""
-    depth = 0
-    i = pos - 1
-    stop = max(floor, pos - 600)
-    while i >= stop:
-        c = code[i]
-        if c == ")":
-            depth += 1
-        elif c == "(":
-            if depth == 0:
-                return i
-            depth -= 1
-        elif c in ";{}":
-            return -1
-        i -= 1
-    return -1
-
-
-def _name_before(code: str, pos: int) -> str:
-    """The identifier that ends right before ``pos`` (blanks skipped)."""
-    end = pos
-    while end > 0 and code[end - 1] in " \t\n":
-        end -= 1
-    start = end
-    while start > 0 and (code[start - 1].isalnum() or code[start - 1] == "_"):
-        start -= 1
-    return code[start:end]
 
 
 def _declared(code: str, start: int, end: int, decls: Decls) -> None:
@@ -158,7 +109,7 @@ def _declared(code: str, start: int, end: int, decls: Decls) -> None:
         _declare(decls, m.group(4), f"{m.group(1)} {m.group(2)}", level)
     if code.find("_t", start, end) >= 0:
         for m in _T_DECL.finditer(code, start, end):
-            type_ = _name_before(code, m.start() + 2)
+            type_ = name_before(code, m.start() + 2)
             if type_:
                 level = len(m.group(1))
                 dims = _ARRAY_DIMS.match(code, m.end())
@@ -352,7 +303,7 @@ class Extractor:
         code = cleaned.code
         found = list(registered)
         for name in self.v.contexts:
-            if not _MACRO_NAMED.fullmatch(name):
+            if not MACRO_NAMED.fullmatch(name):
                 continue
             at = code.find(name)
             while at >= 0:
@@ -365,7 +316,7 @@ class Extractor:
         for pos, name in sorted(set(found)):
             ctx = self.v.contexts[name]
             open_ = code.find("(", pos)
-            close, commas = _match_paren(code, open_, min(len(code), open_ + 2000))
+            close, commas = match_paren(code, open_, min(len(code), open_ + 2000))
             if close < 0:
                 continue
             bounds = [open_, *commas, close]
@@ -429,7 +380,7 @@ class Extractor:
                 if kind == "skip" or (s >= 2 and code[s - 1] in ".>" and code[s - 2] in "-.>"):
                     continue
                 if kind == "mark":
-                    close, commas = _match_paren(code, m.end() - 1, end)
+                    close, commas = match_paren(code, m.end() - 1, end)
                     if close >= 0:
                         spans.append((m.end() - 1, close, callee, commas))
                 elif kind == "register":
@@ -655,7 +606,7 @@ class Extractor:
         """The lock call or guard whose name and "(" ``m`` matched."""
         code = cleaned.code
         call = m.group(1)
-        close, commas = _match_paren(code, m.end() - 1, end)
+        close, commas = match_paren(code, m.end() - 1, end)
         if close < 0:
             return
         args = code[m.end():close]
@@ -665,7 +616,7 @@ class Extractor:
                 return
             if call == "guard":
                 nxt = code[close + 1:close + 2]
-                inner = _match_paren(code, close + 1, end)[0] if nxt == "(" else -1
+                inner = match_paren(code, close + 1, end)[0] if nxt == "(" else -1
                 if inner < 0:
                     return
                 args = code[close + 2:inner]
@@ -685,36 +636,6 @@ class Extractor:
         """Calls passing a sleeping GFP flag, as written, in the function body."""
         for s, call in gfp_sleeps(self.v, cleaned.code, start, end, guarded):
             facts.sleeps.append((fn.idx, call, cleaned.line(s), self.v.gfp_reason))
-
-
-def gfp_sleeps(vocab: Vocab, code: str, start: int, end: int,
-               guarded: Sequence[tuple[int, int]] = ()) -> Iterator[tuple[int, str]]:
-    """(offset of the flag, ``kmalloc(GFP_KERNEL)``) of each allocation in
-    code[start:end] (comments and literals blanked) passed a sleeping GFP flag as
-    written, outside the ``guarded`` spans: the index's evidence, and a check's."""
-    done: set[int] = set()
-    for m in vocab.gfp_rx.finditer(code, start, end):
-        s = m.start()
-        if code[s - 2:s] == "__":
-            s -= 2
-        if code[s - 1].isalnum() or code[s - 1] == "_" or code[s:m.end()] not in \
-                vocab.gfp_sleeping or any(a <= s < b for a, b in guarded):
-            continue
-        open_ = _enclosing_call(code, s, start)
-        if open_ < 0 or open_ in done:
-            continue
-        done.add(open_)
-        callee = _name_before(code, open_)
-        if not callee or callee in NOT_CALLS or callee in vocab.gfp_inspectors \
-                or callee.startswith("gfp") or _MACRO_NAMED.fullmatch(callee) \
-                or not any(a in callee for a in vocab.gfp_allocators):
-            continue
-        close, _ = _match_paren(code, open_, end)
-        args = code[open_:close if close > 0 else end]
-        squeezed = args.replace(" ", "")
-        if any(n in squeezed for n in vocab.gfp_not):
-            continue
-        yield s, f"{callee}({code[s:m.end()]})"
 
 
 _AFTER = re.compile(r"=(?!=)|[-+*/%&|^]=|<<=|>>=|\+\+|--")  # after the blanks
@@ -786,7 +707,7 @@ def _function_name(head: str) -> tuple[str, str] | None:
         return None
     name, at, close = groups[-1]
     params = head[at + 1:close]
-    if _MACRO_NAMED.fullmatch(name):
+    if MACRO_NAMED.fullmatch(name):
         first = _ID.match(params.strip())
         if first is None:
             return None
@@ -834,12 +755,6 @@ def _enumerators(body: str) -> list[tuple[int, str]]:
                 out.append((item.start(1), item.group(1)))
             start = m.end()
     return out
-
-
-def handler_named(arg: str) -> str:
-    """The function a registration's argument names (``&fn``, ``(irq_handler_t)fn``), or ""."""
-    text = re.sub(r"\([^()]*\)\s*(?=\w)", "", arg).strip().lstrip("&").strip()
-    return text if _ID.fullmatch(text) and text not in ("NULL", "0") else ""
 
 
 def extract_file(vocab: Vocab, path: str, data: bytes) -> FileFacts:

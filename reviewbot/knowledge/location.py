@@ -64,3 +64,24 @@ def find_tree(path: Path) -> Tree:
             return Tree(top, (top / ".git").exists())
     raise KnowledgeError(f"{path}: not inside a kernel tree (no MAINTAINERS or Kbuild at "
                          "its top)")
+
+
+def describe_index(meta: Mapping[str, str], now: float | None = None) -> str:
+    """One line: which index (of which tree, at which commit), how old."""
+    import time
+
+    age = (time.time() if now is None else now) - float(meta.get("updated", "0"))
+    commit = meta.get("commit", "")
+    at = f" at {commit[:12]}" if commit else ""
+    return f"index of {meta.get('tree', '')}{at}, updated {format_age(age)} ago"
+
+
+def format_age(seconds: float) -> str:
+    seconds = max(seconds, 0)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -14,20 +14,19 @@ turns a lock region's expression (``zone->lock``) into such a key.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from reviewbot.knowledge.location import find_tree, index_path
+from reviewbot.knowledge.location import describe_index, find_tree, index_path
 from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
 from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
 
 EVIDENCE = 8  # example sites kept per fact
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     """A place in the tree: a line of a file, in a function (or at file scope)."""
 
     file: str
@@ -38,8 +37,7 @@ class Site:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """``function`` calls ``call`` at ``site``."""
 
     function: str
@@ -47,8 +45,7 @@ class Step:
     site: Site
 
 
-@dataclass(frozen=True)
-class SleepChain:
+class SleepChain(NamedTuple):
     """Why a function may sleep: the calls from it down to a sleeping primitive. No
     steps: the function is itself a primitive listed in sleeping.toml."""
 
@@ -71,8 +68,7 @@ class SleepChain:
         return f"{self.function}() may sleep: it calls {via}{call} ({last.site})"
 
 
-@dataclass(frozen=True)
-class Acquire:
+class Acquire(NamedTuple):
     """One acquisition of a lock: ``call`` (spin_lock_irqsave, guard(mutex)...)."""
 
     site: Site
@@ -81,8 +77,7 @@ class Acquire:
     flavour: str  # plain, irq, irqsave, bh, trylock
 
 
-@dataclass(frozen=True)
-class ContextUse:
+class ContextUse(NamedTuple):
     """Code at ``site`` runs in ``context`` (hardirq, softirq): it is in a handler
     registered at ``registered`` by ``reg_call``, or reached from one by ``chain``."""
 
@@ -93,8 +88,7 @@ class ContextUse:
     reg_call: str  # request_irq, timer_setup, ...
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     """Where a name or member is declared, with its type (``spinlock_t``...)."""
 
     site: Site
@@ -102,8 +96,7 @@ class Declaration:
     attrs: str = ""  # "__rcu", ...
 
 
-@dataclass(frozen=True)
-class LockFacts:
+class LockFacts(NamedTuple):
     key: str
     declared: tuple[Declaration, ...]  # the lock's declared type where visible
     flavours: dict[str, int]  # "spinlock irqsave" -> acquisitions in the tree
@@ -117,7 +110,7 @@ class LockFacts:
 
 
 @dataclass(frozen=True)
-class Access:
+class Access:  # a dataclass: its field ``count`` would hide tuple.count
     """Accesses of one kind at one place (``count`` of them in that function)."""
 
     site: Site
@@ -129,8 +122,7 @@ class Access:
     key: str
 
 
-@dataclass(frozen=True)
-class AccessFacts:
+class AccessFacts(NamedTuple):
     """How the tree accesses one member (or one location key)."""
 
     struct: str
@@ -138,8 +130,8 @@ class AccessFacts:
     counts: dict[tuple[str, str], int]  # (op, how) -> accesses in the tree
     marked: tuple[Access, ...]  # marked accesses (examples, at most EVIDENCE per how)
     locked_writes: dict[str, int]  # locks held -> writes under them
-    examples: tuple[Access, ...] = field(default=())  # plain accesses (a few)
-    declared: tuple[Declaration, ...] = field(default=())
+    examples: tuple[Access, ...] = ()  # plain accesses (a few)
+    declared: tuple[Declaration, ...] = ()
 
     def total(self, how: str | None = None, op: str | None = None) -> int:
         return sum(n for (o, h), n in self.counts.items()
@@ -155,8 +147,7 @@ class AccessFacts:
         return self.total("rcu") > 0 or any("__rcu" in d.attrs for d in self.declared)
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(NamedTuple):
     name: str
     kind: str  # function, macro, struct, union, enum, typedef, enumerator, variable, kconfig
     site: Site
@@ -230,10 +221,7 @@ class Knowledge:
 
     def describe(self, now: float | None = None) -> str:
         """One line: which index, of what, how old."""
-        age = (time.time() if now is None else now) - self.updated
-        commit = self.meta.get("commit", "")
-        at = f" at {commit[:12]}" if commit else ""
-        return f"index of {self.tree}{at}, updated {format_age(age)} ago"
+        return describe_index(self.meta, now)
 
     def counts(self) -> dict[str, int]:
         """How many facts of each kind the index holds (for --status)."""
@@ -507,14 +495,3 @@ def split_key(key: str) -> tuple[str, str]:
             return type_, links[1].split("[")[0]
     last = key.replace("->", ".").rsplit(".", 1)
     return "", last[1].split("[")[0] if len(last) == 2 else ""
-
-
-def format_age(seconds: float) -> str:
-    seconds = max(seconds, 0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"

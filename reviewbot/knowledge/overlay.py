@@ -26,18 +26,17 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
-from reviewbot.knowledge.extract import NOT_CALLS, gfp_sleeps, handler_named
-from reviewbot.knowledge.lookup import ContextUse, Site, SleepChain, Step
-from reviewbot.knowledge.vocab import Vocab, load_vocab
+from reviewbot.knowledge.calls import NOT_CALLS, gfp_sleeps, handler_named
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lookups' value types are imported where they are made: a check
+    # that imports this module costs little when it never asks (a run without the rule)
     from reviewbot.cmap.filemap import FileMap
     from reviewbot.diff.model import FileDiff
-    from reviewbot.knowledge.lookup import Knowledge
+    from reviewbot.knowledge.lookup import ContextUse, Knowledge, Site, SleepChain
+    from reviewbot.knowledge.vocab import Vocab
 
 _CALL = re.compile(r"(?<![\w.>])([A-Za-z_]\w*+)\s*+\(")
 _BLANK = re.compile(r"//[^\n]*+|/\*.*?(?:\*/|\Z)|\"(?:[^\"\\\n]|\\.)*+\"|'(?:[^'\\\n]|\\.)*+'",
@@ -48,6 +47,8 @@ _VOCAB: list[Vocab] = []
 def vocab() -> Vocab:
     """The knowledge vocabulary (sleeping.toml...), read once per process."""
     if not _VOCAB:
+        from reviewbot.knowledge.vocab import load_vocab
+
         _VOCAB.append(load_vocab())
     return _VOCAB[0]
 
@@ -66,14 +67,39 @@ class Body:
         joined = "\n".join(t for _, t in lines)
         self.code = _BLANK.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), joined)
 
+        self._at = {n: i for i, n in enumerate(self.numbers)}
+        self._guarded: frozenset[int] | None = None
+
     def line(self, offset: int) -> int:
         return self.numbers[max(bisect_right(self.starts, offset) - 1, 0)]
 
     def text(self, line: int) -> str:
         """The code of ``line`` (comments blanked)."""
-        i = self.numbers.index(line)
+        i = self._at[line]
         end = self.starts[i + 1] - 1 if i + 1 < len(self.starts) else len(self.code)
         return self.code[self.starts[i]:end]
+
+    def guarded(self) -> frozenset[int]:
+        """The lines that run only under a context test (see ``guarded``), worked out
+        once, in one pass: an indentation stack of the branches above each line."""
+        if self._guarded is None:
+            rx = vocab().guard_rx
+            out: set[int] = set()
+            stack: list[tuple[int, bool]] = []  # (indent, a guarding branch)
+            for number in self.numbers:
+                text = self.text(number)
+                stripped = text.lstrip()
+                if not stripped:
+                    continue
+                indent = len(text) - len(stripped)
+                while stack and stack[-1][0] >= indent:
+                    stack.pop()
+                if rx.search(text) or any(g for _, g in stack):
+                    out.add(number)
+                stack.append((indent, bool(_BRANCH.match(stripped)) and
+                              rx.search(text) is not None))
+            self._guarded = frozenset(out)
+        return self._guarded
 
     def calls(self) -> list[tuple[int, str]]:
         """(offset, name) of each call (not keywords, not through a member)."""
@@ -90,8 +116,7 @@ class Body:
         return out
 
 
-@dataclass(frozen=True)
-class Added:
+class Added(NamedTuple):
     """A call the patch adds: ``call`` in ``function`` at ``site``."""
 
     call: str  # "msleep", or "kmalloc(GFP_KERNEL)" for an allocation
@@ -99,15 +124,15 @@ class Added:
     reason: str = ""  # set when the call itself sleeps (a primitive, a sleeping GFP flag)
 
 
-@dataclass
 class PatchFacts:
     """What one patch says about the functions it touches, by function name."""
 
-    sleeps: dict[str, list[Added]] = field(default_factory=dict)
-    calls: dict[str, list[Added]] = field(default_factory=dict)
-    removed: dict[str, set[str]] = field(default_factory=dict)
-    # handlers the patch registers to run in interrupt context (request_irq(), ...)
-    registered: dict[str, ContextUse] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.sleeps: dict[str, list[Added]] = {}
+        self.calls: dict[str, list[Added]] = {}
+        self.removed: dict[str, set[str]] = {}
+        # handlers the patch registers to run in interrupt context (request_irq(), ...)
+        self.registered: dict[str, ContextUse] = {}
 
 
 def guarded(body: Body, line: int) -> bool:
@@ -115,24 +140,7 @@ def guarded(body: Body, line: int) -> bool:
     above it (less indented) or the line itself naming a guard word of sleeping.toml
     (``gfpflags_allow_blocking()``, ``in_atomic()``...): the caller's context decides,
     and the index does not count it either."""
-    v = vocab()
-    text = body.text(line)
-    if v.guard_rx.search(text):
-        return True
-    indent = len(text) - len(text.lstrip())
-    for number in reversed(body.numbers[:body.numbers.index(line)]):
-        above = body.text(number)
-        stripped = above.lstrip()
-        if not stripped:
-            continue
-        depth = len(above) - len(stripped)
-        if depth < indent:
-            indent = depth
-            if v.guard_rx.search(above) and _BRANCH.match(stripped):
-                return True
-            if depth == 0:
-                break
-    return False
+    return line in body.guarded()
 
 
 _BRANCH = re.compile(r"(?:\}\s*)?(?:else\s+)?(?:if|while)\b")
@@ -140,6 +148,8 @@ _BRANCH = re.compile(r"(?:\}\s*)?(?:else\s+)?(?:if|while)\b")
 
 def _register(facts: PatchFacts, body: Body, at: int, call: str, site: Site) -> None:
     """The handler the registration ``call`` at ``at`` names (locking.toml's contexts)."""
+    from reviewbot.knowledge.lookup import ContextUse
+
     ctx = vocab().contexts[call]
     args = split_args(body.code, body.code.find("(", at))
     arg = ctx.arg if ctx.arg >= 0 else len(args) - 1
@@ -171,6 +181,8 @@ def split_args(code: str, open_at: int) -> list[str]:
 
 def patch_facts(files: Iterable[tuple[FileDiff, FileMap]]) -> PatchFacts:
     """The facts of one patch's C files (their diffs and C maps)."""
+    from reviewbot.knowledge.lookup import Site
+
     v = vocab()
     facts = PatchFacts()
     for diff, fmap in files:
@@ -232,6 +244,8 @@ class KnowledgeView:
 
     def primitive(self, name: str) -> SleepChain | None:
         """``name`` is a sleeping primitive of sleeping.toml."""
+        from reviewbot.knowledge.lookup import SleepChain
+
         reason = self.vocab.sleep_reason(name)
         return SleepChain(name, (), reason) if reason else None
 
@@ -245,6 +259,8 @@ class KnowledgeView:
         return self._answers[asked]
 
     def _may_sleep(self, function: str, file: str | None, depth: int) -> SleepChain | None:
+        from reviewbot.knowledge.lookup import SleepChain, Step
+
         if function in self.vocab.never_sleep:
             return None
         for facts in reversed(self.facts):
@@ -263,6 +279,8 @@ class KnowledgeView:
         if self.index is None:
             return self.primitive(function)
         chain = self.index.may_sleep(function, file)
+        if chain is not None and not self._still_evidence(chain):
+            return None  # built with an older sleeping.toml that counted it
         if chain is not None and any(step.call.split("(")[0] in f.removed.get(step.function, ())
                                      for step in chain.steps for f in self.facts):
             return None  # the series removes a call the index's evidence goes through
@@ -277,17 +295,30 @@ class KnowledgeView:
                 return (use,)
         return self.index.contexts(function, file) if self.index is not None else ()
 
-    def sleeps_in(self, body: Body, file: str) -> list[tuple[int, str, SleepChain]]:
-        """(offset, call as written, why) of each call in ``body`` that may sleep: an
+    def _still_evidence(self, chain: SleepChain) -> bool:
+        """The chain's evidence is evidence by this sleeping.toml (an index built with
+        an older one may count a call this one does not)."""
+        last = chain.primitive
+        call = last.call if last is not None else chain.function
+        if "(" in call:  # an allocation passed a sleeping GFP flag
+            return call[call.index("(") + 1:].rstrip(")") in self.vocab.gfp_sleeping
+        return self.vocab.sleep_reason(call) is not None
+
+    def sleeps_in(self, body: Body, file: str, lines: Collection[int] | None = None
+                  ) -> list[tuple[int, str, SleepChain]]:
+        """(offset, call as written, why) of each call in ``body`` (on ``lines`` only,
+        when given: each other call would be a lookup for nothing) that may sleep: an
         allocation passed a sleeping GFP flag, a sleeping primitive, or a function
         that may sleep (by the series, else by the index)."""
+        from reviewbot.knowledge.lookup import SleepChain
+
         out: list[tuple[int, str, SleepChain]] = []
-        gfp = body.gfp()
+        gfp = [(s, c) for s, c in body.gfp() if lines is None or body.line(s) in lines]
         for s, call in gfp:
             out.append((s, call, SleepChain(call, (), self.vocab.gfp_reason)))
         allocs = {s for s, _ in gfp}
         for s, name in body.calls():
-            if s in allocs:
+            if s in allocs or (lines is not None and body.line(s) not in lines):
                 continue
             chain = self.may_sleep(name, file)
             if chain is not None:

@@ -31,12 +31,33 @@ class KnowledgeSource:
 
     @classmethod
     def find(cls, tree: Path, env: Mapping[str, str] | None = None) -> KnowledgeSource | None:
-        """The source for ``tree`` when it has a readable index, else None."""
-        source = cls(tree, env)
-        know = source.get()
-        if know is None:
+        """The source for ``tree`` when it has a readable index, else None. Only the
+        index's metadata is read (for the one line that names it): the lookups are
+        imported and the index opened when a check first asks."""
+        import sqlite3
+
+        from reviewbot.knowledge.location import KnowledgeError, describe_index, find_tree
+        from reviewbot.knowledge.location import index_path as path_of
+        from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
+
+        try:
+            path = path_of(find_tree(tree).top, env)
+        except KnowledgeError:  # not a kernel tree, or no home directory: no index
             return None
-        source._line = know.describe()
+        if not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                meta = read_meta(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return None
+        if meta.get("schema") != SCHEMA_VERSION:
+            return None
+        source = cls(tree, env)
+        source._line = describe_index(meta)
         return source
 
     def get(self) -> Knowledge | None:

@@ -5,23 +5,28 @@ the sections a rule lists (``Section``: interrupts, preemption or bottom halves
 disabled, RCU read side).
 
 Read line by line, with the brace depth, and quiet where unsure: a lock taken under a
-braceless ``if`` (conditional locking), or taken in a block that closes before its
-release, holds nowhere; a release in a nested block ends the region, which resumes
-after that block only when the block jumps away after the release (the error path
-``if (err) { spin_unlock(); return; }``). A release without its acquire in view (taken
-above the hunk, or by the caller) holds on the lines before it that surely reach it:
-back to the nearest jump, label, ``else``/``case``, block start, or line naming the
-lock (a helper that takes it).
+braceless ``if`` (conditional locking), or taken in a block (or a branch) that ends
+before its release, holds nowhere, and nothing taken in view holds after a label; a
+release in a nested block ends the region, which resumes after that block only when
+the block jumps away after the release (the error path ``if (err) { spin_unlock();
+return; }``). A release without its acquire in view (taken above the hunk, or by the
+caller) holds on the lines before it that surely reach it: back to the nearest jump,
+label, ``else``/``case``, block start, or line naming the lock (a helper that takes it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewbot.cmap.locks import RELEASE, normalize_lock
-from reviewbot.knowledge.overlay import Body, vocab
+from reviewbot.knowledge.overlay import Body, split_args, vocab
+
+if TYPE_CHECKING:
+    from reviewbot.cmap.filemap import FileMap
+    from reviewbot.cmap.model import FunctionSpan
 
 SPINNING = frozenset(("spinlock", "raw_spinlock", "rwlock", "bit_spinlock"))
 _CALL = re.compile(r"(?<![\w.>])([A-Za-z_]\w*+)\s*+\(")
@@ -43,8 +48,7 @@ class Section:
     irqs_off: bool = False  # interrupts are disabled inside
 
 
-@dataclass(frozen=True)
-class Held:
+class Held(NamedTuple):
     """A region holding at a line: a spinning lock, or a section."""
 
     key: str  # the lock expression (normalised) or the section's first opening call
@@ -70,12 +74,16 @@ class Held:
         return f"under {self.text} taken at line {self.line}"
 
 
-@dataclass
 class _Open:
-    held: Held
-    depth: int  # the region holds at lines of this depth or deeper
-    suspended: int = -1  # the depth of the block that released it (-1: not released)
-    jumped: bool = False  # that block jumps away after the release
+    """A region open at the line being read."""
+
+    __slots__ = ("depth", "held", "jumped", "suspended")
+
+    def __init__(self, held: Held, depth: int) -> None:
+        self.held = held
+        self.depth = depth  # the region holds at lines of this depth or deeper
+        self.suspended = -1  # the depth of the block that released it (-1: not released)
+        self.jumped = False  # that block jumps away after the release
 
 
 def _ends(kind: str, section: Section | None) -> tuple[str, ...]:
@@ -108,15 +116,8 @@ def _squeeze(text: str) -> str:
 
 def _first(args: str) -> str:
     """The first argument, squeezed (``&f->lock`` of ``&f->lock, flags``)."""
-    depth = 0
-    for i, c in enumerate(args):
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        elif c == "," and depth == 0:
-            return _squeeze(args[:i])
-    return _squeeze(args)
+    first = split_args(f"({args})", 0)
+    return _squeeze(first[0]) if first else _squeeze(args)
 
 
 class Regions:
@@ -203,15 +204,19 @@ class Regions:
                 for o in active:
                     if o.suspended >= 0 and d == o.suspended:
                         o.jumped = True
-            if _BRANCH.match(text):  # the branch that released it ends here
+            if _BRANCH.match(text):  # a branch ends here, another starts
                 kept = []
                 for o in active:
                     if o.suspended >= 0 and d == o.suspended:
                         if not o.jumped:
                             continue  # released on a path that goes on: unsure
                         o.suspended, o.jumped = -1, False  # this branch runs with it
+                    elif o.suspended < 0 and o.depth >= d and o.held.line:
+                        continue  # taken in the branch that ends: not held in this one
                     kept.append(o)
                 active = kept
+            elif _LABEL.match(text):  # reached by jumps too: unsure of what is held
+                active = [o for o in active if not o.held.line]
             for m in _CALL.finditer(text):
                 name = m.group(1)
                 at = m.start(1)
@@ -307,3 +312,16 @@ def runs(numbers: Sequence[int]) -> list[list[int]]:
         else:
             out.append([n])
     return out
+
+
+def changed_runs(fmap: FileMap) -> Iterator[tuple[FunctionSpan, list[tuple[int, str]]]]:
+    """Each function the patch adds lines to, with each run of its visible lines
+    (consecutive numbers: a gap is code not in view) that holds an added line."""
+    added = fmap.added
+    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
+                     key=lambda f: f.start)
+    for fn in touched:
+        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
+        for run in runs(numbers):
+            if any(n in added for n in run):
+                yield fn, [(n, fmap.text[n]) for n in run]

@@ -8,7 +8,8 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
   declared struct pointer, or a global the index knows as a lock), the tree to take it
   with ``_irq``/``_irqsave`` somewhere (it knows the lock is shared with a handler), and
   the function not to run in hard-irq context itself nor with interrupts already
-  disabled at that line;
+  disabled at that line, and the tree not to take it plainly outside its handlers
+  (then its callers disable interrupts, or the tree does the same: not this patch's);
 - ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
   are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
   ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 from reviewbot.engine.check import Hit, render
 from reviewbot.knowledge.keys import lock_key
 
-from ..atomic import Held, Regions, Section, runs
+from ..atomic import Held, Regions, Section, changed_runs
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -62,8 +63,14 @@ def _key(fmap: FileMap, expr: str, line: int) -> str | None:
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
              ) -> ContextUse | None:
-    return next((u for u in view.contexts(function, path)
-                 if u.context == "hardirq" and len(u.chain) <= depth), None)
+    return next((u for u in view.contexts(function, path) if _near(u, depth)), None)
+
+
+def _near(use: ContextUse, depth: int) -> bool:
+    """A hard-irq context close enough to trust: the handler itself, or a function it
+    calls (``depth`` calls at most) in the file that registers it."""
+    return use.context == "hardirq" and len(use.chain) <= depth and (
+        len(use.chain) == 1 or use.registered.file == use.site.file)
 
 
 def _where(use: ContextUse) -> str:
@@ -76,29 +83,22 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
     fmap = file.map
     if fmap is None:
         return
-    added = fmap.added
-    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
-                     key=lambda f: f.start)
-    view = patch.view()
-    know = view.index
-    for fn in touched:
-        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
-        irq_fn: ContextUse | None = None
-        asked = False
-        for run in runs(numbers):
-            if not any(n in added for n in run):
+    view: KnowledgeView | None = None
+    irq_of: dict[str, ContextUse | None] = {}  # function -> its hard-irq context
+    for fn, lines in changed_runs(fmap):
+        regions = Regions(lines, params.sections)
+        for held, _ in regions.taken:
+            if held.kind == "section" or held.line not in fmap.added:
                 continue
-            regions = Regions([(n, fmap.text[n]) for n in run], params.sections)
-            for held, _ in regions.taken:
-                if held.kind == "section" or held.line not in added:
-                    continue
-                if not asked:
-                    irq_fn, asked = _hardirq(view, fn.name, file.path, params.irq_depth), True
-                found = _one(held, regions.at(held.line), fmap, know, irq_fn, params)
-                if found is not None:
-                    values = dict(found)
-                    values["note"] = render(values["note"], values)
-                    yield Hit(file.path, held.line, tuple(values.items()))
+            view = view or patch.view()
+            if fn.name not in irq_of:
+                irq_of[fn.name] = _hardirq(view, fn.name, file.path, params.irq_depth)
+            found = _one(held, regions.at(held.line), fmap, view.index, irq_of[fn.name],
+                         params)
+            if found is not None:
+                values = dict(found)
+                values["note"] = render(values["note"], values)
+                yield Hit(file.path, held.line, tuple(values.items()))
 
 
 def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
@@ -127,12 +127,16 @@ def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
     if key is None:
         return None
     facts = know.lock(key)
-    use = facts.taken_in("hardirq")
-    if use is None or not facts.declared or len(use.chain) > params.irq_depth:
+    use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None)
+    if use is None or not facts.declared:
         return None
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
     if not safe:
         return None  # the tree never disables interrupts for it: unsure of the context
+    plain = sum(n for k, n in facts.flavours.items() if k.endswith((" plain", " bh")))
+    if plain > sum(1 for c in facts.contexts if c.context == "hardirq"):
+        return None  # the tree takes it so outside its handlers too (with interrupts
+        # disabled by its callers, or as wrongly): the patch only does the same
     call = held.call.removesuffix("_bh")
     return (("lock", held.text),
             ("problem", "leaves interrupts enabled" if held.flavour == "plain"

@@ -5,8 +5,9 @@ sleeping primitive of reviewbot/knowledge/sleeping.toml, an allocation passed a
 sleeping GFP flag as written (``GFP_KERNEL``, not ``GFP_ATOMIC`` nor a ``gfp``
 variable), or a function the series or the index says may sleep (with the chain).
 Where code runs atomically (``reviewbot.rules.concurrency.atomic``): under a spinning
-lock, in a section of ``params.sections``, or anywhere in a function the index says
-runs in hard-irq context (``params.irq_depth`` calls from the handler at most).
+lock, in a section of ``params.sections``, or anywhere in a function the index (or the
+series, registering it) says runs in hard-irq context: the handler, or a function of
+its file at most ``params.irq_depth`` calls from it.
 
 The finding sits on the added line that makes the problem: an added sleeping call
 under a region is flagged on the call; an added acquire (or section opener) whose
@@ -15,7 +16,9 @@ sleeping call it covers. Quiet: a call under a context test (``if
 (gfpflags_allow_blocking())``, ``in_atomic()``...), a call whose arguments name the
 held lock or an unlock (``wait_event_lock_irq(wq, c, lock)``, which drops it), a
 ``params.drops_lock`` call, a patch that re-spells a call or a lock it removes
-from the same function (the problem was there before), and no function or no C map.
+from the same function (the problem was there before), no function or no C map, and
+what rule.toml's ``false_positives`` lists (chains the index cannot be sure of: too
+long, through a reference drop, a preallocated argument, a call that ends the region).
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from typing import TYPE_CHECKING
 
 from reviewbot.engine.check import Hit
 from reviewbot.engine.params import Names
-from reviewbot.knowledge.overlay import Body, guarded
+from reviewbot.knowledge.overlay import Body, guarded, split_args
 
-from ..atomic import Held, Regions, Section, runs
+from ..atomic import Held, Regions, Section, changed_runs
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -45,8 +48,13 @@ class Params:
     # primitives that sleep by dropping a lock their caller holds: a chain ending in one
     # is not evidence (the tree calls them under that lock, from atomic-safe paths)
     dropping_waits: re.Pattern[str] | None = None
-    irq_depth: int = 2  # a hard-irq handler and the functions it calls directly
+    # a hard-irq handler and the functions it calls directly, in the file that registers
+    # it (a generic function called from one driver's handler is not "in hard-irq")
+    irq_depth: int = 2
     max_chain: int = 3  # calls from the call under the lock down to the evidence
+    # reference drops: they sleep (if at all) only on the last reference, which a caller
+    # holding a lock rarely drops; by the index alone, not evidence
+    last_reference: re.Pattern[str] | None = None
 
 
 _UNLOCK = re.compile(r"unlock|_enable\b|restore")
@@ -88,6 +96,22 @@ def _released_by_callee(view: KnowledgeView, body: Body, held: Held, at: int,
     return False
 
 
+def _preallocated(body: Body, at: int, chain: SleepChain) -> bool:
+    """The chain ends in an allocation and the call at ``at`` is given memory the
+    function allocated beforehand (``es1 = __es_alloc_extent(true);`` ... under the lock
+    ``__es_insert_extent(inode, &newes, es1)``, or a ``prealloc`` argument): the idiom
+    that allocates outside the lock, the callee allocating only when given nothing."""
+    last = chain.primitive
+    if last is None or "(" not in last.call:
+        return False
+    args = split_args(body.code, body.code.find("(", at))
+    names = {w for a in args for w in re.findall(r"[A-Za-z_]\w*", a)}
+    if any("prealloc" in n for n in names):
+        return True
+    return any(re.search(r"(?<![\w.>])" + re.escape(n) + r"\s*=\s*[\w>.-]*alloc\w*\s*\(",
+                         body.code[:at]) for n in names)
+
+
 def _args_name(code: str, at: int, held: Held) -> bool:
     """The call at ``at`` passes the held lock or an unlock to the callee."""
     open_at = code.find("(", at)
@@ -118,28 +142,23 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
     fmap = file.map
     if fmap is None:
         return
-    added = fmap.added
-    touched = sorted({fn for n in added if (fn := fmap.function_at(n)) is not None},
-                     key=lambda f: f.start)
-    if not touched:
-        return
-    view = patch.view()
-    for fn in touched:
-        numbers = [n for n in range(fn.start, fn.end + 1) if n in fmap.text]
-        removed = _removed_calls(file, fn)
-        irq = _hardirq(view, fn.name, file.path, params.irq_depth)
-        for run in runs(numbers):
-            if not any(n in added for n in run):
-                continue
-            yield from _run(view, file.path, fn.name, [(n, fmap.text[n]) for n in run], added,
-                            params, removed, irq)
+    view: KnowledgeView | None = None
+    asked: dict[str, tuple[set[str], str]] = {}  # function -> (removed calls, hard-irq)
+    for fn, lines in changed_runs(fmap):
+        view = view or patch.view()
+        if fn.name not in asked:
+            asked[fn.name] = (_removed_calls(file, fn),
+                              _hardirq(view, fn.name, file.path, params.irq_depth))
+        removed, irq = asked[fn.name]
+        yield from _run(view, file.path, fn.name, lines, fmap.added, params, removed, irq)
 
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int) -> str:
     """``in foo_irq(), which runs in hard-irq context (...)`` when the series or the
     index says so."""
     for use in view.contexts(function, path):
-        if use.context == "hardirq" and len(use.chain) <= depth:
+        if use.context == "hardirq" and len(use.chain) <= depth and (
+                len(use.chain) == 1 or use.registered.file == path):
             via = " -> ".join(f"{c}()" for c in use.chain)
             return (f"in {function}(), which runs in hard-irq context ({via}, registered "
                     f"with {use.reg_call}() at {use.registered})")
@@ -153,7 +172,10 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
     if not irq and not any(regions.holding.values()):
         return
     body = regions.body
-    sleeps = view.sleeps_in(body, path)
+    asked = {n for n, held in regions.holding.items() if held}
+    if irq:
+        asked |= added
+    sleeps = view.sleeps_in(body, path, asked)
     if not sleeps:
         return
     covered: set[int] = set()  # lines already reported
@@ -164,7 +186,11 @@ def _run(view: KnowledgeView, path: str, function: str, lines: list[tuple[int, s
             continue
         name = call.split("(")[0]
         if name in params.drops_lock or name == function or guarded(body, line) or \
-                _dropping(name, chain, params) or len(chain.steps) > params.max_chain:
+                _dropping(name, chain, params) or len(chain.steps) > params.max_chain or (
+                    chain.steps and params.last_reference is not None
+                    and params.last_reference.search(name)):
+            continue
+        if _preallocated(body, at, chain):
             continue
         holding = [h for h in regions.at(line) if not _args_name(body.code, at, h)
                    and not _released_by_callee(view, body, h, at, path)]
