@@ -36,12 +36,16 @@ from reviewbot.cmap.rows import Rows, intersect, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
 
+from ..tree_facts import acquired_keys, knowledge_of, member_facts, member_of
+
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
+    from reviewbot.knowledge.lookup import AccessFacts
+    from reviewbot.knowledge.lookup import Knowledge as Index
 
 NODE_KINDS = LVALUES  # the locations a line reads or writes (``cmap.access``)
 How = Literal["lock", "rmw", "store"]
@@ -438,10 +442,22 @@ def _any_node(node: Node) -> bool:
 
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[Hit]:
-    """Flag the first plain lockless read per function of a concurrently written location."""
+    """Flag the first plain lockless read per function of a concurrently written location:
+    written so in the patch, or (with an index) in the tree."""
     fmap = file.map
     if fmap is None:
         return []
+    hits = _patch_hits(patch, file, fmap, params)
+    know = knowledge_of(patch)
+    if know is None:
+        return hits
+    sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
+    return hits + tree_hits(patch, file, fmap, sharing, know, hits)
+
+
+def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params: Params
+                ) -> list[Hit]:
+    """The reads that race with a store the patch shows."""
     sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
     know = sharing.know
     if sharing.none_possible():  # no store anywhere can make a read race
@@ -484,3 +500,103 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
                                          ("evidence", found[0].describe(file.path)),
                                          ("paired", _paired(know, found, reader)))))
     return out
+
+
+def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: Sharing,
+              index: Index, done: list[Hit]) -> list[Hit]:
+    """The plain lockless reads the patch shows no store for, that race with stores the
+    tree's index knows: the member is written mostly under a lock that the reading
+    function visibly takes after the read, on the same object (or a global lock), and
+    under which it accesses the location again: the double-checked "read, lock, check
+    again" whose store may be elsewhere in the tree; or it is
+    updated with cmpxchg()/xchg() in the reading function itself (read, then cmpxchg).
+    The same quiet cases as for the patch's own stores, and a function that stores the
+    location itself outside any lock (it owns the object); RCU pointers are CON006's."""
+    know = sharing.know
+    frags = sharing.accesses[patch.files.index(file)]
+    reported = {h.line for h in done}
+    seen: set[tuple[str, str]] = set()
+    out: list[Hit] = []
+    quiet: dict[FunctionSpan, bool] = {}
+    for a in _added_reads(fmap, frags):
+        struct, member = member_of(a.key)
+        base = re.match(r"\w+", a.text)
+        if not struct or base is None or a.line in reported or base.group(0) in know.own_bases:
+            continue
+        fn = fmap.function_at(a.line)
+        if fn is None or (fn.name, a.key) in seen or _held(fmap, a.line, know):
+            continue
+        if fn not in quiet:  # a _nolock function leaves the locking to its caller
+            quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know) \
+                or fn.name.endswith("_nolock")
+        if quiet[fn] or sharing.excluded(a.key) or _owns(fmap, frags, fn, a, know):
+            continue
+        facts = member_facts(patch, index, struct, member)
+        if facts.rcu:
+            continue
+        later = _locks_after(fmap, fn, a.line, base.group(0), know)
+        again = _under_locks(fmap, frags, fn, a)
+        later = {k: v for k, v in later.items() if v in again}
+        evidence = _tree_evidence(facts, fn, file.path, later, know)
+        if evidence is None:
+            continue
+        seen.add((fn.name, a.key))
+        out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
+                                         ("paired", evidence[1]))))
+    return out
+
+
+def _locks_after(fmap: FileMap, fn: FunctionSpan, line: int, base: str, know: Knowledge
+                 ) -> dict[str, str]:
+    """The locks ``fn`` visibly takes after ``line``, on the object ``base`` (``base->lock``)
+    or global (``hugetlb_lock``), keyed as written and as the index keys them."""
+    return {k: v for k, v in acquired_keys(fmap, fn, know.unprotecting_locks,
+                                           first=line + 1).items()
+            if re.fullmatch(r"\w+", v) or re.match(re.escape(base) + r"\b", v)}
+
+
+def _under_locks(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access
+                 ) -> set[str]:
+    """The locks held where ``fn`` accesses the location again after the read ``a``
+    (the re-check or the store of the double-checked pattern)."""
+    return {r.lock for frag in frags for x in frag.of_key(a.key)
+            if a.line < x.line <= fn.end for r in fmap.locks_at(x.line)}
+
+
+def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,
+          know: Knowledge) -> bool:
+    """The reading function itself stores the location outside any lock: it owns the
+    object there (a request being set up, the serialised updater)."""
+    return any(x.kind in ("write", "marked_write") and fn.start <= x.line <= fn.end
+               and not _held(fmap, x.line, know) for frag in frags for x in frag.of_key(a.key))
+
+
+def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[str, str],
+                   know: Knowledge) -> tuple[str, str] | None:
+    """(how the tree writes the member, the WRITE_ONCE() hint) when that races with a
+    plain read in ``fn`` outside its locks (``takes``: the locks ``fn`` takes after the
+    read). The tree's writes must be mostly under one lock alone (at least two, and at
+    least half of the writes)."""
+    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
+                and x.site.function == fn.name and x.site.file == path), None)
+    if rmw is not None:
+        return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
+    writes = facts.total(op="write") + facts.total(op="rmw")
+    # writes under one lock only: where they hold several, a reader holding any one of
+    # them (its caller's, unseen) is protected
+    alone = {locks: n for locks, n in facts.locked_writes.items() if "," not in locks}
+    if not takes or sum(alone.values()) < 2 or 2 * sum(alone.values()) < writes:
+        return None
+    for locks, n in sorted(alone.items(), key=lambda kv: -kv[1]):
+        lock = takes.get(locks)
+        if lock is None:
+            continue
+        site = next((x.site for x in facts.examples if x.op != "read"
+                     and lock in [takes.get(k) for k in x.locks.split(",")]), None)
+        where = f" in {site.function}() ({site})" if site is not None else \
+            f" ({n} write{'s' if n != 1 else ''} in the tree)"
+        paired = " " + render(know.paired_store, {
+            "lock": lock, "where": f" in {site.function}()" if site else ""}) \
+            if know.paired_store else ""
+        return f"under {lock}{where}", paired
+    return None

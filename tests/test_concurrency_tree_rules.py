@@ -1,0 +1,293 @@
+"""CON005-CON007 reviewing patches against an index of a small tree written for these
+tests: what the tree's facts add to what the patch shows, the wording with the tree's
+counts, and the quiet cases (locks, initialising stores, thresholds, no index)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from reviewbot.knowledge.build import build_index
+from reviewbot.knowledge.location import find_tree
+from tests.conftest import run_cli
+from tests.knowledge_tree import patch_email
+
+FILES = {
+    "MAINTAINERS": "List of maintainers\n",
+    "include/linux/frob.h": """\
+struct frob_cfg {
+	int len;
+};
+
+struct frob {
+	spinlock_t lock;
+	int state;
+	int mode;
+	unsigned long flags;
+	struct frob_cfg __rcu *cfg;
+	struct frob_cfg *plain_cfg;
+};
+""",
+    "drivers/frob/core.c": """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/frob.h>
+
+int frob_a(struct frob *f) { return READ_ONCE(f->state); }
+int frob_b(struct frob *f) { return READ_ONCE(f->state) + 1; }
+int frob_c(struct frob *f) { return READ_ONCE(f->state) * 2; }
+int frob_d(struct frob *f) { return READ_ONCE(f->state) - 1; }
+int frob_e(struct frob *f) { return READ_ONCE(f->state) > 3; }
+void frob_set1(struct frob *f) { WRITE_ONCE(f->state, 1); }
+void frob_set2(struct frob *f) { WRITE_ONCE(f->state, 2); }
+void frob_set3(struct frob *f) { WRITE_ONCE(f->state, 3); }
+void frob_set4(struct frob *f) { WRITE_ONCE(f->state, 4); }
+int frob_plain(struct frob *f) { return f->state; }
+
+int frob_m1(struct frob *f) { return READ_ONCE(f->mode); }
+int frob_m2(struct frob *f) { return f->mode; }
+int frob_m3(struct frob *f) { return f->mode + 1; }
+
+int frob_len1(struct frob *f) { return rcu_dereference(f->cfg)->len; }
+int frob_len2(struct frob *f) { return rcu_dereference(f->cfg)->len + 1; }
+int frob_len3(struct frob *f) { return rcu_dereference(f->cfg)->len + 2; }
+void frob_pub(struct frob *f, struct frob_cfg *c) { rcu_assign_pointer(f->cfg, c); }
+
+void frob_flag(struct frob *f)
+{
+	spin_lock(&f->lock);
+	f->flags = 1;
+	spin_unlock(&f->lock);
+}
+
+void frob_unflag(struct frob *f)
+{
+	spin_lock(&f->lock);
+	f->flags = 0;
+	spin_unlock(&f->lock);
+}
+""",
+}
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    for name, text in FILES.items():
+        path = top / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def _new_file(code: str, path: str = "drivers/frob/new.c") -> str:
+    lines = code.rstrip("\n").split("\n")
+    return "".join([f"diff --git a/{path} b/{path}\n", "new file mode 100644\n",
+                    "index 0000000..1111111\n", "--- /dev/null\n", f"+++ b/{path}\n",
+                    f"@@ -0,0 +1,{len(lines)} @@\n", *(f"+{ln}\n" for ln in lines)])
+
+
+def _findings(capsys: pytest.CaptureFixture[str], tmp_path: Path, diff: str, rule: str,
+              tree: Path | None) -> list[tuple[int, str]]:
+    mbox = tmp_path / "p.mbox"
+    mbox.write_bytes(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + patch_email(diff).data)
+    where = ["--tree", str(tree)] if tree is not None else ["--no-tree"]
+    code, out, err = run_cli(capsys, "check", *where, "--select", rule, "--format", "json",
+                             str(mbox))
+    assert code in (0, 1), err
+    return [(f["line"], f["message"]) for p in json.loads(out)["patches"]
+            for f in p["findings"]]
+
+
+READS = """\
+#include <linux/frob.h>
+
+static int frob_peek(struct frob *f)
+{
+	int s = f->state;
+	int m = f->mode;
+
+	return s + m;
+}
+
+static int frob_peek_locked(struct frob *f)
+{
+	int s;
+
+	spin_lock(&f->lock);
+	s = f->state;
+	spin_unlock(&f->lock);
+	return s;
+}
+"""
+
+
+def test_con007_plain_read_of_a_mostly_marked_member(tree: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    found = _findings(capsys, tmp_path, _new_file(READS), "CON007", tree)
+    # f->state: READ_ONCE 5 times, plainly once; f->mode: READ_ONCE once, plainly twice
+    # (below the threshold); under f->lock: not lockless
+    assert found == [(5, "plain read of f->state outside any lock: the tree reads "
+                      "struct frob.state with READ_ONCE() 5 times (e.g. in frob_a(), "
+                      "drivers/frob/core.c:4), plainly 1; use READ_ONCE()")]
+    assert _findings(capsys, tmp_path, _new_file(READS), "CON007", None) == []  # no index
+
+
+WRITES = """\
+#include <linux/frob.h>
+
+static void frob_reset(struct frob *f)
+{
+	f->state = 0;
+}
+
+static struct frob *frob_make(void)
+{
+	struct frob *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	f->state = 1;
+	list_add(&f->node, &frob_list);
+	f->state = 2;
+	return f;
+}
+
+static void frob_init_one(struct frob *f)
+{
+	f->state = 0;
+}
+"""
+
+
+def test_con007_plain_store_and_initialising_stores(tree: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    found = _findings(capsys, tmp_path, _new_file(WRITES), "CON007", tree)
+    # the store after list_add() publishes the object races; the one before does not;
+    # an init function sets its object up
+    assert [line for line, _ in found] == [5, 14]
+    assert "writes struct frob.state with WRITE_ONCE() 4 times" in found[0][1]
+
+
+RMW = """\
+#include <linux/frob.h>
+
+static void frob_or(struct frob *f, unsigned long bit)
+{
+	spin_lock(&f->lock);
+	frob_touch(f);
+	spin_unlock(&f->lock);
+	WRITE_ONCE(f->flags, f->flags | bit);
+}
+"""
+
+
+def test_con007_write_once_rmw_outside_the_writers_lock(tree: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    # the tree writes f->flags under f->lock, which this function takes elsewhere
+    found = _findings(capsys, tmp_path, _new_file(RMW), "CON007", tree)
+    assert found == [(8, "WRITE_ONCE() of f->flags reads it plainly outside "
+                      "f->lock, which its other writers hold: a concurrent update in "
+                      "between is lost")]
+    assert _findings(capsys, tmp_path, _new_file(RMW), "CON007", None) == []
+
+
+RCU = """\
+#include <linux/frob.h>
+
+static void frob_swap(struct frob *f, struct frob_cfg *c)
+{
+	spin_lock(&f->lock);
+	f->cfg = c;
+	f->plain_cfg = c;
+	spin_unlock(&f->lock);
+}
+
+static void frob_clear(struct frob *f)
+{
+	f->cfg = NULL;
+}
+
+static int frob_len(struct frob *f)
+{
+	struct frob_cfg *c;
+	int len;
+
+	rcu_read_lock();
+	c = f->cfg;
+	len = c->len;
+	rcu_read_unlock();
+	return len;
+}
+"""
+
+
+def test_con006_rcu_pointer_from_the_tree(tree: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    found = _findings(capsys, tmp_path, _new_file(RCU), "CON006", tree)
+    assert [line for line, _ in found] == [6, 22]
+    assert found[0][1] == (
+        "plain store to the RCU pointer f->cfg (the tree reads struct frob.cfg with "
+        "rcu_dereference() 3 times (e.g. in frob_len1(), drivers/frob/core.c:19), plainly "
+        "0, declared __rcu (include/linux/frob.h:10)): use rcu_assign_pointer()")
+    assert found[1][1].startswith("plain read of the RCU pointer f->cfg under "
+                                  "rcu_read_lock() (the tree publishes struct frob.cfg "
+                                  "with rcu_assign_pointer() 1 time")
+    assert _findings(capsys, tmp_path, _new_file(RCU), "CON006", None) == []
+
+
+def test_con005_needs_no_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = ("static void f(struct frob *f, bool x)\n{\n\tif (x)\n\t\tspin_lock(&f->lock);\n"
+            "\tf->mode = 1;\n\tif (x)\n\t\tspin_unlock(&f->lock);\n}\n")
+    found = _findings(capsys, tmp_path, _new_file(code), "CON005", None)
+    assert found == [(4, "spin_lock(&f->lock) is taken only if (x) and released by "
+                      "spin_unlock() under the same test at line 7: conditional locking "
+                      "confuses sparse, lockdep and readers")]
+
+
+CON001_READ = """\
+#include <linux/frob.h>
+
+static bool frob_claim(struct frob *f, unsigned long bit)
+{
+	bool ok;
+
+	if (f->flags & bit)
+		return false;
+	spin_lock(&f->lock);
+	ok = !(f->flags & bit);
+	spin_unlock(&f->lock);
+	return ok;
+}
+
+static unsigned long frob_peek_flags(struct frob *f)
+{
+	unsigned long v = f->flags;
+
+	spin_lock(&f->lock);
+	frob_touch(f);
+	spin_unlock(&f->lock);
+	return v;
+}
+
+static unsigned long frob_any_flags(struct frob *f)
+{
+	return f->flags;
+}
+"""
+
+
+def test_con001_writes_under_a_lock_elsewhere_in_the_tree(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the tree writes f->flags under f->lock (frob_flag()); frob_claim() reads it, then
+    # takes f->lock to check again: the double-checked pattern, its store elsewhere.
+    # frob_peek_flags() takes the lock for something else; frob_any_flags() may be
+    # called with the lock held
+    found = _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", tree)
+    assert found == [(7, "plain lockless read of f->flags, which is written under f->lock "
+                      "in frob_flag() (drivers/frob/core.c:27): use READ_ONCE()")]
+    assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", None) == []
