@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, TypeVar, cast
 
+from reviewbot.cmap.budget import MapBudget
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap
 from reviewbot.cmap.model import Unmapped
@@ -123,6 +124,7 @@ class PatchAnalysis:
         self.unmapped: list[Unmapped] = []
         self.full_files: list[str] = []  # C files mapped from their whole post-image
         self.notes: list[str] = []
+        self.budget = MapBudget()  # the C mapping of the patch's files, all together
         self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
         self._expected: bool | None = None
         self._kept: dict[str, object] = {}
@@ -134,11 +136,12 @@ class PatchAnalysis:
             series = self.series_analysis
             text = series.full_text(self.patch, fdiff) if series.full_text else None
             fmap = map_file(fdiff, self.parser, text, series.parse_cache,
-                            kinds=series.node_kinds, scans=[h.post_scan() for h in hunks])
+                            kinds=series.node_kinds, scans=[h.post_scan() for h in hunks],
+                            budget=self.budget)
             self.unmapped.extend(fmap.unmapped)
             if fmap.full_file:
                 self.full_files.append(fdiff.path)
-            elif text is not None:
+            elif text is not None and fmap.fragments:  # (else: over the budget)
                 self.notes.append(f"{fdiff.path}: the tree's file does not hold this "
                                   "patch's hunks; mapped from the patch alone")
         return FileAnalysis(fdiff, hunks, fmap)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+from reviewbot.cmap.budget import MapBudget
 from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
 from reviewbot.cmap.fragment import build_fragment, heading_function
 from reviewbot.cmap.functions import (
@@ -24,10 +25,12 @@ from reviewbot.diff.model import FileDiff
 
 
 def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]] = (),
-              scans: Sequence[tuple[ScannedLine, ...]] | None = None) -> FileMap:
+              scans: Sequence[tuple[ScannedLine, ...]] | None = None,
+              budget: MapBudget | None = None) -> FileMap:
     """The map of a C file's hunks. ``kinds`` are the groups of node kinds the checks
     look for: each fragment is searched once for all of them (``MappedFragment.nodes``).
-    ``scans`` are the hunks' ``scan_post_image`` when the caller has them already."""
+    ``scans`` are the hunks' ``scan_post_image`` when the caller has them already.
+    ``budget`` is charged each fragment's nodes before it is searched (OverBudget)."""
     added = frozenset(ln.new for h in fdiff.hunks for ln in h.lines
                       if ln.kind == "+" and ln.new is not None)
     groups = tuple(dict.fromkeys((DECLARATIONS, *kinds)))
@@ -53,6 +56,8 @@ def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]]
         code.update(zip(numbers, (s.code for s in scanned), strict=True))
         frag = build_fragment(texts, numbers, hunk.section, scanned)
         tree = parser.parse(frag.text)
+        if budget is not None:
+            budget.charge_nodes(tree.root_node.descendant_count)
         batch = dict(zip(groups, parser.find_groups(tree.root_node, groups), strict=True))
         mf = MappedFragment(frag, tree, error_lines(tree, frag.rows), i, parser, added,
                             batch=batch)
