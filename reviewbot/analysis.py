@@ -22,6 +22,7 @@ from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.scan import ScannedLine, scan_post_image
 from reviewbot.cmap.whole import ParseCache
 from reviewbot.diff.layout import (
+    Comparisons,
     Edit,
     LayoutChange,
     announces_layout,
@@ -43,8 +44,9 @@ PostImage = tuple[tuple[str, ...], tuple[bool, ...]]
 class HunkAnalysis:
     """One hunk, and what the checks work out from it, once each."""
 
-    def __init__(self, hunk: Hunk) -> None:
+    def __init__(self, hunk: Hunk, comparisons: Comparisons | None = None) -> None:
         self.hunk = hunk
+        self._comparisons = comparisons  # the patch's allowance for ``edits``
         self._scan: tuple[ScannedLine, ...] | None = None
         self._edits: tuple[Edit, ...] | None = None
         self._changes: tuple[LayoutChange, ...] | None = None
@@ -58,7 +60,7 @@ class HunkAnalysis:
     def edits(self) -> tuple[Edit, ...]:
         """The hunk re-diffed without whitespace (``reviewbot.diff.layout``)."""
         if self._edits is None:
-            self._edits = edits(self.hunk)
+            self._edits = edits(self.hunk, self._comparisons)
         return self._edits
 
     def layout_changes(self) -> tuple[LayoutChange, ...]:
@@ -125,12 +127,13 @@ class PatchAnalysis:
         self.full_files: list[str] = []  # C files mapped from their whole post-image
         self.notes: list[str] = []
         self.budget = MapBudget()  # the C mapping of the patch's files, all together
+        self.comparisons = Comparisons()  # difflib's work on the patch's hunks (edits)
         self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
         self._expected: bool | None = None
         self._kept: dict[str, object] = {}
 
     def _file(self, fdiff: FileDiff) -> FileAnalysis:
-        hunks = tuple(HunkAnalysis(h) for h in fdiff.hunks)
+        hunks = tuple(HunkAnalysis(h, self.comparisons) for h in fdiff.hunks)
         fmap = None
         if fdiff.maps_to_c:
             series = self.series_analysis

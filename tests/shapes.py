@@ -8,6 +8,7 @@ huge is stored.
 - ``deep_nesting``: C nested thousands deep (blocks, parentheses, if-chains);
 - ``many_hunks``: thousands of one-line hunks, each adding a line with a digit;
 - ``many_locks``: thousands of lock regions, nested or one after the other;
+- ``rewritten_block``: one hunk replacing thousands of lines, many of them alike;
 - ``huge_cc``: a To/Cc list of thousands of addresses.
 """
 
@@ -77,6 +78,18 @@ def many_locks(regions: int, nested: bool = True) -> bytes:
     return patch_mail(added_file(lines))
 
 
+def rewritten_block(lines: int) -> bytes:
+    """One hunk removing ``lines`` lines and adding ``lines`` others, half of each a
+    closing brace: a function rewritten whole (difflib's worst case: every ``}`` of
+    one side equals every one of the other)."""
+    body = [f"-\t{t}" for i in range(lines // 2) for t in ("}", f"old{i}();")]
+    body += [f"+\t{t}" for i in range(lines // 2) for t in ("}", f"new{i}();")]
+    n = lines // 2 * 2
+    diff = ("diff --git a/mm/x.c b/mm/x.c\n--- a/mm/x.c\n+++ b/mm/x.c\n"
+            f"@@ -10,{n} +10,{n} @@ static void frob(void)\n" + "\n".join(body) + "\n")
+    return patch_mail(diff)
+
+
 def address_list(n: int, lists_every: int = 0, start: int = 0) -> str:
     """``n`` distinct addresses for a To/Cc header (one per line, folded), every
     ``lists_every``-th one a mailing list: the shape of a mail Cc'd to the world."""
@@ -97,6 +110,7 @@ SHAPES = {
     "hunks": many_hunks,
     "locks": many_locks,
     "lock-sequence": lambda n: many_locks(n, nested=False),
+    "rewrite": rewritten_block,
     "cc": huge_cc,
 }
 """Each shape by name, at a size ``n`` (about ``n`` lines, regions, hunks or addresses)."""

@@ -194,6 +194,34 @@ def test_lock_regions_one_after_the_other(parser: CParser, rules: list[Any]) -> 
     assert took < 20
 
 
+@pytest.mark.slow
+def test_a_rewritten_block_is_compared_in_linear_time(parser: CParser,
+                                                      rules: list[Any]) -> None:
+    """The whitespace-insensitive re-diff of a hunk (``diff.layout.edits``, read by the
+    blank-line rules and SER001) ran difflib on 2,000 removed and 2,000 added lines,
+    half of them ``}``, for 126 s; past the patch's allowance a hunk is compared as its
+    diff pairs it."""
+    review, took = _review(shapes.rewritten_block(4_000), rules, parser)
+    (pr,) = review.series[0].patches
+    assert pr.notes == () and pr.findings == ()
+    assert took < 30
+
+
+def test_hunks_share_one_comparison_allowance() -> None:
+    from reviewbot.diff.layout import Comparisons, edits
+
+    mail = shapes.rewritten_block(200)
+    (fdiff,) = parse_diff(mail.decode().split("---\n", 1)[1])
+    (hunk,) = fdiff.hunks
+    compared = edits(hunk)  # difflib: the "}" lines pair up, the calls do not
+    assert [e.kind for e in compared][:2] == ["same", "code"]
+    paired = edits(hunk, Comparisons(0))  # no allowance left: the diff's own pairing
+    assert [e.kind for e in paired] == ["code"]
+    assert len(paired[0].pre) == len(paired[0].post) == 200
+    allowance = Comparisons(5_000_000)
+    assert edits(hunk, allowance) == compared and allowance.left == 3_000_000
+
+
 # -- item 3: the patch's time budget in the runner ---------------------------------------
 
 def _stuck(_patch: Any, _file: Any, _params: Any) -> Iterable[Any]:

@@ -212,7 +212,9 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     """Flag ``struct page *`` arithmetic or indexing with a literal above max_quiet_offset."""
     if file.map is None:
         return []
-    know = knowledge(patch, params)
+    # once per patch: it reads every file's functions (per file, that was quadratic in
+    # the number of files)
+    know = patch.kept(__name__, lambda: knowledge(patch, params))
     out: list[Hit] = []
     seen: set[int] = set()
     # once per file, not per fragment: a list rebuilt per hunk was quadratic (30,000
