@@ -32,6 +32,14 @@ from reviewbot.diff.layout import (
     squash,
 )
 from reviewbot.diff.model import FileDiff, Hunk, Line
+from reviewbot.diff.provenance import (
+    added_windows,
+    disabled_lines,
+    is_backport,
+    is_revert,
+    removed_windows,
+    repeated_lines,
+)
 from reviewbot.series.model import Patch, Series
 
 T = TypeVar("T")
@@ -131,6 +139,7 @@ class PatchAnalysis:
         self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
         self._expected: bool | None = None
         self._kept: dict[str, object] = {}
+        self._not_written: dict[int, frozenset[int]] = {}
 
     def _file(self, fdiff: FileDiff) -> FileAnalysis:
         hunks = tuple(HunkAnalysis(h, self.comparisons) for h in fdiff.hunks)
@@ -163,6 +172,35 @@ class PatchAnalysis:
                 or announces_layout(self.patch)
         return self._expected
 
+    def takes_code_as_is(self) -> bool:
+        """The patch reverts a commit (it restores old code) or backports one to a stable
+        tree (it must match upstream): it does not write the code it adds."""
+        if "as_is" not in self._kept:
+            msg = self.patch.commit_message
+            self._kept["as_is"] = is_revert(self.patch.mail.subject.title, msg) \
+                or is_backport(msg)
+        return bool(self._kept["as_is"])
+
+    def not_written(self, file: FileAnalysis) -> frozenset[int]:
+        """The added lines of ``file`` (post-image numbers) that the patch does not write
+        but takes over (``reviewbot.diff.provenance``): code it moves (the same lines are
+        removed elsewhere in the patch), code an earlier patch of the series already added,
+        and dead code under ``#if 0``. Style rules leave them alone."""
+        i = id(file)  # (the patch keeps its files; ``files.index`` per hit was quadratic)
+        found = self._not_written.get(i)
+        if found is None:
+            if "removed" not in self._kept:
+                self._kept["removed"] = removed_windows(self.patch.files)
+            removed = cast("frozenset[tuple[str, ...]]", self._kept["removed"])
+            found = disabled_lines(file.diff)
+            if removed:
+                found |= repeated_lines(file.diff, removed.__contains__)
+            if self.position:  # the patches before it in the series
+                found |= repeated_lines(file.diff,
+                                        self.series_analysis.added_before(self.position))
+            self._not_written[i] = found
+        return found
+
     def kept(self, key: str, build: Callable[[], T]) -> T:
         """``build()`` the first time ``key`` is asked for this patch, the same value
         after: what a check works out once per patch and uses for every file (key it by
@@ -185,6 +223,7 @@ class SeriesAnalysis:
         self.full_text = full_text
         self.parse_cache = ParseCache(parser)  # tree mode: each file text parsed once
         self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
+        self._first_added: dict[tuple[str, ...], int] | None = None
 
     def patch(self, position: int) -> PatchAnalysis:
         """The analysis of ``series.patches[position]`` (a new one each time)."""
@@ -202,3 +241,16 @@ class SeriesAnalysis:
                 (tuple(squash(ln.text) for ln in h.lines if ln.kind != "-"),
                  tuple(ln.kind == "+" for ln in h.lines if ln.kind != "-")) for h in hunks)
         return found
+
+    def added_before(self, position: int) -> Callable[[tuple[str, ...]], bool]:
+        """Whether a window of added lines (``provenance.added_windows``) was added by a
+        patch of the series before ``patches[position]`` (the windows of the whole
+        series are worked out once, each with the first patch that adds it)."""
+        if self._first_added is None:
+            self._first_added = {}
+            for p in self.series.patches:
+                for w in added_windows(p.files):
+                    if self._first_added.get(w, p.index + 1) > p.index:
+                        self._first_added[w] = p.index
+        first, index = self._first_added, self.series.patches[position].index
+        return lambda w: first.get(w, index) < index

@@ -540,7 +540,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 print(f"{res.rule} example {res.index} ({res.kind}): {res.detail}")
         print(f"{len(results) - len(bad)} passed, {len(bad)} failed")
         return EXIT_FINDINGS if bad else EXIT_CLEAN
-    sys.stdout.write(rule_table(rules, markdown=args.format == "markdown"))
+    from reviewbot.evaluate.measured import load as load_measured
+    from reviewbot.evaluate.measured import short
+    from reviewbot.ruleset import rules_dir
+
+    measured = load_measured(rules_dir())
+    sys.stdout.write(rule_table(rules, markdown=args.format == "markdown",
+                                precision={r.id: short(measured.get(r.id)) for r in rules}))
     return EXIT_CLEAN
 
 
@@ -570,12 +576,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from reviewbot.evaluate.measured import describe
+    from reviewbot.evaluate.measured import load as load_measured
     from reviewbot.report.explain import render_explain
-    from reviewbot.ruleset import load_rules
+    from reviewbot.ruleset import load_rules, rules_dir
     from reviewbot.selection import find_rule
 
     rules = load_rules([Path(d) for d in args.rules_dir or ()] or None)
-    sys.stdout.write(render_explain(find_rule(rules, args.rule)))
+    rule = find_rule(rules, args.rule)
+    measured = describe(load_measured(rules_dir()).get(rule.id), "linux-block-2025-10.mbox")
+    sys.stdout.write(render_explain(rule, measured))
     return EXIT_CLEAN
 
 

@@ -47,13 +47,19 @@ def load_rules(dirs: Sequence[Path] | None = None) -> list[Rule]:
     return load_rules_from(list(dirs or ()) or [rules_dir()], checks())
 
 
-def rule_table(rules: Sequence[Rule], markdown: bool = False) -> str:
+def rule_table(rules: Sequence[Rule], markdown: bool = False,
+               precision: dict[str, str] | None = None) -> str:
     """One line per rule: id, name, status, severity and summary (``reviewbot rules``);
-    with ``markdown``, the table the README shows (``--format markdown``)."""
+    with ``markdown``, the table the README shows (``--format markdown``), with the
+    precision measured on judged list traffic when ``precision`` gives it per rule id."""
     if markdown:
-        rows = ["| id | name | status | severity | summary |", "|---|---|---|---|---|"]
+        extra = " precision on linux-block traffic |" if precision is not None else ""
+        rows = ["| id | name | status | severity | summary |" + extra,
+                "|---|---|---|---|---|" + ("---|" if extra else "")]
         rows += [f"| {r.id} | `{r.name}` | {r.status} | {r.severity} | "
-                 f"{r.summary.replace('|', chr(92) + '|')} |" for r in rules]
+                 f"{r.summary.replace('|', chr(92) + '|')} |"
+                 + (f" {precision.get(r.id, '')} |" if precision is not None else "")
+                 for r in rules]
         return "\n".join(rows) + "\n"
     width = max((len(r.name) for r in rules), default=4)
     return "".join(f"{r.id}  {r.name:<{width}}  {r.status:<7}  {r.severity:<7}  {r.summary}\n"

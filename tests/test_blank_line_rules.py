@@ -131,7 +131,32 @@ def test_announces_layout_reads_subject_and_message() -> None:
     assert announces_layout(patch)
 
 
-def test_removed_blank_line_between_unchanged_lines_is_reported_on_the_old_side() -> None:
+def test_removed_blank_line_between_top_level_declarations_is_reported_on_the_old_side(
+        ) -> None:
+    """Gluing a declaration to the next one is unrelated wherever the patch's edits are."""
+    diff = """\
+diff --git a/drivers/frob.c b/drivers/frob.c
+--- a/drivers/frob.c
++++ b/drivers/frob.c
+@@ -10,10 +10,9 @@ enum frob_limits {
+ 	FROB_LIMIT = 75,
+ };
+-
+ /*
+  * The setup.
+  */
+ static int frob_setup(struct frob *f)
+ {
+-	return frob_hw_init(f, 0);
++	return frob_hw_init(f, FROB_FAST);
+ }
+"""
+    (f,) = review(mail("[PATCH] frob: init fast", diff))
+    assert (f.side, f.line, f.text, f.reply) == ("old", 12, "", "Unrelated whitespace change?")
+
+
+def test_removed_blank_line_inside_a_function_the_hunk_edits_is_quiet() -> None:
+    """Tidying the paragraphs of a function the patch rewrites is part of the rewrite."""
     diff = """\
 diff --git a/drivers/frob.c b/drivers/frob.c
 --- a/drivers/frob.c
@@ -148,8 +173,34 @@ diff --git a/drivers/frob.c b/drivers/frob.c
  	frob_count++;
  	return 0;
 """
-    (f,) = review(mail("[PATCH] frob: init fast", diff))
-    assert (f.side, f.line, f.text, f.reply) == ("old", 16, "", "Unrelated whitespace change?")
+    assert review(mail("[PATCH] frob: init fast", diff)) == []
+
+
+def test_added_blank_line_that_paragraphs_added_code_is_quiet() -> None:
+    """A blank line above a label whose statement the patch changes is the patch's own
+    paragraphing; one between two paragraphs the patch does not touch is unrelated."""
+    diff = """\
+diff --git a/drivers/frob.c b/drivers/frob.c
+--- a/drivers/frob.c
++++ b/drivers/frob.c
+@@ -10,7 +10,8 @@ static int frob_setup(struct frob *f)
+-	frob_conf_update(f);
++	frob_conf_refresh(f);
+ 
+ 	ret = 0;
++
+ out_finish:
+ 	frob_unlock(f);
+ 	return ret;
+ }
+"""
+    (f,) = review(mail("[PATCH] frob: refresh the conf", diff))
+    assert (f.rule, f.line) == ("STY007", 13)
+    written = diff.replace(" \tfrob_unlock(f);\n", "-\tfrob_unlock(f);\n+\tfrob_conf_end(f);\n")
+    result = review_messages([mail("[PATCH] frob: refresh the conf", written)], Settings(),
+                             rules=[RULES[r] for r in BLANK], parser=PARSER)
+    assert result.series[0].patches[0].patch.skipped is None
+    assert list(result.findings) == []
 
 
 def test_a_removal_that_leaves_two_blank_lines() -> None:
@@ -315,7 +366,8 @@ def test_hvo_v4_series(corpus: Path) -> None:
     got = {(pr.patch.index, f.rule, f.line, f.reply)
            for s in findings.series for pr in s.patches for f in pr.findings}
     assert got == {
-        (8, "STY007", 38, "Unrelated whitespace change?"),  # blank line inserted in a struct
+        # (the blank line inserted in the struct at 8:38 sits above the fields the patch
+        # renames: its own paragraphing, and no reviewer commented on it)
         (8, "STY003", 45, "One blank line is enough here."),
         (8, "STY002", 554, "Do not add a new line here."),  # A08-vmemmap-walk-blank-line
         (9, "SER001", 418, "Those two-line changes should go into patch 8."),  # A09
@@ -404,3 +456,37 @@ diff --git a/drivers/frob.c b/drivers/frob.c
     assert review(*mails, rules=("SER001",)) == []
     (f,) = review(*mails)
     assert (f.rule, f.side, f.reply) == ("STY006", "old", "Unrelated whitespace change?")
+
+
+DOUBLE_BLANK = """\
+diff --git a/drivers/frob.c b/drivers/frob.c
+--- a/drivers/frob.c
++++ b/drivers/frob.c
+@@ -10,4 +10,6 @@ static int frob_setup(struct frob *f)
+ 	frob_conf_update(f);
++
++
+ 	ret = 0;
+ 	return ret;
+ }
+"""
+
+
+@pytest.mark.parametrize(("subject", "message", "quiet"), [
+    ('[PATCH] Revert "frob: drop the blank lines"', "This reverts commit 0123456789ab.", True),
+    ('[PATCH v2 3/4] Revert "frob: drop the blank lines"', "Broke the build.", True),
+    ("[PATCH] frob: restore the setup", "This reverts commit 0123456789abcdef.\n\nIt broke.",
+     True),
+    ("[PATCH AUTOSEL 6.17-6.12] frob: setup",
+     "[ Upstream commit 0123456789abcdef0123456789abcdef01234567 ]\n\nSet up.", True),
+    ("[PATCH 6.1.y] frob: setup", "commit 0123456789abcdef0123456789abcdef01234567 upstream.",
+     True),
+    ("[PATCH] frob: add blank lines", "Revert is a word, not a revert.", False),
+    ("[PATCH] frob: add blank lines", "Fixes the upstream commit 0123456789ab.", False),
+])
+def test_style_rules_are_quiet_on_a_revert_or_backport(subject: str, message: str,
+                                                        quiet: bool) -> None:
+    """A revert restores old code verbatim, a stable backport applies upstream's as it
+    is: how it is laid out is not their doing."""
+    found = review(mail(subject, DOUBLE_BLANK, message=message))
+    assert [f.rule for f in found] == ([] if quiet else ["STY003"])

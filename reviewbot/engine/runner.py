@@ -14,6 +14,7 @@ from reviewbot.engine.budget import PATCH_SECONDS, PatchOverrun, time_limit
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.regexsafe import RegexBudgetSpent, RegexGuard, RegexTimeout
 from reviewbot.engine.schema import Match, Rule
+from reviewbot.engine.vocab import STYLE_CLASSES
 from reviewbot.findings import Finding
 
 
@@ -158,6 +159,7 @@ def _rule_findings(rule: Rule, patch: PatchAnalysis, guard: RegexGuard,
     """The findings of one rule on the patch (``matched``: path matches, by globs)."""
     findings: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
+    style = rule.cls in STYLE_CLASSES
     for fc in patch.files:
         globs = (rule.paths, rule.exclude_paths, fc.path)
         if globs not in matched:
@@ -171,6 +173,8 @@ def _rule_findings(rule: Rule, patch: PatchAnalysis, guard: RegexGuard,
             if key in seen:
                 continue
             seen.add(key)
+            if style and hit.side == "new" and hit.line in patch.not_written(fc):
+                continue
             f = _finding(rule, fc, hit)
             if f is not None:
                 findings.append(f)
@@ -190,6 +194,8 @@ def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard,
     deadline = time.monotonic() + seconds
     not_run: list[str] = []
     for rule in rules:
+        if rule.cls in STYLE_CLASSES and patch.takes_code_as_is():
+            continue  # a revert or a stable backport: how the code is written is not its doing
         left = deadline - time.monotonic()
         if left <= 0:
             not_run.append(rule.id)

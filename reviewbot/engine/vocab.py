@@ -22,6 +22,10 @@ CONFIDENCES: tuple[Confidence, ...] = ("low", "medium", "high")
 STATUSES: tuple[Status, ...] = ("stable", "preview")
 CLASSES: tuple[RuleClass, ...] = ("read_once", "magic_offset", "lock_misuse", "braces",
                                   "blank_line", "wrong_patch", "other")
+# The classes about how code is written, not what it does: their rules are quiet on code
+# the patch does not write (a revert or backport, moved or copied lines, ``#if 0``; see
+# ``reviewbot.diff.provenance``).
+STYLE_CLASSES: tuple[RuleClass, ...] = ("braces", "blank_line", "spelling", "layout")
 ENGINES: tuple[Engine, ...] = ("query", "regex")
 SCOPES: tuple[Scope, ...] = ("added", "removed", "context")
 EXAMPLE_KINDS: tuple[ExampleKind, ...] = ("bad", "good", "todo")

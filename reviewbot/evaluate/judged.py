@@ -24,37 +24,6 @@ SCHEMA_VERSION = 1
 VERDICTS = ("TP", "DEBATABLE", "FP")
 MAX_SHIFT = 3
 
-# STY002's six cases, which issue 14 splits into ids of their own, as they are told apart
-# before the split lands: by the finding's message. The judged data already uses the new
-# ids. Delete this table (and its use in ``rule_id``) once the split is merged.
-LEGACY_CASES: dict[str, tuple[tuple[str, str], ...]] = {
-    "STY002": (
-        ("blank line between `", "STY002"),  # a computation and its consumer
-        ("multiple blank lines", "STY003"),
-        ("blank line after an opening brace", "STY004"),
-        ("blank line before a closing brace", "STY005"),
-        ("a hunk that only changes whitespace", "STY006"),
-        ("between two unchanged lines", "STY007"),
-    ),
-}
-
-
-def rule_id(finding: Finding) -> str:
-    """The id a finding is judged under (STY002's cases get their new ids)."""
-    for needle, new in LEGACY_CASES.get(finding.rule, ()):
-        if needle in finding.message:
-            return new
-    return finding.rule
-
-
-def source_rule(rule: str) -> str:
-    """The id of the rule that reports findings judged under ``rule`` today."""
-    for old, cases in LEGACY_CASES.items():
-        if any(new == rule for _, new in cases):
-            return old
-    return rule
-
-
 @dataclass(frozen=True)
 class Judgement:
     msgid: str
@@ -82,7 +51,7 @@ class Located:
 
     @property
     def rule(self) -> str:
-        return rule_id(self.finding)
+        return self.finding.rule
 
     @property
     def where(self) -> tuple[str, str, str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reviewbot.evaluate.judged import Matched, source_rule
+from reviewbot.evaluate.judged import Matched
 
 MIN_PRECISION = 0.90
 MAX_DEBATABLE = 0.15
@@ -60,7 +60,7 @@ def tally(matched: Matched, statuses: Mapping[str, str]) -> list[RuleTally]:
         verdicts = [j.verdict for x, j in matched.pairs if x.rule == rule]
         unjudged = sum(1 for x in matched.unjudged if x.rule == rule)
         rows.append(RuleTally(
-            rule, statuses.get(rule, statuses.get(source_rule(rule), "-")),
+            rule, statuses.get(rule, "-"),
             len(verdicts) + unjudged, verdicts.count("TP"), verdicts.count("DEBATABLE"),
             verdicts.count("FP"), unjudged, sum(1 for j in matched.stale if j.rule == rule)))
     return rows

@@ -17,7 +17,6 @@ from reviewbot.evaluate.judged import (
     Matched,
     load_judged,
     match,
-    source_rule,
     stub,
 )
 from reviewbot.evaluate.precision import (
@@ -73,7 +72,7 @@ def evaluate_traffic(traffic: str | None, judged: str | None, comments: str | No
         raise InputError("eval needs a corpus DIR, or --traffic MBOX with --judged FILE")
     ran = {r.id: r.status for r in rules}
     # judgements of rules that did not run (--select, --ignore) are neither used nor stale
-    entries = [j for j in load_judged(judged) if source_rule(j.rule) in ran]
+    entries = [j for j in load_judged(judged) if j.rule in ran]
     classed = load_comments(comments) if comments else None
     messages = read_traffic(traffic, settings)
     review = review_traffic(messages, settings, rules)

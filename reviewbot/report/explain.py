@@ -12,13 +12,16 @@ def _para(title: str, text: str) -> list[str]:
     return [title, *textwrap.wrap(body, 72, initial_indent="  ", subsequent_indent="  "), ""]
 
 
-def render_explain(rule: Rule) -> str:
+def render_explain(rule: Rule, measured: str = "") -> str:
+    """The rule's documentation; ``measured``: its precision on judged list traffic."""
     out = [f"{rule.id} {rule.name} ({rule.category}, class {rule.cls})",
            f"severity {rule.severity}, confidence {rule.confidence}, status {rule.status}, "
            f"since {rule.since}", f"applies to: {', '.join(rule.paths)}", "",
            *_para("What it flags", rule.docs.what), *_para("Why", rule.docs.why),
            *_para("How to fix", rule.docs.fix),
            *_para("False positives", rule.docs.false_positives)]
+    if measured:
+        out += _para("Measured precision", measured)
     if rule.docs.references:
         out += ["References", *(f"  - {r}" for r in rule.docs.references), ""]
     for n, ex in enumerate(rule.examples, start=1):

@@ -14,6 +14,7 @@ from typing import Literal
 
 from reviewbot.analysis import FileAnalysis, HunkAnalysis, PatchAnalysis
 from reviewbot.diff.layout import LayoutChange, Place, is_blank, placement
+from reviewbot.diff.model import Hunk
 from reviewbot.engine.check import Hit
 
 BlankCase = Literal["double", "brace_open", "brace_close"]
@@ -79,5 +80,56 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
             else:
                 continue
             where = placement(change)
-            if found == case and where is not None:
-                yield change, where
+            if found != case or where is None:
+                continue
+            if found == "blank" and _part_of_an_edit(file, h, change, where):
+                continue
+            yield change, where
+
+
+def _paragraph_written(hunk: Hunk, change: LayoutChange) -> bool:
+    """The post-image paragraph right above or right below the change (up to the next
+    blank line) holds a line the patch adds: the blank line paragraphs code the patch
+    writes."""
+    post = [ln for ln in hunk.lines if ln.kind != "-"]
+    inserted = [ln for ln in change.post if ln.kind == "+"]
+    if not inserted or inserted[0] not in post:
+        return False
+    i = post.index(inserted[0])
+    j = post.index(inserted[-1])
+    for step, start in ((-1, i - 1), (1, j + 1)):
+        k = start
+        while 0 <= k < len(post) and not is_blank(post[k]):
+            if post[k].kind == "+":
+                return True
+            k += step
+    return False
+
+
+def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int) -> bool:
+    """``line`` is inside a function whose code the hunk changes."""
+    if file.map is None:
+        return False
+    fn = file.map.function_at(line)
+    if fn is None:
+        return False
+    for e in h.edits():
+        if e.kind != "code":
+            continue
+        near = [ln.new for ln in e.post if ln.new is not None] or [
+            ln.new for ln in h.hunk.lines[h.hunk.lines.index(e.pre[-1]):]
+            if ln.new is not None][:1]
+        if any(fn.start <= n <= fn.end for n in near):
+            return True
+    return False
+
+
+def _part_of_an_edit(file: FileAnalysis, h: HunkAnalysis, change: LayoutChange,
+                     where: Place) -> bool:
+    """A blank line the patch adds to paragraph code it writes, or removes inside a
+    function it edits (a tidy-up of the code it rewrites): not unrelated. A blank line
+    removed between two top-level declarations stays reported, wherever the edits are
+    (it glues them together)."""
+    if where.side == "old":
+        return _function_edited(file, h, where.line)
+    return _paragraph_written(h.hunk, change)

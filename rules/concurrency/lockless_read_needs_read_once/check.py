@@ -201,6 +201,14 @@ class Sharing:
         self._locked: dict[int, set[int]] = {}
         self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
         self._none: bool | None = None
+        self._positions: dict[int, int] | None = None
+
+    def position(self, file: FileAnalysis) -> int:
+        """``file``'s position in the patch (a table: ``files.index`` per file was
+        quadratic in the number of files)."""
+        if self._positions is None:
+            self._positions = {id(f): i for i, f in enumerate(self.patch.files)}
+        return self._positions[id(file)]
 
     def _maps(self) -> Iterator[tuple[int, FileAnalysis, FileMap]]:
         for i, file in enumerate(self.patch.files):
@@ -426,6 +434,16 @@ def _added_reads(fmap: FileMap, frags: list[FragmentAccesses],
             and a.line in fmap.added]
 
 
+def _own_store_first(fmap: FileMap, frags: list[FragmentAccesses], read: Access,
+                     fn: FunctionSpan, know: Knowledge) -> bool:
+    """The reading function itself stores the location plainly, with no lock held,
+    before the read: the value it reads is its own (an output structure it fills in),
+    whatever lock a later store happens to sit under."""
+    return any(w.kind == "write" and fn.start <= w.line < read.line
+               and not _held(fmap, w.line, know)
+               for frag in frags for w in frag.of_key(read.key))
+
+
 def _any_node(node: Node) -> bool:
     return True
 
@@ -443,7 +461,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     if keys is not None and not keys:
         return []
     # a read of a key no store has finds no store (``stores``): only the others count
-    frags = sharing.accesses[patch.files.index(file)]
+    frags = sharing.accesses[sharing.position(file)]
     reads = _added_reads(fmap, frags, keys)
     if not reads:
         return []
@@ -470,7 +488,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         reader = Reader(a, fn, file.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
         found = relevant(stores, reader)
-        if not found or sharing.excluded(a.key):
+        if not found or sharing.excluded(a.key) or _own_store_first(fmap, frags, a, fn, know):
             continue
         reported.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text),

@@ -1,8 +1,14 @@
 """STY002: an added blank line between a computation and the statement that consumes it.
 
 The consumer is the error check of the computed value (``if (!x)``, ``if (ret < 0)``,
-``if (IS_ERR(x))``, ...), or, when the computing statement stands alone in its
-paragraph, the next assignment, whose right side uses the value.
+``if (IS_ERR(x))``, ... ; a bare ``if (x)`` only when its body just bails out), or, when
+the computing statement stands alone in its paragraph, the next assignment, whose right
+side uses the value.
+
+Only in functions the patch does not add: there the author inserts a step into code that
+has a style of its own, and the split is the reviewer's "Do not add a new line here". In
+a function (or file) the patch adds, how to paragraph it is the author's taste (measured
+on list traffic: nobody asked, and maintainers applied such code as it was).
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ _CHECK_WRAPPERS = frozenset({"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "I
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _ERRNO = re.compile(r"^E[A-Z0-9]+$")
 _STATEMENT_PARENTS = ("compound_statement", "case_statement")
+# the comparisons of a value with 0/NULL/-E... that hold when the value is an error
+_FAILED = frozenset({"==", "<", "<="})
+_JUMPS = ("return_statement", "goto_statement", "break_statement", "continue_statement")
 
 
 def _text(node: Node | None) -> str:
@@ -60,27 +69,43 @@ def _error_value(node: Node | None) -> bool:
     return False
 
 
-def _checks(expr: Node | None, target: Node) -> bool:
-    """``expr`` checks ``target`` for an error: ``x``, ``!x``, ``x < 0``, ``IS_ERR(x)``..."""
+def _checks(expr: Node | None, target: Node) -> str | None:
+    """How ``expr`` checks ``target`` for an error: "failed" when it holds for an error
+    (``!x``, ``x < 0``, ``x == NULL``, ``IS_ERR(x)``...), "truth" when it tests the value
+    as true (``x``, ``x != 0``: an error code, or a result that succeeded); None when it
+    is no such check."""
     expr = _unparen(expr)
     if expr is None:
-        return False
+        return None
     if _same(expr, target):
-        return True
+        return "truth"
     if expr.type == "unary_expression" and _text(expr.child_by_field_name("operator")) == "!":
-        return _checks(expr.child_by_field_name("argument"), target)
+        inner = _checks(expr.child_by_field_name("argument"), target)
+        return None if inner is None else "failed"
     if expr.type == "call_expression":
         args = expr.child_by_field_name("arguments")
         fn = _text(expr.child_by_field_name("function"))
         named = args.named_children if args is not None else []
-        return fn in _CHECK_WRAPPERS and len(named) >= 1 and _checks(named[-1], target)
+        if fn not in _CHECK_WRAPPERS or not named:
+            return None
+        inner = _checks(named[-1], target)
+        return "failed" if inner is not None and fn.startswith("IS_ERR") else inner
     if expr.type == "binary_expression":
         op = _text(expr.child_by_field_name("operator"))
         left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
-        if op in _COMPARISONS:
-            return (_same(_unparen(left), target) and _error_value(right)) or (
-                _same(_unparen(right), target) and _error_value(left))
-    return False
+        if op in _COMPARISONS and ((_same(_unparen(left), target) and _error_value(right)) or (
+                _same(_unparen(right), target) and _error_value(left))):
+            return "failed" if op in _FAILED or (op in (">", ">=") and _same(
+                _unparen(right), target)) else "truth"
+    return None
+
+
+def _bails_out(body: Node | None) -> bool:
+    """The branch only leaves: one ``return``/``goto``/``break``/``continue``."""
+    if body is not None and body.type == "compound_statement":
+        named = body.named_children
+        body = named[0] if len(named) == 1 else None
+    return body is not None and body.type in _JUMPS
 
 
 def _uses(node: Node | None, target: Node) -> bool:
@@ -115,9 +140,14 @@ def _call_result(assign: Node) -> bool:
 
 
 def _error_check_of(stmt: Node | None, assign: Node | None) -> bool:
+    """``stmt`` is the error check of what ``assign`` stored: it tests for the error, or
+    tests the value as true and only bails out (``if (ret) return ret;``)."""
     target = assign.child_by_field_name("left") if assign is not None else None
-    return (stmt is not None and target is not None and stmt.type == "if_statement"
-            and _checks(stmt.child_by_field_name("condition"), target))
+    if stmt is None or target is None or stmt.type != "if_statement":
+        return False
+    how = _checks(stmt.child_by_field_name("condition"), target)
+    return how == "failed" or (how == "truth" and _bails_out(
+        stmt.child_by_field_name("consequence")))
 
 
 def _one_step(stmts: list[Node], k: int) -> bool:
@@ -170,6 +200,14 @@ def _use_pairs(mf: MappedFragment, rows: Rows | None = None
                 yield a.end_point[0] + 1, a, b
 
 
+def _new_code(file: FileAnalysis, line: int) -> bool:
+    """``line`` is in a file or a function the patch adds (a statement in a function
+    whose header the hunks do not show is in a function that was there)."""
+    assert file.map is not None
+    fn = file.map.function_at(line)
+    return file.diff.old_path is None or (fn is not None and file.map.adds(fn))
+
+
 def _use_hits(file: FileAnalysis) -> dict[int, dict[str, str]]:
     """Added blank lines that separate a computation from its consumer, by line number."""
     assert file.map is not None
@@ -188,6 +226,8 @@ def _use_hits(file: FileAnalysis) -> dict[int, dict[str, str]]:
         for row, a, b in _use_pairs(mf, rows):
             line = mf.line_of(row)
             if line is None or line not in file.map.added or file.map.text.get(line, "x").strip():
+                continue
+            if _new_code(file, line):
                 continue
             assign = _assignment(a)
             assert assign is not None

@@ -1,4 +1,11 @@
-"""STY001: braces around a single simple statement (coding-style.rst §3)."""
+"""STY001: braces around a single simple statement (coding-style.rst §3).
+
+Counted as scripts/checkpatch.pl counts (``statement_block_size``, ``statement_lines``):
+braces are fine when a body's statement or the condition spans several lines, or when
+any arm of the if/else chain does. ``do { } while`` is left alone (the kernel idiom,
+and every ``do`` macro body), as are braces the patch did not write: a construct whose
+braced bodies and closing braces are all unchanged lines, and one inside a macro body.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ if TYPE_CHECKING:
     from reviewbot.cmap.filemap import MappedFragment
     from reviewbot.cmap.rows import Rows
 
-LOOPS = ("for_statement", "while_statement", "do_statement")
+LOOPS = ("for_statement", "while_statement")
 # statements that may hold a single-statement block: if/else chains, loops, and
 # for_each-style macro calls followed by a block
 NODE_KINDS = ("if_statement", *LOOPS, "expression_statement")
@@ -35,6 +42,18 @@ def _single_simple(block: Node | None) -> bool:
     return b"{" not in (named[0].text or b"")
 
 
+def _one_line(node: Node | None) -> bool:
+    return node is None or node.start_point[0] == node.end_point[0]
+
+
+def _statement(body: Node | None) -> Node | None:
+    """The statement a branch runs: the only one inside braces, or the unbraced one."""
+    if body is not None and body.type == "compound_statement":
+        named = body.named_children
+        return named[0] if len(named) == 1 else None
+    return body
+
+
 def _braced(node: Node | None) -> bool:
     return node is not None and node.type == "compound_statement"
 
@@ -44,12 +63,14 @@ def _needs_braces(body: Node | None) -> bool:
     return _braced(body) and not _single_simple(body)
 
 
-def _if_chain(node: Node) -> list[Node | None]:
-    """Bodies of an if / else if / else chain, in order."""
+def _if_chain(node: Node) -> tuple[list[Node | None], list[Node | None]]:
+    """Bodies of an if / else if / else chain, in order, and the conditions."""
     bodies: list[Node | None] = []
+    conditions: list[Node | None] = []
     cur: Node | None = node
     while cur is not None and cur.type == "if_statement":
         bodies.append(cur.child_by_field_name("consequence"))
+        conditions.append(cur.child_by_field_name("condition"))
         alt = cur.child_by_field_name("alternative")
         cur = None
         if alt is not None:
@@ -59,7 +80,14 @@ def _if_chain(node: Node) -> list[Node | None]:
                 cur = inner
             else:
                 bodies.append(inner)
-    return bodies
+    return bodies, conditions
+
+
+def _spans_lines(bodies: list[Node | None], conditions: list[Node | None]) -> bool:
+    """A condition, or the statement of a branch, spans several lines: checkpatch
+    allows braces then (on every branch of the chain)."""
+    return not all(_one_line(c) for c in conditions) or not all(
+        _one_line(_statement(b)) for b in bodies)
 
 
 def _candidates(mf: MappedFragment, rows: Rows) -> Iterator[tuple[Node, str]]:
@@ -78,8 +106,8 @@ def _candidates(mf: MappedFragment, rows: Rows) -> Iterator[tuple[Node, str]]:
             parent = node.parent
             if parent is not None and parent.type == "else_clause":
                 continue  # handled with the chain it belongs to
-            bodies = _if_chain(node)
-            if any(_needs_braces(b) for b in bodies):
+            bodies, conditions = _if_chain(node)
+            if any(_needs_braces(b) for b in bodies) or _spans_lines(bodies, conditions):
                 continue
             # every branch is unbraced or a single simple statement in braces: report the
             # first braced branch, on its keyword line
@@ -87,7 +115,10 @@ def _candidates(mf: MappedFragment, rows: Rows) -> Iterator[tuple[Node, str]]:
             if first is not None:
                 yield (node if first is bodies[0] else first, "if")
         elif kind in LOOPS:
-            if _single_simple(node.child_by_field_name("body")):
+            body = node.child_by_field_name("body")
+            if _single_simple(body) and body is not None and _one_line(_statement(body)) \
+                    and body.start_point[0] == node.start_point[0] and _one_line(
+                        node.child_by_field_name("condition")):
                 yield node, kind.split("_")[0]
         elif kind == "expression_statement":
             nxt = node.next_sibling
@@ -96,8 +127,18 @@ def _candidates(mf: MappedFragment, rows: Rows) -> Iterator[tuple[Node, str]]:
                     and _single_simple(nxt)):
                 fn = call.child_by_field_name("function")
                 name = (fn.text or b"").decode() if fn is not None else ""
-                if _FOR_EACH.search(name) and nxt.start_point[0] == node.end_point[0]:
+                if _FOR_EACH.search(name) and nxt.start_point[0] == node.end_point[0] \
+                        and _one_line(call) and _one_line(_statement(nxt)):
                     yield node, name
+
+
+def _construct(node: Node) -> Node:
+    """The whole statement a flagged node belongs to (an ``else`` block: its chain)."""
+    while node.parent is not None and node.type in ("compound_statement", "else_clause",
+                                                    "if_statement") \
+            and node.parent.type in ("else_clause", "if_statement"):
+        node = node.parent
+    return node
 
 
 def _flag_row(node: Node) -> int:
@@ -107,12 +148,26 @@ def _flag_row(node: Node) -> int:
     return node.start_point[0]
 
 
+def _written(mf: MappedFragment, node: Node, added: set[int] | frozenset[int]) -> bool:
+    """The patch writes the braces: a line after the construct's first one is added
+    (a body or a closing brace); and no line of it continues a macro body (``\\``)."""
+    first, last = node.start_point[0], node.end_point[0]
+    if node.type == "expression_statement" and node.next_sibling is not None:
+        last = node.next_sibling.end_point[0]  # a for_each macro call and its block
+    lines = [mf.line_of(row) for row in range(first, last + 1)]
+    text = mf.fragment.text.splitlines()
+    if any(row < len(text) and text[row].rstrip().endswith("\\")
+           for row in range(first, last + 1)):
+        return False
+    return any(line in added for line in lines[1:] if line is not None)
+
+
 def _hits(mf: MappedFragment, file: FileAnalysis) -> Iterable[Hit]:
     assert file.map is not None
     # the flagged line must be added: only constructs overlapping added rows
     for node, construct in _candidates(mf, mf.added_rows):
         line = mf.line_of(_flag_row(node))
-        if line not in file.map.added:
+        if line not in file.map.added or not _written(mf, _construct(node), file.map.added):
             continue
         yield Hit(file.path, line, (("construct", construct),))
 
