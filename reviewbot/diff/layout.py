@@ -143,7 +143,8 @@ def edits(hunk: Hunk, allowance: Comparisons | None = None) -> tuple[Edit, ...]:
     post = [ln for ln in lines if ln.kind != "-"]
     a = [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "+"]
     b = [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "-"]
-    if not (allowance or Comparisons()).take(_comparison_cost(a, b)):
+    if not a or not b or not (allowance or Comparisons()).take(_comparison_cost(a, b)):
+        # (one side empty: the one opcode difflib would give, without building it)
         opcodes: Sequence[Opcode] = _diff_opcodes(lines)
     else:
         opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
