@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -41,6 +42,8 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "lock-seq-10k": ("10,000 lock regions one after the other",
                      lambda: shapes.many_locks(10_000, nested=False)),
     "hunks-30k": ("30,000 one-line hunks", lambda: shapes.many_hunks(30_000)),
+    "rewrite-8k": ("one hunk rewriting 4,000 lines (half `}`) into 4,000 others",
+                   lambda: shapes.rewritten_block(4_000)),
     "deep-3k": ("blocks nested 3,000 deep", lambda: shapes.deep_nesting(3_000)),
     "cc-32k": ("a Cc of 32,000 addresses", lambda: shapes.huge_cc(32_000)),
 }
@@ -52,14 +55,16 @@ def _limit(memory: int) -> Callable[[], None]:
     return apply
 
 
-def run(argv: list[str], timeout: float, memory: int
+def run(argv: list[str], timeout: float, memory: int, stdout: IO[bytes] | int | None = None
         ) -> tuple[float, float, int, int | None, str]:
-    """(wall s, cpu s, peak RSS KiB, exit status or None on timeout, last stderr line);
-    the process's address space is capped at ``memory`` bytes."""
+    """Run ``argv`` with its address space capped at ``memory`` bytes, killed after
+    ``timeout`` seconds: (wall s, CPU s, its own peak RSS in KiB from ``os.wait4``,
+    exit status or None when killed at the timeout, its standard error). Standard
+    output goes to ``stdout`` (a binary file; by default nowhere)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
-                                start_new_session=True, preexec_fn=_limit(memory))
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL if stdout is None else stdout,
+                                stderr=err, start_new_session=True, preexec_fn=_limit(memory))
         deadline = start + timeout
         status: int | None = None
         while True:
@@ -73,11 +78,10 @@ def run(argv: list[str], timeout: float, memory: int
                 break
             time.sleep(0.05)
         wall = time.perf_counter() - start
-        proc.returncode = -9 if status is None else status
+        proc.returncode = -9 if status is None else status  # (reaped by wait4)
         err.seek(0)
-        lines = err.read().decode("utf-8", "replace").strip().splitlines()
-    return (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, status,
-            lines[-1] if lines else "")
+        text = err.read().decode("utf-8", "replace")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, status, text
 
 
 def main() -> int:
@@ -97,10 +101,12 @@ def main() -> int:
             path = Path(tmp) / f"{name}.patch"
             path.write_bytes(make())
             size = path.stat().st_size
-            wall, cpu, rss, status, last = run(
+            wall, cpu, rss, status, err = run(
                 [args.reviewbot, "check", "--no-tree", "-j", "1", "--format", "json",
                  str(path)], args.timeout, int(args.memory * (1 << 30)))
             path.unlink()
+            lines = err.strip().splitlines()
+            last = lines[-1] if lines else ""
             shown = f"> {args.timeout:.0f} s (killed)" if status is None else f"{wall:.2f} s"
             print(f"| {what} | {size / 1e6:.1f} MB | {shown} | {cpu:.2f} s | "
                   f"{rss / 1024:.0f} MiB | {status if status is not None else '-'} | "

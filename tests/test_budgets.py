@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import resource
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
@@ -38,6 +35,7 @@ from reviewbot.ruleset import load_rules
 from reviewbot.series.build import build_series
 from reviewbot.series.mail import parse_mail
 from tests import shapes
+from tests.test_regexsafe import _rule
 
 GIB = 1 << 30
 
@@ -59,33 +57,19 @@ def _review(mail: bytes, rules: list[Any], parser: CParser) -> tuple[Any, float]
 
 
 def _check(path: Path, memory: int, timeout: float = 120
-           ) -> tuple[int | None, bytes, bytes, float, int]:
+           ) -> tuple[int | None, bytes, str, float, int]:
     """``reviewbot check --format json PATH`` in a process whose address space is capped
-    at ``memory`` bytes: (exit status, None when killed at ``timeout``; stdout; stderr;
-    wall seconds; its own peak RSS in bytes, from ``os.wait4``)."""
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    at ``memory`` bytes (``benchmarks/hostile.py``'s ``run``): (exit status, None when
+    killed at ``timeout``; stdout; stderr; wall seconds; its peak RSS in bytes)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import hostile
 
-    out, err = path.with_suffix(".out"), path.with_suffix(".err")
-    start = time.perf_counter()
-    with out.open("wb") as o, err.open("wb") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "check", "--no-tree",
-                                 "-j", "1", "--format", "json", str(path)], stdout=o,
-                                stderr=e, preexec_fn=cap)
-        status: int | None = None
-        while True:
-            pid, raw, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                status = os.waitstatus_to_exitcode(raw)
-                break
-            if time.perf_counter() - start > timeout:
-                proc.kill()
-                _, _, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-    proc.returncode = -9 if status is None else status  # (reaped by wait4)
-    wall = time.perf_counter() - start
-    return status, out.read_bytes(), err.read_bytes(), wall, usage.ru_maxrss * 1024
+    out = path.with_suffix(".out")
+    with out.open("wb") as o:
+        wall, _, rss, status, err = hostile.run(
+            [sys.executable, "-m", "reviewbot", "check", "--no-tree", "-j", "1", "--format",
+             "json", str(path)], timeout, memory, o)
+    return status, out.read_bytes(), err, wall, rss * 1024
 
 
 # -- item 2: the C mapping of a patch is bounded -----------------------------------------
@@ -107,7 +91,7 @@ def test_a_30mb_patch_of_semicolons_is_not_mapped_and_reviewed(tmp_path: Path) -
     path = tmp_path / "dense.patch"
     path.write_bytes(shapes.dense_tokens(7_500, 4_000))
     status, out, err, wall, _ = _check(path, 2 * GIB)
-    assert status == 0, err.decode()[-500:]
+    assert status == 0, err[-500:]
     (patch,) = json.loads(out)["patches"]
     (unmapped,) = patch["unmapped"]
     assert unmapped["file"] == "mm/x.c" and unmapped["line"] == 1
@@ -261,33 +245,6 @@ def test_the_budget_leaves_sigalrm_as_it_was(parser: CParser, rules: list[Any]) 
 
 # -- item 13: a total regex budget per rule and patch ------------------------------------
 
-def _regex_rule(tmp: Path, pattern: str) -> Path:
-    d = tmp / "rules" / "test"
-    d.mkdir(parents=True)
-    (d / "slow-regex.toml").write_text(f'''
-id = "TST002"
-name = "slow-regex"
-class = "other"
-severity = "info"
-confidence = "low"
-status = "stable"
-summary = "a regex rule"
-message = "matched {{match}}"
-reply = "matched"
-paths = ["*.c"]
-[docs]
-what = "w"
-why = "w"
-fix = "f"
-false_positives = "f"
-references = []
-[match]
-engine = "regex"
-pattern = '{pattern}'
-''', encoding="utf-8")
-    return tmp / "rules"
-
-
 def _commas_for(pattern: str, seconds: float) -> int:
     """How many commas make one search of ``f(,,,...`` take about ``seconds`` here (the
     pattern is cubic in them), at most what a regex rule searches (4,096 characters)."""
@@ -308,7 +265,7 @@ def test_a_slow_custom_regex_has_a_total_per_patch(tmp_path: Path) -> None:
     """Each search stays under the per-line limit (50 ms), so no strike ever comes: the
     old guard let 12,000 such lines run 267 s. The rule's total on the patch stops it."""
     pattern = r"\((.*),(.*)\);"
-    rules = load_rules([_regex_rule(tmp_path, pattern)])
+    rules = load_rules([_rule(tmp_path, pattern)])
     hostile = "f(" + "," * _commas_for(pattern, 0.02)
     lines = ["x = f(a, b);", *[hostile] * 400]
     mail = shapes.patch_mail(shapes.added_file(lines))
@@ -320,10 +277,10 @@ def test_a_slow_custom_regex_has_a_total_per_patch(tmp_path: Path) -> None:
     (pr,) = review.patches
     assert [f.line for f in pr.findings] == [1]
     (note,) = pr.notes
-    assert note.startswith("TST002 stopped on this patch at mm/x.c:")
+    assert note.startswith("TST001 stopped on this patch at mm/x.c:")
     assert "used up their 2 s per patch" in note
     assert guard.strikes == {}  # no line was over the per-line limit
-    assert 2 <= guard.spent["TST002"] < 2.2
+    assert 2 <= guard.spent["TST001"] < 2.2
     assert took < 15  # (400 lines of 20 ms before, more on a loaded machine)
 
 
@@ -338,6 +295,6 @@ def test_hostile_shapes_in_one_mbox_stay_under_1gb(tmp_path: Path, memory: int) 
     path.write_bytes(b"".join(sep + m.replace(b"<shape@", b"<shape%d@" % i) + b"\n"
                               for i, m in enumerate(mails)))
     status, out, err, _, peak = _check(path, 3 * GIB)
-    assert status in (0, 1), err.decode()[-500:]
+    assert status in (0, 1), err[-500:]
     assert len(json.loads(out)["patches"]) == len(mails)
     assert peak < memory
