@@ -51,9 +51,11 @@ def rules() -> list[Any]:
 
 
 def _review(mail: bytes, rules: list[Any], parser: CParser) -> tuple[Any, float]:
-    start = time.perf_counter()
+    """The review of ``mail``, and the CPU seconds it took (the wall clock of a loaded
+    machine wanders too much to judge by)."""
+    start = time.process_time()
     review = review_messages(read_bytes(mail, "shape", "shape"), Settings(), rules, parser)
-    return review, time.perf_counter() - start
+    return review, time.process_time() - start
 
 
 def _check(path: Path, memory: int, timeout: float = 120
@@ -132,9 +134,9 @@ def test_the_slowest_known_shape_parses_within_the_budget(parser: CParser) -> No
     from reviewbot.cmap.budget import MapBudget
 
     (fdiff,) = parse_diff(shapes.added_file(["(;" * 2_000] * 124))
-    start = time.perf_counter()
+    start = time.process_time()  # (CPU time: the wall clock of a loaded machine wanders)
     fmap = map_file(fdiff, parser, budget=MapBudget())
-    assert fmap.fragments and time.perf_counter() - start < 15
+    assert fmap.fragments and time.process_time() - start < 15
     (fdiff,) = parse_diff(shapes.added_file(["(;" * 2_000] * 126))
     fmap = map_file(fdiff, parser, budget=MapBudget())
     assert fmap.fragments == () and "about 504,000 C tokens" in fmap.unmapped[0].reason
