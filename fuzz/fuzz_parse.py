@@ -22,6 +22,9 @@ from pathlib import Path
 
 import atheris
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.shapes
+from tests.shapes import SHAPES
+
 with atheris.instrument_imports():
     from reviewbot.cmap.parser import CParser
     from reviewbot.config import Settings
@@ -61,15 +64,23 @@ def one_input(data: bytes) -> None:
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "series"
 
 
+# The large shapes of tests/shapes.py at sizes under -max_len (64 KiB): dense tokens,
+# deep nesting, many hunks, many lock regions (nested and in a row), a rewritten block.
+SHAPE_SEEDS = {"dense": 6_000, "deep": 3_000, "hunks": 800, "locks": 800,
+               "lock-sequence": 300, "rewrite": 1_500}
+
+
 def generated_seeds(corpus: Path) -> None:
     """Shapes no fixture has, written into the corpus directory: a patch Cc'd to more
-    addresses than a reply keeps (lists among them)."""
+    addresses than a reply keeps (lists among them), and the shapes above."""
     cc = ",\n ".join(f"list{i}@vger.kernel.org" if i % 9 == 0 else f"P {i} <p{i}@example.org>"
                      for i in range(1200))
     (corpus / "seed-huge-cc.eml").write_text(
         f"From: Ada <ada@example.org>\nCc: {cc}\nSubject: [PATCH] frob: x\n\nx\n---\n"
         "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,6 @@\n int f(int x)\n {\n+\tif (x) {\n+\t\tx++;\n"
         "+\t}\n }\n")
+    for name, size in SHAPE_SEEDS.items():
+        (corpus / f"seed-{name}.eml").write_bytes(SHAPES[name](size))
 
 
 def main() -> None:

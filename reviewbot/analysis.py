@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
+from reviewbot.cmap.budget import MapBudget
 from reviewbot.cmap.build import map_file
 from reviewbot.cmap.filemap import FileMap
 from reviewbot.cmap.model import Unmapped
@@ -30,6 +31,7 @@ from reviewbot.cmap.parser import CParser
 from reviewbot.cmap.scan import ScannedLine, scan_post_image
 from reviewbot.cmap.whole import ParseCache
 from reviewbot.diff.layout import (
+    Comparisons,
     Edit,
     LayoutChange,
     announces_layout,
@@ -70,8 +72,9 @@ def _memo(store: dict[str, object], key: str, build: Callable[[], T]) -> T:
 class HunkAnalysis:
     """One hunk, and what the checks work out from it, once each."""
 
-    def __init__(self, hunk: Hunk) -> None:
+    def __init__(self, hunk: Hunk, comparisons: Comparisons | None = None) -> None:
         self.hunk = hunk
+        self._comparisons = comparisons  # the patch's allowance for ``edits``
         self._scan: tuple[ScannedLine, ...] | None = None
         self._edits: tuple[Edit, ...] | None = None
         self._changes: tuple[LayoutChange, ...] | None = None
@@ -85,7 +88,7 @@ class HunkAnalysis:
     def edits(self) -> tuple[Edit, ...]:
         """The hunk re-diffed without whitespace (``reviewbot.diff.layout``)."""
         if self._edits is None:
-            self._edits = edits(self.hunk)
+            self._edits = edits(self.hunk, self._comparisons)
         return self._edits
 
     def layout_changes(self) -> tuple[LayoutChange, ...]:
@@ -151,6 +154,8 @@ class PatchAnalysis:
         self.unmapped: list[Unmapped] = []
         self.full_files: list[str] = []  # C files mapped from their whole post-image
         self.notes: list[str] = []
+        self.budget = MapBudget()  # the C mapping of the patch's files, all together
+        self.comparisons = Comparisons()  # difflib's work on the patch's hunks (edits)
         self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
         self._expected: bool | None = None
         self._kept: dict[str, object] = {}
@@ -158,17 +163,18 @@ class PatchAnalysis:
         self._view: KnowledgeView | None = None
 
     def _file(self, fdiff: FileDiff) -> FileAnalysis:
-        hunks = tuple(HunkAnalysis(h) for h in fdiff.hunks)
+        hunks = tuple(HunkAnalysis(h, self.comparisons) for h in fdiff.hunks)
         fmap = None
         if fdiff.maps_to_c:
             series = self.series_analysis
             text = series.full_text(self.patch, fdiff) if series.full_text else None
             fmap = map_file(fdiff, self.parser, text, series.parse_cache,
-                            kinds=series.node_kinds, scans=[h.post_scan() for h in hunks])
+                            kinds=series.node_kinds, scans=[h.post_scan() for h in hunks],
+                            budget=self.budget)
             self.unmapped.extend(fmap.unmapped)
             if fmap.full_file:
                 self.full_files.append(fdiff.path)
-            elif text is not None:
+            elif text is not None and fmap.fragments:  # (else: over the budget)
                 self.notes.append(f"{fdiff.path}: the tree's file does not hold this "
                                   "patch's hunks; mapped from the patch alone")
         return FileAnalysis(fdiff, hunks, fmap)
@@ -201,7 +207,7 @@ class PatchAnalysis:
         but takes over (``reviewbot.diff.provenance``): code it moves (the same lines are
         removed elsewhere in the patch), code an earlier patch of the series already added,
         and dead code under ``#if 0``. Style rules leave them alone."""
-        i = self.files.index(file)
+        i = id(file)  # (the patch keeps its files; ``files.index`` per hit was quadratic)
         found = self._not_written.get(i)
         if found is None:
             if "removed" not in self._kept:

@@ -5,7 +5,8 @@ The pieces are realistic enough to reach every stage (headers, MIME, subjects, d
 hunks, C inside functions), and each can be damaged: wrong charsets and transfer
 encodings, truncated MIME, CRLF/CR/mixed line endings, hunk counts that lie,
 ``\\ No newline at end of file`` anywhere, NUL bytes, enormous lines, deep nesting,
-To/Cc lists of hundreds of addresses (``address_list``, ``huge_address_patch``).
+To/Cc lists of hundreds of addresses (``address_list``, ``huge_address_patch``), and
+the large shapes of ``tests/shapes.py`` at a drawn size (``hostile_shape``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import os
 import quopri
 
 from hypothesis import strategies as st
+
+from tests.shapes import SHAPES, address_list, nested_c
+
+__all__ = ["address_list", "nested_c"]  # (re-exported: built in tests/shapes.py)
 
 # REVIEWBOT_HYPOTHESIS_SCALE=20 multiplies every example count (a deep run, by hand).
 SCALE = max(1, int(os.environ.get("REVIEWBOT_HYPOTHESIS_SCALE", "1") or 1))
@@ -158,14 +163,6 @@ ADDRESSES = ["Ada <ada@example.org>", "linux-mm@kvack.org", '"Doe, John" <jd@exa
              "undisclosed-recipients:;", "<>", "a@", "@b", "x <y", "(comment) c@d",
              "a@b (Name)", "AAAAAAAAAAAAAAAAAAAAAAAAAé漢 <q@b>", "O'Neil Jr. <on@example.org>",
              "ADA@EXAMPLE.ORG", "a..b@example.org", "\"q\\\"uote\" <qq@example.org>"]
-
-
-def address_list(n: int, lists_every: int = 0, start: int = 0) -> str:
-    """``n`` distinct addresses for a To/Cc header (one per line, folded), every
-    ``lists_every``-th one a mailing list: the shape of a mail Cc'd to the world."""
-    return ",\n ".join(
-        f"list{i}@vger.kernel.org" if lists_every and i % lists_every == 0
-        else f"Person Number {i} <p{i}@example.org>" for i in range(start, start + n))
 
 
 @st.composite
@@ -318,11 +315,12 @@ def mbox(draw: st.DrawFn) -> bytes:
     return b"".join(sep + m + b"\n" for m in mails)
 
 
-def nested_c(depth: int, kind: str) -> str:
-    """C nested ``depth`` levels deep: blocks, parentheses, or if-chains."""
-    if kind == "blocks":
-        return "int f(void)\n" + "{\n" * depth + "x++;\n" + "}\n" * depth
-    if kind == "parens":
-        return "int f(void)\n{\n\treturn " + "(" * depth + "1" + ")" * depth + ";\n}\n"
-    return "int f(int x)\n{\n" + "".join("\t" * 1 + "if (x) {\n" for _ in range(depth)) \
-        + "x++;\n" + "}\n" * depth + "}\n"
+@st.composite
+def hostile_shape(draw: st.DrawFn, largest: int = 5_000) -> tuple[str, int, bytes]:
+    """One of the large shapes of ``tests/shapes.py`` (dense tokens, deep nesting, many
+    hunks, many lock regions nested or in a row, a rewritten block, a huge Cc) at a
+    size from a quarter of ``largest`` to ``largest`` (large enough for a quadratic
+    path to show): (its name, its size, the patch mail)."""
+    name = draw(st.sampled_from(sorted(SHAPES)))
+    n = draw(st.integers(largest // 4, largest))
+    return name, n, SHAPES[name](n)

@@ -40,6 +40,7 @@ from tests.strategies import (
     c_line,
     diff_text,
     examples,
+    hostile_shape,
     huge_address_patch,
     mbox,
     nested_c,
@@ -188,6 +189,20 @@ def test_deep_nesting_is_mapped_quickly(parser: CParser, rules: list[object],
     mail = (b"Subject: [PATCH] deep\n\nx\n---\n" + _diff_of(lines, 1, "").encode())
     _review(mail, rules, parser)
     assert time.perf_counter() - start < 20
+
+
+@hostile(8)
+@given(hostile_shape())
+def test_large_shapes_are_reviewed_in_linear_time(parser: CParser, rules: list[object],
+                                                  shape: tuple[str, int, bytes]) -> None:
+    """Dense tokens, deep nesting, many hunks, many lock regions, a rewritten block, a
+    huge Cc, at a drawn size of 1,250 to 5,000: a review in 3 s of CPU plus 2 ms per
+    unit of size (a quadratic path, as CON002's or MEM001's were, takes tens of seconds at the
+    top of the range). tests/test_budgets.py holds the full-size regressions."""
+    name, n, mail = shape
+    start = time.process_time()  # CPU time: a loaded machine's wall clock wanders
+    _review(mail, rules, parser)
+    assert time.process_time() - start < 3 + n / 500, (name, n)
 
 
 # -- whole pipeline and command line --------------------------------------------------

@@ -45,24 +45,25 @@ def tree_functions(mf: MappedFragment, section: str) -> list[FunctionSpan]:
     that is above the visible lines."""
     out: list[FunctionSpan] = []
     rows = mf.fragment.rows
-    stack = [mf.root]
-    while stack:
-        node = stack.pop()
-        if node.type == "function_definition":
-            name = function_name(node)
-            real = [r for r in range(node.start_point[0], node.end_point[0] + 1)
-                    if r < len(rows) and rows[r] is not None]
-            if name and name != SYNTHETIC and real:
-                first, last = rows[real[0]], rows[real[-1]]
-                assert first is not None and last is not None
-                start_seen = rows[node.start_point[0]] is not None
-                complete = start_seen and (
-                    node.end_point[0] < len(rows) and rows[node.end_point[0]] is not None)
-                signature = header(mf, node) if start_seen else section
-                out.append(FunctionSpan(name, first, last, "tree-sitter", complete,
-                                        signature))
-            continue
-        stack.extend(node.children)
+    # the outermost definitions (found by a query: a walk in Python made an object per
+    # node), last first as the depth-first walk this replaces found them
+    outermost: list[Node] = []
+    for node in mf.parser.find(mf.root, ("function_definition",)):
+        if not outermost or node.start_byte >= outermost[-1].end_byte:
+            outermost.append(node)
+    for node in reversed(outermost):
+        name = function_name(node)
+        real = [r for r in range(node.start_point[0], node.end_point[0] + 1)
+                if r < len(rows) and rows[r] is not None]
+        if name and name != SYNTHETIC and real:
+            first, last = rows[real[0]], rows[real[-1]]
+            assert first is not None and last is not None
+            start_seen = rows[node.start_point[0]] is not None
+            complete = start_seen and (
+                node.end_point[0] < len(rows) and rows[node.end_point[0]] is not None)
+            signature = header(mf, node) if start_seen else section
+            out.append(FunctionSpan(name, first, last, "tree-sitter", complete,
+                                    signature))
     return out
 
 

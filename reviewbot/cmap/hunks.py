@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.blanking import blank_rows, member_macro_rows
+from reviewbot.cmap.budget import MapBudget
 from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
 from reviewbot.cmap.fragment import (
     Fragment,
@@ -35,10 +36,12 @@ if TYPE_CHECKING:
 
 
 def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]] = (),
-              scans: Sequence[tuple[ScannedLine, ...]] | None = None) -> FileMap:
+              scans: Sequence[tuple[ScannedLine, ...]] | None = None,
+              budget: MapBudget | None = None) -> FileMap:
     """The map of a C file's hunks. ``kinds`` are the groups of node kinds the checks
     look for: each fragment is searched once for all of them (``MappedFragment.nodes``).
-    ``scans`` are the hunks' ``scan_post_image`` when the caller has them already."""
+    ``scans`` are the hunks' ``scan_post_image`` when the caller has them already.
+    ``budget`` is charged each fragment's nodes before it is searched (OverBudget)."""
     added = frozenset(ln.new for h in fdiff.hunks for ln in h.lines
                       if ln.kind == "+" and ln.new is not None)
     groups = tuple(dict.fromkeys((DECLARATIONS, *kinds)))
@@ -63,6 +66,8 @@ def map_hunks(fdiff: FileDiff, parser: CParser, kinds: Sequence[tuple[str, ...]]
             scanned = scan_lines(texts, starts_in_comment(texts))
         code.update(zip(numbers, (s.code for s in scanned), strict=True))
         frag, tree, errors = _parse(parser, texts, numbers, hunk.section, scanned)
+        if budget is not None:
+            budget.charge_nodes(tree.root_node.descendant_count)
         batch = dict(zip(groups, parser.find_groups(tree.root_node, groups), strict=True))
         mf = MappedFragment(frag, tree, errors, i, parser, added, batch=batch)
         fragments.append(mf)

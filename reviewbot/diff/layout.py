@@ -74,6 +74,66 @@ def same_tokens(removed: list[str], added: list[str]) -> bool:
     return squash(" ".join(removed)) == squash(" ".join(added))
 
 
+# difflib's comparison looks at every pair of equal lines once per block it matches
+# (2,000 removed and 2,000 added lines, half of them "}", took 126 s): its cost is
+# bounded by the pairs of equal keys times the shorter side (``_comparison_cost``;
+# about 70 ns a unit at worst). One patch's hunks share this allowance
+# (``Comparisons``); a hunk that does not fit in what is left is compared the way its
+# diff already pairs it (``_diff_opcodes``). Hunks of real code cost far less: a
+# 1,000-line hunk about 20,000,000.
+MAX_COMPARISON = 50_000_000
+
+
+class Comparisons:
+    """What is left of one patch's allowance for difflib's comparisons."""
+
+    def __init__(self, allowance: int = MAX_COMPARISON) -> None:
+        self.left = allowance
+
+    def take(self, cost: int) -> bool:
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def _comparison_cost(a: Sequence[str], b: Sequence[str]) -> int:
+    """Pairs of equal elements of ``a`` and ``b``, times the shorter one's length."""
+    counts: dict[str, int] = {}
+    for key in b:
+        counts[key] = counts.get(key, 0) + 1
+    pairs = sum(counts.get(key, 0) for key in a)
+    return pairs * min(len(a), len(b))
+
+
+def _diff_opcodes(lines: Sequence[Line]) -> list[Opcode]:
+    """The hunk's own pairing as difflib opcodes over its pre- and post-image: each
+    context line is equal, each run of removed and added lines between two context
+    lines is replaced."""
+    out: list[Opcode] = []
+    i = j = 0
+    k = 0
+    while k < len(lines):
+        if lines[k].kind == " ":
+            start = k
+            while k < len(lines) and lines[k].kind == " ":
+                k += 1
+            out.append(("equal", i, i + k - start, j, j + k - start))
+            i, j = i + k - start, j + k - start
+            continue
+        removed = added = 0
+        while k < len(lines) and lines[k].kind != " ":
+            removed += lines[k].kind == "-"
+            added += lines[k].kind == "+"
+            k += 1
+        op = "replace" if removed and added else "delete" if removed else "insert"
+        out.append((op, i, i + removed, j, j + added))
+        i, j = i + removed, j + added
+    return out
+
+
 class Edit(NamedTuple):
     """One step of the whitespace-insensitive comparison of a hunk."""
 
@@ -82,21 +142,27 @@ class Edit(NamedTuple):
     post: tuple[Line, ...]  # lines of the post-image (context or added)
 
 
-def edits(hunk: Hunk) -> tuple[Edit, ...]:
+def edits(hunk: Hunk, allowance: Comparisons | None = None) -> tuple[Edit, ...]:
     """The hunk as same/layout/code edits, in order: difflib's comparison of the
     pre-image with the post-image, line by line, by their ``squash``. A run of lines
     the comparison pairs is one "same" edit where their text is equal, a "layout" edit
     per line where it is not; lines it does not pair are a "layout" edit when their
-    tokens are the same (``same_tokens``), else a "code" edit."""
+    tokens are the same (``same_tokens``), else a "code" edit. A hunk too big for
+    what is left of ``allowance`` (one per patch; ``MAX_COMPARISON`` when None) is
+    compared as its diff pairs it."""
     lines = hunk.lines
     keys = [squash(ln.text) for ln in lines]  # a context line is in both images
     pre = [ln for ln in lines if ln.kind != "+"]
     post = [ln for ln in lines if ln.kind != "-"]
-    matcher = difflib.SequenceMatcher(
-        None, [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "+"],
-        [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "-"], autojunk=False)
+    a = [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "+"]
+    b = [k for ln, k in zip(lines, keys, strict=True) if ln.kind != "-"]
+    if not a or not b or not (allowance or Comparisons()).take(_comparison_cost(a, b)):
+        # (one side empty: the one opcode difflib would give, without building it)
+        opcodes: Sequence[Opcode] = _diff_opcodes(lines)
+    else:
+        opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     out: list[Edit] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes:
         olds, news = pre[i1:i2], post[j1:j2]
         if op != "equal":
             layout = same_tokens([ln.text for ln in olds], [ln.text for ln in news])

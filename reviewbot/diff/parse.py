@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import NamedTuple
 
@@ -68,6 +69,7 @@ def parse_diff(text: str, first_line: int = 1) -> tuple[FileDiff, ...]:
         raise DiffError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     offset = first_line - 1
     files: list[FileDiff] = []
+    headers = _Headers(text)
     for pfile in patchset:
         old = _strip_prefix(pfile.source_file)
         new = _strip_prefix(pfile.target_file)
@@ -94,17 +96,47 @@ def parse_diff(text: str, first_line: int = 1) -> tuple[FileDiff, ...]:
             hunks.append(Hunk(h.source_start, h.source_length, h.target_start,
                               h.target_length, (h.section_header or "").strip(),
                               tuple(lines), header_line))
-        patch_line = _file_header_line(text, pfile.path, offset)
+        patch_line = headers.line(pfile.path, offset)
         files.append(FileDiff(old, new, tuple(hunks), bool(pfile.is_binary_file),
                               bool(pfile.is_rename), patch_line))
     return tuple(files)
 
 
-def _file_header_line(text: str, path: str, offset: int) -> int:
-    needle = f"diff --git a/{path} "
-    pos = text.find(needle)
-    if pos < 0:
-        pos = text.find(f"+++ b/{path}")
-    if pos < 0:
-        return offset + 1
-    return text.count("\n", 0, pos) + 1 + offset
+class _Headers:
+    """Where ``diff --git a/PATH `` first appears in a diff text, for one path after
+    another, in time linear in the text (a search from the start per file, and a count
+    of the newlines before it, was quadratic in the number of files).
+
+    Every place the text holds ``diff --git a/`` is filed under the word that follows
+    (up to a space or the line's end): a path's first place is the first of those filed
+    under its own first word that goes on with the path and a space."""
+
+    _PREFIX = "diff --git a/"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._newlines: list[int] | None = None
+        self._places: dict[str, list[int]] = {}
+        start = 0
+        while (pos := text.find(self._PREFIX, start)) >= 0:
+            begin = pos + len(self._PREFIX)
+            end = text.find("\n", begin)
+            end = len(text) if end < 0 else end
+            space = text.find(" ", begin, end)
+            if space >= 0:
+                self._places.setdefault(text[begin:space], []).append(pos)
+            start = pos + 1
+
+    def line(self, path: str, offset: int) -> int:
+        """The diff line (numbered from ``offset`` + 1) of ``path``'s ``diff --git``
+        line, else of its ``+++ b/`` line, else ``offset`` + 1."""
+        needle = f"{self._PREFIX}{path} "
+        pos = next((p for p in self._places.get(path.split(" ", 1)[0], ())
+                    if self.text.startswith(needle, p)), -1)
+        if pos < 0:
+            pos = self.text.find(f"+++ b/{path}")
+        if pos < 0:
+            return offset + 1
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._newlines, pos) + 1 + offset

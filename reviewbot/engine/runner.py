@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from reviewbot.analysis import FileAnalysis, PatchAnalysis
 from reviewbot.diff.model import Line
+from reviewbot.engine.budget import PATCH_SECONDS, PatchOverrun, time_limit
 from reviewbot.engine.check import Hit, render
-from reviewbot.engine.regexsafe import RegexGuard, RegexTimeout
+from reviewbot.engine.regexsafe import RegexBudgetSpent, RegexGuard, RegexTimeout
 from reviewbot.engine.schema import Match, Rule
 from reviewbot.engine.vocab import STYLE_CLASSES
 from reviewbot.findings import Finding
@@ -45,12 +47,14 @@ def _keywords_present(rule: Rule, fc: FileAnalysis) -> bool:
     return any(k in t for t in texts for k in rule.keywords)
 
 
-def _regex_hits(guard: RegexGuard, match: Match, rule: Rule, fc: FileAnalysis
-                ) -> Iterator[Hit]:
+def _regex_hits(guard: RegexGuard, match: Match, rule: Rule, fc: FileAnalysis,
+                notes: list[str]) -> Iterator[Hit]:
     """Lines of the rule's scope that match ``pattern`` and not ``not_pattern``.
 
-    Searches run under the guard's time limit: a line that takes too long is skipped,
-    and a rule that keeps timing out is dropped for the rest of the run."""
+    Searches run under the guard's time limits: a line that takes too long is skipped,
+    a rule that keeps timing out is dropped for the rest of the run, and a rule whose
+    searches have used up its time on this patch (``RegexGuard.patch_budget``) is
+    stopped for the rest of the patch, with a note."""
     kind = {"added": "+", "removed": "-", "context": " "}[match.scope]
     for hunk in fc.diff.hunks:
         for ln in hunk.lines:
@@ -63,6 +67,10 @@ def _regex_hits(guard: RegexGuard, match: Match, rule: Rule, fc: FileAnalysis
                 if m is None or (match.not_pattern and guard.search(
                         rule.id, match.not_pattern, ln.text)):
                     continue
+            except RegexBudgetSpent as exc:
+                notes.append(f"{rule.id} stopped on this patch at {fc.path}:"
+                             f"{ln.new if ln.new is not None else ln.old}: {exc}")
+                return
             except RegexTimeout:
                 continue
             values = {k: v for k, v in m.groupdict().items() if v is not None}
@@ -114,7 +122,7 @@ def _hits(patch: PatchAnalysis, guard: RegexGuard, rule: Rule, fc: FileAnalysis
         return rule.check.function(patch, fc, rule.params)
     assert rule.match is not None  # the loader gives every rule a check or a [match]
     if rule.match.engine == "regex":
-        return _regex_hits(guard, rule.match, rule, fc)
+        return _regex_hits(guard, rule.match, rule, fc, patch.notes)
     return _query_hits(patch, rule.match, fc)
 
 
@@ -143,36 +151,65 @@ def _finding(rule: Rule, fc: FileAnalysis, hit: Hit) -> Finding | None:
     )
 
 
-def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard
-              ) -> list[Finding]:
+Matched = dict[tuple[tuple[str, ...], tuple[str, ...], str], bool]
+
+
+def _rule_findings(rule: Rule, patch: PatchAnalysis, guard: RegexGuard,
+                   matched: Matched) -> list[Finding]:
+    """The findings of one rule on the patch (``matched``: path matches, by globs)."""
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, str]] = set()
+    style = rule.cls in STYLE_CLASSES
+    for fc in patch.files:
+        globs = (rule.paths, rule.exclude_paths, fc.path)
+        if globs not in matched:
+            matched[globs] = path_matches(rule, fc.path)
+        if fc.diff.is_binary or not matched[globs]:
+            continue
+        if not _keywords_present(rule, fc):
+            continue
+        for hit in _hits(patch, guard, rule, fc):
+            key = (hit.file, hit.line, hit.side)
+            if key in seen:
+                continue
+            seen.add(key)
+            if style and hit.side == "new" and hit.line in patch.not_written(fc):
+                continue
+            f = _finding(rule, fc, hit)
+            if f is not None:
+                findings.append(f)
+    return findings
+
+
+def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard,
+              seconds: float = PATCH_SECONDS) -> list[Finding]:
     """Every finding of ``rules`` on the patch, superseded ones dropped, in patch order.
-    Regex rules search under ``guard``'s time limit (one guard per run)."""
+    Regex rules search under ``guard``'s time limits (one guard per run). The rules run
+    under the patch's time budget (``engine/budget.py``): a rule still running when it
+    runs out is stopped, and it and the rules not run are named in the patch's notes."""
     findings: list[Finding] = []
     # rules mostly share their globs ("*.c", "*.h"): each file is matched once per globs
-    matched: dict[tuple[tuple[str, ...], tuple[str, ...], str], bool] = {}
+    matched: Matched = {}
+    guard.begin_patch()
+    deadline = time.monotonic() + seconds
+    not_run: list[str] = []
     for rule in rules:
-        style = rule.cls in STYLE_CLASSES
-        if style and patch.takes_code_as_is():
+        if rule.cls in STYLE_CLASSES and patch.takes_code_as_is():
             continue  # a revert or a stable backport: how the code is written is not its doing
-        seen: set[tuple[str, int, str]] = set()
-        for fc in patch.files:
-            globs = (rule.paths, rule.exclude_paths, fc.path)
-            if globs not in matched:
-                matched[globs] = path_matches(rule, fc.path)
-            if fc.diff.is_binary or not matched[globs]:
-                continue
-            if not _keywords_present(rule, fc):
-                continue
-            for hit in _hits(patch, guard, rule, fc):
-                key = (hit.file, hit.line, hit.side)
-                if key in seen:
-                    continue
-                seen.add(key)
-                if style and hit.side == "new" and hit.line in patch.not_written(fc):
-                    continue
-                f = _finding(rule, fc, hit)
-                if f is not None:
-                    findings.append(f)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            not_run.append(rule.id)
+            continue
+        try:
+            with time_limit(left):
+                findings.extend(_rule_findings(rule, patch, guard, matched))
+        except PatchOverrun:
+            patch.notes.append(f"{rule.id} stopped: the rules of this patch ran past their "
+                               f"time budget of {seconds:g} s; its findings on this patch "
+                               "are not reported")
+    if not_run:
+        patch.notes.append(f"not run on this patch, past its time budget of {seconds:g} s: "
+                           + ", ".join(not_run))
     return _suppress(rules, findings)
 
 

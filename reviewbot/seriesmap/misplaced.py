@@ -114,6 +114,8 @@ class _Finder:
     def __init__(self, smap: SeriesMap, pm: PatchMap) -> None:
         self.smap, self.pm = smap, pm
         self.n = pm.index
+        # per earlier patch: (file, id of an added line) -> the change that adds it
+        self._added: dict[int, dict[tuple[str, int], Change]] = {}
 
     def origin(self, hm: HunkMap, line: Line | None) -> Origin | None:
         if line is None:
@@ -197,17 +199,18 @@ class _Finder:
         return True
 
     def earlier_change(self, origin: Origin) -> Change | None:
-        """Patch M's change group that added ``origin``'s line."""
-        pm = self.smap.patch(origin.patch)
-        if pm is None:
-            return None
-        for hm in pm.hunks:
-            if hm.file != origin.file:
-                continue
-            for ch in hm.changes:
-                if any(ln is origin.line for ln in ch.added):
-                    return ch
-        return None
+        """Patch M's change group that added ``origin``'s line (the first, in hunk
+        order, of ``origin.file``): each patch's added lines are indexed once (a search
+        of every change per origin was quadratic in the patch)."""
+        found = self._added.get(origin.patch)
+        if found is None:
+            found = self._added[origin.patch] = {}
+            pm = self.smap.patch(origin.patch)
+            for hm in pm.hunks if pm is not None else ():
+                for ch in hm.changes:
+                    for ln in ch.added:
+                        found.setdefault((hm.file, id(ln)), ch)
+        return found.get((origin.file, id(origin.line)))
 
 
 def _owner(hm: HunkMap, change: Change) -> str | None:

@@ -187,13 +187,12 @@ def _offset(cur: Node) -> tuple[Node, Node] | None:
     return None
 
 
-def _hits(file: FileAnalysis, mf: MappedFragment, know: Knowledge) -> Iterable[Hit]:
+def _hits(file: FileAnalysis, mf: MappedFragment, know: Knowledge,
+          digits: frozenset[int]) -> Iterable[Hit]:
+    """``digits``: the added lines with a digit (every number literal has one; blanking
+    annotations adds none): only the parts of the tree holding them are searched."""
     assert file.map is not None
     types = PageTypes(file.map, mf, know)
-    # a literal on an added line: only the parts of the tree holding added lines that
-    # have a digit (every number literal has one; blanking annotations adds none)
-    visible = file.map.text
-    digits = [n for n in file.map.added if _DIGIT.search(visible.get(n, "0"))]
     rows = mf.rows_of_lines(digits)
     for expr, literal in filter(None, map(_offset, mf.nodes(NODE_KINDS, rows))):
         value = int_literal(literal)
@@ -213,11 +212,17 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     """Flag ``struct page *`` arithmetic or indexing with a literal above max_quiet_offset."""
     if file.map is None:
         return []
-    know = knowledge(patch, params)
+    # once per patch: it reads every file's functions (per file, that was quadratic in
+    # the number of files)
+    know = patch.kept(__name__, lambda: knowledge(patch, params))
     out: list[Hit] = []
     seen: set[int] = set()
+    # once per file, not per fragment: a list rebuilt per hunk was quadratic (30,000
+    # one-line hunks took 129 s)
+    visible = file.map.text
+    digits = frozenset(n for n in file.map.added if _DIGIT.search(visible.get(n, "0")))
     for mf in file.map.fragments:
-        for hit in _hits(file, mf, know):
+        for hit in _hits(file, mf, know, digits):
             if hit.line not in seen:
                 seen.add(hit.line)
                 out.append(hit)
