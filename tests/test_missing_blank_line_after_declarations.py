@@ -53,6 +53,24 @@ static int frob(struct frob *f)
     assert lines(diff) == [5, 9]
 
 
+def test_a_declaration_over_several_lines_is_one_declaration() -> None:
+    diff = new_file("""
+static int frob(struct frob *f)
+{
+	int ret = frob_prepare(f,
+			       FROB_FAST);
+	if (ret)
+		return ret;
+	struct frob_ctx ctx = {
+		.f = f,
+	};
+
+	return frob_run(&ctx);
+}
+""")
+    assert lines(diff) == [5]
+
+
 def test_blank_line_comment_label_and_preprocessor_are_quiet() -> None:
     diff = new_file("""
 static int frob(struct frob *f)

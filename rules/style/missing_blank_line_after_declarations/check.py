@@ -148,11 +148,12 @@ def _hits(patch: PatchAnalysis, file: FileAnalysis, mf: MappedFragment) -> Itera
     moved = patch.not_written(file)
     for block in mf.nodes(NODE_KINDS, mf.added_rows):
         for decl, stmt in _pairs(block):
+            top = mf.line_of(decl.start_point[0])
             last, first = mf.line_of(decl.end_point[0]), mf.line_of(stmt.start_point[0])
-            if last is None or first is None:
+            if top is None or last is None or first is None:
                 continue
             text = file.map.text
-            if _indent(text.get(last, "")) != _indent(text.get(first, "")) or \
+            if _indent(text.get(top, "")) != _indent(text.get(first, "")) or \
                     text.get(last, "").rstrip().endswith("\\"):
                 continue  # misindented, or a macro body
             if first in added and first not in moved:
@@ -163,6 +164,7 @@ def _hits(patch: PatchAnalysis, file: FileAnalysis, mf: MappedFragment) -> Itera
                 continue
             if glued:
                 yield Hit(file.path, at)
+
 
 def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterable[Hit]:
     """Flag a statement right under a block's declarations, with no blank line between."""
