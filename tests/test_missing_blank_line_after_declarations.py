@@ -25,6 +25,15 @@ def lines(diff: str, subject: str = "[PATCH] frob: do it", message: str = "Do it
     return [f.line for f in result.findings]
 
 
+# the header of a diff that edits drivers/frob.c (a hunk follows)
+EDIT = """
+diff --git a/drivers/frob.c b/drivers/frob.c
+index 1111111..2222222 100644
+--- a/drivers/frob.c
++++ b/drivers/frob.c
+"""
+
+
 def new_file(body: str) -> str:
     rows = body.strip("\n").split("\n")
     return "\n".join([
@@ -128,11 +137,7 @@ static int frob(struct frob *f, size_t len)
 
 
 def test_a_hunk_inside_a_struct_is_not_a_function_body() -> None:
-    diff = """
-diff --git a/drivers/frob.c b/drivers/frob.c
-index 1111111..2222222 100644
---- a/drivers/frob.c
-+++ b/drivers/frob.c
+    diff = EDIT + """\
 @@ -17,6 +17,11 @@ struct frob_iter {
  	void			*data_buf;
  	sector_t		seed;
@@ -151,11 +156,7 @@ index 1111111..2222222 100644
 
 def test_glued_by_the_patch_or_already_glued() -> None:
     # a statement inserted between the declarations and their blank line: on it
-    inserted = """
-diff --git a/drivers/frob.c b/drivers/frob.c
-index 1111111..2222222 100644
---- a/drivers/frob.c
-+++ b/drivers/frob.c
+    inserted = EDIT + """\
 @@ -10,5 +10,6 @@ static int frob(struct frob *f)
  {
  	int ret;
@@ -166,11 +167,7 @@ index 1111111..2222222 100644
 """
     assert lines(inserted) == [12]
     # a first declaration over code that had none: on the declaration
-    first = """
-diff --git a/drivers/frob.c b/drivers/frob.c
-index 1111111..2222222 100644
---- a/drivers/frob.c
-+++ b/drivers/frob.c
+    first = EDIT + """\
 @@ -10,4 +10,5 @@ static void frob(struct frob *f)
  {
 +	u32 val = readl(f->base);
@@ -180,11 +177,7 @@ index 1111111..2222222 100644
 """
     assert lines(first) == [11]
     # the blank line the code had, removed by the patch with a new declaration
-    removed = """
-diff --git a/drivers/frob.c b/drivers/frob.c
-index 1111111..2222222 100644
---- a/drivers/frob.c
-+++ b/drivers/frob.c
+    removed = EDIT + """\
 @@ -10,6 +10,6 @@ static void frob(struct frob *f)
  {
  	u32 val = readl(f->base);
@@ -197,11 +190,7 @@ index 1111111..2222222 100644
     assert lines(removed) == [12]
     # code that already had no blank line: a declaration added to it is not the patch's
     # doing, nor a statement added after the one that was glued
-    glued = """
-diff --git a/drivers/frob.c b/drivers/frob.c
-index 1111111..2222222 100644
---- a/drivers/frob.c
-+++ b/drivers/frob.c
+    glued = EDIT + """\
 @@ -10,5 +10,7 @@ static void frob(struct frob *f)
  {
  	u32 val = readl(f->base);
