@@ -32,6 +32,11 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 MIN_WORD = 4
 MIN_PART = 8  # a name this long inside another one ties them
 MIN_COMMENT_WORD = 5
+# bounds that keep a hunk's judgement linear in the patch: a patch with more hunks than
+# this is a mass change (nothing is "unrelated" in it), and a part-of-a-name comparison
+# larger than this counts as tied (quiet), not as a quadratic search
+MAX_JUDGED_HUNKS = 64
+MAX_PART_PAIRS = 200_000
 # words of any commit message or comment that say nothing about a topic
 _PLAIN_WORDS = frozenset((
     "about", "above", "after", "again", "already", "always", "array", "based", "because",
@@ -187,6 +192,8 @@ def _tied(words: set[str], names: set[str]) -> bool:
         return True
     long_words = [w.lower() for w in words if len(w) >= MIN_PART]
     long_names = [n.lower() for n in names if len(n) >= MIN_PART]
+    if len(long_words) * len(long_names) > MAX_PART_PAIRS:
+        return True  # too large to compare: say tied, and stay quiet
     return any(w in n or n in w for w in long_words for n in long_names)
 
 
@@ -239,7 +246,7 @@ def _named_by(path: str, said: set[str]) -> bool:
 
 def unrelated_in_patch(pm: PatchMap) -> list[Unrelated]:
     judged = [hm for hm in pm.hunks if _judged(hm)]
-    if len(judged) < 2:
+    if not 2 <= len(judged) <= MAX_JUDGED_HUNKS:
         return []
     message = pm.patch.mail.subject.title + "\n" + pm.patch.commit_message
     said = set(_WORD.findall(message)) | set(re.findall(r"[\w-]+", message))
