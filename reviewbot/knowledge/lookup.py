@@ -387,6 +387,21 @@ class Knowledge:
         return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
                          kinds.pop() if len(kinds) == 1 else None)
 
+    def acquired_as(self, function: str, file: str, expr: str) -> frozenset[str]:
+        """The keys under which the tree's own version of ``function`` acquires the
+        lock written ``expr`` (``port->lock``, as ``normalize_lock`` spells it): its
+        definitions in ``file``, else the one function of that name in the tree (none
+        when several files define it). What a patch's hunk cannot show (the declaration
+        of ``port`` above the context), the tree's copy of the same function does."""
+        rows = self._conn.execute("SELECT id FROM funcs WHERE name = ? AND kind = "
+                                  "'function'", (function,)).fetchall()
+        here = self._file_id(file)
+        ids = [fid for fid, in rows if here is not None and fid >> FUNC_BITS == here]
+        if not ids and len(rows) == 1:
+            ids = [rows[0][0]]
+        return frozenset(key for fid in ids for key, in self._conn.execute(
+            "SELECT DISTINCT key FROM acquires WHERE func = ? AND expr = ?", (fid, expr)))
+
     def _declared(self, key: str) -> tuple[Declaration, ...]:
         struct, member = split_key(key)
         if struct:
