@@ -5,11 +5,15 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
 - ``hardirq``: taken plain or with ``_bh`` (interrupts enabled) while the index says
   the tree also takes the same lock in hard-irq context: an interrupt on this CPU that
   takes it deadlocks. Needs the lock's key resolved confidently (a member of a
-  declared struct pointer, or a global the index knows as a lock), the tree to take it
+  declared struct pointer, a global the index knows as a lock, or the one key the
+  tree's own copy of the function gives the same expression), the tree to take it
   with ``_irq``/``_irqsave`` somewhere (it knows the lock is shared with a handler), and
   the function not to run in hard-irq context itself nor with interrupts already
   disabled at that line, and the tree not to take it plainly outside its handlers
-  (then its callers disable interrupts, or the tree does the same: not this patch's);
+  (then its callers disable interrupts, or the tree does the same: not this patch's).
+  A patch that turns the code's own ``_irqsave``/``_irq`` acquire of the lock (a
+  removed line of the hunk) into this one is judged on any hard-irq use, and the
+  tree's plain acquisitions do not excuse it;
 - ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
   are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
   ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
