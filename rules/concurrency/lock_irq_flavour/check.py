@@ -27,7 +27,6 @@ how the handler is registered), or the line that disabled interrupts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,7 +36,7 @@ from reviewbot.engine.check import Hit, render
 from reviewbot.knowledge.keys import lock_key
 
 from ..atomic import Held, Regions, Section, changed_runs
-from ..tree_facts import first_argument, tree_lock_key
+from ..tree_facts import removed_markings, tree_lock_key
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
@@ -46,7 +45,8 @@ if TYPE_CHECKING:
     from reviewbot.knowledge.lookup import ContextUse, Knowledge
     from reviewbot.knowledge.overlay import KnowledgeView
 
-_IRQ_ACQUIRE = re.compile(r"\b((?:raw_)?spin_lock_irq(?:save)?)\s*\(")
+_IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_lock_irqsave",
+                               "raw_spin_lock_irq"), "acquire")
 
 
 @dataclass(frozen=True)
@@ -123,14 +123,8 @@ def _dropped(hunks: tuple[Hunk, ...]) -> dict[int, dict[str, str]]:
     took (normalised) -> the call. The patch itself shows what the code did before."""
     out: dict[int, dict[str, str]] = {}
     for hunk in hunks:
-        taken: dict[str, str] = {}
-        for ln in hunk.lines:
-            if ln.kind != "-":
-                continue
-            for m in _IRQ_ACQUIRE.finditer(ln.text):
-                arg = first_argument(ln.text, m.end())
-                if arg:
-                    taken.setdefault(normalize_lock(arg), m.group(1))
+        taken = {normalize_lock(expr): call for (expr, _), call
+                 in removed_markings(hunk, _IRQ_ACQUIRES).items()}
         if taken:
             for n in range(hunk.new_start, hunk.new_start + hunk.new_len):
                 out[n] = taken
