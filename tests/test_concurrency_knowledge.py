@@ -11,11 +11,13 @@ import pytest
 
 from reviewbot.config import Settings
 from reviewbot.findings import Finding
+from reviewbot.knowledge.build import build_index
+from reviewbot.knowledge.location import find_tree
 from reviewbot.knowledge.source import KnowledgeSource
 from reviewbot.pipeline import review_messages
 from reviewbot.ruleset import load_rules
 from tests.conftest import ROOT
-from tests.knowledge_tree import FILES, indexed_tree, patch_email
+from tests.knowledge_tree import FILES, indexed_tree, patch_email, write_tree
 
 RULES = [r for r in load_rules() if r.id in ("CON003", "CON004")]
 CORE = FILES["drivers/dev/core.c"].splitlines()
@@ -183,3 +185,87 @@ def test_irq_restore_and_rt_from_the_patch_alone() -> None:
         in found[0].message
     assert "sleeps on PREEMPT_RT, but it runs under raw_spin_lock(&d->raw_lock)" \
         in found[1].message
+
+
+# CON004 with 3 lines of context: the hunk shows the lock but not the declaration of its
+# object; the tree's own version of the function (same file, else the one of that name)
+# says how it keys the same expression.
+POLL = """\
+#include <linux/dev.h>
+
+void dev_poll(void *data)
+{
+	struct dev *d = data;
+	unsigned long flags;
+
+	d->state = 3;
+	d->state = 4;
+	d->state = 5;
+	spin_lock_irqsave(&d->irq_lock, flags);
+	d->state = 0;
+	spin_unlock_irqrestore(&d->irq_lock, flags);
+}
+"""
+# two definitions (#ifdef alternatives) that key the same expression differently
+ALT = POLL.replace("dev_poll", "dev_alt").replace(
+    "\nvoid dev_alt", "\n#ifdef CONFIG_ALT\nvoid dev_alt", 1) + "#else\n" + \
+    POLL.split("\n", 2)[2].replace("dev_poll", "dev_alt").replace(
+        "struct dev *d", "struct other *d") + "#endif\n"
+
+
+@pytest.fixture()
+def poll_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/poll.c").write_text(POLL)
+    (top / "drivers/dev/alt.c").write_text(ALT)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def _plain_lock_hunk(path: str, function: str, text: str) -> str:
+    """A 3-line-context hunk of ``path`` (``text``, the tree's copy) turning the first
+    spin_lock_irqsave()/spin_unlock_irqrestore() of ``function`` into plain ones."""
+    lines = text.splitlines()
+    lock = next(i for i, ln in enumerate(lines) if "spin_lock_irqsave" in ln)
+    unlock = lock + 2
+    heading = next(ln for ln in reversed(lines[:lock]) if ln.startswith("void "))
+    assert function in heading
+    body = [f" {ln}" for ln in lines[lock - 3:lock]] + [
+        f"-{lines[lock]}", f"-{lines[lock + 1]}", f"-{lines[unlock]}",
+        "+\tspin_lock(&d->irq_lock);", f"+{lines[lock + 1]}", "+\tspin_unlock(&d->irq_lock);",
+        *(f" {ln}" for ln in lines[unlock + 1:unlock + 4])]
+    n = len(lines[lock - 3:unlock + 4])
+    return (f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n"
+            f"+++ b/{path}\n@@ -{lock - 2},{n} +{lock - 2},{n} @@ {heading}\n"
+            + "\n".join(body) + "\n")
+
+
+def test_lock_key_from_the_trees_version_of_the_function(poll_tree: Path) -> None:
+    diff = _plain_lock_hunk("drivers/dev/poll.c", "dev_poll", POLL)
+    assert "struct dev" not in diff  # the hunk does not show what d is
+    (f,) = _review(poll_tree, diff)
+    lock = next(i for i, ln in enumerate(POLL.splitlines(), start=1) if "irqsave" in ln)
+    assert (f.rule, f.line) == ("CON004", lock)
+    assert "leaves interrupts enabled (the code took it with spin_lock_irqsave()), but " \
+        "the tree also takes <struct dev*>->irq_lock in hard-irq context: dev_irq() at " \
+        "drivers/dev/core.c:" in f.message
+    # a file the tree does not have: the one function of that name in the tree
+    assert [g.rule for g in _review(poll_tree, diff.replace("dev/poll.c", "new/poll.c"))
+            ] == ["CON004"]
+    assert _review(None, diff) == []
+
+
+def test_lock_key_from_the_tree_quiet_when_ambiguous(poll_tree: Path) -> None:
+    # the tree's two dev_alt() key d->irq_lock as struct dev's and as struct other's
+    diff = _plain_lock_hunk("drivers/dev/alt.c", "dev_alt", ALT)
+    assert _review(poll_tree, diff) == []
+    # dev_poll() defined in two files, neither the patch's: which one is unknown
+    (poll_tree / "drivers/other").mkdir()
+    (poll_tree / "drivers/other/poll.c").write_text(POLL)
+    build_index(find_tree(poll_tree), jobs=1,
+                env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    moved = _plain_lock_hunk("drivers/new/poll.c", "dev_poll", POLL)
+    assert _review(poll_tree, moved) == []
+    assert [g.rule for g in _review(poll_tree, moved.replace("new/poll.c", "dev/poll.c"))
+            ] == ["CON004"]

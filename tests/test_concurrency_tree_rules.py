@@ -291,3 +291,89 @@ def test_con001_writes_under_a_lock_elsewhere_in_the_tree(
     assert found == [(7, "plain lockless read of f->flags, which is written under f->lock "
                       "in frob_flag() (drivers/frob/core.c:27): use READ_ONCE()")]
     assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", None) == []
+
+
+# CON001 with 3 lines of context: the hunk shows neither the declaration of f nor the
+# store under the lock; the tree's copy of the same function shows both.
+TAKE = """\
+#include <linux/frob.h>
+
+void frob_take(void *data)
+{
+	struct frob *f = data;
+	int n = 0;
+
+	n++;
+	n++;
+	n++;
+	if (READ_ONCE(f->owner))
+		return;
+	spin_lock(&f->lock);
+	if (!f->owner)
+		f->owner = n;
+	spin_unlock(&f->lock);
+}
+
+void frob_drop(void *data)
+{
+	struct frob *f = data;
+	int n = 0;
+
+	n++;
+	n++;
+	n++;
+	if (READ_ONCE(f->owner))
+		return;
+	f->owner = n;
+}
+"""
+# #ifdef alternatives: f->owner of two struct types
+EITHER = TAKE.split("\n\n", 1)[0] + "\n\n#ifdef CONFIG_A\n" + TAKE.split("\n\n", 1)[1].split(
+    "\n\nvoid frob_drop")[0].replace("frob_take", "frob_either") + "\n#else\n" + \
+    TAKE.split("\n\n", 1)[1].split("\n\nvoid frob_drop")[0].replace(
+        "frob_take", "frob_either").replace("struct frob *f", "struct frob_cfg *f") + \
+    "\n#endif\n"
+
+
+@pytest.fixture()
+def take_tree(tree: Path) -> Path:
+    header = tree / "include/linux/frob.h"
+    header.write_text(header.read_text().replace("\tint len;\n", "\tint len;\n\tint owner;\n")
+                      .replace("\tint mode;\n", "\tint mode;\n\tint owner;\n"))
+    (tree / "drivers/frob/take.c").write_text(TAKE)
+    (tree / "drivers/frob/either.c").write_text(EITHER)
+    build_index(find_tree(tree), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return tree
+
+
+def _unmark(path: str, text: str, function: str) -> str:
+    """A 3-line-context hunk of ``path`` dropping the READ_ONCE() in ``function``."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("void " + function))
+    at = next(i for i in range(start, len(lines)) if "READ_ONCE(f->owner)" in lines[i])
+    body = [*(f" {ln}" for ln in lines[at - 3:at]), f"-{lines[at]}",
+            "+\tif (f->owner)", *(f" {ln}" for ln in lines[at + 1:at + 4])]
+    return (f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n"
+            f"+++ b/{path}\n@@ -{at - 2},7 +{at - 2},7 @@ {lines[start]}\n"
+            + "\n".join(body) + "\n")
+
+
+def test_con001_the_double_check_in_the_trees_copy_of_the_function(
+        take_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    diff = _unmark("drivers/frob/take.c", TAKE, "frob_take")
+    assert "struct frob" not in diff and "spin_unlock" not in diff
+    found = _findings(capsys, tmp_path, diff, "CON001", take_tree)
+    assert found == [(11, "plain lockless read of f->owner, which is written under "
+                      "<struct frob*>->lock in frob_take() (drivers/frob/take.c:15), which "
+                      "reads it with READ_ONCE() at drivers/frob/take.c:11: use READ_ONCE()")]
+    assert _findings(capsys, tmp_path, diff, "CON001", None) == []
+
+
+def test_con001_the_trees_copy_quiet_cases(
+        take_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # frob_drop() stores it plainly, outside any lock: no racing writer shown
+    drop = _unmark("drivers/frob/take.c", TAKE, "frob_drop")
+    assert _findings(capsys, tmp_path, drop, "CON001", take_tree) == []
+    # the tree's two frob_either() read ->owner of two struct types: which one is unknown
+    either = _unmark("drivers/frob/either.c", EITHER, "frob_either")
+    assert _findings(capsys, tmp_path, either, "CON001", take_tree) == []

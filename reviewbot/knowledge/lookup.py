@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from reviewbot.knowledge.location import describe_index, find_tree, index_path
 from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
-from reviewbot.knowledge.store import SCHEMA_VERSION, read_meta
+from reviewbot.knowledge.store import ACCESS_BITS, SCHEMA_VERSION, read_meta
 
 EVIDENCE = 8  # example sites kept per fact
 
@@ -387,6 +387,40 @@ class Knowledge:
         return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
                          kinds.pop() if len(kinds) == 1 else None)
 
+    def acquired_as(self, function: str, file: str, expr: str) -> frozenset[str]:
+        """The keys under which the tree's own version of ``function`` of ``file``
+        (``_own``) acquires the lock written ``expr`` (``port->lock``, as
+        ``normalize_lock`` spells it). What a patch's hunk cannot show (the declaration
+        of ``port`` above the context), the tree's copy of the same function does."""
+        return frozenset(key for fid in self._own(function, file) for key, in
+                         self._conn.execute("SELECT DISTINCT key FROM acquires WHERE "
+                                            "func = ? AND expr = ?", (fid, expr)))
+
+    def _own(self, function: str, file: str) -> list[int]:
+        """The tree's own version of ``function`` of ``file``: its definitions in that
+        file, else the one function of that name in the tree (none when several files
+        define it)."""
+        rows = self._conn.execute("SELECT id FROM funcs WHERE name = ? AND kind = "
+                                  "'function'", (function,)).fetchall()
+        here = self._file_id(file)
+        ids = [fid for fid, in rows if here is not None and fid >> FUNC_BITS == here]
+        return ids if ids or len(rows) != 1 else [rows[0][0]]
+
+    def accesses_in(self, function: str, file: str) -> tuple[Access, ...]:
+        """How the tree's own version of ``function`` of ``file`` (as ``acquired_as``
+        finds it) accesses each location, in the order of its lines."""
+        out: list[Access] = []
+        for fid in self._own(function, file):
+            name, fsite = self._function(fid)
+            out.extend(Access(Site(fsite.file, line, name), op, how, via, locks, count, key)
+                       for key, op, how, via, locks, count, line in self._conn.execute(
+                           "SELECT k.key, a.op, a.how, a.via, a.locks, a.count, a.line FROM "
+                           "accesses a JOIN keys k ON k.id = a.key WHERE a.id BETWEEN ? "
+                           "AND ? AND a.func = ? ORDER BY a.line",  # the file's id range
+                           (file_rows(fid >> FUNC_BITS), file_rows((fid >> FUNC_BITS) + 1)
+                            - 1, fid)))
+        return tuple(out)
+
     def _declared(self, key: str) -> tuple[Declaration, ...]:
         struct, member = split_key(key)
         if struct:
@@ -481,6 +515,11 @@ class Knowledge:
             "kind = 'function' ORDER BY 2, 3, 4", (symbol, name, symbol)).fetchall()
         return tuple(Definition(n, k, Site(self._path(f), line), i) for n, k, f, line, i
                      in rows)
+
+
+def file_rows(file_id: int) -> int:
+    """The first ``accesses.id`` of a file's rows."""
+    return file_id << ACCESS_BITS
 
 
 def split_key(key: str) -> tuple[str, str]:

@@ -130,6 +130,19 @@ def acquired_keys(fmap: FileMap, fn: FunctionSpan, unprotecting: Collection[str]
     return out
 
 
+def tree_lock_key(know: Knowledge, function: str, path: str, expr: str) -> str | None:
+    """The typed key (``<struct uart_port*>->lock``) of the lock written ``expr`` in
+    ``function`` of ``path``, as the tree's own version of that function acquires it
+    (``Knowledge.acquired_as``): for a hunk that shows the lock but not the declaration
+    of its object. None when the tree's function does not take it, or takes it under
+    two keys (ambiguous), or could not type it either."""
+    keys = know.acquired_as(function, path, expr)
+    if len(keys) != 1:
+        return None
+    (key,) = keys
+    return key if key.startswith("<") else None
+
+
 def unpublished(fmap: FileMap, fn: FunctionSpan, base: str, line: int,
                 allocators: re.Pattern[str], publishers: re.Pattern[str]) -> bool:
     """``base`` (a local pointer) was set from an allocation (``allocators``: kzalloc(),

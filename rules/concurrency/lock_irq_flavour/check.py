@@ -5,11 +5,15 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
 - ``hardirq``: taken plain or with ``_bh`` (interrupts enabled) while the index says
   the tree also takes the same lock in hard-irq context: an interrupt on this CPU that
   takes it deadlocks. Needs the lock's key resolved confidently (a member of a
-  declared struct pointer, or a global the index knows as a lock), the tree to take it
+  declared struct pointer, a global the index knows as a lock, or the one key the
+  tree's own copy of the function gives the same expression), the tree to take it
   with ``_irq``/``_irqsave`` somewhere (it knows the lock is shared with a handler), and
   the function not to run in hard-irq context itself nor with interrupts already
   disabled at that line, and the tree not to take it plainly outside its handlers
-  (then its callers disable interrupts, or the tree does the same: not this patch's);
+  (then its callers disable interrupts, or the tree does the same: not this patch's).
+  A patch that turns the code's own ``_irqsave``/``_irq`` acquire of the lock (a
+  removed line of the hunk) into this one is judged on any hard-irq use, and the
+  tree's plain acquisitions do not excuse it;
 - ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
   are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
   ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
@@ -27,16 +31,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reviewbot.cmap.locks import normalize_lock
 from reviewbot.engine.check import Hit, render
 from reviewbot.knowledge.keys import lock_key
 
 from ..atomic import Held, Regions, Section, changed_runs
+from ..tree_facts import removed_markings, tree_lock_key
 
 if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap
+    from reviewbot.diff.model import Hunk
     from reviewbot.knowledge.lookup import ContextUse, Knowledge
     from reviewbot.knowledge.overlay import KnowledgeView
+
+_IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_lock_irqsave",
+                               "raw_spin_lock_irq"), "acquire")
 
 
 @dataclass(frozen=True)
@@ -48,17 +58,20 @@ class Params:
     rt_note: str = ""
 
 
-def _key(fmap: FileMap, expr: str, line: int) -> str | None:
-    """The index key of a lock expression, when it resolves confidently."""
+def _key(fmap: FileMap, expr: str, line: int, know: Knowledge, function: str
+         ) -> str | None:
+    """The index key of a lock expression, when it resolves confidently: by the
+    declaration the patch shows (a local, a parameter in the hunk heading), else by
+    how the tree's own version of the function keys the same expression (one key)."""
     base = expr.split("->")[0].split(".")[0].split("[")[0]
     if not base.isidentifier():
         return None
     if base == expr:
         return expr  # a global: confident only when the index declares it
     decl = fmap.decl(base, line)
-    if decl is None:
-        return None
-    return lock_key(expr, {base: (decl.type, decl.level)})
+    if decl is not None:
+        return lock_key(expr, {base: (decl.type, decl.level)})
+    return tree_lock_key(know, function, fmap.path, expr)
 
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
@@ -84,6 +97,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
     if fmap is None:
         return
     view: KnowledgeView | None = None
+    dropped: dict[int, dict[str, str]] | None = None
     irq_of: dict[str, ContextUse | None] = {}  # function -> its hard-irq context
     for fn, lines in changed_runs(fmap):
         regions = Regions(lines, params.sections)
@@ -93,16 +107,33 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
             view = view or patch.view()
             if fn.name not in irq_of:
                 irq_of[fn.name] = _hardirq(view, fn.name, file.path, params.irq_depth)
-            found = _one(held, regions.at(held.line), fmap, view.index, irq_of[fn.name],
-                         params)
+            if dropped is None:
+                dropped = _dropped(file.diff.hunks)
+            found = _one(held, regions.at(held.line), fmap, fn.name, view.index,
+                         irq_of[fn.name], params, dropped.get(held.line, {}))
             if found is not None:
                 values = dict(found)
                 values["note"] = render(values["note"], values)
                 yield Hit(file.path, held.line, tuple(values.items()))
 
 
-def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
-         irq_fn: ContextUse | None, params: Params) -> tuple[tuple[str, str], ...] | None:
+def _dropped(hunks: tuple[Hunk, ...]) -> dict[int, dict[str, str]]:
+    """For each added line of a hunk that removes an interrupt-disabling acquire
+    (``spin_lock_irqsave(&x->lock, flags)``): the lock expressions those removed lines
+    took (normalised) -> the call. The patch itself shows what the code did before."""
+    out: dict[int, dict[str, str]] = {}
+    for hunk in hunks:
+        taken = {normalize_lock(expr): call for (expr, _), call
+                 in removed_markings(hunk, _IRQ_ACQUIRES).items()}
+        if taken:
+            for n in range(hunk.new_start, hunk.new_start + hunk.new_len):
+                out[n] = taken
+    return out
+
+
+def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
+         know: Knowledge | None, irq_fn: ContextUse | None, params: Params,
+         dropped: dict[str, str]) -> tuple[tuple[str, str], ...] | None:
     off = next((h for h in reversed(around) if h.irqs_off), None)
     if held.flavour == "irq" and (off is not None or irq_fn is not None):
         why = (f"interrupts are already disabled here ({off.describe().removeprefix('with ')})"
@@ -123,23 +154,29 @@ def _one(held: Held, around: list[Held], fmap: FileMap, know: Knowledge | None,
     if know is None or held.flavour not in ("plain", "bh") or held.kind == "rwlock" \
             or irq_fn is not None or off is not None:
         return None
-    key = _key(fmap, held.key, held.line)
+    key = _key(fmap, held.key, held.line, know, function)
     if key is None:
         return None
     facts = know.lock(key)
-    use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None)
-    if use is None or not facts.declared:
+    # the patch turns the code's own irq-disabling acquire of this lock into this one:
+    # any hard-irq use the index knows counts, and the tree's plain acquisitions
+    # elsewhere do not excuse it (this function's author disabled interrupts)
+    was = dropped.get(held.key)
+    use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None) or (
+        facts.taken_in("hardirq") if was else None)
+    if use is None or not (facts.declared or was):
         return None
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
     if not safe:
         return None  # the tree never disables interrupts for it: unsure of the context
     plain = sum(n for k, n in facts.flavours.items() if k.endswith((" plain", " bh")))
-    if plain > sum(1 for c in facts.contexts if c.context == "hardirq"):
+    if not was and plain > sum(1 for c in facts.contexts if c.context == "hardirq"):
         return None  # the tree takes it so outside its handlers too (with interrupts
         # disabled by its callers, or as wrongly): the patch only does the same
     call = held.call.removesuffix("_bh")
+    problem = ("leaves interrupts enabled" if held.flavour == "plain"
+               else "disables only bottom halves")
     return (("lock", held.text),
-            ("problem", "leaves interrupts enabled" if held.flavour == "plain"
-             else "disables only bottom halves"),
+            ("problem", f"{problem} (the code took it with {was}())" if was else problem),
             ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
             ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))

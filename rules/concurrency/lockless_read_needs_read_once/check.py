@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap, MappedFragment
     from reviewbot.cmap.model import FunctionSpan
+    from reviewbot.knowledge.lookup import Access as TreeAccess
     from reviewbot.knowledge.lookup import AccessFacts
     from reviewbot.knowledge.lookup import Knowledge as Index
 
@@ -529,32 +530,75 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     seen: set[tuple[str, str]] = set()
     out: list[Hit] = []
     quiet: dict[FunctionSpan, bool] = {}
+    own: dict[FunctionSpan, tuple[TreeAccess, ...]] = {}
     for a in _added_reads(fmap, frags):
         struct, member = member_of(a.key)
         base = re.match(r"\w+", a.text)
-        if not struct or base is None or a.line in reported or base.group(0) in know.own_bases:
+        if base is None or a.line in reported or base.group(0) in know.own_bases:
             continue
         fn = fmap.function_at(a.line)
         if fn is None or (fn.name, a.key) in seen or _held(fmap, a.line, know):
+            continue
+        if not struct and fn.complete:
             continue
         if fn not in quiet:  # a _nolock function leaves the locking to its caller
             quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know) \
                 or fn.name.endswith("_nolock")
         if quiet[fn] or sharing.excluded(a.key) or _owns(fmap, frags, fn, a, know):
             continue
-        facts = member_facts(patch, index, struct, member)
+        if not fn.complete and fn not in own:  # the hunks show part of it: the tree's
+            own[fn] = index.accesses_in(fn.name, file.path)  # copy shows the rest
+        key = a.key if struct else _typed(own.get(fn, ()), a.key, base.group(0)) or ""
+        struct, member = member_of(key)
+        if struct:
+            facts = member_facts(patch, index, struct, member)
+        elif any(x.key == a.key for x in own.get(fn, ())):  # the tree's copy of the
+            key, facts = a.key, index.location(a.key)  # function keys it so: a global
+        else:
+            continue
         if facts.rcu:
             continue
         later = _locks_after(fmap, fn, a.line, base.group(0), know)
         again = _under_locks(fmap, frags, fn, a)
         later = {k: v for k, v in later.items() if v in again}
-        evidence = _tree_evidence(facts, fn, file.path, later, know)
+        evidence = _tree_evidence(facts, fn, file.path, later, know) or _own_evidence(
+            own.get(fn, ()), key, know)
         if evidence is None:
             continue
         seen.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
                                          ("paired", evidence[1]))))
     return out
+
+
+def _typed(own: tuple[TreeAccess, ...], key: str, base: str) -> str | None:
+    """The typed key (``<struct foo*>->bar``) of ``key`` (``foo->bar``, its base not
+    declared in the hunk) as the tree's copy of the function keys the same chain: one
+    key, else None (two types reach it, or the tree's function does not access it)."""
+    chain = key[len(base):]
+    found = {x.key for x in own if x.key.startswith("<") and x.key.endswith(">" + chain)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _own_evidence(own: tuple[TreeAccess, ...], key: str, know: Knowledge
+                  ) -> tuple[str, str] | None:
+    """The double-checked pattern in the tree's copy of the reading function, for a
+    hunk that shows only part of it: the tree's function reads the location with a
+    marked read (READ_ONCE()...), then stores it under a lock, atomically (cmpxchg())
+    or with a marked store (WRITE_ONCE()). The patch's plain read races with that store
+    as the tree's marked one does."""
+    read = next((x for x in own if x.key == key and x.op == "read"
+                 and x.how in ("once", "acquire_release")), None)
+    if read is None:
+        return None
+    store = next((x for x in own if x.key == key and x.op != "read"
+                  and x.site.line > read.site.line
+                  and (x.locks or x.how in ("once", "acquire_release", "atomic"))), None)
+    if store is None:
+        return None
+    how = f"under {store.locks.split(',')[0]}" if store.locks else f"with {store.via}()"
+    return (f"{how} in {store.site.function}() ({store.site}), which reads it with "
+            f"{read.via}() at {read.site.file}:{read.site.line}", "")
 
 
 def _locks_after(fmap: FileMap, fn: FunctionSpan, line: int, base: str, know: Knowledge
