@@ -1,12 +1,13 @@
 """Reviewed series that keep no text: patches and mails read back from the input.
 
 A review of a large input holds, for every patch, what the reports print (subject,
-Message-ID, author, skip reason, findings), not the patch itself: once a series is
-reviewed its patches are replaced by a :class:`StoredPatch`, and its mails by a
-:class:`StoredMail`. What they leave out (the body, the raw message, the parsed diff,
-the address lists) is read again from the input and parsed again when a report asks
-for it (a reply quotes the diff), one patch at a time: the last few are kept in a small
-cache. Memory then follows the largest series, not the input.
+Message-ID, author, skip reason, the paths of its files, findings), not the patch
+itself: once a series is reviewed its patches are replaced by a :class:`StoredPatch`,
+and its mails by a :class:`StoredMail`. What they leave out (the body, the raw
+message, the parsed diff, the address lists) is read again from the input and parsed
+again when a report asks for it (a reply quotes the diff), one patch at a time: the
+last few are kept in a small cache. Memory then follows the largest series, not the
+input.
 
 Both are subclasses of the model's classes whose left-out fields are properties, so a
 report cannot tell them apart from the originals.
@@ -102,10 +103,12 @@ class StoredPatch(Patch):
 
     _source: Source
     _n: int
+    _paths: tuple[str, ...]
 
     def __init__(self, patch: Patch, source: Source, n: int) -> None:
         for name in ("index", "total", "version", "skipped", "base_commit"):
             object.__setattr__(self, name, getattr(patch, name))
+        object.__setattr__(self, "_paths", patch.paths)  # reports list them: kept
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_n", n)
         object.__setattr__(self, "mail", StoredMail(patch.mail, self))
@@ -126,6 +129,10 @@ class StoredPatch(Patch):
     @property
     def files(self) -> tuple[FileDiff, ...]:
         return self._full().files
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self._paths
 
 
 def stored_review(review: SeriesReview, source: Source, cover: int | None,
