@@ -211,3 +211,29 @@ def test_a_user_the_series_added_is_not_an_unchanged_user() -> None:
                                    HDR.replace("int foo_start(void);\n", ""))]),
         ("convert", "Stop using it.", [("drivers/b.c", added_user,
                                         added_user.replace("\tfoo_start();\n", ""))])) == []
+
+
+def _long_body(extra: str = "") -> str:
+    """A function long enough that a hunk in its middle shows no column-0 line."""
+    body = "".join(f"\tx += {k};\n" for k in range(12))
+    middle = "".join(f"\tx -= {k};\n" for k in range(12))
+    return f"static inline int g(void)\n{{\n\tint x = 0;\n{body}{extra}{middle}\treturn x;\n}}\n"
+
+
+def test_a_macro_defined_inside_a_body_by_a_later_patch_is_still_read() -> None:
+    """The gate that skips reading the series as C (``may_use_before_added``) lets
+    through a ``#define`` on an added line with no column-0 line around it."""
+    from reviewbot.seriesmap.gates import may_use_before_added
+
+    use = ("use", "Use it.", [("drivers/a.c", USER, USER.replace(
+        "\treturn foo_start();\n", "\treturn foo_start() + FOO_LIMIT;\n"))])
+    add = ("add", "Add it.", [("include/linux/foo.h", _long_body(),
+                               _long_body("#define FOO_LIMIT 4\n"))])
+    smap = mapped(use, add)
+    assert may_use_before_added(smap.reviewed)
+    assert _breaks(use, add) == [("used-before-added", 1, "drivers/a.c", "FOO_LIMIT", 2)]
+    # the later patch defines nothing: the series is not read as C for it
+    plain = ("add", "Change it.", [("include/linux/foo.h", _long_body(),
+                                    _long_body("\tx += FOO_LIMIT;\n"))])
+    assert not may_use_before_added(mapped(use, plain).reviewed)
+    assert _breaks(use, plain) == []

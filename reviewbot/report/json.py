@@ -60,7 +60,7 @@ def review_dict(review: Review, index: str = "") -> dict[str, Any]:
                 "msgid": p.msgid,
                 "author": p.mail.author.formatted() if p.mail.author else None,
                 "skipped": p.skipped,
-                "files": [f.path for f in p.files],
+                "files": list(p.paths),
                 "unmapped": [{"file": u.file, "line": u.line, "reason": u.reason}
                              for u in pr.unmapped],
                 "findings": [finding_dict(f) for f in pr.findings],

@@ -93,6 +93,11 @@ class Patch:
         """``[PATCHv4 09/14] title`` as the subject says it."""
         return self.mail.subject.raw
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The path of each file the diff changes, in order."""
+        return tuple(f.path for f in self.files)
+
 
 @dataclass(frozen=True)
 class Series:

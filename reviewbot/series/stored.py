@@ -1,12 +1,13 @@
 """Reviewed series that keep no text: patches and mails read back from the input.
 
 A review of a large input holds, for every patch, what the reports print (subject,
-Message-ID, author, skip reason, findings), not the patch itself: once a series is
-reviewed its patches are replaced by a :class:`StoredPatch`, and its mails by a
-:class:`StoredMail`. What they leave out (the body, the raw message, the parsed diff,
-the address lists) is read again from the input and parsed again when a report asks
-for it (a reply quotes the diff), one patch at a time: the last few are kept in a small
-cache. Memory then follows the largest series, not the input.
+Message-ID, References, author, skip reason, the paths of its files, findings), not the
+patch itself: once a series is reviewed its patches are replaced by a
+:class:`StoredPatch`, and its mails by a :class:`StoredMail`. What they leave out (the
+body, the raw message, the parsed diff, the address lists) is read again from the input
+and parsed again when a report asks for it (a reply quotes the diff), one patch at a
+time: the last few are kept in a small cache. Memory then follows the largest series,
+not the input.
 
 Both are subclasses of the model's classes whose left-out fields are properties, so a
 report cannot tell them apart from the originals.
@@ -63,15 +64,16 @@ class _MailRef:
 
 
 class StoredMail(Mail):
-    """A mail whose body, raw bytes, address lists and References are read again from
-    the input when asked for (through ``owner.full_mail()``)."""
+    """A mail whose body, raw bytes and address lists are read again from the input
+    when asked for (through ``owner.full_mail()``); its References are kept (finding an
+    earlier revision reads them for every mail of a series)."""
 
     __slots__ = ("_owner",)
     _owner: _MailRef | StoredPatch
 
     def __init__(self, mail: Mail, owner: _MailRef | StoredPatch) -> None:
         for name in ("msgid", "subject", "author", "date", "timestamp", "in_reply_to",
-                     "body_line_offset", "error"):
+                     "references", "body_line_offset", "error"):
             object.__setattr__(self, name, getattr(mail, name))
         object.__setattr__(self, "_owner", owner)
 
@@ -91,10 +93,6 @@ class StoredMail(Mail):
     def cc(self) -> tuple[Person, ...]:
         return self._owner.full_mail().cc
 
-    @property
-    def references(self) -> tuple[str, ...]:
-        return self._owner.full_mail().references
-
 
 class StoredPatch(Patch):
     """A patch whose commit message and parsed diff (and its mail's text) are read and
@@ -102,10 +100,12 @@ class StoredPatch(Patch):
 
     _source: Source
     _n: int
+    _paths: tuple[str, ...]
 
     def __init__(self, patch: Patch, source: Source, n: int) -> None:
         for name in ("index", "total", "version", "skipped", "base_commit"):
             object.__setattr__(self, name, getattr(patch, name))
+        object.__setattr__(self, "_paths", patch.paths)  # reports list them: kept
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_n", n)
         object.__setattr__(self, "mail", StoredMail(patch.mail, self))
@@ -126,6 +126,10 @@ class StoredPatch(Patch):
     @property
     def files(self) -> tuple[FileDiff, ...]:
         return self._full().files
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self._paths
 
 
 def stored_review(review: SeriesReview, source: Source, cover: int | None,

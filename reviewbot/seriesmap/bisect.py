@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reviewbot.seriesmap.gates import may_break, removes_c
+from reviewbot.seriesmap.gates import may_break, may_remove_definition, may_use_before_added
 from reviewbot.seriesmap.model import Definition, PatchSymbols, Site, Symbol, Use
 from reviewbot.seriesmap.scope import visible, world
 from reviewbot.seriesmap.series import Key, SeriesMap, placement
@@ -256,10 +256,13 @@ def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
 def build_breaks(smap: SeriesMap) -> list[BuildBreak]:
     """Every way a patch of the series does not build on its own, in patch order.
     Nothing is read as C when neither can happen: a use before the patch that adds it
-    needs two patches, a removal in use needs a removed line of a C file."""
+    needs two patches and a name a later one may define on an earlier one's added
+    lines, a removal in use needs a removed line of a C file that may define."""
     patches = smap.reviewed
     if not may_break(patches):
         return []
-    used = used_before_added(smap) if len(patches) > 1 else []
-    found = used + (removed_in_use(smap) if any(removes_c(p) for p in patches) else [])
+    used = used_before_added(smap) if len(patches) > 1 and \
+        may_use_before_added(patches) else []
+    found = used + (removed_in_use(smap) if any(may_remove_definition(p) for p in patches)
+                    else [])
     return sorted(found, key=lambda b: (b.site.patch, b.site.file, b.site.number))

@@ -68,11 +68,17 @@ def side_lines(lines: Sequence[Line], side: str) -> tuple[Line, ...]:
     return tuple(ln for ln in lines if ln.kind != drop)
 
 
+def heading_type(section: str) -> tuple[str, str] | None:
+    """The struct, union or enum (kind, tag) git's heading opens, if it is one."""
+    m = _HEAD_TAG.match(" ".join(section.split()))
+    return (m.group(1), m.group(2) or "") if m else None
+
+
 def heading_frame(section: str) -> tuple[str, str]:
     """What encloses a hunk that starts inside a body, from git's heading."""
-    m = _HEAD_TAG.match(" ".join(section.split()))
-    if m:
-        return m.group(1), m.group(2) or ""
+    tag = heading_type(section)
+    if tag is not None:
+        return tag
     toks = list(code_lines([section])[0].tokens)
     texts = [t.text for t in toks]
     eq = texts.index("=") if "=" in texts else len(texts)
