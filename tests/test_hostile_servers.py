@@ -29,6 +29,7 @@ from tests.fault_server import (
     fault_server,
     running,
 )
+from tests.peak_rss import run_measured
 from tests.test_lore_faults import assert_one_line_error, cache_files, check
 
 __all__ = ["fault_server"]
@@ -171,15 +172,13 @@ def _poll_in_a_subprocess(url: str, tmp_path: Path) -> tuple[str, int]:
              "entries = src.pending(set())\n"
              "kept = sum(len(v) for v in src.fetched.values())\n"
              "print(len(entries), kept, src.drain_notes())\n")
-    proc = subprocess.Popen([sys.executable, "-c", probe, url], cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)  # (the outputs are short: no deadlock)
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    proc.stdout.close(), proc.stderr.close()  # type: ignore[func-returns-value,union-attr]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0, err
-    return out.decode(), usage.ru_maxrss
+    out_file, err_file = tmp_path / "poll.out", tmp_path / "poll.err"
+    with out_file.open("wb") as out_f, err_file.open("wb") as err_f:
+        run = run_measured([sys.executable, "-c", probe, url], tmp_path, cwd=tmp_path,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)},
+                           stdout=out_f, stderr=err_f)
+    assert run.returncode == 0, err_file.read_bytes()
+    return out_file.read_text(), run.peak_kib
 
 
 def test_a_poll_keeps_a_bounded_number_of_bytes(fault_server: FaultServer,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -21,6 +20,7 @@ from reviewbot.fetch.http import HttpPolicy, http_get
 from reviewbot.fetch.lore import LoreOptions, fetch_thread, normalize_base_url
 from tests.conftest import ROOT
 from tests.fault_server import THREAD_MSGID, FaultServer, closed_port, fault_server
+from tests.peak_rss import run_measured
 
 __all__ = ["fault_server"]
 
@@ -157,18 +157,17 @@ def test_cli_in_a_subprocess_bomb_and_refused(fault_server: FaultServer,
            "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     for url, word in ((fault_server.mode_url("bomb"), "decompressed"),
                       (f"http://127.0.0.1:{closed_port()}/", "connection refused")):
-        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "check", "--lore-url",
-                                 url, "a@b.example"], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)  # the outputs are one line: no deadlock
-        out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-        proc.stdout.close(), proc.stderr.close()  # type: ignore[func-returns-value,union-attr]
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        assert proc.returncode == 2, err
+        out_file, err_file = tmp_path / "out", tmp_path / "err"
+        with out_file.open("wb") as out_f, err_file.open("wb") as err_f:
+            run = run_measured([sys.executable, "-m", "reviewbot", "check", "--lore-url",
+                                url, "a@b.example"], tmp_path, cwd=ROOT, env=env,
+                               stdout=out_f, stderr=err_f)
+        out, err = out_file.read_bytes(), err_file.read_bytes()
+        assert run.returncode == 2, err
         assert out == b"" and err.count(b"\n") == 1 and word.encode() in err, err
         assert b"Traceback" not in err
-        # ru_maxrss is in KiB: the whole run stays far below the 1 GiB of the bomb
-        assert usage.ru_maxrss < 300 * 1024, usage.ru_maxrss
+        # KiB: the whole run stays far below the 1 GiB of the bomb
+        assert run.peak_kib < 300 * 1024, run.peak_kib
 
 
 def test_offline_without_cache_is_an_error(capsys: pytest.CaptureFixture[str],

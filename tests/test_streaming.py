@@ -3,7 +3,7 @@
 The inputs are generated (never stored): many series of real-sized patches to text
 files (cheap to review, so the test measures reading, grouping and keeping, not the
 C mapping). ``check`` runs in a child process whose peak resident memory
-(``ru_maxrss`` from ``os.wait4``, forked workers included) is compared between a small
+(``ru_maxrss`` of the command alone, forked workers included: tests/peak_rss.py) is compared between a small
 and an eight times larger input: before streaming it grew by about ten times the extra
 input (every message, its parsed diff and its review were kept to the end).
 """
@@ -11,8 +11,6 @@ input (every message, its parsed diff and its review were kept to the end).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import review_messages
 from reviewbot.report.json import render_json
 from tests.conftest import ROOT
+from tests.peak_rss import run_measured
 
 pytestmark = pytest.mark.slow
 
@@ -66,13 +65,11 @@ def peak_mib(source: Path, *options: str) -> tuple[float, bytes]:
     """The child's peak resident memory (MiB, its workers included) and its output."""
     out, err = source.with_suffix(".out"), source.with_suffix(".err")
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "check", "--no-tree",
-                                 *options, str(source)], cwd=ROOT, stdout=stdout,
-                                stderr=stderr, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode in (0, 1), err.read_text()[-2000:]
-    return usage.ru_maxrss / 1024, out.read_bytes()
+        run = run_measured([sys.executable, "-m", "reviewbot", "check", "--no-tree",
+                            *options, str(source)], source.parent, cwd=ROOT,
+                           stdout=stdout, stderr=stderr)
+    assert run.returncode in (0, 1), err.read_text()[-2000:]
+    return run.peak_kib / 1024, out.read_bytes()
 
 
 def test_memory_follows_the_largest_series(tmp_path: Path) -> None:
