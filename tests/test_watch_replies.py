@@ -225,11 +225,46 @@ def test_crash_during_review_retries_then_gives_up(tmp_path: Path) -> None:
     env2.deliver(mailgen.series("fine", total=1, findings=False, date=mailgen.BASE_DATE + 9))
     for _ in range(MAX_REVIEW_ATTEMPTS):
         with pytest.raises(Crash):
-            env2.run(prepare=_crash_once("reviewer", "review"))
+            env2.run(prepare=_crash_on("poison"))
     env2.run()
     assert env2.series_states() == {"[PATCH] poison: part 1": "failed",
                                     "[PATCH] fine: part 1": "clean"}
-    assert "did not finish in 5 attempts" in env2.events("series")[-2]
+    assert "did not finish in 5 attempts" in env2.events("series")[-1]
+
+
+def _crash_on(word: str) -> Callable[[Watcher], None]:
+    """A prepare hook making the review of any series whose mails hold ``word`` die."""
+    def prepare(watcher: Watcher) -> None:
+        real = watcher.reviewer.review
+
+        def dying(raws: Any, *args: Any, **kwargs: Any) -> Any:
+            if any(word.encode() in raw for raw in raws):
+                raise Crash
+            return real(raws, *args, **kwargs)
+
+        watcher.reviewer.review = dying  # type: ignore[method-assign]
+    return prepare
+
+
+def test_a_series_whose_review_died_goes_after_the_fresh_ones(tmp_path: Path) -> None:
+    """Deaths at the head of the queue (kills, restarts) are not all charged to one
+    series: after a death its series waits behind the ones not yet tried, so a run that
+    dies on it again has reviewed the others first, and each death is charged once."""
+    env = Env(tmp_path)
+    env.deliver(mailgen.series("first", total=1))
+    env.deliver(mailgen.series("second", total=1, date=mailgen.BASE_DATE + 9))
+    with pytest.raises(Crash):
+        env.run(prepare=_crash_once("reviewer", "review"))  # dies on "first"
+    with pytest.raises(Crash):
+        env.run(prepare=_crash_once("reviewer", "review"))  # dies on "second", not "first"
+    env.run()
+    assert env.series_states() == {"[PATCH] first: part 1": "replied",
+                                   "[PATCH] second: part 1": "replied"}
+    store = env.store()
+    try:
+        assert sorted(s.attempts for s in store.series_in(["replied"])) == [2, 2]
+    finally:
+        store.close()
 
 
 def test_deaths_while_loading_the_rules_are_not_charged_to_a_series(

@@ -286,6 +286,10 @@ class Watcher:
                                      now, self.policy.grace))]
         if not due:
             return
+        # a series whose review died with the process goes after the fresh ones: one that
+        # kills the bot does not hold up the queue, and deaths that are not its fault (a
+        # kill, a restart) are not all charged to whichever series is at the head
+        due.sort(key=lambda d: d[0].attempts)
         self._warm_up()
         self.progress.start("reviewing series", len(due))
         try:
