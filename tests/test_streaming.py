@@ -3,9 +3,10 @@
 The inputs are generated (never stored): many series of real-sized patches to text
 files (cheap to review, so the test measures reading, grouping and keeping, not the
 C mapping). ``check`` runs in a child process whose peak resident memory
-(``ru_maxrss`` of the command alone, forked workers included: tests/peak_rss.py) is compared between a small
-and an eight times larger input: before streaming it grew by about ten times the extra
-input (every message, its parsed diff and its review were kept to the end).
+(``ru_maxrss`` of the command alone, forked workers included: tests/peak_rss.py) is
+compared between a small and an eight times larger input: before streaming it grew by
+about ten times the extra input (every message, its parsed diff and its review were kept
+to the end).
 """
 
 from __future__ import annotations
