@@ -130,7 +130,8 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     look up what the tree knows.
     """
     if rules is None:
-        rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+        rules = load_rules(list(settings.rules_dirs) or None,
+                           lambda rules: select_rules(rules, settings))
     parser = parser or CParser()
     source = _Input(raw, settings.limits)
     plans = source.plan(settings.version)

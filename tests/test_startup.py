@@ -52,3 +52,17 @@ def test_version_and_help_import_little(tmp_path: Path) -> None:
         assert "dataclasses" not in loaded and "reviewbot.config" not in loaded, args
         if args == ["--version"]:
             assert "argparse" not in loaded
+
+
+def test_a_check_imports_only_the_checks_of_the_rules_it_runs(tmp_path: Path) -> None:
+    mbox = str(FIXTURES / "series" / "frob-v2.mbox")
+    preview = "reviewbot.rules.concurrency.sleep_in_atomic.check"  # CON003: preview
+    stable = "reviewbot.rules.style.braces_single_statement.check"  # STY001: stable
+    loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never"], tmp_path)
+    assert stable in loaded and preview not in loaded
+    loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never",
+                       "--preview"], tmp_path)
+    assert stable in loaded and preview in loaded
+    loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never",
+                       "--select", "CON003"], tmp_path)
+    assert stable not in loaded and preview in loaded
