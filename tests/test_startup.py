@@ -66,3 +66,15 @@ def test_a_check_imports_only_the_checks_of_the_rules_it_runs(tmp_path: Path) ->
     loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never",
                        "--select", "CON003"], tmp_path)
     assert stable not in loaded and preview in loaded
+
+
+def test_no_earlier_revision_in_the_input_nothing_is_read_again(tmp_path: Path) -> None:
+    """A v2 alone in a local mbox, with nowhere else to look: vN-1 cannot be found, so
+    the revision review reads nothing (its modules are not even imported); with v1 in
+    the same mbox it runs."""
+    v1, v2 = FIXTURES / "revisions" / "widget-v1.mbox", FIXTURES / "revisions" / "widget-v2.mbox"
+    both = tmp_path / "both.mbox"
+    both.write_bytes(v1.read_bytes() + v2.read_bytes())
+    args = ["check", "--format", "text", "--fail-on", "never"]
+    assert "reviewbot.revisions.previous" not in _modules([*args, str(v2)], tmp_path)
+    assert "reviewbot.revisions.previous" in _modules([*args, str(both)], tmp_path)
