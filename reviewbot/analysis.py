@@ -72,9 +72,11 @@ def _memo(store: dict[str, object], key: str, build: Callable[[], T]) -> T:
 class HunkAnalysis:
     """One hunk, and what the checks work out from it, once each."""
 
-    def __init__(self, hunk: Hunk, comparisons: Comparisons | None = None) -> None:
+    def __init__(self, hunk: Hunk, comparisons: Comparisons | None = None,
+                 scans: Callable[[Hunk], tuple[ScannedLine, ...]] | None = None) -> None:
         self.hunk = hunk
         self._comparisons = comparisons  # the patch's allowance for ``edits``
+        self._scans = scans  # where the post-image scan comes from (the series keeps it)
         self._scan: tuple[ScannedLine, ...] | None = None
         self._edits: tuple[Edit, ...] | None = None
         self._changes: tuple[LayoutChange, ...] | None = None
@@ -82,7 +84,7 @@ class HunkAnalysis:
     def post_scan(self) -> tuple[ScannedLine, ...]:
         """The post-image's lines, comments and literals blanked (``scan_post_image``)."""
         if self._scan is None:
-            self._scan = scan_post_image(self.hunk)
+            self._scan = (self._scans or scan_post_image)(self.hunk)
         return self._scan
 
     def edits(self) -> tuple[Edit, ...]:
@@ -163,7 +165,8 @@ class PatchAnalysis:
         self._view: KnowledgeView | None = None
 
     def _file(self, fdiff: FileDiff) -> FileAnalysis:
-        hunks = tuple(HunkAnalysis(h, self.comparisons) for h in fdiff.hunks)
+        hunks = tuple(HunkAnalysis(h, self.comparisons, self.series_analysis.post_scan)
+                      for h in fdiff.hunks)
         fmap = None
         if fdiff.maps_to_c:
             series = self.series_analysis
@@ -263,6 +266,7 @@ class SeriesAnalysis:
         self.full_text = full_text
         self.parse_cache = ParseCache(parser)  # tree mode: each file text parsed once
         self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
+        self._scans: dict[int, tuple[Hunk, tuple[ScannedLine, ...]]] = {}  # by id(hunk)
         self._first_added: dict[tuple[str, ...], int] | None = None
         self._facts: dict[int, PatchFacts] = {}
         self._kept: dict[str, object] = {}
@@ -292,6 +296,15 @@ class SeriesAnalysis:
     def patch(self, position: int) -> PatchAnalysis:
         """The analysis of ``series.patches[position]`` (a new one each time)."""
         return PatchAnalysis(self, position)
+
+    def post_scan(self, hunk: Hunk) -> tuple[ScannedLine, ...]:
+        """``scan_post_image(hunk)`` of a hunk of the series, scanned once and kept for
+        the series: the C mapping of its patch (``HunkAnalysis.post_scan``) and the
+        series map (``seriesmap``, the post-image side of a hunk) read the same scan."""
+        found = self._scans.get(id(hunk))
+        if found is None:
+            found = self._scans[id(hunk)] = (hunk, scan_post_image(hunk))
+        return found[1]
 
     def squashed(self, position: int, file: int) -> tuple[PostImage, ...]:
         """The hunks' post-images of file ``file`` of patch ``position``, squashed (see

@@ -354,7 +354,8 @@ def _load_rules(settings: Settings) -> list[Rule]:
     from reviewbot.ruleset import load_rules
     from reviewbot.selection import select_rules
 
-    return select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+    return load_rules(list(settings.rules_dirs) or None,
+                      lambda rules: select_rules(rules, settings))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

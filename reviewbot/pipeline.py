@@ -77,6 +77,7 @@ class _Input:
     def __init__(self, raw: Sequence[RawMessage], limits: Limits) -> None:
         self.raw, self.limits = raw, limits
         self._since_collect = 0
+        self.versions: frozenset[int] = frozenset()  # of the patch mails (``plan``)
 
     def mail(self, n: int) -> Mail:
         return parse_mail(self.raw[n].data, self.limits.message_bytes)
@@ -89,6 +90,7 @@ class _Input:
         """Which mails make each series to review, in report order (one pass over the
         input, keeping only the Heads of patch mails)."""
         heads = [h for n in range(len(self.raw)) if (h := head_of(self.mail(n), n))]
+        self.versions = frozenset(h.subject.version for h in heads)
         return plan_series(heads, version, self.limits)
 
     def series(self, plan: Planned) -> Series:
@@ -130,7 +132,8 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
     look up what the tree knows.
     """
     if rules is None:
-        rules = select_rules(load_rules(list(settings.rules_dirs) or None), settings)
+        rules = load_rules(list(settings.rules_dirs) or None,
+                           lambda rules: select_rules(rules, settings))
     parser = parser or CParser()
     source = _Input(raw, settings.limits)
     plans = source.plan(settings.version)
@@ -169,9 +172,15 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
 
 def _since(review: Review, source: _Input, revisions: Lookup | None) -> Review:
     """``review`` with the revision review of each series (when asked for). Only then,
-    and only when a series is a revision after the first, are all the input's mails
-    parsed again and held: the pool vN-1 and the replies to it are looked for in."""
+    and only when a series is a revision after the first that may have an earlier one
+    to find, are all the input's mails parsed again and held: the pool vN-1 and the
+    replies to it are looked for in. Without other sources, vN-1 can only be a patch
+    mail of the input whose version is lower (``revisions.previous``): when there is
+    none, nothing is read (``lookup.since_for`` would find nothing and say nothing)."""
     if revisions is None or not any(sr.series.version > 1 for sr in review.series):
+        return review
+    if not revisions.sources and not any(v < sr.series.version for sr in review.series
+                                         for v in source.versions):
         return review
     from reviewbot.revisions.lookup import attach
 

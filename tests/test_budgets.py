@@ -265,6 +265,23 @@ def test_a_rule_past_the_patch_budget_is_stopped_with_a_note(
     assert len(run_rules([mem, after], again, RegexGuard(), seconds=0.5)) == 6
 
 
+def test_one_timer_per_patch_stops_only_a_running_rule() -> None:
+    """The patch's rules share one interval timer: ringing between two rules stops
+    none (the runner then finds the time spent), and a rule started after it is
+    stopped at once, never left to run without a timer."""
+    from reviewbot.engine.budget import PatchOverrun, time_limit
+
+    with time_limit(0.05) as limit:
+        assert not limit.spent()
+        time.sleep(0.2)  # the timer rings here, between steps: nothing is raised
+        assert limit.spent()
+        with pytest.raises(PatchOverrun), limit.step():
+            raise AssertionError("a step after the time ran out must not run")
+    with time_limit(0.05) as limit, pytest.raises(PatchOverrun), limit.step():
+        time.sleep(5)  # stopped by the timer
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_the_budget_leaves_sigalrm_as_it_was(parser: CParser, rules: list[Any]) -> None:
     (series,) = build_series([parse_mail(shapes.many_hunks(2))])
     before = signal.getsignal(signal.SIGALRM)

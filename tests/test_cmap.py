@@ -278,3 +278,34 @@ def test_blank_annotations_only_whole_words() -> None:
     assert blank_annotations(text) == (
         "static " + " " * 8 + " " + " " * 7 + " int xnoinline(void) " + " " * 15 + " "
         + " " * 6 + ";\nint __initdata_x, a__init, noinline_y, nonotrace, notrace2;")
+
+
+def test_of_key_is_the_accesses_of_that_key_each_worked_out_once(parser: CParser) -> None:
+    """Many keys spell one word (``->lock`` of every struct): ``of_key`` gives each
+    key's accesses as filtering all of them does, and looks at each location once
+    for all the keys of its word (not once per key: quadratic in a huge file)."""
+    from reviewbot.cmap.access import FragmentAccesses
+
+    structs = [f"s{i}" for i in range(40)]
+    body = "".join(f"+\tx += {s}->lock + {s}->count;\n+\t{s}->lock = 0;\n" for s in structs)
+    n = 3 + 2 * len(structs)
+    diff = (f"diff --git a/mm/k.c b/mm/k.c\n--- a/mm/k.c\n+++ b/mm/k.c\n@@ -1,1 +1,{n + 1} @@\n"
+            " #include <x.h>\n+void f(void)\n+{\n" + body + "+}\n")
+    fmap = map_file(parse_diff(diff)[0], parser)
+    (mf,) = fmap.fragments
+    every = FragmentAccesses(fmap, mf, (), ()).on_rows()
+    keys = sorted({a.key for a in every})
+    assert len(keys) >= 2 * len(structs)
+    accesses = FragmentAccesses(fmap, mf, (), ())
+    looked: list[int] = []
+    real = accesses._access
+
+    def counted(node):  # type: ignore[no-untyped-def]
+        looked.append(node.id)
+        return real(node)
+
+    accesses._access = counted  # type: ignore[method-assign]
+    for key in keys:
+        assert [(a.key, a.line, a.kind) for a in accesses.of_key(key)] == \
+            [(a.key, a.line, a.kind) for a in every if a.key == key]
+    assert len(looked) == len(set(looked))  # each location once, whatever the keys

@@ -162,3 +162,59 @@ def test_a_check_py_outside_the_bundled_rules_is_an_error(tmp_path: Path) -> Non
                     ignore=shutil.ignore_patterns("__pycache__"))
     with pytest.raises(RuleError, match=r"check\.py: check: not one of reviewbot's bundled"):
         load_rules([tmp_path / "rules"])
+
+
+def test_a_review_reads_each_bundled_rule_without_its_docs_and_examples() -> None:
+    """A rule file puts [docs] and [[examples]] after its other tables: a review reads
+    the file up to them (``engine.loader._head``), and gets the same rule otherwise."""
+    import tomllib
+
+    from reviewbot.engine.loader import _head, rule_files
+
+    for path in rule_files(ruleset.rules_dir()):
+        text = path.read_text(encoding="utf-8")
+        head = _head(text)
+        assert head is not None, f"{path}: [docs] and [[examples]] must come last"
+        whole = tomllib.loads(text)
+        assert "docs" in whole and "examples" in whole
+        del whole["docs"], whole["examples"]
+        assert tomllib.loads(head) == whole, path
+
+
+def test_a_review_loads_only_the_selected_rules_with_their_check_and_params() -> None:
+    whole = {r.id: r for r in RULES}
+    chosen = load_rules(select=lambda rules: [r for r in rules if r.id in ("CON001",
+                                                                           "STY001")])
+    assert [r.id for r in chosen] == ["CON001", "STY001"]
+    for rule in chosen:
+        assert rule.docs is None and rule.examples == ()  # not read for a review
+        assert rule.check is not None and rule.check == whole[rule.id].check
+        assert rule.params == whole[rule.id].params  # [params] read, typed as in full
+
+
+def test_a_review_reads_a_rule_whose_tables_follow_its_examples_whole(
+        tmp_path: Path) -> None:
+    """[docs] first, [match] after it, [[examples]] last: the tail holds another
+    table, so the file is read whole, and the rule is the same."""
+    _write(tmp_path, "frob", GOOD.format(name="frob", pattern="frobnicate"))
+    _write(tmp_path, "late", GOOD.format(name="late", pattern="x").replace(
+        'id = "TST001"', 'id = "TST002"').replace("[match]\n", "[[examples]]\nkind = "
+        '"good"\npath = "b.c"\ncode = "int y;"\n[match]\n', 1))
+    full = {r.id: r for r in load_rules([tmp_path / "rules"])}
+    chosen = load_rules([tmp_path / "rules"], select=list)
+    assert [r.id for r in chosen] == ["TST001", "TST002"]
+    for rule in chosen:
+        assert rule.match == full[rule.id].match and rule.match is not None
+        assert rule.summary == full[rule.id].summary
+
+
+def test_check_reports_a_bad_param_of_a_rule_it_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    toml = _bundled_copy(tmp_path, monkeypatch) / "concurrency" / \
+        "lockless_read_needs_read_once" / "rule.toml"
+    text = toml.read_text()
+    toml.write_text(text.replace('paired_store = "', 'paired_storr = "', 1))
+    patch = Path(__file__).parent.parent / "fixtures" / "series" / "frob-v2.mbox"
+    assert main(["check", "--no-tree", "-q", "--select", "CON001", str(patch)]) == 2
+    assert f"{toml}: params.paired_storr: unknown key" in capsys.readouterr().err

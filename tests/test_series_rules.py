@@ -144,9 +144,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     read: list[int] = []
     real = vars(series_module)["map_patch"]
 
-    def counted(patch, wanted=None):  # type: ignore[no-untyped-def]
+    def counted(patch, wanted=None, scans=None):  # type: ignore[no-untyped-def]
         read.append(patch.index)
-        return real(patch, wanted)
+        return real(patch, wanted, scans)
 
     monkeypatch.setattr(series_module, "map_patch", counted)
     return read
@@ -300,3 +300,37 @@ def test_every_finding_on_every_revision_of_the_traffic_is_a_judged_tp() -> None
     assert found == expected
     assert ("20260121162253.2216580-10-kas@kernel.org", "SER001", "mm/hugetlb_vmemmap.c",
             418, "new") in found
+
+
+def test_each_post_image_is_scanned_once_for_the_c_mapping_and_the_series_map(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SER002 reads every patch of the series as C, and each patch is also mapped to C
+    for its own review: both read the one scan of each hunk's post-image, which the
+    series' analysis keeps (``SeriesAnalysis.post_scan``)."""
+    import reviewbot.analysis as analysis_module
+    import reviewbot.seriesmap.lexer as lexer_module
+
+    scanned: list[int] = []
+    posts: set[tuple[str, ...]] = set()
+    real_scan = vars(analysis_module)["scan_post_image"]
+
+    def counted(hunk):  # type: ignore[no-untyped-def]
+        scanned.append(id(hunk))
+        posts.add(tuple(ln.text for ln in hunk.lines if ln.kind != "-"))
+        return real_scan(hunk)
+
+    lexed: list[tuple[str, ...]] = []
+    real_lex = vars(lexer_module)["scan_lines"]
+
+    def lexing(texts, in_comment=False):  # type: ignore[no-untyped-def]
+        lexed.append(tuple(texts))
+        return real_lex(texts, in_comment)
+
+    monkeypatch.setattr(analysis_module, "scan_post_image", counted)
+    monkeypatch.setattr(lexer_module, "scan_lines", lexing)
+    read = _counting(monkeypatch)
+    raw = read_source(str(FIXTURES / "seriesmap" / "bisect-bad.mbox"), 1 << 26)
+    review_messages(raw, Settings(), rules=[RULES["SER002"], RULES["STY001"]])
+    assert sorted(read) == [1, 2, 3, 4] and scanned
+    assert len(scanned) == len(set(scanned))  # no hunk's post-image scanned twice
+    assert lexed and posts and not posts & set(lexed)  # the lexer read none again

@@ -52,3 +52,29 @@ def test_version_and_help_import_little(tmp_path: Path) -> None:
         assert "dataclasses" not in loaded and "reviewbot.config" not in loaded, args
         if args == ["--version"]:
             assert "argparse" not in loaded
+
+
+def test_a_check_imports_only_the_checks_of_the_rules_it_runs(tmp_path: Path) -> None:
+    mbox = str(FIXTURES / "series" / "frob-v2.mbox")
+    preview = "reviewbot.rules.concurrency.sleep_in_atomic.check"  # CON003: preview
+    stable = "reviewbot.rules.style.braces_single_statement.check"  # STY001: stable
+    loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never"], tmp_path)
+    assert stable in loaded and preview not in loaded
+    loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never",
+                       "--preview"], tmp_path)
+    assert stable in loaded and preview in loaded
+    loaded = _modules(["check", mbox, "--format", "text", "--fail-on", "never",
+                       "--select", "CON003"], tmp_path)
+    assert stable not in loaded and preview in loaded
+
+
+def test_no_earlier_revision_in_the_input_nothing_is_read_again(tmp_path: Path) -> None:
+    """A v2 alone in a local mbox, with nowhere else to look: vN-1 cannot be found, so
+    the revision review reads nothing (its modules are not even imported); with v1 in
+    the same mbox it runs."""
+    v1, v2 = FIXTURES / "revisions" / "widget-v1.mbox", FIXTURES / "revisions" / "widget-v2.mbox"
+    both = tmp_path / "both.mbox"
+    both.write_bytes(v1.read_bytes() + v2.read_bytes())
+    args = ["check", "--format", "text", "--fail-on", "never"]
+    assert "reviewbot.revisions.previous" not in _modules([*args, str(v2)], tmp_path)
+    assert "reviewbot.revisions.previous" in _modules([*args, str(both)], tmp_path)

@@ -281,7 +281,7 @@ class FragmentAccesses:
         self._of: dict[int, Access | None] = {}  # by node id: the node's access
         self._rows: dict[Rows | None, list[Access]] = {}
         self._nodes: dict[Rows | None, list[Node]] = {}
-        self._spelled: dict[str, list[Node]] = {}
+        self._spelled: dict[str, dict[str, list[Access]]] = {}  # word -> key -> accesses
 
     def _access(self, node: Node) -> Access | None:
         if node.id not in self._of:
@@ -312,16 +312,21 @@ class FragmentAccesses:
     def of_key(self, key: str) -> list[Access]:
         """The accesses of ``on_rows()`` whose key is ``key``, in the same order: found
         from the places the key's word (``key_word``) is spelled, the location
-        expressions around each (all of them when the key has no such word)."""
+        expressions around each (all of them when the key has no such word). The
+        accesses spelling a word are sorted by key once (many keys share a word: ``lock``
+        of every struct), not searched again for each key."""
         word = key_word(key)
         if word is None:
             return [a for a in self.on_rows() if a.key == key]
-        nodes = self._spelled.get(word)
-        if nodes is None:
+        by_key = self._spelled.get(word)
+        if by_key is None:
             root = self.mf.root
-            nodes = self._spelled[word] = locations_spelling(root, root.text or b"",
-                                                             root.start_byte, word)
-        return [a for node in nodes if (a := self._access(node)) is not None and a.key == key]
+            by_key = self._spelled[word] = {}
+            for node in locations_spelling(root, root.text or b"", root.start_byte, word):
+                a = self._access(node)
+                if a is not None:
+                    by_key.setdefault(a.key, []).append(a)
+        return list(by_key.get(key, ()))
 
 
 def _any(node: Node) -> bool:

@@ -4,12 +4,17 @@ A rules directory holds ``<category>/<rule_name>/rule.toml``, with a ``check.py`
 it when the rule needs Python (the rule's ``name`` is the folder's, hyphenated). A rule
 without Python may also be one file, ``<category>/<name>.toml``. The checks come from
 the caller (``Checks``: rule folder -> check); a ``check.py`` it does not know is an error.
+
+A review reads less (``load_rules(..., select=...)``): each file without its ``[docs]`` and
+``[[examples]]`` (the bulk of it; a rule file puts them after its other tables), and only
+the rules the run selects get their check (imported then) and their ``[params]``.
+``reviewbot rules``, ``rules --check`` and ``explain`` read everything.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -214,14 +219,49 @@ def _tree(data: Any, where: str, path: Path, errs: _Errors) -> tuple[tuple[str, 
     return tuple(sorted(data.items()))
 
 
-def _parse(path: Path) -> dict[str, Any] | str:
-    """The TOML data of ``path``, or the problem."""
+# The line that starts a rule file's tail: its [docs] table or its first [[examples]].
+_TAIL = re.compile(r"^(?:\[docs\]|\[\[examples\]\])[ \t]*$", re.M)
+# A line of the tail that may be a table header (in a string it is text, but this is not
+# known without parsing), and the headers of [docs] and [[examples]] and their tables.
+_BRACKET_LINE = re.compile(r"^[ \t]*\[.*$", re.M)
+_TAIL_HEADER = re.compile(r"\[\[?[ \t]*(?:docs|examples)(?:\.[\w-]+)*[ \t]*\]\]?[ \t]*(?:#.*)?")
+
+
+def _head(text: str) -> str | None:
+    """``text`` up to its tail, when the tail holds nothing but [docs] and [[examples]]
+    (None: the whole text must be read).
+
+    The cut is exact when the head parses: a TOML document that ends at a line end and
+    parses is the same statements in any text it begins (a cut inside a multi-line
+    string or array does not parse), and every table of the tail has a header line,
+    all of which are checked to be [docs] or [[examples]] ones (a line in a string that
+    only looks like another header makes the whole text read: slower, never wrong)."""
+    m = _TAIL.search(text)
+    if m is None:
+        return None
+    for line in _BRACKET_LINE.finditer(text, m.start()):
+        if not _TAIL_HEADER.fullmatch(line.group().lstrip(" \t")):
+            return None
+    return text[:m.start()]
+
+
+def _parse(path: Path, docs: bool = True) -> dict[str, Any] | str:
+    """The TOML data of ``path``, or the problem; without ``docs``, its [docs] and
+    [[examples]] may be left unread (see ``_head``)."""
     import tomllib
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return f"{path}: cannot read: {exc}"
+    head = None if docs else _head(text)
+    if head is not None:
+        try:
+            return tomllib.loads(head)
+        except tomllib.TOMLDecodeError:
+            pass  # the cut is inside a string: the whole text says what is wrong
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return f"{path}: TOML: {exc}"
 
@@ -269,6 +309,16 @@ def load_rule(path: Path, checks: Checks) -> tuple[Rule | None, list[str]]:
     data = _parse(path)
     if isinstance(data, str):
         return None, [data]
+    rule = _rule(path, data, checks, errs)
+    if errs.items:
+        return None, errs.items
+    return rule, []
+
+
+def _rule(path: Path, data: dict[str, Any], checks: Checks | None, errs: _Errors) -> Rule:
+    """The rule ``data`` (read from ``path``) describes, its problems added to ``errs``.
+    Without ``checks`` (a run's first reading, see ``load_rules``) the rule has neither
+    its check nor its params, nor its docs and examples (``docs`` is None)."""
     for key in sorted(set(data) - _TOP_KEYS):
         errs.add(path, key, "unknown field")
     rid = _str(data, "id", path, errs)
@@ -285,9 +335,9 @@ def load_rule(path: Path, checks: Checks) -> tuple[Rule | None, list[str]]:
     cls = _str(data, "class", path, errs, default="other")
     if cls and not _CLASS.match(cls):
         errs.add(path, "class", f"{cls!r} must be a lower-case word (letters, digits, _)")
-    check = _check(path, checks, errs)
+    check = _check(path, checks, errs) if checks is not None else None
     match = None
-    if check is None and not (folder and (path.parent / "check.py").is_file()):
+    if not (folder and (path.parent / "check.py").is_file()):  # (then check is None)
         match = _match(data.get("match"), path, errs)
     elif "match" in data:
         errs.add(path, "match", "a rule with a check.py has no [match]")
@@ -305,38 +355,65 @@ def load_rule(path: Path, checks: Checks) -> tuple[Rule | None, list[str]]:
         summary=_str(data, "summary", path, errs),
         message=_str(data, "message", path, errs),
         reply=_str(data, "reply", path, errs),
-        docs=_docs(data.get("docs"), path, errs),
+        docs=_docs(data.get("docs"), path, errs) if checks is not None else None,
         match=match,
         check=check,
-        params=_params(data.get("params"), path, check, errs),
+        params=_params(data.get("params"), path, check, errs) if checks is not None else None,
         paths=_strs(data, "paths", path, errs) if "paths" in data else ("*.c", "*.h"),
         exclude_paths=_strs(data, "exclude_paths", path, errs),
         keywords=_strs(data, "keywords", path, errs),
         supersedes=_strs(data, "supersedes", path, errs),
-        examples=_examples(data.get("examples"), path, errs),
+        examples=_examples(data.get("examples"), path, errs) if checks is not None else (),
         source=path,
     )
-    if errs.items:
-        return None, errs.items
-    return rule, []
+    return rule
 
 
-def load_rules(dirs: Sequence[Path], checks: Checks) -> list[Rule]:
+def _complete(rule: Rule, data: dict[str, Any], checks: Checks, errs: _Errors) -> Rule:
+    """A rule read without ``checks`` (``_rule``), with its check and params."""
+    import dataclasses
+
+    check = _check(rule.source, checks, errs)
+    return dataclasses.replace(rule, check=check,
+                               params=_params(data.get("params"), rule.source, check, errs))
+
+
+Select = Callable[[list[Rule]], Sequence[Rule]]
+
+
+def load_rules(dirs: Sequence[Path], checks: Checks, select: Select | None = None
+               ) -> list[Rule]:
     """Every rule under ``dirs``, validated, sorted by id; ``checks`` are the Python
     checks rules may have (by rule folder).
 
-    Raises RuleError listing every problem in every file.
+    With ``select`` (a run's choice of rules, given them all sorted by id), only what
+    a review needs is read: the files without their [docs] and [[examples]], and only
+    the chosen rules get their check (``checks`` is asked for them alone) and params;
+    the chosen rules are returned, in the order ``select`` gives.
+
+    Raises RuleError listing every problem in every file (of a rule not chosen, those
+    of its check and params are not looked for).
     """
     problems: list[str] = []
     rules: list[Rule] = []
+    data_of: dict[Path, dict[str, Any]] = {}
     for d in dirs:
         if not d.is_dir():
             problems.append(f"{d}: rules directory not found")
             continue
         for path in rule_files(d):
-            rule, errs = load_rule(path, checks)
+            if select is None:
+                rule, errs = load_rule(path, checks)
+            else:
+                data = _parse(path, docs=False)
+                if isinstance(data, str):
+                    rule, errs = None, [data]
+                else:
+                    found = _Errors()
+                    rule, errs = _rule(path, data, None, found), found.items
+                    data_of[path] = data
             problems.extend(errs)
-            if rule is not None:
+            if rule is not None and not errs:
                 rules.append(rule)
     seen: dict[str, Path] = {}
     for rule in rules:
@@ -350,4 +427,11 @@ def load_rules(dirs: Sequence[Path], checks: Checks) -> list[Rule]:
                 problems.append(f"{rule.source}: supersedes: no rule {other}")
     if problems:
         raise RuleError("invalid rules:\n  " + "\n  ".join(problems))
-    return sorted(rules, key=lambda r: r.id)
+    rules.sort(key=lambda r: r.id)
+    if select is None:
+        return rules
+    wrong = _Errors()
+    chosen = [_complete(r, data_of[r.source], checks, wrong) for r in select(rules)]
+    if wrong.items:
+        raise RuleError("invalid rules:\n  " + "\n  ".join(wrong.items))
+    return chosen

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
@@ -191,22 +190,21 @@ def run_rules(rules: Sequence[Rule], patch: PatchAnalysis, guard: RegexGuard,
     # rules mostly share their globs ("*.c", "*.h"): each file is matched once per globs
     matched: Matched = {}
     guard.begin_patch()
-    deadline = time.monotonic() + seconds
     not_run: list[str] = []
-    for rule in rules:
-        if rule.cls in STYLE_CLASSES and patch.takes_code_as_is():
-            continue  # a revert or a stable backport: how the code is written is not its doing
-        left = deadline - time.monotonic()
-        if left <= 0:
-            not_run.append(rule.id)
-            continue
-        try:
-            with time_limit(left):
-                findings.extend(_rule_findings(rule, patch, guard, matched))
-        except PatchOverrun:
-            patch.notes.append(f"{rule.id} stopped: the rules of this patch ran past their "
-                               f"time budget of {seconds:g} s; its findings on this patch "
-                               "are not reported")
+    with time_limit(seconds) as limit:  # one timer for the patch (not one per rule)
+        for rule in rules:
+            if rule.cls in STYLE_CLASSES and patch.takes_code_as_is():
+                continue  # a revert or a stable backport: how the code is written is not its doing
+            if limit.spent():
+                not_run.append(rule.id)
+                continue
+            try:
+                with limit.step():
+                    findings.extend(_rule_findings(rule, patch, guard, matched))
+            except PatchOverrun:
+                patch.notes.append(f"{rule.id} stopped: the rules of this patch ran past "
+                                   f"their time budget of {seconds:g} s; its findings on this "
+                                   "patch are not reported")
     if not_run:
         patch.notes.append(f"not run on this patch, past its time budget of {seconds:g} s: "
                            + ", ".join(not_run))

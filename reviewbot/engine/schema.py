@@ -124,7 +124,7 @@ class Rule:
     summary: str
     message: str  # terse, one line: text/checkpatch/JSON
     reply: str  # the reviewer-register text for the email
-    docs: Docs
+    docs: Docs | None  # None: read for a review, without [docs] and [[examples]]
     match: Match | None  # a regex or query rule
     check: CheckSpec | None  # a rule with a check.py
     params: Any  # the check's Params, read from [params] (NoParams without a check)

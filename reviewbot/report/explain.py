@@ -14,6 +14,7 @@ def _para(title: str, text: str) -> list[str]:
 
 def render_explain(rule: Rule, measured: str = "") -> str:
     """The rule's documentation; ``measured``: its precision on judged list traffic."""
+    assert rule.docs is not None, "explain needs the rules read whole (load_rules)"
     out = [f"{rule.id} {rule.name} ({rule.category}, class {rule.cls})",
            f"severity {rule.severity}, confidence {rule.confidence}, status {rule.status}, "
            f"since {rule.since}", f"applies to: {', '.join(rule.paths)}", "",

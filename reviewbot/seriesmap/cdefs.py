@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reviewbot.cmap.scan import ScannedLine
 from reviewbot.diff.model import Line
 from reviewbot.seriesmap.lexer import CodeLine, Token, code_lines
 from reviewbot.seriesmap.model import TAGS, Definition, Site, Symbol, SymbolKind
@@ -457,8 +458,10 @@ class _Reader:
                 self._add("typedef", texts[at], rest[at][0])
 
 
-def read_side(patch: int, path: str, lines: Sequence[Line], section: str) -> SideMap:
-    """The definitions and owners of one side's ``lines`` (see ``side_lines``)."""
+def read_side(patch: int, path: str, lines: Sequence[Line], section: str,
+              scanned: Sequence[ScannedLine] | None = None) -> SideMap:
+    """The definitions and owners of one side's ``lines`` (see ``side_lines``);
+    ``scanned``: their ``scan_lines``, when the caller has it."""
     lines = tuple(lines)
-    code = code_lines([ln.text for ln in lines])
+    code = code_lines([ln.text for ln in lines], scanned)
     return _Reader(patch, path, lines, code, section).run()

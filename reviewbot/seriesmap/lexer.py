@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from reviewbot.cmap.scan import scan_lines, starts_in_comment
+from reviewbot.cmap.scan import ScannedLine, scan_lines, starts_in_comment
 
 _TOKEN = re.compile(
     r"[A-Za-z_]\w*"
@@ -83,10 +83,13 @@ def tokenize(code: str, original: str | None = None) -> tuple[Token, ...]:
 _new = tuple.__new__  # Token(...) without the call through its generated __new__
 
 
-def code_lines(texts: Sequence[str]) -> tuple[CodeLine, ...]:
-    """The lines of one side of a hunk as C code, in order."""
+def code_lines(texts: Sequence[str], scanned: Sequence[ScannedLine] | None = None
+               ) -> tuple[CodeLine, ...]:
+    """The lines of one side of a hunk as C code, in order; ``scanned`` is their
+    ``scan_lines`` when the caller has it (a hunk's post-image: ``scan_post_image``)."""
     texts = list(texts)
-    scanned = scan_lines(texts, starts_in_comment(texts))
+    if scanned is None:
+        scanned = scan_lines(texts, starts_in_comment(texts))
     out: list[CodeLine] = []
     zero_depth = 0  # nesting inside an "#if 0" (0: live code)
     cond_depth = 0  # visible #if nesting

@@ -8,7 +8,7 @@ from reviewbot.series.model import Patch, Series
 from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Provenance
 from reviewbot.seriesmap.scope import visible
-from reviewbot.seriesmap.symbols import PatchMap, map_patch
+from reviewbot.seriesmap.symbols import PatchMap, Scans, map_patch
 from reviewbot.seriesmap.tree import TreeDefines
 
 Key = tuple[str, str, str]
@@ -24,9 +24,11 @@ class SeriesMap:
     does not pay for the whole series.
     """
 
-    def __init__(self, series: Series, tree: TreeDefines | None = None) -> None:
+    def __init__(self, series: Series, tree: TreeDefines | None = None,
+                 scans: Scans | None = None) -> None:
         self.series = series
         self.tree = tree
+        self.scans = scans  # the hunks' post-image scans, when the review keeps them
         self._reviewed = {p.index: p for p in series.patches if not p.skipped}
         self._maps: dict[int, PatchMap] = {}
         self._provenance: Provenance | None = None
@@ -45,7 +47,7 @@ class SeriesMap:
             p = self._reviewed.get(index)
             if p is None:
                 return None
-            found = self._maps[index] = map_patch(p, self.wanted)
+            found = self._maps[index] = map_patch(p, self.wanted, self.scans)
         return found
 
     def wanted(self) -> frozenset[str]:
@@ -107,10 +109,12 @@ class SeriesMap:
         return tuple(self.tree(symbol))
 
 
-def map_series(series: Series, tree: TreeDefines | None = None) -> SeriesMap:
+def map_series(series: Series, tree: TreeDefines | None = None,
+               scans: Scans | None = None) -> SeriesMap:
     """The series as the analyses read it; each patch is read when first asked for
-    (linear in the size of the series)."""
-    return SeriesMap(series, tree)
+    (linear in the size of the series). ``scans``: the review's post-image scan of a
+    hunk (``SeriesAnalysis.post_scan``: the C mapping's), so no line is scanned twice."""
+    return SeriesMap(series, tree, scans)
 
 
 def placement(smap: SeriesMap, site: Site) -> tuple[str, int]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 
+from reviewbot.cmap.scan import ScannedLine
 from reviewbot.diff.model import FileDiff, Hunk, Line
 from reviewbot.series.model import Patch
 from reviewbot.seriesmap.cdefs import SideMap, read_side, side_lines
@@ -66,6 +67,8 @@ def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
 
 Uses = tuple[tuple[Use, ...], tuple[Use, ...], tuple[Use, ...]]  # added, removed, context
 Wanted = Callable[[], "frozenset[str] | None"]
+# A hunk's post-image scan (``cmap.scan.scan_post_image``), from whoever keeps it
+Scans = Callable[[Hunk], Sequence[ScannedLine]]
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,11 @@ def _renames(removed: list[Definition], added: list[Definition]) -> tuple[Rename
     return tuple(out)
 
 
-def map_patch(patch: Patch, wanted: Wanted | None = None) -> PatchMap:
+def map_patch(patch: Patch, wanted: Wanted | None = None, scans: Scans | None = None
+              ) -> PatchMap:
     """Read every hunk of ``patch`` and its definitions; its uses are read when first
-    asked for (``PatchMap.symbols``), of the names ``wanted()`` gives (None: all)."""
+    asked for (``PatchMap.symbols``), of the names ``wanted()`` gives (None: all).
+    ``scans`` gives a hunk's post-image scan when the review has it (else it is made)."""
     n = patch.index
     hunks: list[HunkMap] = []
     added: list[Definition] = []
@@ -163,7 +168,7 @@ def map_patch(patch: Patch, wanted: Wanted | None = None) -> PatchMap:
             continue
         path = fdiff.path
         if is_c(path):
-            c_file = _CFile(n, fdiff, hunks, added, removed, kept)
+            c_file = _CFile(n, fdiff, hunks, added, removed, kept, scans)
             c_files.append(c_file)
             readers.append(c_file.uses)
             continue
@@ -198,12 +203,13 @@ class _CFile:
 
     def __init__(self, n: int, fdiff: FileDiff, hunks: list[HunkMap],
                  added: list[Definition], removed: list[Definition],
-                 kept: list[Definition]) -> None:
+                 kept: list[Definition], scans: Scans | None = None) -> None:
         self.n, self.path = n, fdiff.path
         self.sides: list[tuple[Hunk, SideMap, SideMap]] = []
         for hunk in fdiff.hunks:
             old = read_side(n, self.path, side_lines(hunk.lines, "old"), hunk.section)
-            new = read_side(n, self.path, side_lines(hunk.lines, "new"), hunk.section)
+            new = read_side(n, self.path, side_lines(hunk.lines, "new"), hunk.section,
+                            scans(hunk) if scans is not None else None)
             self.sides.append((hunk, old, new))
         for pos, (hunk, old, new) in enumerate(self.sides):
             hunks.append(_hunk_map(self.path, fdiff.old_path, pos, hunk, old, new))

@@ -34,7 +34,8 @@ def series_map(patch: PatchAnalysis) -> SeriesMap:
     def build() -> SeriesMap:
         known = knowledge(patch)
         return map_series(analysis.series,
-                          index_defines(known) if known is not None else None)
+                          index_defines(known) if known is not None else None,
+                          analysis.post_scan)
 
     return analysis.kept("reviewbot.rules.series.series_map", build)
 

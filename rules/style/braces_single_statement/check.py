@@ -148,14 +148,15 @@ def _flag_row(node: Node) -> int:
     return node.start_point[0]
 
 
-def _written(mf: MappedFragment, node: Node, added: set[int] | frozenset[int]) -> bool:
+def _written(mf: MappedFragment, text: list[str], node: Node,
+             added: set[int] | frozenset[int]) -> bool:
     """The patch writes the braces: a line after the construct's first one is added
-    (a body or a closing brace); and no line of it continues a macro body (``\\``)."""
+    (a body or a closing brace); and no line of it continues a macro body (``\\``).
+    ``text`` is the fragment's text, split into rows."""
     first, last = node.start_point[0], node.end_point[0]
     if node.type == "expression_statement" and node.next_sibling is not None:
         last = node.next_sibling.end_point[0]  # a for_each macro call and its block
     lines = [mf.line_of(row) for row in range(first, last + 1)]
-    text = mf.fragment.text.splitlines()
     if any(row < len(text) and text[row].rstrip().endswith("\\")
            for row in range(first, last + 1)):
         return False
@@ -164,10 +165,15 @@ def _written(mf: MappedFragment, node: Node, added: set[int] | frozenset[int]) -
 
 def _hits(mf: MappedFragment, file: FileAnalysis) -> Iterable[Hit]:
     assert file.map is not None
+    text: list[str] | None = None  # the fragment's rows, split once (not per construct)
     # the flagged line must be added: only constructs overlapping added rows
     for node, construct in _candidates(mf, mf.added_rows):
         line = mf.line_of(_flag_row(node))
-        if line not in file.map.added or not _written(mf, _construct(node), file.map.added):
+        if line not in file.map.added:
+            continue
+        if text is None:
+            text = mf.fragment.text.splitlines()
+        if not _written(mf, text, _construct(node), file.map.added):
             continue
         yield Hit(file.path, line, (("construct", construct),))
 
