@@ -269,3 +269,75 @@ def test_lock_key_from_the_tree_quiet_when_ambiguous(poll_tree: Path) -> None:
     assert _review(poll_tree, moved) == []
     assert [g.rule for g in _review(poll_tree, moved.replace("new/poll.c", "dev/poll.c"))
             ] == ["CON004"]
+
+
+# CON004's softirq case: a lock the tree takes in a timer callback (softirq context),
+# and with spin_lock_bh() in process context.
+TIMER = """\
+#include <linux/dev.h>
+
+static void dev_tick(struct timer_list *t)
+{
+	struct dev *d = from_timer(d, t, timer);
+
+	spin_lock(&d->tick_lock);
+	d->state++;
+	spin_unlock(&d->tick_lock);
+}
+
+void dev_start(struct dev *d)
+{
+	spin_lock_bh(&d->tick_lock);
+	d->state = 0;
+	spin_unlock_bh(&d->tick_lock);
+	timer_setup(&d->timer, dev_tick, 0);
+}
+"""
+
+
+@pytest.fixture()
+def timer_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    header = top / "include/linux/dev.h"
+    header.write_text(header.read_text().replace(
+        "\tint irq;\n", "\tint irq;\n\tspinlock_t tick_lock;\n\tstruct timer_list timer;\n"))
+    (top / "drivers/dev/timer.c").write_text(TIMER)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def test_lock_taken_in_softirq_context_needs_bh(timer_tree: Path) -> None:
+    diff = _change("dev_update", _update("\tspin_lock(&d->tick_lock);", "\td->state = 2;",
+                                         "\tspin_unlock(&d->tick_lock);"))
+    (f,) = _review(timer_tree, diff)
+    first, _ = _function("dev_update")
+    assert (f.rule, f.line) == ("CON004", first + 2)
+    assert f.message == (
+        "spin_lock(&d->tick_lock) leaves bottom halves enabled, but the tree also takes "
+        "<struct dev*>->tick_lock in softirq context: dev_tick() at drivers/dev/timer.c:7 "
+        "(registered with timer_setup() at drivers/dev/timer.c:17): use spin_lock_bh()")
+    assert "softirq runs on this CPU" in f.reply
+    assert _review(None, diff) == []
+
+
+@pytest.mark.parametrize("body", [
+    ("\tspin_lock_bh(&d->tick_lock);", "\tspin_unlock_bh(&d->tick_lock);"),
+    ("\tspin_lock_irq(&d->tick_lock);", "\tspin_unlock_irq(&d->tick_lock);"),
+    ("\tlocal_bh_disable();", "\tspin_lock(&d->tick_lock);", "\tspin_unlock(&d->tick_lock);",
+     "\tlocal_bh_enable();"),
+    ("\tspin_lock_bh(&d->lock);", "\tspin_lock(&d->tick_lock);",  # nested in a _bh region
+     "\tspin_unlock(&d->tick_lock);", "\tspin_unlock_bh(&d->lock);"),
+])
+def test_softirq_flavour_quiet(timer_tree: Path, body: tuple[str, ...]) -> None:
+    assert [f for f in _review(timer_tree, _change("dev_update", _update(*body)))
+            if "leaves bottom halves enabled" in f.message] == []
+
+
+def test_the_softirq_callback_itself_is_quiet(timer_tree: Path) -> None:
+    text = TIMER.splitlines()
+    diff = ("diff --git a/drivers/dev/timer.c b/drivers/dev/timer.c\nindex 1111111..2222222 "
+            "100644\n--- a/drivers/dev/timer.c\n+++ b/drivers/dev/timer.c\n"
+            "@@ -7,3 +7,4 @@ static void dev_tick(struct timer_list *t)\n"
+            f" {text[6]}\n {text[7]}\n+\td->state++;\n {text[8]}\n")
+    assert _review(timer_tree, diff) == []

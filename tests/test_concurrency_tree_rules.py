@@ -281,16 +281,26 @@ static unsigned long frob_any_flags(struct frob *f)
 """
 
 
-def test_con001_writes_under_a_lock_elsewhere_in_the_tree(
+def test_con008_writes_under_a_lock_elsewhere_in_the_tree(
         tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # the tree writes f->flags under f->lock (frob_flag()); frob_claim() reads it, then
     # takes f->lock to check again: the double-checked pattern, its store elsewhere.
     # frob_peek_flags() takes the lock for something else; frob_any_flags() may be
     # called with the lock held
-    found = _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", tree)
+    found = _findings(capsys, tmp_path, _new_file(CON001_READ), "CON008", tree)
     assert found == [(7, "plain lockless read of f->flags, which is written under f->lock "
                       "in frob_flag() (drivers/frob/core.c:27): use READ_ONCE()")]
-    assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", None) == []
+    assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON008", None) == []
+    # the stable CON001 leaves a store elsewhere in the tree to CON008 (preview)
+    assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", tree) == []
+
+
+def test_con008_does_not_repeat_con001(
+        take_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # frob_take()'s own double check (the tree's copy of it) is CON001's; CON008 is quiet
+    diff = _unmark("drivers/frob/take.c", TAKE, "frob_take")
+    assert [n for n, _ in _findings(capsys, tmp_path, diff, "CON001", take_tree)] == [11]
+    assert _findings(capsys, tmp_path, diff, "CON008", take_tree) == []
 
 
 # CON001 with 3 lines of context: the hunk shows neither the declaration of f nor the

@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from reviewbot.knowledge.overlay import KnowledgeView
 
 _IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_lock_irqsave",
-                               "raw_spin_lock_irq"), "acquire")
+                               "raw_spin_lock_irq", "spin_lock_bh", "raw_spin_lock_bh"),
+                              "acquire")
+_BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_bh(")  # bottom halves already off
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Params:
     hardirq_note: str = ""  # the reply's words for each case
     irq_restore_note: str = ""
     rt_note: str = ""
+    softirq_note: str = ""
 
 
 def _key(fmap: FileMap, expr: str, line: int, know: Knowledge, function: str
@@ -79,10 +82,11 @@ def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
     return next((u for u in view.contexts(function, path) if _near(u, depth)), None)
 
 
-def _near(use: ContextUse, depth: int) -> bool:
-    """A hard-irq context close enough to trust: the handler itself, or a function it
-    calls (``depth`` calls at most) in the file that registers it."""
-    return use.context == "hardirq" and len(use.chain) <= depth and (
+def _near(use: ContextUse, depth: int, context: str = "hardirq") -> bool:
+    """An interrupt context (hard-irq, or softirq) close enough to trust: the handler
+    itself, or a function it calls (``depth`` calls at most) in the file that registers
+    it."""
+    return use.context == context and len(use.chain) <= depth and (
         len(use.chain) == 1 or use.registered.file == use.site.file)
 
 
@@ -111,6 +115,10 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
                 dropped = _dropped(file.diff.hunks)
             found = _one(held, regions.at(held.line), fmap, fn.name, view.index,
                          irq_of[fn.name], params, dropped.get(held.line, {}))
+            if found is None and held.flavour == "plain" and not _bh_off(fmap, fn.start,
+                                                                         held.line):
+                found = _softirq(held, regions.at(held.line), fmap, fn.name, view,
+                                 file.path, params, dropped.get(held.line, {}))
             if found is not None:
                 values = dict(found)
                 values["note"] = render(values["note"], values)
@@ -162,6 +170,7 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
     # any hard-irq use the index knows counts, and the tree's plain acquisitions
     # elsewhere do not excuse it (this function's author disabled interrupts)
     was = dropped.get(held.key)
+    was = was if was is not None and not was.endswith("_bh") else None
     use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None) or (
         facts.taken_in("hardirq") if was else None)
     if use is None or not (facts.declared or was):
@@ -180,3 +189,48 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
             ("problem", f"{problem} (the code took it with {was}())" if was else problem),
             ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
             ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))
+
+
+def _bh_off(fmap: FileMap, first: int, line: int) -> bool:
+    """The function's visible lines before ``line`` disable bottom halves
+    (``local_bh_disable()``, ``rcu_read_lock_bh()``, a ``_bh`` acquire): unsure whether
+    they still are at ``line``, so the softirq case stays quiet."""
+    return any(w in fmap.text.get(n, "") for n in range(first, line) for w in _BH_OFF)
+
+
+def _softirq(held: Held, around: list[Held], fmap: FileMap, function: str,
+             view: KnowledgeView, path: str, params: Params, dropped: dict[str, str]
+             ) -> tuple[tuple[str, str], ...] | None:
+    """A plain acquire of a lock the tree also takes in softirq context (a timer, a
+    tasklet, a NAPI poll, a softirq handler, or a function one calls in its file): a
+    softirq that runs on this CPU at the unlock-free moment spins on it forever; the
+    lock needs ``_bh`` (or an irq-disabling flavour). The same confidence as the
+    hard-irq case: a resolved key, the tree taking it with ``_bh``/``_irq``/``_irqsave``
+    somewhere and not plain outside its handlers (unless the patch itself turns the
+    code's ``_bh``/``_irqsave`` acquire of it into this one), and this function not in
+    interrupt context itself, with no other region held at the line."""
+    know = view.index
+    if know is None or held.kind not in ("spinlock", "raw_spinlock") or any(
+            h is not held and h.line != held.line for h in around):
+        return None  # nested in another region: what it disables is that region's
+    if any(u.context in ("softirq", "hardirq") for u in view.contexts(function, path)):
+        return None  # softirqs do not nest on a CPU; a hard-irq handler is other
+    key = _key(fmap, held.key, held.line, know, function)
+    if key is None:
+        return None
+    facts = know.lock(key)
+    was = dropped.get(held.key)
+    use = next((c for c in facts.contexts if _near(c, params.irq_depth, "softirq")), None) \
+        or (facts.taken_in("softirq") if was else None)
+    if use is None or not (facts.declared or was):
+        return None
+    safe = sum(n for k, n in facts.flavours.items() if k.endswith((" bh", " irq", " irqsave")))
+    plain = sum(n for k, n in facts.flavours.items() if k.endswith(" plain"))
+    if not safe or (not was and plain > len(facts.contexts)):
+        return None
+    call = held.call
+    problem = "leaves bottom halves enabled"
+    return (("lock", held.text),
+            ("problem", f"{problem} (the code took it with {was}())" if was else problem),
+            ("evidence", f"the tree also takes {key} in softirq context: {_where(use)}"),
+            ("fix", f"{call}_bh()"), ("note", params.softirq_note))
