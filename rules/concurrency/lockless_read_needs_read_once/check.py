@@ -550,14 +550,18 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
         if fn not in quiet:  # a _nolock function leaves the locking to its caller
             quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know) \
                 or fn.name.endswith("_nolock")
-        if quiet[fn] or sharing.excluded(a.key) or _owns(fmap, frags, fn, a, know):
+        owns = _owns(fmap, frags, fn, a, know)
+        if quiet[fn] or sharing.excluded(a.key) or "write" in owns:
             continue
         if not fn.complete and fn not in own:  # the hunks show part of it: the tree's
             own[fn] = index.accesses_in(fn.name, file.path)  # copy shows the rest
-        key = a.key if struct else _typed(own.get(fn, ()), a.key, base.group(0)) or ""
+        key = a.key if struct or a.key.startswith("<") else _typed(
+            own.get(fn, ()), a.key, base.group(0)) or ""
         struct, member = member_of(key)
         if struct:
             facts = member_facts(patch, index, struct, member)
+        elif key.startswith("<"):  # a typed chain of several links (p->a.b): the
+            facts = index.location(key)  # location's own facts
         elif any(x.key == a.key for x in own.get(fn, ())):  # the tree's copy of the
             key, facts = a.key, index.location(a.key)  # function keys it so: a global
         else:
@@ -569,10 +573,12 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
             again = _under_locks(fmap, frags, fn, a)
             later = {k: v for k, v in later.items() if v in again}
             evidence = _tree_evidence(facts, fn, file.path, later, know)
-        else:
-            evidence = _rmw_evidence(facts, fn, file.path, know) or _own_evidence(
-                own.get(fn, ()), key, know)
-        if evidence is None:
+        else:  # an unlocked WRITE_ONCE() of its own makes the function the serialised
+            # updater, unless the tree's copy of it reads the location with READ_ONCE()
+            # there: its author marked the read because other writers race with it
+            rmw = None if owns else _rmw_evidence(facts, fn, file.path, know)
+            evidence = rmw or _own_evidence(own.get(fn, ()), key, know)
+        if evidence is None or (owns and elsewhere):
             continue
         seen.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
@@ -628,11 +634,13 @@ def _under_locks(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan,
 
 
 def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,
-          know: Knowledge) -> bool:
-    """The reading function itself stores the location outside any lock: it owns the
-    object there (a request being set up, the serialised updater)."""
-    return any(x.kind in ("write", "marked_write") and fn.start <= x.line <= fn.end
-               and not _held(fmap, x.line, know) for frag in frags for x in frag.of_key(a.key))
+          know: Knowledge) -> set[str]:
+    """The kinds (``write``, ``marked_write``) of the stores of the location that the
+    reading function itself makes outside any lock: it owns the object there (a request
+    being set up, the serialised updater). Empty: none."""
+    return {x.kind for frag in frags for x in frag.of_key(a.key)
+            if x.kind in ("write", "marked_write") and fn.start <= x.line <= fn.end
+            and not _held(fmap, x.line, know)}
 
 
 def _rmw_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, know: Knowledge
