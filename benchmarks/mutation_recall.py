@@ -227,6 +227,8 @@ def irqsave_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
         if not span or len(span[2]) != 2:
             continue
         lock = normalize_lock(span[2][0])
+        if lock in decls:  # a local pointer to some lock (spinlock_t *lock): its name
+            continue  # is no key (lock_key would name a global of that name)
         key = lock_key(lock, decls)  # type: ignore[arg-type]
         if know.lock(key).taken_in("hardirq") is None:
             continue
@@ -252,6 +254,8 @@ def bh_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
         if not span or len(span[2]) != 1:
             continue
         lock = normalize_lock(span[2][0])
+        if lock in decls:  # a local pointer to some lock (spinlock_t *lock): its name
+            continue  # is no key (lock_key would name a global of that name)
         key = lock_key(lock, decls)  # type: ignore[arg-type]
         if know.lock(key).taken_in("softirq") is None:
             continue

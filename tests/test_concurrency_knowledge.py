@@ -341,3 +341,59 @@ def test_the_softirq_callback_itself_is_quiet(timer_tree: Path) -> None:
             "@@ -7,3 +7,4 @@ static void dev_tick(struct timer_list *t)\n"
             f" {text[6]}\n {text[7]}\n+\td->state++;\n {text[8]}\n")
     assert _review(timer_tree, diff) == []
+
+
+# CON004's spin_lock_irq() in a function the tree calls with interrupts disabled.
+KICK = """\
+#include <linux/dev.h>
+
+static void dev_kick(struct dev *d)
+{
+	d->state = 7;
+}
+
+void dev_reset_all(struct dev *d)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->irq_lock, flags);
+	dev_kick(d);
+	spin_unlock_irqrestore(&d->irq_lock, flags);
+}
+"""
+
+
+@pytest.fixture()
+def kick_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/kick.c").write_text(KICK)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def _kick(*body: str) -> str:
+    lines = KICK.splitlines()
+    old = lines[2:6]
+    new = ["static void dev_kick(struct dev *d)", "{", *body, "}"]
+    return ("diff --git a/drivers/dev/kick.c b/drivers/dev/kick.c\nindex 1111111..2222222 "
+            "100644\n--- a/drivers/dev/kick.c\n+++ b/drivers/dev/kick.c\n"
+            f"@@ -3,{len(old)} +3,{len(new)} @@\n"
+            + "\n".join([*(f"-{ln}" for ln in old), *(f"+{ln}" for ln in new)]) + "\n")
+
+
+def test_spin_lock_irq_in_a_function_called_with_interrupts_disabled(kick_tree: Path) -> None:
+    diff = _kick("\tspin_lock_irq(&d->lock);", "\td->state = 7;", "\tspin_unlock_irq(&d->lock);")
+    (f,) = _review(kick_tree, diff)
+    assert (f.rule, f.line) == ("CON004", 5)
+    assert f.message == (
+        "spin_lock_irq(&d->lock) re-enables interrupts at its unlock, but dev_reset_all() "
+        "calls dev_kick() with interrupts disabled, under an _irqsave/_irq lock "
+        "(drivers/dev/kick.c:13): use spin_lock_irqsave()")
+    assert _review(None, diff) == []
+    # irqsave is right whatever the caller; a plain lock is not this case
+    assert _review(kick_tree, _kick("\tunsigned long flags;",
+                                    "\tspin_lock_irqsave(&d->lock, flags);",
+                                    "\tspin_unlock_irqrestore(&d->lock, flags);")) == []
+    assert _review(kick_tree, _kick("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")
+                   ) == []

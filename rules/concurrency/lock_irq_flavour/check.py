@@ -16,7 +16,9 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
   tree's plain acquisitions do not excuse it;
 - ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
   are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
-  ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
+  ``local_irq_save()``...), in a function the index says runs in hard-irq context, or
+  in one the tree calls directly with an ``_irqsave``/``_irq`` lock held
+  (``Knowledge.irqs_off_callers``);
 - ``rt``: a ``spinlock_t`` (``spin_lock*()``) taken inside a raw spinlock region or a
   section that disables interrupts or preemption: on PREEMPT_RT a spinlock_t is a
   sleeping lock (lockdep's "Invalid wait context").
@@ -42,13 +44,13 @@ if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap
     from reviewbot.diff.model import Hunk
-    from reviewbot.knowledge.lookup import ContextUse, Knowledge
+    from reviewbot.knowledge.lookup import ContextUse, Knowledge, LockFacts
     from reviewbot.knowledge.overlay import KnowledgeView
 
 _IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_lock_irqsave",
                                "raw_spin_lock_irq", "spin_lock_bh", "raw_spin_lock_bh"),
                               "acquire")
-_BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_bh(")  # bottom halves already off
+_BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_lock_bh(")  # bottom halves off
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,25 @@ def _key(fmap: FileMap, expr: str, line: int, know: Knowledge, function: str
     base = expr.split("->")[0].split(".")[0].split("[")[0]
     if not base.isidentifier():
         return None
-    if base == expr:
-        return expr  # a global: confident only when the index declares it
+    if base == expr:  # a global (confident only when the index declares it once, or
+        # in this file: ``_trusted``), unless the patch declares the name here (a local
+        # or a parameter: a pointer to some lock, ``spinlock_t *lock``)
+        return expr if fmap.decl(base, line) is None else None
     decl = fmap.decl(base, line)
     if decl is not None:
         return lock_key(expr, {base: (decl.type, decl.level)})
     return tree_lock_key(know, function, fmap.path, expr)
+
+
+def _trusted(key: str, facts: LockFacts, path: str, was: str | None) -> bool:
+    """The index's facts are about the patch's lock: a member of a struct type the
+    index declares it in (or the code's own irq-disabling acquire the patch drops); a
+    global name declared once in the tree, or in the patch's own file (the same name
+    declared in several files is several locks: ``static DEFINE_SPINLOCK(lock)``)."""
+    if not key.isidentifier():
+        return bool(facts.declared or was)
+    files = {d.site.file for d in facts.declared}
+    return len(facts.declared) == 1 or path in files
 
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
@@ -143,10 +158,15 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
          know: Knowledge | None, irq_fn: ContextUse | None, params: Params,
          dropped: dict[str, str]) -> tuple[tuple[str, str], ...] | None:
     off = next((h for h in reversed(around) if h.irqs_off), None)
-    if held.flavour == "irq" and (off is not None or irq_fn is not None):
+    caller = None
+    if held.flavour == "irq" and off is None and irq_fn is None and know is not None:
+        caller = next(iter(know.irqs_off_callers(function, fmap.path)), None)
+    if held.flavour == "irq" and (off is not None or irq_fn is not None or caller):
         why = (f"interrupts are already disabled here ({off.describe().removeprefix('with ')})"
                if off is not None else f"it runs in hard-irq context: {_where(irq_fn)}"
-               if irq_fn is not None else "")
+               if irq_fn is not None else
+               f"{caller.function}() calls {function}() with interrupts disabled, under an "
+               f"_irqsave/_irq lock ({caller})" if caller is not None else "")
         return (("lock", held.text), ("problem", "re-enables interrupts at its unlock"),
                 ("evidence", why), ("fix", held.call.replace("_irq", "_irqsave") + "()"),
                 ("note", params.irq_restore_note))
@@ -173,7 +193,7 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
     was = was if was is not None and not was.endswith("_bh") else None
     use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None) or (
         facts.taken_in("hardirq") if was else None)
-    if use is None or not (facts.declared or was):
+    if use is None or not _trusted(key, facts, fmap.path, was):
         return None
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
     if not safe:
@@ -222,7 +242,7 @@ def _softirq(held: Held, around: list[Held], fmap: FileMap, function: str,
     was = dropped.get(held.key)
     use = next((c for c in facts.contexts if _near(c, params.irq_depth, "softirq")), None) \
         or (facts.taken_in("softirq") if was else None)
-    if use is None or not (facts.declared or was):
+    if use is None or not _trusted(key, facts, fmap.path, was):
         return None
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" bh", " irq", " irqsave")))
     plain = sum(n for k, n in facts.flavours.items() if k.endswith(" plain"))
