@@ -10,7 +10,11 @@ same functions unmutated (each function added as new code: every finding there i
 false one, or one the tree already has).
 
     python benchmarks/mutation_recall.py --tree ~/src/linux mm kernel fs net/core block \\
-        [--per-rule 60] [--seed 1] [--keep DIR]
+        [--per-rule 60] [--seed 1] [--keep DIR] [--only KIND]
+
+A mutation is made in code, never in a comment or a string (``blank_comments``), and a
+lock named by a local pointer (``spinlock_t *lock``) is not one the index can know.
+With ``--keep DIR`` the mutants' mbox is kept and every missed mutant is listed.
 
 The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
 
