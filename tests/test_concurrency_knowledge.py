@@ -397,3 +397,11 @@ def test_spin_lock_irq_in_a_function_called_with_interrupts_disabled(kick_tree: 
                                     "\tspin_unlock_irqrestore(&d->lock, flags);")) == []
     assert _review(kick_tree, _kick("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")
                    ) == []
+
+
+def test_a_function_that_drops_and_retakes_its_callers_lock_is_quiet(kick_tree: Path) -> None:
+    # btrfs's run_delayed_iput_locked(): called under the caller's spin_lock_irq(), it
+    # drops that lock and takes it back: the caller's _irq is what it restores
+    diff = _kick("\tspin_unlock_irqrestore(&d->irq_lock, flags);", "\td->state = 7;",
+                 "\tspin_lock_irq(&d->irq_lock);")
+    assert _review(kick_tree, diff) == []

@@ -81,6 +81,19 @@ def _key(fmap: FileMap, expr: str, line: int, know: Knowledge, function: str
     return tree_lock_key(know, function, fmap.path, expr)
 
 
+def _drops(fmap: FileMap, held: Held) -> bool:
+    """The function released the same lock above ``held``'s line (its caller's: it
+    drops and takes it back, and the caller's ``_irq`` acquire is what it restores)."""
+    at = held.line - 1
+    while at > 0 and at in fmap.text and not fmap.text[at].startswith("}"):
+        text = "".join(fmap.text[at].split())
+        text = text.replace("&", "")
+        if "unlock" in text and (f"({held.key})" in text or f"({held.key}," in text):
+            return True
+        at -= 1
+    return False
+
+
 def _trusted(key: str, facts: LockFacts, path: str, was: str | None) -> bool:
     """The index's facts are about the patch's lock: a member of a struct type the
     index declares it in (or the code's own irq-disabling acquire the patch drops); a
@@ -159,7 +172,8 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
          dropped: dict[str, str]) -> tuple[tuple[str, str], ...] | None:
     off = next((h for h in reversed(around) if h.irqs_off), None)
     caller = None
-    if held.flavour == "irq" and off is None and irq_fn is None and know is not None:
+    if held.flavour == "irq" and off is None and irq_fn is None and know is not None \
+            and not function.endswith("_locked") and not _drops(fmap, held):
         caller = next(iter(know.irqs_off_callers(function, fmap.path)), None)
     if held.flavour == "irq" and (off is not None or irq_fn is not None or caller):
         why = (f"interrupts are already disabled here ({off.describe().removeprefix('with ')})"
