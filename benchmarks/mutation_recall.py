@@ -26,6 +26,9 @@ The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
   spin_lock()/spin_unlock() for a lock the index says is taken in hard-irq context;
 - CON004 ``bh-to-plain``: spin_lock_bh()/spin_unlock_bh() turned into spin_lock()/
   spin_unlock() for a lock the index says is taken in softirq context;
+- CON004 ``irqsave-to-irq``: spin_lock_irqsave()/spin_unlock_irqrestore() turned into
+  spin_lock_irq()/spin_unlock_irq() in a function the tree calls directly under an
+  _irqsave/_irq lock (the index's ``irqs_off_callers``);
 - CON005 ``conditional-lock``: a spin_lock()/spin_unlock() pair of one block put under
   the same ``if (need_lock)``;
 - CON006 ``rcu-plain-store``: rcu_assign_pointer(p, v) turned into ``p = v`` (v not NULL);
@@ -275,6 +278,30 @@ def bh_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
+    """spin_lock_irqsave()/spin_unlock_irqrestore() turned into spin_lock_irq()/
+    spin_unlock_irq() in a function the index says the tree calls with interrupts
+    disabled (under an _irqsave/_irq lock its caller holds)."""
+    if not know.irqs_off_callers(fn.name, fn.path):
+        return None
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
+        span = _call_span(ln, "spin_lock_irqsave")
+        if not span or len(span[2]) != 2:
+            continue
+        lock = normalize_lock(span[2][0])
+        new = [*fn.lines]
+        new[i] = raw[:span[0]] + f"spin_lock_irq({span[2][0]})" + raw[span[1]:]
+        marked = {i}
+        for j in range(i + 1, len(fn.lines)):
+            un = _call_span(fn.code[j], "spin_unlock_irqrestore")
+            if un and len(un[2]) == 2 and normalize_lock(un[2][0]) == lock:
+                new[j] = new[j][:un[0]] + f"spin_unlock_irq({un[2][0]})" + new[j][un[1]:]
+                marked.add(j)
+        return Mutant("CON004", "irqsave-to-irq", fn, new, marked)
+    return None
+
+
 def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
     for i, ln in enumerate(fn.code):
         raw = fn.lines[i]
@@ -289,6 +316,7 @@ def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
 
 
 MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plain, bh_to_plain,
+                                  irqsave_to_irq,
                                   conditional_lock, rcu_plain_store, drop_read_once,
                                   drop_write_once)
 

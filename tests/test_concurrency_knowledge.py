@@ -405,3 +405,28 @@ def test_a_function_that_drops_and_retakes_its_callers_lock_is_quiet(kick_tree: 
     diff = _kick("\tspin_unlock_irqrestore(&d->irq_lock, flags);", "\td->state = 7;",
                  "\tspin_lock_irq(&d->irq_lock);")
     assert _review(kick_tree, diff) == []
+
+
+def test_irqs_off_callers_only_where_the_lock_surely_holds(tmp_path: Path) -> None:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/kick.c").write_text(KICK + """
+void dev_lazy(struct dev *d, int x)
+{
+	spin_lock_irq(&d->irq_lock);
+	if (x) {
+		spin_unlock_irq(&d->irq_lock);
+		dev_poke(d);
+	} else {
+		spin_unlock_irq(&d->irq_lock);
+	}
+}
+""")
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    source = KnowledgeSource.find(top)
+    know = source.get() if source is not None else None
+    assert know is not None
+    (site,) = know.irqs_off_callers("dev_kick", "drivers/dev/kick.c")
+    assert (site.function, site.file, site.line) == ("dev_reset_all", "drivers/dev/kick.c", 13)
+    # dev_lazy() releases the lock (in a branch) before it calls dev_poke()
+    assert know.irqs_off_callers("dev_poke", "drivers/dev/core.c") == ()
