@@ -247,8 +247,10 @@ def _softirq(held: Held, around: list[Held], fmap: FileMap, function: str,
     if know is None or held.kind not in ("spinlock", "raw_spinlock") or any(
             h is not held and h.line != held.line for h in around):
         return None  # nested in another region: what it disables is that region's
-    if any(u.context in ("softirq", "hardirq") for u in view.contexts(function, path)):
-        return None  # softirqs do not nest on a CPU; a hard-irq handler is other
+    if any(_near(u, params.irq_depth, c) for u in view.contexts(function, path)
+           for c in ("softirq", "hardirq")):
+        return None  # a softirq handler (or one close to it): softirqs do not nest on a
+        # CPU; a function reached from one through longer chains runs elsewhere too
     key = _key(fmap, held.key, held.line, know, function)
     if key is None:
         return None
