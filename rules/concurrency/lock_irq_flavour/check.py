@@ -247,10 +247,12 @@ def _softirq(held: Held, around: list[Held], fmap: FileMap, function: str,
     if know is None or held.kind not in ("spinlock", "raw_spinlock") or any(
             h is not held and h.line != held.line for h in around):
         return None  # nested in another region: what it disables is that region's
-    if any(_near(u, params.irq_depth, c) for u in view.contexts(function, path)
-           for c in ("softirq", "hardirq")):
+    if any(u.context == "hardirq" or _near(u, params.irq_depth, "softirq")
+           for u in view.contexts(function, path)):
         return None  # a softirq handler (or one close to it): softirqs do not nest on a
-        # CPU; a function reached from one through longer chains runs elsewhere too
+        # CPU, and a function some chain reaches from a softirq runs elsewhere too; one
+        # that a hard-irq handler reaches (the tick's wq_worker_tick()) is tick or irq
+        # code, run with interrupts disabled
     key = _key(fmap, held.key, held.line, know, function)
     if key is None:
         return None
