@@ -10,7 +10,11 @@ same functions unmutated (each function added as new code: every finding there i
 false one, or one the tree already has).
 
     python benchmarks/mutation_recall.py --tree ~/src/linux mm kernel fs net/core block \\
-        [--per-rule 60] [--seed 1] [--keep DIR]
+        [--per-rule 60] [--seed 1] [--keep DIR] [--only KIND]
+
+A mutation is made in code, never in a comment or a string (``blank_comments``), and a
+lock named by a local pointer (``spinlock_t *lock``) is not one the index can know.
+With ``--keep DIR`` the mutants' mbox is kept and every missed mutant is listed.
 
 The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
 
@@ -20,6 +24,11 @@ The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
   after a spin_lock*() whose unlock the function shows;
 - CON004 ``irqsave-to-plain``: spin_lock_irqsave()/spin_unlock_irqrestore() turned into
   spin_lock()/spin_unlock() for a lock the index says is taken in hard-irq context;
+- CON004 ``bh-to-plain``: spin_lock_bh()/spin_unlock_bh() turned into spin_lock()/
+  spin_unlock() for a lock the index says is taken in softirq context;
+- CON004 ``irqsave-to-irq``: spin_lock_irqsave()/spin_unlock_irqrestore() turned into
+  spin_lock_irq()/spin_unlock_irq() in a function the tree calls directly under an
+  _irqsave/_irq lock (the index's ``irqs_off_callers``);
 - CON005 ``conditional-lock``: a spin_lock()/spin_unlock() pair of one block put under
   the same ``if (need_lock)``;
 - CON006 ``rcu-plain-store``: rcu_assign_pointer(p, v) turned into ``p = v`` (v not NULL);
@@ -62,6 +71,35 @@ class Function:
     first: int  # 0-based line index in the file
     lines: list[str]  # the function's lines
     file_lines: list[str]
+    code: list[str] = field(default_factory=list)  # its lines with comments blanked
+
+
+def blank_comments(lines: list[str]) -> list[str]:
+    """``lines`` with the text of comments (and string literals) turned into spaces,
+    column for column: a mutation is made in code, never in a comment that quotes
+    code (``mmu_interval_read_begin()``'s diagram of the locking)."""
+    text = "\n".join(lines)
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        two = text[i:i + 2]
+        if two in ("/*", "//"):
+            end = text.find("*/", i + 2) + 2 if two == "/*" else text.find("\n", i)
+            end = n if end < 2 or end == -1 else end
+            for k in range(i, end):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = end
+        elif text[i] in "\"'":
+            k = i + 1
+            while k < n and text[k] != text[i] and text[k] != "\n":
+                k += 2 if text[k] == "\\" else 1
+            for j in range(i + 1, min(k, n)):
+                out[j] = " "
+            i = k + 1
+        else:
+            i += 1
+    return "".join(out).split("\n")
 
 
 @dataclass
@@ -95,7 +133,7 @@ def _call_span(text: str, name: str) -> tuple[int, int, list[str]] | None:
 
 
 def _no_locks(fn: Function) -> bool:
-    return not any(re.search(r"\b(\w*lock\w*|down_\w+|guard)\s*\(", ln) for ln in fn.lines)
+    return not any(re.search(r"\b(\w*lock\w*|down_\w+|guard)\s*\(", ln) for ln in fn.code)
 
 
 def _member(expr: str) -> bool:
@@ -106,11 +144,12 @@ def _member(expr: str) -> bool:
 def drop_read_once(fn: Function, know: Knowledge) -> Mutant | None:
     if not _no_locks(fn):
         return None
-    for i, ln in enumerate(fn.lines):
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
         span = _call_span(ln, "READ_ONCE")
         if span and len(span[2]) == 1 and _member(span[2][0]):
             new = [*fn.lines]
-            new[i] = ln[:span[0]] + span[2][0] + ln[span[1]:]
+            new[i] = raw[:span[0]] + span[2][0] + raw[span[1]:]
             return Mutant("CON007", "drop-read-once", fn, new, {i})
     return None
 
@@ -118,12 +157,13 @@ def drop_read_once(fn: Function, know: Knowledge) -> Mutant | None:
 def drop_write_once(fn: Function, know: Knowledge) -> Mutant | None:
     if not _no_locks(fn):
         return None
-    for i, ln in enumerate(fn.lines):
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
         span = _call_span(ln, "WRITE_ONCE")
         if span and len(span[2]) == 2 and _member(span[2][0]) and \
                 ln[span[1]:].strip() == ";" and not ln[:span[0]].strip():
             new = [*fn.lines]
-            new[i] = f"{ln[:span[0]]}{span[2][0]} = {span[2][1]};"
+            new[i] = f"{raw[:span[0]]}{span[2][0]} = {span[2][1]};"
             return Mutant("CON007", "drop-write-once", fn, new, {i})
     return None
 
@@ -131,18 +171,19 @@ def drop_write_once(fn: Function, know: Knowledge) -> Mutant | None:
 def double_checked(fn: Function, know: Knowledge) -> Mutant | None:
     if _no_locks(fn):
         return None
-    for i, ln in enumerate(fn.lines):
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
         span = _call_span(ln, "READ_ONCE")
         if not span or len(span[2]) != 1 or not _member(span[2][0]):
             continue
         expr = "".join(span[2][0].split())
-        later = ["".join(x.split()) for x in fn.lines[i + 1:]]
+        later = ["".join(x.split()) for x in fn.code[i + 1:]]
         if any(f"cmpxchg(&{expr}," in x or f"WRITE_ONCE({expr}," in x
                or re.search(re.escape(expr) + r"=[^=]", x) for x in later) and \
                 any(re.search(r"\b(spin_lock|mutex_lock|raw_spin_lock|write_lock)\w*\(", x)
-                    for x in fn.lines[i + 1:]):
+                    for x in fn.code[i + 1:]):
             new = [*fn.lines]
-            new[i] = ln[:span[0]] + span[2][0] + ln[span[1]:]
+            new[i] = raw[:span[0]] + span[2][0] + raw[span[1]:]
             return Mutant("CON001", "double-checked", fn, new, {i})
     return None
 
@@ -153,14 +194,14 @@ _LOCK = re.compile(r"^(\s*)(raw_)?spin_lock(_irq|_irqsave|_bh)?\s*\((.*)\)\s*;\s
 def _lock_pairs(fn: Function) -> Iterator[tuple[int, int, re.Match[str]]]:
     """(lock line, its unlock line, the lock's match) for lock statements whose unlock
     the function shows later at the same indentation."""
-    for i, ln in enumerate(fn.lines):
+    for i, ln in enumerate(fn.code):
         m = _LOCK.match(ln)
         if m is None:
             continue
         lock = normalize_lock(m.group(4))
         unlock = re.compile(r"^" + re.escape(m.group(1)) + r"(raw_)?spin_unlock\w*\s*\(\s*&?"
                             + re.escape(lock).replace(r"\ ", r"\s*") + r"\b")
-        j = next((j for j in range(i + 1, len(fn.lines)) if unlock.match(fn.lines[j])), None)
+        j = next((j for j in range(i + 1, len(fn.code)) if unlock.match(fn.code[j])), None)
         if j is not None:
             yield i, j, m
 
@@ -186,20 +227,23 @@ def conditional_lock(fn: Function, know: Knowledge) -> Mutant | None:
 
 
 def irqsave_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
-    decls = {name: (" ".join(t.split()), 1) for t, name in _DECL.findall("\n".join(fn.lines))}
-    for i, ln in enumerate(fn.lines):
+    decls = {name: (" ".join(t.split()), 1) for t, name in _DECL.findall("\n".join(fn.code))}
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
         span = _call_span(ln, "spin_lock_irqsave")
         if not span or len(span[2]) != 2:
             continue
         lock = normalize_lock(span[2][0])
+        if lock in decls:  # a local pointer to some lock (spinlock_t *lock): its name
+            continue  # is no key (lock_key would name a global of that name)
         key = lock_key(lock, decls)  # type: ignore[arg-type]
         if know.lock(key).taken_in("hardirq") is None:
             continue
         new = [*fn.lines]
-        new[i] = ln[:span[0]] + f"spin_lock({span[2][0]})" + ln[span[1]:]
+        new[i] = raw[:span[0]] + f"spin_lock({span[2][0]})" + raw[span[1]:]
         marked = {i}
         for j in range(i + 1, len(fn.lines)):
-            un = _call_span(new[j], "spin_unlock_irqrestore")
+            un = _call_span(fn.code[j], "spin_unlock_irqrestore")
             if un and len(un[2]) == 2 and normalize_lock(un[2][0]) == lock:
                 new[j] = new[j][:un[0]] + f"spin_unlock({un[2][0]})" + new[j][un[1]:]
                 marked.add(j)
@@ -207,19 +251,72 @@ def irqsave_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+def bh_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
+    """spin_lock_bh()/spin_unlock_bh() made plain for a lock the index says is taken in
+    softirq context (a timer, a tasklet, NAPI, a softirq handler)."""
+    decls = {name: (" ".join(t.split()), 1) for t, name in _DECL.findall("\n".join(fn.code))}
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
+        span = _call_span(ln, "spin_lock_bh")
+        if not span or len(span[2]) != 1:
+            continue
+        lock = normalize_lock(span[2][0])
+        if lock in decls:  # a local pointer to some lock (spinlock_t *lock): its name
+            continue  # is no key (lock_key would name a global of that name)
+        key = lock_key(lock, decls)  # type: ignore[arg-type]
+        if know.lock(key).taken_in("softirq") is None:
+            continue
+        new = [*fn.lines]
+        new[i] = raw[:span[0]] + f"spin_lock({span[2][0]})" + raw[span[1]:]
+        marked = {i}
+        for j in range(i + 1, len(fn.lines)):
+            un = _call_span(fn.code[j], "spin_unlock_bh")
+            if un and len(un[2]) == 1 and normalize_lock(un[2][0]) == lock:
+                new[j] = new[j][:un[0]] + f"spin_unlock({un[2][0]})" + new[j][un[1]:]
+                marked.add(j)
+        return Mutant("CON004", "bh-to-plain", fn, new, marked)
+    return None
+
+
+def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
+    """spin_lock_irqsave()/spin_unlock_irqrestore() turned into spin_lock_irq()/
+    spin_unlock_irq() in a function the index says the tree calls with interrupts
+    disabled (under an _irqsave/_irq lock its caller holds)."""
+    if not know.irqs_off_callers(fn.name, fn.path):
+        return None
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
+        span = _call_span(ln, "spin_lock_irqsave")
+        if not span or len(span[2]) != 2:
+            continue
+        lock = normalize_lock(span[2][0])
+        new = [*fn.lines]
+        new[i] = raw[:span[0]] + f"spin_lock_irq({span[2][0]})" + raw[span[1]:]
+        marked = {i}
+        for j in range(i + 1, len(fn.lines)):
+            un = _call_span(fn.code[j], "spin_unlock_irqrestore")
+            if un and len(un[2]) == 2 and normalize_lock(un[2][0]) == lock:
+                new[j] = new[j][:un[0]] + f"spin_unlock_irq({un[2][0]})" + new[j][un[1]:]
+                marked.add(j)
+        return Mutant("CON004", "irqsave-to-irq", fn, new, marked)
+    return None
+
+
 def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
-    for i, ln in enumerate(fn.lines):
+    for i, ln in enumerate(fn.code):
+        raw = fn.lines[i]
         span = _call_span(ln, "rcu_assign_pointer")
         if not span or len(span[2]) != 2 or ln[span[1]:].strip() != ";" \
                 or ln[:span[0]].strip() or span[2][1] in ("NULL", "0"):
             continue
         new = [*fn.lines]
-        new[i] = f"{ln[:span[0]]}{span[2][0]} = {span[2][1]};"
+        new[i] = f"{raw[:span[0]]}{span[2][0]} = {span[2][1]};"
         return Mutant("CON006", "rcu-plain-store", fn, new, {i})
     return None
 
 
-MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plain,
+MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plain, bh_to_plain,
+                                  irqsave_to_irq,
                                   conditional_lock, rcu_plain_store, drop_read_once,
                                   drop_write_once)
 
@@ -237,8 +334,9 @@ def functions(tree: Path, dirs: list[str], parser: CParser, seed: int) -> Iterat
             name = re.search(r"(\w+)\s*\(", (decl.text or b"").decode("utf-8", "replace")
                              ) if decl is not None else None
             first, last = node.start_point[0], node.end_point[0]
+            body = lines[first:last + 1]
             yield Function(str(path.relative_to(tree)), name.group(1) if name else "?",
-                           first, lines[first:last + 1], lines)
+                           first, body, lines, blank_comments(body))
 
 
 def _email(n: int, subject: str, diff: list[str]) -> str:
@@ -327,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("dirs", nargs="+", help="directories under the tree (recursive)")
     ap.add_argument("--per-rule", type=int, default=60, help="mutants per mutation kind")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--only", action="append", metavar="KIND",
+                    help="make only this kind of mutant (repeatable; e.g. double-checked)")
     ap.add_argument("--keep", type=Path, help="write the mutants' mbox files here")
     ap.add_argument("--function-context", action="store_true",
                     help="the whole function as context (git diff -W), not 3 lines")
@@ -337,16 +437,18 @@ def main(argv: list[str] | None = None) -> int:
     from reviewbot.ruleset import load_rules
 
     loaded = {r.id for r in load_rules()}
-    rules = sorted({"CON001", "CON003", "CON004", "CON005", "CON006", "CON007"} & loaded)
+    rules = sorted({"CON001", "CON003", "CON004", "CON005", "CON006", "CON007", "CON008"}
+                   & loaded)
     mutants: dict[str, list[Mutant]] = {}
     originals: list[Function] = []
     parser = CParser()
     taken: set[tuple[str, str]] = set()  # (file, kind): one mutant of a kind per file
+    kinds = [f for f in MUTATIONS if not args.only or f.__name__.replace("_", "-") in args.only]
     for fn in functions(args.tree, args.dirs, parser, args.seed):
         if len(fn.lines) > 400:
             continue
         took = False
-        for mutate in MUTATIONS:
+        for mutate in kinds:
             m = mutate(fn, know)
             if m is None or (fn.path, m.kind) in taken:
                 continue
@@ -358,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         if took:
             originals.append(fn)
         if mutants and all(len(mutants.get(f.__name__.replace("_", "-"), ())) >= args.per_rule
-                           for f in MUTATIONS):
+                           for f in kinds):
             break
     work = args.keep or Path(tempfile.mkdtemp(prefix="rb-mutants-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -375,16 +477,25 @@ def main(argv: list[str] | None = None) -> int:
              for i, fn in enumerate(originals)]
     (work / "originals.mbox").write_text("".join(plain))
     select = ",".join(rules)
+    missed: list[str] = []
     found = review(work / "mutants.mbox", args.tree, select)
-    print(f"{'rule':7} {'mutation':18} {'caught':>7} {'of':>4} {'recall':>7}")
+    print(f"{'rule':13} {'mutation':18} {'caught':>7} {'of':>4} {'recall':>7}")
     for kind in sorted(mutants):
-        rule = mutants[kind][0].rule
         subjects = [s for s, e in expected.items() if e[1] == kind]
-        caught = sum(1 for s in subjects if any(
-            f["rule"] == rule and f["line"] in expected[s][2] for f in found.get(s, ())))
-        note = "" if rule in loaded else "  (rule not loaded)"
-        print(f"{rule:7} {kind:18} {caught:7d} {len(subjects):4d} "
-              f"{100 * caught / max(len(subjects), 1):6.0f}%{note}")
+        first = mutants[kind][0].rule
+        # the double-checked read is CON001's, and CON008's (preview) when the store is
+        # elsewhere in the tree: each rule alone, then either
+        for rule in ((first, "CON008", f"{first}+CON008") if first == "CON001" else (first,)):
+            ids = rule.split("+")
+            hit = [s for s in subjects if any(f["rule"] in ids and f["line"] in expected[s][2]
+                                              for f in found.get(s, ()))]
+            caught = len(hit)
+            note = "" if set(ids) <= loaded else "  (rule not loaded)"
+            print(f"{rule:13} {kind:18} {caught:7d} {len(subjects):4d} "
+                  f"{100 * caught / max(len(subjects), 1):6.0f}%{note}")
+        if args.keep:  # the misses (of all its rules), to read in the kept mbox
+            missed.extend(f"  missed: {s}" for s in subjects if s not in hit)
+    print("\n".join(missed))
     clean = review(work / "originals.mbox", args.tree, select)
     alone = review(work / "originals.mbox", None, select)
     counts = {r: [0, 0] for r in rules}  # with the index, without

@@ -216,9 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--per-patch", action="store_true",
                     help="review every patch file alone instead of together with the "
                          "other patches of its series in the corpus")
-    ev.add_argument("--tree", metavar="PATH",
-                    help="with --traffic: use the index of this kernel tree (reviewbot "
-                         "index), as check does (default: no index)")
+    _add_index_options(ev)
     _add_rule_options(ev)
 
     explain = sub.add_parser("explain", help="print a rule's documentation and examples")
@@ -246,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--status", action="store_true",
                        help="print the policy in force, the queue and the last errors, "
                             "then exit")
+    _add_index_options(watch)
     index = sub.add_parser("index", help="build or update the knowledge index of a kernel "
                                          "tree (may-sleep, locks, member accesses)")
     index.add_argument("tree", nargs="?", default=".",
@@ -257,6 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
                        help="worker processes (default: one per CPU)")
     return parser
+
+
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
+    """--tree / --no-tree for the commands that use a tree's index and nothing else of
+    the tree (eval, watch): found as check finds it (``_knowledge``)."""
+    tree = parser.add_mutually_exclusive_group()
+    tree.add_argument("--tree", metavar="PATH",
+                      help="use the index of this kernel tree (reviewbot index) as check "
+                           "does (default: the current directory's kernel tree, else "
+                           "'tree' in the config file, when it has an index)")
+    tree.add_argument("--no-tree", action="store_true",
+                      help="review from the patches alone (no index)")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -417,15 +428,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _knowledge(args: argparse.Namespace, env: Environment,
-               tree: GitTree | None) -> KnowledgeSource | None:
+               tree: GitTree | None = None, index_only: bool = False
+               ) -> KnowledgeSource | None:
     """The index the checks use: the tree's (``--tree``, the current directory, the
-    config file's ``tree``), when it has one."""
+    config file's ``tree``), when it has one; check, eval and watch alike.
+    ``index_only``: the command uses nothing else of the tree, so a ``--tree`` without
+    an index is an error."""
     from pathlib import Path
 
     from reviewbot.knowledge.source import find_knowledge
 
     option = args.tree or (str(tree.top) if tree is not None else None)
-    return find_knowledge(option, args.no_tree, Path.cwd(), env.config.tree, env.xdg)
+    found = find_knowledge(option, args.no_tree, Path.cwd(), env.config.tree, env.xdg)
+    if found is None and index_only and args.tree:
+        raise ReviewbotError(f"{args.tree}: no index of this tree (run 'reviewbot index' "
+                             "on it first)")
+    return found
 
 
 def _revision_lookup(args: argparse.Namespace, fmt: str, got: Input,
@@ -575,6 +593,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from reviewbot.config import read_environment
     from reviewbot.evaluate.corpus import load_corpus
     from reviewbot.evaluate.report import render_eval_json, render_eval_text
     from reviewbot.evaluate.run import review_corpus
@@ -583,29 +602,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.version_n = None
     settings = _settings(args)
     rules = _load_rules(settings)
+    knowledge = _knowledge(args, read_environment(), index_only=True)
     if args.traffic or args.judged or args.recall or not args.directory:
         from reviewbot.evaluate.traffic_report import evaluate_traffic, render_traffic
 
-        knowledge = None
-        if args.tree:
-            from pathlib import Path
-
-            from reviewbot.knowledge.source import KnowledgeSource
-
-            knowledge = KnowledgeSource.find(Path(args.tree).expanduser())
-            if knowledge is None:
-                raise ReviewbotError(f"{args.tree}: no index of this tree (run "
-                                     "'reviewbot index' on it first)")
         got = evaluate_traffic(args.traffic, args.judged, args.recall, settings, rules,
                                corpus=args.directory, knowledge=knowledge)
         sys.stdout.write(render_traffic(got, args.format))
         return EXIT_CLEAN if got.ok else EXIT_FINDINGS
-    if args.tree:
-        raise ReviewbotError("--tree applies to eval --traffic only")
     corpus = load_corpus(args.directory)
-    result = score(corpus, review_corpus(corpus, settings, rules, per_patch=args.per_patch))
+    result = score(corpus, review_corpus(corpus, settings, rules, per_patch=args.per_patch,
+                                         knowledge=knowledge))
     render = render_eval_json if args.format == "json" else render_eval_text
-    sys.stdout.write(render(result))
+    sys.stdout.write(render(result, knowledge.describe() if knowledge is not None else ""))
     return EXIT_CLEAN
 
 
@@ -662,7 +671,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
         raise ReviewbotError("watch needs --outbox DIR (the Maildir where reply drafts go)")
     options = WatchOptions(tuple(Path(p) for p in args.maildir or ()),
                            tuple(u.rstrip("/") for u in args.lore_list or ()),
-                           Path(args.outbox), state, args.once)
+                           Path(args.outbox), state, args.once,
+                           _knowledge(args, env, index_only=True))
     bar = BarProgress(sys.stderr) if sys.stderr.isatty() else None
     logger = logging.getLogger(LOGGER)
     handler = BarAwareHandler(sys.stderr, bar)

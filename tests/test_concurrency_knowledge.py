@@ -269,3 +269,164 @@ def test_lock_key_from_the_tree_quiet_when_ambiguous(poll_tree: Path) -> None:
     assert _review(poll_tree, moved) == []
     assert [g.rule for g in _review(poll_tree, moved.replace("new/poll.c", "dev/poll.c"))
             ] == ["CON004"]
+
+
+# CON004's softirq case: a lock the tree takes in a timer callback (softirq context),
+# and with spin_lock_bh() in process context.
+TIMER = """\
+#include <linux/dev.h>
+
+static void dev_tick(struct timer_list *t)
+{
+	struct dev *d = from_timer(d, t, timer);
+
+	spin_lock(&d->tick_lock);
+	d->state++;
+	spin_unlock(&d->tick_lock);
+}
+
+void dev_start(struct dev *d)
+{
+	spin_lock_bh(&d->tick_lock);
+	d->state = 0;
+	spin_unlock_bh(&d->tick_lock);
+	timer_setup(&d->timer, dev_tick, 0);
+}
+"""
+
+
+@pytest.fixture()
+def timer_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    header = top / "include/linux/dev.h"
+    header.write_text(header.read_text().replace(
+        "\tint irq;\n", "\tint irq;\n\tspinlock_t tick_lock;\n\tstruct timer_list timer;\n"))
+    (top / "drivers/dev/timer.c").write_text(TIMER)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def test_lock_taken_in_softirq_context_needs_bh(timer_tree: Path) -> None:
+    diff = _change("dev_update", _update("\tspin_lock(&d->tick_lock);", "\td->state = 2;",
+                                         "\tspin_unlock(&d->tick_lock);"))
+    (f,) = _review(timer_tree, diff)
+    first, _ = _function("dev_update")
+    assert (f.rule, f.line) == ("CON004", first + 2)
+    assert f.message == (
+        "spin_lock(&d->tick_lock) leaves bottom halves enabled, but the tree also takes "
+        "<struct dev*>->tick_lock in softirq context: dev_tick() at drivers/dev/timer.c:7 "
+        "(registered with timer_setup() at drivers/dev/timer.c:17): use spin_lock_bh()")
+    assert "softirq runs on this CPU" in f.reply
+    assert _review(None, diff) == []
+
+
+@pytest.mark.parametrize("body", [
+    ("\tspin_lock_bh(&d->tick_lock);", "\tspin_unlock_bh(&d->tick_lock);"),
+    ("\tspin_lock_irq(&d->tick_lock);", "\tspin_unlock_irq(&d->tick_lock);"),
+    ("\tlocal_bh_disable();", "\tspin_lock(&d->tick_lock);", "\tspin_unlock(&d->tick_lock);",
+     "\tlocal_bh_enable();"),
+    ("\tspin_lock_bh(&d->lock);", "\tspin_lock(&d->tick_lock);",  # nested in a _bh region
+     "\tspin_unlock(&d->tick_lock);", "\tspin_unlock_bh(&d->lock);"),
+])
+def test_softirq_flavour_quiet(timer_tree: Path, body: tuple[str, ...]) -> None:
+    assert [f for f in _review(timer_tree, _change("dev_update", _update(*body)))
+            if "leaves bottom halves enabled" in f.message] == []
+
+
+def test_the_softirq_callback_itself_is_quiet(timer_tree: Path) -> None:
+    text = TIMER.splitlines()
+    diff = ("diff --git a/drivers/dev/timer.c b/drivers/dev/timer.c\nindex 1111111..2222222 "
+            "100644\n--- a/drivers/dev/timer.c\n+++ b/drivers/dev/timer.c\n"
+            "@@ -7,3 +7,4 @@ static void dev_tick(struct timer_list *t)\n"
+            f" {text[6]}\n {text[7]}\n+\td->state++;\n {text[8]}\n")
+    assert _review(timer_tree, diff) == []
+
+
+# CON004's spin_lock_irq() in a function the tree calls with interrupts disabled.
+KICK = """\
+#include <linux/dev.h>
+
+static void dev_kick(struct dev *d)
+{
+	d->state = 7;
+}
+
+void dev_reset_all(struct dev *d)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->irq_lock, flags);
+	dev_kick(d);
+	spin_unlock_irqrestore(&d->irq_lock, flags);
+}
+"""
+
+
+@pytest.fixture()
+def kick_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/kick.c").write_text(KICK)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def _kick(*body: str) -> str:
+    lines = KICK.splitlines()
+    old = lines[2:6]
+    new = ["static void dev_kick(struct dev *d)", "{", *body, "}"]
+    return ("diff --git a/drivers/dev/kick.c b/drivers/dev/kick.c\nindex 1111111..2222222 "
+            "100644\n--- a/drivers/dev/kick.c\n+++ b/drivers/dev/kick.c\n"
+            f"@@ -3,{len(old)} +3,{len(new)} @@\n"
+            + "\n".join([*(f"-{ln}" for ln in old), *(f"+{ln}" for ln in new)]) + "\n")
+
+
+def test_spin_lock_irq_in_a_function_called_with_interrupts_disabled(kick_tree: Path) -> None:
+    diff = _kick("\tspin_lock_irq(&d->lock);", "\td->state = 7;", "\tspin_unlock_irq(&d->lock);")
+    (f,) = _review(kick_tree, diff)
+    assert (f.rule, f.line) == ("CON004", 5)
+    assert f.message == (
+        "spin_lock_irq(&d->lock) re-enables interrupts at its unlock, but dev_reset_all() "
+        "calls dev_kick() with interrupts disabled, under an _irqsave/_irq lock "
+        "(drivers/dev/kick.c:13): use spin_lock_irqsave()")
+    assert _review(None, diff) == []
+    # irqsave is right whatever the caller; a plain lock is not this case
+    assert _review(kick_tree, _kick("\tunsigned long flags;",
+                                    "\tspin_lock_irqsave(&d->lock, flags);",
+                                    "\tspin_unlock_irqrestore(&d->lock, flags);")) == []
+    assert _review(kick_tree, _kick("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")
+                   ) == []
+
+
+def test_a_function_that_drops_and_retakes_its_callers_lock_is_quiet(kick_tree: Path) -> None:
+    # btrfs's run_delayed_iput_locked(): called under the caller's spin_lock_irq(), it
+    # drops that lock and takes it back: the caller's _irq is what it restores
+    diff = _kick("\tspin_unlock_irqrestore(&d->irq_lock, flags);", "\td->state = 7;",
+                 "\tspin_lock_irq(&d->irq_lock);")
+    assert _review(kick_tree, diff) == []
+
+
+def test_irqs_off_callers_only_where_the_lock_surely_holds(tmp_path: Path) -> None:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/kick.c").write_text(KICK + """
+void dev_lazy(struct dev *d, int x)
+{
+	spin_lock_irq(&d->irq_lock);
+	if (x) {
+		spin_unlock_irq(&d->irq_lock);
+		dev_poke(d);
+	} else {
+		spin_unlock_irq(&d->irq_lock);
+	}
+}
+""")
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    source = KnowledgeSource.find(top)
+    know = source.get() if source is not None else None
+    assert know is not None
+    (site,) = know.irqs_off_callers("dev_kick", "drivers/dev/kick.c")
+    assert (site.function, site.file, site.line) == ("dev_reset_all", "drivers/dev/kick.c", 13)
+    # dev_lazy() releases the lock (in a branch) before it calls dev_poke()
+    assert know.irqs_off_callers("dev_poke", "drivers/dev/core.c") == ()

@@ -21,6 +21,7 @@ from reviewbot.findings import SeriesReview
 if TYPE_CHECKING:
     from reviewbot.cmap.parser import CParser
     from reviewbot.engine.schema import Rule
+    from reviewbot.knowledge.source import KnowledgeSource
     from reviewbot.report.reply import Reply
     from reviewbot.series.model import Mail
 
@@ -39,8 +40,10 @@ class Verdict:
 
 
 class SeriesReviewer:
-    def __init__(self, policy: Policy, lore_lists: Sequence[str] = ()) -> None:
+    def __init__(self, policy: Policy, lore_lists: Sequence[str] = (),
+                 knowledge: KnowledgeSource | None = None) -> None:
         self.policy = policy
+        self.knowledge = knowledge  # the tree's index, as check finds it (cli._knowledge)
         self._rules: list[Rule] | None = None
         self._parser: CParser | None = None
         # where vN-1 is looked up: the policy's server, else the first list followed
@@ -87,7 +90,7 @@ class SeriesReviewer:
         if reason is not None:
             return Verdict(reason, None, patches=len(series.patches), missing=series.missing)
         rules, parser = self._tools()
-        full = review_series(series, rules, parser)
+        full = review_series(series, rules, parser, knowledge=self.knowledge)
         kept = SeriesReview(series, tuple(
             replace(pr, findings=tuple(f for f in pr.findings if self.policy.reports(f)))
             for pr in full.patches))

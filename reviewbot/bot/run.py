@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.bot.delivery import Sender
 from reviewbot.bot.log import EventLog, NoProgress, Progress, iso
@@ -18,6 +19,9 @@ from reviewbot.bot.state import Store
 from reviewbot.bot.watch import Totals, Watcher
 from reviewbot.config import Environment
 from reviewbot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.source import KnowledgeSource
 
 POLICY_KEY = "policy"  # the state's meta entry holding the policy in force
 
@@ -34,6 +38,7 @@ class WatchOptions:
     outbox: Path
     state: Path
     once: bool = False
+    knowledge: KnowledgeSource | None = None  # the tree's index the checks use, if any
 
 
 def with_identity(policy: Policy, environment: Environment) -> Policy:
@@ -96,7 +101,8 @@ def run_watch(options: WatchOptions, policy: Policy, stop: threading.Event,
     try:
         record_policy(store, policy, time.time())
         watcher = Watcher(store, sources, outbox, policy, sender=sender, clock=time.time,
-                          log=log or EventLog(), progress=progress or NoProgress(), stop=stop)
+                          log=log or EventLog(), progress=progress or NoProgress(), stop=stop,
+                          knowledge=options.knowledge)
         return watcher.run(once=options.once)
     finally:
         store.close()

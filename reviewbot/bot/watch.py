@@ -35,6 +35,7 @@ from reviewbot.series.build import starts_new_batch
 from reviewbot.signals import handled
 
 if TYPE_CHECKING:
+    from reviewbot.knowledge.source import KnowledgeSource
     from reviewbot.report.reply import Reply
 
 MAX_REVIEW_ATTEMPTS = 5  # a series whose review kills the process this often is failed
@@ -96,11 +97,13 @@ class Watcher:
     progress: Progress = field(default_factory=NoProgress)
     stop: threading.Event = field(default_factory=Stop)
     totals: Totals = field(default_factory=Totals)
+    knowledge: KnowledgeSource | None = None  # the tree's index the checks use, if any
 
     def __post_init__(self) -> None:
         self.seen = self.store.seen_keys()
         self.reviewer = SeriesReviewer(self.policy, [s.name.removeprefix("lore:") for s in
-                                                     self.sources if s.name.startswith("lore:")])
+                                                     self.sources if s.name.startswith("lore:")],
+                                       self.knowledge)
         self.delivery = Delivery(self.store, self.outbox, self.policy, self.sender,
                                  self.clock, self.log, self.interruptible)
         self._lists, self._known = {x.lower() for x in self.policy.lists}, ListMatcher()
@@ -117,8 +120,11 @@ class Watcher:
 
     # -- the loop -----------------------------------------------------------------------
     def run(self, once: bool = False) -> Totals:
-        self.log.event(self.clock(), "start", once=once, sources=len(self.sources),
-                       mode="send" if self.policy.send else "drafts")
+        fields: dict[str, object] = {"once": once, "sources": len(self.sources),
+                                     "mode": "send" if self.policy.send else "drafts"}
+        if self.knowledge is not None:  # the tree's index the checks use
+            fields["index"] = self.knowledge.describe()
+        self.log.event(self.clock(), "start", logging.INFO, **fields)
         try:
             self.delivery.reconcile()
             while not self.stop.is_set():

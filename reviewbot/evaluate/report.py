@@ -29,11 +29,12 @@ def _finding_line(x: Located) -> str:
     return f"  {x.patch_file}  {f.file}:{f.line}{side}  {f.rule}  {f.message}"
 
 
-def render_eval_text(s: Score) -> str:
+def render_eval_text(s: Score, index: str = "") -> str:
+    """The text report; ``index``: the index the review used (one line), if any."""
     grouped = sum(1 for r in s.reviews if r.reviewed_with)
     out = [f"corpus {s.corpus.root}: {s.patches} patches ({s.negative_patches} negative), "
            f"{s.overall.comments} comments; {grouped} patches reviewed together with "
-           "other patches of their series", ""]
+           "other patches of their series", *([f"with the {index}"] if index else []), ""]
     head = f"{'class':<14}{'comments found':>16}{'findings matched':>18}" \
            f"{'per negative patch':>20}"
     out.append(head)
@@ -71,8 +72,8 @@ def _located(x: Located) -> dict[str, Any]:
             "line": f.line, "side": f.side, "message": f.message, "reply": f.reply}
 
 
-def render_eval_json(s: Score) -> str:
-    data = {
+def render_eval_json(s: Score, index: str = "") -> str:
+    data: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "corpus": str(s.corpus.root),
         "patches": s.patches,
@@ -88,4 +89,6 @@ def render_eval_json(s: Score) -> str:
                      "skipped": list(r.skipped), "reviewed_with": list(r.reviewed_with)}
                     for r in s.reviews],
     }
+    if index:
+        data["index"] = index
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

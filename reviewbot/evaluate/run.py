@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from reviewbot.cmap.parser import CParser
 from reviewbot.config import Settings
@@ -22,6 +23,9 @@ from reviewbot.fetch.local import RawMessage, read_source
 from reviewbot.findings import Finding
 from reviewbot.pipeline import review_messages
 from reviewbot.series.mail import parse_mail
+
+if TYPE_CHECKING:
+    from reviewbot.knowledge.source import KnowledgeSource
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,13 @@ def _groups(loaded: Sequence[_Loaded], per_patch: bool) -> list[list[_Loaded]]:
 
 
 def _review(group: list[_Loaded], settings: Settings, rules: Sequence[Rule],
-            parser: CParser) -> dict[str, FileReview]:
+            parser: CParser, knowledge: KnowledgeSource | None = None
+            ) -> dict[str, FileReview]:
     messages = [m for x in group for m in x.messages]
     if len(group) > 1 and group[0].key is not None:
         settings = replace(settings, version=group[0].key[1])
-    review = review_messages(messages, settings, rules=rules, parser=parser)
+    review = review_messages(messages, settings, rules=rules, parser=parser,
+                             knowledge=knowledge)
     out: dict[str, FileReview] = {}
     for x in group:
         findings: list[Finding] = []
@@ -103,14 +109,16 @@ def _review(group: list[_Loaded], settings: Settings, rules: Sequence[Rule],
 
 
 def review_corpus(corpus: Corpus, settings: Settings, rules: Sequence[Rule],
-                  per_patch: bool = False, parser: CParser | None = None) -> list[FileReview]:
-    """A FileReview for every patch file the manifest names, in manifest order."""
+                  per_patch: bool = False, parser: CParser | None = None,
+                  knowledge: KnowledgeSource | None = None) -> list[FileReview]:
+    """A FileReview for every patch file the manifest names, in manifest order; with
+    ``knowledge``, the checks use that tree's index (as ``check`` does)."""
     parser = parser or CParser()
     loaded = [_load(corpus, name, settings.max_input_bytes) for name in corpus.patch_files]
     results: dict[str, FileReview] = {}
     for group in _groups(loaded, per_patch):
-        results.update(_review(group, settings, rules, parser))
+        results.update(_review(group, settings, rules, parser, knowledge))
         for x in group:
             if x.name not in results:  # not placed by the grouped review: alone
-                results.update(_review([x], settings, rules, parser))
+                results.update(_review([x], settings, rules, parser, knowledge))
     return [results[name] for name in corpus.patch_files]

@@ -29,7 +29,7 @@ from reviewbot.knowledge.calls import (
 )
 from reviewbot.knowledge.keys import Decls, key_of, lock_key
 from reviewbot.knowledge.lexer import Block, Cleaned, blocks, clean
-from reviewbot.knowledge.resolve import GUARDED, INLINE, LOCAL, STATIC
+from reviewbot.knowledge.resolve import GUARDED, INLINE, IRQS_OFF, LOCAL, STATIC
 from reviewbot.knowledge.vocab import Vocab
 
 # an identifier followed by a call's "(" (group 2) or by a member/subscript chain (group 3)
@@ -363,6 +363,7 @@ class Extractor:
         locking = False  # an acquire, guard or release is called
         spans: list[tuple[int, int, str, list[int]]] = []  # enclosing marked calls
         seen: dict[str, int] = {}  # callee -> its row in facts.calls
+        sites: list[tuple[int, int]] = []  # (row in facts.calls, offset) of every call
         # (base, chain, op, how, via) -> [count, first line]
         accesses: dict[tuple[str, str, str, str, str], list[int]] = {}
         writes: list[tuple[int, tuple[str, str, str, str, str]]] = []
@@ -393,11 +394,13 @@ class Extractor:
                 inside = any(a <= s < b for a, b in guarded) if guarded else False
                 row = seen.get(callee)
                 if row is not None:
+                    sites.append((row, s))
                     if inside or not calls[row][3] & GUARDED:
                         continue
                     calls[row] = (fn.idx, callee, line_of(s), calls[row][3] & ~GUARDED)
                 else:
                     seen[callee] = len(calls)
+                    sites.append((len(calls), s))
                     calls.append((fn.idx, callee, line_of(s),
                                   (GUARDED if inside else 0) | (LOCAL if callee in defined
                                                                 else 0)))
@@ -427,6 +430,10 @@ class Extractor:
             else:
                 entry[0] += 1
         regions = self._regions(cleaned, fn, first_call, first_sleep, facts) if locking else []
+        irq_off = [r for r in regions if "irq" in r.call and "_bh" not in r.call
+                   and r.start_known]
+        if irq_off:
+            self._irqs_off_calls(cleaned, fn, irq_off, sites, calls)
         keys: dict[tuple[str, str], tuple[str, str, str] | None] = {}
         rows: dict[tuple[str, str, str, str, str, str, str], list[int]] = {}
         for raw, (count, line) in accesses.items():
@@ -467,6 +474,30 @@ class Extractor:
             rows[agg] = [count, line]
         else:
             entry[0] += count
+
+    def _irqs_off_calls(self, cleaned: Cleaned, fn: _Function, irq_off: list[LockRegion],
+                        sites: list[tuple[int, int]],
+                        calls: list[tuple[int, str, int, int]]) -> None:
+        """Flag (``IRQS_OFF``) the calls made while an ``_irqsave``/``_irq`` lock of
+        the function is held: inside its region with no release of that lock written
+        between the acquire and the call (a release in a branch may or may not end the
+        region: such calls are not flagged). The row then names that call's line."""
+        first = cleaned.line(fn.open + 1)
+        body = cleaned.code[fn.open + 1:fn.close].split("\n")
+
+        def released(r: LockRegion, line: int) -> bool:
+            for n in range(r.start + 1, line):
+                text = "".join(body[n - first].split()).replace("&", "") \
+                    if 0 <= n - first < len(body) else ""
+                if "unlock" in text and r.lock.replace(" ", "") in text:
+                    return True
+            return False
+
+        for row, at in sites:
+            line = cleaned.line(at)
+            if not calls[row][3] & IRQS_OFF and any(r.holds(line) and not released(r, line)
+                                                    for r in irq_off):
+                calls[row] = (calls[row][0], calls[row][1], line, calls[row][3] | IRQS_OFF)
 
     def _regions(self, cleaned: Cleaned, fn: _Function, first_call: int, first_sleep: int,
                  facts: FileFacts) -> list[LockRegion]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reviewbot.knowledge.location import describe_index, find_tree, index_path
-from reviewbot.knowledge.resolve import FUNC_BITS, pick, visible
+from reviewbot.knowledge.resolve import FUNC_BITS, IRQS_OFF, pick, visible
 from reviewbot.knowledge.store import ACCESS_BITS, SCHEMA_VERSION, read_meta
 
 EVIDENCE = 8  # example sites kept per fact
@@ -323,6 +323,24 @@ class Knowledge:
                 "SELECT n.name FROM calls c JOIN names n ON n.id = c.callee "
                 "WHERE c.caller = ?", (fid,)))
         return frozenset(out)
+
+    def irqs_off_callers(self, function: str, file: str | None = None) -> tuple[Site, ...]:
+        """Where the tree calls ``function`` (the definitions a call from ``file``
+        reaches) with interrupts disabled: a direct call made under an ``_irqsave``/
+        ``_irq`` lock its caller holds. Only calls that reach those definitions alone
+        count (a name two subsystems define is two functions)."""
+        targets = set(self.functions(function, file))
+        if not targets:
+            return ()
+        out: list[Site] = []
+        for caller, line in self._conn.execute(
+                "SELECT c.caller, c.line FROM calls c JOIN names n ON n.id = c.callee "
+                "WHERE n.name = ? AND c.flags & ?", (function, IRQS_OFF)).fetchall():
+            name, site = self._function(caller)
+            reached = set(self.functions(function, site.file))
+            if reached and reached <= targets:
+                out.append(Site(site.file, line, name))
+        return tuple(out)
 
     def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
         """The interrupt contexts ``function`` runs in (with how it gets there)."""

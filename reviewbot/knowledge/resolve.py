@@ -4,7 +4,9 @@ imports beyond the standard library, so a lookup stays cheap to import)."""
 from __future__ import annotations
 
 FUNC_BITS = 16  # function ids: file id << FUNC_BITS | index in the file
-GUARDED, LOCAL = 1, 2  # call flags: under a context test; the caller's file defines it
+# call flags: under a context test; the caller's file defines it; one call of the name
+# is made with interrupts disabled (under an _irqsave/_irq lock the caller holds)
+GUARDED, LOCAL, IRQS_OFF = 1, 2, 4
 STATIC, INLINE = 1, 2  # function flags
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from reviewbot.knowledge.extract import FileFacts
     from reviewbot.knowledge.vocab import Vocab
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 MAX_FUNCS = 1 << FUNC_BITS
 
 # per-file tables: (name, columns); the first column names the file or the function

@@ -16,7 +16,9 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
   tree's plain acquisitions do not excuse it;
 - ``irq_restore``: ``spin_lock_irq()`` (whose unlock enables interrupts) where they
   are already disabled: inside a region that disabled them (``spin_lock_irqsave()``,
-  ``local_irq_save()``...), or in a function the index says runs in hard-irq context;
+  ``local_irq_save()``...), in a function the index says runs in hard-irq context, or
+  in one the tree calls directly with an ``_irqsave``/``_irq`` lock held
+  (``Knowledge.irqs_off_callers``);
 - ``rt``: a ``spinlock_t`` (``spin_lock*()``) taken inside a raw spinlock region or a
   section that disables interrupts or preemption: on PREEMPT_RT a spinlock_t is a
   sleeping lock (lockdep's "Invalid wait context").
@@ -42,11 +44,13 @@ if TYPE_CHECKING:
     from reviewbot.analysis import FileAnalysis, PatchAnalysis
     from reviewbot.cmap.filemap import FileMap
     from reviewbot.diff.model import Hunk
-    from reviewbot.knowledge.lookup import ContextUse, Knowledge
+    from reviewbot.knowledge.lookup import ContextUse, Knowledge, LockFacts
     from reviewbot.knowledge.overlay import KnowledgeView
 
 _IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_lock_irqsave",
-                               "raw_spin_lock_irq"), "acquire")
+                               "raw_spin_lock_irq", "spin_lock_bh", "raw_spin_lock_bh"),
+                              "acquire")
+_BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_lock_bh(")  # bottom halves off
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Params:
     hardirq_note: str = ""  # the reply's words for each case
     irq_restore_note: str = ""
     rt_note: str = ""
+    softirq_note: str = ""
 
 
 def _key(fmap: FileMap, expr: str, line: int, know: Knowledge, function: str
@@ -66,12 +71,38 @@ def _key(fmap: FileMap, expr: str, line: int, know: Knowledge, function: str
     base = expr.split("->")[0].split(".")[0].split("[")[0]
     if not base.isidentifier():
         return None
-    if base == expr:
-        return expr  # a global: confident only when the index declares it
+    if base == expr:  # a global (confident only when the index declares it once, or
+        # in this file: ``_trusted``), unless the patch declares the name here (a local
+        # or a parameter: a pointer to some lock, ``spinlock_t *lock``)
+        return expr if fmap.decl(base, line) is None else None
     decl = fmap.decl(base, line)
     if decl is not None:
         return lock_key(expr, {base: (decl.type, decl.level)})
     return tree_lock_key(know, function, fmap.path, expr)
+
+
+def _drops(fmap: FileMap, held: Held) -> bool:
+    """The function released the same lock above ``held``'s line (its caller's: it
+    drops and takes it back, and the caller's ``_irq`` acquire is what it restores)."""
+    at = held.line - 1
+    while at > 0 and at in fmap.text and not fmap.text[at].startswith("}"):
+        text = "".join(fmap.text[at].split())
+        text = text.replace("&", "")
+        if "unlock" in text and (f"({held.key})" in text or f"({held.key}," in text):
+            return True
+        at -= 1
+    return False
+
+
+def _trusted(key: str, facts: LockFacts, path: str, was: str | None) -> bool:
+    """The index's facts are about the patch's lock: a member of a struct type the
+    index declares it in (or the code's own irq-disabling acquire the patch drops); a
+    global name declared once in the tree, or in the patch's own file (the same name
+    declared in several files is several locks: ``static DEFINE_SPINLOCK(lock)``)."""
+    if not key.isidentifier():
+        return bool(facts.declared or was)
+    files = {d.site.file for d in facts.declared}
+    return len(facts.declared) == 1 or path in files
 
 
 def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
@@ -79,10 +110,11 @@ def _hardirq(view: KnowledgeView, function: str, path: str, depth: int
     return next((u for u in view.contexts(function, path) if _near(u, depth)), None)
 
 
-def _near(use: ContextUse, depth: int) -> bool:
-    """A hard-irq context close enough to trust: the handler itself, or a function it
-    calls (``depth`` calls at most) in the file that registers it."""
-    return use.context == "hardirq" and len(use.chain) <= depth and (
+def _near(use: ContextUse, depth: int, context: str = "hardirq") -> bool:
+    """An interrupt context (hard-irq, or softirq) close enough to trust: the handler
+    itself, or a function it calls (``depth`` calls at most) in the file that registers
+    it."""
+    return use.context == context and len(use.chain) <= depth and (
         len(use.chain) == 1 or use.registered.file == use.site.file)
 
 
@@ -111,6 +143,10 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
                 dropped = _dropped(file.diff.hunks)
             found = _one(held, regions.at(held.line), fmap, fn.name, view.index,
                          irq_of[fn.name], params, dropped.get(held.line, {}))
+            if found is None and held.flavour == "plain" and not _bh_off(fmap, fn.start,
+                                                                         held.line):
+                found = _softirq(held, regions.at(held.line), fmap, fn.name, view,
+                                 file.path, params, dropped.get(held.line, {}))
             if found is not None:
                 values = dict(found)
                 values["note"] = render(values["note"], values)
@@ -135,10 +171,16 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
          know: Knowledge | None, irq_fn: ContextUse | None, params: Params,
          dropped: dict[str, str]) -> tuple[tuple[str, str], ...] | None:
     off = next((h for h in reversed(around) if h.irqs_off), None)
-    if held.flavour == "irq" and (off is not None or irq_fn is not None):
+    caller = None
+    if held.flavour == "irq" and off is None and irq_fn is None and know is not None \
+            and not function.endswith("_locked") and not _drops(fmap, held):
+        caller = next(iter(know.irqs_off_callers(function, fmap.path)), None)
+    if held.flavour == "irq" and (off is not None or irq_fn is not None or caller):
         why = (f"interrupts are already disabled here ({off.describe().removeprefix('with ')})"
                if off is not None else f"it runs in hard-irq context: {_where(irq_fn)}"
-               if irq_fn is not None else "")
+               if irq_fn is not None else
+               f"{caller.function}() calls {function}() with interrupts disabled, under an "
+               f"_irqsave/_irq lock ({caller})" if caller is not None else "")
         return (("lock", held.text), ("problem", "re-enables interrupts at its unlock"),
                 ("evidence", why), ("fix", held.call.replace("_irq", "_irqsave") + "()"),
                 ("note", params.irq_restore_note))
@@ -162,9 +204,10 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
     # any hard-irq use the index knows counts, and the tree's plain acquisitions
     # elsewhere do not excuse it (this function's author disabled interrupts)
     was = dropped.get(held.key)
+    was = was if was is not None and not was.endswith("_bh") else None
     use = next((c for c in facts.contexts if _near(c, params.irq_depth)), None) or (
         facts.taken_in("hardirq") if was else None)
-    if use is None or not (facts.declared or was):
+    if use is None or not _trusted(key, facts, fmap.path, was):
         return None
     safe = sum(n for k, n in facts.flavours.items() if k.endswith((" irq", " irqsave")))
     if not safe:
@@ -180,3 +223,52 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
             ("problem", f"{problem} (the code took it with {was}())" if was else problem),
             ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
             ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))
+
+
+def _bh_off(fmap: FileMap, first: int, line: int) -> bool:
+    """The function's visible lines before ``line`` disable bottom halves
+    (``local_bh_disable()``, ``rcu_read_lock_bh()``, a ``_bh`` acquire): unsure whether
+    they still are at ``line``, so the softirq case stays quiet."""
+    return any(w in fmap.text.get(n, "") for n in range(first, line) for w in _BH_OFF)
+
+
+def _softirq(held: Held, around: list[Held], fmap: FileMap, function: str,
+             view: KnowledgeView, path: str, params: Params, dropped: dict[str, str]
+             ) -> tuple[tuple[str, str], ...] | None:
+    """A plain acquire of a lock the tree also takes in softirq context (a timer, a
+    tasklet, a NAPI poll, a softirq handler, or a function one calls in its file): a
+    softirq that runs on this CPU at the unlock-free moment spins on it forever; the
+    lock needs ``_bh`` (or an irq-disabling flavour). The same confidence as the
+    hard-irq case: a resolved key, the tree taking it with ``_bh``/``_irq``/``_irqsave``
+    somewhere and not plain outside its handlers (unless the patch itself turns the
+    code's ``_bh``/``_irqsave`` acquire of it into this one), and this function not in
+    interrupt context itself, with no other region held at the line."""
+    know = view.index
+    if know is None or held.kind not in ("spinlock", "raw_spinlock") or any(
+            h is not held and h.line != held.line for h in around):
+        return None  # nested in another region: what it disables is that region's
+    if any(u.context == "hardirq" or _near(u, params.irq_depth, "softirq")
+           for u in view.contexts(function, path)):
+        return None  # a softirq handler (or one close to it): softirqs do not nest on a
+        # CPU, and a function some chain reaches from a softirq runs elsewhere too; one
+        # that a hard-irq handler reaches (the tick's wq_worker_tick()) is tick or irq
+        # code, run with interrupts disabled
+    key = _key(fmap, held.key, held.line, know, function)
+    if key is None:
+        return None
+    facts = know.lock(key)
+    was = dropped.get(held.key)
+    use = next((c for c in facts.contexts if _near(c, params.irq_depth, "softirq")), None) \
+        or (facts.taken_in("softirq") if was else None)
+    if use is None or not _trusted(key, facts, fmap.path, was):
+        return None
+    safe = sum(n for k, n in facts.flavours.items() if k.endswith((" bh", " irq", " irqsave")))
+    plain = sum(n for k, n in facts.flavours.items() if k.endswith(" plain"))
+    if not safe or (not was and plain > len(facts.contexts)):
+        return None
+    call = held.call
+    problem = "leaves bottom halves enabled"
+    return (("lock", held.text),
+            ("problem", f"{problem} (the code took it with {was}())" if was else problem),
+            ("evidence", f"the tree also takes {key} in softirq context: {_where(use)}"),
+            ("fix", f"{call}_bh()"), ("note", params.softirq_note))

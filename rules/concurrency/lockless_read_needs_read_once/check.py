@@ -463,14 +463,18 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     know = knowledge_of(patch)
     if know is None:
         return hits
-    sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
-    return hits + tree_hits(patch, file, fmap, sharing, know, hits)
+    return hits + tree_hits(patch, file, fmap, sharing_of(patch, params), know, hits)
+
+
+def sharing_of(patch: PatchAnalysis, params: Params) -> Sharing:
+    """The patch's ``Sharing`` (one per patch, whichever rule asks first)."""
+    return patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
 
 
 def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params: Params
                 ) -> list[Hit]:
     """The reads that race with a store the patch shows."""
-    sharing = patch.kept(__name__, lambda: Sharing(patch, knowledge(params)))
+    sharing = sharing_of(patch, params)
     know = sharing.know
     if sharing.none_possible():  # no store anywhere can make a read race
         return []
@@ -515,13 +519,15 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
 
 
 def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: Sharing,
-              index: Index, done: list[Hit]) -> list[Hit]:
+              index: Index, done: list[Hit], elsewhere: bool = False) -> list[Hit]:
     """The plain lockless reads the patch shows no store for, that race with stores the
-    tree's index knows: the member is written mostly under a lock that the reading
-    function visibly takes after the read, on the same object (or a global lock), and
-    under which it accesses the location again: the double-checked "read, lock, check
-    again" whose store may be elsewhere in the tree; or it is
-    updated with cmpxchg()/xchg() in the reading function itself (read, then cmpxchg).
+    tree's index knows in the reading function itself (CON001): the tree's copy of it
+    updates the location with cmpxchg()/xchg() (read, then cmpxchg), or reads it with
+    READ_ONCE() and later stores it under a lock or atomically (``_own_evidence``).
+    With ``elsewhere`` (CON008, preview): the member is written mostly under a lock
+    that the reading function visibly takes after the read, on the same object (or a
+    global lock), and under which it accesses the location again: the double-checked
+    "read, lock, check again" whose store is elsewhere in the tree.
     The same quiet cases as for the patch's own stores, and a function that stores the
     location itself outside any lock (it owns the object); RCU pointers are CON006's."""
     know = sharing.know
@@ -544,26 +550,35 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
         if fn not in quiet:  # a _nolock function leaves the locking to its caller
             quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know) \
                 or fn.name.endswith("_nolock")
-        if quiet[fn] or sharing.excluded(a.key) or _owns(fmap, frags, fn, a, know):
+        owns = _owns(fmap, frags, fn, a, know)
+        if quiet[fn] or sharing.excluded(a.key) or "write" in owns:
             continue
         if not fn.complete and fn not in own:  # the hunks show part of it: the tree's
             own[fn] = index.accesses_in(fn.name, file.path)  # copy shows the rest
-        key = a.key if struct else _typed(own.get(fn, ()), a.key, base.group(0)) or ""
+        key = a.key if struct or a.key.startswith("<") else _typed(
+            own.get(fn, ()), a.key, base.group(0)) or ""
         struct, member = member_of(key)
         if struct:
             facts = member_facts(patch, index, struct, member)
+        elif key.startswith("<"):  # a typed chain of several links (p->a.b): the
+            facts = index.location(key)  # location's own facts
         elif any(x.key == a.key for x in own.get(fn, ())):  # the tree's copy of the
             key, facts = a.key, index.location(a.key)  # function keys it so: a global
         else:
             continue
         if facts.rcu:
             continue
-        later = _locks_after(fmap, fn, a.line, base.group(0), know)
-        again = _under_locks(fmap, frags, fn, a)
-        later = {k: v for k, v in later.items() if v in again}
-        evidence = _tree_evidence(facts, fn, file.path, later, know) or _own_evidence(
-            own.get(fn, ()), key, know)
-        if evidence is None:
+        if elsewhere:
+            later = _locks_after(fmap, fn, a.line, base.group(0), know)
+            again = _under_locks(fmap, frags, fn, a)
+            later = {k: v for k, v in later.items() if v in again}
+            evidence = _tree_evidence(facts, fn, file.path, later, know)
+        else:  # an unlocked WRITE_ONCE() of its own makes the function the serialised
+            # updater, unless the tree's copy of it reads the location with READ_ONCE()
+            # there: its author marked the read because other writers race with it
+            rmw = None if owns else _rmw_evidence(facts, fn, file.path, know)
+            evidence = rmw or _own_evidence(own.get(fn, ()), key, know)
+        if evidence is None or (owns and elsewhere):
             continue
         seen.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text), ("evidence", evidence[0]),
@@ -619,11 +634,24 @@ def _under_locks(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan,
 
 
 def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,
-          know: Knowledge) -> bool:
-    """The reading function itself stores the location outside any lock: it owns the
-    object there (a request being set up, the serialised updater)."""
-    return any(x.kind in ("write", "marked_write") and fn.start <= x.line <= fn.end
-               and not _held(fmap, x.line, know) for frag in frags for x in frag.of_key(a.key))
+          know: Knowledge) -> set[str]:
+    """The kinds (``write``, ``marked_write``) of the stores of the location that the
+    reading function itself makes outside any lock: it owns the object there (a request
+    being set up, the serialised updater). Empty: none."""
+    return {x.kind for frag in frags for x in frag.of_key(a.key)
+            if x.kind in ("write", "marked_write") and fn.start <= x.line <= fn.end
+            and not _held(fmap, x.line, know)}
+
+
+def _rmw_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, know: Knowledge
+                  ) -> tuple[str, str] | None:
+    """The tree's copy of the reading function updates the location with cmpxchg()/
+    xchg(): the plain read races with that update (read, then cmpxchg)."""
+    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
+                and x.site.function == fn.name and x.site.file == path), None)
+    if rmw is not None:
+        return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
+    return None
 
 
 def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[str, str],
@@ -632,10 +660,6 @@ def _tree_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, takes: dict[
     plain read in ``fn`` outside its locks (``takes``: the locks ``fn`` takes after the
     read). The tree's writes must be mostly under one lock alone (at least two, and at
     least half of the writes)."""
-    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
-                and x.site.function == fn.name and x.site.file == path), None)
-    if rmw is not None:
-        return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
     writes = facts.total(op="write") + facts.total(op="rmw")
     # writes under one lock only: where they hold several, a reader holding any one of
     # them (its caller's, unseen) is protected
