@@ -144,9 +144,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     read: list[int] = []
     real = vars(series_module)["map_patch"]
 
-    def counted(patch, wanted=None, scans=None):  # type: ignore[no-untyped-def]
+    def counted(patch, wanted=None, scans=None, new_side=None):  # type: ignore[no-untyped-def]
         read.append(patch.index)
-        return real(patch, wanted, scans)
+        return real(patch, wanted, scans, new_side)
 
     monkeypatch.setattr(series_module, "map_patch", counted)
     return read
