@@ -172,6 +172,30 @@ def test_each_patch_is_read_once_and_only_when_a_rule_needs_it(
     assert read == []
 
 
+def test_later_definitions_are_read_from_post_images_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SER002 looks for a use before the patch that adds it only when a later patch
+    defines a name an earlier patch's added lines show, which it reads from the C
+    post-images alone: the later patches of misplaced-bad.mbox add code at column 0
+    whose names (``ret``, ...) are on earlier added lines too, which lets the regex gate
+    through, but define none of them; bisect-bad.mbox's do."""
+    from reviewbot.pipeline import _Input
+    from reviewbot.seriesmap.bisect import _defines_what_earlier_added
+    from reviewbot.seriesmap.gates import may_use_before_added
+    from reviewbot.seriesmap.series import map_series
+
+    read = _counting(monkeypatch)
+    found = {}
+    for name in ("misplaced-bad", "bisect-bad"):
+        raw = read_source(str(FIXTURES / "seriesmap" / f"{name}.mbox"), 1 << 26)
+        source = _Input(raw, Settings().limits)
+        series = source.series(source.plan(None)[0])
+        assert may_use_before_added(series.patches)
+        found[name] = _defines_what_earlier_added(map_series(series))
+    assert found == {"misplaced-bad": False, "bisect-bad": True}
+    assert read == []  # no patch mapped: its pre-image and uses are not read
+
+
 # -- examples that are whole series ----------------------------------------------------
 
 # test_engine's regex rule (it flags "frobnicate"), with an example of two patches
