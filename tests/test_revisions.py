@@ -215,6 +215,33 @@ def test_previous_found_by_each_relation() -> None:
                          "here") is None
 
 
+def test_pool_files_each_patch_mail_under_what_relates_it() -> None:
+    """find_previous compares only the mails filed under vN's keys: every patch mail is
+    filed under its Message-ID, thread root, change-id and author with title, and a
+    look-up gives each mail once, in pool order."""
+    from reviewbot.revisions.pool import title_key
+
+    pool = MailPool.of(_mails(V1, V2))
+    assert len(pool.patches) > 2
+    cids = 0
+    for m in pool.patches:
+        keys: list[tuple[str, ...]] = [("msgid", m.msgid)]
+        if m.thread_root:
+            keys.append(("root", m.thread_root))
+        if m.author is not None:
+            keys.append(("subject", m.author.email.lower(), title_key(m.subject.title)))
+        cid = pool.change_id(m)
+        if cid is not None:
+            keys.append(("change-id", cid))
+            cids += 1
+        for key in keys:
+            assert m in pool.patches_by([key]), key
+    assert cids > 0
+    every = [("msgid", m.msgid) for m in reversed(pool.patches)] * 2
+    assert pool.patches_by(every) == pool.patches
+    assert pool.patches_by([("msgid", "nowhere@example.org"), ("root", "")]) == []
+
+
 def _replace_body(mail: Mail, old: str, new: str) -> Mail:
     import dataclasses
 

@@ -144,9 +144,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     read: list[int] = []
     real = vars(series_module)["map_patch"]
 
-    def counted(patch, wanted=None, scans=None):  # type: ignore[no-untyped-def]
+    def counted(patch, wanted=None, scans=None, new_side=None):  # type: ignore[no-untyped-def]
         read.append(patch.index)
-        return real(patch, wanted, scans)
+        return real(patch, wanted, scans, new_side)
 
     monkeypatch.setattr(series_module, "map_patch", counted)
     return read
@@ -170,6 +170,30 @@ def test_each_patch_is_read_once_and_only_when_a_rule_needs_it(
     read.clear()
     review_messages(raw, Settings(), rules=[RULES["STY001"]])
     assert read == []
+
+
+def test_later_definitions_are_read_from_post_images_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SER002 looks for a use before the patch that adds it only when a later patch
+    defines a name an earlier patch's added lines show, which it reads from the C
+    post-images alone: the later patches of misplaced-bad.mbox add code at column 0
+    whose names (``ret``, ...) are on earlier added lines too, which lets the regex gate
+    through, but define none of them; bisect-bad.mbox's do."""
+    from reviewbot.pipeline import _Input
+    from reviewbot.seriesmap.bisect import _defines_what_earlier_added
+    from reviewbot.seriesmap.gates import may_use_before_added
+    from reviewbot.seriesmap.series import map_series
+
+    read = _counting(monkeypatch)
+    found = {}
+    for name in ("misplaced-bad", "bisect-bad"):
+        raw = read_source(str(FIXTURES / "seriesmap" / f"{name}.mbox"), 1 << 26)
+        source = _Input(raw, Settings().limits)
+        series = source.series(source.plan(None)[0])
+        assert may_use_before_added(series.patches)
+        found[name] = _defines_what_earlier_added(map_series(series))
+    assert found == {"misplaced-bad": False, "bisect-bad": True}
+    assert read == []  # no patch mapped: its pre-image and uses are not read
 
 
 # -- examples that are whole series ----------------------------------------------------

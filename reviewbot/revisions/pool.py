@@ -7,7 +7,7 @@ vN-1 and the replies to it stays linear in the number of mails.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from reviewbot.series.build import is_patch_mail
@@ -51,6 +51,7 @@ class MailPool:
     children: dict[str, list[Mail]] = field(default_factory=dict)
     patches: list[Mail] = field(default_factory=list)  # patch mails and cover letters
     _change_ids: dict[str, str | None] = field(default_factory=dict)
+    _related: dict[tuple[str, ...], list[int]] | None = None
 
     @classmethod
     def of(cls, mails: Sequence[Mail]) -> MailPool:
@@ -68,6 +69,29 @@ class MailPool:
         if mail.msgid not in self._change_ids:
             self._change_ids[mail.msgid] = change_id(mail)
         return self._change_ids[mail.msgid]
+
+    def patches_by(self, keys: Iterable[tuple[str, ...]]) -> list[Mail]:
+        """The patch mails filed under any of ``keys``, each once, in pool order. A mail
+        is filed under ``("msgid", its Message-ID)``, ``("root", its thread root)``,
+        ``("change-id", its change-id)`` and ``("subject", its author's address in lower
+        case, its title_key)``: what relates it to another revision (the index is built
+        once, so looking up each series' vN-1 stays linear in the pool)."""
+        if self._related is None:
+            self._related = {}
+            for i, m in enumerate(self.patches):
+                found: list[tuple[str, ...]] = [("msgid", m.msgid)]
+                if m.thread_root:
+                    found.append(("root", m.thread_root))
+                cid = self.change_id(m)
+                if cid is not None:
+                    found.append(("change-id", cid))
+                if m.author is not None:
+                    found.append(("subject", m.author.email.lower(),
+                                  title_key(m.subject.title)))
+                for key in found:
+                    self._related.setdefault(key, []).append(i)
+        related = self._related
+        return [self.patches[i] for i in sorted({i for k in keys for i in related.get(k, ())})]
 
     def replies(self, msgid: str) -> list[Mail]:
         """Direct replies to ``msgid`` that are not patches (a v2 sent in reply is not)."""

@@ -100,18 +100,27 @@ def find_previous(series: Series, pool: MailPool, where: str,
     want = wanted(series)
     if want.version <= 1:
         return None
-    older = [m for m in pool.patches
-             if m.subject.version < want.version and m.msgid not in want.own]
+
+    def older(m: Mail) -> bool:
+        return m.subject.version < want.version and m.msgid not in want.own
+
+    # only mails filed under what relation() compares can be related (MailPool.patches_by)
+    ids = (*want.refs, *want.links)
+    keys: list[tuple[str, ...]] = [(kind, x) for x in ids for kind in ("msgid", "root")]
+    if want.change_id is not None:
+        keys.append(("change-id", want.change_id))
+    if want.author is not None:
+        keys += [("subject", want.author, t) for t in want.titles]
     anchors: dict[str, FoundBy] = {}
-    for m in older:
-        rel = relation(m, want, pool)
+    for m in pool.patches_by(keys):
+        rel = relation(m, want, pool) if older(m) else None
         if rel is not None:
             anchors[m.msgid] = rel
     if not anchors:
         return None
     roots: dict[str, FoundBy] = {}
-    for m in older:
-        rel = anchors.get(m.msgid)
+    for m in pool.patches_by(("msgid", a) for a in anchors):
+        rel = anchors.get(m.msgid) if older(m) else None
         if rel is None:
             continue
         for key in (m.msgid, m.thread_root):
@@ -119,7 +128,11 @@ def find_previous(series: Series, pool: MailPool, where: str,
                 roots[key] = rel
     members: list[Mail] = []
     how: dict[str, FoundBy] = {}
-    for m in older:
+    near = [*(("msgid", a) for a in anchors), *(("msgid", r) for r in roots),
+            *(("root", r) for r in roots)]
+    for m in pool.patches_by(near):
+        if not older(m):
+            continue
         rel = anchors.get(m.msgid) or roots.get(m.msgid) or (
             roots.get(m.thread_root) if m.thread_root else None)
         if rel is not None:

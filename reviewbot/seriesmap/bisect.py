@@ -27,10 +27,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reviewbot.seriesmap.gates import may_break, may_remove_definition, may_use_before_added
+from reviewbot.seriesmap.gates import (
+    added_names,
+    may_break,
+    may_remove_definition,
+    may_use_before_added,
+)
 from reviewbot.seriesmap.model import Definition, PatchSymbols, Site, Symbol, Use
 from reviewbot.seriesmap.scope import visible, world
 from reviewbot.seriesmap.series import Key, SeriesMap, placement
+from reviewbot.seriesmap.symbols import is_c
 
 BreakKind = Literal["used-before-added", "removed-in-use"]
 _HAS_BODY = frozenset(("function", "variable", "struct", "union", "enum"))
@@ -253,6 +259,23 @@ def _user_after(smap: SeriesMap, n: int, defs: list[Definition]
     return None
 
 
+def _defines_what_earlier_added(smap: SeriesMap) -> bool:
+    """A reviewed patch after the first defines, on its added lines of a C file, a name
+    that an added line of an earlier one shows (``gates.may_use_before_added`` with the
+    definitions read: only the post-images of the C hunks, not the series' uses or
+    pre-images). Without one, nothing is used before the patch that adds it."""
+    mentioned: set[str] = set()
+    for p in smap.reviewed:
+        c_files = [f for f in p.files if not f.is_binary and is_c(f.path)]
+        if mentioned and not mentioned.isdisjoint(
+                d.symbol.name for f in c_files for h in f.hunks
+                for d in smap.new_side(p.index, f.path, h).definitions
+                if d.site.line.kind == "+"):
+            return True
+        mentioned.update(added_names(p))
+    return False
+
+
 def build_breaks(smap: SeriesMap) -> list[BuildBreak]:
     """Every way a patch of the series does not build on its own, in patch order.
     Nothing is read as C when neither can happen: a use before the patch that adds it
@@ -262,7 +285,7 @@ def build_breaks(smap: SeriesMap) -> list[BuildBreak]:
     if not may_break(patches):
         return []
     used = used_before_added(smap) if len(patches) > 1 and \
-        may_use_before_added(patches) else []
+        may_use_before_added(patches) and _defines_what_earlier_added(smap) else []
     found = used + (removed_in_use(smap) if any(may_remove_definition(p) for p in patches)
                     else [])
     return sorted(found, key=lambda b: (b.site.patch, b.site.file, b.site.number))

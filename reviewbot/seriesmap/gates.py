@@ -71,6 +71,13 @@ def may_remove_definition(patch: Patch) -> bool:
     return any(_defining_lines(h.section, h.lines, "-") for h in _c_hunks(patch))
 
 
+def added_names(patch: Patch) -> set[str]:
+    """Every name on an added line of a C file of ``patch`` (a use there is one of
+    them)."""
+    return set(_NAME.findall("\n".join(ln.text for h in _c_hunks(patch) for ln in h.lines
+                                       if ln.kind == "+")))
+
+
 def may_use_before_added(patches: Sequence[Patch]) -> bool:
     """A patch of these may use a name that only a later one adds: a name that an added
     line of a later patch may define (see ``_defining_lines``; never a keyword, which
@@ -82,12 +89,10 @@ def may_use_before_added(patches: Sequence[Patch]) -> bool:
     mentioned: set[str] = set()
     for p in patches:
         defined: set[str] = set()
-        used: list[str] = []
         for h in _c_hunks(p):
-            used += (ln.text for ln in h.lines if ln.kind == "+")
             defined.update(_NAME.findall("\n".join(_defining_lines(h.section, h.lines,
                                                                    "+"))))
         if not mentioned.isdisjoint(defined - NOT_NAMES):
             return True
-        mentioned.update(_NAME.findall("\n".join(used)))
+        mentioned.update(added_names(p))
     return False

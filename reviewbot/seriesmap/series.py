@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reviewbot.diff.model import Hunk
 from reviewbot.series.model import Patch, Series
+from reviewbot.seriesmap.cdefs import SideMap
 from reviewbot.seriesmap.model import Definition, Site, Symbol
 from reviewbot.seriesmap.provenance import Provenance
 from reviewbot.seriesmap.scope import visible
-from reviewbot.seriesmap.symbols import PatchMap, Scans, map_patch
+from reviewbot.seriesmap.symbols import PatchMap, Scans, map_patch, read_new_side
 from reviewbot.seriesmap.tree import TreeDefines
 
 Key = tuple[str, str, str]
@@ -34,6 +36,7 @@ class SeriesMap:
         self._provenance: Provenance | None = None
         self._added: dict[Key, tuple[Definition, ...]] | None = None
         self._wanted: frozenset[str] | None = None
+        self._new_sides: dict[int, tuple[Hunk, SideMap]] = {}  # by id of the hunk
 
     @property
     def reviewed(self) -> tuple[Patch, ...]:
@@ -47,8 +50,18 @@ class SeriesMap:
             p = self._reviewed.get(index)
             if p is None:
                 return None
-            found = self._maps[index] = map_patch(p, self.wanted, self.scans)
+            found = self._maps[index] = map_patch(p, self.wanted, self.scans,
+                                                  self.new_side)
         return found
+
+    def new_side(self, index: int, path: str, hunk: Hunk) -> SideMap:
+        """The post-image of a hunk of patch ``index``'s C file ``path``, read as C once
+        (an analysis may read it before the patch is mapped: ``map_patch`` takes it)."""
+        found = self._new_sides.get(id(hunk))
+        if found is None:
+            found = self._new_sides[id(hunk)] = (hunk, read_new_side(index, path, hunk,
+                                                                     self.scans))
+        return found[1]
 
     def wanted(self) -> frozenset[str]:
         """The names whose uses the analyses of the whole series look at (reading every

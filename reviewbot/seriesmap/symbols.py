@@ -66,6 +66,8 @@ def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
 
 
 Uses = tuple[tuple[Use, ...], tuple[Use, ...], tuple[Use, ...]]  # added, removed, context
+# A C hunk's post-image read by ``read_side``, from whoever keeps it: (patch, path, hunk)
+NewSide = Callable[[int, str, Hunk], SideMap]
 Wanted = Callable[[], "frozenset[str] | None"]
 # A hunk's post-image scan (``cmap.scan.scan_post_image``), from whoever keeps it
 Scans = Callable[[Hunk], Sequence[ScannedLine]]
@@ -126,6 +128,13 @@ class PatchMap(DefinitionSets):
                             removed_uses, context_uses, self.renames, self.declared)
 
 
+def read_new_side(n: int, path: str, hunk: Hunk, scans: Scans | None = None) -> SideMap:
+    """The post-image (context and added lines) of a hunk of patch ``n``'s C file
+    ``path``, read as C (``scans``: its post-image scan, when the review has it)."""
+    return read_side(n, path, side_lines(hunk.lines, "new"), hunk.section,
+                     scans(hunk) if scans is not None else None)
+
+
 def is_c(path: str) -> bool:
     return path.endswith((".c", ".h"))
 
@@ -151,11 +160,12 @@ def _renames(removed: list[Definition], added: list[Definition]) -> tuple[Rename
     return tuple(out)
 
 
-def map_patch(patch: Patch, wanted: Wanted | None = None, scans: Scans | None = None
-              ) -> PatchMap:
+def map_patch(patch: Patch, wanted: Wanted | None = None, scans: Scans | None = None,
+              new_side: NewSide | None = None) -> PatchMap:
     """Read every hunk of ``patch`` and its definitions; its uses are read when first
     asked for (``PatchMap.symbols``), of the names ``wanted()`` gives (None: all).
-    ``scans`` gives a hunk's post-image scan when the review has it (else it is made)."""
+    ``scans`` gives a hunk's post-image scan when the review has it (else it is made);
+    ``new_side`` a C hunk's post-image as read already (``SeriesMap.new_side``)."""
     n = patch.index
     hunks: list[HunkMap] = []
     added: list[Definition] = []
@@ -168,7 +178,7 @@ def map_patch(patch: Patch, wanted: Wanted | None = None, scans: Scans | None = 
             continue
         path = fdiff.path
         if is_c(path):
-            c_file = _CFile(n, fdiff, hunks, added, removed, kept, scans)
+            c_file = _CFile(n, fdiff, hunks, added, removed, kept, scans, new_side)
             c_files.append(c_file)
             readers.append(c_file.uses)
             continue
@@ -203,13 +213,14 @@ class _CFile:
 
     def __init__(self, n: int, fdiff: FileDiff, hunks: list[HunkMap],
                  added: list[Definition], removed: list[Definition],
-                 kept: list[Definition], scans: Scans | None = None) -> None:
+                 kept: list[Definition], scans: Scans | None = None,
+                 new_side: NewSide | None = None) -> None:
         self.n, self.path = n, fdiff.path
         self.sides: list[tuple[Hunk, SideMap, SideMap]] = []
         for hunk in fdiff.hunks:
             old = read_side(n, self.path, side_lines(hunk.lines, "old"), hunk.section)
-            new = read_side(n, self.path, side_lines(hunk.lines, "new"), hunk.section,
-                            scans(hunk) if scans is not None else None)
+            new = new_side(n, self.path, hunk) if new_side is not None else \
+                read_new_side(n, self.path, hunk, scans)
             self.sides.append((hunk, old, new))
         for pos, (hunk, old, new) in enumerate(self.sides):
             hunks.append(_hunk_map(self.path, fdiff.old_path, pos, hunk, old, new))
