@@ -27,11 +27,20 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, compact, key_word
+from reviewbot.cmap.access import (
+    LVALUES,
+    Access,
+    FragmentAccesses,
+    call_name,
+    classify,
+    compact,
+    key_word,
+)
 from reviewbot.cmap.rows import Rows, intersect, merge, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
@@ -202,6 +211,7 @@ class Sharing:
         self._fns: dict[int, tuple[list[tuple[int, int]],
                                    dict[str, list[FunctionSpan]]]] = {}
         self._excluded: dict[str, bool] = {}
+        self._tests: dict[tuple[int, str], list[Access]] = {}
         self._store_rows: dict[tuple[int, int], Rows | None] = {}
         self._locked: dict[int, set[int]] = {}
         self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
@@ -349,6 +359,20 @@ class Sharing:
             found = self._rows[(i, j)] = mf.rows_of_spans(spans)
         return found
 
+    def tests(self, i: int, key: str) -> list[Access]:
+        """The reads of ``key`` in file ``i`` that are (part of) the condition of an
+        ``if`` or a ``?:`` (``_tested``), worked out once per file and key."""
+        found = self._tests.get((i, key))
+        if found is None:
+            found = self._tests[(i, key)] = []
+            tested = partial(_tested, writes=self.know.marked[1])
+            for frag in self.accesses[i]:
+                lines = {x.line for x in frag.of_key(key) if x.kind in ("read", "marked_read")}
+                if lines:
+                    found.extend(x for x in frag.where(frag.mf.rows_of_lines(lines), tested)
+                                 if x.key == key and x.kind in ("read", "marked_read"))
+        return found
+
     def excluded(self, key: str) -> bool:
         """The location is a lock, or an RCU pointer, somewhere in the patch's files."""
         found = self._excluded.get(key)
@@ -360,18 +384,23 @@ class Sharing:
         return found
 
 
-def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
+def relevant(found: Iterable[Evidence], r: Reader,
+             rechecked: Callable[[Evidence], bool]) -> list[Evidence]:
     """The stores this plain read races with (empty: no evidence that it does).
 
     - an atomic RMW races with every reader: one later in the same function (read, then
-      cmpxchg), or in another function the patch adds;
+      cmpxchg: the compare is the re-check), or in another function the patch adds;
     - a store under lock L races with a reader whose function takes L itself (so it does
-      not run with L held) and reads outside L: later in the same function (read, lock,
-      store: the double-checked pattern), or in another function the patch adds;
+      not run with L held) and reads outside L: later in the same function when the
+      function reads the location again under L before (or at) the store (``rechecked``:
+      read, lock, check again, store, the double-checked pattern), or in another function
+      the patch adds;
     - any store in another added function races with a read in an RCU read-side section.
 
     A function that stores the location with a marked store and no visible lock is the
-    serialised updater: its own plain reads are fine.
+    serialised updater: its own plain reads are fine. One that reads, locks and stores
+    without checking again under the lock treats the value as stable (a lock its caller
+    holds, an object it owns or has not published, a single writer): no evidence.
     """
     fn, read = r.function, r.access
     found = list(found)
@@ -385,9 +414,47 @@ def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
             continue
         if not mine and not e.added_function:
             continue
-        if e.how == "rmw" or (e.lock and e.lock in r.acquires) or (not mine and r.in_rcu):
+        locked = bool(e.lock) and e.lock in r.acquires and (not mine or rechecked(e))
+        if e.how == "rmw" or (not mine and r.in_rcu) or locked:
             out.append(e)
     return out
+
+
+def _rechecks(fmap: FileMap, tests: Callable[[], list[Access]], read: Access
+              ) -> Callable[[Evidence], bool]:
+    """Whether the reading function tests the location of ``read`` again, after it and
+    inside the lock region that holds the store ``e`` (on a line up to the store's): the
+    re-check of the double-checked pattern. ``tests``: the reads of the location in the
+    condition of an ``if`` or a ``?:`` (``Sharing.tests``); a read that only uses the
+    value under the lock (an argument, the right-hand side of the store, a loop over it)
+    is not a re-check."""
+    def rechecked(e: Evidence) -> bool:
+        regions = [g for g in fmap.locks_at(e.line) if g.lock == e.lock]
+        return any(read.line < x.line <= e.line and g.holds(x.line)
+                   for x in tests() for g in regions)
+    return rechecked
+
+
+_TESTS = {"if_statement": "condition", "conditional_expression": "condition"}
+_STATEMENTS = frozenset(("expression_statement", "declaration", "return_statement",
+                         "compound_statement", "for_statement", "while_statement",
+                         "do_statement", "switch_statement", "function_definition"))
+
+
+def _tested(node: Node, writes: frozenset[str]) -> bool:
+    """The expression ``node`` is (part of) the condition of an ``if`` or a ``?:``, and
+    not a value handed to a marked write there (``cmpxchg(&p->next, NULL, fe->head)``
+    stores ``fe->head``, it does not test it)."""
+    cur = node
+    while (parent := cur.parent) is not None and parent.type not in _STATEMENTS:
+        if parent.type == "argument_list" and call_name(parent.parent) in writes:
+            return False
+        field = _TESTS.get(parent.type)
+        if field is not None:
+            cond = parent.child_by_field_name(field)
+            return cond is not None and cond.id == cur.id
+        cur = parent
+    return False
 
 
 def _acquires(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> frozenset[str]:
@@ -482,7 +549,8 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
     if keys is not None and not keys:
         return []
     # a read of a key no store has finds no store (``stores``): only the others count
-    frags = sharing.accesses[sharing.position(file)]
+    position = sharing.position(file)
+    frags = sharing.accesses[position]
     reads = _added_reads(fmap, frags, keys)
     if not reads:
         return []
@@ -508,7 +576,8 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
             acquires[fn] = _acquires(fmap, fn, know)
         reader = Reader(a, fn, file.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
-        found = relevant(stores, reader)
+        found = relevant(stores, reader,
+                         _rechecks(fmap, partial(sharing.tests, position, a.key), a))
         if not found or sharing.excluded(a.key) or _own_store_first(fmap, frags, a, fn, know):
             continue
         reported.add((fn.name, a.key))
