@@ -434,3 +434,33 @@ static void *f(struct frob *f, void *v, void *w)
 """
     found = review_text(patch_email("mm/a.c", code), [rule("CON002")])
     assert [f.line for f in found] == ([5] if flagged else [])
+
+
+def test_con001_read_then_cmpxchg_is_checked_again_read_then_xchg_is_not() -> None:
+    # fs/nfs/nfs3proc.c's nfs3_read_done() (6.12): the compare of cmpxchg() is the
+    # re-check of the plain test before it
+    code = """
+static int read_done(struct rpc_task *task, struct nfs_server *server, u32 replen)
+{
+	if (task->tk_status >= 0 && !server->read_hdrsize)
+		cmpxchg(&server->read_hdrsize, 0, replen);
+	return 0;
+}
+"""
+    found = review_text(patch_email("fs/nfs/nfs3proc.c", code), [rule("CON001")])
+    assert [(f.line, f.message) for f in found] == [
+        (3, "plain lockless read of server->read_hdrsize, which is written with cmpxchg() "
+            "in read_done(): use READ_ONCE()")]
+    # kernel/bpf/ringbuf.c's bpf_ringbuf_commit() (6.12): xchg() stores without
+    # comparing; the producer reads its own record's header
+    code = """
+static void ringbuf_commit(struct bpf_ringbuf_hdr *hdr, bool discard)
+{
+	u32 new_len = hdr->len ^ BPF_RINGBUF_BUSY_BIT;
+
+	if (discard)
+		new_len |= BPF_RINGBUF_DISCARD_BIT;
+	xchg(&hdr->len, new_len);
+}
+"""
+    assert review_text(patch_email("kernel/bpf/ringbuf.c", code), [rule("CON001")]) == []

@@ -66,6 +66,9 @@ class MarkedWrite:
     name: str
     kind: Literal["rmw", "store"]  # atomic read-modify-write, or a marked store
     reason: str
+    # a compare-and-exchange: it stores only if the location still holds what the
+    # function read, so it is the re-check of a read earlier in the same function
+    compares: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Knowledge(NamedTuple):
     diagnostic_reads: frozenset[str]
     own_bases: frozenset[str]
     rmw_writes: frozenset[str]
+    compare_writes: frozenset[str]  # the rmw writes that check the old value (cmpxchg)
     store_writes: frozenset[str]
     rcu_writes: frozenset[str]
     single_threaded: frozenset[str]
@@ -134,6 +138,7 @@ def knowledge(params: Params) -> Knowledge:
         diagnostic_reads=params.diagnostic_reads,
         own_bases=params.own_bases,
         rmw_writes=rmw,
+        compare_writes=frozenset(e.name for e in params.marked_writes if e.compares),
         store_writes=store,
         rcu_writes=params.rcu_writes,
         single_threaded=params.single_threaded,
@@ -388,19 +393,20 @@ def relevant(found: Iterable[Evidence], r: Reader,
              rechecked: Callable[[Evidence], bool]) -> list[Evidence]:
     """The stores this plain read races with (empty: no evidence that it does).
 
-    - an atomic RMW races with every reader: one later in the same function (read, then
-      cmpxchg: the compare is the re-check), or in another function the patch adds;
-    - a store under lock L races with a reader whose function takes L itself (so it does
-      not run with L held) and reads outside L: later in the same function when the
-      function reads the location again under L before (or at) the store (``rechecked``:
-      read, lock, check again, store, the double-checked pattern), or in another function
-      the patch adds;
-    - any store in another added function races with a read in an RCU read-side section.
+    - later in the same function, the double-checked pattern: the function checks the
+      location again before the store (``rechecked``): a compare-and-exchange
+      (cmpxchg(): the compare is the check), or a store under a lock L the function
+      takes itself (so it does not run with L held) after testing the location again
+      under L;
+    - in another function the patch adds: an atomic RMW (it races with every reader);
+      a store under lock L when the reading function takes L itself elsewhere and
+      reads outside it; any store when the read sits in an RCU read-side section.
 
     A function that stores the location with a marked store and no visible lock is the
-    serialised updater: its own plain reads are fine. One that reads, locks and stores
-    without checking again under the lock treats the value as stable (a lock its caller
-    holds, an object it owns or has not published, a single writer): no evidence.
+    serialised updater: its own plain reads are fine. One that reads and then stores
+    without checking again (under the lock, or by the compare of a cmpxchg()) treats
+    the value as stable (a lock its caller holds, an object it owns or has not
+    published, a single writer): no evidence.
     """
     fn, read = r.function, r.access
     found = list(found)
@@ -410,25 +416,27 @@ def relevant(found: Iterable[Evidence], r: Reader,
     out: list[Evidence] = []
     for e in found:
         mine = e.function == fn.name and e.file == r.path
-        if mine and e.line <= read.line:
-            continue
-        if not mine and not e.added_function:
-            continue
-        locked = bool(e.lock) and e.lock in r.acquires and (not mine or rechecked(e))
-        if e.how == "rmw" or (not mine and r.in_rcu) or locked:
+        locked = bool(e.lock) and e.lock in r.acquires
+        if mine:
+            if e.line > read.line and (e.how == "rmw" or locked) and rechecked(e):
+                out.append(e)
+        elif e.added_function and (e.how == "rmw" or r.in_rcu or locked):
             out.append(e)
     return out
 
 
-def _rechecks(fmap: FileMap, tests: Callable[[], list[Access]], read: Access
-              ) -> Callable[[Evidence], bool]:
-    """Whether the reading function tests the location of ``read`` again, after it and
-    inside the lock region that holds the store ``e`` (on a line up to the store's): the
-    re-check of the double-checked pattern. ``tests``: the reads of the location in the
-    condition of an ``if`` or a ``?:`` (``Sharing.tests``); a read that only uses the
-    value under the lock (an argument, the right-hand side of the store, a loop over it)
-    is not a re-check."""
+def _rechecks(fmap: FileMap, tests: Callable[[], list[Access]], read: Access,
+              know: Knowledge) -> Callable[[Evidence], bool]:
+    """Whether the reading function checks the location of ``read`` again before the
+    store ``e`` in the same function: ``e`` is a compare-and-exchange, or the function
+    tests the location after the read and inside the lock region that holds ``e`` (on
+    a line up to the store's). ``tests``: the reads of the location in the condition of
+    an ``if`` or a ``?:`` (``Sharing.tests``); a read that only uses the value under the
+    lock (an argument, the right-hand side of the store, a loop over it) is not a
+    re-check."""
     def rechecked(e: Evidence) -> bool:
+        if e.how == "rmw":
+            return e.via in know.compare_writes
         regions = [g for g in fmap.locks_at(e.line) if g.lock == e.lock]
         return any(read.line < x.line <= e.line and g.holds(x.line)
                    for x in tests() for g in regions)
@@ -577,7 +585,7 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
         reader = Reader(a, fn, file.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
         found = relevant(stores, reader,
-                         _rechecks(fmap, partial(sharing.tests, position, a.key), a))
+                         _rechecks(fmap, partial(sharing.tests, position, a.key), a, know))
         if not found or sharing.excluded(a.key) or _own_store_first(fmap, frags, a, fn, know):
             continue
         reported.add((fn.name, a.key))
@@ -714,9 +722,10 @@ def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Acc
 
 def _rmw_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, know: Knowledge
                   ) -> tuple[str, str] | None:
-    """The tree's copy of the reading function updates the location with cmpxchg()/
-    xchg(): the plain read races with that update (read, then cmpxchg)."""
-    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
+    """The tree's copy of the reading function updates the location with a
+    compare-and-exchange (cmpxchg(): its compare is the re-check): the plain read races
+    with that update (read, then cmpxchg). An xchg() there checks nothing: no evidence."""
+    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.compare_writes
                 and x.site.function == fn.name and x.site.file == path), None)
     if rmw is not None:
         return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
