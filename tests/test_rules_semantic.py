@@ -464,3 +464,24 @@ static void ringbuf_commit(struct bpf_ringbuf_hdr *hdr, bool discard)
 }
 """
     assert review_text(patch_email("kernel/bpf/ringbuf.c", code), [rule("CON001")]) == []
+
+
+def test_con001_subsystem_assertions_are_not_data_reads() -> None:
+    # fs/btrfs/backref.c's iterate_extent_inodes() (6.12) in outline: ASSERT() of the
+    # caller's context, then a locked, re-checked store of it
+    code = """
+static int iterate(struct walk_ctx *ctx, struct btrfs_fs_info *fs_info)
+{
+	ASSERT(ctx->trans == NULL);
+	DBG_BUGON(ctx->trans);
+	down_read(&fs_info->commit_root_sem);
+	if (!ctx->trans)
+		ctx->trans = attach(fs_info);
+	up_read(&fs_info->commit_root_sem);
+	return 0;
+}
+"""
+    assert review_text(patch_email("fs/btrfs/backref.c", code), [rule("CON001")]) == []
+    found = review_text(patch_email("fs/btrfs/backref.c", code.replace(
+        "\tDBG_BUGON(ctx->trans);", "\tuse(ctx->trans);")), [rule("CON001")])
+    assert [f.line for f in found] == [4]
