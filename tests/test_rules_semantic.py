@@ -253,7 +253,8 @@ static int frontend_begin(struct frontend *fe, struct cp_control *cpc)
 {
 	__u64 trim_start = cpc->trim_start;
 
-	DBG_BUGON(!fe->head);
+	if (!fe->head)
+		return -EINVAL;
 	mutex_lock(&fe->pcl->lock);
 	if (!cmpxchg(&fe->pcl->next, NULL, fe->head))
 		fe->head = fe->pcl;
