@@ -8,7 +8,8 @@ Evidence of concurrency (see ``reviewbot.cmap.access`` for locations and their k
 
 An added line that reads the location with a plain access, outside any lock region, is
 flagged when it races with one of those stores (see ``relevant``): the double-checked
-"read, then lock or cmpxchg, then store" pattern inside one function, or a store in
+"read, lock, test again, store" pattern inside one function (the test an ``if``/``?:``
+condition under the store's lock, or the compare of a cmpxchg()), or a store in
 another function that the patch adds, when the reading function provably runs without
 the store's lock (it takes that lock itself elsewhere) or reads under RCU, or when the
 store is an atomic RMW.
