@@ -199,7 +199,8 @@ static void f(struct frob *f)
 	if (f->ready)
 		return;
 	spin_lock(&f->lock);
-	f->ready = 1;
+	if (!f->ready)
+		f->ready = 1;
 	spin_unlock(&f->lock);
 	use(f->ready);
 }
@@ -208,6 +209,92 @@ static void f(struct frob *f)
     assert [f.line for f in found] == [3]
     assert found[0].message == ("plain lockless read of f->ready, which is written under "
                                 "f->lock in f(): use READ_ONCE()")
+
+
+# mm/vmscan.c's shrinker_register() (6.12) in outline: the flag is read on an object
+# not yet published, then set under the lock, with no second look under it
+NOT_RECHECKED = """
+void shrinker_register(struct shrinker *shrinker)
+{
+	if (unlikely(!(shrinker->flags & SHRINKER_ALLOCATED))) {
+		pr_warn("Must use shrinker_alloc() to dynamically allocate the shrinker");
+		return;
+	}
+
+	mutex_lock(&shrinker_mutex);
+	list_add_tail_rcu(&shrinker->list, &shrinker_list);
+	shrinker->flags |= SHRINKER_REGISTERED;
+	shrinker_debugfs_add(shrinker);
+	mutex_unlock(&shrinker_mutex);
+}
+"""
+
+
+def test_con001_read_lock_store_without_a_recheck_is_quiet() -> None:
+    # no second read under the lock: the function treats the value as stable (an object
+    # it owns, a lock its caller holds), not as one another CPU may have just changed
+    assert review_text(patch_email("mm/shrinker.c", NOT_RECHECKED), [rule("CON001")]) == []
+    # the same function, checking again under the lock: the double-checked pattern
+    rechecked = NOT_RECHECKED.replace(
+        "\tshrinker->flags |= SHRINKER_REGISTERED;",
+        "\tif (!(shrinker->flags & SHRINKER_ALLOCATED))\n\t\tgoto out;\n"
+        "\tshrinker->flags |= SHRINKER_REGISTERED;")
+    found = review_text(patch_email("mm/shrinker.c", rechecked), [rule("CON001")])
+    assert [f.line for f in found] == [3]
+
+
+def test_con001_a_use_under_the_lock_is_not_a_recheck() -> None:
+    # fs/erofs/zdata.c's z_erofs_pcluster_begin() and fs/f2fs/segment.c's
+    # f2fs_exist_trim_candidates() (6.12) in outline: fields of the caller's own
+    # structure, read before the lock and used under it (an argument, a loop over it,
+    # the right-hand side of the store), never tested again there
+    code = """
+static int frontend_begin(struct frontend *fe, struct cp_control *cpc)
+{
+	__u64 trim_start = cpc->trim_start;
+
+	if (!fe->head)
+		return -EINVAL;
+	mutex_lock(&fe->pcl->lock);
+	if (!cmpxchg(&fe->pcl->next, NULL, fe->head))
+		fe->head = fe->pcl;
+	mutex_unlock(&fe->pcl->lock);
+
+	down_write(&cpc->sentry_lock);
+	for (; cpc->trim_start <= cpc->trim_end; cpc->trim_start++)
+		if (add_discard_addrs(cpc))
+			break;
+	cpc->len = min_t(u64, cpc->len, cpc->trim_start);
+	up_write(&cpc->sentry_lock);
+	cpc->trim_start = trim_start;
+	return 0;
+}
+"""
+    assert review_text(patch_email("fs/erofs/zdata.c", code), [rule("CON001")]) == []
+    # tested again in an if (or a ?:) under the lock: the double-checked pattern
+    tested = code.replace("\tif (!cmpxchg(&fe->pcl->next, NULL, fe->head))",
+                          "\tif (fe->head != fe->pcl)")
+    found = review_text(patch_email("fs/erofs/zdata.c", tested), [rule("CON001")])
+    assert [(f.line, f.message.split(", which")[0]) for f in found] == [
+        (5, "plain lockless read of fe->head")]
+
+
+def test_con001_recheck_under_another_lock_region_is_not_the_pattern() -> None:
+    code = """
+static void f(struct frob *f)
+{
+	if (f->ready)
+		return;
+	spin_lock(&f->lock);
+	if (f->ready)
+		pr_info("ready");
+	spin_unlock(&f->lock);
+	spin_lock(&f->other);
+	f->ready = 1;
+	spin_unlock(&f->other);
+}
+"""
+    assert review_text(patch_email("mm/a.c", code), [rule("CON001")]) == []
 
 
 def test_con001_a_writer_with_write_once_is_the_updater() -> None:
@@ -348,3 +435,54 @@ static void *f(struct frob *f, void *v, void *w)
 """
     found = review_text(patch_email("mm/a.c", code), [rule("CON002")])
     assert [f.line for f in found] == ([5] if flagged else [])
+
+
+def test_con001_read_then_cmpxchg_is_checked_again_read_then_xchg_is_not() -> None:
+    # fs/nfs/nfs3proc.c's nfs3_read_done() (6.12): the compare of cmpxchg() is the
+    # re-check of the plain test before it
+    code = """
+static int read_done(struct rpc_task *task, struct nfs_server *server, u32 replen)
+{
+	if (task->tk_status >= 0 && !server->read_hdrsize)
+		cmpxchg(&server->read_hdrsize, 0, replen);
+	return 0;
+}
+"""
+    found = review_text(patch_email("fs/nfs/nfs3proc.c", code), [rule("CON001")])
+    assert [(f.line, f.message) for f in found] == [
+        (3, "plain lockless read of server->read_hdrsize, which is written with cmpxchg() "
+            "in read_done(): use READ_ONCE()")]
+    # kernel/bpf/ringbuf.c's bpf_ringbuf_commit() (6.12): xchg() stores without
+    # comparing; the producer reads its own record's header
+    code = """
+static void ringbuf_commit(struct bpf_ringbuf_hdr *hdr, bool discard)
+{
+	u32 new_len = hdr->len ^ BPF_RINGBUF_BUSY_BIT;
+
+	if (discard)
+		new_len |= BPF_RINGBUF_DISCARD_BIT;
+	xchg(&hdr->len, new_len);
+}
+"""
+    assert review_text(patch_email("kernel/bpf/ringbuf.c", code), [rule("CON001")]) == []
+
+
+def test_con001_subsystem_assertions_are_not_data_reads() -> None:
+    # fs/btrfs/backref.c's iterate_extent_inodes() (6.12) in outline: ASSERT() of the
+    # caller's context, then a locked, re-checked store of it
+    code = """
+static int iterate(struct walk_ctx *ctx, struct btrfs_fs_info *fs_info)
+{
+	ASSERT(ctx->trans == NULL);
+	DBG_BUGON(ctx->trans);
+	down_read(&fs_info->commit_root_sem);
+	if (!ctx->trans)
+		ctx->trans = attach(fs_info);
+	up_read(&fs_info->commit_root_sem);
+	return 0;
+}
+"""
+    assert review_text(patch_email("fs/btrfs/backref.c", code), [rule("CON001")]) == []
+    found = review_text(patch_email("fs/btrfs/backref.c", code.replace(
+        "\tDBG_BUGON(ctx->trans);", "\tuse(ctx->trans);")), [rule("CON001")])
+    assert [f.line for f in found] == [4]

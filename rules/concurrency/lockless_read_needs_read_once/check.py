@@ -8,7 +8,8 @@ Evidence of concurrency (see ``reviewbot.cmap.access`` for locations and their k
 
 An added line that reads the location with a plain access, outside any lock region, is
 flagged when it races with one of those stores (see ``relevant``): the double-checked
-"read, then lock or cmpxchg, then store" pattern inside one function, or a store in
+"read, lock, test again, store" pattern inside one function (the test an ``if``/``?:``
+condition under the store's lock, or the compare of a cmpxchg()), or a store in
 another function that the patch adds, when the reading function provably runs without
 the store's lock (it takes that lock itself elsewhere) or reads under RCU, or when the
 store is an atomic RMW.
@@ -27,11 +28,20 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from reviewbot.cmap.access import LVALUES, Access, FragmentAccesses, classify, compact, key_word
+from reviewbot.cmap.access import (
+    LVALUES,
+    Access,
+    FragmentAccesses,
+    call_name,
+    classify,
+    compact,
+    key_word,
+)
 from reviewbot.cmap.rows import Rows, intersect, merge, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
@@ -57,6 +67,9 @@ class MarkedWrite:
     name: str
     kind: Literal["rmw", "store"]  # atomic read-modify-write, or a marked store
     reason: str
+    # a compare-and-exchange: it stores only if the location still holds what the
+    # function read, so it is the re-check of a read earlier in the same function
+    compares: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ class Knowledge(NamedTuple):
     diagnostic_reads: frozenset[str]
     own_bases: frozenset[str]
     rmw_writes: frozenset[str]
+    compare_writes: frozenset[str]  # the rmw writes that check the old value (cmpxchg)
     store_writes: frozenset[str]
     rcu_writes: frozenset[str]
     single_threaded: frozenset[str]
@@ -125,6 +139,7 @@ def knowledge(params: Params) -> Knowledge:
         diagnostic_reads=params.diagnostic_reads,
         own_bases=params.own_bases,
         rmw_writes=rmw,
+        compare_writes=frozenset(e.name for e in params.marked_writes if e.compares),
         store_writes=store,
         rcu_writes=params.rcu_writes,
         single_threaded=params.single_threaded,
@@ -202,6 +217,7 @@ class Sharing:
         self._fns: dict[int, tuple[list[tuple[int, int]],
                                    dict[str, list[FunctionSpan]]]] = {}
         self._excluded: dict[str, bool] = {}
+        self._tests: dict[tuple[int, str], list[Access]] = {}
         self._store_rows: dict[tuple[int, int], Rows | None] = {}
         self._locked: dict[int, set[int]] = {}
         self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
@@ -349,6 +365,20 @@ class Sharing:
             found = self._rows[(i, j)] = mf.rows_of_spans(spans)
         return found
 
+    def tests(self, i: int, key: str) -> list[Access]:
+        """The reads of ``key`` in file ``i`` that are (part of) the condition of an
+        ``if`` or a ``?:`` (``_tested``), worked out once per file and key."""
+        found = self._tests.get((i, key))
+        if found is None:
+            found = self._tests[(i, key)] = []
+            tested = partial(_tested, writes=self.know.marked[1])
+            for frag in self.accesses[i]:
+                lines = {x.line for x in frag.of_key(key) if x.kind in ("read", "marked_read")}
+                if lines:
+                    found.extend(x for x in frag.where(frag.mf.rows_of_lines(lines), tested)
+                                 if x.key == key and x.kind in ("read", "marked_read"))
+        return found
+
     def excluded(self, key: str) -> bool:
         """The location is a lock, or an RCU pointer, somewhere in the patch's files."""
         found = self._excluded.get(key)
@@ -360,18 +390,24 @@ class Sharing:
         return found
 
 
-def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
+def relevant(found: Iterable[Evidence], r: Reader,
+             rechecked: Callable[[Evidence], bool]) -> list[Evidence]:
     """The stores this plain read races with (empty: no evidence that it does).
 
-    - an atomic RMW races with every reader: one later in the same function (read, then
-      cmpxchg), or in another function the patch adds;
-    - a store under lock L races with a reader whose function takes L itself (so it does
-      not run with L held) and reads outside L: later in the same function (read, lock,
-      store: the double-checked pattern), or in another function the patch adds;
-    - any store in another added function races with a read in an RCU read-side section.
+    - later in the same function, the double-checked pattern: the function checks the
+      location again before the store (``rechecked``): a compare-and-exchange
+      (cmpxchg(): the compare is the check), or a store under a lock L the function
+      takes itself (so it does not run with L held) after testing the location again
+      under L;
+    - in another function the patch adds: an atomic RMW (it races with every reader);
+      a store under lock L when the reading function takes L itself elsewhere and
+      reads outside it; any store when the read sits in an RCU read-side section.
 
     A function that stores the location with a marked store and no visible lock is the
-    serialised updater: its own plain reads are fine.
+    serialised updater: its own plain reads are fine. One that reads and then stores
+    without checking again (under the lock, or by the compare of a cmpxchg()) treats
+    the value as stable (a lock its caller holds, an object it owns or has not
+    published, a single writer): no evidence.
     """
     fn, read = r.function, r.access
     found = list(found)
@@ -381,13 +417,53 @@ def relevant(found: Iterable[Evidence], r: Reader) -> list[Evidence]:
     out: list[Evidence] = []
     for e in found:
         mine = e.function == fn.name and e.file == r.path
-        if mine and e.line <= read.line:
-            continue
-        if not mine and not e.added_function:
-            continue
-        if e.how == "rmw" or (e.lock and e.lock in r.acquires) or (not mine and r.in_rcu):
+        locked = bool(e.lock) and e.lock in r.acquires
+        if mine:
+            if e.line > read.line and (e.how == "rmw" or locked) and rechecked(e):
+                out.append(e)
+        elif e.added_function and (e.how == "rmw" or r.in_rcu or locked):
             out.append(e)
     return out
+
+
+def _rechecks(fmap: FileMap, tests: Callable[[], list[Access]], read: Access,
+              know: Knowledge) -> Callable[[Evidence], bool]:
+    """Whether the reading function checks the location of ``read`` again before the
+    store ``e`` in the same function: ``e`` is a compare-and-exchange, or the function
+    tests the location after the read and inside the lock region that holds ``e`` (on
+    a line up to the store's). ``tests``: the reads of the location in the condition of
+    an ``if`` or a ``?:`` (``Sharing.tests``); a read that only uses the value under the
+    lock (an argument, the right-hand side of the store, a loop over it) is not a
+    re-check."""
+    def rechecked(e: Evidence) -> bool:
+        if e.how == "rmw":
+            return e.via in know.compare_writes
+        regions = [g for g in fmap.locks_at(e.line) if g.lock == e.lock]
+        return any(read.line < x.line <= e.line and g.holds(x.line)
+                   for x in tests() for g in regions)
+    return rechecked
+
+
+_TESTS = {"if_statement": "condition", "conditional_expression": "condition"}
+_STATEMENTS = frozenset(("expression_statement", "declaration", "return_statement",
+                         "compound_statement", "for_statement", "while_statement",
+                         "do_statement", "switch_statement", "function_definition"))
+
+
+def _tested(node: Node, writes: frozenset[str]) -> bool:
+    """The expression ``node`` is (part of) the condition of an ``if`` or a ``?:``, and
+    not a value handed to a marked write there (``cmpxchg(&p->next, NULL, fe->head)``
+    stores ``fe->head``, it does not test it)."""
+    cur = node
+    while (parent := cur.parent) is not None and parent.type not in _STATEMENTS:
+        if parent.type == "argument_list" and call_name(parent.parent) in writes:
+            return False
+        field = _TESTS.get(parent.type)
+        if field is not None:
+            cond = parent.child_by_field_name(field)
+            return cond is not None and cond.id == cur.id
+        cur = parent
+    return False
 
 
 def _acquires(fmap: FileMap, fn: FunctionSpan, know: Knowledge) -> frozenset[str]:
@@ -482,7 +558,8 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
     if keys is not None and not keys:
         return []
     # a read of a key no store has finds no store (``stores``): only the others count
-    frags = sharing.accesses[sharing.position(file)]
+    position = sharing.position(file)
+    frags = sharing.accesses[position]
     reads = _added_reads(fmap, frags, keys)
     if not reads:
         return []
@@ -508,7 +585,8 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
             acquires[fn] = _acquires(fmap, fn, know)
         reader = Reader(a, fn, file.path, acquires[fn],
                         any(x.lock in know.unprotecting_locks for x in fmap.locks_at(a.line)))
-        found = relevant(stores, reader)
+        found = relevant(stores, reader,
+                         _rechecks(fmap, partial(sharing.tests, position, a.key), a, know))
         if not found or sharing.excluded(a.key) or _own_store_first(fmap, frags, a, fn, know):
             continue
         reported.add((fn.name, a.key))
@@ -645,9 +723,10 @@ def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Acc
 
 def _rmw_evidence(facts: AccessFacts, fn: FunctionSpan, path: str, know: Knowledge
                   ) -> tuple[str, str] | None:
-    """The tree's copy of the reading function updates the location with cmpxchg()/
-    xchg(): the plain read races with that update (read, then cmpxchg)."""
-    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.rmw_writes
+    """The tree's copy of the reading function updates the location with a
+    compare-and-exchange (cmpxchg(): its compare is the re-check): the plain read races
+    with that update (read, then cmpxchg). An xchg() there checks nothing: no evidence."""
+    rmw = next((x for x in facts.marked if x.op == "rmw" and x.via in know.compare_writes
                 and x.site.function == fn.name and x.site.file == path), None)
     if rmw is not None:
         return f"with {rmw.via}() in {fn.name}() ({rmw.site})", ""
