@@ -7,7 +7,6 @@ attempt of whichever series comes first).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -46,6 +45,7 @@ class SeriesReviewer:
         self.knowledge = knowledge  # the tree's index, as check finds it (cli._knowledge)
         self._rules: list[Rule] | None = None
         self._parser: CParser | None = None
+        self._warm = False  # prepare() has reviewed the warm-up series
         # where vN-1 is looked up: the policy's server, else the first list followed
         self.revisions_url = policy.revisions_url or next(iter(lore_lists), None)
 
@@ -66,13 +66,21 @@ class SeriesReviewer:
         return self._rules, self._parser
 
     def prepare(self) -> None:
-        """Do the start-up work of the first review now: import the pipeline and the
-        reply renderer, load the rules, make the C parser. Idempotent; raises what the
-        first ``review`` would."""
-        for module in ("reviewbot.fetch.local", "reviewbot.pipeline", "reviewbot.series.build",
-                       "reviewbot.report.reply", "unidiff.patch", "email.generator"):
-            importlib.import_module(module)
-        self._tools()
+        """Do the start-up work of the first review now: load the rules and the C
+        parser, then review and render ``warmup.SERIES`` (what the checks import and
+        compile when they first run). Once per process; raises what the first
+        ``review`` would."""
+        rules, parser = self._tools()
+        if self._warm:
+            return
+        from reviewbot.bot.warmup import SERIES
+        from reviewbot.fetch.local import RawMessage
+        from reviewbot.pipeline import parse_messages, review_series
+        from reviewbot.series.build import build_series
+
+        for series in build_series(parse_messages([RawMessage(r, "warm-up") for r in SERIES])):
+            self.render(review_series(series, rules, parser, knowledge=self.knowledge), 0.0)
+        self._warm = True
 
     def review(self, raws: Sequence[bytes], version: int) -> Verdict:
         """Review the series made of ``raws`` (revision ``version``)."""

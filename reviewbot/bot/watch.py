@@ -292,10 +292,6 @@ class Watcher:
                                      now, self.policy.grace))]
         if not due:
             return
-        # a series whose review died with the process goes after the fresh ones: one that
-        # kills the bot does not hold up the queue, and deaths that are not its fault (a
-        # kill, a restart) are not all charged to whichever series is at the head
-        due.sort(key=lambda d: d[0].attempts)
         self._warm_up()
         self.progress.start("reviewing series", len(due))
         try:
@@ -308,7 +304,8 @@ class Watcher:
             self.progress.finish()
 
     def _warm_up(self) -> None:
-        """Load the rules and the C parser before any series is charged an attempt.
+        """Load the rules and the C parser, and review a small built-in series
+        (``bot.warmup``), before any series is charged an attempt.
 
         That start-up work is most of the first review in a process (ten times a later
         one); done inside ``review_one`` it made every process that died early count as
