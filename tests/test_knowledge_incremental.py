@@ -163,3 +163,25 @@ def test_incremental_update_equals_a_full_build(tmp_path: Path, seed: int) -> No
         for table in seen:
             seen[table] += len(want[table])
     assert all(seen.values())  # the trees exercise both
+
+
+def test_a_change_to_the_code_that_makes_the_facts_rebuilds_the_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index built by other extraction code (a reviewbot upgrade: a lock function
+    recognised, a call flag added) is not updated file by file, which would mix the
+    old code's facts with the new one's: it is rebuilt from scratch."""
+    from reviewbot.knowledge import build
+
+    top = tmp_path / "linux"
+    (top / "kernel").mkdir(parents=True)
+    (top / "Kbuild").write_text("obj-y += kernel/\n")
+    (top / "kernel/a.c").write_text("void a(void)\n{\n\tmsleep(1);\n}\n")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "c")}
+    assert build_index(find_tree(top), jobs=1, env=env).full
+    again = build_index(find_tree(top), jobs=1, env=env)
+    assert not again.full and again.read == 0
+    # the digest reads the code's bytes: another file stands for edited code
+    monkeypatch.setattr(build, "FACT_CODE",
+                        (*build.FACT_CODE, ("reviewbot.cmap", ("access.py",))))
+    upgraded = build_index(find_tree(top), jobs=1, env=env)
+    assert upgraded.full and upgraded.read == 1

@@ -158,12 +158,26 @@ def content_hash(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+# The code that turns a file into facts and facts into derived ones: when it changes (a
+# reviewbot upgrade that recognises another lock function, say), an index built by the
+# old code no longer says what a new build would, and is rebuilt from scratch.
+FACT_CODE = (("reviewbot.knowledge", ("build.py", "calls.py", "derive.py", "extract.py",
+                                      "keys.py", "lexer.py", "resolve.py", "store.py",
+                                      "vocab.py")),
+             ("reviewbot.cmap", ("locks.py", "model.py")))
+
+
 def vocab_digest() -> str:
+    """What the index's facts depend on besides the tree: the schema, the knowledge
+    files (the TOML lists) and the code that extracts and derives the facts."""
     from importlib import resources
 
     h = hashlib.sha256(store.SCHEMA_VERSION.encode())
     for name in ("sleeping.toml", "locking.toml", "accesses.toml"):
         h.update(resources.files("reviewbot.knowledge").joinpath(name).read_bytes())
+    for package, names in FACT_CODE:
+        for name in names:
+            h.update(resources.files(package).joinpath(name).read_bytes())
     return h.hexdigest()[:16]
 
 
