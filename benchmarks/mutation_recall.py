@@ -226,56 +226,45 @@ def conditional_lock(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
-def irqsave_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
+def _to_plain(fn: Function, know: Knowledge, flavour: str, args: int, context: str,
+              kind: str) -> Mutant | None:
+    """spin_lock_<flavour>()/its unlock made plain (``args``: the acquire's argument
+    count) for a lock the index says is taken in ``context``."""
+    unlock = {"irqsave": "spin_unlock_irqrestore"}.get(flavour, f"spin_unlock_{flavour}")
     decls = {name: (" ".join(t.split()), 1) for t, name in _DECL.findall("\n".join(fn.code))}
     for i, ln in enumerate(fn.code):
         raw = fn.lines[i]
-        span = _call_span(ln, "spin_lock_irqsave")
-        if not span or len(span[2]) != 2:
+        span = _call_span(ln, f"spin_lock_{flavour}")
+        if not span or len(span[2]) != args:
             continue
         lock = normalize_lock(span[2][0])
         if lock in decls:  # a local pointer to some lock (spinlock_t *lock): its name
             continue  # is no key (lock_key would name a global of that name)
         key = lock_key(lock, decls)  # type: ignore[arg-type]
-        if know.lock(key).taken_in("hardirq") is None:
+        if know.lock(key).taken_in(context) is None:
             continue
         new = [*fn.lines]
         new[i] = raw[:span[0]] + f"spin_lock({span[2][0]})" + raw[span[1]:]
         marked = {i}
         for j in range(i + 1, len(fn.lines)):
-            un = _call_span(fn.code[j], "spin_unlock_irqrestore")
-            if un and len(un[2]) == 2 and normalize_lock(un[2][0]) == lock:
+            un = _call_span(fn.code[j], unlock)
+            if un and len(un[2]) == args and normalize_lock(un[2][0]) == lock:
                 new[j] = new[j][:un[0]] + f"spin_unlock({un[2][0]})" + new[j][un[1]:]
                 marked.add(j)
-        return Mutant("CON004", "irqsave-to-plain", fn, new, marked)
+        return Mutant("CON004", kind, fn, new, marked)
     return None
+
+
+def irqsave_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
+    """spin_lock_irqsave()/spin_unlock_irqrestore() made plain for a lock the index says
+    is taken in hard-irq context."""
+    return _to_plain(fn, know, "irqsave", 2, "hardirq", "irqsave-to-plain")
 
 
 def bh_to_plain(fn: Function, know: Knowledge) -> Mutant | None:
     """spin_lock_bh()/spin_unlock_bh() made plain for a lock the index says is taken in
     softirq context (a timer, a tasklet, NAPI, a softirq handler)."""
-    decls = {name: (" ".join(t.split()), 1) for t, name in _DECL.findall("\n".join(fn.code))}
-    for i, ln in enumerate(fn.code):
-        raw = fn.lines[i]
-        span = _call_span(ln, "spin_lock_bh")
-        if not span or len(span[2]) != 1:
-            continue
-        lock = normalize_lock(span[2][0])
-        if lock in decls:  # a local pointer to some lock (spinlock_t *lock): its name
-            continue  # is no key (lock_key would name a global of that name)
-        key = lock_key(lock, decls)  # type: ignore[arg-type]
-        if know.lock(key).taken_in("softirq") is None:
-            continue
-        new = [*fn.lines]
-        new[i] = raw[:span[0]] + f"spin_lock({span[2][0]})" + raw[span[1]:]
-        marked = {i}
-        for j in range(i + 1, len(fn.lines)):
-            un = _call_span(fn.code[j], "spin_unlock_bh")
-            if un and len(un[2]) == 1 and normalize_lock(un[2][0]) == lock:
-                new[j] = new[j][:un[0]] + f"spin_unlock({un[2][0]})" + new[j][un[1]:]
-                marked.add(j)
-        return Mutant("CON004", "bh-to-plain", fn, new, marked)
-    return None
+    return _to_plain(fn, know, "bh", 1, "softirq", "bh-to-plain")
 
 
 def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
