@@ -535,6 +535,15 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
     fmap = file.map
     if fmap is None:
         return []
+    # kept for the patch: CON008 asks for CON001's lines of each file too (not to say
+    # them twice), and with both rules selected they were worked out twice
+    position = sharing_of(patch, params).position(file)
+    return patch.kept(f"{__name__}:hits:{position}",
+                      lambda: _file_hits(patch, file, fmap, params))
+
+
+def _file_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params: Params
+               ) -> list[Hit]:
     hits = _patch_hits(patch, file, fmap, params)
     know = knowledge_of(patch)
     if know is None:
