@@ -55,7 +55,7 @@ def blank_line_hits(patch: PatchAnalysis, file: FileAnalysis, case: BlankCase
     """A Hit on every added blank line of ``case`` (``blank_lines``) in the file (the
     blank lines of each file are classified once per patch, for the three rules)."""
     kept: dict[int, list[tuple[int, BlankCase]]] = patch.kept(__name__, dict)
-    i = id(file)  # (the patch keeps its files: not ``files.index``, quadratic in them)
+    i = file.position
     if i not in kept:
         kept[i] = [found for h in file.hunks for found in blank_lines(h)]
     for line, found in kept[i]:
