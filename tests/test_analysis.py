@@ -108,9 +108,8 @@ def test_the_series_keeps_the_squashed_lines_of_earlier_patches(corpus: Path) ->
     assert list(added) == [ln.kind == "+" for ln in hunk.lines if ln.kind != "-"]
 
 
-# Modules that use id() only for identity sets that live within one call (each object
-# taken once while a function runs), and ``series.stored``'s bounded cache of parsed
-# patches, which keeps the object whose id it holds. Every cache of a review (the
+# Modules that use id() only for identity sets and maps that live within one call (each
+# object taken once while a function runs). Every cache of a review (the
 # per-patch and per-series analysis, the series map, the rules) is keyed by what it
 # describes: a patch's number, a file's and a hunk's position, a line.
 ID_ALLOWED = {
