@@ -68,7 +68,9 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
     """Whitespace-only changes in code the patch does not otherwise touch, and where
     they are reported: a hunk made only of them (``hunk``), or blank lines inserted or
     removed between two unchanged lines, away from the patch's changes (``blank``).
-    None in a patch whose purpose is layout (``layout_changes_expected``)."""
+    None in a patch whose purpose is layout (``layout_changes_expected``), none that
+    removes a blank line the blank-line rules would report (``removes_a_stray_blank``),
+    and no whole hunk inside a function another hunk changes (``_in_edited_function``)."""
     if patch.layout_changes_expected():
         return
     for h in file.hunks:
@@ -80,11 +82,46 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
             else:
                 continue
             where = placement(change)
-            if found != case or where is None:
+            if found != case or where is None or removes_a_stray_blank(change):
                 continue
             if found == "blank" and _part_of_an_edit(file, h, change, where):
                 continue
+            if found == "hunk" and _in_edited_function(file, where.line):
+                continue
             yield change, where
+
+
+def removes_a_stray_blank(change: LayoutChange) -> bool:
+    """The change only removes blank lines, each of which the blank-line rules would
+    report were it added: the second of two blank lines (STY003), one right after a
+    ``{`` (STY004) or right before a ``}`` (STY005). Removing a style problem is not
+    churn."""
+    if not change.blank_only or any(ln.kind == "+" for ln in change.post):
+        return False
+    pre = [ln for ln in change.hunk.lines if ln.kind != "+"]
+    removed = [ln for ln in change.pre if ln.kind == "-"]
+    if not removed:
+        return False
+    for ln in removed:
+        i = pre.index(ln)
+        above = pre[i - 1] if i > 0 else None
+        below = pre[i + 1] if i + 1 < len(pre) else None
+        if not ((above is not None and (is_blank(above) or above.text.rstrip().endswith("{")))
+                or (below is not None and (is_blank(below)
+                                           or below.text.lstrip().startswith("}")))):
+            return False
+    return True
+
+
+def _in_edited_function(file: FileAnalysis, line: int) -> bool:
+    """``line`` is inside a function whose code some hunk of the file changes: the
+    patch works on that function, so re-wrapping a line of it is not in code the patch
+    does not otherwise touch."""
+    if file.map is None:
+        return False
+    fn = file.map.function_at(line)
+    return fn is not None and any(
+        _function_edited(file, h, line, fn.name) for h in file.hunks if h.changes_code())
 
 
 def _paragraph_written(hunk: Hunk, change: LayoutChange) -> bool:
@@ -106,8 +143,10 @@ def _paragraph_written(hunk: Hunk, change: LayoutChange) -> bool:
     return False
 
 
-def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int) -> bool:
-    """``line`` is inside a function whose code the hunk changes."""
+def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int,
+                     name: str | None = None) -> bool:
+    """``line`` is inside a function whose code the hunk changes (with ``name``: a code
+    change of the hunk is in a function of that name, wherever the hunk is)."""
     if file.map is None:
         return False
     fn = file.map.function_at(line)
@@ -119,7 +158,11 @@ def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int) -> bool:
         near = [ln.new for ln in e.post if ln.new is not None] or [
             ln.new for ln in h.hunk.lines[h.hunk.lines.index(e.pre[-1]):]
             if ln.new is not None][:1]
-        if any(fn.start <= n <= fn.end for n in near):
+        if name is None and any(fn.start <= n <= fn.end for n in near):
+            return True
+        if name is not None and any(
+                (at := file.map.function_at(n)) is not None and at.name == name
+                for n in near):
             return True
     return False
 
