@@ -17,6 +17,8 @@ from reviewbot.diff.layout import LayoutChange, Place, is_blank, placement
 from reviewbot.diff.model import Hunk
 from reviewbot.engine.check import Hit
 
+from .missing_blank_line_after_declarations.check import NODE_KINDS, opening_declarations
+
 BlankCase = Literal["double", "brace_open", "brace_close"]
 UnrelatedCase = Literal["hunk", "blank"]
 
@@ -82,7 +84,8 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
             else:
                 continue
             where = placement(change)
-            if found != case or where is None or removes_a_stray_blank(change):
+            if found != case or where is None or removes_a_stray_blank(change) \
+                    or adds_the_blank_after_declarations(file, change):
                 continue
             if found == "blank" and _part_of_an_edit(file, h, change, where):
                 continue
@@ -111,6 +114,29 @@ def removes_a_stray_blank(change: LayoutChange) -> bool:
                                            or below.text.lstrip().startswith("}")))):
             return False
     return True
+
+
+def adds_the_blank_after_declarations(file: FileAnalysis, change: LayoutChange) -> bool:
+    """The change only adds the blank line STY012 asks for: between the declarations that
+    open a block and its first statement. Removing a style problem is not churn."""
+    if file.map is None or not change.blank_only or any(ln.kind == "-" for ln in change.pre):
+        return False
+    added = sorted(ln.new for ln in change.post if ln.kind == "+" and ln.new is not None)
+    if not added:
+        return False
+    for mf in file.map.fragments:
+        rows = mf.rows_of_lines(added)
+        if not rows:
+            continue
+        for block in mf.nodes(NODE_KINDS, rows):
+            found = opening_declarations(block)
+            if found is None:
+                continue
+            last, first = mf.line_of(found[0].end_point[0]), mf.line_of(found[1].start_point[0])
+            if last is not None and first is not None and \
+                    last + 1 == added[0] and added[-1] + 1 == first:
+                return True
+    return False
 
 
 def _in_edited_function(file: FileAnalysis, line: int) -> bool:

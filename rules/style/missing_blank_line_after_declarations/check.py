@@ -88,12 +88,12 @@ def _wrapper_body(block: Node) -> bool:
     return name is not None and (name.text or b"") == SYNTHETIC.encode()
 
 
-def _pairs(block: Node) -> Iterator[tuple[Node, Node]]:
-    """(last declaration, first statement) of ``block`` when the statement is on the line
-    right under the declarations (no comment, blank line or other line between)."""
+def opening_declarations(block: Node) -> tuple[Node, Node] | None:
+    """(last declaration, first statement) of a block of a function body that opens
+    with declarations, wherever the statement is (None: no such pair)."""
     if block.parent is None or block.parent.type not in _BLOCK_PARENTS or \
             _wrapper_body(block):
-        return
+        return None
     kids = block.named_children
     last = None  # the last declaration of the run of declarations (and comments) opening it
     for k, kid in enumerate(kids):
@@ -102,18 +102,25 @@ def _pairs(block: Node) -> Iterator[tuple[Node, Node]]:
         elif kid.type != "comment":
             break
     if last is None:
-        return
+        return None
     decl = kids[last]
     k = last + 1
     while k < len(kids) and kids[k].type == "comment" and \
             kids[k].start_point[0] == decl.end_point[0]:
         k += 1  # a comment after the declaration, on its line
     nxt = kids[k] if k < len(kids) else None
-    if nxt is None or nxt.type in _NOT_STATEMENT or _declares(nxt):
-        return
-    if nxt.start_point[0] != decl.end_point[0] + 1 or nxt.has_error or decl.has_error:
-        return
-    yield decl, nxt
+    if nxt is None or nxt.type in _NOT_STATEMENT or _declares(nxt) or nxt.has_error \
+            or decl.has_error:
+        return None
+    return decl, nxt
+
+
+def _pairs(block: Node) -> Iterator[tuple[Node, Node]]:
+    """(last declaration, first statement) of ``block`` when the statement is on the line
+    right under the declarations (no comment, blank line or other line between)."""
+    found = opening_declarations(block)
+    if found is not None and found[1].start_point[0] == found[0].end_point[0] + 1:
+        yield found
 
 
 class _Neighbours:
