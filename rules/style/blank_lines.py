@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from reviewbot.analysis import FileAnalysis, HunkAnalysis, PatchAnalysis
-from reviewbot.diff.layout import LayoutChange, Place, is_blank, placement
+from reviewbot.diff.layout import Edit, LayoutChange, Place, is_blank, placement
 from reviewbot.diff.model import Hunk
 from reviewbot.engine.check import Hit
 
@@ -75,7 +75,7 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
     and no whole hunk inside a function another hunk changes (``_in_edited_function``)."""
     if patch.layout_changes_expected():
         return
-    for h in file.hunks:
+    for index, h in enumerate(file.hunks):
         for change in h.layout_changes():
             if change.whole_hunk:
                 found: UnrelatedCase = "hunk"
@@ -85,11 +85,11 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
                 continue
             where = placement(change)
             if found != case or where is None or removes_a_stray_blank(change) \
-                    or adds_the_blank_after_declarations(file, change):
+                    or adds_the_blank_after_declarations(file, index, change):
                 continue
             if found == "blank" and _part_of_an_edit(file, h, change, where):
                 continue
-            if found == "hunk" and _in_edited_function(file, where.line):
+            if found == "hunk" and _in_edited_function(patch, file, where.line):
                 continue
             yield change, where
 
@@ -116,16 +116,20 @@ def removes_a_stray_blank(change: LayoutChange) -> bool:
     return True
 
 
-def adds_the_blank_after_declarations(file: FileAnalysis, change: LayoutChange) -> bool:
-    """The change only adds the blank line STY012 asks for: between the declarations that
-    open a block and its first statement. Removing a style problem is not churn."""
+def adds_the_blank_after_declarations(file: FileAnalysis, hunk: int,
+                                      change: LayoutChange) -> bool:
+    """The change (of the file's hunk ``hunk``) only adds the blank line STY012 asks for:
+    between the declarations that open a block and its first statement. Removing a style
+    problem is not churn."""
     if file.map is None or not change.blank_only or any(ln.kind == "-" for ln in change.pre):
         return False
     added = sorted(ln.new for ln in change.post if ln.kind == "+" and ln.new is not None)
     if not added:
         return False
-    for mf in file.map.fragments:
-        rows = mf.rows_of_lines(added)
+    for mf in file.map.fragments:  # the hunk's own fragment, or the whole file's
+        if mf.hunk_index not in (None, hunk):
+            continue
+        rows = mf.rows_of_spans(((added[0], added[-1]),))
         if not rows:
             continue
         for block in mf.nodes(NODE_KINDS, rows):
@@ -139,15 +143,51 @@ def adds_the_blank_after_declarations(file: FileAnalysis, change: LayoutChange) 
     return False
 
 
-def _in_edited_function(file: FileAnalysis, line: int) -> bool:
+def _in_edited_function(patch: PatchAnalysis, file: FileAnalysis, line: int) -> bool:
     """``line`` is inside a function whose code some hunk of the file changes: the
     patch works on that function, so re-wrapping a line of it is not in code the patch
     does not otherwise touch."""
     if file.map is None:
         return False
     fn = file.map.function_at(line)
-    return fn is not None and any(
-        _function_edited(file, h, line, fn.name) for h in file.hunks if h.changes_code())
+    if fn is None:
+        return False
+    kept: dict[int, frozenset[str]] = patch.kept(__name__ + ".edited", dict)
+    i = id(file)  # (the patch keeps its files)
+    if i not in kept:
+        kept[i] = _edited_functions(file)
+    return fn.name in kept[i]
+
+
+def _edited_functions(file: FileAnalysis) -> frozenset[str]:
+    """The names of the functions whose code a hunk of the file changes (once per file:
+    a look at every hunk for each whitespace-only hunk was quadratic in hunks)."""
+    assert file.map is not None
+    names = set()
+    for h in file.hunks:
+        at = {id(ln): i for i, ln in enumerate(h.hunk.lines)}
+        for e in h.edits():
+            if e.kind != "code":
+                continue
+            for n in _edit_lines(h, e, at):
+                fn = file.map.function_at(n)
+                if fn is not None:
+                    names.add(fn.name)
+    return frozenset(names)
+
+
+def _edit_lines(h: HunkAnalysis, e: Edit, at: dict[int, int] | None = None) -> list[int]:
+    """The post-image lines of a code edit (for a pure removal, the first one after it;
+    ``at``: the hunk's line positions by identity)."""
+    lines = [ln.new for ln in e.post if ln.new is not None]
+    if lines:
+        return lines
+    all_lines = h.hunk.lines
+    i = at[id(e.pre[-1])] if at is not None else all_lines.index(e.pre[-1])
+    while i < len(all_lines) and all_lines[i].new is None:
+        i += 1
+    new = all_lines[i].new if i < len(all_lines) else None
+    return [new] if new is not None else []
 
 
 def _paragraph_written(hunk: Hunk, change: LayoutChange) -> bool:
@@ -169,28 +209,15 @@ def _paragraph_written(hunk: Hunk, change: LayoutChange) -> bool:
     return False
 
 
-def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int,
-                     name: str | None = None) -> bool:
-    """``line`` is inside a function whose code the hunk changes (with ``name``: a code
-    change of the hunk is in a function of that name, wherever the hunk is)."""
+def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int) -> bool:
+    """``line`` is inside a function whose code the hunk changes."""
     if file.map is None:
         return False
     fn = file.map.function_at(line)
     if fn is None:
         return False
-    for e in h.edits():
-        if e.kind != "code":
-            continue
-        near = [ln.new for ln in e.post if ln.new is not None] or [
-            ln.new for ln in h.hunk.lines[h.hunk.lines.index(e.pre[-1]):]
-            if ln.new is not None][:1]
-        if name is None and any(fn.start <= n <= fn.end for n in near):
-            return True
-        if name is not None and any(
-                (at := file.map.function_at(n)) is not None and at.name == name
-                for n in near):
-            return True
-    return False
+    return any(fn.start <= n <= fn.end for e in h.edits() if e.kind == "code"
+               for n in _edit_lines(h, e))
 
 
 def _part_of_an_edit(file: FileAnalysis, h: HunkAnalysis, change: LayoutChange,
