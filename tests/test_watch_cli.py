@@ -176,5 +176,5 @@ def test_unknown_rule_in_the_policy_stops_the_start(capsys: pytest.CaptureFixtur
                          "--policy", str(policy), "--once", "--state", str(tmp_path / "s"))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(f"reviewbot: error: {policy}: [rules] select: no rule is called "
-                          "'STY01' (did you mean STY012 or STY011 or STY010?)")
+                          "'STY01' (did you mean STY001 or STY012 or STY011?)")
     assert not (tmp_path / "s").exists()  # nothing was started
