@@ -19,7 +19,7 @@ from reviewbot.seriesmap.misplaced import misplaced_changes, provides
 from reviewbot.seriesmap.nfc import claims_nfc, nfc_changes
 from reviewbot.seriesmap.series import map_series, placement
 from reviewbot.seriesmap.unrelated import unrelated_hunks
-from tests.conftest import CORPUS, ROOT, corpus_path
+from tests.conftest import ROOT, corpus_path
 from tests.seriesmap_helpers import PatchSpec, fixture, load, mapped
 from tests.strategies import examples, mbox
 

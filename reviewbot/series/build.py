@@ -55,10 +55,8 @@ def signer(body: str, diff: re.Match[str] | None = None) -> str | None:
     diff): the person who submits the patch, by the kernel's rules, also when its
     ``From:`` is another author whose patch they carry."""
     end = diff.start() if diff is not None else len(body)
-    last = None
-    for last in _SIGNED_OFF.finditer(body, max(0, end - _SIGNER_SCAN), end):
-        pass
-    return last.group(1).lower() if last is not None else None
+    found = _SIGNED_OFF.findall(body, max(0, end - _SIGNER_SCAN), end)
+    return found[-1].lower() if found else None
 
 
 @dataclass
