@@ -163,3 +163,28 @@ def test_the_carried_authors_next_patch_does_not_join(carried: Path, tmp_path: P
                      "[PATCH 2/3] widget: report the pool limit",
                      "[PATCH 3/3] frob: warn when the pool is over its limit"], True),
                    (["[PATCH 3/3] frob: complain when the pool is over its limit"], False)]
+
+
+def test_one_patch_with_a_cover_letter(repo: Path, tmp_path: Path) -> None:
+    """format-patch --cover-letter of one commit: [PATCH 0/1] and [PATCH 1/1], one
+    series with its cover letter, whatever the form of the input."""
+    out = tmp_path / "out"
+    git(repo, "format-patch", "-q", "-o", str(out), "--cover-letter", "HEAD~1..")
+    raw = [f.read_bytes() for f in sorted(out.iterdir())]
+    assert [r.count(b"\nSubject: [PATCH 0/1]") + r.count(b"\nSubject: [PATCH 1/1]")
+            for r in raw] == [1, 1]
+    mbox = tmp_path / "one.mbox"
+    mbox.write_bytes(b"".join(raw))
+    for data in (check(str(out)), check("-", stdin=b"".join(raw)), check(str(mbox))):
+        (s,) = data["series"]
+        assert (s["total"], s["missing"], "0/1" in s["subject"]) == (1, [], True)
+        assert s["cover"] is not None and [p["index"] for p in data["patches"]] == [1]
+
+
+def test_single_patches_of_one_author_stay_apart(repo: Path, tmp_path: Path) -> None:
+    """format-patch -1 of two commits, one after the other ([PATCH] each, no thread):
+    two series, the number 1 coming again."""
+    one = git(repo, "format-patch", "--stdout", "-1", "HEAD")
+    two = git(repo, "format-patch", "--stdout", "-1", "HEAD~1")
+    data = check("-", stdin=(one + two).encode())
+    assert [(s["total"], s["missing"]) for s in data["series"]] == [(1, []), (1, [])]

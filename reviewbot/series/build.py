@@ -169,18 +169,14 @@ def make_patch(mail: Mail, index: int, total: int, version: int,
 def batch_identity(author: str | None, subject: Subject) -> tuple[object, ...] | None:
     """What the mails of one ``git format-patch`` run that are in no thread (git's
     default: no ``--thread``, each mail its own thread) have in common: one author and
-    the same ``[PATCH vN M/T]`` prefix (revision, patch count, tags). None for a single
-    patch, which is a series of its own."""
-    prefix = batch_prefix(subject)
-    return None if prefix is None else (author, *prefix)
+    the same ``[PATCH vN M/T]`` prefix (revision, patch count, tags); a single patch
+    too, which has its cover letter (``[PATCH 0/1]``) or is a series of its own."""
+    return (author, *batch_prefix(subject))
 
 
-def batch_prefix(subject: Subject) -> tuple[object, ...] | None:
+def batch_prefix(subject: Subject) -> tuple[object, ...]:
     """The ``[PATCH vN M/T]`` part of a batch identity: revision, patch count, tags."""
-    total = subject.total or 1
-    if total == 1:
-        return None
-    return (subject.version, total, identity_tags(subject))
+    return (subject.version, subject.total or 1, identity_tags(subject))
 
 
 def starts_new_batch(held: Iterable[int], index: int) -> bool:
@@ -202,7 +198,8 @@ def _keys(heads: Sequence[Head]) -> list[tuple[object, ...]]:
     carried patch with its author's ``From:`` and the sender's sign-off last, and a
     sender's own patches may be signed off with another address than the cover's.
     A mail whose thread root is in a batch joins it when it has the batch's revision
-    and count. A single patch out of any thread is a series of its own.
+    and count. A single patch out of any thread is a batch of one, with its cover
+    letter (``[PATCH 0/1]``, from ``--cover-letter`` of one commit) when there is one.
     """
     keys: list[tuple[object, ...] | None] = [None] * len(heads)
     batch_of: dict[str, tuple[object, ...]] = {}  # msgid -> key of its batch
@@ -210,9 +207,9 @@ def _keys(heads: Sequence[Head]) -> list[tuple[object, ...]]:
     runs: dict[tuple[object, ...], tuple[tuple[object, ...], set[int]]] = {}
     for i, h in enumerate(heads):
         subj = h.subject
-        prefix = batch_prefix(subj) if h.root is None else None
-        if prefix is None:
+        if h.root is not None:
             continue
+        prefix = batch_prefix(subj)
         index = subj.index if subj.index is not None else 1
         senders = [(p, *prefix) for p in dict.fromkeys((h.signer or h.author, h.author))]
         run = next((r for s in senders if (r := runs.get(s)) is not None
