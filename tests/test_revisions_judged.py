@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import CORPUS, ROOT, corpus_path
 
 MBOX = CORPUS / "traffic" / "linux-block-2025-10.mbox"
 JUDGED = ROOT / "benchmarks" / "judged" / "revisions-linux-block-2025-10.json"
@@ -33,8 +33,7 @@ def _script() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def scored() -> tuple[ModuleType, Any]:
-    if not MBOX.is_file():
-        pytest.skip(f"the traffic corpus is missing at {MBOX} (set REVIEWBOT_CORPUS)")
+    corpus_path("traffic/linux-block-2025-10.mbox")
     script = _script()
     found = script.verdicts(MBOX)
     return script, script.score(found, script.load(JUDGED))
