@@ -194,6 +194,8 @@ def _mails(*paths: Path) -> list[Mail]:
 
 
 def test_previous_found_by_each_relation() -> None:
+    import dataclasses
+
     mails = _mails(V1, V2)
     v2 = next(s for s in build_series(mails) if s.version == 2)
     found = find_previous(v2, MailPool.of(mails), "here")
@@ -212,6 +214,44 @@ def test_previous_found_by_each_relation() -> None:
     found = find_previous(v2b, MailPool.of(bare), "here")
     assert found is not None and found.found_by == "subject"
     assert find_previous(v2b, MailPool.of([m for m in bare if m.subject.version == 2]),
+                         "here") is None
+    # the author sent v2 from another address: the same full name is the same author
+    # (authors move between addresses); another name and address is someone else
+    for who, found_by in ((Person("Ada Author", "ada@newjob.example.org"), "subject"),
+                          (Person("Eve Other", "eve@example.org"), None)):
+        moved = [dataclasses.replace(m, author=who) if m.subject.version == 2 else m
+                 for m in bare]
+        v2m = next(s for s in build_series(moved) if s.version == 2)
+        found = find_previous(v2m, MailPool.of(moved), "here")
+        assert (found.found_by if found else None) == found_by, who
+
+
+def test_previous_found_up_the_in_reply_to_chain() -> None:
+    """A v2 sent in reply to a review of v1 (``git send-email --in-reply-to`` the
+    review) names only that review: v1 is found by following the chain up, as b4
+    does, here with no change-id, no link, and an author address and name of its own."""
+    import dataclasses
+
+    mails = _mails(V1, V2)
+    v2 = next(s for s in build_series(mails) if s.version == 2)
+    someone = Person("A. Author", "ada@home.example.org")
+
+    def moved(m: Mail) -> Mail:
+        if m.subject.version != 2:
+            return m
+        m = dataclasses.replace(m, author=someone)
+        if m.msgid != v2.id:
+            return m
+        body = m.body.replace("change-id: ", "x: ").replace("https://lore.kernel.org/r/", "")
+        return dataclasses.replace(m, body=body, in_reply_to=ROB_1, references=(ROB_1,))
+
+    chained = [moved(m) for m in mails]
+    v2c = next(s for s in build_series(chained) if s.version == 2)
+    found = find_previous(v2c, MailPool.of(chained), "here")
+    assert found is not None and found.found_by == "in-reply-to"
+    assert found.series.id == "20250401090000.7310-0-ada@example.org"
+    # the review it replies to is not in the pool: nothing to follow, nothing found
+    assert find_previous(v2c, MailPool.of([m for m in chained if m.msgid != ROB_1]),
                          "here") is None
 
 
