@@ -319,6 +319,36 @@ def test_patch_matching_split_merged_new_dropped() -> None:
                    ("changed", 3, 4), ("dropped", 2, None)}
 
 
+def test_a_retitled_patch_rewritten_in_place_is_matched_by_its_functions() -> None:
+    """Step 4 of the matching: no title, no changed line and no added line in common,
+    but the same file and the same functions: one patch, changed (not dropped + new).
+    A patch in other functions, or in another file, stays new."""
+    from reviewbot.series.build import make_patch
+
+    def patch(index: int, title: str, places: list[tuple[str, str, str]]) -> Any:
+        hunks = "".join(f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+                        f"@@ -10,3 +10,4 @@ {section}\n \tctx();\n+{line}\n \tctx();\n"
+                        " \tctx();\n" for path, section, line in places)
+        raw = (f"From: A <a@example.org>\nSubject: [PATCH {index}/3] {title}\n"
+               f"Message-ID: <q{index}-{title.replace(' ', '')}@x>\n\nmsg\n---\n"
+               f"{hunks}").encode()
+        return make_patch(parse_mail(raw), index, 3, 1)
+
+    old = [patch(1, "widget: take the lock", [
+        ("w.c", "static int widget_get(struct widget *w)", "\tspin_lock(&w->lock);"),
+        ("w.c", "static void widget_put(struct widget *w)", "\tspin_unlock(&w->lock);")]),
+        patch(2, "widget: other", [("w.c", "int widget_other(void)", "\tother();")])]
+    new = [patch(1, "widget: use a mutex for the get and put paths", [
+        ("w.c", "static int widget_get(struct widget *w)", "\tmutex_lock(&w->mutex);"),
+        ("w.c", "static void widget_put(struct widget *w)", "\tmutex_unlock(&w->mutex);")]),
+        patch(2, "widget: elsewhere", [("w.c", "int widget_elsewhere(void)", "\tnew();")]),
+        patch(3, "gadget: same function, other file", [
+            ("g.c", "int widget_other(void)", "\tthird();")])]
+    got = {(d.kind, d.old, d.new) for d in match_patches(old, new)}
+    assert got == {("changed", 1, 1), ("new", None, 2), ("new", None, 3),
+                   ("dropped", 2, None)}
+
+
 def test_reading_a_reply() -> None:
     body = ("Hi Ada,\n\nOn Tue, 1 Apr 2025 at 09:00, Ada Author\n<ada@example.org> wrote:\n"
             "> +\tfoo();\n> +\tbar();\n\nWhy bar() here?\n\n>> older quote\n> +\tbaz();\n\n"
