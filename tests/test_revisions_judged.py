@@ -9,7 +9,9 @@ verdicts must be right.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -96,3 +98,37 @@ def test_the_revision_review_parses_each_patch_of_vn_once(
     assert sorted(parsed) == sorted(set(parsed))
     assert sum(len(sr.series.patches) for sr in compared) <= len(parsed) <= sum(
         len(sr.series.patches) for sr in review.series if sr.series.version > 1)
+
+
+def test_the_cost_benchmark_measures_a_multi_revision_input(tmp_path: Path) -> None:
+    """benchmarks/revisions_cost.py: its multi-revision input holds only series with an
+    earlier revision (each compared again when the part is reviewed alone), and a run on
+    the fixture prints a figure against the budget."""
+    import subprocess
+
+    spec = importlib.util.spec_from_file_location("revisions_cost",
+                                                  ROOT / "benchmarks" / "revisions_cost.py")
+    assert spec is not None and spec.loader is not None
+    cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost)
+    if MBOX.is_file():
+        from reviewbot.config import Settings
+        from reviewbot.fetch.local import read_source
+        from reviewbot.pipeline import review_messages
+        from reviewbot.revisions.lookup import Lookup
+
+        part = tmp_path / "part.mbox"
+        n = cost.multi_revision_part(MBOX, part)
+        assert n >= 30
+        review = review_messages(read_source(str(part)), Settings(), revisions=Lookup())
+        compared = [sr for sr in review.series if sr.since is not None and sr.since.review]
+        assert len(compared) >= n and all(sr.series.version > 1 for sr in compared)
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "revisions_cost.py"),
+                          "--runs", "1", "--mbox", str(tmp_path / "none.mbox"), "--json",
+                          str(tmp_path / "cost.json")], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert run.returncode in (0, 1), run.stderr
+    assert "fixtures/revisions (widget v1 + v2)" in run.stdout
+    figures = json.loads((tmp_path / "cost.json").read_text(encoding="utf-8"))
+    (widget,) = figures.values()
+    assert widget["on_cpu"] > 0 and widget["off_cpu"] > 0
