@@ -139,6 +139,51 @@ def test_server_down_is_a_note(capsys: pytest.CaptureFixture[str],
     assert since_of(out)["found"] is False
 
 
+def chained() -> bytes:
+    """widget v1 and its review, and a v2 sent in reply to Rob's review of v1 (git
+    send-email --in-reply-to), with no change-id, no link to v1, and an author address
+    and name of its own: only the In-Reply-To chain relates them. Ids, titles and code
+    renamed, so that nothing of it matches the widget series of the other tests."""
+    v1 = (V1.read_bytes().replace(b"ada-re-", b"adac-re-").replace(b"rob-", b"robc-")
+          .replace(b"tina-", b"tinac-").replace(b"7310-", b"7320-"))
+    v2 = (V2.read_bytes().replace(b"8420-", b"8430-").replace(b"7310-", b"7320-")
+          .replace(b"change-id: ", b"x-id: ").replace(b"https://lore.kernel.org/r/", b"")
+          .replace(b"From: Ada Author <ada@example.org>",
+                   b"From: A. Author <ada@home.example.org>"))
+    # what git send-email writes: the cover replies to the review, the patches to the
+    # cover, their References starting with the review
+    cover = b"Message-ID: <20250410090000.8430-0-ada@example.org>\n"
+    assert v2.count(cover) == 1
+    v2 = v2.replace(cover, cover + b"In-Reply-To: <robc-1.20250402@example.org>\n"
+                    b"References: <robc-1.20250402@example.org>\n")
+    v2 = v2.replace(b"References: <20250410090000.8430-0-ada@example.org>",
+                    b"References: <robc-1.20250402@example.org>\n "
+                    b"<20250410090000.8430-0-ada@example.org>")
+    return (v1 + v2).replace(b"widget", b"chainy").replace(b"Widget", b"Chainy")
+
+
+def test_previous_revision_found_up_the_thread_on_a_real_server(
+        public_inbox_bin: None, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], requests_made: Counter[str]) -> None:
+    """``check <v2 Message-ID>`` of a v2 posted in reply to a review of v1: the thread
+    fetched for v2 is v1's, so v1 and its review come with it (found by the In-Reply-To
+    chain, "in the thread"), and no search is made: one round trip in all."""
+    with PublicInboxServer(tmp_path_factory.mktemp("revisions-chain"),
+                           {"linux-chain": "linux-chain@lists.example.org"}).running() as srv:
+        srv.deliver_mbox(chained(), "linux-chain")
+        code, out, err = check(capsys, "--format", "json", "--lore-url",
+                               srv.inbox_url("linux-chain"),
+                               "20250410090000.8430-0-ada@example.org")
+    assert code == 0 and err == "", err
+    got = since_of(out)
+    assert got["found"] and got["version"] == 1 and got["found_by"] == "in-reply-to"
+    assert got["where"].startswith("the thread from ")
+    assert got["series"] == "20250401090000.7320-0-ada@example.org"
+    assert sorted(c["verdict"] for c in got["comments"]) == [
+        "addressed", "discussed", "dropped", "not_addressed", "unclear"]
+    assert requests_made == Counter({"GET": 1})
+
+
 @pytest.mark.parametrize("mode", ["slow", "503", "html", "bomb", "corrupt", "loop"])
 def test_a_search_that_fails_is_a_note(capsys: pytest.CaptureFixture[str],
                                        fault_server: FaultServer, tmp_path: Path,
