@@ -149,3 +149,19 @@ def stored_review(review: SeriesReview, source: Source, cover: int | None,
                    series.other_versions)
     return SeriesReview(light, tuple(replace(pr, patch=stored.get(id(pr.patch), pr.patch))
                                      for pr in review.patches), review.notes)
+
+
+def loaded(series: Series) -> Series:
+    """``series`` with its stored patches and cover letter read back from the input, each
+    once: for work that reads every patch of a series many times over (the revision
+    review compares each vN patch with several of vN-1 and with every comment; through
+    the small cache above, a series of more than CACHE patches would be parsed again and
+    again). Held by the caller while it works, one series at a time."""
+    patches = tuple(p._full() if isinstance(p, StoredPatch) else p for p in series.patches)
+    cover = series.cover
+    if isinstance(cover, StoredMail):
+        cover = cover._owner.full_mail()
+    if cover is series.cover and all(a is b for a, b in zip(patches, series.patches,
+                                                             strict=True)):
+        return series
+    return replace(series, cover=cover, patches=patches)
