@@ -11,6 +11,7 @@ stable tree is another posting).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -128,8 +129,6 @@ def resend_title(subject: Subject) -> str:
 
 def bad_message(reason: str, raw: bytes = b"", mail: Mail | None = None) -> Incoming:
     """A message recorded as bad (and skipped) with ``reason``."""
-    import hashlib
-
     msgid = mail.msgid if mail else "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
     return Incoming("bad", reason, msgid, mail.subject.raw if mail else "", "", None, 0,
                     None, (), None)

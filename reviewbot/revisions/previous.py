@@ -14,6 +14,7 @@ from v3 to v5 is compared with v3).
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from dataclasses import dataclass, replace
 
@@ -208,8 +209,6 @@ def search_query(series: Series) -> str | None:
     """One public-inbox search that finds vN-1 of ``series`` however it is related: its
     change-id, the Message-IDs vN links to or replies to, or its title and author in the
     year before vN (b4's fallback). None when there is nothing to search for."""
-    import time
-
     want = wanted(series)
     terms: list[str] = []
     if want.change_id:
