@@ -15,7 +15,7 @@ from reviewbot.config import Settings
 from reviewbot.engine.schema import Rule
 from reviewbot.errors import ConfigError
 
-_ID = re.compile(r"([a-z]+)(\d{1,6})")
+_ID = re.compile(r"\A([a-z]+)(\d{1,6})\Z")  # anchored: a search cannot backtrack from every start
 
 
 def rule_keys(rule: Rule) -> tuple[str, ...]:
