@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,16 @@ def gizmo() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def archive(public_inbox: PublicInboxServer) -> PublicInboxServer:
-    public_inbox.deliver_mbox(V1.read_bytes() + V2.read_bytes() + gizmo(), INBOX)
-    public_inbox.update_all()
-    return public_inbox
+def archive(public_inbox_bin: None,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicInboxServer]:
+    """A server of this module's own: the session's shared server carries other
+    modules' series in the same inbox, and a list that watch follows must hold only
+    the revisions these tests count searches for."""
+    with PublicInboxServer(tmp_path_factory.mktemp("revisions-archive"),
+                           {INBOX: f"{INBOX}@lists.example.org"}).running() as srv:
+        srv.deliver_mbox(V1.read_bytes() + V2.read_bytes() + gizmo(), INBOX)
+        srv.update_all()
+        yield srv
 
 
 @pytest.fixture
