@@ -685,15 +685,10 @@ def _unshared_in_tree(patch: PatchAnalysis, index: Index, key: str, found: list[
     if any(e.how != "lock" or e.function != r.function.name or e.file != r.path
            for e in found):
         return False
+    facts = _typed_facts(patch, index, key)
+    if facts is None or not facts.counts or facts.marked_count:
+        return False
     struct, member = member_of(key)
-    if struct:
-        facts = member_facts(patch, index, struct, member)
-    elif key.startswith("<"):  # a typed chain of several links: the location's own facts
-        facts = index.location(key)
-    else:
-        return False
-    if not facts.counts or facts.marked_count:
-        return False
     # the function's own copy in the tree is this function (in whichever file: a patch
     # may move it), not another writer
     writers = index.locked_writers(struct, member, "" if struct else key)
@@ -706,12 +701,18 @@ def _marked(patch: PatchAnalysis, sharing: Sharing, index: Index | None, key: st
     line is one KCSAN reports (``_logged``)."""
     if sharing.marked(key):
         return True
-    if index is None:
-        return False
+    facts = _typed_facts(patch, index, key) if index is not None else None
+    return facts is not None and facts.marked_count > 0
+
+
+def _typed_facts(patch: PatchAnalysis, index: Index, key: str) -> AccessFacts | None:
+    """How the tree accesses the location of a typed key: a struct member (through any
+    name of its type), or a typed chain of several links (the location's own facts);
+    None for a global or an untyped key (not looked up: a name is not a type)."""
     struct, member = member_of(key)
     if struct:
-        return member_facts(patch, index, struct, member).marked_count > 0
-    return key.startswith("<") and index.location(key).marked_count > 0
+        return member_facts(patch, index, struct, member)
+    return index.location(key) if key.startswith("<") else None
 
 
 def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: Sharing,
