@@ -65,8 +65,9 @@ SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "series"
 
 
 # The large shapes of tests/shapes.py at sizes under -max_len (64 KiB): dense tokens,
-# deep nesting, many hunks, many lock regions (nested and in a row), a rewritten block.
-SHAPE_SEEDS = {"dense": 6_000, "deep": 3_000, "hunks": 800, "locks": 800,
+# deep nesting (C, and MIME past Python's recursion limit), many hunks, many lock
+# regions (nested and in a row), a rewritten block.
+SHAPE_SEEDS = {"dense": 6_000, "deep": 3_000, "mime": 1_000, "hunks": 800, "locks": 800,
                "lock-sequence": 300, "rewrite": 1_500}
 
 

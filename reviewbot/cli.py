@@ -513,6 +513,10 @@ def _replies(args: argparse.Namespace, review: Review, as_reply: bool,
         from reviewbot.report.mbox import mbox_bytes
 
         data = mbox_bytes(replies)
+        if sys.stdout.isatty():  # to be read there: quoted diff lines hold what mail sent
+            from reviewbot.printable import printable_lines
+
+            data = printable_lines(data.decode("utf-8", "replace")).encode()
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is not None:
             sys.stdout.flush()

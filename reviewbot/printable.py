@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import re
 
-# C0 controls (tab and newline included: one printed item is one line), DEL, C1
-# controls, the Unicode line and paragraph separators, the bidirectional marks,
-# embeddings, overrides and isolates ("Trojan Source"), and lone surrogates (bytes
-# that were not UTF-8: they cannot even be encoded for output)
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
+# DEL, C1 controls, the Unicode line and paragraph separators, the bidirectional
+# marks, embeddings, overrides and isolates ("Trojan Source"), and lone surrogates
+# (bytes that were not UTF-8: they cannot even be encoded for output)
+_WIDE = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
+# ... and the C0 controls (tab and newline included: one printed item is one line)
+_UNSAFE = re.compile(f"[\x00-\x1f{_WIDE}]")
+# what JSON does not escape itself (json.dumps writes every C0 control as \u00XX)
+_UNSAFE_IN_JSON = re.compile(f"[{_WIDE}]")
+# what a multi-line text keeps (its lines and their tabs): the reply mbox on a terminal
+_UNSAFE_IN_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_WIDE}]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -31,3 +35,17 @@ def _escape(m: re.Match[str]) -> str:
 def printable(text: str) -> str:
     """``text`` with every control character written as a visible escape."""
     return _UNSAFE.sub(_escape, text)
+
+
+def printable_lines(text: str) -> str:
+    """``text`` as :func:`printable` writes it, but keeping its newlines and tabs: a
+    whole message (the replies) printed on a terminal."""
+    return _UNSAFE_IN_LINES.sub(_escape, text)
+
+
+def json_printable(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with the controls JSON leaves
+    as they are (DEL, C1, bidirectional, separators) written as ``\\uXXXX``: the same
+    JSON values, nothing a terminal obeys. Only strings hold such characters, so the
+    text is replaced as a whole."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -9,7 +9,8 @@ huge is stored.
 - ``many_hunks``: thousands of one-line hunks, each adding a line with a digit;
 - ``many_locks``: thousands of lock regions, nested or one after the other;
 - ``rewritten_block``: one hunk replacing thousands of lines, many of them alike;
-- ``huge_cc``: a To/Cc list of thousands of addresses.
+- ``huge_cc``: a To/Cc list of thousands of addresses;
+- ``nested_mime``: MIME multiparts nested thousands deep (the email parser recurses).
 """
 
 from __future__ import annotations
@@ -104,6 +105,18 @@ def huge_cc(addresses: int) -> bytes:
     return patch_mail(added_file(lines), headers=f"Cc: {address_list(addresses, 9)}\n")
 
 
+def nested_mime(depth: int, subject: str = "[PATCH 1/2] deep") -> bytes:
+    """A patch mail whose MIME parts are nested ``depth`` multiparts deep (the email
+    package's parser recurses once per level)."""
+    out = [f"From: Ada <ada@example.org>\nSubject: {subject}\n"
+           f"Message-ID: <deep{depth}@example.org>\n".encode()]
+    out.extend(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i)
+               for i in range(depth))
+    out.append(b"Content-Type: text/plain\n\nhello\n")
+    out.extend(b"--b%d--\n" % i for i in reversed(range(depth)))
+    return b"".join(out)
+
+
 SHAPES = {
     "dense": lambda n: dense_tokens(max(1, n // 100), 400),
     "deep": lambda n: deep_nesting(n),
@@ -112,5 +125,6 @@ SHAPES = {
     "lock-sequence": lambda n: many_locks(n, nested=False),
     "rewrite": rewritten_block,
     "cc": huge_cc,
+    "mime": nested_mime,
 }
 """Each shape by name, at a size ``n`` (about ``n`` lines, regions, hunks or addresses)."""

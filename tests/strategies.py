@@ -17,9 +17,9 @@ import quopri
 
 from hypothesis import strategies as st
 
-from tests.shapes import SHAPES, address_list, nested_c
+from tests.shapes import SHAPES, address_list, nested_c, nested_mime
 
-__all__ = ["address_list", "nested_c"]  # (re-exported: built in tests/shapes.py)
+__all__ = ["address_list", "nested_c", "nested_mime"]  # (re-exported: built in tests/shapes.py)
 
 # REVIEWBOT_HYPOTHESIS_SCALE=20 multiplies every example count (a deep run, by hand).
 SCALE = max(1, int(os.environ.get("REVIEWBOT_HYPOTHESIS_SCALE", "1") or 1))
@@ -261,18 +261,6 @@ def damaged(draw: st.DrawFn, raw: bytes) -> bytes:
     return raw
 
 
-def nested_mime(depth: int, subject: str = "[PATCH 1/2] deep") -> bytes:
-    """A patch mail whose MIME parts are nested ``depth`` multiparts deep (the email
-    package's parser recurses once per level)."""
-    out = [f"From: Ada <ada@example.org>\nSubject: {subject}\n"
-           f"Message-ID: <deep{depth}@example.org>\n".encode()]
-    out.extend(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i)
-               for i in range(depth))
-    out.append(b"Content-Type: text/plain\n\nhello\n")
-    out.extend(b"--b%d--\n" % i for i in reversed(range(depth)))
-    return b"".join(out)
-
-
 def quoting_format_patch(mail: bytes) -> bytes:
     """A mail (headers first) whose body carries a git format-patch with its own
     ``From <sha> Mon Sep 17 00:00:00 2001`` line: one message, not an mbox."""
@@ -317,10 +305,10 @@ def mbox(draw: st.DrawFn) -> bytes:
 
 @st.composite
 def hostile_shape(draw: st.DrawFn, largest: int = 5_000) -> tuple[str, int, bytes]:
-    """One of the large shapes of ``tests/shapes.py`` (dense tokens, deep nesting, many
-    hunks, many lock regions nested or in a row, a rewritten block, a huge Cc) at a
-    size from a quarter of ``largest`` to ``largest`` (large enough for a quadratic
-    path to show): (its name, its size, the patch mail)."""
+    """One of the large shapes of ``tests/shapes.py`` (dense tokens, deep nesting in C
+    or MIME, many hunks, many lock regions nested or in a row, a rewritten block, a
+    huge Cc) at a size from a quarter of ``largest`` to ``largest`` (large enough for
+    a quadratic path to show): (its name, its size, the patch mail)."""
     name = draw(st.sampled_from(sorted(SHAPES)))
     n = draw(st.integers(largest // 4, largest))
     return name, n, SHAPES[name](n)

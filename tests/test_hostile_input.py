@@ -195,8 +195,8 @@ def test_deep_nesting_is_mapped_quickly(parser: CParser, rules: list[object],
 @given(hostile_shape())
 def test_large_shapes_are_reviewed_in_linear_time(parser: CParser, rules: list[object],
                                                   shape: tuple[str, int, bytes]) -> None:
-    """Dense tokens, deep nesting, many hunks, many lock regions, a rewritten block, a
-    huge Cc, at a drawn size of 1,250 to 5,000: a review in 3 s of CPU plus 2 ms per
+    """Dense tokens, deep nesting (C or MIME), many hunks, many lock regions, a rewritten
+    block, a huge Cc, at a drawn size of 1,250 to 5,000: a review in 3 s of CPU plus 2 ms per
     unit of size (a quadratic path, as CON002's or MEM001's were, takes tens of seconds at the
     top of the range). tests/test_budgets.py holds the full-size regressions."""
     name, n, mail = shape

@@ -69,6 +69,54 @@ def test_no_terminal_escape_is_printed(fmt: str, tmp_path: Path,
         assert "Target without source: +++ b/y\\x1b[2J.c" in text
 
 
+def test_json_carries_no_control_a_terminal_obeys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON escapes C0 controls itself, not C1 or bidirectional ones: those are written
+    as \\uXXXX too (``check --format json`` on a terminal), the values unchanged."""
+    path = tmp_path / "esc.eml"
+    path.write_bytes(_hostile_patch())
+    assert main(["check", str(path), "--format", "json"]) == 1
+    out = capsys.readouterr().out
+    assert not _UNSAFE.search(out.replace("\n", "")), ascii(out)
+    data = json.loads(out)
+    assert data["patches"][0]["subject"] == f"[PATCH] frob: x{_CLEAR} \u202eevil"
+    assert data["patches"][0]["files"] == [f"drivers/fr{_TITLE}ob.c"]
+
+
+def test_replies_on_a_terminal_are_escaped(tmp_path: Path) -> None:
+    """A reply quotes the patch as mail sent it: on a terminal (``check --reply``, the
+    README's first command) its controls are shown as escapes, tabs and lines kept;
+    into a pipe or a file the mbox is written as it is."""
+    import pty
+
+    path = tmp_path / "esc.eml"
+    path.write_bytes(_hostile_patch())
+    args = [sys.executable, "-m", "reviewbot", "check", str(path), "--reply", "--from", ME,
+            "--date", "2026-01-22"]
+    piped = subprocess.run(args, env=ENV, capture_output=True, timeout=120)
+    assert piped.returncode == 1 and _TITLE.encode() in piped.stdout  # the mbox as it is
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen(args, env=ENV, stdout=secondary, stderr=subprocess.DEVNULL)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the other end is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert proc.wait(timeout=120) == 1
+    finally:
+        os.close(primary)
+    text = shown.decode().replace("\r\n", "\n")  # (the terminal's line discipline)
+    assert not _UNSAFE.search(text.replace("\n", "").replace("\t", "")), ascii(text)
+    assert "> diff --git a/drivers/fr\\x1b]0;pwned\\x07ob.c" in text
+    assert "\n> +\tif (x) {\n" in text
+
+
 def test_an_error_line_is_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", str(tmp_path / f"no{_TITLE}such")])
     err = capsys.readouterr().err

@@ -84,6 +84,28 @@ def test_http_get_refuses_a_scheme_change(fault_server: FaultServer) -> None:
         _redirect(here, None)
 
 
+def test_watch_refuses_a_feed_redirected_to_another_server(
+        fault_server: FaultServer, other_server: FaultServer, tmp_path: Path) -> None:
+    """``watch --lore-list``: the list's feed answers with a redirect to another port;
+    the other server is never asked, the poll's error names the refused target."""
+    fault_server.other = other_server.url
+    before = sum(other_server.hits.values())
+    env, policy = _watch_env(tmp_path, timeout=5, interval=60)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "reviewbot", "watch", "--lore-list",
+             fault_server.mode_url("redirect-away").rstrip("/"), "--outbox",
+             str(tmp_path / "out"), "--state", str(tmp_path / "s.sqlite"), "--policy",
+             str(policy), "--once"], capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        fault_server.other = None
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if "event=source" in ln]
+    assert f"redirected to {other_server.url}/ok/new.atom" in line, line
+    assert "not followed" in line and "Traceback" not in proc.stderr
+    assert sum(other_server.hits.values()) == before  # never asked
+
+
 # -- a deadline for the whole request (issue 20, item 7) --------------------------------
 
 def test_trickled_headers_end_at_the_timeout(capsys: pytest.CaptureFixture[str],

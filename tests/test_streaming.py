@@ -96,3 +96,19 @@ def test_streamed_review_is_the_review(tmp_path: Path,
     one = render_json(review_messages(raw, Settings(jobs=1)))
     two = render_json(review_messages(list(raw), Settings(jobs=2)))
     assert one == two and '"files": [' in one
+
+
+def test_a_local_input_is_handed_on_as_its_store(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check FILE`` reviews from the spool: the input keeps the store, which reads each
+    message back when asked, not a tuple of every message's bytes (that held the whole
+    mbox to the end of the run: 256 MiB of bytes for a 256 MiB mbox)."""
+    from reviewbot.fetch.local import MessageStore
+    from reviewbot.fetch.resolve import read_input
+
+    monkeypatch.setattr("reviewbot.fetch.local.SPOOL_MEMORY", 1 << 16)
+    path = tmp_path / "m.mbox"
+    write_mbox(path, 1)
+    got = read_input(str(path), 1 << 30)
+    assert isinstance(got.messages, MessageStore)
+    assert got.messages._file is not None and got.held == len(got.messages) > 100

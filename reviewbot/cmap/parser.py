@@ -65,6 +65,7 @@ class CParser:
         self.language: Language = tree_sitter.Language(tree_sitter_c.language())
         self._parser: Parser = tree_sitter.Parser(self.language)
         self._queries: dict[str, Query] = {}
+        self._group_queries: dict[tuple[tuple[str, ...], ...], Query] = {}
 
     def parse(self, text: str) -> Tree:
         return self._parser.parse(self.source(text))
@@ -116,9 +117,12 @@ class CParser:
                     ) -> tuple[list[Node], ...]:
         """``find(node, group)`` for each of ``groups``, all found by one query: the tree
         is walked once whatever the number of groups."""
-        query = "\n".join("[" + " ".join(f"({t})" for t in group) + f"] @g{i}"
-                          for i, group in enumerate(groups))
-        cursor: Any = self._ts.QueryCursor(self.query(query))
+        query = self._group_queries.get(groups)
+        if query is None:  # (made once: a patch of 30,000 hunks asks 30,000 times)
+            query = self._group_queries[groups] = self.query("\n".join(
+                "[" + " ".join(f"({t})" for t in group) + f"] @g{i}"
+                for i, group in enumerate(groups)))
+        cursor: Any = self._ts.QueryCursor(query)
         found: dict[str, list[Node]] = cursor.captures(node)
         out = tuple(found.get(f"g{i}", []) for i in range(len(groups)))
         for nodes in out:

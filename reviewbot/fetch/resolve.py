@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -107,7 +107,7 @@ def classify(source: str) -> Source:
 class Input:
     """The messages to review and what to tell the user about where they came from."""
 
-    messages: tuple[RawMessage, ...]
+    messages: Sequence[RawMessage]  # a local source: its MessageStore
     notes: tuple[str, ...] = ()  # one line each, for stderr
     other_versions: tuple[int, ...] | None = None  # known from the archive's thread
     thread: tuple[bytes, ...] = ()  # every message of the fetched thread (a remote SOURCE)
@@ -137,7 +137,9 @@ def read_input(source: str, max_bytes: int,
     """
     where = classify(source)
     if where.kind in ("stdin", "path"):
-        messages = tuple(read_source(source, max_bytes))
+        # the store itself, not a tuple of its messages: it reads each one back from
+        # its spool when the review asks, so memory follows the largest series
+        messages = read_source(source, max_bytes)
         return Input(messages, origin="standard input" if source == "-" else source,
                      held=len(messages))
     from reviewbot.fetch.lore import LoreOptions, fetch_series

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reviewbot.findings import Finding, Review
+from reviewbot.printable import json_printable
 
 SCHEMA_VERSION = 1
 
@@ -75,4 +76,7 @@ def review_dict(review: Review, index: str = "") -> dict[str, Any]:
 
 
 def render_json(review: Review, index: str = "") -> str:
-    return json.dumps(review_dict(review, index), indent=2, ensure_ascii=False) + "\n"
+    """The report as JSON text; the controls a terminal obeys that JSON leaves as they
+    are (C1, bidirectional) written as ``\\uXXXX`` (``printable.json_printable``)."""
+    return json_printable(json.dumps(review_dict(review, index), indent=2,
+                                     ensure_ascii=False)) + "\n"
