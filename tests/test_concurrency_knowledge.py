@@ -13,6 +13,7 @@ from reviewbot.config import Settings
 from reviewbot.findings import Finding
 from reviewbot.knowledge.build import build_index
 from reviewbot.knowledge.location import find_tree
+from reviewbot.knowledge.lookup import Knowledge
 from reviewbot.knowledge.source import KnowledgeSource
 from reviewbot.pipeline import review_messages
 from reviewbot.ruleset import load_rules
@@ -430,3 +431,143 @@ void dev_lazy(struct dev *d, int x)
     assert (site.function, site.file, site.line) == ("dev_reset_all", "drivers/dev/kick.c", 13)
     # dev_lazy() releases the lock (in a branch) before it calls dev_poke()
     assert know.irqs_off_callers("dev_poke", "drivers/dev/core.c") == ()
+
+
+# Calls made in sections that stay atomic on PREEMPT_RT, and calls made with a lock held.
+HELD = """\
+#include <linux/dev.h>
+
+static void dev_ping(struct dev *d)
+{
+	d->state = 1;
+}
+
+void dev_raw(struct dev *d)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&d->raw_lock, flags);
+	dev_ping(d);
+	raw_spin_unlock_irqrestore(&d->raw_lock, flags);
+}
+
+void dev_irqs_off(struct dev *d)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	dev_tick(d);
+	local_irq_restore(flags);
+	dev_after(d);
+}
+
+void dev_preempt(struct dev *d)
+{
+	preempt_disable();
+	if (d->state) {
+		preempt_enable();
+		return;
+	}
+	dev_branch(d);
+	preempt_enable();
+}
+
+void dev_guards(struct dev *d)
+{
+	scoped_guard(raw_spinlock, &d->raw_lock) {
+		dev_scoped(d);
+	}
+	dev_out(d);
+	guard(preempt)();
+	dev_guarded(d);
+}
+
+void dev_cond(struct dev *d, int x)
+{
+	if (x)
+		local_irq_disable();
+	dev_maybe(d);
+	if (x)
+		local_irq_enable();
+	if (x) {
+		local_irq_disable();
+	}
+	dev_maybe2(d);
+}
+
+void dev_plain(struct dev *d)
+{
+	spin_lock_irq(&d->irq_lock);
+	dev_under_spin(d);
+	spin_unlock_irq(&d->irq_lock);
+	mutex_lock(&d->mutex);
+	dev_under_mutex(d);
+	mutex_unlock(&d->mutex);
+	rcu_read_lock();
+	dev_under_rcu(d);
+	rcu_read_unlock();
+}
+"""
+CALLEES = "".join(f"void {n}(struct dev *d)\n{{\n\td->state = 2;\n}}\n\n" for n in (
+    "dev_tick", "dev_after", "dev_branch", "dev_scoped", "dev_out", "dev_guarded",
+    "dev_maybe", "dev_maybe2", "dev_under_spin", "dev_under_mutex", "dev_under_rcu"))
+
+
+@pytest.fixture()
+def held_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/held.c").write_text(HELD)
+    (top / "drivers/dev/callees.c").write_text(CALLEES)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def _know(top: Path) -> Knowledge:
+    source = KnowledgeSource.find(top)
+    know = source.get() if source is not None else None
+    assert know is not None
+    return know
+
+
+def test_rt_atomic_callers_name_what_makes_the_section_atomic(held_tree: Path) -> None:
+    know = _know(held_tree)
+
+    def rt(name: str, file: str = "drivers/dev/callees.c") -> list[tuple[str, int, str]]:
+        return [(c.site.function, c.site.line, c.describe())
+                for c in know.rt_atomic_callers(name, file)]
+
+    held = "drivers/dev/held.c"
+    assert rt("dev_ping", held) == [
+        ("dev_raw", 13, f"under raw_spin_lock_irqsave(&d->raw_lock) ({held}:12)")]
+    assert rt("dev_tick") == [
+        ("dev_irqs_off", 22, f"with interrupts disabled by local_irq_save() ({held}:21)")]
+    assert rt("dev_scoped") == [
+        ("dev_guards", 41, f"under scoped_guard(raw_spinlock, &d->raw_lock) ({held}:40)")]
+    assert rt("dev_guarded") == [
+        ("dev_guards", 45, f"with preemption disabled by guard(preempt)() ({held}:44)")]
+    (call,) = know.rt_atomic_callers("dev_ping", held)
+    assert (call.call, call.lock, call.key) == ("raw_spin_lock_irqsave", "&d->raw_lock",
+                                                "<struct dev*>->raw_lock")
+    # after the section; after a release written in a branch; a section opened under a
+    # braceless if, or in a block that ended; spinlock_t, mutex and RCU are not atomic
+    # on PREEMPT_RT
+    for name in ("dev_after", "dev_branch", "dev_out", "dev_maybe", "dev_maybe2",
+                 "dev_under_spin", "dev_under_mutex", "dev_under_rcu"):
+        assert rt(name) == [], name
+
+
+def test_locked_callers_any_lock_but_rcu(held_tree: Path) -> None:
+    know = _know(held_tree)
+
+    def locked(name: str) -> list[tuple[str, str, str]]:
+        return [(c.site.function, c.written, c.key)
+                for c in know.locked_callers(name, "drivers/dev/callees.c")]
+
+    assert locked("dev_under_spin") == [("dev_plain", "spin_lock_irq(&d->irq_lock)",
+                                         "<struct dev*>->irq_lock")]
+    assert locked("dev_under_mutex") == [("dev_plain", "mutex_lock(&d->mutex)",
+                                          "<struct dev*>->mutex")]
+    assert locked("dev_scoped") == [("dev_guards", "scoped_guard(raw_spinlock, &d->raw_lock)",
+                                     "<struct dev*>->raw_lock")]
+    assert locked("dev_under_rcu") == locked("dev_tick") == locked("dev_guarded") == []

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reviewbot.knowledge.location import describe_index, find_tree, index_path
-from reviewbot.knowledge.resolve import FUNC_BITS, IRQS_OFF, pick, visible
+from reviewbot.knowledge.resolve import FUNC_BITS, IRQS_OFF, LOCKED, RT_ATOMIC, pick, visible
 from reviewbot.knowledge.store import ACCESS_BITS, SCHEMA_VERSION, read_meta
 
 EVIDENCE = 8  # example sites kept per fact
@@ -66,6 +66,36 @@ class SleepChain(NamedTuple):
         call = last.call if "(" in last.call else f"{last.call}()"
         via = "".join(f"{s.call}() -> " for s in self.steps[:-1])
         return f"{self.function}() may sleep: it calls {via}{call} ({last.site})"
+
+
+class HeldCall(NamedTuple):
+    """A call made while a lock is held, or in a section that stays atomic on PREEMPT_RT:
+    ``site`` is the call (in its caller), ``call`` what took the lock or opened the
+    section (``raw_spin_lock_irqsave``, ``local_irq_save``, ``guard(preempt)``) at
+    ``at``, ``lock`` the lock as written (``&rq->__lock``; "" for a section) and ``key``
+    its index key (``<struct rq*>->__lock``)."""
+
+    site: Site
+    call: str
+    lock: str
+    key: str
+    at: Site
+
+    @property
+    def written(self) -> str:
+        """``raw_spin_lock(&rq->__lock)``, ``guard(raw_spinlock)(&x)``,
+        ``scoped_guard(raw_spinlock, &x)``, ``local_irq_save()``, ``guard(preempt)()``."""
+        if self.call.startswith("scoped_guard("):
+            return self.call[:-1] + (f", {self.lock})" if self.lock else ")")
+        return f"{self.call}({self.lock})"
+
+    def describe(self) -> str:
+        """``under raw_spin_lock(&rq->__lock) (kernel/sched/core.c:120)``, ``with
+        interrupts disabled by local_irq_save() (mm/foo.c:88)``."""
+        if self.lock or "lock" in self.call:
+            return f"under {self.written} ({self.at})"
+        state = "preemption" if "preempt" in self.call or "cpu" in self.call else "interrupts"
+        return f"with {state} disabled by {self.written} ({self.at})"
 
 
 class Acquire(NamedTuple):
@@ -340,6 +370,45 @@ class Knowledge:
             reached = set(self.functions(function, site.file))
             if reached and reached <= targets:
                 out.append(Site(site.file, line, name))
+        return tuple(out)
+
+    def rt_atomic_callers(self, function: str, file: str | None = None
+                          ) -> tuple[HeldCall, ...]:
+        """Where the tree calls ``function`` (as ``irqs_off_callers``: only calls that
+        reach the definitions a call from ``file`` reaches, and those alone) in a section
+        that stays atomic on PREEMPT_RT: with a raw spinlock held, or with interrupts or
+        preemption disabled (``local_irq_save()``, ``preempt_disable()``, their guards),
+        no release written between. Each names what makes it so."""
+        return self._held_callers(function, file, RT_ATOMIC, 1)
+
+    def locked_callers(self, function: str, file: str | None = None
+                       ) -> tuple[HeldCall, ...]:
+        """Where the tree calls ``function`` (only calls that reach the definitions a
+        call from ``file`` reaches, and those alone) with a lock held (a spinlock,
+        rwlock, mutex, rwsem or raw spinlock; not RCU), no release written between the
+        acquire and the call; each names the innermost lock held and where it was taken."""
+        return self._held_callers(function, file, LOCKED, 0)
+
+    def _held_callers(self, function: str, file: str | None, flag: int, atomic: int
+                      ) -> tuple[HeldCall, ...]:
+        targets = set(self.functions(function, file))
+        if not targets:
+            return ()
+        out: list[HeldCall] = []
+        for caller, in self._conn.execute(
+                "SELECT c.caller FROM calls c JOIN names n ON n.id = c.callee "
+                "WHERE n.name = ? AND c.flags & ?", (function, flag)).fetchall():
+            name, site = self._function(caller)
+            reached = set(self.functions(function, site.file))
+            if not reached or not reached <= targets:
+                continue
+            row = self._conn.execute("SELECT line, lock, key, call, at FROM held WHERE "
+                                     "func = ? AND callee = ? AND atomic = ?",
+                                     (caller, function, atomic)).fetchone()
+            if row is not None:
+                line, lock, key, call, at = row
+                out.append(HeldCall(Site(site.file, line, name), call, lock, key,
+                                    Site(site.file, at, name)))
         return tuple(out)
 
     def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
