@@ -571,3 +571,62 @@ def test_locked_callers_any_lock_but_rcu(held_tree: Path) -> None:
     assert locked("dev_scoped") == [("dev_guards", "scoped_guard(raw_spinlock, &d->raw_lock)",
                                      "<struct dev*>->raw_lock")]
     assert locked("dev_under_rcu") == locked("dev_tick") == locked("dev_guarded") == []
+
+
+def _replace(path: str, text: str, name: str, new: list[str]) -> str:
+    """A diff of ``path`` (whose content is ``text``) replacing function ``name``."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if f" {name}(" in ln and not ln[0].isspace())
+    end = next(i for i in range(start, len(lines)) if lines[i] == "}")
+    old = lines[start:end + 1]
+    return (f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n"
+            f"+++ b/{path}\n@@ -{start + 1},{len(old)} +{start + 1},{len(new)} @@\n"
+            + "\n".join([*(f"-{ln}" for ln in old), *(f"+{ln}" for ln in new)]) + "\n")
+
+
+def _callee(name: str, *body: str) -> str:
+    return _replace("drivers/dev/callees.c", CALLEES, name,
+                    [f"void {name}(struct dev *d)", "{", *body, "}"])
+
+
+def test_spinlock_t_in_a_function_called_from_an_rt_atomic_section(held_tree: Path) -> None:
+    locked = ("\tspin_lock(&d->lock);", "\td->state = 2;", "\tspin_unlock(&d->lock);")
+    (f,) = _review(held_tree, _callee("dev_tick", *locked))
+    assert (f.rule, f.line) == ("CON004", 3)
+    assert f.message == (
+        "spin_lock(&d->lock) takes a spinlock_t, which sleeps on PREEMPT_RT, but dev_tick() "
+        "is called from dev_irqs_off() with interrupts disabled by local_irq_save() "
+        "(drivers/dev/held.c:21): use a raw_spinlock_t or move the call")
+    (f,) = _review(held_tree, _replace("drivers/dev/held.c", HELD, "dev_ping", [
+        "static void dev_ping(struct dev *d)", "{", "\tunsigned long flags;", "",
+        "\tspin_lock_irqsave(&d->irq_lock, flags);", "\td->state = 1;",
+        "\tspin_unlock_irqrestore(&d->irq_lock, flags);", "}"]))
+    assert (f.rule, f.line) == ("CON004", 7)
+    assert f.message.endswith(
+        "but dev_ping() is called from dev_raw() under raw_spin_lock_irqsave(&d->raw_lock) "
+        "(drivers/dev/held.c:12): use a raw_spinlock_t or move the call")
+    (f,) = _review(held_tree, _callee("dev_guarded", "\tguard(spinlock)(&d->lock);",
+                                      "\td->state = 2;"))
+    assert "dev_guarded() is called from dev_guards() with preemption disabled by " \
+        "guard(preempt)() (drivers/dev/held.c:44)" in f.message
+    assert _review(None, _callee("dev_tick", *locked)) == []
+
+
+@pytest.mark.parametrize("name,body", [
+    # called after the section, after a release in a branch, in no section, under a
+    # spinlock_t (a sleeping lock on PREEMPT_RT too)
+    ("dev_after", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    ("dev_branch", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    ("dev_maybe", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    ("dev_under_spin", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    # a raw spinlock, a trylock
+    ("dev_tick", ("\traw_spin_lock(&d->raw_lock);", "\traw_spin_unlock(&d->raw_lock);")),
+    ("dev_tick", ("\tif (spin_trylock(&d->lock))", "\t\tspin_unlock(&d->lock);")),
+    # it ends its caller's section before it takes the lock
+    ("dev_tick", ("\tlocal_irq_enable();", "\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);",
+                  "\tlocal_irq_disable();")),
+    # the index declares the lock another type than spinlock_t
+    ("dev_tick", ("\tspin_lock(&d->mutex);", "\tspin_unlock(&d->mutex);")),
+])
+def test_rt_caller_quiet(held_tree: Path, name: str, body: tuple[str, ...]) -> None:
+    assert _review(held_tree, _callee(name, *body)) == []

@@ -397,7 +397,8 @@ class Knowledge:
         out: list[HeldCall] = []
         for caller, in self._conn.execute(
                 "SELECT c.caller FROM calls c JOIN names n ON n.id = c.callee "
-                "WHERE n.name = ? AND c.flags & ?", (function, flag)).fetchall():
+                "WHERE n.name = ? AND c.flags & ? ORDER BY c.caller", (function, flag)
+                ).fetchall():
             name, site = self._function(caller)
             reached = set(self.functions(function, site.file))
             if not reached or not reached <= targets:
@@ -465,14 +466,19 @@ class Knowledge:
                 contexts.extend(c for c in self._contexts_of(func, site)
                                 if c.context == context)
         declared = self._declared(key)
-        if self._lock_types is None:
-            self._lock_types = dict(self._conn.execute(
-                "SELECT name, value FROM vocab WHERE kind = 'lock_type'").fetchall())
-        types = self._lock_types
+        types = self.lock_types()
         kinds = {types[d.type] for d in declared if d.type in types} or {
             k.split()[0] for k in flavours}
         return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
                          kinds.pop() if len(kinds) == 1 else None)
+
+    def lock_types(self) -> dict[str, str]:
+        """Declared lock type -> lock class (``spinlock_t`` -> ``spinlock``: locking.toml,
+        as the index copied it)."""
+        if self._lock_types is None:
+            self._lock_types = dict(self._conn.execute(
+                "SELECT name, value FROM vocab WHERE kind = 'lock_type'").fetchall())
+        return self._lock_types
 
     def acquired_as(self, function: str, file: str, expr: str) -> frozenset[str]:
         """The keys under which the tree's own version of ``function`` of ``file``

@@ -51,6 +51,9 @@ _IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_l
                                "raw_spin_lock_irq", "spin_lock_bh", "raw_spin_lock_bh"),
                               "acquire")
 _BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_lock_bh(")  # bottom halves off
+# a raw spinlock released, interrupts or preemption enabled
+_RT_ENDS = ("raw_spin_unlock", "local_irq_restore", "local_irq_enable", "preempt_enable",
+            "put_cpu")
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
                                                                          held.line):
                 found = _softirq(held, regions.at(held.line), fmap, fn.name, view,
                                  file.path, params, dropped.get(held.line, {}))
+            if found is None and held.kind == "spinlock" and view.index is not None:
+                found = _rt_caller(held, fmap, fn.name, fn.start, view.index, params)
             if found is not None:
                 values = dict(found)
                 values["note"] = render(values["note"], values)
@@ -223,6 +228,31 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
             ("problem", f"{problem} (the code took it with {was}())" if was else problem),
             ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
             ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))
+
+
+def _rt_caller(held: Held, fmap: FileMap, function: str, first: int, know: Knowledge,
+               params: Params) -> tuple[tuple[str, str], ...] | None:
+    """A ``spinlock_t`` taken in a function the tree calls directly in a section that
+    stays atomic on PREEMPT_RT (under a raw spinlock, with interrupts or preemption
+    disabled: ``Knowledge.rt_atomic_callers``, only calls that reach this definition
+    alone). Quiet when the function's visible lines above the acquire release a raw
+    spinlock or end such a section (it drops its caller's and takes it back), and when
+    the index declares the lock with another type than ``spinlock_t``."""
+    if any(w in fmap.text.get(n, "") for n in range(first, held.line) for w in _RT_ENDS):
+        return None
+    caller = next(iter(know.rt_atomic_callers(function, fmap.path)), None)
+    if caller is None:
+        return None
+    key = _key(fmap, held.key, held.line, know, function)
+    if key is not None:
+        types = know.lock_types()
+        declared = {types.get(d.type.rstrip(" *"), d.type) for d in know.lock(key).declared}
+        if declared and declared != {"spinlock"}:
+            return None
+    return (("lock", held.text), ("problem", "takes a spinlock_t, which sleeps on PREEMPT_RT"),
+            ("evidence", f"{function}() is called from {caller.site.function}() "
+                         f"{caller.describe()}"),
+            ("fix", "a raw_spinlock_t or move the call"), ("note", params.rt_note))
 
 
 def _bh_off(fmap: FileMap, first: int, line: int) -> bool:
