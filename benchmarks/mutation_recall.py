@@ -29,6 +29,10 @@ The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
 - CON004 ``irqsave-to-irq``: spin_lock_irqsave()/spin_unlock_irqrestore() turned into
   spin_lock_irq()/spin_unlock_irq() in a function the tree calls directly under an
   _irqsave/_irq lock (the index's ``irqs_off_callers``);
+- CON004 ``raw-to-spinlock``: in a function the tree calls in a section that stays
+  atomic on PREEMPT_RT (the index's ``rt_atomic_callers``), a raw_spin_lock*() of
+  ``p->m`` and its unlocks turned into spin_lock*()/spin_unlock*() of a ``spinlock_t``
+  member of the same struct (by the index);
 - CON005 ``conditional-lock``: a spin_lock()/spin_unlock() pair of one block put under
   the same ``if (need_lock)``;
 - CON006 ``rcu-plain-store``: rcu_assign_pointer(p, v) turned into ``p = v`` (v not NULL);
@@ -291,6 +295,48 @@ def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+def raw_to_spinlock(fn: Function, know: Knowledge) -> Mutant | None:
+    """In a function the tree calls in a section that stays atomic on PREEMPT_RT (under
+    a raw spinlock, with interrupts or preemption disabled: the index's
+    ``rt_atomic_callers``), a raw_spin_lock*() of ``p->m`` (``struct S *p`` declared in
+    the function) and its unlocks turned into spin_lock*()/spin_unlock*() of a
+    ``spinlock_t`` member of the same object (the first one struct S declares, by the
+    index): a spinlock_t taken where it would sleep on PREEMPT_RT."""
+    if not know.rt_atomic_callers(fn.name, fn.path):
+        return None
+    decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
+    for i, _, m in _lock_pairs(fn):
+        if not m.group(2):
+            continue  # not a raw spinlock
+        lock = normalize_lock(m.group(4))
+        base, arrow, member = lock.partition("->")
+        if not arrow or base not in decls or not re.fullmatch(r"\w+", member):
+            continue
+        other = next((n for n, d in know.members_of(decls[base]) if d.type == "spinlock_t"),
+                     None)
+        if other is None:
+            continue
+        flavour = m.group(3) or ""
+        unlock = {"_irqsave": "_irqrestore"}.get(flavour, flavour)
+        new = [*fn.lines]
+        span = _call_span(fn.code[i], f"raw_spin_lock{flavour}")
+        if span is None:
+            continue
+        rest = "".join(f", {a}" for a in span[2][1:])
+        new[i] = (fn.lines[i][:span[0]] + f"spin_lock{flavour}(&{base}->{other}{rest})"
+                  + fn.lines[i][span[1]:])
+        marked = {i}
+        for j in range(i + 1, len(fn.lines)):
+            un = _call_span(fn.code[j], f"raw_spin_unlock{unlock}")
+            if un and normalize_lock(un[2][0]) == lock:
+                rest = "".join(f", {a}" for a in un[2][1:])
+                new[j] = (new[j][:un[0]] + f"spin_unlock{unlock}(&{base}->{other}{rest})"
+                          + new[j][un[1]:])
+                marked.add(j)
+        return Mutant("CON004", "raw-to-spinlock", fn, new, marked)
+    return None
+
+
 def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
     for i, ln in enumerate(fn.code):
         raw = fn.lines[i]
@@ -305,7 +351,7 @@ def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
 
 
 MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plain, bh_to_plain,
-                                  irqsave_to_irq,
+                                  irqsave_to_irq, raw_to_spinlock,
                                   conditional_lock, rcu_plain_store, drop_read_once,
                                   drop_write_once)
 

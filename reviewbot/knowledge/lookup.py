@@ -533,6 +533,17 @@ class Knowledge:
         return tuple(Declaration(Site(self._path(f), line), t + " " + "*" * p if p else t, a)
                      for f, line, t, p, a in rows)
 
+    def members_of(self, struct: str) -> tuple[tuple[str, Declaration], ...]:
+        """The members ``struct`` (``struct rq``, or a typedef of it) declares, with
+        their declarations, in the order of the tree's files and lines."""
+        rows = self._conn.execute(
+            "SELECT member, file, line, type, pointers, attrs FROM members WHERE struct IN "
+            "(SELECT ? UNION SELECT info FROM defs WHERE kind = 'typedef' AND name = ? "
+            "UNION SELECT name FROM defs WHERE kind = 'typedef' AND info = ?) "
+            "ORDER BY file, line", (struct, struct, struct)).fetchall()
+        return tuple((m, Declaration(Site(self._path(f), line), t + " " + "*" * p if p else t,
+                                     a)) for m, f, line, t, p, a in rows)
+
     # -- members ---------------------------------------------------------------------
 
     def member(self, struct: str, member: str) -> AccessFacts:
