@@ -33,6 +33,9 @@ The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
   atomic on PREEMPT_RT (the index's ``rt_atomic_callers``), a raw_spin_lock*() of
   ``p->m`` and its unlocks turned into spin_lock*()/spin_unlock*() of a ``spinlock_t``
   member of the same struct (by the index);
+- CON004 ``lock-in-rt-atomic``: in such a function, a store through ``p``
+  (``p->x = v;``) wrapped in spin_lock()/spin_unlock() of a ``spinlock_t`` member of
+  ``p``'s struct (by the index);
 - CON005 ``conditional-lock``: a spin_lock()/spin_unlock() pair of one block put under
   the same ``if (need_lock)``;
 - CON006 ``rcu-plain-store``: rcu_assign_pointer(p, v) turned into ``p = v`` (v not NULL);
@@ -337,6 +340,38 @@ def raw_to_spinlock(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+_MEMBER_STATEMENT = re.compile(r"^(\s+)(\w+)->\w+(?:\[[^\]]*\])?\s*"
+                               r"(?:[-+*/|&^]?=[^=]|\+\+|--).*;\s*$")
+_BRACELESS = re.compile(r"^\s*(?:\}\s*)?(?:else\b|if\b|for\b|while\b|do\b)")
+
+
+def lock_in_rt_atomic(fn: Function, know: Knowledge) -> Mutant | None:
+    """In a function the tree calls in a section that stays atomic on PREEMPT_RT (the
+    index's ``rt_atomic_callers``), a store through ``p`` (``p->x = ...;``, ``struct S
+    *p`` declared in the function, on a line of its own) wrapped in spin_lock()/
+    spin_unlock() of a ``spinlock_t`` member of struct S (the first one it declares, by
+    the index): a patch that adds locking that sleeps on PREEMPT_RT."""
+    if not know.rt_atomic_callers(fn.name, fn.path):
+        return None
+    decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
+    for i, ln in enumerate(fn.code):
+        m = _MEMBER_STATEMENT.match(ln)
+        if m is None or m.group(2) not in decls or i == 0:
+            continue
+        above = fn.code[i - 1].rstrip()
+        if _BRACELESS.match(above) and not above.endswith(("{", ";", "}")):
+            continue  # the body of a braceless if
+        lock = next((n for n, d in know.members_of(decls[m.group(2)])
+                     if d.type == "spinlock_t"), None)
+        if lock is None:
+            continue
+        ind, base = m.group(1), m.group(2)
+        new = [*fn.lines[:i], f"{ind}spin_lock(&{base}->{lock});", fn.lines[i],
+               f"{ind}spin_unlock(&{base}->{lock});", *fn.lines[i + 1:]]
+        return Mutant("CON004", "lock-in-rt-atomic", fn, new, {i, i + 2})
+    return None
+
+
 def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
     for i, ln in enumerate(fn.code):
         raw = fn.lines[i]
@@ -351,7 +386,7 @@ def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
 
 
 MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plain, bh_to_plain,
-                                  irqsave_to_irq, raw_to_spinlock,
+                                  irqsave_to_irq, raw_to_spinlock, lock_in_rt_atomic,
                                   conditional_lock, rcu_plain_store, drop_read_once,
                                   drop_write_once)
 

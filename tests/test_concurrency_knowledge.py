@@ -507,10 +507,32 @@ void dev_plain(struct dev *d)
 	dev_under_rcu(d);
 	rcu_read_unlock();
 }
+
+void dev_lib_users(struct dev *d)
+{
+	dev_lib(d);
+	local_irq_disable();
+	dev_lib2(d);
+	local_irq_enable();
+}
+
+void dev_lib_more(struct dev *d)
+{
+	dev_lib(d);
+}
+
+void dev_lib_odd(struct dev *d)
+{
+	local_irq_disable();
+	dev_lib(d);
+	local_irq_enable();
+	dev_lib2(d);
+}
 """
 CALLEES = "".join(f"void {n}(struct dev *d)\n{{\n\td->state = 2;\n}}\n\n" for n in (
     "dev_tick", "dev_after", "dev_branch", "dev_scoped", "dev_out", "dev_guarded",
-    "dev_maybe", "dev_maybe2", "dev_under_spin", "dev_under_mutex", "dev_under_rcu"))
+    "dev_maybe", "dev_maybe2", "dev_under_spin", "dev_under_mutex", "dev_under_rcu",
+    "dev_lib", "dev_lib2"))
 
 
 @pytest.fixture()
@@ -630,3 +652,23 @@ def test_spinlock_t_in_a_function_called_from_an_rt_atomic_section(held_tree: Pa
 ])
 def test_rt_caller_quiet(held_tree: Path, name: str, body: tuple[str, ...]) -> None:
     assert _review(held_tree, _callee(name, *body)) == []
+
+
+def test_rt_caller_quiet_after_restoring_the_callers_interrupts(held_tree: Path) -> None:
+    # bcachefs's rcu_pending_enqueue_list(): it drops the lock its caller took with
+    # interrupts disabled, restoring the caller's flags, and takes it back
+    diff = _callee("dev_tick", "\tspin_unlock_irqrestore(&d->lock, *flags);",
+                   "\td->state = 2;", "\tspin_lock_irqsave(&d->lock, *flags);")
+    assert _review(held_tree, diff) == []
+
+
+def test_rt_caller_needs_half_the_trees_calls(held_tree: Path) -> None:
+    # dev_lib() is called atomically by one of its three callers (skb_queue_tail(),
+    # mempool_free(): the odd caller is the one to fix); dev_lib2() by one of two
+    know = _know(held_tree)
+    assert [s.function for s in know.callers("dev_lib", "drivers/dev/callees.c")] == [
+        "dev_lib_users", "dev_lib_more", "dev_lib_odd"]
+    locked = ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")
+    assert _review(held_tree, _callee("dev_lib", *locked)) == []
+    (f,) = _review(held_tree, _callee("dev_lib2", *locked))
+    assert "dev_lib2() is called from dev_lib_users() with interrupts disabled" in f.message

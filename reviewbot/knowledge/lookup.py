@@ -359,18 +359,8 @@ class Knowledge:
         reaches) with interrupts disabled: a direct call made under an ``_irqsave``/
         ``_irq`` lock its caller holds. Only calls that reach those definitions alone
         count (a name two subsystems define is two functions)."""
-        targets = set(self.functions(function, file))
-        if not targets:
-            return ()
-        out: list[Site] = []
-        for caller, line in self._conn.execute(
-                "SELECT c.caller, c.line FROM calls c JOIN names n ON n.id = c.callee "
-                "WHERE n.name = ? AND c.flags & ?", (function, IRQS_OFF)).fetchall():
-            name, site = self._function(caller)
-            reached = set(self.functions(function, site.file))
-            if reached and reached <= targets:
-                out.append(Site(site.file, line, name))
-        return tuple(out)
+        return tuple(Site(site.file, line, site.function) for _, site, line
+                     in self._callers(function, file, IRQS_OFF))
 
     def rt_atomic_callers(self, function: str, file: str | None = None
                           ) -> tuple[HeldCall, ...]:
@@ -389,27 +379,43 @@ class Knowledge:
         acquire and the call; each names the innermost lock held and where it was taken."""
         return self._held_callers(function, file, LOCKED, 0)
 
-    def _held_callers(self, function: str, file: str | None, flag: int, atomic: int
-                      ) -> tuple[HeldCall, ...]:
+    def callers(self, function: str, file: str | None = None) -> tuple[Site, ...]:
+        """The functions that call ``function`` directly (each once, at the line the
+        index keeps for its calls of the name), counting only calls that reach the
+        definitions a call from ``file`` reaches, and those alone."""
+        return tuple(Site(site.file, line, site.function) for _, site, line
+                     in self._callers(function, file, 0))
+
+    def _callers(self, function: str, file: str | None, flag: int
+                 ) -> list[tuple[int, Site, int]]:
+        """(caller id, its site, line of the call) of the direct calls of ``function``
+        with ``flag`` (any call for 0) that reach the definitions a call from ``file``
+        reaches, and those alone."""
         targets = set(self.functions(function, file))
         if not targets:
-            return ()
-        out: list[HeldCall] = []
-        for caller, in self._conn.execute(
-                "SELECT c.caller FROM calls c JOIN names n ON n.id = c.callee "
-                "WHERE n.name = ? AND c.flags & ? ORDER BY c.caller", (function, flag)
-                ).fetchall():
-            name, site = self._function(caller)
+            return []
+        out = []
+        for caller, line in self._conn.execute(
+                "SELECT c.caller, c.line FROM calls c JOIN names n ON n.id = c.callee "
+                "WHERE n.name = ? AND (? = 0 OR c.flags & ?) ORDER BY c.caller",
+                (function, flag, flag)).fetchall():
+            _, site = self._function(caller)
             reached = set(self.functions(function, site.file))
-            if not reached or not reached <= targets:
-                continue
+            if reached and reached <= targets:
+                out.append((caller, site, line))
+        return out
+
+    def _held_callers(self, function: str, file: str | None, flag: int, atomic: int
+                      ) -> tuple[HeldCall, ...]:
+        out: list[HeldCall] = []
+        for caller, site, _ in self._callers(function, file, flag):
             row = self._conn.execute("SELECT line, lock, key, call, at FROM held WHERE "
                                      "func = ? AND callee = ? AND atomic = ?",
                                      (caller, function, atomic)).fetchone()
             if row is not None:
                 line, lock, key, call, at = row
-                out.append(HeldCall(Site(site.file, line, name), call, lock, key,
-                                    Site(site.file, at, name)))
+                out.append(HeldCall(Site(site.file, line, site.function), call, lock, key,
+                                    Site(site.file, at, site.function)))
         return tuple(out)
 
     def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:

@@ -51,9 +51,9 @@ _IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_l
                                "raw_spin_lock_irq", "spin_lock_bh", "raw_spin_lock_bh"),
                               "acquire")
 _BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_lock_bh(")  # bottom halves off
-# a raw spinlock released, interrupts or preemption enabled
+# a raw spinlock released, interrupts (or the caller's saved flags) or preemption enabled
 _RT_ENDS = ("raw_spin_unlock", "local_irq_restore", "local_irq_enable", "preempt_enable",
-            "put_cpu")
+            "put_cpu", "_irqrestore(", "_unlock_irq(")
 
 
 @dataclass(frozen=True)
@@ -235,14 +235,18 @@ def _rt_caller(held: Held, fmap: FileMap, function: str, first: int, know: Knowl
     """A ``spinlock_t`` taken in a function the tree calls directly in a section that
     stays atomic on PREEMPT_RT (under a raw spinlock, with interrupts or preemption
     disabled: ``Knowledge.rt_atomic_callers``, only calls that reach this definition
-    alone). Quiet when the function's visible lines above the acquire release a raw
-    spinlock or end such a section (it drops its caller's and takes it back), and when
+    alone) for at least half of the tree's direct calls of it. Quiet when the
+    function's visible lines above the acquire release a raw
+    spinlock, end such a section or restore interrupts (``spin_unlock_irqrestore()``
+    with its caller's flags: it drops its caller's section and takes it back), and when
     the index declares the lock with another type than ``spinlock_t``."""
     if any(w in fmap.text.get(n, "") for n in range(first, held.line) for w in _RT_ENDS):
         return None
-    caller = next(iter(know.rt_atomic_callers(function, fmap.path)), None)
-    if caller is None:
-        return None
+    atomic = know.rt_atomic_callers(function, fmap.path)
+    if not atomic or 2 * len(atomic) < len(know.callers(function, fmap.path)):
+        return None  # a function the tree mostly calls elsewhere (skb_queue_tail(),
+        # mempool_free()): the odd caller that disables interrupts is the one to fix
+    caller = atomic[0]
     key = _key(fmap, held.key, held.line, know, function)
     if key is not None:
         types = know.lock_types()
