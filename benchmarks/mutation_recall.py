@@ -392,7 +392,8 @@ MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plai
 
 
 def functions(tree: Path, dirs: list[str], parser: CParser, seed: int) -> Iterator[Function]:
-    files = sorted(p for d in dirs for p in (tree / d).rglob("*.c"))
+    files = sorted(p for d in dirs for p in ([tree / d] if (tree / d).is_file()
+                                             else (tree / d).rglob("*.c")))
     random.Random(seed).shuffle(files)
     for path in files:
         src = path.read_text(encoding="utf-8", errors="replace")
@@ -492,7 +493,8 @@ def review(mbox: Path, tree: Path | None, rules: str) -> dict[str, list[dict[str
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tree", type=Path, required=True, help="an indexed kernel tree")
-    ap.add_argument("dirs", nargs="+", help="directories under the tree (recursive)")
+    ap.add_argument("dirs", nargs="+",
+                    help="directories under the tree (recursive), or .c files of it")
     ap.add_argument("--per-rule", type=int, default=60, help="mutants per mutation kind")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", action="append", metavar="KIND",
