@@ -298,6 +298,13 @@ def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+def _one_function(fn: Function) -> bool:
+    """The parsed span is one function: no "}" at column 0 before its last line (a
+    parser that recovered from a macro it does not know may run a definition on into
+    the next ones; a mutation there would be in another function than the one named)."""
+    return not any(ln.startswith("}") for ln in fn.code[:-1])
+
+
 def raw_to_spinlock(fn: Function, know: Knowledge) -> Mutant | None:
     """In a function the tree calls in a section that stays atomic on PREEMPT_RT (under
     a raw spinlock, with interrupts or preemption disabled: the index's
@@ -305,7 +312,7 @@ def raw_to_spinlock(fn: Function, know: Knowledge) -> Mutant | None:
     the function) and its unlocks turned into spin_lock*()/spin_unlock*() of a
     ``spinlock_t`` member of the same object (the first one struct S declares, by the
     index): a spinlock_t taken where it would sleep on PREEMPT_RT."""
-    if not know.rt_atomic_callers(fn.name, fn.path):
+    if not _one_function(fn) or not know.rt_atomic_callers(fn.name, fn.path):
         return None
     decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
     for i, _, m in _lock_pairs(fn):
@@ -351,7 +358,7 @@ def lock_in_rt_atomic(fn: Function, know: Knowledge) -> Mutant | None:
     *p`` declared in the function, on a line of its own) wrapped in spin_lock()/
     spin_unlock() of a ``spinlock_t`` member of struct S (the first one it declares, by
     the index): a patch that adds locking that sleeps on PREEMPT_RT."""
-    if not know.rt_atomic_callers(fn.name, fn.path):
+    if not _one_function(fn) or not know.rt_atomic_callers(fn.name, fn.path):
         return None
     decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
     for i, ln in enumerate(fn.code):

@@ -528,6 +528,28 @@ void dev_lib_odd(struct dev *d)
 	local_irq_enable();
 	dev_lib2(d);
 }
+
+static irqreturn_t dev_handler(int irq, void *data)
+{
+	struct dev *d = data;
+
+	d->state = 3;
+	return IRQ_HANDLED;
+}
+
+void dev_poll_controller(struct dev *d)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	dev_handler(d->irq, d);
+	local_irq_restore(flags);
+}
+
+int dev_setup(struct dev *d)
+{
+	return request_irq(d->irq, dev_handler, 0, "dev", d);
+}
 """
 CALLEES = "".join(f"void {n}(struct dev *d)\n{{\n\td->state = 2;\n}}\n\n" for n in (
     "dev_tick", "dev_after", "dev_branch", "dev_scoped", "dev_out", "dev_guarded",
@@ -672,3 +694,13 @@ def test_rt_caller_needs_half_the_trees_calls(held_tree: Path) -> None:
     assert _review(held_tree, _callee("dev_lib", *locked)) == []
     (f,) = _review(held_tree, _callee("dev_lib2", *locked))
     assert "dev_lib2() is called from dev_lib_users() with interrupts disabled" in f.message
+
+
+def test_rt_caller_quiet_in_a_threaded_interrupt_handler(held_tree: Path) -> None:
+    # a handler registered with request_irq() runs in a thread on PREEMPT_RT; a caller
+    # that disables interrupts to call it directly (a netpoll controller) is the odd one
+    diff = _replace("drivers/dev/held.c", HELD, "dev_handler", [
+        "static irqreturn_t dev_handler(int irq, void *data)", "{", "\tstruct dev *d = data;",
+        "", "\tspin_lock(&d->lock);", "\td->state = 3;", "\tspin_unlock(&d->lock);",
+        "\treturn IRQ_HANDLED;", "}"])
+    assert _review(held_tree, diff) == []

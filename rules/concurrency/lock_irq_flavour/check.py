@@ -150,7 +150,8 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
                                                                          held.line):
                 found = _softirq(held, regions.at(held.line), fmap, fn.name, view,
                                  file.path, params, dropped.get(held.line, {}))
-            if found is None and held.kind == "spinlock" and view.index is not None:
+            if found is None and held.kind == "spinlock" and view.index is not None \
+                    and not _threaded(irq_of[fn.name]):
                 found = _rt_caller(held, fmap, fn.name, fn.start, view.index, params)
             if found is not None:
                 values = dict(found)
@@ -228,6 +229,15 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
             ("problem", f"{problem} (the code took it with {was}())" if was else problem),
             ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
             ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))
+
+
+def _threaded(use: ContextUse | None) -> bool:
+    """Code of an interrupt handler registered with request_irq() and the like (or
+    close to one): forced into a thread on PREEMPT_RT, where its spinlock_t is right;
+    a caller that disables interrupts to call it directly (a netpoll controller, a
+    media-check timer) emulates the interrupt, and is what PREEMPT_RT would change."""
+    return use is not None and "request_" in use.reg_call and "percpu" not in use.reg_call \
+        and "nmi" not in use.reg_call
 
 
 def _rt_caller(held: Held, fmap: FileMap, function: str, first: int, know: Knowledge,
