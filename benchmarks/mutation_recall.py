@@ -29,8 +29,10 @@ The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
 - CON004 ``irqsave-to-irq``: spin_lock_irqsave()/spin_unlock_irqrestore() turned into
   spin_lock_irq()/spin_unlock_irq() in a function the tree calls directly under an
   _irqsave/_irq lock (the index's ``irqs_off_callers``);
-- CON004 ``raw-to-spinlock``: in a function the tree calls in a section that stays
-  atomic on PREEMPT_RT (the index's ``rt_atomic_callers``), a raw_spin_lock*() of
+- CON004 ``raw-to-spinlock``: in a function the tree runs in a section that stays
+  atomic on PREEMPT_RT (at least half of its direct calls are made in one, by the
+  index's ``rt_atomic_callers``, and it is no request_irq() handler, threaded on
+  PREEMPT_RT), a raw_spin_lock*() of
   ``p->m`` and its unlocks turned into spin_lock*()/spin_unlock*() of a ``spinlock_t``
   member of the same struct (by the index);
 - CON004 ``lock-in-rt-atomic``: in such a function, a store through ``p``
@@ -298,6 +300,20 @@ def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+def _runs_rt_atomic(fn: Function, know: Knowledge) -> bool:
+    """The tree runs ``fn`` in a section that stays atomic on PREEMPT_RT: at least half
+    of its direct calls are made in one (``rt_atomic_callers``; one odd caller among
+    many, such as an architecture's trap handler calling ``make_task_dead()`` with
+    interrupts off, does not make the function atomic), and it is no interrupt handler
+    registered with request_irq() (threaded on PREEMPT_RT; a netpoll controller that
+    calls it with interrupts off emulates the interrupt)."""
+    atomic = know.rt_atomic_callers(fn.name, fn.path)
+    if not atomic or 2 * len(atomic) < len(know.callers(fn.name, fn.path)):
+        return False
+    return not any(c.context == "hardirq" and "request_" in c.reg_call and len(c.chain) <= 2
+                   for c in know.contexts(fn.name, fn.path))
+
+
 def _one_function(fn: Function) -> bool:
     """The parsed span is one function: no "}" at column 0 before its last line (a
     parser that recovered from a macro it does not know may run a definition on into
@@ -306,13 +322,13 @@ def _one_function(fn: Function) -> bool:
 
 
 def raw_to_spinlock(fn: Function, know: Knowledge) -> Mutant | None:
-    """In a function the tree calls in a section that stays atomic on PREEMPT_RT (under
-    a raw spinlock, with interrupts or preemption disabled: the index's
-    ``rt_atomic_callers``), a raw_spin_lock*() of ``p->m`` (``struct S *p`` declared in
+    """In a function the tree runs in a section that stays atomic on PREEMPT_RT (under
+    a raw spinlock, with interrupts or preemption disabled: ``_runs_rt_atomic``), a
+    raw_spin_lock*() of ``p->m`` (``struct S *p`` declared in
     the function) and its unlocks turned into spin_lock*()/spin_unlock*() of a
     ``spinlock_t`` member of the same object (the first one struct S declares, by the
     index): a spinlock_t taken where it would sleep on PREEMPT_RT."""
-    if not _one_function(fn) or not know.rt_atomic_callers(fn.name, fn.path):
+    if not _one_function(fn) or not _runs_rt_atomic(fn, know):
         return None
     decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
     for i, _, m in _lock_pairs(fn):
@@ -353,12 +369,12 @@ _BRACELESS = re.compile(r"^\s*(?:\}\s*)?(?:else\b|if\b|for\b|while\b|do\b)")
 
 
 def lock_in_rt_atomic(fn: Function, know: Knowledge) -> Mutant | None:
-    """In a function the tree calls in a section that stays atomic on PREEMPT_RT (the
-    index's ``rt_atomic_callers``), a store through ``p`` (``p->x = ...;``, ``struct S
+    """In a function the tree runs in a section that stays atomic on PREEMPT_RT
+    (``_runs_rt_atomic``), a store through ``p`` (``p->x = ...;``, ``struct S
     *p`` declared in the function, on a line of its own) wrapped in spin_lock()/
     spin_unlock() of a ``spinlock_t`` member of struct S (the first one it declares, by
     the index): a patch that adds locking that sleeps on PREEMPT_RT."""
-    if not _one_function(fn) or not know.rt_atomic_callers(fn.name, fn.path):
+    if not _one_function(fn) or not _runs_rt_atomic(fn, know):
         return None
     decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
     for i, ln in enumerate(fn.code):
