@@ -446,8 +446,9 @@ class Extractor:
                    and r.start_known]
         if irq_off:
             self._irqs_off_calls(cleaned, fn, irq_off, sites, calls)
-        if regions or any(calls[row][1] in self.v.rt_opens for row, _ in sites):
-            self._held_calls(cleaned, fn, regions, decls, sites, facts)
+        sections = not self.v.rt_opens.keys().isdisjoint(seen)  # it opens one
+        if regions or sections:
+            self._held_calls(cleaned, fn, regions, decls, sites, sections, facts)
         keys: dict[tuple[str, str], tuple[str, str, str] | None] = {}
         rows: dict[tuple[str, str, str, str, str, str, str], list[int]] = {}
         for raw, (count, line) in accesses.items():
@@ -557,7 +558,8 @@ class Extractor:
         return out
 
     def _held_calls(self, cleaned: Cleaned, fn: _Function, regions: list[LockRegion],
-                    decls: Decls, sites: list[tuple[int, int]], facts: FileFacts) -> None:
+                    decls: Decls, sites: list[tuple[int, int]], sections: bool,
+                    facts: FileFacts) -> None:
         """Flag the calls made while a lock is held (``LOCKED``: a spinlock, rwlock,
         mutex, rwsem, raw spinlock) and those made in a section that stays atomic on
         PREEMPT_RT (``RT_ATOMIC``): under a raw spinlock, or between an opening and a
@@ -566,7 +568,8 @@ class Extractor:
         at a call only when no release of it is written between its acquire and the call;
         a section opened under a braceless ``if`` counts nowhere, and one opened in a
         block ends with that block. Each (callee, kind) of the function gets one ``held``
-        row: its first such call, and what makes it so (the innermost region)."""
+        row: its first such call, and what makes it so (the innermost region).
+        ``sections``: the function calls an opening call (else no depth is counted)."""
         code = cleaned.code
         calls = facts.calls
         opens = self.v.rt_opens
@@ -577,8 +580,9 @@ class Extractor:
         last = fn.open + 1
         done: set[tuple[int, int]] = set()
         for row, at in sites:
-            depth += code.count("{", last, at) - code.count("}", last, at)
-            last = at
+            if sections:
+                depth += code.count("{", last, at) - code.count("}", last, at)
+                last = at
             if active:
                 callee = calls[row][1]
                 active = [a for a in active if a[4] <= depth and callee not in a[0]]
@@ -606,7 +610,7 @@ class Extractor:
                     facts.held.append((fn.idx, callee, kind, line, found[1], found[2],
                                        found[3], found[0]))
             calls[row] = (caller, callee, first, flags)
-            closes = opens.get(calls[row][1])
+            closes = opens.get(callee) if sections else None
             if closes is not None and not self._conditional(code, at, fn.open):
                 active.append((closes, at, line, calls[row][1], depth))
 

@@ -21,7 +21,10 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
   (``Knowledge.irqs_off_callers``);
 - ``rt``: a ``spinlock_t`` (``spin_lock*()``) taken inside a raw spinlock region or a
   section that disables interrupts or preemption: on PREEMPT_RT a spinlock_t is a
-  sleeping lock (lockdep's "Invalid wait context").
+  sleeping lock (lockdep's "Invalid wait context"); with an index, also in a function
+  the tree calls directly in such a section for at least half of its calls
+  (``Knowledge.rt_atomic_callers``; ``_rt_caller``), named with the caller and what
+  makes its section atomic.
 
 The evidence is named: where the tree takes the lock in hard-irq context (file:line and
 how the handler is registered), or the line that disabled interrupts.
