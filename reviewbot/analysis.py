@@ -21,6 +21,7 @@ view works without an index too, from the sleeping primitives and the patches al
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from reviewbot.cmap.budget import MapBudget
@@ -73,10 +74,10 @@ class HunkAnalysis:
     """One hunk, and what the checks work out from it, once each."""
 
     def __init__(self, hunk: Hunk, comparisons: Comparisons | None = None,
-                 scans: Callable[[Hunk], tuple[ScannedLine, ...]] | None = None) -> None:
+                 scan: Callable[[], tuple[ScannedLine, ...]] | None = None) -> None:
         self.hunk = hunk
         self._comparisons = comparisons  # the patch's allowance for ``edits``
-        self._scans = scans  # where the post-image scan comes from (the series keeps it)
+        self._scan_of = scan  # where the post-image scan comes from (the series keeps it)
         self._scan: tuple[ScannedLine, ...] | None = None
         self._edits: tuple[Edit, ...] | None = None
         self._changes: tuple[LayoutChange, ...] | None = None
@@ -84,7 +85,8 @@ class HunkAnalysis:
     def post_scan(self) -> tuple[ScannedLine, ...]:
         """The post-image's lines, comments and literals blanked (``scan_post_image``)."""
         if self._scan is None:
-            self._scan = (self._scans or scan_post_image)(self.hunk)
+            self._scan = self._scan_of() if self._scan_of is not None \
+                else scan_post_image(self.hunk)
         return self._scan
 
     def edits(self) -> tuple[Edit, ...]:
@@ -105,10 +107,12 @@ class HunkAnalysis:
 
 
 class FileAnalysis:
-    """One file of the patch: its diff, its C map (None for other files) and hunks."""
+    """One file of the patch: its diff, its C map (None for other files) and hunks;
+    ``position`` is its place in ``patch.files`` (what per-file caches are keyed by)."""
 
     def __init__(self, diff: FileDiff, hunks: tuple[HunkAnalysis, ...],
-                 fmap: FileMap | None) -> None:
+                 fmap: FileMap | None, position: int = 0) -> None:
+        self.position = position
         self.diff = diff
         self.hunks = hunks
         self.map = fmap
@@ -158,15 +162,17 @@ class PatchAnalysis:
         self.notes: list[str] = []
         self.budget = MapBudget()  # the C mapping of the patch's files, all together
         self.comparisons = Comparisons()  # difflib's work on the patch's hunks (edits)
-        self.files = tuple(self._file(fdiff) for fdiff in self.patch.files)
+        self.files = tuple(self._file(i, fdiff) for i, fdiff in enumerate(self.patch.files))
         self._expected: bool | None = None
         self._kept: dict[str, object] = {}
         self._not_written: dict[int, frozenset[int]] = {}
         self._view: KnowledgeView | None = None
 
-    def _file(self, fdiff: FileDiff) -> FileAnalysis:
-        hunks = tuple(HunkAnalysis(h, self.comparisons, self.series_analysis.post_scan)
-                      for h in fdiff.hunks)
+    def _file(self, position: int, fdiff: FileDiff) -> FileAnalysis:
+        scans = self.series_analysis.post_scan
+        hunks = tuple(HunkAnalysis(h, self.comparisons,
+                                   partial(scans, self.patch.index, position, i))
+                      for i, h in enumerate(fdiff.hunks))
         fmap = None
         if fdiff.maps_to_c:
             series = self.series_analysis
@@ -180,7 +186,7 @@ class PatchAnalysis:
             elif text is not None and fmap.fragments:  # (else: over the budget)
                 self.notes.append(f"{fdiff.path}: the tree's file does not hold this "
                                   "patch's hunks; mapped from the patch alone")
-        return FileAnalysis(fdiff, hunks, fmap)
+        return FileAnalysis(fdiff, hunks, fmap, position)
 
     def earlier(self) -> tuple[EarlierPatch, ...]:
         """The patches of the series that come before this one (those in the input)."""
@@ -210,7 +216,7 @@ class PatchAnalysis:
         but takes over (``reviewbot.diff.provenance``): code it moves (the same lines are
         removed elsewhere in the patch), code an earlier patch of the series already added,
         and dead code under ``#if 0``. Style rules leave them alone."""
-        i = id(file)  # (the patch keeps its files; ``files.index`` per hit was quadratic)
+        i = file.position
         found = self._not_written.get(i)
         if found is None:
             if "removed" not in self._kept:
@@ -266,7 +272,8 @@ class SeriesAnalysis:
         self.full_text = full_text
         self.parse_cache = ParseCache(parser)  # tree mode: each file text parsed once
         self._squashed: dict[tuple[int, int], tuple[PostImage, ...]] = {}
-        self._scans: dict[int, tuple[Hunk, tuple[ScannedLine, ...]]] = {}  # by id(hunk)
+        self._patches = {p.index: p for p in series.patches}  # by number in the series
+        self._scans: dict[tuple[int, int, int], tuple[ScannedLine, ...]] = {}
         self._first_added: dict[tuple[str, ...], int] | None = None
         self._facts: dict[int, PatchFacts] = {}
         self._kept: dict[str, object] = {}
@@ -297,14 +304,17 @@ class SeriesAnalysis:
         """The analysis of ``series.patches[position]`` (a new one each time)."""
         return PatchAnalysis(self, position)
 
-    def post_scan(self, hunk: Hunk) -> tuple[ScannedLine, ...]:
-        """``scan_post_image(hunk)`` of a hunk of the series, scanned once and kept for
-        the series: the C mapping of its patch (``HunkAnalysis.post_scan``) and the
-        series map (``seriesmap``, the post-image side of a hunk) read the same scan."""
-        found = self._scans.get(id(hunk))
+    def post_scan(self, patch: int, file: int, hunk: int) -> tuple[ScannedLine, ...]:
+        """``scan_post_image`` of hunk ``hunk`` of file ``file`` of patch ``patch`` (its
+        number in the series), scanned once and kept for the series: the C mapping of
+        its patch (``HunkAnalysis.post_scan``) and the series map (``seriesmap``, the
+        post-image side of a hunk) read the same scan."""
+        key = (patch, file, hunk)
+        found = self._scans.get(key)
         if found is None:
-            found = self._scans[id(hunk)] = (hunk, scan_post_image(hunk))
-        return found[1]
+            found = self._scans[key] = scan_post_image(
+                self._patches[patch].files[file].hunks[hunk])
+        return found
 
     def squashed(self, position: int, file: int) -> tuple[PostImage, ...]:
         """The hunks' post-images of file ``file`` of patch ``position``, squashed (see

@@ -17,8 +17,10 @@ example is done. Without one, an example is reviewed without an index.
 from __future__ import annotations
 
 import difflib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.parser import CParser
@@ -124,9 +126,6 @@ def _with_tree(ex: Example, review: Callable[[KnowledgeSource | None], Review]) 
     """``review`` with the index of the example's tree (None without one)."""
     if not ex.tree:
         return review(None)
-    import tempfile
-    from pathlib import Path
-
     from reviewbot.knowledge.build import build_index
     from reviewbot.knowledge.location import find_tree
     from reviewbot.knowledge.source import KnowledgeSource

@@ -19,7 +19,7 @@ DEFAULT_MAX_INPUT = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """The size limits of one run (each has a --limit name, see limit_names)."""
+    """The size limits of one run (each has a --limit name: ``_HELP``)."""
 
     # input-wide (error, exit 2)
     input_bytes: int = DEFAULT_MAX_INPUT  # read from one source, after decompression
@@ -39,11 +39,6 @@ _HELP = {
 }
 _SIZE = re.compile(r"^(\d{1,15})([kKmMgG]?)$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-
-
-def limit_names() -> dict[str, str]:
-    """``NAME`` -> what it bounds, for ``--limit NAME=VALUE`` and the README."""
-    return dict(_HELP)
 
 
 def parse_limits(specs: list[str] | tuple[str, ...], base: Limits | None = None) -> Limits:

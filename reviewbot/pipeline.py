@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -100,8 +101,6 @@ class _Input:
         what it is done with."""
         self._since_collect += plan.bytes
         if self._since_collect >= self.COLLECT_EVERY:
-            import gc
-
             gc.collect()
             self._since_collect = 0
         return load_series(plan, self.mail, self.limits)

@@ -8,11 +8,14 @@ STY001). A key that names no rule is an error with the close matches, never a si
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from reviewbot.config import Settings
 from reviewbot.engine.schema import Rule
 from reviewbot.errors import ConfigError
+
+_ID = re.compile(r"\A([a-z]+)(\d{1,6})\Z")  # anchored: a search cannot backtrack from every start
 
 
 def rule_keys(rule: Rule) -> tuple[str, ...]:
@@ -35,9 +38,19 @@ def unknown_key_error(key: str, rules: Sequence[Rule], where: str,
     near = difflib.get_close_matches(low, sorted(spelled), n=3, cutoff=0.6)
     if not near and len(low) >= 3:  # a part of a name: "braces" for braces-single-...
         near = [k for k in sorted(spelled) if low in k][:3]
+    # an id with a digit too many or too few ("STY01", "sty0001"): that rule first
+    number = _id_number(low)
+    same = [k for k in sorted(spelled) if number is not None and _id_number(k) == number]
+    near = list(dict.fromkeys([*same, *near]))[:3]
     hint = f" (did you mean {' or '.join(spelled[n] for n in near)}?)" if near else ""
     return ConfigError(f"{where}: no rule is called {key!r}{hint}; 'reviewbot rules' "
                        "lists the ids, names and classes")
+
+
+def _id_number(key: str) -> tuple[str, int] | None:
+    """A rule id's letters and number ("sty001" -> ("sty", 1)), else None."""
+    match = _ID.fullmatch(key)
+    return (match.group(1), int(match.group(2))) if match else None
 
 
 def check_keys(rules: Sequence[Rule], keys: Sequence[str], where: str) -> None:

@@ -2,5 +2,5 @@
 
 One folder per rule: ``<category>/<rule_name>/rule.toml`` (id, name, wording, docs,
 params, examples) and, when the rule needs Python, ``check.py`` beside it. How a rule is
-written: README.md, "Writing a rule"; how the checks are found: ``reviewbot/ruleset.py``.
+written: docs/writing-rules.md; how the checks are found: ``reviewbot/ruleset.py``.
 """

@@ -28,13 +28,17 @@ def _private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("reviewbot.fetch.lore.DEFAULT_LORE_URL", "http://127.0.0.1:9/all/")
 
 
-def corpus_path() -> Path:
-    """The real review corpus (``../shared/corpus``, or ``$REVIEWBOT_CORPUS``); the test
-    calling it is skipped, saying why, when it is not there (a clone without
-    ``../shared``). CI has it, and runs these tests."""
-    if not (CORPUS / "manifest.json").is_file():
-        pytest.skip(f"the review corpus is not at {CORPUS} (a clone without ../shared; "
-                    "set REVIEWBOT_CORPUS to run the tests that read it)")
+def corpus_path(need: str = "manifest.json") -> Path:
+    """The real review corpus (``../shared/corpus``, or ``$REVIEWBOT_CORPUS``), holding
+    ``need``; the test calling it is skipped, saying why, when it is not there (a clone
+    without ``../shared``). CI has it and sets ``REVIEWBOT_REQUIRE_CORPUS=1``: there the
+    test fails instead, so that these tests cannot all be skipped unnoticed."""
+    if not (CORPUS / need).is_file():
+        why = (f"the review corpus is not at {CORPUS} (no {need}: a clone without "
+               "../shared; set REVIEWBOT_CORPUS to run the tests that read it)")
+        if os.environ.get("REVIEWBOT_REQUIRE_CORPUS") == "1":
+            pytest.fail(f"{why}; REVIEWBOT_REQUIRE_CORPUS=1 requires it", pytrace=False)
+        pytest.skip(why)
     return CORPUS
 
 

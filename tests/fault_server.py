@@ -1,11 +1,12 @@
 """A small HTTP server on 127.0.0.1 that answers with faults, one per URL prefix.
 
 ``<url>/<mode>/<msgid>/t.mbox.gz`` answers according to ``mode`` (see ``_MODES``);
-``<url>/<mode>/`` is thus a "lore URL" whose every fetch shows that fault. ``hits``
-counts requests per mode (to check that retries are bounded). The ``feed-*`` modes are
-public-inbox lists for ``watch --lore-list``: ``<url>/<mode>/new.atom`` is a feed of
-patches whose threads stall or are large. Every fault ends by itself within
-``MAX_FAULT_SECONDS`` (a client that does not give up fails its test, it does not hang).
+``<url>/<mode>/`` is thus a "lore URL" whose every fetch (and every search, a POST)
+shows that fault. ``hits`` counts requests per mode (to check that retries are
+bounded). The ``feed-*`` modes are public-inbox lists for ``watch --lore-list``:
+``<url>/<mode>/new.atom`` is a feed of patches whose threads stall or are large. Every
+fault ends by itself within ``MAX_FAULT_SECONDS`` (a client that does not give up fails
+its test, it does not hang).
 """
 
 from __future__ import annotations
@@ -99,6 +100,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             handler(self)
+
+    def do_POST(self) -> None:
+        """A search (``POST <url>/<mode>/?x=m&t=1&q=...``): the form is read, then the
+        mode answers as for a GET."""
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(min(length, 1 << 16))
+        self.do_GET()
 
 
 def _ok(h: _Handler) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from reviewbot.knowledge.build import build_index
 from reviewbot.knowledge.location import find_tree, index_path
-from reviewbot.knowledge.store import canonical_facts
+from reviewbot.knowledge.store import FACT_TABLES, canonical_rows
 
 DIRS = ("mm", "kernel/sched", "drivers/net/a", "drivers/net/b", "drivers/usb",
         "arch/x86/kernel", "arch/arm/kernel", "include/linux", "mm/kasan")
@@ -126,7 +126,9 @@ class Model:
 def facts(db: Path) -> dict[str, list[tuple[object, ...]]]:
     conn = sqlite3.connect(db)
     try:
-        return {table: sorted(rows, key=repr) for table, rows in canonical_facts(conn).items()}
+        paths = dict(conn.execute("SELECT id, path FROM files"))
+        return {table: sorted(canonical_rows(conn, table, paths), key=repr)
+                for table in FACT_TABLES}
     finally:
         conn.close()
 

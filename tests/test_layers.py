@@ -180,3 +180,28 @@ def test_every_setting_is_read_somewhere() -> None:
     fields = {f.name for f in dataclasses.fields(Settings)}
     assert "use_cache" not in fields
     assert fields <= reads, sorted(fields - reads)
+
+
+def test_every_module_level_function_is_used_by_the_product() -> None:
+    """A function or class of reviewbot or of a rule that only the tests use is product
+    API nobody needs (dead code the tests keep alive): each module-level one is used,
+    as a name or an attribute, somewhere in reviewbot, the rules, the benchmarks or the
+    fuzz target. Aside: what reviewbot finds by name (a rule's ``check`` and ``Params``,
+    the console script's ``main``)."""
+    found_by_name = {"check", "Params", "main"}
+    used: set[str] = set()
+    for base in ("reviewbot", "rules", "benchmarks", "fuzz"):
+        for path in (ROOT / base).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    used.add(node.id)
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    used.add(node.attr)
+                elif isinstance(node, ast.ImportFrom):
+                    used.update(a.name for a in node.names)
+    unused = [f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}"
+              for path in MODULES.values()
+              for node in ast.parse(path.read_text(), str(path)).body
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+              and node.name not in used and node.name not in found_by_name]
+    assert unused == []

@@ -53,6 +53,22 @@ def test_console_samples_are_what_the_program_prints() -> None:
         assert run_sample(command) == shown, f"README sample '$ {command}' has drifted"
 
 
+ERROR_SAMPLE = re.compile(r"^    \$ (reviewbot [^\n]*)\n    (reviewbot: error: [^\n]*)$", re.M)
+
+
+def test_error_samples_are_what_the_program_prints() -> None:
+    """An indented ``$ reviewbot ...`` line followed by ``reviewbot: error: ...``: the
+    command fails with exactly that line (exit 2)."""
+    samples = ERROR_SAMPLE.findall(README.read_text())
+    assert samples  # the --select/--ignore typo
+    for command, shown in samples:
+        argv = shlex.split(command)
+        proc = subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300, check=False,
+                              env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent"})
+        assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", shown + "\n"), command
+
+
 def _synopsis() -> dict[str, str]:
     """The README's usage block, per subcommand (continuation lines joined)."""
     text = README.read_text()

@@ -15,13 +15,13 @@ from reviewbot.fetch.local import RawMessage, split_mbox
 from reviewbot.findings import Finding, PatchReview, Review, SeriesReview
 from reviewbot.pipeline import review_messages
 from reviewbot.report.message import build_message, reply_subject
-from reviewbot.report.quote import ELISION, WIDTH, comment_lines, unquote_line
+from reviewbot.report.quote import ELISION, WIDTH, comment_lines
 from reviewbot.report.reply import Reply, ReplyConfig, render_replies
 from reviewbot.series.build import make_patch
 from reviewbot.series.mail import parse_mail
 from reviewbot.series.model import Person, Series
 from tests.conftest import FIXTURES, compare_golden
-from tests.reply_structure import analyse, check_structure, reply_body
+from tests.reply_structure import analyse, check_structure, reply_body, unquote_line
 
 FROB = FIXTURES / "series" / "frob-v2.mbox"
 IDENTITY = Person("Reviewbot Tester", "reviewer@example.org")

@@ -146,12 +146,13 @@ def test_config_keys_are_typed_and_read_at_the_edge(tmp_path: Path,
 )
 @pytest.mark.parametrize("argv", [["check", MID], ["check", "--no-tree", "--format", "text",
                                                    str(FIXTURES / "series" / "frob-v2.mbox")],
-                                  ["watch", "--status"]])
+                                  ["watch", "--status"],
+                                  ["eval", "--no-tree", str(FIXTURES / "eval-corpus")]])
 def test_bad_config_is_one_line_exit_2_whatever_the_command(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         text: str, message: str, argv: list[str]) -> None:
     """One rule: the config file is checked whole when it is read, and check (local or
-    fetched, any format) and watch read it when they start."""
+    fetched, any format), watch and eval read it when they start."""
     path = tmp_path / "c.toml"
     path.write_text(text)
     monkeypatch.setenv("REVIEWBOT_CONFIG", str(path))

@@ -194,6 +194,8 @@ def _mails(*paths: Path) -> list[Mail]:
 
 
 def test_previous_found_by_each_relation() -> None:
+    import dataclasses
+
     mails = _mails(V1, V2)
     v2 = next(s for s in build_series(mails) if s.version == 2)
     found = find_previous(v2, MailPool.of(mails), "here")
@@ -212,6 +214,44 @@ def test_previous_found_by_each_relation() -> None:
     found = find_previous(v2b, MailPool.of(bare), "here")
     assert found is not None and found.found_by == "subject"
     assert find_previous(v2b, MailPool.of([m for m in bare if m.subject.version == 2]),
+                         "here") is None
+    # the author sent v2 from another address: the same full name is the same author
+    # (authors move between addresses); another name and address is someone else
+    for who, found_by in ((Person("Ada Author", "ada@newjob.example.org"), "subject"),
+                          (Person("Eve Other", "eve@example.org"), None)):
+        moved = [dataclasses.replace(m, author=who) if m.subject.version == 2 else m
+                 for m in bare]
+        v2m = next(s for s in build_series(moved) if s.version == 2)
+        found = find_previous(v2m, MailPool.of(moved), "here")
+        assert (found.found_by if found else None) == found_by, who
+
+
+def test_previous_found_up_the_in_reply_to_chain() -> None:
+    """A v2 sent in reply to a review of v1 (``git send-email --in-reply-to`` the
+    review) names only that review: v1 is found by following the chain up, as b4
+    does, here with no change-id, no link, and an author address and name of its own."""
+    import dataclasses
+
+    mails = _mails(V1, V2)
+    v2 = next(s for s in build_series(mails) if s.version == 2)
+    someone = Person("A. Author", "ada@home.example.org")
+
+    def moved(m: Mail) -> Mail:
+        if m.subject.version != 2:
+            return m
+        m = dataclasses.replace(m, author=someone)
+        if m.msgid != v2.id:
+            return m
+        body = m.body.replace("change-id: ", "x: ").replace("https://lore.kernel.org/r/", "")
+        return dataclasses.replace(m, body=body, in_reply_to=ROB_1, references=(ROB_1,))
+
+    chained = [moved(m) for m in mails]
+    v2c = next(s for s in build_series(chained) if s.version == 2)
+    found = find_previous(v2c, MailPool.of(chained), "here")
+    assert found is not None and found.found_by == "in-reply-to"
+    assert found.series.id == "20250401090000.7310-0-ada@example.org"
+    # the review it replies to is not in the pool: nothing to follow, nothing found
+    assert find_previous(v2c, MailPool.of([m for m in chained if m.msgid != ROB_1]),
                          "here") is None
 
 
@@ -277,6 +317,36 @@ def test_patch_matching_split_merged_new_dropped() -> None:
     got = {(d.kind, d.old, d.new) for d in match_patches(old, new)}
     assert got == {("changed", 1, 1), ("split", 1, 2), ("new", None, 3),
                    ("changed", 3, 4), ("dropped", 2, None)}
+
+
+def test_a_retitled_patch_rewritten_in_place_is_matched_by_its_functions() -> None:
+    """Step 4 of the matching: no title, no changed line and no added line in common,
+    but the same file and the same functions: one patch, changed (not dropped + new).
+    A patch in other functions, or in another file, stays new."""
+    from reviewbot.series.build import make_patch
+
+    def patch(index: int, title: str, places: list[tuple[str, str, str]]) -> Any:
+        hunks = "".join(f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+                        f"@@ -10,3 +10,4 @@ {section}\n \tctx();\n+{line}\n \tctx();\n"
+                        " \tctx();\n" for path, section, line in places)
+        raw = (f"From: A <a@example.org>\nSubject: [PATCH {index}/3] {title}\n"
+               f"Message-ID: <q{index}-{title.replace(' ', '')}@x>\n\nmsg\n---\n"
+               f"{hunks}").encode()
+        return make_patch(parse_mail(raw), index, 3, 1)
+
+    old = [patch(1, "widget: take the lock", [
+        ("w.c", "static int widget_get(struct widget *w)", "\tspin_lock(&w->lock);"),
+        ("w.c", "static void widget_put(struct widget *w)", "\tspin_unlock(&w->lock);")]),
+        patch(2, "widget: other", [("w.c", "int widget_other(void)", "\tother();")])]
+    new = [patch(1, "widget: use a mutex for the get and put paths", [
+        ("w.c", "static int widget_get(struct widget *w)", "\tmutex_lock(&w->mutex);"),
+        ("w.c", "static void widget_put(struct widget *w)", "\tmutex_unlock(&w->mutex);")]),
+        patch(2, "widget: elsewhere", [("w.c", "int widget_elsewhere(void)", "\tnew();")]),
+        patch(3, "gadget: same function, other file", [
+            ("g.c", "int widget_other(void)", "\tthird();")])]
+    got = {(d.kind, d.old, d.new) for d in match_patches(old, new)}
+    assert got == {("changed", 1, 1), ("new", None, 2), ("new", None, 3),
+                   ("dropped", 2, None)}
 
 
 def test_reading_a_reply() -> None:

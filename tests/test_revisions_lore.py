@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ from reviewbot.cli import main
 from reviewbot.fetch import http as http_mod
 from reviewbot.fetch import lore as lore_mod
 from reviewbot.fetch import search as search_mod
+from reviewbot.revisions.previous import search_query
+from reviewbot.series.build import build_series
 from tests.conftest import FIXTURES
+from tests.fault_server import FaultServer, fault_server
 from tests.pi_server import PublicInboxServer
 from tests.watchenv import Env
 
@@ -28,6 +32,7 @@ V2 = FIXTURES / "revisions" / "widget-v2.mbox"
 V2_COVER = "20250410090000.8420-0-ada@example.org"
 GIZMO_COVER = "20250410090000.9640-0-ada@example.org"
 INBOX = "linux-misc"
+__all__ = ["fault_server"]
 
 
 def gizmo() -> bytes:
@@ -39,10 +44,16 @@ def gizmo() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def archive(public_inbox: PublicInboxServer) -> PublicInboxServer:
-    public_inbox.deliver_mbox(V1.read_bytes() + V2.read_bytes() + gizmo(), INBOX)
-    public_inbox.update_all()
-    return public_inbox
+def archive(public_inbox_bin: None,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicInboxServer]:
+    """A server of this module's own: the session's shared server carries other
+    modules' series in the same inbox, and a list that watch follows must hold only
+    the revisions these tests count searches for."""
+    with PublicInboxServer(tmp_path_factory.mktemp("revisions-archive"),
+                           {INBOX: f"{INBOX}@lists.example.org"}).running() as srv:
+        srv.deliver_mbox(V1.read_bytes() + V2.read_bytes() + gizmo(), INBOX)
+        srv.update_all()
+        yield srv
 
 
 @pytest.fixture
@@ -135,6 +146,112 @@ def test_server_down_is_a_note(capsys: pytest.CaptureFixture[str],
     assert since_of(out)["found"] is False
 
 
+def chained() -> bytes:
+    """widget v1 and its review, and a v2 sent in reply to Rob's review of v1 (git
+    send-email --in-reply-to), with no change-id, no link to v1, and an author address
+    and name of its own: only the In-Reply-To chain relates them. Ids, titles and code
+    renamed, so that nothing of it matches the widget series of the other tests."""
+    v1 = (V1.read_bytes().replace(b"ada-re-", b"adac-re-").replace(b"rob-", b"robc-")
+          .replace(b"tina-", b"tinac-").replace(b"7310-", b"7320-"))
+    v2 = (V2.read_bytes().replace(b"8420-", b"8430-").replace(b"7310-", b"7320-")
+          .replace(b"change-id: ", b"x-id: ").replace(b"https://lore.kernel.org/r/", b"")
+          .replace(b"From: Ada Author <ada@example.org>",
+                   b"From: A. Author <ada@home.example.org>"))
+    # what git send-email writes: the cover replies to the review, the patches to the
+    # cover, their References starting with the review
+    cover = b"Message-ID: <20250410090000.8430-0-ada@example.org>\n"
+    assert v2.count(cover) == 1
+    v2 = v2.replace(cover, cover + b"In-Reply-To: <robc-1.20250402@example.org>\n"
+                    b"References: <robc-1.20250402@example.org>\n")
+    v2 = v2.replace(b"References: <20250410090000.8430-0-ada@example.org>",
+                    b"References: <robc-1.20250402@example.org>\n "
+                    b"<20250410090000.8430-0-ada@example.org>")
+    return (v1 + v2).replace(b"widget", b"chainy").replace(b"Widget", b"Chainy")
+
+
+def test_previous_revision_found_up_the_thread_on_a_real_server(
+        public_inbox_bin: None, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], requests_made: Counter[str]) -> None:
+    """``check <v2 Message-ID>`` of a v2 posted in reply to a review of v1: the thread
+    fetched for v2 is v1's, so v1 and its review come with it (found by the In-Reply-To
+    chain, "in the thread"), and no search is made: one round trip in all."""
+    with PublicInboxServer(tmp_path_factory.mktemp("revisions-chain"),
+                           {"linux-chain": "linux-chain@lists.example.org"}).running() as srv:
+        srv.deliver_mbox(chained(), "linux-chain")
+        code, out, err = check(capsys, "--format", "json", "--lore-url",
+                               srv.inbox_url("linux-chain"),
+                               "20250410090000.8430-0-ada@example.org")
+    assert code == 0 and err == "", err
+    got = since_of(out)
+    assert got["found"] and got["version"] == 1 and got["found_by"] == "in-reply-to"
+    assert got["where"].startswith("the thread from ")
+    assert got["series"] == "20250401090000.7320-0-ada@example.org"
+    assert sorted(c["verdict"] for c in got["comments"]) == [
+        "addressed", "discussed", "dropped", "not_addressed", "unclear"]
+    assert requests_made == Counter({"GET": 1})
+
+
+@pytest.mark.parametrize("mode", ["slow", "503", "html", "bomb", "corrupt", "loop"])
+def test_a_search_that_fails_is_a_note(capsys: pytest.CaptureFixture[str],
+                                       fault_server: FaultServer, tmp_path: Path,
+                                       mode: str) -> None:
+    """The search goes through the fetch layer: its timeout, retries, size caps and
+    checks of what comes back. Whatever the server does, the check ends in time with
+    one note on stderr, the review as without the revision review, and nothing cached."""
+    import time
+
+    start = time.monotonic()
+    code, out, err = check(capsys, "--format", "json", "--since", "lore", "--lore-url",
+                           fault_server.mode_url(mode), "--timeout", "3", str(V2))
+    assert time.monotonic() - start < 15
+    assert code == 0 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith('reviewbot: note: v1 of "widget: level limit, statistics and '
+                          'reset" (v2) was not found: looked in the input, a search on '
+                          f"{fault_server.mode_url(mode)} (")
+    assert fault_server.hits[mode] >= 1
+    data = json.loads(out)
+    assert data["series"][0].pop("since")["found"] is False
+    _, plain, _ = check(capsys, "--format", "json", "--no-revisions", str(V2))
+    assert data == json.loads(plain)
+    cache = tmp_path / "xdg-cache" / "reviewbot" / "lore"
+    assert not cache.exists() or not any(cache.rglob("*.mbox"))
+
+
+def test_a_failed_search_falls_back_on_its_expired_cached_answer(
+        capsys: pytest.CaptureFixture[str], fault_server: FaultServer) -> None:
+    """A search answered once and cached long ago: when the server fails now, the old
+    answer is used (as for a thread), and the comparison is made."""
+    import time
+
+    from reviewbot.fetch.cache import CacheEntry, ThreadCache, default_cache_dir
+    from reviewbot.fetch.lore import normalize_base_url
+    from reviewbot.fetch.search import CACHE_PREFIX
+
+    v2 = next(s for s in build_series(_mails(V2)) if s.version == 2)
+    query = search_query(v2)
+    assert query is not None
+    base = normalize_base_url(fault_server.mode_url("503"))
+    month = 30 * 86400
+    entry = CacheEntry(base, CACHE_PREFIX + query, time.time() - month,
+                       time.time() - 2 * month, V1.read_bytes())
+    assert not entry.fresh()
+    ThreadCache(default_cache_dir()).put(entry)
+    before = fault_server.hits["503"]
+    code, out, err = check(capsys, "--format", "json", "--since", "lore", "--lore-url",
+                           base, "--timeout", "3", str(V2))
+    assert code == 0 and err == ""
+    assert fault_server.hits["503"] > before  # asked again, as the copy had expired
+    got = since_of(out)
+    assert got["found"] and got["found_by"] == "change-id" and len(got["comments"]) == 5
+
+
+def _mails(path: Path) -> list[Any]:
+    from reviewbot.fetch.local import read_source
+    from reviewbot.pipeline import parse_messages
+
+    return parse_messages(list(read_source(str(path), 1 << 24)))
+
+
 # --- watch ----------------------------------------------------------------------------------
 
 def _drafts_to(env: Env, msgid: str) -> list[str]:
@@ -142,9 +259,11 @@ def _drafts_to(env: Env, msgid: str) -> list[str]:
             if str(m["In-Reply-To"]).strip("<>") == msgid]
 
 
-def test_watch_compares_each_new_revision(archive: PublicInboxServer, tmp_path: Path) -> None:
+def test_watch_compares_each_new_revision(archive: PublicInboxServer, tmp_path: Path,
+                                          requests_made: Counter[str]) -> None:
     """A Maildir watcher with ``[revisions] lore_url``: v2 arrives, v1 and its review are
-    looked up on the server, the draft to v2 1/3 says what was not addressed."""
+    looked up on the server (one search, the only request), the draft to v2 1/3 says what
+    was not addressed."""
     policy = parse_policy({"revisions": {"lore_url": archive.all_url},
                            "reply": {"summary": True}})
     assert policy.revisions and policy.revisions_url == archive.all_url
@@ -157,6 +276,7 @@ def test_watch_compares_each_new_revision(archive: PublicInboxServer, tmp_path: 
     assert "<rob-1.20250402@example.org>" in summary
     line = next(e for e in env.events("series") if "decision=reviewed" in e)
     assert 'since="v1: 1 of 5 comments not addressed"' in line
+    assert requests_made == Counter({"POST": 1})
 
 
 def test_watch_without_a_server_says_so(tmp_path: Path) -> None:
@@ -197,8 +317,11 @@ def test_policy_rejects_a_bad_server() -> None:
 
 
 def test_watch_on_a_lore_list_searches_that_list(archive: PublicInboxServer,
-                                                 tmp_path: Path) -> None:
-    """``--lore-list``: vN-1 is looked up on the list followed (no policy key needed)."""
+                                                 tmp_path: Path,
+                                                 requests_made: Counter[str]) -> None:
+    """``--lore-list``: vN-1 is looked up on the list followed (no policy key needed),
+    with one search for the one revision after the first (v1 is reviewed too: it has
+    no earlier revision, nothing is searched for it)."""
     from reviewbot.bot.log import EventLog
     from reviewbot.bot.lore import LoreSource
     from reviewbot.bot.outbox import Outbox
@@ -218,3 +341,4 @@ def test_watch_on_a_lore_list_searches_that_list(archive: PublicInboxServer,
         store.close()
     (patch1,) = _drafts_to(env, "20250410090000.8420-1-ada@example.org")
     assert "v1 comment by Rob Reviewer not addressed:" in " ".join(patch1.split())
+    assert requests_made["POST"] == 1

@@ -54,8 +54,10 @@ def test_any_case_selects_the_same_rules(capsys: pytest.CaptureFixture[str],
 
 @pytest.mark.parametrize(("option", "key", "hint"), [
     ("--select", "NOPE", ""),
-    ("--select", "STY01", " (did you mean STY012 or STY011 or STY010?)"),
-    ("--ignore", "sty01", " (did you mean STY012 or STY011 or STY010?)"),
+    ("--select", "STY01", " (did you mean STY001 or STY012 or STY011?)"),
+    ("--ignore", "sty01", " (did you mean STY001 or STY012 or STY011?)"),
+    ("--ignore", "sty0001", " (did you mean STY001 or STY012 or STY011?)"),
+    ("--select", "STY013", " (did you mean STY012 or STY011 or STY010?)"),
     ("--ignore", "brace", " (did you mean braces"),
 ])
 def test_unknown_key_is_an_error(capsys: pytest.CaptureFixture[str], patches: Path,
@@ -95,7 +97,7 @@ def test_rules_eval_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     err = one_line_error(*run(capsys, "explain", "braces"))  # a class names no one rule
     assert "explain: no rule is called 'braces' (did you mean " in err
     err = one_line_error(*run(capsys, "explain", "sty01"))
-    assert "(did you mean STY012 or STY011 or STY010?)" in err
+    assert "(did you mean STY001 or STY012 or STY011?)" in err
     one_line_error(*run(capsys, "rules", "--select", "nope"))
     one_line_error(*run(capsys, "rules", "--check", "--ignore", "nope"))
     one_line_error(*run(capsys, "eval", str(FIXTURES / "eval-corpus"), "--select", "sty01"))

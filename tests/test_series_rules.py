@@ -306,11 +306,10 @@ def test_every_finding_on_every_revision_of_the_traffic_is_a_judged_tp() -> None
     import json
 
     from reviewbot.evaluate.traffic import read_traffic, review_revisions
-    from tests.conftest import CORPUS, ROOT
+    from tests.conftest import CORPUS, ROOT, corpus_path
 
-    traffic = CORPUS / "traffic" / "linux-block-2025-10.mbox"
-    if not traffic.is_file():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set REVIEWBOT_CORPUS)")
+    traffic = corpus_path("traffic/linux-block-2025-10.mbox") / "traffic" / \
+        "linux-block-2025-10.mbox"
     rules = [RULES[i] for i in ANALYSES]
     found = {(x.msgid, x.finding.rule, x.finding.file, x.finding.line, x.finding.side)
              for src in (traffic, CORPUS / "hvo-v4-subset.mbox")

@@ -19,7 +19,7 @@ from reviewbot.seriesmap.misplaced import misplaced_changes, provides
 from reviewbot.seriesmap.nfc import claims_nfc, nfc_changes
 from reviewbot.seriesmap.series import map_series, placement
 from reviewbot.seriesmap.unrelated import unrelated_hunks
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT, corpus_path
 from tests.seriesmap_helpers import PatchSpec, fixture, load, mapped
 from tests.strategies import examples, mbox
 
@@ -132,9 +132,7 @@ def test_nfc_quiet_for_a_rename_and_a_helper_conversion() -> None:
 
 @pytest.fixture(scope="module")
 def shared() -> Path:
-    if not (CORPUS / "traffic" / "linux-block-2025-10.mbox").is_file():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set REVIEWBOT_CORPUS)")
-    return CORPUS
+    return corpus_path("traffic/linux-block-2025-10.mbox")
 
 
 def test_the_seed_review_change_stays_found(shared: Path) -> None:

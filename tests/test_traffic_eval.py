@@ -16,6 +16,7 @@ from reviewbot.cli import main
 from reviewbot.config import Settings
 from reviewbot.diff.parse import parse_diff, split_body
 from reviewbot.evaluate.measured import FILE, generate, load
+from reviewbot.evaluate.precision import RuleTally
 from reviewbot.evaluate.traffic_report import TrafficResult, evaluate_traffic
 from reviewbot.fetch.local import read_source
 from reviewbot.pipeline import select_rules
@@ -71,7 +72,7 @@ def test_text_report_per_rule(capsys: pytest.CaptureFixture[str]) -> None:
         "STY001": ["stable", "2", "1", "0", "1", "50.0%", "0.0%", "0", "FAIL:", "precision",
                    "50.0%", "<", "90%"],
         "STY002": ["stable", "1", "0", "1", "0", "-", "100.0%", "0", "FAIL:", "DEBATABLE",
-                   "100.0%", ">", "15%"],
+                   "100.0%", ">=", "15%"],
         "STY003": ["stable", "1", "1", "0", "0", "100.0%", "0.0%", "0"],
         "all": ["-", "4", "2", "1", "1", "66.7%", "25.0%", "0"]}
     assert "rules under the bar (2): STY001, STY002\n" in out
@@ -100,8 +101,21 @@ def test_debatable_share_over_the_bar_fails_a_rule_with_full_precision(
 
     code, data = run_json(capsys, rewrite(tmp_path, two_of_three))
     assert code == 1
-    assert rows(data)["STY001"] == ("stable", 2, 1, 1, 0, 0, ("DEBATABLE 50.0% > 15%",))
+    assert rows(data)["STY001"] == ("stable", 2, 1, 1, 0, 0, ("DEBATABLE 50.0% >= 15%",))
     assert data["rules"][0]["precision"] == 1.0
+
+
+def test_the_bar_keeps_debatable_under_15_percent_and_holds_only_stable_rules() -> None:
+    """Issue 16: DEBATABLE findings kept *under* 15 % of a stable rule's findings (15.0 %
+    fails; 14.3 % holds), precision >= 90 % (90.0 % holds); preview rules are measured
+    only."""
+    assert RuleTally("STY001", "stable", 20, 17, 3, 0, 0, 0).failures == (
+        "DEBATABLE 15.0% >= 15%",)
+    assert RuleTally("STY001", "stable", 7, 6, 1, 0, 0, 0).failures == ()
+    assert RuleTally("STY001", "stable", 10, 9, 0, 1, 0, 0).failures == ()
+    assert RuleTally("STY001", "stable", 11, 9, 0, 2, 0, 0).failures == (
+        "precision 81.8% < 90%",)
+    assert RuleTally("STY010", "preview", 20, 0, 20, 0, 0, 0).failures == ()
 
 
 def test_unjudged_finding_is_listed_with_a_stub_and_fails(
@@ -281,7 +295,7 @@ def test_real_traffic_every_finding_is_judged(real: TrafficResult) -> None:
 
 
 def test_real_traffic_stable_rules_hold_the_bar(real: TrafficResult) -> None:
-    """Every stable rule: precision >= 90 % and at most 15 % DEBATABLE on the traffic."""
+    """Every stable rule: precision >= 90 % and under 15 % DEBATABLE on the traffic."""
     assert [(r.rule, r.failures) for r in real.failing] == []
 
 

@@ -138,21 +138,25 @@ def test_status_shows_the_policy_in_force(capsys: pytest.CaptureFixture[str],
                       'min_severity = "warning"\n[reply]\nmax_per_series = 2\n')
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("REVIEWBOT_FROM", "Rev Iewer <rev@example.org>")
+    monkeypatch.chdir(tmp_path)  # --policy relative to where the watcher runs
     code, _, err = run(capsys, "watch", "--maildir", str(md), "--outbox", str(tmp_path / "o"),
-                       "--policy", str(policy), "--once", "--interval", "7")
+                       "--policy", "watch.toml", "--once", "--interval", "7")
     assert code == 0, err
     assert (tmp_path / "state" / "reviewbot" / "watch.sqlite").is_file()
+    monkeypatch.chdir(md)  # --status elsewhere names the same file
     code, out, err = run(capsys, "watch", "--status")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[1].startswith(f"policy: {policy} (in force: recorded by the watcher at 20")
-    assert lines[2:6] == [
+    assert lines[2:7] == [
         "  review: lists any; paths drivers/*; authors anyone",
         "  timing: grace 1000000000s, poll every 7s, lore lists every 300s",
         "  rules: select all; ignore none; preview off; reported: warning and up, "
         "confidence low and up",
         "  replies: drafts in the outbox, from Rev Iewer <rev@example.org>, at most 2 per "
-        "series"]
+        "series",
+        "  revisions: each vN compared with vN-1, looked up on the first --lore-list "
+        "followed"]
     assert "1/3 patches, cover" in out and "incomplete, reviewed in" in out
     # a state no watcher recorded a policy in: what --grace says, marked as assumed
     monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # invalid: ignored (XDG spec)
@@ -176,5 +180,5 @@ def test_unknown_rule_in_the_policy_stops_the_start(capsys: pytest.CaptureFixtur
                          "--policy", str(policy), "--once", "--state", str(tmp_path / "s"))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(f"reviewbot: error: {policy}: [rules] select: no rule is called "
-                          "'STY01' (did you mean STY012 or STY011 or STY010?)")
+                          "'STY01' (did you mean STY001 or STY012 or STY011?)")
     assert not (tmp_path / "s").exists()  # nothing was started

@@ -119,3 +119,18 @@ def test_watch_and_check_agree_on_the_batch(repo: Path, tmp_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert len(data["series"]) == 1 and data["series"][0]["missing"] == []
     assert findings == sum(len(p["findings"]) for p in data["patches"]) > 0
+
+
+@pytest.mark.parametrize("order", ["cover first", "patch first"])
+def test_one_patch_with_its_cover_letter_is_one_series(repo: Path, tmp_path: Path,
+                                                       order: str) -> None:
+    """--cover-letter of one commit, sent without --thread: [PATCH 0/1] and [PATCH 1/1]
+    are one series, reviewed with its cover letter, as check reads them."""
+    git(repo, "format-patch", "-q", "-o", str(tmp_path / "o"), "--cover-letter", "HEAD~1..")
+    raws = [sent(f.read_bytes(), n, "one")
+            for n, f in enumerate(sorted((tmp_path / "o").iterdir()))]
+    env = Env(tmp_path)
+    env.deliver(msgs(raws if order == "cover first" else raws[::-1]))
+    env.run()
+    ((subject, state, parts),) = rows(env)
+    assert "[PATCH 0/1]" in subject and parts == [0, 1] and state != "waiting"

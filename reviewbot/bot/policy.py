@@ -323,4 +323,5 @@ def load_policy(path: Path | None) -> Policy:
     data = read_toml(path, "policy")
     if data is None:
         raise ConfigError(f"cannot read policy {path}: No such file or directory")
-    return replace(parse_policy(data, str(path)), source=str(path))
+    # recorded for --status, which may run in another directory: the absolute path
+    return replace(parse_policy(data, str(path)), source=str(path.absolute()))

@@ -15,6 +15,7 @@ database over its size limit) is a :class:`StateError` saying so.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -255,8 +256,6 @@ class Store:
         spelling of the path reaches the same lock. (``flock`` locks are independent of
         the POSIX locks SQLite takes on the same file, and this descriptor stays open
         until ``close``, after the connection's.)"""
-        import fcntl
-
         if self._lock is not None:
             return
         flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_CREAT if create else 0)

@@ -11,6 +11,7 @@ stable tree is another posting).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -59,24 +60,18 @@ class Incoming:
 
 def group_key(mail: Mail) -> GroupKey:
     """The series group of a patch or cover mail (same rules as ``build_series``): its
-    thread root's, or for a mail in no thread a group it starts. A numbered mail in no
-    thread also names its batch (``git format-patch`` without ``--thread``), which the
-    watcher joins while it is open (``series.build.starts_new_batch``)."""
+    thread root's, or for a mail in no thread a group it starts. A mail in no thread
+    also names its batch (``git format-patch`` without ``--thread``), which the watcher
+    joins while it is open (``series.build.starts_new_batch``)."""
     subj = mail.subject
     total = subj.total or 1
     author = mail.author.email.lower() if mail.author else None
     root = mail.thread_root
     batch: str | None = None
     if root is None:
-        identity = batch_identity(author, subj)
-        if identity is not None:
-            batch = json.dumps(identity, separators=(",", ":"))
-        if identity is not None or subj.index in (0, 1):
-            root = mail.msgid
-    if root is not None:
-        parts: list[object] = ["thread", root, subj.version, total]
-    else:
-        parts = ["single", mail.msgid]
+        batch = json.dumps(batch_identity(author, subj), separators=(",", ":"))
+        root = mail.msgid
+    parts: list[object] = ["thread", root, subj.version, total]
     return GroupKey(json.dumps(parts, separators=(",", ":")), root, subj.version, total,
                     batch)
 
@@ -134,8 +129,6 @@ def resend_title(subject: Subject) -> str:
 
 def bad_message(reason: str, raw: bytes = b"", mail: Mail | None = None) -> Incoming:
     """A message recorded as bad (and skipped) with ``reason``."""
-    import hashlib
-
     msgid = mail.msgid if mail else "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
     return Incoming("bad", reason, msgid, mail.subject.raw if mail else "", "", None, 0,
                     None, (), None)

@@ -9,6 +9,7 @@ post-image numbering (see ``linemap``).
 from __future__ import annotations
 
 import bisect
+import hashlib
 from typing import TYPE_CHECKING
 
 from reviewbot.cmap.filemap import FileMap, MappedFragment, file_map
@@ -32,8 +33,6 @@ _FILE_SCOPE_CONTAINERS = ("preproc_if", "preproc_ifdef", "preproc_else", "prepro
 
 def blob_id(text: str) -> str:
     """The git blob id of ``text`` (UTF-8): the same key the tree's objects have."""
-    import hashlib  # tree mode only: ~4 ms at start-up otherwise
-
     data = text.encode("utf-8", "surrogateescape")
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 

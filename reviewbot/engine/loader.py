@@ -13,7 +13,9 @@ the rules the run selects get their check (imported then) and their ``[params]``
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -248,8 +250,6 @@ def _head(text: str) -> str | None:
 def _parse(path: Path, docs: bool = True) -> dict[str, Any] | str:
     """The TOML data of ``path``, or the problem; without ``docs``, its [docs] and
     [[examples]] may be left unread (see ``_head``)."""
-    import tomllib
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -371,8 +371,6 @@ def _rule(path: Path, data: dict[str, Any], checks: Checks | None, errs: _Errors
 
 def _complete(rule: Rule, data: dict[str, Any], checks: Checks, errs: _Errors) -> Rule:
     """A rule read without ``checks`` (``_rule``), with its check and params."""
-    import dataclasses
-
     check = _check(rule.source, checks, errs)
     return dataclasses.replace(rule, check=check,
                                params=_params(data.get("params"), rule.source, check, errs))

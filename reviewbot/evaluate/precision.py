@@ -2,7 +2,8 @@
 
 precision = TP / (TP + FP); DEBATABLE findings are left out of it but counted against
 their own limit. A ``stable`` rule with findings fails the bar when its precision is under
-``MIN_PRECISION`` or more than ``MAX_DEBATABLE`` of its findings are DEBATABLE; a
+``MIN_PRECISION`` or ``MAX_DEBATABLE`` or more of its findings are DEBATABLE (the bar
+keeps them under it); a
 ``preview`` rule is measured, never held to it. Unjudged findings are counted per rule.
 """
 
@@ -45,8 +46,8 @@ class RuleTally:
         p, d = self.precision, self.debatable_share
         if p is not None and p < MIN_PRECISION:
             out.append(f"precision {p:.1%} < {MIN_PRECISION:.0%}")
-        if d is not None and d > MAX_DEBATABLE:
-            out.append(f"DEBATABLE {d:.1%} > {MAX_DEBATABLE:.0%}")
+        if d is not None and d >= MAX_DEBATABLE:
+            out.append(f"DEBATABLE {d:.1%} >= {MAX_DEBATABLE:.0%}")
         return tuple(out)
 
 

@@ -136,7 +136,7 @@ def render_traffic_text(res: TrafficResult) -> str:
            f"{'precision':>11}{'DEBATABLE':>11}{'unjudged':>10}  bar"]
     out += [_row(r) for r in (*res.rows, overall(res.rows))]
     out += ["", f"bar: a stable rule needs precision = TP/(TP+FP) >= {MIN_PRECISION:.0%} and "
-                f"at most {MAX_DEBATABLE:.0%} of its findings DEBATABLE",
+                f"under {MAX_DEBATABLE:.0%} of its findings DEBATABLE",
             f"rules under the bar ({len(res.failing)}): "
             + (", ".join(r.rule for r in res.failing) or "none")]
     wrong = [(x, j) for x, j in m.pairs if j.verdict != "TP"]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -163,8 +164,6 @@ def lore_options(config: UserConfig | None = None, lore_url: str | None = None,
                  progress: Callable[[str], None] | None = None) -> LoreOptions:
     """Options from the command line, else the config file (``lore_url``,
     ``lore_timeout``, checked when it was read), else the defaults."""
-    import math
-
     url = lore_url or (config.lore_url if config else None) or DEFAULT_LORE_URL
     if timeout is None:
         timeout = config.lore_timeout if config else None

@@ -20,6 +20,7 @@ network code (and b4).
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from collections.abc import Callable
@@ -85,8 +86,6 @@ def _msgid_from_url(url: str) -> tuple[str, str | None]:
 
 def classify(source: str) -> Source:
     """What SOURCE names (see the module docstring); no network, no file reading."""
-    import os
-
     if source == "-":
         return Source("stdin", source)
     if os.path.lexists(source):

@@ -935,6 +935,3 @@ def _enumerators(body: str) -> list[tuple[int, str]]:
             start = m.end()
     return out
 
-
-def extract_file(vocab: Vocab, path: str, data: bytes) -> FileFacts:
-    return Extractor(vocab).extract(path, data)

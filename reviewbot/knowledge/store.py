@@ -228,7 +228,7 @@ def write_vocab(conn: sqlite3.Connection, vocab: Vocab) -> None:
     conn.executemany("INSERT OR REPLACE INTO vocab VALUES (?, ?, ?)", rows)
 
 
-# columns holding a function id or a file id, per table (for canonical_facts)
+# columns holding a function id or a file id, per table (for canonical_rows)
 _FUNC_COLUMNS = {"funcs": ("id",), "calls": ("caller",), "sleeps": ("func",),
                  "acquires": ("func",), "accesses": ("func",), "regs": ("func",),
                  "held": ("func",),
@@ -265,14 +265,6 @@ def canonical_rows(conn: sqlite3.Connection, table: str,
 
 
 FACT_TABLES = tuple(t for t, _ in PER_FILE) + tuple(t for t, _ in DERIVED)
-
-
-def canonical_facts(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
-    """Every fact of the index, ids spelled as paths (``canonical_rows``): two indexes
-    of the same tree give equal lists (up to order) whatever ids they gave files (a full
-    build and an updated index do not give the same)."""
-    paths = dict(conn.execute("SELECT id, path FROM files"))
-    return {table: list(canonical_rows(conn, table, paths)) for table in FACT_TABLES}
 
 
 def fact_digest(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.policy
 import hashlib
 import re
+from base64 import b64encode
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from email import quoprimime
@@ -217,8 +218,6 @@ def _encoded_words(text: str) -> str:
     one per line. Written here, not by ``email.utils.formataddr``: that one follows the
     process-wide charset registry, and b4 (imported to fetch from lore) registers UTF-8
     with no header encoding at all."""
-    from base64 import b64encode
-
     words: list[str] = []
     chunk = b""
     for char in text:

@@ -48,15 +48,6 @@ def quote_line(text: str) -> str:
     return "> " + text if text else ">"
 
 
-def unquote_line(line: str) -> str | None:
-    """The patch line a quoted reply line stands for, or None for a reply's own line."""
-    if line.startswith("> "):
-        return line[2:]
-    if line.startswith(">"):
-        return line[1:]
-    return None
-
-
 @dataclass(frozen=True)
 class Region:
     """A stretch of the patch body: the commit message, a file header or a hunk."""

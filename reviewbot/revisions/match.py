@@ -7,7 +7,10 @@ Matching, in this order:
    patch);
 3. what is still left, by content: a vN-1 patch whose added lines mostly went into one
    vN patch was *merged* into it; a vN patch whose added lines mostly come from one
-   vN-1 patch was *split* out of it; the rest is *dropped* (vN-1) or *new* (vN).
+   vN-1 patch was *split* out of it;
+4. of the rest, two patches that change the same files and mostly the same functions
+   (the hunks' sections) are one patch retitled and rewritten in place; what is still
+   left is *dropped* (vN-1) or *new* (vN).
 
 Two matched patches are compared hunk by hunk, on their changed (``+``/``-``) lines:
 a hunk found unchanged in the other revision is left out, the others are paired by file
@@ -29,6 +32,7 @@ from reviewbot.revisions.quoting import TRAILER_LINE
 from reviewbot.series.model import Patch
 
 SIMILAR_FILES = 0.5  # step 2: share of the changed lines two patches must have in common
+SIMILAR_PLACES = 0.5  # step 2: share of the (file, function) places both patches touch
 CONTAINED = 0.5  # step 3: share of a patch's added lines found in the other one
 # substantial: at least this many changed lines differ, and the changed code (as tokens)
 # is less than this much the same: a variable folded into an ``if`` on every hunk
@@ -180,6 +184,8 @@ def match_patches(old: Sequence[Patch], new: Sequence[Patch]) -> list[PatchDelta
     out: list[PatchDelta] = []
     relations = _relations([p for p in old if p.index not in paired_old],
                            [q for q in new if q.index not in pairs], old, new)
+    _match_by_places(old, new, pairs, relations)
+    paired_old = set(pairs.values())
     for q in new:
         if q.index in pairs:
             out.append(compare(old_by[pairs[q.index]], q))
@@ -220,6 +226,38 @@ def _match_by_content(old: Sequence[Patch], new: Sequence[Patch],
             share = common / smaller
             if share >= SIMILAR_FILES:
                 scored.append((share, q.index, p.index))
+    _pair(scored, pairs)
+
+
+def _match_by_places(old: Sequence[Patch], new: Sequence[Patch], pairs: dict[int, int],
+                     relations: _Relations) -> None:
+    """Step 4: pair the patches left (not merged or split either) that change the same
+    files and mostly the same functions: a patch retitled and rewritten in place. Hunks
+    without a section (the top of a file) name no function and do not count."""
+    taken = set(pairs.values()) | set(relations.merged)
+    left = [(p, _places(p)) for p in old if p.index not in taken]
+    right = [(q, _places(q)) for q in new if q.index not in pairs
+             and q.index not in relations.split]
+    scored: list[tuple[float, int, int]] = []
+    for q, (files_q, places_q) in right:
+        for p, (files_p, places_p) in left:
+            if not places_q or files_p != files_q:
+                continue
+            share = len(places_p & places_q) / len(places_p | places_q)
+            if share >= SIMILAR_PLACES:
+                scored.append((share, q.index, p.index))
+    _pair(scored, pairs)
+
+
+def _places(patch: Patch) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """The files a patch changes, and the (file, hunk section) places it changes."""
+    return (frozenset(fd.path for fd in patch.files),
+            frozenset((fd.path, section) for fd in patch.files for h in fd.hunks
+                      if (section := " ".join(h.section.split()))))
+
+
+def _pair(scored: list[tuple[float, int, int]], pairs: dict[int, int]) -> None:
+    """Pair (vN index, vN-1 index) best score first, each patch once."""
     for _share, qi, pi in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
         if qi not in pairs and pi not in pairs.values():
             pairs[qi] = pi

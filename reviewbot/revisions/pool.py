@@ -73,9 +73,10 @@ class MailPool:
     def patches_by(self, keys: Iterable[tuple[str, ...]]) -> list[Mail]:
         """The patch mails filed under any of ``keys``, each once, in pool order. A mail
         is filed under ``("msgid", its Message-ID)``, ``("root", its thread root)``,
-        ``("change-id", its change-id)`` and ``("subject", its author's address in lower
-        case, its title_key)``: what relates it to another revision (the index is built
-        once, so looking up each series' vN-1 stays linear in the pool)."""
+        ``("change-id", its change-id)`` and ``("subject", each key of its author's
+        identity (address, full name), its title_key)``: what relates it to another
+        revision (the index is built once, so looking up each series' vN-1 stays linear
+        in the pool)."""
         if self._related is None:
             self._related = {}
             for i, m in enumerate(self.patches):
@@ -85,9 +86,8 @@ class MailPool:
                 cid = self.change_id(m)
                 if cid is not None:
                     found.append(("change-id", cid))
-                if m.author is not None:
-                    found.append(("subject", m.author.email.lower(),
-                                  title_key(m.subject.title)))
+                title = title_key(m.subject.title)
+                found += [("subject", who, title) for who in sorted(identity(m.author))]
                 for key in found:
                     self._related.setdefault(key, []).append(i)
         related = self._related

@@ -4,21 +4,24 @@ A patch mail of an earlier version belongs to the series when (in b4's order of 
 it carries the same ``change-id:``, is in the ``In-Reply-To``/``References`` chain of vN
 (or shares its thread) and shares vN's author or a title, is named by a link in vN's
 cover letter ("v4: https://lore.kernel.org/r/<msgid>"), or has one of vN's titles and
-vN's author. The patches of a related cover letter's thread come along. Of the
-revisions found, the newest one older than vN is vN-1 (a series that went from v3 to
-v5 is compared with v3).
+vN's author (the same address, or the same full name: authors move between
+addresses). The ``In-Reply-To`` chain is followed up through the mails at hand (a v2
+sent in reply to a review of v1). The patches of a related cover letter's thread come
+along. Of the revisions found, the newest one older than vN is vN-1 (a series that went
+from v3 to v5 is compared with v3).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reviewbot.errors import ReviewbotError
 from reviewbot.limits import Limits
 from reviewbot.revisions.model import FoundBy, Previous
-from reviewbot.revisions.pool import MailPool, change_id, title_key
+from reviewbot.revisions.pool import MailPool, change_id, identity, title_key
 from reviewbot.series.build import build_series
 from reviewbot.series.model import Mail, Series
 
@@ -27,6 +30,7 @@ _PRIORITY: dict[FoundBy, int] = {"change-id": 0, "in-reply-to": 1, "link": 2, "s
 # patch.msgid.link/<msgid>, on any host
 _LINK = re.compile(r"https?://[^\s/<>]+/(?:[^\s/<>]+/)?([^\s/<>@]+(?:%40|@)[^\s/<>#?]+)")
 MAX_LINKS = 20
+MAX_CHAIN = 200  # Message-IDs taken from the In-Reply-To/References chain of vN's mails
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class Wanted:
     refs: frozenset[str]  # what vN's mails reply to (minus vN's own mails)
     change_id: str | None
     links: tuple[str, ...]  # Message-IDs linked from the cover letter
-    author: str | None  # lower case
+    author: str | None  # the address a subject search asks for (lower case)
+    authors: frozenset[str]  # what identifies vN's author (pool.identity of each mail's)
     titles: frozenset[str]  # title keys of the cover and the patches
     title: str  # the title a subject search uses (cover, else first patch)
     date: float | None  # vN's earliest Date
@@ -71,11 +76,32 @@ def wanted(series: Series) -> Wanted:
     if head is not None:
         links = tuple(x for x in cover_links(head.body) if x not in own)
     author = next((m.author.email.lower() for m in mails if m.author), None)
+    authors = frozenset(key for m in mails for key in identity(m.author))
     titles = frozenset(title_key(m.subject.title) for m in mails if m.subject.title)
     stamps = [m.timestamp for m in mails if m.timestamp is not None]
-    return Wanted(series.version, own, refs, cid, links, author, titles,
+    return Wanted(series.version, own, refs, cid, links, author, authors, titles,
                   head.subject.title if head is not None else "",
                   min(stamps) if stamps else None)
+
+
+def chain(want: Wanted, pool: MailPool) -> Wanted:
+    """``want`` with its references followed up the thread through the mails ``pool``
+    holds: a v2 sent in reply to a review of v1 names only that review, which replies
+    to v1 (b4 follows the In-Reply-To chain the same way). At most MAX_CHAIN ids."""
+    seen = set(want.refs)
+    level = sorted(want.refs)
+    while level and len(seen) < MAX_CHAIN:
+        up: list[str] = []
+        for mid in level:
+            mail = pool.by_msgid.get(mid)
+            if mail is None:
+                continue
+            for ref in (mail.in_reply_to or "", *reversed(mail.references)):
+                if ref and ref not in seen and ref not in want.own and len(seen) < MAX_CHAIN:
+                    seen.add(ref)
+                    up.append(ref)
+        level = up
+    return want if len(seen) == len(want.refs) else replace(want, refs=frozenset(seen))
 
 
 def relation(mail: Mail, want: Wanted, pool: MailPool) -> FoundBy | None:
@@ -87,8 +113,7 @@ def relation(mail: Mail, want: Wanted, pool: MailPool) -> FoundBy | None:
         return "in-reply-to"
     if mail.msgid in want.links or (root is not None and root in want.links):
         return "link"
-    author = mail.author.email.lower() if mail.author else None
-    if author is not None and author == want.author and (
+    if identity(mail.author) & want.authors and (
             title_key(mail.subject.title) in want.titles):
         return "subject"
     return None
@@ -100,6 +125,7 @@ def find_previous(series: Series, pool: MailPool, where: str,
     want = wanted(series)
     if want.version <= 1:
         return None
+    want = chain(want, pool)
 
     def older(m: Mail) -> bool:
         return m.subject.version < want.version and m.msgid not in want.own
@@ -109,8 +135,7 @@ def find_previous(series: Series, pool: MailPool, where: str,
     keys: list[tuple[str, ...]] = [(kind, x) for x in ids for kind in ("msgid", "root")]
     if want.change_id is not None:
         keys.append(("change-id", want.change_id))
-    if want.author is not None:
-        keys += [("subject", want.author, t) for t in want.titles]
+    keys += [("subject", who, t) for who in sorted(want.authors) for t in want.titles]
     anchors: dict[str, FoundBy] = {}
     for m in pool.patches_by(keys):
         rel = relation(m, want, pool) if older(m) else None
@@ -165,7 +190,7 @@ def _same_family(cand: Series, want: Wanted) -> bool:
     cover letter sent in reply to another author's patch does not make that patch's
     series "v1" of it."""
     for m in _mails(cand):
-        if m.author is not None and m.author.email.lower() == want.author:
+        if identity(m.author) & want.authors:
             return True
         if m.subject.title and title_key(m.subject.title) in want.titles:
             return True
@@ -184,8 +209,6 @@ def search_query(series: Series) -> str | None:
     """One public-inbox search that finds vN-1 of ``series`` however it is related: its
     change-id, the Message-IDs vN links to or replies to, or its title and author in the
     year before vN (b4's fallback). None when there is nothing to search for."""
-    import time
-
     want = wanted(series)
     terms: list[str] = []
     if want.change_id:

@@ -11,6 +11,7 @@ from reviewbot.revisions.pool import MailPool, identity
 from reviewbot.revisions.previous import wanted
 from reviewbot.revisions.trailers import check_trailers, on_list
 from reviewbot.series.model import Patch, Series
+from reviewbot.series.stored import loaded
 
 
 def _authors(*series: Series) -> set[str]:
@@ -21,6 +22,7 @@ def _authors(*series: Series) -> set[str]:
 
 def review_revision(current: Series, previous: Previous, pool: MailPool) -> RevisionReview:
     """What changed from ``previous`` (found in ``pool``) to ``current``."""
+    current = loaded(current)  # every vN patch is read many times below: parsed once
     old = previous.series
     deltas = match_patches(old.patches, current.patches)
     new_by = {p.index: p for p in current.patches}
@@ -45,7 +47,7 @@ def review_revision(current: Series, previous: Previous, pool: MailPool) -> Revi
     fates = []
     for c in comments:
         mine = targets.get(c.patch, [])
-        others = [p for p in current.patches if p not in mine]
+        others = [p for p in current.patches if all(p is not m for m in mine)]
         taken = frozenset(q for o, lines in quoted[c.patch] if o is not c for q in lines)
         fates.append(decide(c, (old.version, current.version), mine, others, old_by[c.patch],
                             answered.get((c.msgid, c.index)), lines_of, posted, taken))

@@ -15,6 +15,8 @@ from reviewbot.series.subject import identity_tags
 MAX_LINES_PER_PATCH = Limits().lines_per_patch
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 _HAS_DIFF = re.compile(r"^(diff --git |\+\+\+ )", re.MULTILINE)
+_SIGNED_OFF = re.compile(r"^Signed-off-by:[^\n<]*<([^<>\s]+)>[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_SIGNER_SCAN = 64 * 1024  # of the commit message: the sign-offs are at its end
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class Head:
     author: str | None  # address, lower case
     timestamp: float | None
     root: str | None  # thread root (first References entry, else In-Reply-To)
+    signer: str | None  # a mail in no thread: its last Signed-off-by address, lower case
     has_diff: bool
     lines: int  # lines of the body from the diff on: what reviewing it costs, roughly
     size: int  # bytes of the message
@@ -39,10 +42,21 @@ def head_of(mail: Mail, n: int) -> Head | None:
     if not is_patch_mail(mail):
         return None
     diff = _HAS_DIFF.search(mail.body)
+    root = mail.thread_root
     return Head(n, mail.msgid, mail.subject,
                 mail.author.email.lower() if mail.author else None, mail.timestamp,
-                mail.thread_root, diff is not None,
-                mail.body.count("\n", diff.start()) if diff else 0, len(mail.raw))
+                root, None if root is not None else signer(mail.body, diff),
+                diff is not None, mail.body.count("\n", diff.start()) if diff else 0,
+                len(mail.raw))
+
+
+def signer(body: str, diff: re.Match[str] | None = None) -> str | None:
+    """The address of the last ``Signed-off-by:`` of the commit message (above the
+    diff): the person who submits the patch, by the kernel's rules, also when its
+    ``From:`` is another author whose patch they carry."""
+    end = diff.start() if diff is not None else len(body)
+    found = _SIGNED_OFF.findall(body, max(0, end - _SIGNER_SCAN), end)
+    return found[-1].lower() if found else None
 
 
 @dataclass
@@ -155,12 +169,14 @@ def make_patch(mail: Mail, index: int, total: int, version: int,
 def batch_identity(author: str | None, subject: Subject) -> tuple[object, ...] | None:
     """What the mails of one ``git format-patch`` run that are in no thread (git's
     default: no ``--thread``, each mail its own thread) have in common: one author and
-    the same ``[PATCH vN M/T]`` prefix (revision, patch count, tags). None for a single
-    patch, which is a series of its own."""
-    total = subject.total or 1
-    if total == 1:
-        return None
-    return (author, subject.version, total, identity_tags(subject))
+    the same ``[PATCH vN M/T]`` prefix (revision, patch count, tags); a single patch
+    too, which has its cover letter (``[PATCH 0/1]``) or is a series of its own."""
+    return (author, *batch_prefix(subject))
+
+
+def batch_prefix(subject: Subject) -> tuple[object, ...]:
+    """The ``[PATCH vN M/T]`` part of a batch identity: revision, patch count, tags."""
+    return (subject.version, subject.total or 1, identity_tags(subject))
 
 
 def starts_new_batch(held: Iterable[int], index: int) -> bool:
@@ -176,24 +192,34 @@ def _keys(heads: Sequence[Head]) -> list[tuple[object, ...]]:
     patch count; a cover letter or a first patch out of any thread starts a thread of
     its own. Numbered mails that are in no thread (``git format-patch`` without
     ``--thread``, its default: no Message-ID, no In-Reply-To) are one series when they
-    come from one author with the same ``[PATCH vN M/T]`` prefix: a batch, keyed by
+    come from one sender with the same ``[PATCH vN M/T]`` prefix: a batch, keyed by
     its first mail, that ends where a number comes again (the next format-patch run).
+    The sender of a mail is its author or its last sign-off: format-patch writes a
+    carried patch with its author's ``From:`` and the sender's sign-off last, and a
+    sender's own patches may be signed off with another address than the cover's.
     A mail whose thread root is in a batch joins it when it has the batch's revision
-    and count. A single patch out of any thread is a series of its own.
+    and count. A single patch out of any thread is a batch of one, with its cover
+    letter (``[PATCH 0/1]``, from ``--cover-letter`` of one commit) when there is one.
     """
     keys: list[tuple[object, ...] | None] = [None] * len(heads)
     batch_of: dict[str, tuple[object, ...]] = {}  # msgid -> key of its batch
+    # (sender, [PATCH vN M/T]) -> the open batch of that sender: (key, numbers held)
     runs: dict[tuple[object, ...], tuple[tuple[object, ...], set[int]]] = {}
     for i, h in enumerate(heads):
         subj = h.subject
-        batch = batch_identity(h.author, subj) if h.root is None else None
-        if batch is None:
+        if h.root is not None:
             continue
+        prefix = batch_prefix(subj)
         index = subj.index if subj.index is not None else 1
-        run = runs.get(batch)
-        if run is None or starts_new_batch(run[1], index):
+        senders = [(p, *prefix) for p in dict.fromkeys((h.signer or h.author, h.author))]
+        run = next((r for s in senders if (r := runs.get(s)) is not None
+                    and not starts_new_batch(r[1], index)), None)
+        if run is None:  # a new batch, open to every sender of its first mail
             run = (("thread", h.msgid, subj.version, subj.total), set())
-            runs[batch] = run
+            for s in senders:
+                runs[s] = run
+        else:  # one joined through its author stays open to its signer only
+            runs[senders[0]] = run
         run[1].add(index)
         keys[i] = run[0]
         batch_of.setdefault(h.msgid, run[0])

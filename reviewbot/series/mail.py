@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.utils
+import hashlib
 import re
 from email.message import Message
 from functools import lru_cache
@@ -215,9 +216,7 @@ def _plain_headers(head: str) -> Message | None:
 
 
 def _local_msgid(raw: bytes) -> str:
-    """A stable id for a message without a Message-ID (hashlib is imported only here)."""
-    import hashlib
-
+    """A stable id for a message without a Message-ID."""
     return "reviewbot-" + hashlib.sha1(raw).hexdigest()[:16] + "@local"
 
 

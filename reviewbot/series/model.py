@@ -1,8 +1,9 @@
 """The series model: people, mails, patches and series (frozen dataclasses).
 
 People, subjects and mails have slots: a review of a large input keeps one of each per
-patch until the report. Patches and series do not (``memo.derived`` keeps analyses in
-a patch's ``__dict__``)."""
+patch until the report. Patches and series do not: a stored patch
+(``series.stored.StoredPatch``) adds fields of its own. Nothing writes into these
+objects once they are made (the review's caches live in ``reviewbot.analysis``)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,9 @@ from reviewbot.findings import SeriesReview
 from reviewbot.series.model import Mail, Patch, Person, Series
 
 CACHE = 8  # patches and mails kept parsed after a report asked for them
-_cache: OrderedDict[int, tuple[object, Patch | Mail]] = OrderedDict()
+# what was read again, by what it was read with: (source, position, ...) (a source is
+# hashed as itself: the key keeps it)
+_cache: OrderedDict[tuple[object, ...], Patch | Mail] = OrderedDict()
 
 
 class Source(Protocol):
@@ -36,14 +38,12 @@ class Source(Protocol):
     def patch(self, n: int, index: int, total: int, version: int) -> Patch: ...
 
 
-def _cached(owner: object, load: Callable[[], Patch | Mail]) -> Patch | Mail:
-    key = id(owner)
+def _cached(key: tuple[object, ...], load: Callable[[], Patch | Mail]) -> Patch | Mail:
     hit = _cache.get(key)
-    if hit is not None and hit[0] is owner:
+    if hit is not None:
         _cache.move_to_end(key)
-        return hit[1]
-    value = load()
-    _cache[key] = (owner, value)  # (the owner is kept: its id cannot be reused meanwhile)
+        return hit
+    value = _cache[key] = load()
     while len(_cache) > CACHE:
         _cache.popitem(last=False)
     return value
@@ -58,7 +58,7 @@ class _MailRef:
         self.source, self.n = source, n
 
     def full_mail(self) -> Mail:
-        full = _cached(self, lambda: self.source.mail(self.n))
+        full = _cached((self.source, "mail", self.n), lambda: self.source.mail(self.n))
         assert isinstance(full, Mail)
         return full
 
@@ -111,8 +111,9 @@ class StoredPatch(Patch):
         object.__setattr__(self, "mail", StoredMail(patch.mail, self))
 
     def _full(self) -> Patch:
-        full = _cached(self, lambda: self._source.patch(self._n, self.index, self.total,
-                                                         self.version))
+        full = _cached((self._source, "patch", self._n, self.index, self.total, self.version),
+                       lambda: self._source.patch(self._n, self.index, self.total,
+                                                  self.version))
         assert isinstance(full, Patch)
         return full
 
@@ -148,3 +149,19 @@ def stored_review(review: SeriesReview, source: Source, cover: int | None,
                    series.other_versions)
     return SeriesReview(light, tuple(replace(pr, patch=stored.get(id(pr.patch), pr.patch))
                                      for pr in review.patches), review.notes)
+
+
+def loaded(series: Series) -> Series:
+    """``series`` with its stored patches and cover letter read back from the input, each
+    once: for work that reads every patch of a series many times over (the revision
+    review compares each vN patch with several of vN-1 and with every comment; through
+    the small cache above, a series of more than CACHE patches would be parsed again and
+    again). Held by the caller while it works, one series at a time."""
+    patches = tuple(p._full() if isinstance(p, StoredPatch) else p for p in series.patches)
+    cover = series.cover
+    if isinstance(cover, StoredMail):
+        cover = cover._owner.full_mail()
+    if cover is series.cover and all(a is b for a, b in zip(patches, series.patches,
+                                                             strict=True)):
+        return series
+    return replace(series, cover=cover, patches=patches)

@@ -266,10 +266,10 @@ def _defines_what_earlier_added(smap: SeriesMap) -> bool:
     pre-images). Without one, nothing is used before the patch that adds it."""
     mentioned: set[str] = set()
     for p in smap.reviewed:
-        c_files = [f for f in p.files if not f.is_binary and is_c(f.path)]
+        c_files = [i for i, f in enumerate(p.files) if not f.is_binary and is_c(f.path)]
         if mentioned and not mentioned.isdisjoint(
-                d.symbol.name for f in c_files for h in f.hunks
-                for d in smap.new_side(p.index, f.path, h).definitions
+                d.symbol.name for i in c_files for h in range(len(p.files[i].hunks))
+                for d in smap.new_side(p.index, i, h).definitions
                 if d.site.line.kind == "+"):
             return True
         mentioned.update(added_names(p))

@@ -115,7 +115,7 @@ class _Finder:
         self.smap, self.pm = smap, pm
         self.n = pm.index
         # per earlier patch: (file, id of an added line) -> the change that adds it
-        self._added: dict[int, dict[tuple[str, int], Change]] = {}
+        self._added: dict[int, dict[tuple[str, Line], Change]] = {}
 
     def origin(self, hm: HunkMap, line: Line | None) -> Origin | None:
         if line is None:
@@ -209,8 +209,8 @@ class _Finder:
             for hm in pm.hunks if pm is not None else ():
                 for ch in hm.changes:
                     for ln in ch.added:
-                        found.setdefault((hm.file, id(ln)), ch)
-        return found.get((origin.file, id(origin.line)))
+                        found.setdefault((hm.file, ln), ch)  # (a patch's lines differ)
+        return found.get((origin.file, origin.line))
 
 
 def _owner(hm: HunkMap, change: Change) -> str | None:

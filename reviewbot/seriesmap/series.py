@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reviewbot.diff.model import Hunk
 from reviewbot.series.model import Patch, Series
 from reviewbot.seriesmap.cdefs import SideMap
 from reviewbot.seriesmap.model import Definition, Site, Symbol
@@ -36,7 +35,7 @@ class SeriesMap:
         self._provenance: Provenance | None = None
         self._added: dict[Key, tuple[Definition, ...]] | None = None
         self._wanted: frozenset[str] | None = None
-        self._new_sides: dict[int, tuple[Hunk, SideMap]] = {}  # by id of the hunk
+        self._new_sides: dict[tuple[int, int, int], SideMap] = {}  # by the hunk's place
 
     @property
     def reviewed(self) -> tuple[Patch, ...]:
@@ -54,14 +53,18 @@ class SeriesMap:
                                                   self.new_side)
         return found
 
-    def new_side(self, index: int, path: str, hunk: Hunk) -> SideMap:
-        """The post-image of a hunk of patch ``index``'s C file ``path``, read as C once
-        (an analysis may read it before the patch is mapped: ``map_patch`` takes it)."""
-        found = self._new_sides.get(id(hunk))
+    def new_side(self, index: int, file: int, hunk: int) -> SideMap:
+        """The post-image of hunk ``hunk`` of C file ``file`` (its position) of reviewed
+        patch ``index``, read as C once (an analysis may read it before the patch is
+        mapped: ``map_patch`` takes it)."""
+        key = (index, file, hunk)
+        found = self._new_sides.get(key)
         if found is None:
-            found = self._new_sides[id(hunk)] = (hunk, read_new_side(index, path, hunk,
-                                                                     self.scans))
-        return found[1]
+            fdiff = self._reviewed[index].files[file]
+            found = self._new_sides[key] = read_new_side(
+                index, fdiff.path, fdiff.hunks[hunk],
+                self.scans(index, file, hunk) if self.scans is not None else None)
+        return found
 
     def wanted(self) -> frozenset[str]:
         """The names whose uses the analyses of the whole series look at (reading every

@@ -40,13 +40,15 @@ class HunkMap:
     old: SideMap | None
     new: SideMap | None
     changes: tuple[Change, ...] = ()
-    _code: dict[int, CodeLine] = field(default_factory=dict, repr=False, compare=False)
+    # the hunk's lines as read with their side, by line (a hunk's lines differ: each has
+    # its own line of the patch email)
+    _code: dict[Line, CodeLine] = field(default_factory=dict, repr=False, compare=False)
 
     def code(self, lines: Sequence[Line]) -> list[CodeLine]:
         """``lines`` of the hunk as C: as read with the rest of their side (a comment
         opened above covers them), or read on their own for a file that is not C."""
         if self._code:
-            found = [self._code.get(id(ln)) for ln in lines]
+            found = [self._code.get(ln) for ln in lines]
             if all(cl is not None for cl in found):
                 return found  # type: ignore[return-value]
         return list(code_lines([ln.text for ln in lines]))
@@ -57,20 +59,22 @@ class HunkMap:
 
 def _hunk_map(path: str, old_path: str | None, position: int, hunk: Hunk,
               old: SideMap | None, new: SideMap | None) -> HunkMap:
-    code: dict[int, CodeLine] = {}
+    code: dict[Line, CodeLine] = {}
     for side in (old, new):
         if side is not None:
-            code.update((id(ln), cl) for ln, cl in zip(side.lines, side.code, strict=True))
+            code.update(zip(side.lines, side.code, strict=True))
     return HunkMap(path, old_path, position, hunk, old, new, tuple(change_groups(hunk)),
                    code)
 
 
 Uses = tuple[tuple[Use, ...], tuple[Use, ...], tuple[Use, ...]]  # added, removed, context
-# A C hunk's post-image read by ``read_side``, from whoever keeps it: (patch, path, hunk)
-NewSide = Callable[[int, str, Hunk], SideMap]
+# A C hunk's post-image read by ``read_side``, from whoever keeps it, by the hunk's place:
+# (patch number, file position in the patch, hunk position in the file)
+NewSide = Callable[[int, int, int], SideMap]
 Wanted = Callable[[], "frozenset[str] | None"]
-# A hunk's post-image scan (``cmap.scan.scan_post_image``), from whoever keeps it
-Scans = Callable[[Hunk], Sequence[ScannedLine]]
+# A hunk's post-image scan (``cmap.scan.scan_post_image``), from whoever keeps it, by the
+# hunk's place, as for ``NewSide``
+Scans = Callable[[int, int, int], Sequence[ScannedLine]]
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,11 @@ class PatchMap(DefinitionSets):
                             removed_uses, context_uses, self.renames, self.declared)
 
 
-def read_new_side(n: int, path: str, hunk: Hunk, scans: Scans | None = None) -> SideMap:
+def read_new_side(n: int, path: str, hunk: Hunk,
+                  scan: Sequence[ScannedLine] | None = None) -> SideMap:
     """The post-image (context and added lines) of a hunk of patch ``n``'s C file
-    ``path``, read as C (``scans``: its post-image scan, when the review has it)."""
-    return read_side(n, path, side_lines(hunk.lines, "new"), hunk.section,
-                     scans(hunk) if scans is not None else None)
+    ``path``, read as C (``scan``: its post-image scan, when the review has it)."""
+    return read_side(n, path, side_lines(hunk.lines, "new"), hunk.section, scan)
 
 
 def is_c(path: str) -> bool:
@@ -173,12 +177,12 @@ def map_patch(patch: Patch, wanted: Wanted | None = None, scans: Scans | None = 
     kept: list[Definition] = []
     readers: list[Callable[[frozenset[str] | None], list[Use]]] = []
     c_files: list[_CFile] = []
-    for fdiff in patch.files:
+    for f, fdiff in enumerate(patch.files):
         if fdiff.is_binary:
             continue
         path = fdiff.path
         if is_c(path):
-            c_file = _CFile(n, fdiff, hunks, added, removed, kept, scans, new_side)
+            c_file = _CFile(n, f, fdiff, hunks, added, removed, kept, scans, new_side)
             c_files.append(c_file)
             readers.append(c_file.uses)
             continue
@@ -211,16 +215,16 @@ class _CFile:
     """One C file of a patch: its hunks and definitions read at once, the declared
     names and the uses when first asked for."""
 
-    def __init__(self, n: int, fdiff: FileDiff, hunks: list[HunkMap],
+    def __init__(self, n: int, f: int, fdiff: FileDiff, hunks: list[HunkMap],
                  added: list[Definition], removed: list[Definition],
                  kept: list[Definition], scans: Scans | None = None,
                  new_side: NewSide | None = None) -> None:
         self.n, self.path = n, fdiff.path
         self.sides: list[tuple[Hunk, SideMap, SideMap]] = []
-        for hunk in fdiff.hunks:
+        for h, hunk in enumerate(fdiff.hunks):
             old = read_side(n, self.path, side_lines(hunk.lines, "old"), hunk.section)
-            new = new_side(n, self.path, hunk) if new_side is not None else \
-                read_new_side(n, self.path, hunk, scans)
+            new = new_side(n, f, h) if new_side is not None else read_new_side(
+                n, self.path, hunk, scans(n, f, h) if scans is not None else None)
             self.sides.append((hunk, old, new))
         for pos, (hunk, old, new) in enumerate(self.sides):
             hunks.append(_hunk_map(self.path, fdiff.old_path, pos, hunk, old, new))

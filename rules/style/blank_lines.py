@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from typing import Literal
 
 from reviewbot.analysis import FileAnalysis, HunkAnalysis, PatchAnalysis
-from reviewbot.diff.layout import LayoutChange, Place, is_blank, placement
-from reviewbot.diff.model import Hunk
+from reviewbot.diff.layout import Edit, LayoutChange, Place, is_blank, placement
+from reviewbot.diff.model import Hunk, Line
 from reviewbot.engine.check import Hit
+
+from .missing_blank_line_after_declarations.check import NODE_KINDS, opening_declarations
 
 BlankCase = Literal["double", "brace_open", "brace_close"]
 UnrelatedCase = Literal["hunk", "blank"]
@@ -55,7 +57,7 @@ def blank_line_hits(patch: PatchAnalysis, file: FileAnalysis, case: BlankCase
     """A Hit on every added blank line of ``case`` (``blank_lines``) in the file (the
     blank lines of each file are classified once per patch, for the three rules)."""
     kept: dict[int, list[tuple[int, BlankCase]]] = patch.kept(__name__, dict)
-    i = id(file)  # (the patch keeps its files: not ``files.index``, quadratic in them)
+    i = file.position
     if i not in kept:
         kept[i] = [found for h in file.hunks for found in blank_lines(h)]
     for line, found in kept[i]:
@@ -68,10 +70,12 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
     """Whitespace-only changes in code the patch does not otherwise touch, and where
     they are reported: a hunk made only of them (``hunk``), or blank lines inserted or
     removed between two unchanged lines, away from the patch's changes (``blank``).
-    None in a patch whose purpose is layout (``layout_changes_expected``)."""
+    None in a patch whose purpose is layout (``layout_changes_expected``), none that
+    removes a blank line the blank-line rules would report (``removes_a_stray_blank``),
+    and no whole hunk inside a function another hunk changes (``_in_edited_function``)."""
     if patch.layout_changes_expected():
         return
-    for h in file.hunks:
+    for index, h in enumerate(file.hunks):
         for change in h.layout_changes():
             if change.whole_hunk:
                 found: UnrelatedCase = "hunk"
@@ -80,11 +84,110 @@ def unrelated_changes(patch: PatchAnalysis, file: FileAnalysis, case: UnrelatedC
             else:
                 continue
             where = placement(change)
-            if found != case or where is None:
+            if found != case or where is None or removes_a_stray_blank(change) \
+                    or adds_the_blank_after_declarations(file, index, change):
                 continue
             if found == "blank" and _part_of_an_edit(file, h, change, where):
                 continue
+            if found == "hunk" and _in_edited_function(patch, file, where.line):
+                continue
             yield change, where
+
+
+def removes_a_stray_blank(change: LayoutChange) -> bool:
+    """The change only removes blank lines, each of which the blank-line rules would
+    report were it added: the second of two blank lines (STY003), one right after a
+    ``{`` (STY004) or right before a ``}`` (STY005). Removing a style problem is not
+    churn."""
+    if not change.blank_only or any(ln.kind == "+" for ln in change.post):
+        return False
+    pre = [ln for ln in change.hunk.lines if ln.kind != "+"]
+    removed = [ln for ln in change.pre if ln.kind == "-"]
+    if not removed:
+        return False
+    for ln in removed:
+        i = pre.index(ln)
+        above = pre[i - 1] if i > 0 else None
+        below = pre[i + 1] if i + 1 < len(pre) else None
+        if not ((above is not None and (is_blank(above) or above.text.rstrip().endswith("{")))
+                or (below is not None and (is_blank(below)
+                                           or below.text.lstrip().startswith("}")))):
+            return False
+    return True
+
+
+def adds_the_blank_after_declarations(file: FileAnalysis, hunk: int,
+                                      change: LayoutChange) -> bool:
+    """The change (of the file's hunk ``hunk``) only adds the blank line STY012 asks for:
+    between the declarations that open a block and its first statement. Removing a style
+    problem is not churn."""
+    if file.map is None or not change.blank_only or any(ln.kind == "-" for ln in change.pre):
+        return False
+    added = sorted(ln.new for ln in change.post if ln.kind == "+" and ln.new is not None)
+    if not added:
+        return False
+    for mf in file.map.fragments:  # the hunk's own fragment, or the whole file's
+        if mf.hunk_index not in (None, hunk):
+            continue
+        rows = mf.rows_of_spans(((added[0], added[-1]),))
+        if not rows:
+            continue
+        for block in mf.nodes(NODE_KINDS, rows):
+            found = opening_declarations(block)
+            if found is None:
+                continue
+            last, first = mf.line_of(found[0].end_point[0]), mf.line_of(found[1].start_point[0])
+            if last is not None and first is not None and \
+                    last + 1 == added[0] and added[-1] + 1 == first:
+                return True
+    return False
+
+
+def _in_edited_function(patch: PatchAnalysis, file: FileAnalysis, line: int) -> bool:
+    """``line`` is inside a function whose code some hunk of the file changes: the
+    patch works on that function, so re-wrapping a line of it is not in code the patch
+    does not otherwise touch."""
+    if file.map is None:
+        return False
+    fn = file.map.function_at(line)
+    if fn is None:
+        return False
+    kept: dict[int, frozenset[str]] = patch.kept(__name__ + ".edited", dict)
+    i = file.position
+    if i not in kept:
+        kept[i] = _edited_functions(file)
+    return fn.name in kept[i]
+
+
+def _edited_functions(file: FileAnalysis) -> frozenset[str]:
+    """The names of the functions whose code a hunk of the file changes (once per file:
+    a look at every hunk for each whitespace-only hunk was quadratic in hunks)."""
+    assert file.map is not None
+    names = set()
+    for h in file.hunks:
+        at = {ln: i for i, ln in enumerate(h.hunk.lines)}  # (a hunk's lines differ)
+        for e in h.edits():
+            if e.kind != "code":
+                continue
+            for n in _edit_lines(h, e, at):
+                fn = file.map.function_at(n)
+                if fn is not None:
+                    names.add(fn.name)
+    return frozenset(names)
+
+
+def _edit_lines(h: HunkAnalysis, e: Edit, at: dict[Line, int] | None = None) -> list[int]:
+    """The post-image lines of a code edit (for a pure removal, the first one after it;
+    ``at``: the hunk's line positions, by line)."""
+    lines = [ln.new for ln in e.post if ln.new is not None]
+    if lines:
+        return lines
+    all_lines = h.hunk.lines
+    i = at[e.pre[-1]] if at is not None else all_lines.index(e.pre[-1])
+    while i < len(all_lines) and all_lines[i].new is None:
+        i += 1
+    new = all_lines[i].new if i < len(all_lines) else None
+    return [new] if new is not None else []
 
 
 def _paragraph_written(hunk: Hunk, change: LayoutChange) -> bool:
@@ -113,15 +216,8 @@ def _function_edited(file: FileAnalysis, h: HunkAnalysis, line: int) -> bool:
     fn = file.map.function_at(line)
     if fn is None:
         return False
-    for e in h.edits():
-        if e.kind != "code":
-            continue
-        near = [ln.new for ln in e.post if ln.new is not None] or [
-            ln.new for ln in h.hunk.lines[h.hunk.lines.index(e.pre[-1]):]
-            if ln.new is not None][:1]
-        if any(fn.start <= n <= fn.end for n in near):
-            return True
-    return False
+    return any(fn.start <= n <= fn.end for e in h.edits() if e.kind == "code"
+               for n in _edit_lines(h, e))
 
 
 def _part_of_an_edit(file: FileAnalysis, h: HunkAnalysis, change: LayoutChange,

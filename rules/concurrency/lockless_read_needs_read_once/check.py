@@ -222,14 +222,6 @@ class Sharing:
         self._locked: dict[int, set[int]] = {}
         self._keys: tuple[frozenset[str] | None] | None = None  # (evidence_keys(),)
         self._none: bool | None = None
-        self._positions: dict[int, int] | None = None
-
-    def position(self, file: FileAnalysis) -> int:
-        """``file``'s position in the patch (a table: ``files.index`` per file was
-        quadratic in the number of files)."""
-        if self._positions is None:
-            self._positions = {id(f): i for i, f in enumerate(self.patch.files)}
-        return self._positions[id(file)]
 
     def _maps(self) -> Iterator[tuple[int, FileAnalysis, FileMap]]:
         for i, file in enumerate(self.patch.files):
@@ -537,7 +529,7 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterable[
         return []
     # kept for the patch: CON008 asks for CON001's lines of each file too (not to say
     # them twice), and with both rules selected they were worked out twice
-    position = sharing_of(patch, params).position(file)
+    position = file.position
     return patch.kept(f"{__name__}:hits:{position}",
                       lambda: _file_hits(patch, file, fmap, params))
 
@@ -567,7 +559,7 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
     if keys is not None and not keys:
         return []
     # a read of a key no store has finds no store (``stores``): only the others count
-    position = sharing.position(file)
+    position = file.position
     frags = sharing.accesses[position]
     reads = _added_reads(fmap, frags, keys)
     if not reads:
@@ -618,7 +610,7 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     The same quiet cases as for the patch's own stores, and a function that stores the
     location itself outside any lock (it owns the object); RCU pointers are CON006's."""
     know = sharing.know
-    frags = sharing.accesses[patch.files.index(file)]
+    frags = sharing.accesses[file.position]
     reported = {h.line for h in done}
     seen: set[tuple[str, str]] = set()
     out: list[Hit] = []

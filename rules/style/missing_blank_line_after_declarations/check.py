@@ -88,12 +88,12 @@ def _wrapper_body(block: Node) -> bool:
     return name is not None and (name.text or b"") == SYNTHETIC.encode()
 
 
-def _pairs(block: Node) -> Iterator[tuple[Node, Node]]:
-    """(last declaration, first statement) of ``block`` when the statement is on the line
-    right under the declarations (no comment, blank line or other line between)."""
+def opening_declarations(block: Node) -> tuple[Node, Node] | None:
+    """(last declaration, first statement) of a block of a function body that opens
+    with declarations, wherever the statement is (None: no such pair)."""
     if block.parent is None or block.parent.type not in _BLOCK_PARENTS or \
             _wrapper_body(block):
-        return
+        return None
     kids = block.named_children
     last = None  # the last declaration of the run of declarations (and comments) opening it
     for k, kid in enumerate(kids):
@@ -102,47 +102,64 @@ def _pairs(block: Node) -> Iterator[tuple[Node, Node]]:
         elif kid.type != "comment":
             break
     if last is None:
-        return
+        return None
     decl = kids[last]
     k = last + 1
     while k < len(kids) and kids[k].type == "comment" and \
             kids[k].start_point[0] == decl.end_point[0]:
         k += 1  # a comment after the declaration, on its line
     nxt = kids[k] if k < len(kids) else None
-    if nxt is None or nxt.type in _NOT_STATEMENT or _declares(nxt):
-        return
-    if nxt.start_point[0] != decl.end_point[0] + 1 or nxt.has_error or decl.has_error:
-        return
-    yield decl, nxt
-
-
-def _old_neighbour(hunk: Hunk, line: int, step: int) -> Line | None:
-    """The line right before (``step`` -1) or after (1) the context line ``line`` in the
-    pre-image, if the hunk shows it."""
-    lines = hunk.lines
-    i = next((i for i, ln in enumerate(lines) if ln.kind == " " and ln.new == line), None)
-    if i is None:
+    if nxt is None or nxt.type in _NOT_STATEMENT or _declares(nxt) or nxt.has_error \
+            or decl.has_error:
         return None
-    i += step
-    while 0 <= i < len(lines) and lines[i].kind == "+":
+    return decl, nxt
+
+
+def _pairs(block: Node) -> Iterator[tuple[Node, Node]]:
+    """(last declaration, first statement) of ``block`` when the statement is on the line
+    right under the declarations (no comment, blank line or other line between)."""
+    found = opening_declarations(block)
+    if found is not None and found[1].start_point[0] == found[0].end_point[0] + 1:
+        yield found
+
+
+class _Neighbours:
+    """The pre-image neighbours of the file's context lines, looked up by post-image line
+    number (an index built once per file: a search per finding was quadratic in hunks,
+    and in the lines of one big hunk)."""
+
+    def __init__(self, file: FileAnalysis) -> None:
+        self._at: dict[int, tuple[Hunk, int]] = {}
+        for h in file.hunks:
+            for i, ln in enumerate(h.hunk.lines):
+                if ln.kind == " " and ln.new is not None:
+                    self._at.setdefault(ln.new, (h.hunk, i))
+
+    def old(self, line: int, step: int) -> Line | None:
+        """The line right before (``step`` -1) or after (1) the context line ``line`` in
+        the pre-image, if the hunk shows it."""
+        found = self._at.get(line)
+        if found is None:
+            return None
+        hunk, i = found
+        lines = hunk.lines
         i += step
-    return lines[i] if 0 <= i < len(lines) else None
+        while 0 <= i < len(lines) and lines[i].kind == "+":
+            i += step
+        return lines[i] if 0 <= i < len(lines) else None
+
+    def made(self, line: int, step: int) -> bool:
+        """The context line ``line`` had a blank line or a brace on that side in the
+        pre-image: the patch's added line is what now stands next to it."""
+        old = self.old(line, step)
+        if old is None:
+            return False
+        text = old.text.strip()
+        return not text or (text.endswith("{") if step < 0 else text.startswith("}"))
 
 
-def _made_neighbours(file: FileAnalysis, line: int, step: int) -> bool:
-    """The context line ``line`` had a blank line or a brace on that side in the
-    pre-image: the patch's added line is what now stands next to it."""
-    for h in file.hunks:
-        if h.hunk.new_start <= line < h.hunk.new_start + max(h.hunk.new_len, 1):
-            old = _old_neighbour(h.hunk, line, step)
-            if old is None:
-                return False
-            text = old.text.strip()
-            return not text or (text.endswith("{") if step < 0 else text.startswith("}"))
-    return False
-
-
-def _hits(patch: PatchAnalysis, file: FileAnalysis, mf: MappedFragment) -> Iterator[Hit]:
+def _hits(patch: PatchAnalysis, file: FileAnalysis, mf: MappedFragment,
+          near: _Neighbours) -> Iterator[Hit]:
     assert file.map is not None
     added = file.map.added
     moved = patch.not_written(file)
@@ -157,9 +174,9 @@ def _hits(patch: PatchAnalysis, file: FileAnalysis, mf: MappedFragment) -> Itera
                     text.get(last, "").rstrip().endswith("\\"):
                 continue  # misindented, or a macro body
             if first in added and first not in moved:
-                at, glued = first, last in added or _made_neighbours(file, last, 1)
+                at, glued = first, last in added or near.made(last, 1)
             elif last in added and last not in moved:
-                at, glued = last, first in added or _made_neighbours(file, first, -1)
+                at, glued = last, first in added or near.made(first, -1)
             else:
                 continue
             if glued:
@@ -170,4 +187,5 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: NoParams) -> Iterabl
     """Flag a statement right under a block's declarations, with no blank line between."""
     if file.map is None:
         return []
-    return sorted({hit for mf in file.map.fragments for hit in _hits(patch, file, mf)})
+    near = _Neighbours(file)
+    return sorted({hit for mf in file.map.fragments for hit in _hits(patch, file, mf, near)})
