@@ -448,3 +448,109 @@ def test_con001_a_member_of_a_member_and_the_functions_own_marked_store(
     assert _findings(capsys, tmp_path, diff, "CON001", None) == []
     # frob_own() stores it plainly itself: it owns the object, whatever its READ_ONCE()
     assert _findings(capsys, tmp_path, _unmark_bump("frob_own"), "CON001", tree) == []
+
+
+# CON001's double check on data the tree treats as owned: frob_submit() tests
+# req->flags, takes f->lock and tests it again before it stores it (__setup_irq()'s
+# new->flags under desc->lock, nfs_setattr()'s attr->ia_valid under inode->i_lock).
+SUBMIT = """\
+#include <linux/frob.h>
+
+static int frob_submit(struct frob *f, struct frob_req *req)
+{
+	if (req->flags & 1)
+		return 0;
+	spin_lock(&f->lock);
+	if (!(req->flags & 1))
+		req->flags |= 1;
+	spin_unlock(&f->lock);
+	return 1;
+}
+"""
+REQ = """\
+#include <linux/frob.h>
+
+void frob_req_init(struct frob_req *req)
+{
+	req->flags = 0;
+}
+
+int frob_req_busy(struct frob_req *req)
+{
+	return req->flags & 2;
+}
+"""
+
+
+def _with_req(tree: Path, req: str) -> Path:
+    header = tree / "include/linux/frob.h"
+    header.write_text(header.read_text() + "struct frob_req {\n\tunsigned long flags;\n"
+                      "\tunsigned long more;\n};\n")
+    (tree / "drivers/frob/req.c").write_text(req)
+    build_index(find_tree(tree), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return tree
+
+
+def test_con001_a_double_check_on_data_the_tree_treats_as_owned(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = [(5, "plain lockless read of req->flags, which is written under f->lock in "
+                 "frob_submit(): use READ_ONCE()")]
+    # without an index: the double-checked pattern, as the patch shows it
+    assert _findings(capsys, tmp_path, _new_file(SUBMIT), "CON001", None) == expected
+    # the tree writes req->flags plainly, without a lock, and never marks an access of
+    # it: nothing shows another CPU touches it, the lock here protects something else
+    _with_req(tree, REQ)
+    assert _findings(capsys, tmp_path, _new_file(SUBMIT), "CON001", tree) == []
+    # a member the tree does not know (new in the patch) is judged as without an index
+    more = SUBMIT.replace("->flags", "->more")
+    assert [n for n, _ in _findings(capsys, tmp_path, _new_file(more), "CON001", tree)] == [5]
+    # the function's own copy in the tree counts as this function, not as another writer
+    (tree / "drivers/frob/new.c").write_text(SUBMIT)
+    build_index(find_tree(tree), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    assert _findings(capsys, tmp_path, _new_file(SUBMIT), "CON001", tree) == []
+
+
+@pytest.mark.parametrize("shared", [
+    # a marked access anywhere in the tree
+    "int frob_req_peek(struct frob_req *req)\n{\n\treturn READ_ONCE(req->flags);\n}\n",
+    "void frob_req_set(struct frob_req *req)\n{\n\tset_bit(1, &req->flags);\n}\n",
+    # another function writes it with a lock held
+    "void frob_req_done(struct frob *f, struct frob_req *req)\n{\n\tspin_lock(&f->lock);\n"
+    "\treq->flags = 0;\n\tspin_unlock(&f->lock);\n}\n",
+])
+def test_con001_a_double_check_on_data_the_tree_shows_shared(
+        shared: str, tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _with_req(tree, REQ + "\n" + shared)
+    found = _findings(capsys, tmp_path, _new_file(SUBMIT), "CON001", tree)
+    assert [n for n, _ in found] == [5]
+
+
+def test_con001_the_functions_own_copy_elsewhere_is_not_another_writer(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the patch adds frob_submit() to another file (it moves it): the tree's copy's store
+    # under the lock is the same function's, not another writer of req->flags
+    _with_req(tree, REQ)
+    (tree / "drivers/frob/old.c").write_text(SUBMIT)
+    build_index(find_tree(tree), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    assert _findings(capsys, tmp_path, _new_file(SUBMIT), "CON001", tree) == []
+
+
+def test_con001_a_logged_read_of_a_location_the_tree_marks(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    logged = SUBMIT.replace("{\n\tif (req->flags & 1)",
+                            "{\n\tpr_debug(\"req %lx\\n\", req->flags);\n\tif (req->flags & 1)")
+    assert logged != SUBMIT
+    done = ("void frob_req_done(struct frob *f, struct frob_req *req)\n{\n"
+            "\tspin_lock(&f->lock);\n\treq->flags = 0;\n\tspin_unlock(&f->lock);\n}\n")
+    # shared (another function writes it under a lock), never marked: the log line is
+    # diagnostic, the test after it is the racy read
+    _with_req(tree, REQ + "\n" + done)
+    assert [n for n, _ in _findings(capsys, tmp_path, _new_file(logged), "CON001", tree)] \
+        == [6]
+    # the tree marks its accesses: even the logged read is one KCSAN reports
+    (tree / "drivers/frob/peek.c").write_text(
+        "#include <linux/frob.h>\n\nint frob_req_peek(struct frob_req *req)\n{\n"
+        "\treturn READ_ONCE(req->flags);\n}\n")
+    build_index(find_tree(tree), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    assert [n for n, _ in _findings(capsys, tmp_path, _new_file(logged), "CON001", tree)] \
+        == [5]

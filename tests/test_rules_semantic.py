@@ -486,3 +486,46 @@ static int iterate(struct walk_ctx *ctx, struct btrfs_fs_info *fs_info)
     found = review_text(patch_email("fs/btrfs/backref.c", code.replace(
         "\tDBG_BUGON(ctx->trans);", "\tuse(ctx->trans);")), [rule("CON001")])
     assert [f.line for f in found] == [4]
+
+
+def test_con001_a_value_only_logged_is_not_a_data_read() -> None:
+    # fs/ocfs2/dlmfs/userdlm.c's user_ast() (6.12) in outline: the lock's levels printed
+    # by mlog() before the locked, re-checked store; a log line is diagnostic output
+    code = """
+static void lock_ast(struct user_lock_res *lockres, int level)
+{
+	mlog(ML_BASTS, "AST fired for lockres %.*s, level %d => %d\\n",
+	     lockres->l_namelen, lockres->l_name, lockres->l_level,
+	     lockres->l_requested);
+	cifs_dbg(FYI, "%s: level=%d\\n", __func__, lockres->l_level);
+	spin_lock(&lockres->l_lock);
+	if (lockres->l_level != level)
+		lockres->l_level = level;
+	spin_unlock(&lockres->l_lock);
+}
+"""
+    assert review_text(patch_email("fs/ocfs2/dlmfs/userdlm.c", code), [rule("CON001")]) == []
+    # a formatted value the code goes on to use is still read: the test after the print
+    used = code.replace("\tcifs_dbg(FYI,", "\tif (lockres->l_level == level)\n\t\treturn;\n"
+                        "\tcifs_dbg(FYI,")
+    found = review_text(patch_email("fs/ocfs2/dlmfs/userdlm.c", used), [rule("CON001")])
+    assert [f.line for f in found] == [6]
+    # so is one whose formatted string is used (not a statement of its own), and a call
+    # without a format is not a log line
+    for line in ("\tlen = snprintf(buf, sizeof(buf), \"%d\", lockres->l_level);",
+                 "\tnote_level(lockres->l_level);", "\tput(\"level\", lockres->l_level);"):
+        kept = code.replace("\tcifs_dbg(FYI, \"%s: level=%d\\n\", __func__, lockres->l_level);",
+                            line)
+        assert kept != code
+        found = review_text(patch_email("fs/ocfs2/dlmfs/userdlm.c", kept), [rule("CON001")])
+        assert [f.line for f in found] == [6], line
+    # a location whose accesses the patch marks elsewhere: its authors mark even a
+    # logged read of it (net/mptcp/pm.c's pr_debug() of READ_ONCE(pm->accept_subflow))
+    marked = code + """
+static int lock_level(struct user_lock_res *lockres)
+{
+	return READ_ONCE(lockres->l_level);
+}
+"""
+    found = review_text(patch_email("fs/ocfs2/dlmfs/userdlm.c", marked), [rule("CON001")])
+    assert [f.line for f in found] == [4]

@@ -563,6 +563,25 @@ class Knowledge:
             f"ORDER BY a.id", (member, *types)).fetchall()
         return self._facts(struct, member, rows, self._members(struct, member))
 
+    def locked_writers(self, struct: str, member: str, key: str = "") -> tuple[Site, ...]:
+        """Where the tree writes ``struct``'s ``member`` (as ``member()`` finds it; with
+        ``key``, the location ``key`` exactly, as ``location()``) with a lock held: the
+        first such write of each function (its ``function`` named)."""
+        if key:
+            where, args = "k.key = ?", [key]
+        else:
+            types = self._aliases(struct)
+            where = f"k.member = ? AND k.type IN ({','.join('?' * len(types))})"
+            args = [member, *types]
+        out: dict[int, Site] = {}
+        for func, line in self._conn.execute(
+                f"SELECT a.func, a.line FROM keys k JOIN accesses a ON a.key = k.id WHERE "
+                f"{where} AND a.op != 'read' AND a.locks != '' ORDER BY a.id", args):
+            if func not in out:
+                name, fsite = self._function(func)
+                out[func] = Site(fsite.file, line, name)
+        return tuple(out.values())
+
     def location(self, key: str) -> AccessFacts:
         """How the tree accesses the location ``key`` (exactly that spelling)."""
         rows = self._conn.execute(

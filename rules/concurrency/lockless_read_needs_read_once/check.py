@@ -14,8 +14,14 @@ another function that the patch adds, when the reading function provably runs wi
 the store's lock (it takes that lock itself elsewhere) or reads under RCU, or when the
 store is an atomic RMW.
 
-It is not flagged when the read is marked (``marked_reads``) or sits in an assertion
-(``diagnostic_reads``: WARN_ON(), BUG_ON()...), when its base object is one the reading
+With an index of the tree, a double check whose only evidence is the reading
+function's own store under a lock needs the tree to show the location shared
+(``_unshared_in_tree``): a marked access of it anywhere, or a write of it with a lock
+held in another function; a location the tree does not know is judged as without one.
+
+It is not flagged when the read is marked (``marked_reads``), sits in an assertion
+(``diagnostic_reads``: WARN_ON(), BUG_ON()...) or only goes into a log line (a call
+of its own with a printf-style format: ``_logged``), when its base object is one the reading
 task owns (``own_bases``: ``current``), when the function runs
 single-threaded (``single_threaded`` annotations) or documents that its caller holds a
 lock (``held_by_caller``, or a ``_locked`` name), or when the location is a lock, an RCU
@@ -217,6 +223,7 @@ class Sharing:
         self._fns: dict[int, tuple[list[tuple[int, int]],
                                    dict[str, list[FunctionSpan]]]] = {}
         self._excluded: dict[str, bool] = {}
+        self._marked: dict[str, bool] = {}
         self._tests: dict[tuple[int, str], list[Access]] = {}
         self._store_rows: dict[tuple[int, int], Rows | None] = {}
         self._locked: dict[int, set[int]] = {}
@@ -371,6 +378,18 @@ class Sharing:
                                  if x.key == key and x.kind in ("read", "marked_read"))
         return found
 
+    def marked(self, key: str) -> bool:
+        """The patch's files access the location with a marked read or write somewhere
+        (READ_ONCE(), WRITE_ONCE(), cmpxchg()...; an assertion is not a marking)."""
+        found = self._marked.get(key)
+        if found is None:
+            found = self._marked[key] = any(
+                (a.kind == "marked_read" and a.via not in self.know.diagnostic_reads)
+                or a.kind == "marked_write"
+                for i, _, _ in self._maps() for frag in self.accesses[i]
+                for a in frag.of_key(key))
+        return found
+
     def excluded(self, key: str) -> bool:
         """The location is a lock, or an RCU pointer, somewhere in the patch's files."""
         found = self._excluded.get(key)
@@ -507,6 +526,45 @@ def _added_reads(fmap: FileMap, frags: list[FragmentAccesses],
             and a.line in fmap.added]
 
 
+def _logged_reads(frags: list[FragmentAccesses], reads: list[Access]) -> frozenset[Access]:
+    """The reads of ``reads`` that only go into a log line (``_logged``)."""
+    if not reads:
+        return frozenset()
+    lines = {a.line for a in reads}
+    return frozenset(a for frag in frags
+                     for a in frag.where(frag.mf.rows_of_lines(lines), _logged)) \
+        & frozenset(reads)
+
+
+# a printf-style conversion in a string literal (%d, %lu, %.*s, %pK...): a formatted message
+_CONVERSION = re.compile(r"%[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlLzjt]*[diouxXcspfFeEgGaA]")
+_STRINGS = frozenset(("string_literal", "concatenated_string"))
+
+
+def _logged(node: Node) -> bool:
+    """The read is (part of) an argument of a call that is a statement of its own and
+    formats a message: a string literal with a printf-style conversion among its
+    arguments (``mlog(0, "level %d\\n", res->level);``, pr_debug(), dev_dbg(),
+    cifs_dbg(), seq_printf()). The value only goes into a log line: a racy one costs a
+    wrong number there at worst, and the marking for such a diagnostic read is
+    data_race(), not READ_ONCE() (tools/memory-model/Documentation/access-marking.txt).
+    A formatted value the code goes on to use (``return sysfs_emit(buf, "%d", p->x)``,
+    ``len += sprintf(...)``) is not a statement of its own: still a read. So is a
+    logged read of a location the patch or the tree marks elsewhere (``_marked``):
+    its authors mark even such reads (mptcp_pm_allow_new_subflow()'s pr_debug() of
+    READ_ONCE(pm->accept_subflow))."""
+    cur = node
+    while (parent := cur.parent) is not None and parent.type not in _STATEMENTS:
+        if parent.type == "call_expression" and parent.parent is not None \
+                and parent.parent.type == "expression_statement":
+            args = parent.child_by_field_name("arguments")
+            if args is not None and any(c.type in _STRINGS and _CONVERSION.search(
+                    (c.text or b"").decode("utf-8", "replace")) for c in args.named_children):
+                return True
+        cur = parent
+    return False
+
+
 def _own_store_first(fmap: FileMap, frags: list[FragmentAccesses], read: Access,
                      fn: FunctionSpan, know: Knowledge) -> bool:
     """The reading function itself stores the location plainly, with no lock held,
@@ -564,7 +622,9 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
     reads = _added_reads(fmap, frags, keys)
     if not reads:
         return []
+    logged = _logged_reads(frags, reads)
     out: list[Hit] = []
+    index = knowledge_of(patch)
     reported: set[tuple[str, str]] = set()
     quiet: dict[FunctionSpan, bool] = {}  # the function runs alone or with the lock held
     acquires: dict[FunctionSpan, frozenset[str]] = {}
@@ -590,11 +650,61 @@ def _patch_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, params:
                          _rechecks(fmap, partial(sharing.tests, position, a.key), a, know))
         if not found or sharing.excluded(a.key) or _own_store_first(fmap, frags, a, fn, know):
             continue
+        if index is not None and _unshared_in_tree(patch, index, a.key, found, reader):
+            continue
+        if a in logged and not _marked(patch, sharing, index, a.key):
+            continue
         reported.add((fn.name, a.key))
         out.append(Hit(file.path, a.line, (("location", a.text),
                                          ("evidence", found[0].describe(file.path)),
                                          ("paired", _paired(know, found, reader)))))
     return out
+
+
+def _unshared_in_tree(patch: PatchAnalysis, index: Index, key: str, found: list[Evidence],
+                      r: Reader) -> bool:
+    """The only evidence is the reading function's own store under a lock, and the tree's
+    index knows the location but shows nothing that makes it shared beyond that function:
+    no access anywhere in the tree is marked (READ_ONCE(), WRITE_ONCE(), an atomic or a
+    bit operation, data_race()...), and no function of another name writes it with a
+    lock held.
+    The function's lock then protects something else, and its double check guards data
+    the tree treats as owned: the caller's structure (an iattr, a lock request, an
+    irqaction not yet published) or state set up single-threaded. A location the tree
+    does not know (a new member, a global, an untyped chain) is judged as without an
+    index; a store the patch shows in another function, or a marked one, is the patch's
+    own evidence of sharing."""
+    if any(e.how != "lock" or e.function != r.function.name or e.file != r.path
+           for e in found):
+        return False
+    facts = _typed_facts(patch, index, key)
+    if facts is None or not facts.counts or facts.marked_count:
+        return False
+    struct, member = member_of(key)
+    # the function's own copy in the tree is this function (in whichever file: a patch
+    # may move it), not another writer
+    writers = index.locked_writers(struct, member, "" if struct else key)
+    return all(w.function == r.function.name for w in writers)
+
+
+def _marked(patch: PatchAnalysis, sharing: Sharing, index: Index | None, key: str) -> bool:
+    """The patch, or the tree's index, accesses the location with a marked access
+    somewhere: its authors mark its accesses, so even a read that only goes into a log
+    line is one KCSAN reports (``_logged``)."""
+    if sharing.marked(key):
+        return True
+    facts = _typed_facts(patch, index, key) if index is not None else None
+    return facts is not None and facts.marked_count > 0
+
+
+def _typed_facts(patch: PatchAnalysis, index: Index, key: str) -> AccessFacts | None:
+    """How the tree accesses the location of a typed key: a struct member (through any
+    name of its type), or a typed chain of several links (the location's own facts);
+    None for a global or an untyped key (not looked up: a name is not a type)."""
+    struct, member = member_of(key)
+    if struct:
+        return member_facts(patch, index, struct, member)
+    return index.location(key) if key.startswith("<") else None
 
 
 def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: Sharing,
@@ -616,7 +726,9 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     out: list[Hit] = []
     quiet: dict[FunctionSpan, bool] = {}
     own: dict[FunctionSpan, tuple[TreeAccess, ...]] = {}
-    for a in _added_reads(fmap, frags):
+    reads = _added_reads(fmap, frags)
+    logged = _logged_reads(frags, reads)
+    for a in reads:
         struct, member = member_of(a.key)
         base = re.match(r"\w+", a.text)
         if base is None or a.line in reported or base.group(0) in know.own_bases:
@@ -645,7 +757,8 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
             key, facts = a.key, index.location(a.key)  # function keys it so: a global
         else:
             continue
-        if facts.rcu:
+        if facts.rcu or (a in logged and not facts.marked_count
+                         and not sharing.marked(a.key)):
             continue
         if elsewhere:
             later = _locks_after(fmap, fn, a.line, base.group(0), know)
