@@ -29,6 +29,15 @@ The mutations (``MUTATIONS``), each tied to the rule that names the mistake:
 - CON004 ``irqsave-to-irq``: spin_lock_irqsave()/spin_unlock_irqrestore() turned into
   spin_lock_irq()/spin_unlock_irq() in a function the tree calls directly under an
   _irqsave/_irq lock (the index's ``irqs_off_callers``);
+- CON004 ``raw-to-spinlock``: in a function the tree runs in a section that stays
+  atomic on PREEMPT_RT (at least half of its direct calls are made in one, by the
+  index's ``rt_atomic_callers``, and it is no request_irq() handler, threaded on
+  PREEMPT_RT), a raw_spin_lock*() of
+  ``p->m`` and its unlocks turned into spin_lock*()/spin_unlock*() of a ``spinlock_t``
+  member of the same struct (by the index);
+- CON004 ``lock-in-rt-atomic``: in such a function, a store through ``p``
+  (``p->x = v;``) wrapped in spin_lock()/spin_unlock() of a ``spinlock_t`` member of
+  ``p``'s struct (by the index);
 - CON005 ``conditional-lock``: a spin_lock()/spin_unlock() pair of one block put under
   the same ``if (need_lock)``;
 - CON006 ``rcu-plain-store``: rcu_assign_pointer(p, v) turned into ``p = v`` (v not NULL);
@@ -291,6 +300,101 @@ def irqsave_to_irq(fn: Function, know: Knowledge) -> Mutant | None:
     return None
 
 
+def _runs_rt_atomic(fn: Function, know: Knowledge) -> bool:
+    """The tree runs ``fn`` in a section that stays atomic on PREEMPT_RT: at least half
+    of its direct calls are made in one (``rt_atomic_callers``; one odd caller among
+    many, such as an architecture's trap handler calling ``make_task_dead()`` with
+    interrupts off, does not make the function atomic), and it is no interrupt handler
+    registered with request_irq() (threaded on PREEMPT_RT; a netpoll controller that
+    calls it with interrupts off emulates the interrupt)."""
+    atomic = know.rt_atomic_callers(fn.name, fn.path)
+    if not atomic or 2 * len(atomic) < len(know.callers(fn.name, fn.path)):
+        return False
+    return not any(c.context == "hardirq" and "request_" in c.reg_call and len(c.chain) <= 2
+                   for c in know.contexts(fn.name, fn.path))
+
+
+def _one_function(fn: Function) -> bool:
+    """The parsed span is one function: no "}" at column 0 before its last line (a
+    parser that recovered from a macro it does not know may run a definition on into
+    the next ones; a mutation there would be in another function than the one named)."""
+    return not any(ln.startswith("}") for ln in fn.code[:-1])
+
+
+def raw_to_spinlock(fn: Function, know: Knowledge) -> Mutant | None:
+    """In a function the tree runs in a section that stays atomic on PREEMPT_RT (under
+    a raw spinlock, with interrupts or preemption disabled: ``_runs_rt_atomic``), a
+    raw_spin_lock*() of ``p->m`` (``struct S *p`` declared in
+    the function) and its unlocks turned into spin_lock*()/spin_unlock*() of a
+    ``spinlock_t`` member of the same object (the first one struct S declares, by the
+    index): a spinlock_t taken where it would sleep on PREEMPT_RT."""
+    if not _one_function(fn) or not _runs_rt_atomic(fn, know):
+        return None
+    decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
+    for i, _, m in _lock_pairs(fn):
+        if not m.group(2):
+            continue  # not a raw spinlock
+        lock = normalize_lock(m.group(4))
+        base, arrow, member = lock.partition("->")
+        if not arrow or base not in decls or not re.fullmatch(r"\w+", member):
+            continue
+        other = next((n for n, d in know.members_of(decls[base]) if d.type == "spinlock_t"),
+                     None)
+        if other is None:
+            continue
+        flavour = m.group(3) or ""
+        unlock = {"_irqsave": "_irqrestore"}.get(flavour, flavour)
+        new = [*fn.lines]
+        span = _call_span(fn.code[i], f"raw_spin_lock{flavour}")
+        if span is None:
+            continue
+        rest = "".join(f", {a}" for a in span[2][1:])
+        new[i] = (fn.lines[i][:span[0]] + f"spin_lock{flavour}(&{base}->{other}{rest})"
+                  + fn.lines[i][span[1]:])
+        marked = {i}
+        for j in range(i + 1, len(fn.lines)):
+            un = _call_span(fn.code[j], f"raw_spin_unlock{unlock}")
+            if un and normalize_lock(un[2][0]) == lock:
+                rest = "".join(f", {a}" for a in un[2][1:])
+                new[j] = (new[j][:un[0]] + f"spin_unlock{unlock}(&{base}->{other}{rest})"
+                          + new[j][un[1]:])
+                marked.add(j)
+        return Mutant("CON004", "raw-to-spinlock", fn, new, marked)
+    return None
+
+
+_MEMBER_STATEMENT = re.compile(r"^(\s+)(\w+)->\w+(?:\[[^\]]*\])?\s*"
+                               r"(?:[-+*/|&^]?=[^=]|\+\+|--).*;\s*$")
+_BRACELESS = re.compile(r"^\s*(?:\}\s*)?(?:else\b|if\b|for\b|while\b|do\b)")
+
+
+def lock_in_rt_atomic(fn: Function, know: Knowledge) -> Mutant | None:
+    """In a function the tree runs in a section that stays atomic on PREEMPT_RT
+    (``_runs_rt_atomic``), a store through ``p`` (``p->x = ...;``, ``struct S
+    *p`` declared in the function, on a line of its own) wrapped in spin_lock()/
+    spin_unlock() of a ``spinlock_t`` member of struct S (the first one it declares, by
+    the index): a patch that adds locking that sleeps on PREEMPT_RT."""
+    if not _one_function(fn) or not _runs_rt_atomic(fn, know):
+        return None
+    decls = {name: " ".join(t.split()) for t, name in _DECL.findall("\n".join(fn.code))}
+    for i, ln in enumerate(fn.code):
+        m = _MEMBER_STATEMENT.match(ln)
+        if m is None or m.group(2) not in decls or i == 0:
+            continue
+        above = fn.code[i - 1].rstrip()
+        if _BRACELESS.match(above) and not above.endswith(("{", ";", "}")):
+            continue  # the body of a braceless if
+        lock = next((n for n, d in know.members_of(decls[m.group(2)])
+                     if d.type == "spinlock_t"), None)
+        if lock is None:
+            continue
+        ind, base = m.group(1), m.group(2)
+        new = [*fn.lines[:i], f"{ind}spin_lock(&{base}->{lock});", fn.lines[i],
+               f"{ind}spin_unlock(&{base}->{lock});", *fn.lines[i + 1:]]
+        return Mutant("CON004", "lock-in-rt-atomic", fn, new, {i, i + 2})
+    return None
+
+
 def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
     for i, ln in enumerate(fn.code):
         raw = fn.lines[i]
@@ -305,13 +409,14 @@ def rcu_plain_store(fn: Function, know: Knowledge) -> Mutant | None:
 
 
 MUTATIONS: tuple[Mutator, ...] = (double_checked, sleep_in_lock, irqsave_to_plain, bh_to_plain,
-                                  irqsave_to_irq,
+                                  irqsave_to_irq, raw_to_spinlock, lock_in_rt_atomic,
                                   conditional_lock, rcu_plain_store, drop_read_once,
                                   drop_write_once)
 
 
 def functions(tree: Path, dirs: list[str], parser: CParser, seed: int) -> Iterator[Function]:
-    files = sorted(p for d in dirs for p in (tree / d).rglob("*.c"))
+    files = sorted(p for d in dirs for p in ([tree / d] if (tree / d).is_file()
+                                             else (tree / d).rglob("*.c")))
     random.Random(seed).shuffle(files)
     for path in files:
         src = path.read_text(encoding="utf-8", errors="replace")
@@ -411,7 +516,8 @@ def review(mbox: Path, tree: Path | None, rules: str) -> dict[str, list[dict[str
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tree", type=Path, required=True, help="an indexed kernel tree")
-    ap.add_argument("dirs", nargs="+", help="directories under the tree (recursive)")
+    ap.add_argument("dirs", nargs="+",
+                    help="directories under the tree (recursive), or .c files of it")
     ap.add_argument("--per-rule", type=int, default=60, help="mutants per mutation kind")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", action="append", metavar="KIND",

@@ -13,6 +13,7 @@ from reviewbot.config import Settings
 from reviewbot.findings import Finding
 from reviewbot.knowledge.build import build_index
 from reviewbot.knowledge.location import find_tree
+from reviewbot.knowledge.lookup import Knowledge
 from reviewbot.knowledge.source import KnowledgeSource
 from reviewbot.pipeline import review_messages
 from reviewbot.ruleset import load_rules
@@ -430,3 +431,276 @@ void dev_lazy(struct dev *d, int x)
     assert (site.function, site.file, site.line) == ("dev_reset_all", "drivers/dev/kick.c", 13)
     # dev_lazy() releases the lock (in a branch) before it calls dev_poke()
     assert know.irqs_off_callers("dev_poke", "drivers/dev/core.c") == ()
+
+
+# Calls made in sections that stay atomic on PREEMPT_RT, and calls made with a lock held.
+HELD = """\
+#include <linux/dev.h>
+
+static void dev_ping(struct dev *d)
+{
+	d->state = 1;
+}
+
+void dev_raw(struct dev *d)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&d->raw_lock, flags);
+	dev_ping(d);
+	raw_spin_unlock_irqrestore(&d->raw_lock, flags);
+}
+
+void dev_irqs_off(struct dev *d)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	dev_tick(d);
+	local_irq_restore(flags);
+	dev_after(d);
+}
+
+void dev_preempt(struct dev *d)
+{
+	preempt_disable();
+	if (d->state) {
+		preempt_enable();
+		return;
+	}
+	dev_branch(d);
+	preempt_enable();
+}
+
+void dev_guards(struct dev *d)
+{
+	scoped_guard(raw_spinlock, &d->raw_lock) {
+		dev_scoped(d);
+	}
+	dev_out(d);
+	guard(preempt)();
+	dev_guarded(d);
+}
+
+void dev_cond(struct dev *d, int x)
+{
+	if (x)
+		local_irq_disable();
+	dev_maybe(d);
+	if (x)
+		local_irq_enable();
+	if (x) {
+		local_irq_disable();
+	}
+	dev_maybe2(d);
+}
+
+void dev_plain(struct dev *d)
+{
+	spin_lock_irq(&d->irq_lock);
+	dev_under_spin(d);
+	spin_unlock_irq(&d->irq_lock);
+	mutex_lock(&d->mutex);
+	dev_under_mutex(d);
+	mutex_unlock(&d->mutex);
+	rcu_read_lock();
+	dev_under_rcu(d);
+	rcu_read_unlock();
+}
+
+void dev_lib_users(struct dev *d)
+{
+	dev_lib(d);
+	local_irq_disable();
+	dev_lib2(d);
+	local_irq_enable();
+}
+
+void dev_lib_more(struct dev *d)
+{
+	dev_lib(d);
+}
+
+void dev_lib_odd(struct dev *d)
+{
+	local_irq_disable();
+	dev_lib(d);
+	local_irq_enable();
+	dev_lib2(d);
+}
+
+static irqreturn_t dev_handler(int irq, void *data)
+{
+	struct dev *d = data;
+
+	d->state = 3;
+	return IRQ_HANDLED;
+}
+
+void dev_poll_controller(struct dev *d)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	dev_handler(d->irq, d);
+	local_irq_restore(flags);
+}
+
+int dev_setup(struct dev *d)
+{
+	return request_irq(d->irq, dev_handler, 0, "dev", d);
+}
+"""
+CALLEES = "".join(f"void {n}(struct dev *d)\n{{\n\td->state = 2;\n}}\n\n" for n in (
+    "dev_tick", "dev_after", "dev_branch", "dev_scoped", "dev_out", "dev_guarded",
+    "dev_maybe", "dev_maybe2", "dev_under_spin", "dev_under_mutex", "dev_under_rcu",
+    "dev_lib", "dev_lib2"))
+
+
+@pytest.fixture()
+def held_tree(tmp_path: Path) -> Path:
+    top = tmp_path / "linux"
+    write_tree(top)
+    (top / "drivers/dev/held.c").write_text(HELD)
+    (top / "drivers/dev/callees.c").write_text(CALLEES)
+    build_index(find_tree(top), jobs=1, env={"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]})
+    return top
+
+
+def _know(top: Path) -> Knowledge:
+    source = KnowledgeSource.find(top)
+    know = source.get() if source is not None else None
+    assert know is not None
+    return know
+
+
+def test_rt_atomic_callers_name_what_makes_the_section_atomic(held_tree: Path) -> None:
+    know = _know(held_tree)
+
+    def rt(name: str, file: str = "drivers/dev/callees.c") -> list[tuple[str, int, str]]:
+        return [(c.site.function, c.site.line, c.describe())
+                for c in know.rt_atomic_callers(name, file)]
+
+    held = "drivers/dev/held.c"
+    assert rt("dev_ping", held) == [
+        ("dev_raw", 13, f"under raw_spin_lock_irqsave(&d->raw_lock) ({held}:12)")]
+    assert rt("dev_tick") == [
+        ("dev_irqs_off", 22, f"with interrupts disabled by local_irq_save() ({held}:21)")]
+    assert rt("dev_scoped") == [
+        ("dev_guards", 41, f"under scoped_guard(raw_spinlock, &d->raw_lock) ({held}:40)")]
+    assert rt("dev_guarded") == [
+        ("dev_guards", 45, f"with preemption disabled by guard(preempt)() ({held}:44)")]
+    (call,) = know.rt_atomic_callers("dev_ping", held)
+    assert (call.call, call.lock, call.key) == ("raw_spin_lock_irqsave", "&d->raw_lock",
+                                                "<struct dev*>->raw_lock")
+    # after the section; after a release written in a branch; a section opened under a
+    # braceless if, or in a block that ended; spinlock_t, mutex and RCU are not atomic
+    # on PREEMPT_RT
+    for name in ("dev_after", "dev_branch", "dev_out", "dev_maybe", "dev_maybe2",
+                 "dev_under_spin", "dev_under_mutex", "dev_under_rcu"):
+        assert rt(name) == [], name
+
+
+def test_locked_callers_any_lock_but_rcu(held_tree: Path) -> None:
+    know = _know(held_tree)
+
+    def locked(name: str) -> list[tuple[str, str, str]]:
+        return [(c.site.function, c.written, c.key)
+                for c in know.locked_callers(name, "drivers/dev/callees.c")]
+
+    assert locked("dev_under_spin") == [("dev_plain", "spin_lock_irq(&d->irq_lock)",
+                                         "<struct dev*>->irq_lock")]
+    assert locked("dev_under_mutex") == [("dev_plain", "mutex_lock(&d->mutex)",
+                                          "<struct dev*>->mutex")]
+    assert locked("dev_scoped") == [("dev_guards", "scoped_guard(raw_spinlock, &d->raw_lock)",
+                                     "<struct dev*>->raw_lock")]
+    assert locked("dev_under_rcu") == locked("dev_tick") == locked("dev_guarded") == []
+
+
+def _replace(path: str, text: str, name: str, new: list[str]) -> str:
+    """A diff of ``path`` (whose content is ``text``) replacing function ``name``."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if f" {name}(" in ln and not ln[0].isspace())
+    end = next(i for i in range(start, len(lines)) if lines[i] == "}")
+    old = lines[start:end + 1]
+    return (f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n"
+            f"+++ b/{path}\n@@ -{start + 1},{len(old)} +{start + 1},{len(new)} @@\n"
+            + "\n".join([*(f"-{ln}" for ln in old), *(f"+{ln}" for ln in new)]) + "\n")
+
+
+def _callee(name: str, *body: str) -> str:
+    return _replace("drivers/dev/callees.c", CALLEES, name,
+                    [f"void {name}(struct dev *d)", "{", *body, "}"])
+
+
+def test_spinlock_t_in_a_function_called_from_an_rt_atomic_section(held_tree: Path) -> None:
+    locked = ("\tspin_lock(&d->lock);", "\td->state = 2;", "\tspin_unlock(&d->lock);")
+    (f,) = _review(held_tree, _callee("dev_tick", *locked))
+    assert (f.rule, f.line) == ("CON004", 3)
+    assert f.message == (
+        "spin_lock(&d->lock) takes a spinlock_t, which sleeps on PREEMPT_RT, but dev_tick() "
+        "is called from dev_irqs_off() with interrupts disabled by local_irq_save() "
+        "(drivers/dev/held.c:21): use a raw_spinlock_t or move the call")
+    (f,) = _review(held_tree, _replace("drivers/dev/held.c", HELD, "dev_ping", [
+        "static void dev_ping(struct dev *d)", "{", "\tunsigned long flags;", "",
+        "\tspin_lock_irqsave(&d->irq_lock, flags);", "\td->state = 1;",
+        "\tspin_unlock_irqrestore(&d->irq_lock, flags);", "}"]))
+    assert (f.rule, f.line) == ("CON004", 7)
+    assert f.message.endswith(
+        "but dev_ping() is called from dev_raw() under raw_spin_lock_irqsave(&d->raw_lock) "
+        "(drivers/dev/held.c:12): use a raw_spinlock_t or move the call")
+    (f,) = _review(held_tree, _callee("dev_guarded", "\tguard(spinlock)(&d->lock);",
+                                      "\td->state = 2;"))
+    assert "dev_guarded() is called from dev_guards() with preemption disabled by " \
+        "guard(preempt)() (drivers/dev/held.c:44)" in f.message
+    assert _review(None, _callee("dev_tick", *locked)) == []
+
+
+@pytest.mark.parametrize("name,body", [
+    # called after the section, after a release in a branch, in no section, under a
+    # spinlock_t (a sleeping lock on PREEMPT_RT too)
+    ("dev_after", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    ("dev_branch", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    ("dev_maybe", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    ("dev_under_spin", ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")),
+    # a raw spinlock, a trylock
+    ("dev_tick", ("\traw_spin_lock(&d->raw_lock);", "\traw_spin_unlock(&d->raw_lock);")),
+    ("dev_tick", ("\tif (spin_trylock(&d->lock))", "\t\tspin_unlock(&d->lock);")),
+    # it ends its caller's section before it takes the lock
+    ("dev_tick", ("\tlocal_irq_enable();", "\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);",
+                  "\tlocal_irq_disable();")),
+    # the index declares the lock another type than spinlock_t
+    ("dev_tick", ("\tspin_lock(&d->mutex);", "\tspin_unlock(&d->mutex);")),
+])
+def test_rt_caller_quiet(held_tree: Path, name: str, body: tuple[str, ...]) -> None:
+    assert _review(held_tree, _callee(name, *body)) == []
+
+
+def test_rt_caller_quiet_after_restoring_the_callers_interrupts(held_tree: Path) -> None:
+    # bcachefs's rcu_pending_enqueue_list(): it drops the lock its caller took with
+    # interrupts disabled, restoring the caller's flags, and takes it back
+    diff = _callee("dev_tick", "\tspin_unlock_irqrestore(&d->lock, *flags);",
+                   "\td->state = 2;", "\tspin_lock_irqsave(&d->lock, *flags);")
+    assert _review(held_tree, diff) == []
+
+
+def test_rt_caller_needs_half_the_trees_calls(held_tree: Path) -> None:
+    # dev_lib() is called atomically by one of its three callers (skb_queue_tail(),
+    # mempool_free(): the odd caller is the one to fix); dev_lib2() by one of two
+    know = _know(held_tree)
+    assert [s.function for s in know.callers("dev_lib", "drivers/dev/callees.c")] == [
+        "dev_lib_users", "dev_lib_more", "dev_lib_odd"]
+    locked = ("\tspin_lock(&d->lock);", "\tspin_unlock(&d->lock);")
+    assert _review(held_tree, _callee("dev_lib", *locked)) == []
+    (f,) = _review(held_tree, _callee("dev_lib2", *locked))
+    assert "dev_lib2() is called from dev_lib_users() with interrupts disabled" in f.message
+
+
+def test_rt_caller_quiet_in_a_threaded_interrupt_handler(held_tree: Path) -> None:
+    # a handler registered with request_irq() runs in a thread on PREEMPT_RT; a caller
+    # that disables interrupts to call it directly (a netpoll controller) is the odd one
+    diff = _replace("drivers/dev/held.c", HELD, "dev_handler", [
+        "static irqreturn_t dev_handler(int irq, void *data)", "{", "\tstruct dev *d = data;",
+        "", "\tspin_lock(&d->lock);", "\td->state = 3;", "\tspin_unlock(&d->lock);",
+        "\treturn IRQ_HANDLED;", "}"])
+    assert _review(held_tree, diff) == []

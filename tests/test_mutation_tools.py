@@ -41,3 +41,68 @@ def test_a_read_once_in_a_comment_is_not_mutated(mutation: ModuleType) -> None:
     fn = mutation.Function("f.c", "f", 0, lines, lines, mutation.blank_comments(lines))
     mutant = mutation.double_checked(fn, None)
     assert mutant is not None and mutant.new_lines[2] == "\tv = p->v;" and mutant.marked == {2}
+
+
+RT_TREE = {
+    "include/linux/frob.h": "struct frob {\n\traw_spinlock_t raw_lock;\n\tspinlock_t lock;\n"
+                            "\tint count;\n};\n",
+    "kernel/frob.c": """\
+void frob_sync(struct frob *f)
+{
+	raw_spin_lock(&f->raw_lock);
+	f->count++;
+	raw_spin_unlock(&f->raw_lock);
+}
+
+void frob_reset(struct frob *f)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	frob_sync(f);
+	frob_bump(f);
+	local_irq_restore(flags);
+}
+
+void frob_bump(struct frob *f)
+{
+	int n = 1;
+
+	f->count += n;
+}
+""",
+}
+
+
+def test_rt_atomic_mutations(mutation: ModuleType, tmp_path: Path) -> None:
+    import os
+
+    from reviewbot.knowledge.lookup import Knowledge
+    from tests.knowledge_tree import indexed_tree
+
+    env = {"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
+    top = tmp_path / "linux"
+    top.mkdir()
+    for name, text in RT_TREE.items():
+        (top / name).parent.mkdir(parents=True, exist_ok=True)
+        (top / name).write_text(text)
+    indexed_tree(top, env)
+    know = Knowledge.open(top, env)
+    assert know is not None
+    lines = RT_TREE["kernel/frob.c"].split("\n")
+
+    def fn(name: str, first: int, last: int) -> object:
+        body = lines[first:last]
+        return mutation.Function("kernel/frob.c", name, first, body, lines,
+                                 mutation.blank_comments(body))
+
+    raw = mutation.raw_to_spinlock(fn("frob_sync", 0, 6), know)
+    assert raw is not None and raw.marked == {2, 4}
+    assert raw.new_lines[2:5] == ["\tspin_lock(&f->lock);", "\tf->count++;",
+                                  "\tspin_unlock(&f->lock);"]
+    wrapped = mutation.lock_in_rt_atomic(fn("frob_bump", 17, 23), know)
+    assert wrapped is not None and wrapped.marked == {4, 6}
+    assert wrapped.new_lines[4:7] == ["\tspin_lock(&f->lock);", "\tf->count += n;",
+                                      "\tspin_unlock(&f->lock);"]
+    # frob_reset() is called from nowhere atomic
+    assert mutation.lock_in_rt_atomic(fn("frob_reset", 7, 16), know) is None

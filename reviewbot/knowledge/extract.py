@@ -29,7 +29,15 @@ from reviewbot.knowledge.calls import (
 )
 from reviewbot.knowledge.keys import Decls, key_of, lock_key
 from reviewbot.knowledge.lexer import Block, Cleaned, blocks, clean
-from reviewbot.knowledge.resolve import GUARDED, INLINE, IRQS_OFF, LOCAL, STATIC
+from reviewbot.knowledge.resolve import (
+    GUARDED,
+    INLINE,
+    IRQS_OFF,
+    LOCAL,
+    LOCKED,
+    RT_ATOMIC,
+    STATIC,
+)
 from reviewbot.knowledge.vocab import Vocab
 
 # an identifier followed by a call's "(" (group 2) or by a member/subscript chain (group 3)
@@ -67,6 +75,7 @@ _KCONFIG = re.compile(r"^[ \t]*+(?:menu)?config[ \t]++(\w++)", re.M)
 _ID = re.compile(r"[A-Za-z_]\w*+")
 _WRITE_OPS = ("+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "++", "--")
 _SKIP_DIRS = ()
+_CONTROL_WORD = re.compile(r"\b(?:if|else|while|for|do|case|default)\b")
 
 
 
@@ -83,6 +92,9 @@ class FileFacts(NamedTuple):
     members: list[tuple[str, str, str, int, str, int]]  # struct, member, type, pointers,
     # attributes, line
     defs: list[tuple[str, str, int, str]]  # name, kind, line, info
+    held: list[tuple[int, str, int, int, str, str, str, int]]  # func idx, callee, atomic
+    # (1: atomic on PREEMPT_RT, 0: a lock held), line of the call, the lock as written
+    # and its key ("" for a section), the acquiring or opening call, its line
 
 
 
@@ -148,7 +160,7 @@ class Extractor:
         self._plain_reads: dict[tuple[str, str, str, str, str, str, str], list[int]] = {}
 
     def extract(self, path: str, data: bytes) -> FileFacts:
-        facts = FileFacts([], [], [], [], [], [], [], [])
+        facts = FileFacts([], [], [], [], [], [], [], [], [])
         name = path.rsplit("/", 1)[-1]
         text = data.decode("latin-1")
         if name.startswith("Kconfig"):
@@ -434,6 +446,9 @@ class Extractor:
                    and r.start_known]
         if irq_off:
             self._irqs_off_calls(cleaned, fn, irq_off, sites, calls)
+        sections = not self.v.rt_opens.keys().isdisjoint(seen)  # it opens one
+        if regions or sections:
+            self._held_calls(cleaned, fn, regions, decls, sites, sections, facts)
         keys: dict[tuple[str, str], tuple[str, str, str] | None] = {}
         rows: dict[tuple[str, str, str, str, str, str, str], list[int]] = {}
         for raw, (count, line) in accesses.items():
@@ -498,6 +513,114 @@ class Extractor:
             if not calls[row][3] & IRQS_OFF and any(r.holds(line) and not released(r, line)
                                                     for r in irq_off):
                 calls[row] = (calls[row][0], calls[row][1], line, calls[row][3] | IRQS_OFF)
+
+    def _spans(self, cleaned: Cleaned, fn: _Function, regions: list[LockRegion],
+               decls: Decls) -> list[tuple[int, int, str, str, str, bool, bool]]:
+        """The lock regions as (first line held, first line no longer held, the lock as
+        written, its key, the call, atomic on PREEMPT_RT, a lock held): a region ends
+        at its first release written
+        after the acquire (a release in a branch may or may not end it); a guard's at the
+        end of its scope. Regions of guard classes that are no lock (``guard(rcu)``,
+        ``guard(migrate)``) are dropped, but for the sections that disable interrupts or
+        preemption."""
+        v = self.v
+        first = cleaned.line(fn.open + 1)
+        body = cleaned.code[fn.open + 1:fn.close].split("\n")
+        out = []
+        for r in regions:
+            if not r.start_known or r.lock == "rcu":
+                continue
+            text = body[r.start - first] if 0 <= r.start - first < len(body) else ""
+            written = _written(text, r.call) or r.lock
+            key = self._lock_key(r.lock, decls) if r.lock else ""
+            guard = r.call.startswith(("guard(", "scoped_guard("))
+            if guard:
+                cls = r.call[r.call.index("(") + 1:-1]
+                kind = v.guards.get(cls)
+                locked = kind is not None
+                atomic = (kind is not None and kind[0] == "raw_spinlock"
+                          and kind[1] != "trylock") or (kind is None and cls in v.rt_guards)
+                if not locked and not atomic:
+                    continue
+                out.append((r.start + 1, r.end, written, key, r.call, atomic, locked))
+                continue
+            kind = v.acquire.get(r.call)
+            atomic = kind is not None and kind[0] == "raw_spinlock" and kind[1] != "trylock"
+            stop = r.end
+            lock = r.lock.replace(" ", "")
+            for n in range(r.start + 1, r.end):
+                text = "".join(body[n - first].split()).replace("&", "") \
+                    if 0 <= n - first < len(body) else ""
+                if "unlock" in text and lock in text:
+                    stop = n
+                    break
+            out.append((r.start + 1, stop, written, key, r.call, atomic, True))
+        return out
+
+    def _held_calls(self, cleaned: Cleaned, fn: _Function, regions: list[LockRegion],
+                    decls: Decls, sites: list[tuple[int, int]], sections: bool,
+                    facts: FileFacts) -> None:
+        """Flag the calls made while a lock is held (``LOCKED``: a spinlock, rwlock,
+        mutex, rwsem, raw spinlock) and those made in a section that stays atomic on
+        PREEMPT_RT (``RT_ATOMIC``): under a raw spinlock, or between an opening and a
+        closing call of locking.toml's ``rt_atomic`` sections (interrupts or preemption
+        disabled; guard()/scoped_guard() forms too). As for ``IRQS_OFF``, a region counts
+        at a call only when no release of it is written between its acquire and the call;
+        a section opened under a braceless ``if`` counts nowhere, and one opened in a
+        block ends with that block. Each (callee, kind) of the function gets one ``held``
+        row: its first such call, and what makes it so (the innermost region).
+        ``sections``: the function calls an opening call (else no depth is counted)."""
+        code = cleaned.code
+        calls = facts.calls
+        opens = self.v.rt_opens
+        spans = self._spans(cleaned, fn, regions, decls)
+        # open sections: [closing calls, offset, line, opening call, brace depth]
+        active: list[tuple[frozenset[str], int, int, str, int]] = []
+        depth = 0
+        last = fn.open + 1
+        done: set[tuple[int, int]] = set()
+        for row, at in sites:
+            if sections:
+                depth += code.count("{", last, at) - code.count("}", last, at)
+                last = at
+            if active:
+                callee = calls[row][1]
+                active = [a for a in active if a[4] <= depth and callee not in a[0]]
+            line = cleaned.line(at)
+            # the innermost region of each kind: (line, lock as written, key, call)
+            atomic: tuple[int, str, str, str] | None = None
+            locked: tuple[int, str, str, str] | None = None
+            for a in active:
+                if atomic is None or a[2] >= atomic[0]:
+                    atomic = (a[2], "", "", a[3])
+            for start, stop, lock, key, call, is_atomic, is_locked in spans:
+                if not start <= line < stop:
+                    continue
+                if is_atomic and (atomic is None or start - 1 >= atomic[0]):
+                    atomic = (start - 1, lock, key, call)
+                if is_locked and (locked is None or start - 1 >= locked[0]):
+                    locked = (start - 1, lock, key, call)
+            caller, callee, first, flags = calls[row]
+            for kind, found, flag in ((1, atomic, RT_ATOMIC), (0, locked, LOCKED)):
+                if found is None:
+                    continue
+                flags |= flag
+                if (row, kind) not in done:
+                    done.add((row, kind))
+                    facts.held.append((fn.idx, callee, kind, line, found[1], found[2],
+                                       found[3], found[0]))
+            calls[row] = (caller, callee, first, flags)
+            closes = opens.get(callee) if sections else None
+            if closes is not None and not self._conditional(code, at, fn.open):
+                active.append((closes, at, line, calls[row][1], depth))
+
+    @staticmethod
+    def _conditional(code: str, at: int, floor: int) -> bool:
+        """The statement at ``at`` is the body of a braceless ``if``/``else``/loop."""
+        begin = max(floor, at - 300)
+        cut = max(code.rfind(";", begin, at), code.rfind("{", begin, at),
+                  code.rfind("}", begin, at))
+        return _CONTROL_WORD.search(code, cut + 1 if cut >= 0 else begin, at) is not None
 
     def _regions(self, cleaned: Cleaned, fn: _Function, first_call: int, first_sleep: int,
                  facts: FileFacts) -> list[LockRegion]:
@@ -689,6 +812,31 @@ def _plain_use(code: str, s: int, e: int) -> tuple[str, str, str] | None:
     if _AFTER.match(code, e) is not None:
         return "write", "plain", ""
     return "read", "plain", ""
+
+
+def _written(text: str, call: str) -> str:
+    """The lock argument of ``call`` as the line ``text`` writes it, squeezed
+    (``&rq->__lock``; of ``guard(raw_spinlock)(&x)`` and ``scoped_guard(raw_spinlock,
+    &x)``: ``&x``); "" when the line does not show it."""
+    name, _, cls = call.partition("(")
+    m = re.search(r"\b" + re.escape(name) + r"\s*+\(" + (
+        r"\s*+" + re.escape(cls[:-1]) + r"\s*+[),]" if cls else ""), text)
+    if m is None:
+        return ""
+    open_ = m.end() - 1
+    if name == "guard":  # guard(cls)(&x)
+        open_ = text.find("(", m.end())
+    elif name == "scoped_guard":  # scoped_guard(cls, &x)
+        open_ = text.find("(", m.start())
+    if open_ < 0:
+        return ""
+    close, commas = match_paren(text, open_, len(text))
+    if name == "scoped_guard":
+        if not commas:
+            return ""
+        open_, commas = commas[0], commas[1:]
+    end = commas[0] if commas else close
+    return "".join(text[open_ + 1:end if end >= 0 else len(text)].split())
 
 
 def _outside_parens(text: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reviewbot.knowledge.location import describe_index, find_tree, index_path
-from reviewbot.knowledge.resolve import FUNC_BITS, IRQS_OFF, pick, visible
+from reviewbot.knowledge.resolve import FUNC_BITS, IRQS_OFF, LOCKED, RT_ATOMIC, pick, visible
 from reviewbot.knowledge.store import ACCESS_BITS, SCHEMA_VERSION, read_meta
 
 EVIDENCE = 8  # example sites kept per fact
@@ -66,6 +66,36 @@ class SleepChain(NamedTuple):
         call = last.call if "(" in last.call else f"{last.call}()"
         via = "".join(f"{s.call}() -> " for s in self.steps[:-1])
         return f"{self.function}() may sleep: it calls {via}{call} ({last.site})"
+
+
+class HeldCall(NamedTuple):
+    """A call made while a lock is held, or in a section that stays atomic on PREEMPT_RT:
+    ``site`` is the call (in its caller), ``call`` what took the lock or opened the
+    section (``raw_spin_lock_irqsave``, ``local_irq_save``, ``guard(preempt)``) at
+    ``at``, ``lock`` the lock as written (``&rq->__lock``; "" for a section) and ``key``
+    its index key (``<struct rq*>->__lock``)."""
+
+    site: Site
+    call: str
+    lock: str
+    key: str
+    at: Site
+
+    @property
+    def written(self) -> str:
+        """``raw_spin_lock(&rq->__lock)``, ``guard(raw_spinlock)(&x)``,
+        ``scoped_guard(raw_spinlock, &x)``, ``local_irq_save()``, ``guard(preempt)()``."""
+        if self.call.startswith("scoped_guard("):
+            return self.call[:-1] + (f", {self.lock})" if self.lock else ")")
+        return f"{self.call}({self.lock})"
+
+    def describe(self) -> str:
+        """``under raw_spin_lock(&rq->__lock) (kernel/sched/core.c:120)``, ``with
+        interrupts disabled by local_irq_save() (mm/foo.c:88)``."""
+        if self.lock or "lock" in self.call:
+            return f"under {self.written} ({self.at})"
+        state = "preemption" if "preempt" in self.call or "cpu" in self.call else "interrupts"
+        return f"with {state} disabled by {self.written} ({self.at})"
 
 
 class Acquire(NamedTuple):
@@ -329,17 +359,63 @@ class Knowledge:
         reaches) with interrupts disabled: a direct call made under an ``_irqsave``/
         ``_irq`` lock its caller holds. Only calls that reach those definitions alone
         count (a name two subsystems define is two functions)."""
+        return tuple(Site(site.file, line, site.function) for _, site, line
+                     in self._callers(function, file, IRQS_OFF))
+
+    def rt_atomic_callers(self, function: str, file: str | None = None
+                          ) -> tuple[HeldCall, ...]:
+        """Where the tree calls ``function`` (as ``irqs_off_callers``: only calls that
+        reach the definitions a call from ``file`` reaches, and those alone) in a section
+        that stays atomic on PREEMPT_RT: with a raw spinlock held, or with interrupts or
+        preemption disabled (``local_irq_save()``, ``preempt_disable()``, their guards),
+        no release written between. Each names what makes it so."""
+        return self._held_callers(function, file, RT_ATOMIC, 1)
+
+    def locked_callers(self, function: str, file: str | None = None
+                       ) -> tuple[HeldCall, ...]:
+        """Where the tree calls ``function`` (only calls that reach the definitions a
+        call from ``file`` reaches, and those alone) with a lock held (a spinlock,
+        rwlock, mutex, rwsem or raw spinlock; not RCU), no release written between the
+        acquire and the call; each names the innermost lock held and where it was taken."""
+        return self._held_callers(function, file, LOCKED, 0)
+
+    def callers(self, function: str, file: str | None = None) -> tuple[Site, ...]:
+        """The functions that call ``function`` directly (each once, at the line the
+        index keeps for its calls of the name), counting only calls that reach the
+        definitions a call from ``file`` reaches, and those alone."""
+        return tuple(Site(site.file, line, site.function) for _, site, line
+                     in self._callers(function, file, 0))
+
+    def _callers(self, function: str, file: str | None, flag: int
+                 ) -> list[tuple[int, Site, int]]:
+        """(caller id, its site, line of the call) of the direct calls of ``function``
+        with ``flag`` (any call for 0) that reach the definitions a call from ``file``
+        reaches, and those alone."""
         targets = set(self.functions(function, file))
         if not targets:
-            return ()
-        out: list[Site] = []
+            return []
+        out = []
         for caller, line in self._conn.execute(
                 "SELECT c.caller, c.line FROM calls c JOIN names n ON n.id = c.callee "
-                "WHERE n.name = ? AND c.flags & ?", (function, IRQS_OFF)).fetchall():
-            name, site = self._function(caller)
+                "WHERE n.name = ? AND (? = 0 OR c.flags & ?) ORDER BY c.caller",
+                (function, flag, flag)).fetchall():
+            _, site = self._function(caller)
             reached = set(self.functions(function, site.file))
             if reached and reached <= targets:
-                out.append(Site(site.file, line, name))
+                out.append((caller, site, line))
+        return out
+
+    def _held_callers(self, function: str, file: str | None, flag: int, atomic: int
+                      ) -> tuple[HeldCall, ...]:
+        out: list[HeldCall] = []
+        for caller, site, _ in self._callers(function, file, flag):
+            row = self._conn.execute("SELECT line, lock, key, call, at FROM held WHERE "
+                                     "func = ? AND callee = ? AND atomic = ?",
+                                     (caller, function, atomic)).fetchone()
+            if row is not None:
+                line, lock, key, call, at = row
+                out.append(HeldCall(Site(site.file, line, site.function), call, lock, key,
+                                    Site(site.file, at, site.function)))
         return tuple(out)
 
     def contexts(self, function: str, file: str | None = None) -> tuple[ContextUse, ...]:
@@ -396,14 +472,19 @@ class Knowledge:
                 contexts.extend(c for c in self._contexts_of(func, site)
                                 if c.context == context)
         declared = self._declared(key)
-        if self._lock_types is None:
-            self._lock_types = dict(self._conn.execute(
-                "SELECT name, value FROM vocab WHERE kind = 'lock_type'").fetchall())
-        types = self._lock_types
+        types = self.lock_types()
         kinds = {types[d.type] for d in declared if d.type in types} or {
             k.split()[0] for k in flavours}
         return LockFacts(key, declared, dict(flavours), tuple(examples), tuple(contexts),
                          kinds.pop() if len(kinds) == 1 else None)
+
+    def lock_types(self) -> dict[str, str]:
+        """Declared lock type -> lock class (``spinlock_t`` -> ``spinlock``: locking.toml,
+        as the index copied it)."""
+        if self._lock_types is None:
+            self._lock_types = dict(self._conn.execute(
+                "SELECT name, value FROM vocab WHERE kind = 'lock_type'").fetchall())
+        return self._lock_types
 
     def acquired_as(self, function: str, file: str, expr: str) -> frozenset[str]:
         """The keys under which the tree's own version of ``function`` of ``file``
@@ -457,6 +538,17 @@ class Knowledge:
             (member, struct, struct, struct)).fetchall()
         return tuple(Declaration(Site(self._path(f), line), t + " " + "*" * p if p else t, a)
                      for f, line, t, p, a in rows)
+
+    def members_of(self, struct: str) -> tuple[tuple[str, Declaration], ...]:
+        """The members ``struct`` (``struct rq``, or a typedef of it) declares, with
+        their declarations, in the order of the tree's files and lines."""
+        rows = self._conn.execute(
+            "SELECT member, file, line, type, pointers, attrs FROM members WHERE struct IN "
+            "(SELECT ? UNION SELECT info FROM defs WHERE kind = 'typedef' AND name = ? "
+            "UNION SELECT name FROM defs WHERE kind = 'typedef' AND info = ?) "
+            "ORDER BY file, line", (struct, struct, struct)).fetchall()
+        return tuple((m, Declaration(Site(self._path(f), line), t + " " + "*" * p if p else t,
+                                     a)) for m, f, line, t, p, a in rows)
 
     # -- members ---------------------------------------------------------------------
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 FUNC_BITS = 16  # function ids: file id << FUNC_BITS | index in the file
 # call flags: under a context test; the caller's file defines it; one call of the name
-# is made with interrupts disabled (under an _irqsave/_irq lock the caller holds)
-GUARDED, LOCAL, IRQS_OFF = 1, 2, 4
+# is made with interrupts disabled (under an _irqsave/_irq lock the caller holds); one
+# is made in a section that stays atomic on PREEMPT_RT (under a raw spinlock, with
+# interrupts or preemption disabled: locking.toml's ``rt_atomic``); one is made with a
+# lock held (a spinlock, rwlock, mutex, rwsem, raw spinlock). The ``held`` table names
+# the call and what makes it so for the last two.
+GUARDED, LOCAL, IRQS_OFF, RT_ATOMIC, LOCKED = 1, 2, 4, 8, 16
 STATIC, INLINE = 1, 2  # function flags
 
 

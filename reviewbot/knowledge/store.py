@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from reviewbot.knowledge.extract import FileFacts
     from reviewbot.knowledge.vocab import Vocab
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 MAX_FUNCS = 1 << FUNC_BITS
 
 # per-file tables: (name, columns); the first column names the file or the function
@@ -41,6 +41,14 @@ PER_FILE = (
     ("regs", "file INT, func INT, handler TEXT, context TEXT, via TEXT, line INT"),
     ("members", "file INT, struct TEXT, member TEXT, type TEXT, pointers INT, attrs TEXT, "
                 "line INT, PRIMARY KEY (member, struct, file, line)) WITHOUT ROWID"),
+    # a call made with a lock held (atomic = 0) or in a section that stays atomic on
+    # PREEMPT_RT (atomic = 1): the first such call of ``callee`` by ``func`` (its line),
+    # and what makes it so: the lock as written (``&rq->__lock``; "" for a section) and
+    # its key (``<struct rq*>->__lock``), the call that took it or opened the section
+    # (``raw_spin_lock_irqsave``, ``local_irq_save``, ``guard(preempt)``) at line ``at``
+    # (the calls' RT_ATOMIC and LOCKED flags)
+    ("held", "func INT, callee TEXT, atomic INT, line INT, lock TEXT, key TEXT, call TEXT, "
+             "at INT, PRIMARY KEY (func, callee, atomic)) WITHOUT ROWID"),
     # functions are in funcs (and found there by defines())
     ("defs", "file INT, name TEXT, kind TEXT, line INT, info TEXT, "
              "PRIMARY KEY (name, file, line, kind)) WITHOUT ROWID"),
@@ -48,6 +56,7 @@ PER_FILE = (
 # the primary key of each per-file table (rows are copied in that order)
 ORDER = {"funcs": "id", "sleeps": "rowid", "acquires": "rowid",
          "regs": "rowid", "members": "member, struct, file, line",
+         "held": "func, callee, atomic",
          "defs": "name, file, line, kind"}
 SHARD_CALLS = ("caller INT, callee TEXT, line INT, flags INT, PRIMARY KEY (caller, callee)"
                ") WITHOUT ROWID")
@@ -57,8 +66,9 @@ SHARD_ACCESSES = ("id INTEGER PRIMARY KEY, func INT, key TEXT, type TEXT, member
 ACCESS_BITS = 32  # accesses.id: file id << ACCESS_BITS | row
 # the column that holds the file (or a function id of the file) in each table
 FILE_COLUMN = {"funcs": "id", "calls": "caller", "sleeps": "func", "acquires": "func",
-               "accesses": "id", "regs": "file", "members": "file", "defs": "file"}
-# Rows of a file are deleted by id ranges (funcs, calls, sleeps, acquires: function ids;
+               "accesses": "id", "regs": "file", "members": "file", "defs": "file",
+               "held": "func"}
+# Rows of a file are deleted by id ranges (funcs, calls, sleeps, acquires, held: function ids;
 # accesses: its own ids) or by one scan for all changed files (regs, members, defs): no
 # file index.
 INDEXES = (
@@ -159,6 +169,8 @@ def write_facts(conn: sqlite3.Connection, file_id: int, facts: FileFacts) -> Non
                      [(file_id, *r) for r in facts.members])
     conn.executemany("INSERT OR IGNORE INTO defs VALUES (?,?,?,?,?)",
                      [(file_id, *r) for r in facts.defs])
+    conn.executemany("INSERT OR IGNORE INTO held VALUES (?,?,?,?,?,?,?,?)",
+                     [(base | r[0], *r[1:]) for r in facts.held if r[0] < MAX_FUNCS])
 
 
 def delete_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
@@ -219,6 +231,7 @@ def write_vocab(conn: sqlite3.Connection, vocab: Vocab) -> None:
 # columns holding a function id or a file id, per table (for canonical_rows)
 _FUNC_COLUMNS = {"funcs": ("id",), "calls": ("caller",), "sleeps": ("func",),
                  "acquires": ("func",), "accesses": ("func",), "regs": ("func",),
+                 "held": ("func",),
                  "may_sleep": ("func", "via"), "contexts": ("func", "via")}
 _FILE_COLUMNS = {"funcs": ("file",), "regs": ("file",), "members": ("file",),
                  "accesses": ("file",),

@@ -55,6 +55,10 @@ class Vocab:
     lock_defines: dict[str, str]  # DEFINE_SPINLOCK -> spinlock_t
     lock_define_rx: re.Pattern[str]
     contexts: dict[str, Context]
+    # sections that stay atomic on PREEMPT_RT: opening call -> the calls that close it
+    # (interrupts or preemption disabled), and the guard classes that open one
+    rt_opens: dict[str, frozenset[str]]
+    rt_guards: frozenset[str]
     marked: dict[str, Marking]
     marked_prefixes: tuple[Marking, ...]
     unevaluated: frozenset[str]
@@ -121,6 +125,10 @@ def load_vocab() -> Vocab:
     contexts = {n: Context(n, int(e["arg"]), str(e["context"]), str(e.get("soft", "")),
                            str(e["reason"]))
                 for e in locking.get("context", []) for n in _names(e)}
+    rt_opens: dict[str, frozenset[str]] = {}
+    for e in locking.get("rt_atomic", []):
+        closes = frozenset(_names(e, "closes"))
+        rt_opens.update(dict.fromkeys(_names(e, "opens"), closes))
     marked: dict[str, Marking] = {}
     marked_prefixes: list[Marking] = []
     for e in accesses.get("marked", []):
@@ -149,6 +157,8 @@ def load_vocab() -> Vocab:
         lock_defines=defines,
         lock_define_rx=re.compile(r"(" + _words(list(defines)) + r")\s*+\(\s*+(\w++)"),
         contexts=contexts,
+        rt_opens=rt_opens,
+        rt_guards=frozenset(n for e in locking.get("rt_atomic", []) for n in _names(e, "guards")),
         marked=marked, marked_prefixes=tuple(marked_prefixes),
         unevaluated=frozenset(_names(accesses, "unevaluated")),
     )

@@ -21,7 +21,10 @@ On an added acquire of a spinning lock (``reviewbot.rules.concurrency.atomic``):
   (``Knowledge.irqs_off_callers``);
 - ``rt``: a ``spinlock_t`` (``spin_lock*()``) taken inside a raw spinlock region or a
   section that disables interrupts or preemption: on PREEMPT_RT a spinlock_t is a
-  sleeping lock (lockdep's "Invalid wait context").
+  sleeping lock (lockdep's "Invalid wait context"); with an index, also in a function
+  the tree calls directly in such a section for at least half of its calls
+  (``Knowledge.rt_atomic_callers``; ``_rt_caller``), named with the caller and what
+  makes its section atomic.
 
 The evidence is named: where the tree takes the lock in hard-irq context (file:line and
 how the handler is registered), or the line that disabled interrupts.
@@ -51,6 +54,9 @@ _IRQ_ACQUIRES = dict.fromkeys(("spin_lock_irqsave", "spin_lock_irq", "raw_spin_l
                                "raw_spin_lock_irq", "spin_lock_bh", "raw_spin_lock_bh"),
                               "acquire")
 _BH_OFF = ("local_bh_disable", "rcu_read_lock_bh", "_lock_bh(")  # bottom halves off
+# a raw spinlock released, interrupts (or the caller's saved flags) or preemption enabled
+_RT_ENDS = ("raw_spin_unlock", "local_irq_restore", "local_irq_enable", "preempt_enable",
+            "put_cpu", "_irqrestore(", "_unlock_irq(")
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,9 @@ def check(patch: PatchAnalysis, file: FileAnalysis, params: Params) -> Iterator[
                                                                          held.line):
                 found = _softirq(held, regions.at(held.line), fmap, fn.name, view,
                                  file.path, params, dropped.get(held.line, {}))
+            if found is None and held.kind == "spinlock" and view.index is not None \
+                    and not _threaded(irq_of[fn.name]):
+                found = _rt_caller(held, fmap, fn.name, fn.start, view.index, params)
             if found is not None:
                 values = dict(found)
                 values["note"] = render(values["note"], values)
@@ -223,6 +232,44 @@ def _one(held: Held, around: list[Held], fmap: FileMap, function: str,
             ("problem", f"{problem} (the code took it with {was}())" if was else problem),
             ("evidence", f"the tree also takes {key} in hard-irq context: {_where(use)}"),
             ("fix", f"{call}_irqsave()"), ("note", params.hardirq_note))
+
+
+def _threaded(use: ContextUse | None) -> bool:
+    """Code of an interrupt handler registered with request_irq() and the like (or
+    close to one): forced into a thread on PREEMPT_RT, where its spinlock_t is right;
+    a caller that disables interrupts to call it directly (a netpoll controller, a
+    media-check timer) emulates the interrupt, and is what PREEMPT_RT would change."""
+    return use is not None and "request_" in use.reg_call and "percpu" not in use.reg_call \
+        and "nmi" not in use.reg_call
+
+
+def _rt_caller(held: Held, fmap: FileMap, function: str, first: int, know: Knowledge,
+               params: Params) -> tuple[tuple[str, str], ...] | None:
+    """A ``spinlock_t`` taken in a function the tree calls directly in a section that
+    stays atomic on PREEMPT_RT (under a raw spinlock, with interrupts or preemption
+    disabled: ``Knowledge.rt_atomic_callers``, only calls that reach this definition
+    alone) for at least half of the tree's direct calls of it. Quiet when the
+    function's visible lines above the acquire release a raw
+    spinlock, end such a section or restore interrupts (``spin_unlock_irqrestore()``
+    with its caller's flags: it drops its caller's section and takes it back), and when
+    the index declares the lock with another type than ``spinlock_t``."""
+    if any(w in fmap.text.get(n, "") for n in range(first, held.line) for w in _RT_ENDS):
+        return None
+    atomic = know.rt_atomic_callers(function, fmap.path)
+    if not atomic or 2 * len(atomic) < len(know.callers(function, fmap.path)):
+        return None  # a function the tree mostly calls elsewhere (skb_queue_tail(),
+        # mempool_free()): the odd caller that disables interrupts is the one to fix
+    caller = atomic[0]
+    key = _key(fmap, held.key, held.line, know, function)
+    if key is not None:
+        types = know.lock_types()
+        declared = {types.get(d.type.rstrip(" *"), d.type) for d in know.lock(key).declared}
+        if declared and declared != {"spinlock"}:
+            return None
+    return (("lock", held.text), ("problem", "takes a spinlock_t, which sleeps on PREEMPT_RT"),
+            ("evidence", f"{function}() is called from {caller.site.function}() "
+                         f"{caller.describe()}"),
+            ("fix", "a raw_spinlock_t or move the call"), ("note", params.rt_note))
 
 
 def _bh_off(fmap: FileMap, first: int, line: int) -> bool:
