@@ -29,6 +29,7 @@ struct frob {
 	unsigned long flags;
 	struct frob_cfg __rcu *cfg;
 	struct frob_cfg *plain_cfg;
+	unsigned long nodes[4];
 };
 """,
     "drivers/frob/core.c": """\
@@ -66,6 +67,20 @@ void frob_unflag(struct frob *f)
 {
 	spin_lock(&f->lock);
 	f->flags = 0;
+	spin_unlock(&f->lock);
+}
+
+void frob_see(struct frob *f, int n)
+{
+	spin_lock(&f->lock);
+	set_bit(n, f->nodes);
+	spin_unlock(&f->lock);
+}
+
+void frob_unsee(struct frob *f, int n)
+{
+	spin_lock(&f->lock);
+	clear_bit(n, f->nodes);
 	spin_unlock(&f->lock);
 }
 """,
@@ -259,7 +274,10 @@ static bool frob_claim(struct frob *f, unsigned long bit)
 	if (f->flags & bit)
 		return false;
 	spin_lock(&f->lock);
-	ok = !(f->flags & bit);
+	if (f->flags & bit)
+		ok = false;
+	else
+		ok = frob_set_flag(f, bit);
 	spin_unlock(&f->lock);
 	return ok;
 }
@@ -293,6 +311,79 @@ def test_con008_writes_under_a_lock_elsewhere_in_the_tree(
     assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON008", None) == []
     # the stable CON001 leaves a store elsewhere in the tree to CON008 (preview)
     assert _findings(capsys, tmp_path, _new_file(CON001_READ), "CON001", tree) == []
+
+
+# CON008's quiet cases: the same double check of f->flags as CON001_READ's, its first
+# look a tracepoint's argument (trace output) or in a function that asserts a lock is
+# held (its caller's: the writers may hold it too); a bitmap the tree writes with bit
+# operations alone, passed by its name (its address) to test_bit(); a read, then the
+# lock, then a use of the value under it but no test of it again (not the double check:
+# the function treats the value as stable, as CON001 does)
+CON008_QUIET = """\
+#include <linux/frob.h>
+
+static void frob_trace_claim(struct frob *f)
+{
+	trace_frob_claim(f, f->flags);
+	spin_lock(&f->lock);
+	if (!f->flags)
+		frob_set_flag(f, 1);
+	spin_unlock(&f->lock);
+}
+
+static bool frob_claim_asserted(struct frob *f)
+{
+	WARN_ON(!mutex_is_locked(&frob_mutex));
+	if (f->flags)
+		return false;
+	spin_lock(&f->lock);
+	if (!f->flags)
+		frob_set_flag(f, 1);
+	spin_unlock(&f->lock);
+	return true;
+}
+
+static bool frob_node_seen(struct frob *f, int n)
+{
+	if (test_bit(n, f->nodes))
+		return true;
+	spin_lock(&f->lock);
+	__set_bit(n, f->nodes);
+	spin_unlock(&f->lock);
+	return false;
+}
+
+static unsigned long frob_take_flags(struct frob *f)
+{
+	unsigned long v;
+
+	if (!f->flags)
+		return 0;
+	spin_lock(&f->lock);
+	v = f->flags;
+	frob_unflag(f);
+	spin_unlock(&f->lock);
+	return v;
+}
+
+static bool frob_claim_again(struct frob *f)
+{
+	if (f->flags)
+		return false;
+	spin_lock(&f->lock);
+	if (!f->flags)
+		frob_set_flag(f, 1);
+	spin_unlock(&f->lock);
+	return true;
+}
+"""
+
+
+def test_con008_trace_output_asserted_locks_and_bitmap_addresses(
+        tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    found = _findings(capsys, tmp_path, _new_file(CON008_QUIET), "CON008", tree)
+    # only the plain double check, the last function, is reported
+    assert [n for n, _ in found] == [49]
 
 
 def test_con008_does_not_repeat_con001(

@@ -52,7 +52,7 @@ from reviewbot.cmap.rows import Rows, intersect, merge, subtract
 from reviewbot.engine.check import Hit, render
 from reviewbot.engine.params import Names
 
-from ..tree_facts import acquired_keys, knowledge_of, member_facts, member_of
+from ..tree_facts import acquired_keys, function_text, knowledge_of, member_facts, member_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -526,14 +526,36 @@ def _added_reads(fmap: FileMap, frags: list[FragmentAccesses],
             and a.line in fmap.added]
 
 
-def _logged_reads(frags: list[FragmentAccesses], reads: list[Access]) -> frozenset[Access]:
-    """The reads of ``reads`` that only go into a log line (``_logged``)."""
+def _logged_reads(frags: list[FragmentAccesses], reads: list[Access],
+                  where: Callable[[Node], bool] | None = None) -> frozenset[Access]:
+    """The reads of ``reads`` that only go into a log line (``_logged``), or those whose
+    expression ``where`` accepts."""
     if not reads:
         return frozenset()
     lines = {a.line for a in reads}
+    keep = where or _logged
     return frozenset(a for frag in frags
-                     for a in frag.where(frag.mf.rows_of_lines(lines), _logged)) \
+                     for a in frag.where(frag.mf.rows_of_lines(lines), keep)) \
         & frozenset(reads)
+
+
+def _passed(node: Node) -> bool:
+    """The location expression is itself an argument of a call (``test_bit(n,
+    p->map)``, ``fill_map(p->map, n)``)."""
+    return node.parent is not None and node.parent.type == "argument_list"
+
+
+def _bitmap(facts: AccessFacts) -> bool:
+    """The tree writes the location only with bit operations (set_bit(), clear_bit(),
+    ...; at least one): a bitmap. Passed to a call by its name, such a member is the
+    array's address (``test_bit(n, dlm->domain_map)``), not a load of it."""
+    writes = facts.total(op="write") + facts.total(op="rmw")
+    return writes > 0 and writes == facts.total("bitop", "write") + facts.total("bitop", "rmw")
+
+
+# an assertion that a lock is held: WARN_ON(!mutex_is_locked(&m)), lockdep_is_held()
+_LOCK_ASSERTED = re.compile(r"\b(?:WARN_ON|WARN_ON_ONCE|BUG_ON|WARN)\s*\(\s*!\s*"
+                            r"(?:\w+_is_locked|lockdep_is_held)\s*\(")
 
 
 # a printf-style conversion in a string literal (%d, %lu, %.*s, %pK...): a formatted message
@@ -545,7 +567,9 @@ def _logged(node: Node) -> bool:
     """The read is (part of) an argument of a call that is a statement of its own and
     formats a message: a string literal with a printf-style conversion among its
     arguments (``mlog(0, "level %d\\n", res->level);``, pr_debug(), dev_dbg(),
-    cifs_dbg(), seq_printf()). The value only goes into a log line: a racy one costs a
+    cifs_dbg(), seq_printf()), or a tracepoint (``trace_foo(..., p->x);``: the kernel's
+    tracepoints are its ``trace_`` calls, their format is in the event's definition).
+    The value only goes into a log line or a trace record: a racy one costs a
     wrong number there at worst, and the marking for such a diagnostic read is
     data_race(), not READ_ONCE() (tools/memory-model/Documentation/access-marking.txt).
     A formatted value the code goes on to use (``return sysfs_emit(buf, "%d", p->x)``,
@@ -557,6 +581,8 @@ def _logged(node: Node) -> bool:
     while (parent := cur.parent) is not None and parent.type not in _STATEMENTS:
         if parent.type == "call_expression" and parent.parent is not None \
                 and parent.parent.type == "expression_statement":
+            if call_name(parent).startswith("trace_"):
+                return True  # a tracepoint: the value goes into a trace record
             args = parent.child_by_field_name("arguments")
             if args is not None and any(c.type in _STRINGS and _CONVERSION.search(
                     (c.text or b"").decode("utf-8", "replace")) for c in args.named_children):
@@ -715,8 +741,11 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     READ_ONCE() and later stores it under a lock or atomically (``_own_evidence``).
     With ``elsewhere`` (CON008, preview): the member is written mostly under a lock
     that the reading function visibly takes after the read, on the same object (or a
-    global lock), and under which it accesses the location again: the double-checked
-    "read, lock, check again" whose store is elsewhere in the tree.
+    global lock), and under which it tests the location again (the condition of an
+    ``if`` or a ``?:``, ``Sharing.tests``; a use of the value there is no re-check, as
+    for CON001): the double-checked "read, lock, check again" whose store is elsewhere
+    in the tree. Quiet also in a function that asserts a lock is held
+    (``_LOCK_ASSERTED``) and for a bitmap passed by its name to a call (``_bitmap``).
     The same quiet cases as for the patch's own stores, and a function that stores the
     location itself outside any lock (it owns the object); RCU pointers are CON006's."""
     know = sharing.know
@@ -728,6 +757,8 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
     own: dict[FunctionSpan, tuple[TreeAccess, ...]] = {}
     reads = _added_reads(fmap, frags)
     logged = _logged_reads(frags, reads)
+    passed = _logged_reads(frags, reads, _passed) if elsewhere else frozenset()
+    asserted: dict[FunctionSpan, bool] = {}
     for a in reads:
         struct, member = member_of(a.key)
         base = re.match(r"\w+", a.text)
@@ -741,6 +772,8 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
         if fn not in quiet:  # a _nolock function leaves the locking to its caller
             quiet[fn] = _single_threaded(fn, know) or _caller_holds_lock(fmap, fn, know) \
                 or fn.name.endswith("_nolock")
+        if elsewhere and fn not in asserted:  # the function asserts a lock is held
+            asserted[fn] = bool(_LOCK_ASSERTED.search(function_text(fmap, fn)))
         owns = _owns(fmap, frags, fn, a, know)
         if quiet[fn] or sharing.excluded(a.key) or "write" in owns:
             continue
@@ -761,8 +794,12 @@ def tree_hits(patch: PatchAnalysis, file: FileAnalysis, fmap: FileMap, sharing: 
                          and not sharing.marked(a.key)):
             continue
         if elsewhere:
+            if (a in passed and _bitmap(facts)) or asserted.get(fn, False):
+                continue
             later = _locks_after(fmap, fn, a.line, base.group(0), know)
-            again = _under_locks(fmap, frags, fn, a)
+            # the locks held where the function tests the location again after the read
+            again = {r.lock for x in sharing.tests(file.position, a.key)
+                     if a.line < x.line <= fn.end for r in fmap.locks_at(x.line)}
             later = {k: v for k, v in later.items() if v in again}
             evidence = _tree_evidence(facts, fn, file.path, later, know)
         else:  # an unlocked WRITE_ONCE() of its own makes the function the serialised
@@ -815,14 +852,6 @@ def _locks_after(fmap: FileMap, fn: FunctionSpan, line: int, base: str, know: Kn
     return {k: v for k, v in acquired_keys(fmap, fn, know.unprotecting_locks,
                                            first=line + 1).items()
             if re.fullmatch(r"\w+", v) or re.match(re.escape(base) + r"\b", v)}
-
-
-def _under_locks(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access
-                 ) -> set[str]:
-    """The locks held where ``fn`` accesses the location again after the read ``a``
-    (the re-check or the store of the double-checked pattern)."""
-    return {r.lock for frag in frags for x in frag.of_key(a.key)
-            if a.line < x.line <= fn.end for r in fmap.locks_at(x.line)}
 
 
 def _owns(fmap: FileMap, frags: list[FragmentAccesses], fn: FunctionSpan, a: Access,

@@ -4,10 +4,10 @@ function takes after the read to look again (CON008, preview).
 CON001's double-checked pattern with its store elsewhere in the tree: the index says
 the member is written mostly under one lock (at least two writes, half of them), and
 the reading function visibly takes that lock after the read, on the same object (or
-a global lock), and accesses the location again under it. Measured on mainline code at
-about half right (a value that only decides whether to take the lock, a field its
-caller's other lock protects), so it is a rule of its own, in preview; CON001 keeps
-the evidence in the reading function itself.
+a global lock), and tests the location again under it (an ``if`` or ``?:``
+condition). A rule of its own, in preview (measured on mainline code at about half
+right before the re-check had to be a test); CON001 keeps the evidence in the
+reading function itself.
 
 The vocabulary (marked reads and writes, assertions, RCU stores, the quiet
 annotations) is CON001's: its ``[params]``, read once from its rule file, so the two
