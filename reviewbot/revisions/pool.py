@@ -11,14 +11,19 @@ only for the few mails a revision review compares (vN-1 and the replies to it).
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from reviewbot.series.build import is_patch_mail
 from reviewbot.series.model import Mail, Person
+from reviewbot.series.stored import unstored
 
 _CHANGE_ID = re.compile(r"^change-id:[ \t]*(\S{1,200})[ \t]*$", re.IGNORECASE | re.MULTILINE)
 MAX_DEPTH = 50  # replies followed below a message (a thread deeper than this is cut)
+# text of the mails last read whole that a pool keeps (a review reads vN-1's replies
+# several times: its comments, the answers to them, the trailers given)
+WHOLE_BYTES = 16 << 20
 
 
 def change_id(mail: Mail) -> str | None:
@@ -57,6 +62,8 @@ class MailPool:
     _change_ids: dict[str, str | None] = field(default_factory=dict)
     _related: dict[tuple[str, ...], list[int]] | None = None
     _patch_ids: set[int] = field(default_factory=set)  # id() of the mails in ``patches``
+    _whole: OrderedDict[int, Mail] = field(default_factory=OrderedDict)  # by id(kept)
+    _whole_bytes: int = 0
 
     @classmethod
     def of(cls, mails: Iterable[Mail]) -> MailPool:
@@ -88,6 +95,23 @@ class MailPool:
         """``series.build.is_patch_mail(mail)`` for a mail of the pool, as filed."""
         return id(mail) in self._patch_ids
 
+    def whole(self, mail: Mail) -> Mail:
+        """``mail`` of the pool with its text: a mail held without it is read again from
+        the input, at most once while it is among the last read (WHOLE_BYTES)."""
+        hit = self._whole.get(id(mail))
+        if hit is not None:
+            self._whole.move_to_end(id(mail))
+            return hit
+        full = unstored(mail)
+        if full is mail:
+            return mail
+        self._whole[id(mail)] = full
+        self._whole_bytes += len(full.raw) + len(full.body)
+        while self._whole_bytes > WHOLE_BYTES and len(self._whole) > 1:
+            dropped = self._whole.popitem(last=False)[1]
+            self._whole_bytes -= len(dropped.raw) + len(dropped.body)
+        return full
+
     def change_id(self, mail: Mail) -> str | None:
         """``change_id(mail)``, worked out once per mail."""
         if mail.msgid not in self._change_ids:
@@ -118,11 +142,13 @@ class MailPool:
         return [self.patches[i] for i in sorted({i for k in keys for i in related.get(k, ())})]
 
     def replies(self, msgid: str) -> list[Mail]:
-        """Direct replies to ``msgid`` that are not patches (a v2 sent in reply is not)."""
-        return [m for m in self.children.get(msgid, ()) if not self.is_patch(m)]
+        """Direct replies to ``msgid`` that are not patches (a v2 sent in reply is not),
+        with their text."""
+        return [self.whole(m) for m in self.children.get(msgid, ()) if not self.is_patch(m)]
 
     def below(self, msgid: str) -> Iterator[Mail]:
-        """Every reply under ``msgid`` (breadth first, each once, depth bounded)."""
+        """Every reply under ``msgid`` (breadth first, each once, depth bounded), with
+        its text."""
         seen = {msgid}
         level = [msgid]
         for _ in range(MAX_DEPTH):
@@ -133,7 +159,7 @@ class MailPool:
                         continue
                     seen.add(child.msgid)
                     nxt.append(child.msgid)
-                    yield child
+                    yield self.whole(child)
             if not nxt:
                 return
             level = nxt

@@ -24,7 +24,6 @@ from reviewbot.revisions.model import FoundBy, Previous
 from reviewbot.revisions.pool import MailPool, change_id, identity, title_key
 from reviewbot.series.build import build_series
 from reviewbot.series.model import Mail, Series
-from reviewbot.series.stored import unstored
 
 _PRIORITY: dict[FoundBy, int] = {"change-id": 0, "in-reply-to": 1, "link": 2, "subject": 3}
 # a link to a message in an archive: lore.kernel.org/<list>/<msgid>/, /r/<msgid>,
@@ -166,7 +165,7 @@ def find_previous(series: Series, pool: MailPool, where: str,
             how[m.msgid] = rel
     try:
         # read whole once each (a pool may hold mails without their text)
-        candidates = build_series([unstored(m) for m in members], None, limits)
+        candidates = build_series([pool.whole(m) for m in members], None, limits)
     except ReviewbotError:
         return None
     best: tuple[tuple[int, int, float], Series, FoundBy] | None = None
