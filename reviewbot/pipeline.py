@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from reviewbot.analysis import FullText, PatchAnalysis, SeriesAnalysis
@@ -172,15 +172,24 @@ def review_messages(raw: Sequence[RawMessage], settings: Settings,
 def _since(review: Review, source: _Input, revisions: Lookup | None) -> Review:
     """``review`` with the revision review of each series (when asked for). Only then,
     and only when a series is a revision after the first that may have an earlier one
-    to find, are all the input's mails parsed again and held: the pool vN-1 and the
-    replies to it are looked for in. Without other sources, vN-1 can only be a patch
-    mail of the input whose version is lower (``revisions.previous``): when there is
-    none, nothing is read (``lookup.since_for`` would find nothing and say nothing)."""
+    to find, are all the input's mails read again, one at a time, and filed in the pool
+    vN-1 and the replies to it are looked for in: by their headers, each held without
+    its text (``MailPool.filed``), so memory follows the number of mails, not the input.
+    Without other sources, vN-1 can only be a patch mail of the input whose version is
+    lower (``revisions.previous``): when there is none, nothing is read
+    (``lookup.since_for`` would find nothing and say nothing)."""
     if revisions is None or not any(sr.series.version > 1 for sr in review.series):
         return review
     if not revisions.sources and not any(v < sr.series.version for sr in review.series
                                          for v in source.versions):
         return review
     from reviewbot.revisions.lookup import attach
+    from reviewbot.revisions.pool import MailPool
+    from reviewbot.series.stored import stored_mail
 
-    return attach(review, [source.mail(n) for n in range(len(source.raw))], revisions)
+    def filed() -> Iterator[tuple[Mail, Mail]]:
+        for n in range(len(source.raw)):
+            mail = source.mail(n)
+            yield mail, stored_mail(mail, source, n)
+
+    return attach(review, MailPool.filed(filed()), revisions)

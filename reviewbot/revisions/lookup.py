@@ -105,13 +105,14 @@ def since_for(series: Series, pool: MailPool, lookup: Lookup) -> Since | None:
                  f"found: looked in {', '.join(tried)}")
 
 
-def attach(review: Review, mails: Sequence[Mail], lookup: Lookup) -> Review:
-    """``review`` with each series' revision review (``SeriesReview.since``)."""
+def attach(review: Review, mails: Sequence[Mail] | MailPool, lookup: Lookup) -> Review:
+    """``review`` with each series' revision review (``SeriesReview.since``), vN-1 looked
+    for in ``mails`` (or a pool already filed) first."""
     if not any(sr.series.version > 1 for sr in review.series):
         return review
     from reviewbot.revisions.pool import MailPool
 
-    pool = MailPool.of(mails)
+    pool = mails if isinstance(mails, MailPool) else MailPool.of(mails)
     out: list[SeriesReview] = []
     for sr in review.series:
         since = since_for(sr.series, pool, lookup)

@@ -1,20 +1,29 @@
 """The mails a revision is looked for in, indexed once: by Message-ID, replies by parent.
 
 Built once per pool (the input, a fetched thread, search results), so that finding
-vN-1 and the replies to it stays linear in the number of mails.
+vN-1 and the replies to it stays linear in the number of mails. What relates one mail to
+another (Message-ID, In-Reply-To/References, subject, author, date, whether it is a
+patch mail, its change-id) is filed when the pool is built; the pool of a large input
+holds each mail without its text (``MailPool.filed``), and a mail's body is read again
+only for the few mails a revision review compares (vN-1 and the replies to it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from reviewbot.series.build import is_patch_mail
 from reviewbot.series.model import Mail, Person
+from reviewbot.series.stored import unstored
 
 _CHANGE_ID = re.compile(r"^change-id:[ \t]*(\S{1,200})[ \t]*$", re.IGNORECASE | re.MULTILINE)
 MAX_DEPTH = 50  # replies followed below a message (a thread deeper than this is cut)
+# text of the mails last read whole that a pool keeps (a review reads vN-1's replies
+# several times: its comments, the answers to them, the trailers given)
+WHOLE_BYTES = 16 << 20
 
 
 def change_id(mail: Mail) -> str | None:
@@ -52,17 +61,56 @@ class MailPool:
     patches: list[Mail] = field(default_factory=list)  # patch mails and cover letters
     _change_ids: dict[str, str | None] = field(default_factory=dict)
     _related: dict[tuple[str, ...], list[int]] | None = None
+    _patch_ids: set[int] = field(default_factory=set)  # id() of the mails in ``patches``
+    _whole: OrderedDict[int, Mail] = field(default_factory=OrderedDict)  # by id(kept)
+    _whole_bytes: int = 0
 
     @classmethod
-    def of(cls, mails: Sequence[Mail]) -> MailPool:
-        pool = cls(tuple(mails))
-        for m in mails:
+    def of(cls, mails: Iterable[Mail]) -> MailPool:
+        """The pool of ``mails``, held as they are."""
+        return cls.filed((m, m) for m in mails)
+
+    @classmethod
+    def filed(cls, mails: Iterable[tuple[Mail, Mail]]) -> MailPool:
+        """The pool of ``(full, kept)`` pairs, read one at a time: whether a mail is a
+        patch mail and its change-id are worked out from ``full`` (its body) when it is
+        filed, and the pool holds ``kept``, the same mail in a form that may read its
+        body again only when asked for (a ``series.stored.StoredMail``): the headers of
+        every mail are held, the text of none."""
+        kept: list[Mail] = []
+        pool = cls(())
+        for full, m in mails:
+            kept.append(m)
             pool.by_msgid.setdefault(m.msgid, m)
             if m.in_reply_to and m.in_reply_to != m.msgid:
                 pool.children.setdefault(m.in_reply_to, []).append(m)
-            if is_patch_mail(m):
+            if is_patch_mail(full):
                 pool.patches.append(m)
+                pool._patch_ids.add(id(m))
+                pool._change_ids.setdefault(m.msgid, change_id(full))
+        pool.mails = tuple(kept)
         return pool
+
+    def is_patch(self, mail: Mail) -> bool:
+        """``series.build.is_patch_mail(mail)`` for a mail of the pool, as filed."""
+        return id(mail) in self._patch_ids
+
+    def whole(self, mail: Mail) -> Mail:
+        """``mail`` of the pool with its text: a mail held without it is read again from
+        the input, at most once while it is among the last read (WHOLE_BYTES)."""
+        hit = self._whole.get(id(mail))
+        if hit is not None:
+            self._whole.move_to_end(id(mail))
+            return hit
+        full = unstored(mail)
+        if full is mail:
+            return mail
+        self._whole[id(mail)] = full
+        self._whole_bytes += len(full.raw) + len(full.body)
+        while self._whole_bytes > WHOLE_BYTES and len(self._whole) > 1:
+            dropped = self._whole.popitem(last=False)[1]
+            self._whole_bytes -= len(dropped.raw) + len(dropped.body)
+        return full
 
     def change_id(self, mail: Mail) -> str | None:
         """``change_id(mail)``, worked out once per mail."""
@@ -94,22 +142,24 @@ class MailPool:
         return [self.patches[i] for i in sorted({i for k in keys for i in related.get(k, ())})]
 
     def replies(self, msgid: str) -> list[Mail]:
-        """Direct replies to ``msgid`` that are not patches (a v2 sent in reply is not)."""
-        return [m for m in self.children.get(msgid, ()) if not is_patch_mail(m)]
+        """Direct replies to ``msgid`` that are not patches (a v2 sent in reply is not),
+        with their text."""
+        return [self.whole(m) for m in self.children.get(msgid, ()) if not self.is_patch(m)]
 
     def below(self, msgid: str) -> Iterator[Mail]:
-        """Every reply under ``msgid`` (breadth first, each once, depth bounded)."""
+        """Every reply under ``msgid`` (breadth first, each once, depth bounded), with
+        its text."""
         seen = {msgid}
         level = [msgid]
         for _ in range(MAX_DEPTH):
             nxt: list[str] = []
             for mid in level:
                 for child in self.children.get(mid, ()):
-                    if child.msgid in seen or is_patch_mail(child):
+                    if child.msgid in seen or self.is_patch(child):
                         continue
                     seen.add(child.msgid)
                     nxt.append(child.msgid)
-                    yield child
+                    yield self.whole(child)
             if not nxt:
                 return
             level = nxt

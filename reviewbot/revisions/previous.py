@@ -164,7 +164,8 @@ def find_previous(series: Series, pool: MailPool, where: str,
             members.append(m)
             how[m.msgid] = rel
     try:
-        candidates = build_series(members, None, limits)
+        # read whole once each (a pool may hold mails without their text)
+        candidates = build_series([pool.whole(m) for m in members], None, limits)
     except ReviewbotError:
         return None
     best: tuple[tuple[int, int, float], Series, FoundBy] | None = None

@@ -133,6 +133,21 @@ class StoredPatch(Patch):
         return self._paths
 
 
+def stored_mail(mail: Mail, source: Source, n: int) -> StoredMail:
+    """``mail`` (the ``n``th of ``source``) kept without its text, which is read again
+    from ``source`` when asked for."""
+    return StoredMail(mail, _MailRef(source, n))
+
+
+def unstored(mail: Mail) -> Mail:
+    """``mail`` whole: a stored mail read again from the input (not through the cache:
+    for work that holds what it reads), any other mail as it is."""
+    if not isinstance(mail, StoredMail):
+        return mail
+    owner = mail._owner
+    return owner.source.mail(owner.n) if isinstance(owner, _MailRef) else owner.full_mail()
+
+
 def stored_review(review: SeriesReview, source: Source, cover: int | None,
                   patches: Sequence[int]) -> SeriesReview:
     """``review`` with its series' cover letter and patches replaced by stored ones read
@@ -143,7 +158,7 @@ def stored_review(review: SeriesReview, source: Source, cover: int | None,
               for p, n in zip(series.patches, patches, strict=True)}
     mail = series.cover
     if mail is not None and cover is not None:
-        mail = StoredMail(mail, _MailRef(source, cover))
+        mail = stored_mail(mail, source, cover)
     light = Series(series.id, series.version, series.total, mail,
                    tuple(stored[id(p)] for p in series.patches), series.missing,
                    series.other_versions)
