@@ -61,8 +61,10 @@ class MailPool:
     patches: list[Mail] = field(default_factory=list)  # patch mails and cover letters
     _change_ids: dict[str, str | None] = field(default_factory=dict)
     _related: dict[tuple[str, ...], list[int]] | None = None
-    _patch_ids: set[int] = field(default_factory=set)  # id() of the mails in ``patches``
-    _whole: OrderedDict[int, Mail] = field(default_factory=OrderedDict)  # by id(kept)
+    # the mails of ``patches`` by Message-ID (a list: two mails may share one)
+    _patch_mails: dict[str, list[Mail]] = field(default_factory=dict)
+    # the last mails read whole, by Message-ID: (the mail as kept, the mail whole)
+    _whole: OrderedDict[str, tuple[Mail, Mail]] = field(default_factory=OrderedDict)
     _whole_bytes: int = 0
 
     @classmethod
@@ -86,29 +88,32 @@ class MailPool:
                 pool.children.setdefault(m.in_reply_to, []).append(m)
             if is_patch_mail(full):
                 pool.patches.append(m)
-                pool._patch_ids.add(id(m))
+                pool._patch_mails.setdefault(m.msgid, []).append(m)
                 pool._change_ids.setdefault(m.msgid, change_id(full))
         pool.mails = tuple(kept)
         return pool
 
     def is_patch(self, mail: Mail) -> bool:
         """``series.build.is_patch_mail(mail)`` for a mail of the pool, as filed."""
-        return id(mail) in self._patch_ids
+        return any(m is mail for m in self._patch_mails.get(mail.msgid, ()))
 
     def whole(self, mail: Mail) -> Mail:
         """``mail`` of the pool with its text: a mail held without it is read again from
         the input, at most once while it is among the last read (WHOLE_BYTES)."""
-        hit = self._whole.get(id(mail))
-        if hit is not None:
-            self._whole.move_to_end(id(mail))
-            return hit
+        hit = self._whole.get(mail.msgid)
+        if hit is not None and hit[0] is mail:
+            self._whole.move_to_end(mail.msgid)
+            return hit[1]
         full = unstored(mail)
         if full is mail:
             return mail
-        self._whole[id(mail)] = full
+        if hit is not None:  # another mail of the same Message-ID: this one replaces it
+            self._whole_bytes -= len(hit[1].raw) + len(hit[1].body)
+        self._whole[mail.msgid] = (mail, full)
+        self._whole.move_to_end(mail.msgid)
         self._whole_bytes += len(full.raw) + len(full.body)
         while self._whole_bytes > WHOLE_BYTES and len(self._whole) > 1:
-            dropped = self._whole.popitem(last=False)[1]
+            dropped = self._whole.popitem(last=False)[1][1]
             self._whole_bytes -= len(dropped.raw) + len(dropped.body)
         return full
 
